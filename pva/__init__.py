@@ -1,0 +1,28 @@
+"""pva: stochastic population viability analysis in the language of conservation policy.
+
+Submodules: :mod:`pva.analysis` (matrix models), :mod:`pva.countpva` (count-based PVA),
+:mod:`pva.model` (specifications), :mod:`pva.scenario` (threats and interventions),
+:mod:`pva.engine` (the Monte Carlo kernel), :mod:`pva.outcomes` (risk metrics),
+:mod:`pva.redlist` (IUCN Red List categories and the Red List Index).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("pva")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+from pva import analysis, countpva, errors, results, scenario, streams  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "analysis",
+    "countpva",
+    "errors",
+    "results",
+    "scenario",
+    "streams",
+]

@@ -1,0 +1,112 @@
+"""The one place where seeds become random-number streams.
+
+Policy (numpy's ``random/parallel`` guide; ../shared/STYLE.md section 2.5):
+
+* one root entropy per study or call; ``seed=None`` draws fresh entropy from the OS, which is recorded
+  so that the run can be repeated;
+* each (species, replicate chunk) gets its own :class:`numpy.random.SeedSequence` through an explicit
+  ``spawn_key``, so the numbers depend on the chunk layout (``replicates``, ``chunk_size``) and never on
+  the number of workers;
+* inside a chunk, separate child streams for the environment, catastrophes, demography and scenario
+  events. Scenarios share the chunk keys by default, so replicate *r* sees the same environmental and
+  catastrophe history under every scenario (common random numbers): intervention effects are paired
+  differences with far less Monte Carlo noise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+
+DEFAULT_CHUNK_SIZE = 256
+"""Replicates per task. Part of the reproducibility contract: results depend on it, not on workers."""
+
+_ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS = 0, 1, 2, 3
+
+
+def stable_key(name: str) -> int:
+    """A 32-bit integer key for a name, stable across processes and Python versions.
+
+    Python's ``hash()`` is salted per process, so it must never be used for seeding.
+    """
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "little")
+
+
+def resolve_entropy(seed: int | None) -> int:
+    """Return the root entropy for ``seed``: the seed itself, or fresh OS entropy when ``None``.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an integer (a bool or float is refused, not truncated).
+    ValueError
+        If ``seed`` is negative.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be a non-negative integer or None; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}")
+    return int(seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Streams:
+    """Independent generators for one (species, chunk): one per source of randomness."""
+
+    environment: np.random.Generator
+    """Annual environmental states, vital-rate draws and carrying-capacity variation."""
+    catastrophes: np.random.Generator
+    """Whether each catastrophe type strikes in each year and replicate."""
+    demography: np.random.Generator
+    """Individual fates: survival, transitions, births, harvest, post-release survival, dispersal."""
+    events: np.random.Generator
+    """Stochastic threats that a scenario adds (e.g. disease outbreaks of a given frequency)."""
+
+
+def chunk_streams(
+    entropy: int, species: str, chunk: int, *, scenario: str | None = None
+) -> Streams:
+    """Return the streams of replicate chunk ``chunk`` of species ``species``.
+
+    Parameters
+    ----------
+    entropy
+        Root entropy of the study (see :func:`resolve_entropy`).
+    species
+        Species name; keyed by :func:`stable_key`, so adding a species to a study leaves the numbers
+        of the others unchanged.
+    chunk
+        Index of the replicate chunk (replicates ``chunk * chunk_size`` onwards).
+    scenario
+        ``None`` (default) for common random numbers across scenarios; a scenario name for
+        independent streams per scenario.
+    """
+    key: tuple[int, ...] = (stable_key(species),)
+    if scenario is not None:
+        key += (stable_key(scenario),)
+    key += (int(chunk),)
+    children = [
+        np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(*key, index)))
+        for index in (_ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS)
+    ]
+    return Streams(*children)
+
+
+def single_streams(rng: np.random.Generator | int | None) -> Streams:
+    """Streams for a quick call that has a single generator or seed (tests, notebooks)."""
+    root = np.random.default_rng(rng)
+    children = root.spawn(4)
+    return Streams(*children)
+
+
+def chunk_bounds(replicates: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[tuple[int, int]]:
+    """Half-open replicate ranges ``[(start, stop), ...]`` of the fixed chunk layout."""
+    if replicates < 1:
+        raise ValueError(f"replicates must be a positive integer; got {replicates!r}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer; got {chunk_size!r}")
+    return [(start, min(start + chunk_size, replicates)) for start in range(0, replicates, chunk_size)]
