@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from pva import analysis, countpva, errors, results, scenario, streams  # noqa: E402
+from pva import analysis, countpva, errors, results, scenario, streams
 
 __all__ = [
     "__version__",

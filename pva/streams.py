@@ -109,4 +109,6 @@ def chunk_bounds(replicates: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[
         raise ValueError(f"replicates must be a positive integer; got {replicates!r}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer; got {chunk_size!r}")
-    return [(start, min(start + chunk_size, replicates)) for start in range(0, replicates, chunk_size)]
+    return [
+        (start, min(start + chunk_size, replicates)) for start in range(0, replicates, chunk_size)
+    ]
