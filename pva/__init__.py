@@ -15,13 +15,14 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from pva import analysis, countpva, errors, results, scenario, streams
+from pva import analysis, countpva, errors, io, results, scenario, streams
 
 __all__ = [
     "__version__",
     "analysis",
     "countpva",
     "errors",
+    "io",
     "results",
     "scenario",
     "streams",

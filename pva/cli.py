@@ -59,5 +59,406 @@ _VERBS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], Non
 # ---------------------------------------------------------------------------------------------------
 
 
+def _add_analyse(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "analyse",
+        help="deterministic analysis of a projection matrix (lambda, R0, elasticities)",
+        description="Print lambda, damping ratio, R0, generation time, generation length and the "
+        "elasticity matrix of a projection matrix (Caswell 2001).",
+    )
+    p.add_argument(
+        "matrix",
+        metavar="MATRIX",
+        help="a CSV file (popbio layout or plain numbers) or a COMPADRE/COMADRE id such as "
+        "compadre_Nov_22_2017_row4910",
+    )
+    p.add_argument(
+        "--fecundity-rows",
+        metavar="ROWS",
+        default=None,
+        help="comma-separated 0-based rows of MATRIX that hold reproduction (e.g. 0), to split a "
+        "plain matrix into U and F",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    p.set_defaults(func=_cmd_analyse)
+
+
+def _cmd_analyse(args: argparse.Namespace) -> int:
+    import json
+    import re
+    import warnings
+
+    import numpy as np
+
+    from pva import analysis, io
+
+    if re.match(r"^(compadre|comadre)_", args.matrix) and not args.matrix.endswith(".csv"):
+        data = io.load_compadre(args.matrix)
+    else:
+        data = io.read_matrix_csv(args.matrix)
+    U, F = data.U, data.F
+    if args.fecundity_rows is not None:
+        try:
+            rows = [int(r) for r in args.fecundity_rows.split(",") if r.strip()]
+        except ValueError:
+            raise ValueError(
+                f"--fecundity-rows must be comma-separated row numbers; got {args.fecundity_rows!r}"
+            ) from None
+        U, F, _ = analysis.split_matrix(data.A, reproduction_rows=rows)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pva.errors.PVAWarning)
+        summary = analysis.describe(data.A, U, F)
+    for w in caught:
+        print(f"pva analyse: warning: {_one_line(w.message)}", file=sys.stderr)
+    keys = [
+        ("lambda", "lambda (dominant eigenvalue)"),
+        ("damping_ratio", "damping ratio"),
+        ("net_reproductive_rate", "net reproductive rate R0"),
+        ("generation_time", "generation time log(R0)/log(lambda)"),
+        ("generation_length", "generation length (mean age of parents)"),
+    ]
+    if args.json:
+
+        def plain(x: object) -> object:
+            if isinstance(x, np.ndarray):
+                return [plain(v) for v in x.tolist()]
+            if isinstance(x, list):
+                return [plain(v) for v in x]
+            if isinstance(x, float) and not np.isfinite(x):
+                return None
+            return x
+
+        doc = {"matrix": data.name, "stages": list(data.stages)}
+        doc.update({k: plain(summary[k]) for k, _ in keys})
+        doc["elasticity"] = plain(summary["elasticity"])
+        doc["notes"] = summary["notes"]
+        print(json.dumps(doc, indent=2))
+        return 0
+    width = max(len(label) for _, label in keys)
+    print(f"matrix: {data.name} ({len(data.stages)} stages)")
+    for key, label in keys:
+        value = summary[key]
+        shown = "n/a" if value is None else f"{value:.6g}"
+        print(f"{label:<{width}}  {shown}")
+    for note in summary["notes"]:
+        print(f"note: {note}")
+    E = summary["elasticity"]
+    if E is not None:
+        names = [s if len(s) <= 12 else s[:11] + "~" for s in data.stages]
+        col = max(10, *(len(s) for s in names))
+        print("\nelasticity (rows = stage at t+1, columns = stage at t)")
+        print(" " * col + "".join(f"{s:>{col + 1}}" for s in names))
+        for name, row in zip(names, E, strict=True):
+            print(f"{name:<{col}}" + "".join(f"{v:>{col + 1}.4f}" for v in row))
+    return 0
+
+
+_VERBS.append(_add_analyse)
+
+
+def _horizons_arg(text: str) -> list[int | str]:
+    """``"10,20,50"`` (or with ``final``) as a list of horizons for :func:`pva.summary.summary_table`."""
+    out: list[int | str] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part == "final":
+            out.append(part)
+            continue
+        try:
+            year = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"horizons must be comma-separated years or 'final', e.g. 10,20,50; got {text!r}"
+            ) from None
+        if year < 0:
+            raise argparse.ArgumentTypeError(f"horizons must be years >= 0; got {year!r}")
+        out.append(year)
+    return out
+
+
+def _add_results_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", metavar="RESULTS", help="a results file written by `pva run` (.nc)")
+    p.add_argument(
+        "--no-action",
+        metavar="SCENARIO",
+        default=None,
+        help="the scenario others are compared with (default: the study's no_action, else the "
+        "scenario named 'no action', else the first)",
+    )
+    p.add_argument(
+        "--no-red-list",
+        dest="red_list",
+        action="store_false",
+        help="leave out the Red List assessment (categories, RLI, extinctions prevented)",
+    )
+
+
+def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "summary",
+        help="table per species x scenario: extinction risk, abundance, Red List, RLI",
+        description="Print, per species and scenario, the probability of extinction at chosen "
+        "horizons with 95%% intervals, median final abundance, expected minimum abundance, the Red "
+        "List category distribution in the final year, and for all species the Red List Index, "
+        "ΔRLI and extinctions prevented against no action (and their cost).",
+    )
+    _add_results_options(p)
+    p.add_argument(
+        "--horizons",
+        type=_horizons_arg,
+        default=[10, 20, 50, "final"],
+        metavar="YEARS",
+        help="comma-separated years (and 'final') for P(extinction); default 10,20,50,final",
+    )
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the table as JSON")
+    fmt.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    p.set_defaults(func=_cmd_summary)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from pva import io, summary
+
+    results = io.open_results(args.results)
+    table = summary.summary_table(
+        results, horizons=args.horizons, no_action=args.no_action, red_list=args.red_list
+    )
+    if args.json:
+        print(summary.table_to_json(table))
+    else:
+        print(summary.format_table(table, style="markdown" if args.markdown else "text"), end="")
+    return 0
+
+
+_VERBS.append(_add_summary)
+
+
+def _add_plot(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "plot",
+        help="write the figures of a results file (PNG, optionally SVG/PDF)",
+        description="Write extinction CDFs, fan charts of trajectories, the intervention "
+        "comparison, Red List categories by year, category transitions, the Red List Index and "
+        "extinctions prevented as image files into a folder. Needs matplotlib (pva[plot]).",
+    )
+    _add_results_options(p)
+    p.add_argument("--out", "-o", metavar="DIR", required=True, help="folder for the figures")
+    p.add_argument(
+        "--format",
+        dest="formats",
+        default="png",
+        metavar="FMT",
+        help="comma-separated image formats among png, svg, pdf (default png)",
+    )
+    p.add_argument("--dpi", type=int, default=120, help="resolution of PNG figures (default 120)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not list the files written")
+    p.set_defaults(func=_cmd_plot)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from pva import io
+
+    try:
+        from pva import plots
+
+        plots._figure_class()
+    except ImportError as exc:
+        print(f"pva plot: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    results = io.open_results(args.results)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    paths = plots.plot_all(results, args.out, formats=formats, dpi=args.dpi, red_list=args.red_list)
+    if not args.quiet:
+        for path in paths:
+            print(path)
+    return 0
+
+
+_VERBS.append(_add_plot)
+
+
+def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "report",
+        help="write a self-contained HTML report of a results file",
+        description="Write one HTML page with everything embedded (figures, tables, the study's "
+        "assumptions) that can be opened offline and forwarded. Needs matplotlib (pva[plot]).",
+    )
+    _add_results_options(p)
+    p.add_argument("--out", "-o", metavar="FILE", required=True, help="the HTML file to write")
+    p.add_argument("--title", default=None, help="page title (default: the study's name)")
+    p.add_argument(
+        "--horizons",
+        type=_horizons_arg,
+        default=[10, 20, 50, "final"],
+        metavar="YEARS",
+        help="comma-separated years (and 'final') for P(extinction); default 10,20,50,final",
+    )
+    p.add_argument("--svg", action="store_true", help="inline figures as SVG instead of PNG")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print the file written")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pva import io
+
+    try:
+        from pva import plots, report
+
+        plots._figure_class()
+    except ImportError as exc:
+        print(f"pva report: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    results = io.open_results(args.results)
+    path = report.write_report(
+        results,
+        args.out,
+        title=args.title,
+        horizons=args.horizons,
+        no_action=args.no_action,
+        red_list=args.red_list,
+        figure_format="svg" if args.svg else "png",
+        source=Path(args.results).name,
+    )
+    if not args.quiet:
+        print(path)
+    return 0
+
+
+_VERBS.append(_add_report)
+
+
+def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "run",
+        help="run a study file: every species x scenario x replicate",
+        description="Run the study described by a TOML study file (docs/study-file.md) and write "
+        "the trajectories of mature and total abundance to a NetCDF file. Results are identical "
+        "for any --jobs and --backend.",
+    )
+    p.add_argument("study", metavar="STUDY.toml", help="the study file")
+    p.add_argument(
+        "--out",
+        "-o",
+        metavar="FILE",
+        default=None,
+        help="results file (default results/<study name>.nc)",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (-1: all cores)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=None, metavar="S", help="root seed (default: the study's seed)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("loky", "threading", "sequential", "dask"),
+        default="loky",
+        help="joblib backend (default loky; dask uses the current dask.distributed client or a "
+        "local cluster of N workers)",
+    )
+    p.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        default=None,
+        help="keep finished tasks here; a rerun with the same study and seed resumes",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
+    p.set_defaults(func=_cmd_run)
+
+
+def _default_results_path(name: str) -> str:
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "study"
+    return f"results/{safe}.nc"
+
+
+def _run_table(ds: object) -> str:
+    """Species x scenario: P(extinction) by the final year and the median final total abundance."""
+    import numpy as np
+
+    from pva import results as names
+
+    total = ds[names.TOTAL].sum(names.POPULATION).isel({names.YEAR: -1})  # type: ignore[index]
+    final_year = int(ds[names.YEAR].values[-1])  # type: ignore[index]
+    rows = [("species", "scenario", f"P(extinct by year {final_year})", "median final abundance")]
+    for sp in total[names.SPECIES].values:
+        for sc in total[names.SCENARIO].values:
+            n = total.sel({names.SPECIES: sp, names.SCENARIO: sc}).values
+            rows.append((str(sp), str(sc), f"{np.mean(n == 0):.3f}", f"{np.median(n):g}"))
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pva import io, runner
+
+    study = io.read_study(args.study)
+    out = args.out if args.out is not None else _default_results_path(study.name)
+    show = not args.quiet and sys.stderr.isatty()
+    bar = None
+    progress = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=None, desc=f"pva run {study.name}", unit="task", file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    try:
+        ds = runner.run_study(
+            study,
+            jobs=args.jobs,
+            backend=args.backend,
+            progress=progress,
+            checkpoint_dir=args.checkpoint_dir,
+            seed=args.seed,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    path = io.write_results(ds, out)
+    if not args.quiet:
+        print(_run_table(ds))
+        print(f"seed entropy: {ds.attrs['seed_entropy']}")
+    print(f"results written to {path}")
+    return 0
+
+
+_VERBS.append(_add_run)
+
+
+def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "validate",
+        help="check a study file without running it",
+        description="Read and validate a study file (docs/study-file.md): every key, value and "
+        "reference. Prints 'ok: N species, M scenarios' or the one-line error (exit 2).",
+    )
+    p.add_argument("study", metavar="STUDY.toml", help="the study file")
+    p.set_defaults(func=_cmd_validate)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from pva import io
+
+    study = io.read_study(args.study)
+    print(f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios")
+    return 0
+
+
+_VERBS.append(_add_validate)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

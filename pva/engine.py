@@ -1,0 +1,681 @@
+"""The vectorised Monte Carlo kernel: many stochastic futures of one species at once.
+
+:func:`project` advances the state ``n`` of shape (replicates, populations, stages) one year at a
+time; the only Python loop is over years (and, inside a year, over the few stages and catastrophe
+types). One year is, in this order (../shared/DESIGN.md):
+
+1. environment: this year's matrices (an environmental state, or vital rates drawn through a
+   Gaussian copula) and carrying capacity variation — from ``streams.environment`` only, in a fixed
+   pattern that never depends on the state, so every scenario of a species sees the same environment
+   in replicate r (common random numbers);
+2. the schedule's multipliers for this year, catastrophes (``streams.catastrophes``, every type every
+   year, extinct or not) and the schedule's stochastic events (``streams.events``);
+3. density dependence from the abundance at the start of the year, and mate limitation;
+4. survival and transitions — each individual's fate a multinomial draw over its column of U (move to
+   each stage or die), drawn as a chain of conditional binomials, which is exact — and births,
+   Poisson(F n) or binomial litters (``streams.demography``);
+5. harvest (binomial proportion, then a Poisson number capped at what is there);
+6. releases (binomial post-release survival);
+7. dispersal (a multinomial over destination populations, again as binomial chains);
+8. ceiling: truncation to K by random removal (hypergeometric thinning across the counted stages);
+9. record.
+
+Without demographic stochasticity the state is real-valued and ``n(t + 1) = A_t n(t)`` exactly, as in
+popbio's ``stoch.projection`` (Stubben & Milligan 2007).
+
+References
+----------
+Caswell, H. 2001. Matrix Population Models, 2nd ed. Sinauer (demographic stochasticity as
+    multinomial fates and Poisson births: section 15.3).
+Morris, W.F. & D.F. Doak. 2002. Quantitative Conservation Biology. Sinauer (ch. 7-8).
+Akçakaya, H.R. 2000. Viability analyses with habitat-based metapopulation models. Population Ecology
+    42:45-53 (ceiling density dependence, dispersal among populations).
+Lacy, R.C. 2000. Structure of the VORTEX simulation model for population viability analysis.
+    Ecological Bulletins 48:191-203.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.optimize
+import scipy.special
+
+from pva.model import (
+    DensityDependence,
+    MatrixSelection,
+    Species,
+    VitalRateStochasticity,
+)
+from pva.scenario import Schedule
+from pva.streams import Streams
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+RECORDABLE = ("abundance", "carrying_capacity")
+"""What :func:`project` can record besides mature and total abundance."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Projection:
+    """Trajectories from :func:`project`. The year axis has ``years + 1`` entries (0 = initial state).
+
+    Counts are int64 with demographic stochasticity and float64 without.
+    """
+
+    mature: npt.NDArray[Any]
+    """Mature individuals (the species' ``mature_stages``), shape (replicate, year, population)."""
+    total: npt.NDArray[Any]
+    """All individuals, shape (replicate, year, population)."""
+    abundance: npt.NDArray[Any] | None = None
+    """Individuals by stage, shape (replicate, year, population, stage), if recorded."""
+    carrying_capacity: FloatArray | None = None
+    """Realised K of each year (``inf`` = unlimited), shape (replicate, year, population), if
+    recorded; year 0 holds the base K."""
+
+
+# --------------------------------------------------------------------------------------------------
+# preparation: everything that does not change from year to year
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Plan:
+    """Precomputed structure of one species for the yearly loop."""
+
+    S: int
+    P: int
+    R: int
+    u_pattern: npt.NDArray[np.bool_]
+    """Entries of U that can be non-zero in some year, (S, S)."""
+    f_rows: npt.NDArray[np.int64]
+    """Stages that receive offspring (non-zero rows of F + C in some year)."""
+    fec_cols: npt.NDArray[np.int64]
+    """Stages that produce offspring."""
+    K0: FloatArray
+    """Base K per population, (P,)."""
+    k_growth: FloatArray
+    """``1 + trend/100`` per population, (P,)."""
+    k_sigma: FloatArray
+    """Lognormal sigma of K variation per population, (P,)."""
+    weights: FloatArray
+    mature: npt.NDArray[np.bool_]
+    dd_b: float
+
+
+def _structure(species: Species) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which entries of U and of F + C can be non-zero in some year."""
+    env = species.environment
+    if isinstance(env, MatrixSelection):
+        return (env.U_stack > 0).any(axis=0), ((env.F_stack + env.C_stack) > 0).any(axis=0)
+    if species.vital_rates is not None:
+        vr = species.vital_rates
+        masks = []
+        for field in ("U", "F", "C"):
+            value = getattr(vr, field)
+            m = np.zeros((species.n_stages, species.n_stages), dtype=bool)
+            if value is not None:
+                for i, row in enumerate(value):
+                    for j, entry in enumerate(row):
+                        m[i, j] = isinstance(entry, str) or entry != 0
+            masks.append(m)
+        return masks[0], masks[1] | masks[2]
+    return species.U_array > 0, (species.F_array + species.C_array) > 0
+
+
+def _lambda(A: FloatArray) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(A))))
+
+
+def density_strength(species: Species) -> float:
+    """Strength ``b`` of Beverton-Holt, Ricker or theta-logistic density dependence.
+
+    Given by the user, or the value that makes the mean deterministic model stationary (λ = 1) at
+    weighted abundance K: the scaling ``g*`` of the chosen rates with λ(g*) = 1 is ``1/R0`` for
+    fecundity (λ = 1 exactly when R0 = 1; Caswell 2001, section 5.3.4), ``1/λ`` for both fecundity and
+    survival, and found by root finding for survival alone; then ``b = 1/g* - 1`` (Beverton-Holt) or
+    ``-log g*`` (Ricker and theta-logistic). A population that cannot grow (λ <= 1) gets ``b = 0``.
+    """
+    dd = species.density_dependence
+    if dd is None or dd.kind in ("ceiling", "vortex_breeding"):
+        return 0.0
+    if dd.strength is not None:
+        return float(dd.strength)
+    U, F = species.U_array, species.F_array + species.C_array
+    lam0 = _lambda(U + F)
+    if lam0 <= 1:
+        return 0.0
+    applies = set(dd.applies_to)
+    if applies == {"fecundity", "survival"}:
+        g = 1 / lam0
+    elif applies == {"fecundity"}:
+        R0 = _lambda(F @ np.linalg.inv(np.eye(species.n_stages) - U))
+        g = 1 / R0
+    else:
+        if _lambda(F) >= 1:
+            raise ValueError(
+                f"Species({species.name!r}).density_dependence: scaling survival alone cannot bring "
+                f"lambda to 1 (reproduction alone gives lambda = {_lambda(F)!r}); give strength"
+            )
+        g = scipy.optimize.brentq(lambda x: _lambda(x * U + F) - 1, 0.0, 1.0)
+    return 1 / g - 1 if dd.kind == "beverton_holt" else -float(np.log(g))
+
+
+def _plan(species: Species, replicates: int) -> _Plan:
+    u_pattern, f_pattern = _structure(species)
+    pops = species.all_populations
+    return _Plan(
+        S=species.n_stages,
+        P=species.n_populations,
+        R=replicates,
+        u_pattern=u_pattern,
+        f_rows=np.flatnonzero(f_pattern.any(axis=1)),
+        fec_cols=np.flatnonzero(f_pattern.any(axis=0)),
+        K0=species.carrying_capacities,
+        k_growth=np.array([1 + p.carrying_capacity_trend / 100 for p in pops]),
+        k_sigma=np.array([np.sqrt(np.log1p(p.carrying_capacity_cv**2)) for p in pops]),
+        weights=species.density_weights,
+        mature=species.mature_mask,
+        dd_b=density_strength(species),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# environment
+
+
+class _Environment:
+    """Yearly matrices from the environment stream; draws never depend on the population state."""
+
+    def __init__(self, species: Species, replicates: int, rng: np.random.Generator) -> None:
+        self.species = species
+        self.R = replicates
+        self.rng = rng
+        self.env = species.environment
+        self.state: npt.NDArray[np.int64] | None = None
+        if isinstance(self.env, VitalRateStochasticity):
+            self._init_rates(self.env)
+
+    # ---- vital rates ------------------------------------------------------------------------
+    def _init_rates(self, env: VitalRateStochasticity) -> None:
+        vr = self.species.vital_rates
+        assert vr is not None  # checked by Species
+        variable = [r for r in vr.rates if r.variable]
+        listed = list(env.rates) if env.rates is not None else [r.name for r in variable]
+        self.listed = [vr.rates[vr.names.index(name)] for name in listed]
+        self.unlisted = [r for r in variable if r.name not in set(listed)]
+        self.fixed = {r.name: r.mean for r in vr.rates if not r.variable}
+        self.z: FloatArray | None = None
+        self.z_free: FloatArray | None = None
+        self.window: FloatArray | None = None
+        if env.window_rows is not None:
+            self.window = self.rng.standard_normal((self.R, env.window_rows.shape[1]))
+
+    def _scores(self, env: VitalRateStochasticity) -> tuple[FloatArray, FloatArray]:
+        R, k, m = self.R, len(self.listed), len(self.unlisted)
+        phi = env.autocorrelation
+        if self.window is not None and env.window_rows is not None:
+            # Morris & Doak (2002, Box 8.10): slide the window of iid normals by one year
+            self.window = np.concatenate(
+                [self.window[:, k:], self.rng.standard_normal((R, k))], axis=1
+            )
+            z = self.window @ env.window_rows.T
+        else:
+            e = self.rng.standard_normal((R, k)) @ env.within_year_root.T
+            z = e if self.z is None else phi * self.z + np.sqrt(1 - phi * phi) * e
+        e_free = self.rng.standard_normal((R, m))
+        z_free = (
+            e_free if self.z_free is None else phi * self.z_free + np.sqrt(1 - phi * phi) * e_free
+        )
+        self.z, self.z_free = z, z_free
+        return z, z_free
+
+    def rates(self, env: VitalRateStochasticity) -> dict[str, Any]:
+        z, z_free = self._scores(env)
+        rates: dict[str, Any] = dict(self.fixed)
+        for rate, col in [
+            *zip(self.listed, z.T, strict=True),
+            *zip(self.unlisted, z_free.T, strict=True),
+        ]:
+            rates[rate.name] = draw_rate(rate, col)
+        return rates
+
+    # ---- one year ---------------------------------------------------------------------------
+    def carrying_capacity_scores(self, P: int) -> FloatArray:
+        """Standard normal scores of this year's K variation, (R, P); drawn after the matrices."""
+        return self.rng.standard_normal((self.R, P))
+
+    def matrices(self) -> tuple[FloatArray, FloatArray]:
+        """(U, F + C) for this year, each of shape (R, S, S) or (1, S, S)."""
+        env = self.env
+        if isinstance(env, MatrixSelection):
+            u = self.rng.random(self.R)
+            if env.transition is None or self.state is None:
+                first = self.state is None
+                cum = np.cumsum(env.initial_probabilities if first else env.weights)
+                state = np.minimum(np.searchsorted(cum, u, side="right"), env.n_states - 1)
+            else:
+                cum = np.cumsum(np.asarray(env.transition), axis=0)[:, self.state]  # (k, R)
+                state = np.minimum((u[None, :] >= cum).sum(axis=0), env.n_states - 1)
+            self.state = state
+            return env.U_stack[state], (env.F_stack + env.C_stack)[state]
+        if isinstance(env, VitalRateStochasticity):
+            vr = self.species.vital_rates
+            assert vr is not None
+            m = vr.matrices(self.rates(env))
+            return m["U"], m["F"] + m["C"]
+        sp = self.species
+        return sp.U_array[None], (sp.F_array + sp.C_array)[None]
+
+
+def draw_rate(rate: Any, z: FloatArray) -> FloatArray:
+    """Values of a :class:`pva.model.VitalRate` from standard normal scores ``z`` (any shape).
+
+    Beta and stretched beta by the quantile function at ``Phi(z)`` (the Gaussian copula of Morris &
+    Doak 2002, Box 8.10, exact rather than their 99-point lookup table); lognormal as
+    ``exp(mu + sigma z)`` (their ``lnorms``).
+    """
+    if not rate.variable:
+        return np.full(np.shape(z), rate.mean)
+    if rate.distribution == "lognormal":
+        mu, sigma = rate.lognormal_parameters()
+        return np.exp(mu + sigma * z)  # type: ignore[no-any-return]
+    a, b = rate.beta_parameters()
+    x = scipy.special.betaincinv(a, b, scipy.special.ndtr(z))
+    if rate.distribution == "stretched_beta":
+        x = rate.lower + (rate.upper - rate.lower) * x
+    return x  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------------------
+# demographic building blocks (each works for int counts with an rng and for real numbers without)
+
+
+def _binomial_chain(
+    rng: np.random.Generator | None, n: npt.NDArray[Any], probs: Sequence[npt.NDArray[Any]]
+) -> list[npt.NDArray[Any]]:
+    """Split ``n`` into outcomes with probabilities ``probs`` (the rest is a final "none" outcome).
+
+    A multinomial draw as a chain of conditional binomials: ``x_k ~ Bin(n - x_1 - ... - x_{k-1},
+    p_k / (1 - p_1 - ... - p_{k-1}))``, exact and vectorised over arrays of ``n`` with different
+    probabilities (numpy's multinomial shares one probability vector). Without ``rng``, expectations.
+    """
+    if rng is None:
+        return [n * p for p in probs]
+    out = []
+    remaining = n
+    used = np.zeros(np.shape(probs[0]) if probs else ())
+    for k, p in enumerate(probs):
+        left = 1.0 - used
+        q = np.divide(
+            p, left, out=np.zeros(np.broadcast_shapes(np.shape(p), np.shape(left))), where=left > 0
+        )
+        q = np.clip(q, 0.0, 1.0)
+        x = rng.binomial(remaining, q)
+        out.append(x)
+        if k < len(probs) - 1:
+            remaining = remaining - x
+            used = used + p
+    return out
+
+
+def _density_multipliers(
+    species: Species, plan: _Plan, n: npt.NDArray[Any], K: FloatArray
+) -> tuple[FloatArray | None, FloatArray | None]:
+    """(fecundity, survival) multipliers of density dependence, each (R, P), or None for none."""
+    dd: DensityDependence | None = species.density_dependence
+    if dd is None or (dd.kind == "ceiling" and dd.allee == 0):
+        return None, None
+    N = n @ plan.weights  # (R, P) weighted abundance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(N > 0, N / K, 0.0)
+    g: FloatArray | None = None
+    if dd.kind == "beverton_holt":
+        g = 1.0 / (1.0 + plan.dd_b * x)
+    elif dd.kind == "ricker":
+        g = np.exp(-plan.dd_b * x)
+    elif dd.kind == "theta_logistic":
+        g = np.exp(-plan.dd_b * x**dd.theta)
+    fec = g if "fecundity" in dd.applies_to else None
+    surv = g if "survival" in dd.applies_to else None
+    if dd.kind == "vortex_breeding":
+        # Lacy et al. (Vortex manual): P(N) = (P0 - (P0 - PK)(N/K)^B) N / (A + N); F is the fecundity
+        # at proportion breeding P0, so rates scale by P(N) / P0 (the Allee term is applied below).
+        p = dd.breeding_low - (dd.breeding_low - dd.breeding_at_k) * x**dd.steepness
+        fec = np.clip(p, 0.0, None) / dd.breeding_low
+    if dd.allee > 0:
+        # mate-finding Allee effect N / (A + N) (Dennis 1989; McCarthy 1997)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            allee = np.where(N > 0, N / (dd.allee + N), 0.0)
+        fec = allee if fec is None else fec * allee
+    return fec, surv
+
+
+# --------------------------------------------------------------------------------------------------
+# the projection
+
+
+def _check_schedule(schedule: Schedule, years: int, P: int, S: int) -> None:
+    shapes = {
+        "survival_multiplier": (years, P, S),
+        "fecundity_multiplier": (years, P, S),
+        "carrying_capacity_multiplier": (years, P),
+        "harvest_proportion": (years, P, S),
+        "harvest_number": (years, P, S),
+        "release_number": (years, P, S),
+        "release_survival": (years, P, S),
+    }
+    for field, shape in shapes.items():
+        value = np.shape(getattr(schedule, field))
+        if value != shape:
+            raise ValueError(
+                f"schedule.{field} must have shape (years, populations[, stages]) = {shape!r}; got {value!r}"
+            )
+    for e in schedule.events:
+        if np.shape(e.probability) != (years,):
+            raise ValueError(f"schedule event {e.name!r} probability must have shape ({years},)")
+
+
+def project(
+    species: Species,
+    schedule: Schedule | None = None,
+    *,
+    years: int,
+    replicates: int,
+    streams: Streams,
+    record: Sequence[str] = ("abundance",),
+) -> Projection:
+    """Project ``replicates`` stochastic futures of ``species`` for ``years`` years.
+
+    Parameters
+    ----------
+    species
+        The validated specification.
+    schedule
+        What a scenario does year by year (:class:`pva.scenario.Schedule`); None = no action.
+    years
+        Number of annual steps; trajectories have ``years + 1`` entries (year 0 = initial state).
+    replicates
+        Number of Monte Carlo replicates, simulated together.
+    streams
+        Independent generators (:class:`pva.streams.Streams`) for the environment, catastrophes,
+        demography and scenario events.
+    record
+        Extra trajectories to keep: "abundance" (by stage) and/or "carrying_capacity".
+
+    Returns
+    -------
+    Projection
+        Mature and total abundance (replicate, year, population) and what ``record`` asks for.
+
+    Raises
+    ------
+    ValueError
+        On a bad ``years``, ``replicates``, ``record`` or a schedule of the wrong shape.
+    """
+    for name, value in (("years", years), ("replicates", replicates)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    if isinstance(record, str):
+        record = (record,)
+    unknown = sorted(set(record) - set(RECORDABLE))
+    if unknown:
+        raise ValueError(f"record must name some of {RECORDABLE!r}; got {tuple(record)!r}")
+    if not isinstance(species, Species):
+        raise TypeError(f"species must be a pva.model.Species; got {type(species).__name__}")
+    years, R = int(years), int(replicates)
+    plan = _plan(species, R)
+    S, P = plan.S, plan.P
+    if schedule is None:
+        schedule = Schedule.neutral(years=years, populations=P, stages=S)
+    _check_schedule(schedule, years, P, S)
+
+    stochastic = species.demographic_stochasticity
+    demo = streams.demography if stochastic else None
+    dtype = np.int64 if stochastic else np.float64
+    n = np.broadcast_to(species.initial_abundance.astype(dtype), (R, P, S)).copy()
+
+    mature = np.empty((R, years + 1, P), dtype=dtype)
+    total = np.empty((R, years + 1, P), dtype=dtype)
+    abundance = np.empty((R, years + 1, P, S), dtype=dtype) if "abundance" in record else None
+    kk = np.empty((R, years + 1, P)) if "carrying_capacity" in record else None
+
+    def _record(t: int, K: FloatArray) -> None:
+        mature[:, t] = n[..., plan.mature].sum(axis=-1)
+        total[:, t] = n.sum(axis=-1)
+        if abundance is not None:
+            abundance[:, t] = n
+        if kk is not None:
+            kk[:, t] = K
+
+    _record(0, np.broadcast_to(plan.K0, (R, P)))
+    environment = _Environment(species, R, streams.environment)
+    cats = species.catastrophes
+    cat_surv = [np.broadcast_to(np.asarray(c.survival_multiplier, dtype=float), (S,)) for c in cats]
+    cat_fec = [np.broadcast_to(np.asarray(c.fecundity_multiplier, dtype=float), (S,)) for c in cats]
+    dd = species.density_dependence
+    ceiling = dd is not None and bool(dd.ceiling)
+    counted = plan.weights > 0
+    disp = species.dispersal_array
+    disp_stages = np.flatnonzero(species.dispersal_mask)
+    mating = species.sex
+    u_entries = [(j, [i for i in range(S) if plan.u_pattern[i, j]]) for j in range(S)]
+    any_k_noise = bool(np.any(plan.k_sigma > 0))  # part of the fixed environment pattern
+
+    for t in range(years):
+        # 1. environment (state-independent draws, fixed pattern per species)
+        U, Fm = environment.matrices()  # (R|1, S, S)
+        K = plan.K0 * plan.k_growth**t  # (P,)
+        zk = environment.carrying_capacity_scores(P) if any_k_noise else None
+        if zk is not None:
+            # lognormal with mean 1 and the population's CV
+            K = K * np.exp(plan.k_sigma * zk - plan.k_sigma**2 / 2)
+        K = np.broadcast_to(K, (R, P)) * schedule.carrying_capacity_multiplier[t]
+
+        # 2. schedule multipliers, catastrophes, events
+        surv_m = np.broadcast_to(schedule.survival_multiplier[t], (R, P, S)).astype(float)
+        fec_m = np.broadcast_to(schedule.fecundity_multiplier[t], (R, P, S)).astype(float)
+        for c, cs, cf in zip(cats, cat_surv, cat_fec, strict=True):
+            hit = streams.catastrophes.random((R, P)) < c.probability
+            if c.scope == "species":
+                hit = np.broadcast_to(hit[:, :1], (R, P))
+            surv_m = surv_m * np.where(hit[..., None], cs, 1.0)
+            fec_m = fec_m * np.where(hit[..., None], cf, 1.0)
+            K = K * np.where(hit, c.carrying_capacity_multiplier, 1.0)
+        for e in schedule.events:
+            hit = (streams.events.random(R) < e.probability[t])[:, None]
+            surv_m = surv_m * np.where(hit[..., None], e.survival_multiplier, 1.0)
+            fec_m = fec_m * np.where(hit[..., None], e.fecundity_multiplier, 1.0)
+            K = K * np.where(hit, e.carrying_capacity_multiplier, 1.0)
+
+        # 3. density dependence and mate limitation (abundance at the start of the year)
+        g_fec, g_surv = _density_multipliers(species, plan, n, K)
+        if g_fec is not None:
+            fec_m = fec_m * g_fec[..., None]
+        if g_surv is not None:
+            surv_m = surv_m * g_surv[..., None]
+        if mating is not None:
+            females = n[..., plan.mature].sum(axis=-1)
+            ratio = (1 - mating.sex_ratio) / mating.sex_ratio
+            males = demo.poisson(females * ratio) if demo is not None else females * ratio
+            mated = np.minimum(females, mating.harem_size * males)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fec_m = (
+                    fec_m
+                    * np.where(females > 0, mated / np.where(females > 0, females, 1), 1.0)[
+                        ..., None
+                    ]
+                )
+        # survival may not exceed 1: cap the multiplier of any column that would sum above 1
+        colsum = U.sum(axis=1)[:, None, :]  # (R|1, 1, S)
+        with np.errstate(divide="ignore"):
+            cap = np.where(colsum > 0, 1.0 / colsum, np.inf)
+        surv_m = np.minimum(surv_m, cap)
+
+        # 4. survival/transitions and births
+        new = np.zeros((R, P, S), dtype=dtype)
+        for j, dests in u_entries:
+            if not dests:
+                continue
+            probs = [U[:, None, i, j] * surv_m[..., j] for i in dests]
+            for i, x in zip(dests, _binomial_chain(demo, n[..., j], probs), strict=True):
+                new[..., i] += x
+        if plan.f_rows.size:
+            Fe = Fm[:, None, :, :] * fec_m[:, :, None, :]  # (R, P, S_to, S_from)
+            if species.litter == "poisson" or demo is None:
+                mean_births = np.einsum("rpij,rpj->rpi", Fe[:, :, plan.f_rows, :], n)
+                new[..., plan.f_rows] += (
+                    demo.poisson(mean_births) if demo is not None else mean_births
+                )
+            else:
+                L = species.max_litter or 1
+                for j in plan.fec_cols:
+                    per_capita = Fe[..., j].sum(axis=-1)  # (R, P)
+                    born = demo.binomial(n[..., j] * L, np.clip(per_capita / L, 0.0, 1.0))
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        shares = [
+                            np.where(per_capita > 0, Fe[..., i, j] / per_capita, 0.0)
+                            for i in plan.f_rows
+                        ]
+                    for i, x in zip(plan.f_rows, _binomial_chain(demo, born, shares), strict=True):
+                        new[..., i] += x
+        n = new
+
+        # 5. harvest
+        h_prop, h_num = schedule.harvest_proportion[t], schedule.harvest_number[t]
+        if np.any(h_prop > 0):
+            n = n - (
+                demo.binomial(n, np.broadcast_to(h_prop, n.shape))
+                if demo is not None
+                else n * h_prop
+            )
+        if np.any(h_num > 0):
+            take = demo.poisson(np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
+            n = n - np.minimum(n, take)
+
+        # 6. releases
+        rel = schedule.release_number[t]
+        if np.any(rel > 0):
+            if demo is not None:
+                released = np.floor(np.broadcast_to(rel, n.shape)).astype(np.int64)
+                n = n + demo.binomial(
+                    released, np.broadcast_to(schedule.release_survival[t], n.shape)
+                )
+            else:
+                n = n + rel * schedule.release_survival[t]
+
+        # 7. dispersal
+        if disp is not None and disp_stages.size:
+            n = _disperse(demo, n, disp, disp_stages)
+
+        # 8. ceiling
+        if ceiling:
+            n = _ceiling(demo, n, K, plan.weights, counted)
+
+        _record(t + 1, K)
+
+    return Projection(mature=mature, total=total, abundance=abundance, carrying_capacity=kk)
+
+
+def _disperse(
+    demo: np.random.Generator | None,
+    n: npt.NDArray[Any],
+    D: FloatArray,
+    stages: npt.NDArray[np.int64],
+) -> npt.NDArray[Any]:
+    """Move individuals of dispersing stages among populations: from population j to i with
+    probability ``D[i, j]`` (a multinomial over destinations, drawn as a binomial chain)."""
+    n = n.copy()
+    moved = np.zeros_like(n)
+    P = D.shape[0]
+    for j in range(P):
+        dests = [i for i in range(P) if D[i, j] > 0]
+        if not dests:
+            continue
+        for s in stages:
+            src = n[:, j, s]
+            outs = _binomial_chain(demo, src, [np.full(src.shape, D[i, j]) for i in dests])
+            for i, x in zip(dests, outs, strict=True):
+                moved[:, i, s] += x
+                moved[:, j, s] -= x
+    return n + moved
+
+
+def _ceiling(
+    demo: np.random.Generator | None,
+    n: npt.NDArray[Any],
+    K: FloatArray,
+    weights: FloatArray,
+    counted: npt.NDArray[np.bool_],
+) -> npt.NDArray[Any]:
+    """Truncate weighted abundance to K (RAMAS ceiling; Akçakaya 2000).
+
+    Where ``N_w = sum_s w_s n_s`` exceeds K, a fraction ``K / N_w`` of the counted individuals is kept
+    (with 0/1 weights, exactly ``floor(K)``), chosen at random without replacement across the counted
+    stages: a chain of hypergeometric draws (multivariate hypergeometric thinning).
+    """
+    N = n @ weights
+    over = N > K
+    if not np.any(over):
+        return n
+    idx = np.flatnonzero(counted)
+    if demo is None:
+        scale = np.where(over, K / np.where(over, N, 1.0), 1.0)
+        n = n.copy()
+        n[..., idx] = n[..., idx] * scale[..., None]
+        return n
+    sub = n[..., idx]  # (R, P, c)
+    pool = sub.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        target = np.where(over, np.floor(pool * np.minimum(K / np.where(over, N, 1.0), 1.0)), pool)
+    keep_left = target.astype(np.int64)
+    pool_left = pool.copy()
+    kept = np.zeros_like(sub)
+    c = len(idx)
+    for k in range(c):
+        good = sub[..., k]
+        if k == c - 1:
+            kept[..., k] = keep_left
+            break
+        bad = pool_left - good
+        x = demo.hypergeometric(good, bad, keep_left)
+        kept[..., k] = x
+        keep_left = keep_left - x
+        pool_left = bad
+    n = n.copy()
+    n[..., idx] = kept
+    return n
+
+
+def sample_environment(
+    species: Species, *, years: int, replicates: int, rng: np.random.Generator
+) -> dict[str, npt.NDArray[Any]]:
+    """The environment :func:`project` would draw from ``rng`` (its environment stream), alone.
+
+    For checking the environmental process against its specification and for plots.
+
+    Returns
+    -------
+    dict
+        ``{"state": (replicates, years) int}`` for :class:`pva.model.MatrixSelection`; for
+        :class:`pva.model.VitalRateStochasticity` one (replicates, years) array per vital rate; empty
+        for a constant environment. Index ``t`` is the step from year t to t + 1.
+    """
+    env = _Environment(species, int(replicates), rng)
+    k_noise = any(p.carrying_capacity_cv > 0 for p in species.all_populations)
+    out: dict[str, list[npt.NDArray[Any]]] = {}
+    for _ in range(int(years)):
+        if isinstance(species.environment, MatrixSelection):
+            env.matrices()
+            assert env.state is not None
+            out.setdefault("state", []).append(env.state)
+        elif isinstance(species.environment, VitalRateStochasticity):
+            for name, value in env.rates(species.environment).items():
+                out.setdefault(name, []).append(np.broadcast_to(value, (int(replicates),)))
+        if k_noise:  # keep the stream in step with project()
+            env.carrying_capacity_scores(species.n_populations)
+    return {k: np.stack(v, axis=1) for k, v in out.items()}

@@ -1,0 +1,1496 @@
+"""Frozen, validated specifications of a species for stochastic projection.
+
+Everything here is a value: frozen, keyword-only dataclasses whose fields are tuples (never ndarrays),
+validated once in ``__post_init__``. Invalid input raises :class:`ValueError` (bad value) or
+:class:`TypeError` (bad kind) naming the field, the value and the rule. Numpy views of the matrices are
+``functools.cached_property`` attributes. The engine (:mod:`pva.engine`) reads these specifications;
+nothing here draws random numbers.
+
+Matrices follow Caswell (2001): ``A[to, from]``, ``n(t + 1) = A n(t)``, split as ``A = U + F + C``
+(survival and transitions, sexual reproduction, clonal reproduction).
+
+References
+----------
+Caswell, H. 2001. Matrix Population Models, 2nd ed. Sinauer.
+Morris, W.F. & D.F. Doak. 2002. Quantitative Conservation Biology. Sinauer.
+Lacy, R.C., P.S. Miller & K. Traylor-Holzer. 2021. Vortex 10 User's Manual. IUCN SSC CPSG.
+Akçakaya, H.R. & P. Sjögren-Gulve. 2000. Population viability analyses in conservation planning: an
+    overview. Ecological Bulletins 48:9-21 (RAMAS conventions for ceilings and dispersal).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import math
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from pva import analysis
+from pva.errors import MatrixStructureWarning
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+Matrix: TypeAlias = tuple[tuple[float, ...], ...]
+"""A square matrix as a tuple of rows, ``M[to][from]``."""
+ExpressionMatrix: TypeAlias = tuple[tuple[str | float, ...], ...]
+"""A matrix whose entries are numbers or vital-rate expressions (see :func:`compile_expression`)."""
+
+_TOL = 1e-9
+"""Slack for sums of probabilities that are 1 up to rounding (e.g. published matrices to 4 digits)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# small validation helpers
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+
+
+def _finite(owner: str, field: str, value: object) -> float:
+    if not _is_number(value):
+        raise TypeError(f"{owner}.{field} must be a number; got {value!r}")
+    x = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(x):
+        raise ValueError(f"{owner}.{field} must be finite; got {value!r}")
+    return x
+
+
+def _probability(owner: str, field: str, value: object) -> float:
+    x = _finite(owner, field, value)
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"{owner}.{field} must be a probability in [0, 1]; got {value!r}")
+    return x
+
+
+def _non_negative(owner: str, field: str, value: object) -> float:
+    x = _finite(owner, field, value)
+    if x < 0:
+        raise ValueError(f"{owner}.{field} must be >= 0; got {value!r}")
+    return x
+
+
+def _names(owner: str, field: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"{owner}.{field} must be a sequence of names; got {value!r}")
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{owner}.{field} must hold non-empty strings; got {value!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{owner}.{field} must not repeat a name; got {value!r}")
+    return names
+
+
+def _matrix(owner: str, field: str, value: object, n: int | None = None) -> Matrix:
+    """Coerce a nested sequence (list of rows, ndarray, TOML arrays) to a validated tuple matrix."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(
+            f"{owner}.{field} must be a matrix given as a sequence of rows; got {value!r}"
+        )
+    rows = []
+    for row in value:
+        if isinstance(row, str) or not isinstance(row, Sequence | np.ndarray):
+            raise TypeError(f"{owner}.{field} must be a sequence of rows; got row {row!r}")
+        rows.append(tuple(_finite(owner, field, x) for x in row))
+    shape = (len(rows), *sorted({len(r) for r in rows}))
+    size = n if n is not None else len(rows)
+    if shape != (size, size):
+        raise ValueError(
+            f"{owner}.{field} must be a {size}x{size} matrix; got rows of shape {shape!r}"
+        )
+    return tuple(rows)
+
+
+def _stage_vector(
+    owner: str, field: str, value: object, stages: tuple[str, ...] | int, *, kind: type = float
+) -> tuple[Any, ...]:
+    n = stages if isinstance(stages, int) else len(stages)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if _is_number(value):
+        return (kind(value),) * n
+    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != n:
+        raise ValueError(
+            f"{owner}.{field} must be a number or a sequence of {n} numbers; got {value!r}"
+        )
+    return tuple(kind(_finite(owner, field, x)) for x in value)
+
+
+def _literal(owner: str, field: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{owner}.{field} must be one of {allowed!r}; got {value!r}")
+    return str(value)
+
+
+def _set(obj: object, field: str, value: object) -> None:
+    object.__setattr__(obj, field, value)
+
+
+# --------------------------------------------------------------------------------------------------
+# serialisation: every spec class is a dataclass; to_dict/from_dict recurse through a tagged registry
+
+_REGISTRY: dict[str, type] = {}
+
+
+def _register(cls: type) -> type:
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def _to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {"type": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = _to_jsonable(getattr(value, f.name))
+        return out
+    if isinstance(value, tuple | list):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _from_jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        if kind is not None:
+            if kind not in _REGISTRY:
+                raise ValueError(
+                    f"unknown specification type {kind!r}; known: {sorted(_REGISTRY)!r}"
+                )
+            cls = _REGISTRY[kind]
+            names = {f.name for f in dataclasses.fields(cls)}
+            unknown = set(value) - names - {"type"}
+            if unknown:
+                raise ValueError(f"{kind} has no field(s) {sorted(unknown)!r}")
+            return cls(**{k: _from_jsonable(v) for k, v in value.items() if k != "type"})
+        return {k: _from_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(_from_jsonable(v) for v in value)
+    return value
+
+
+class _Spec:
+    """Mixin: JSON-able dict round trip with validation identical to construction."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (tuples become lists, nested specs carry a ``"type"`` tag)."""
+        return _to_jsonable(self)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Any:
+        """Rebuild a specification from :meth:`to_dict` output (or a parsed study file)."""
+        data = dict(d)
+        data.setdefault("type", cls.__name__)
+        if data["type"] != cls.__name__:
+            raise ValueError(f"{cls.__name__}.from_dict got a {data['type']!r} dict")
+        return _from_jsonable(data)
+
+
+# --------------------------------------------------------------------------------------------------
+# safe vital-rate expressions
+
+
+_QUOTED = re.compile(r"`([^`]+)`")
+
+_ALLOWED_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledExpression:
+    """A parsed vital-rate expression: evaluate with ``expr(rates)`` for arrays of rates."""
+
+    source: str
+    names: frozenset[str]
+    _tree: ast.Expression = dataclasses.field(repr=False, compare=False)
+    _aliases: tuple[tuple[str, str], ...] = dataclasses.field(repr=False, compare=False)
+
+    def __call__(self, rates: Mapping[str, Any]) -> Any:
+        """Evaluate with ``rates`` mapping each name to a number or an array (broadcast together)."""
+        alias = dict(self._aliases)
+        return _evaluate(self._tree.body, rates, alias, self.source)
+
+
+def _evaluate(node: ast.AST, rates: Mapping[str, Any], alias: dict[str, str], source: str) -> Any:
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return rates[alias.get(node.id, node.id)]
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, rates, alias, source)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        op = _ALLOWED_BINOPS[type(node.op)]
+        return op(
+            _evaluate(node.left, rates, alias, source), _evaluate(node.right, rates, alias, source)
+        )
+    raise ValueError(f"vital-rate expression {source!r}: unsupported element {ast.dump(node)}")
+
+
+def compile_expression(
+    source: str | float, known: Sequence[str] | None = None
+) -> CompiledExpression:
+    """Parse a vital-rate expression safely (never ``eval``).
+
+    The language has numbers, rate names, ``+ - * /``, unary minus and parentheses, e.g.
+    ``"s3 * (1 - g43)"``. Names that are not Python identifiers are written in backticks, e.g.
+    ``"s3 * (1 - `g>4,3`)"`` for Morris & Doak's (2002, Box 8.10) growth rates.
+
+    Parameters
+    ----------
+    source
+        The expression, or a plain number.
+    known
+        If given, the rate names the expression may use; others raise :class:`ValueError`.
+
+    Raises
+    ------
+    ValueError
+        On a syntax error, a disallowed construct (calls, attributes, powers, comparisons ...) or an
+        unknown name.
+    """
+    text = repr(float(source)) if _is_number(source) else source
+    if not isinstance(text, str):
+        raise TypeError(f"a vital-rate expression must be a string or a number; got {source!r}")
+    aliases: dict[str, str] = {}
+
+    def _quote(match: re.Match[str]) -> str:
+        key = f"__rate{len(aliases)}__"
+        aliases[key] = match.group(1)
+        return key
+
+    try:
+        tree = ast.parse(_QUOTED.sub(_quote, text), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"vital-rate expression {source!r} is not valid: {exc.msg}") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(aliases.get(node.id, node.id))
+        elif isinstance(node, ast.Constant):
+            if not _is_number(node.value):
+                raise ValueError(f"vital-rate expression {source!r}: constants must be numbers")
+        elif isinstance(node, ast.BinOp):
+            if type(node.op) not in _ALLOWED_BINOPS:
+                raise ValueError(
+                    f"vital-rate expression {source!r}: only + - * / are allowed; "
+                    f"got {type(node.op).__name__}"
+                )
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, ast.USub | ast.UAdd):
+                raise ValueError(f"vital-rate expression {source!r}: only unary minus is allowed")
+        elif not isinstance(node, ast.Expression | ast.Load | ast.operator | ast.unaryop):
+            raise ValueError(
+                f"vital-rate expression {source!r}: {type(node).__name__} is not allowed "
+                "(numbers, rate names, + - * / and parentheses only)"
+            )
+    if known is not None:
+        unknown = sorted(names - set(known))
+        if unknown:
+            raise ValueError(
+                f"vital-rate expression {source!r} uses unknown rate(s) {unknown!r}; "
+                f"known rates: {list(known)!r}"
+            )
+    return CompiledExpression(text, frozenset(names), tree, tuple(aliases.items()))
+
+
+# --------------------------------------------------------------------------------------------------
+# vital rates
+
+
+Distribution = Literal["beta", "lognormal", "stretched_beta", "fixed"]
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VitalRate(_Spec):
+    """One vital rate: its mean, its between-year SD and the distribution it is drawn from.
+
+    The distributions follow Morris & Doak (2002, ch. 8): beta for probabilities, lognormal or a
+    stretched beta (a beta on ``[lower, upper]``) for fecundities; "fixed" never varies.
+    """
+
+    name: str
+    """Rate name, used in matrix-entry expressions."""
+    mean: float
+    """Mean of the rate (a probability for beta; offspring per individual per year otherwise)."""
+    sd: float = 0.0
+    """Standard deviation among years (environmental variation), same units as ``mean``."""
+    distribution: Distribution = "beta"
+    """Distribution of the annual values."""
+    lower: float = 0.0
+    """Lower bound of a stretched beta."""
+    upper: float = 1.0
+    """Upper bound of a stretched beta."""
+
+    def __post_init__(self) -> None:
+        own = f"VitalRate({self.name!r})"
+        if not isinstance(self.name, str) or not self.name or "`" in self.name:
+            raise ValueError(
+                f"VitalRate.name must be a non-empty string without backticks; got {self.name!r}"
+            )
+        _literal(
+            own, "distribution", self.distribution, ("beta", "lognormal", "stretched_beta", "fixed")
+        )
+        mean = _finite(own, "mean", self.mean)
+        sd = _non_negative(own, "sd", self.sd)
+        lower = _finite(own, "lower", self.lower)
+        upper = _finite(own, "upper", self.upper)
+        _set(self, "mean", mean)
+        _set(self, "sd", sd)
+        _set(self, "lower", lower)
+        _set(self, "upper", upper)
+        if self.distribution == "beta":
+            self._check_beta(own, mean, sd, 0.0, 1.0)
+        elif self.distribution == "stretched_beta":
+            if not lower < upper:
+                raise ValueError(
+                    f"{own}.lower must be < upper; got lower={lower!r}, upper={upper!r}"
+                )
+            self._check_beta(own, mean, sd, lower, upper)
+        elif self.distribution == "lognormal":
+            if mean <= 0 and sd > 0:
+                raise ValueError(
+                    f"{own}.mean must be > 0 for a lognormal with sd > 0; got {mean!r}"
+                )
+            if mean < 0:
+                raise ValueError(f"{own}.mean must be >= 0; got {mean!r}")
+        elif sd != 0:
+            raise ValueError(f"{own}.sd must be 0 for a fixed rate; got {sd!r}")
+
+    @staticmethod
+    def _check_beta(own: str, mean: float, sd: float, lower: float, upper: float) -> None:
+        if not lower <= mean <= upper:
+            raise ValueError(f"{own}.mean must lie in [{lower}, {upper}] for a beta; got {mean!r}")
+        # A beta with mean m on [a, b] has variance < (m - a)(b - m) (Morris & Doak 2002, Box 8.3).
+        limit = (mean - lower) * (upper - mean)
+        if sd > 0 and sd * sd >= limit:
+            raise ValueError(
+                f"{own}.sd={sd!r} is too large for a beta with mean {mean!r} on [{lower}, {upper}]: "
+                f"sd must be < sqrt((mean - lower)(upper - mean)) = {math.sqrt(limit)!r} "
+                "(the largest SD possible)"
+            )
+
+    @property
+    def variable(self) -> bool:
+        """Whether the rate varies among years."""
+        return self.sd > 0 and self.distribution != "fixed"
+
+    def beta_parameters(self) -> tuple[float, float]:
+        """Shape parameters (a, b) of the (stretched) beta with this mean and SD (method of moments,
+        Morris & Doak 2002, Box 8.3): ``a = m (m(1-m)/v - 1)``, ``b = (1-m)(m(1-m)/v - 1)`` on the
+        unit interval after rescaling to ``[lower, upper]``."""
+        width = self.upper - self.lower
+        m = (self.mean - self.lower) / width
+        v = (self.sd / width) ** 2
+        k = m * (1 - m) / v - 1
+        return m * k, (1 - m) * k
+
+    def lognormal_parameters(self) -> tuple[float, float]:
+        """(mu, sigma) of the log of a lognormal with this mean and SD:
+        ``sigma^2 = log(1 + sd^2/mean^2)``, ``mu = log(mean) - sigma^2/2``."""
+        s2 = math.log1p((self.sd / self.mean) ** 2)
+        return math.log(self.mean) - s2 / 2, math.sqrt(s2)
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VitalRates(_Spec):
+    """Matrix entries of U, F (and C) as expressions over named vital rates.
+
+    Example (Morris & Doak 2002, Box 8.10; popbio ``hudmxdef``): the tiny -> small entry of
+    *Hudsonia montana* is ``"s3 * `g>4,3`"`` and tiny -> tiny is ``"s3 * (1 - `g>4,3`)"``.
+    """
+
+    rates: tuple[VitalRate, ...]
+    """The vital rates, with means and (for environmental stochasticity) SDs and distributions."""
+    U: ExpressionMatrix
+    """Survival/transition entries ``U[to][from]``: numbers or expressions."""
+    F: ExpressionMatrix
+    """Sexual reproduction entries ``F[to][from]``."""
+    C: ExpressionMatrix | None = None
+    """Clonal reproduction entries, if any."""
+
+    def __post_init__(self) -> None:
+        own = "VitalRates"
+        rates = tuple(self.rates)
+        for r in rates:
+            if not isinstance(r, VitalRate):
+                raise TypeError(f"{own}.rates must hold VitalRate objects; got {r!r}")
+        _names(own, "rates (names)", [r.name for r in rates])
+        _set(self, "rates", rates)
+        names = [r.name for r in rates]
+        n = None
+        for field in ("U", "F", "C"):
+            value = getattr(self, field)
+            if value is None:
+                continue
+            if isinstance(value, str) or not isinstance(value, Sequence):
+                raise TypeError(f"{own}.{field} must be a sequence of rows; got {value!r}")
+            rows = tuple(tuple(float(x) if _is_number(x) else x for x in row) for row in value)
+            size = n if n is not None else len(rows)
+            if (len(rows), *sorted({len(r) for r in rows})) != (size, size):
+                raise ValueError(f"{own}.{field} must be a {size}x{size} matrix; got {value!r}")
+            n = size
+            for row in rows:
+                for entry in row:
+                    compile_expression(entry, names)
+            _set(self, field, rows)
+
+    @functools.cached_property
+    def n_stages(self) -> int:
+        return len(self.U)
+
+    @functools.cached_property
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.rates)
+
+    @functools.cached_property
+    def means(self) -> dict[str, float]:
+        return {r.name: r.mean for r in self.rates}
+
+    @functools.cached_property
+    def compiled(self) -> dict[str, tuple[tuple[tuple[int, int], CompiledExpression], ...]]:
+        """For U, F, C: the non-constant entries ((to, from), expression)."""
+        out: dict[str, tuple[tuple[tuple[int, int], CompiledExpression], ...]] = {}
+        for field in ("U", "F", "C"):
+            value = getattr(self, field)
+            entries = []
+            if value is not None:
+                for i, row in enumerate(value):
+                    for j, entry in enumerate(row):
+                        if isinstance(entry, str):
+                            entries.append(((i, j), compile_expression(entry, self.names)))
+            out[field] = tuple(entries)
+        return out
+
+    def matrices(self, rates: Mapping[str, Any]) -> dict[str, FloatArray]:
+        """Evaluate U, F and C for rates given as numbers or arrays of shape ``batch``.
+
+        Returns arrays of shape ``batch + (n, n)``; vectorised over the batch (e.g. replicates).
+        """
+        batch = np.broadcast_shapes(*(np.shape(v) for v in rates.values())) if rates else ()
+        out: dict[str, FloatArray] = {}
+        n = self.n_stages
+        for field in ("U", "F", "C"):
+            value = getattr(self, field)
+            M = np.zeros((*batch, n, n))
+            if value is not None:
+                for i, row in enumerate(value):
+                    for j, entry in enumerate(row):
+                        if not isinstance(entry, str):
+                            M[..., i, j] = entry
+                for (i, j), expr in self.compiled[field]:
+                    M[..., i, j] = expr(rates)
+            out[field] = M
+        return out
+
+
+# --------------------------------------------------------------------------------------------------
+# environmental stochasticity
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MatrixSelection(_Spec):
+    """Environmental stochasticity by choosing one of several annual matrices each year.
+
+    States are drawn iid with ``probabilities`` or as a Markov chain with ``transition`` (Caswell 2001,
+    section 14.3; Tuljapurkar 1990), the same for all populations of a replicate.
+    """
+
+    U: tuple[Matrix, ...]
+    """Survival/transition matrix of each environmental state."""
+    F: tuple[Matrix, ...]
+    """Reproduction matrix of each state."""
+    C: tuple[Matrix, ...] | None = None
+    """Clonal reproduction matrix of each state, if any."""
+    names: tuple[str, ...] | None = None
+    """State names (e.g. years), for provenance."""
+    probabilities: tuple[float, ...] | None = None
+    """iid probabilities of the states (default equal); ignored when ``transition`` is given, except
+    as the distribution of the first year's state (default: the stationary distribution)."""
+    transition: Matrix | None = None
+    """Markov chain ``P[to][from]`` between states (columns sum to 1)."""
+
+    def __post_init__(self) -> None:
+        own = "MatrixSelection"
+        if not self.U:
+            raise ValueError(f"{own}.U must hold at least one matrix; got {self.U!r}")
+        k = len(self.U)
+        n = len(self.U[0])
+        _set(self, "U", tuple(_matrix(own, f"U[{i}]", m, n) for i, m in enumerate(self.U)))
+        for field in ("F", "C"):
+            value = getattr(self, field)
+            if value is None:
+                continue
+            if len(value) != k:
+                raise ValueError(f"{own}.{field} must hold {k} matrices like U; got {len(value)}")
+            _set(
+                self, field, tuple(_matrix(own, f"{field}[{i}]", m, n) for i, m in enumerate(value))
+            )
+        for i, m in enumerate(self.U):
+            _check_survival(own, f"U[{i}]", np.asarray(m))
+        for field in ("F", "C"):
+            for i, m in enumerate(getattr(self, field) or ()):
+                if np.any(np.asarray(m) < 0):
+                    raise ValueError(f"{own}.{field}[{i}] must be >= 0; got {m!r}")
+        if self.names is not None:
+            names = _names(own, "names", self.names)
+            if len(names) != k:
+                raise ValueError(f"{own}.names must name {k} states; got {names!r}")
+            _set(self, "names", names)
+        if self.probabilities is not None:
+            p = tuple(_probability(own, "probabilities", x) for x in self.probabilities)
+            if len(p) != k or abs(sum(p) - 1) > 1e-6:
+                raise ValueError(
+                    f"{own}.probabilities must be {k} probabilities summing to 1; got {p!r}"
+                )
+            _set(self, "probabilities", p)
+        if self.transition is not None:
+            P = _matrix(own, "transition", self.transition, k)
+            arr = np.asarray(P)
+            if np.any(arr < 0) or np.any(np.abs(arr.sum(axis=0) - 1) > 1e-6):
+                raise ValueError(
+                    f"{own}.transition must have non-negative columns summing to 1 (P[to][from]); "
+                    f"got {P!r}"
+                )
+            _set(self, "transition", P)
+
+    @classmethod
+    def from_matrices(
+        cls,
+        matrices: Sequence[Any],
+        *,
+        reproduction: Any,
+        names: Sequence[str] | None = None,
+        probabilities: Sequence[float] | None = None,
+        transition: Any = None,
+    ) -> MatrixSelection:
+        """Split whole matrices ``A`` into U and F with a boolean ``reproduction`` mask ``[to][from]``
+        (True where an entry counts offspring)."""
+        mask = np.asarray(reproduction, dtype=bool)
+        As = [np.asarray(A, dtype=float) for A in matrices]
+        return cls(
+            U=tuple(np.where(mask, 0.0, A).tolist() for A in As),
+            F=tuple(np.where(mask, A, 0.0).tolist() for A in As),
+            names=None if names is None else tuple(names),
+            probabilities=None if probabilities is None else tuple(probabilities),
+            transition=transition,
+        )
+
+    @functools.cached_property
+    def n_states(self) -> int:
+        return len(self.U)
+
+    @functools.cached_property
+    def U_stack(self) -> FloatArray:
+        """Shape (states, n, n)."""
+        return np.asarray(self.U, dtype=float)
+
+    @functools.cached_property
+    def F_stack(self) -> FloatArray:
+        return np.asarray(self.F, dtype=float)
+
+    @functools.cached_property
+    def C_stack(self) -> FloatArray:
+        return np.zeros_like(self.U_stack) if self.C is None else np.asarray(self.C, dtype=float)
+
+    @functools.cached_property
+    def weights(self) -> FloatArray:
+        """Long-run frequency of each state: the stationary distribution of ``transition`` or the iid
+        probabilities."""
+        if self.transition is not None:
+            P = np.asarray(self.transition)
+            w, v = np.linalg.eig(P)
+            x = np.abs(np.real(v[:, np.argmin(np.abs(w - 1))]))
+            return x / x.sum()  # type: ignore[no-any-return]
+        if self.probabilities is not None:
+            return np.asarray(self.probabilities, dtype=float)
+        return np.full(self.n_states, 1.0 / self.n_states)
+
+    @functools.cached_property
+    def initial_probabilities(self) -> FloatArray:
+        """Distribution of the first year's state."""
+        if self.probabilities is not None:
+            return np.asarray(self.probabilities, dtype=float)
+        return self.weights
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VitalRateStochasticity(_Spec):
+    """Environmental stochasticity by drawing vital rates every year (Morris & Doak 2002, ch. 8).
+
+    Each variable rate of :attr:`Species.vital_rates` (``sd > 0``) is drawn every year from its
+    distribution (beta, lognormal or stretched beta with its mean and SD) through a Gaussian copula:
+    normal scores ``z`` with correlation matrix ``correlation`` within a year are mapped through the
+    standard normal CDF and the rate's quantile function, as Morris & Doak (2002, Box 8.10) do. The
+    correlations are those of the normal scores; Spearman rank correlations of the rates are then
+    ``(6/pi) arcsin(r/2)`` (the Gaussian copula).
+
+    Between years, either
+
+    * each score follows an AR(1) with coefficient ``autocorrelation`` (stationary, so the within-year
+      correlations are kept exactly), or
+    * ``between_year_correlation`` (Morris & Doak's ``corrout``) enters their multi-year correlation
+      matrix over ``span`` years (lag-d blocks ``corrout^d``), negative eigenvalues of which are set to
+      0 and the result rescaled to a correlation matrix, as in their ``vitalsim`` (Box 8.10); scores
+      are then a moving window of iid normals times rows of its square root. The realised
+      correlations are those of the corrected matrix (:attr:`window_correlation`), which differ from
+      the given ones when those are not jointly possible (as for *Hudsonia*).
+    """
+
+    rates: tuple[str, ...] | None = None
+    """Order of the rows of the correlation matrices (default: the variable rates in the order of
+    ``Species.vital_rates``). Variable rates not listed are drawn independently."""
+    correlation: Matrix | None = None
+    """Within-year correlation of the normal scores (default identity)."""
+    autocorrelation: float = 0.0
+    """AR(1) coefficient of every rate's normal score between years, in (-1, 1)."""
+    between_year_correlation: Matrix | None = None
+    """Morris & Doak's ``corrout``: entry [i][j] is the correlation of rate i in year t + 1 with rate j
+    in year t, as their ``vitalsim`` builds the multi-year matrix; replaces ``autocorrelation``."""
+    span: int = 20
+    """Years in Morris & Doak's multi-year correlation matrix (their ``yrspan``)."""
+
+    def __post_init__(self) -> None:
+        own = "VitalRateStochasticity"
+        if self.rates is not None:
+            _set(self, "rates", _names(own, "rates", self.rates))
+        phi = _finite(own, "autocorrelation", self.autocorrelation)
+        if not -1 < phi < 1:
+            raise ValueError(f"{own}.autocorrelation must lie in (-1, 1); got {phi!r}")
+        _set(self, "autocorrelation", phi)
+        if self.between_year_correlation is not None and phi != 0:
+            raise ValueError(
+                f"{own}: give autocorrelation or between_year_correlation, not both; "
+                f"got autocorrelation={phi!r}"
+            )
+        span = _count(own, "span", self.span)
+        if span < 4:
+            # the window's "next year" block lies two blocks past the middle (vitalsim)
+            raise ValueError(f"{own}.span must be >= 4 years; got {self.span!r}")
+        _set(self, "span", span)
+        for field in ("correlation", "between_year_correlation"):
+            value = getattr(self, field)
+            if value is None:
+                continue
+            if self.rates is None:
+                raise ValueError(f"{own}.{field} needs `rates` naming its rows; got rates=None")
+            M = _matrix(own, field, value, len(self.rates))
+            arr = np.asarray(M)
+            if np.any(np.abs(arr) > 1 + _TOL):
+                raise ValueError(f"{own}.{field} entries must lie in [-1, 1]; got {M!r}")
+            _set(self, field, M)
+        if self.correlation is not None:
+            R = np.asarray(self.correlation)
+            if not np.allclose(R, R.T) or not np.allclose(np.diag(R), 1):
+                raise ValueError(
+                    f"{own}.correlation must be symmetric with a unit diagonal; got {R.tolist()!r}"
+                )
+            smallest = float(np.linalg.eigvalsh(R).min())
+            if smallest < -1e-8:
+                raise ValueError(
+                    f"{own}.correlation must be positive semi-definite; got smallest eigenvalue "
+                    f"{smallest!r}"
+                )
+
+    @functools.cached_property
+    def within_year_root(self) -> FloatArray:
+        """L with ``L L' = correlation``, shape (k, k) for the k listed rates."""
+        k = len(self.rates or ())
+        if self.correlation is None:
+            return np.eye(k)
+        return _sqrt_psd(np.asarray(self.correlation, dtype=float))
+
+    @functools.cached_property
+    def window_correlation(self) -> FloatArray | None:
+        """Morris & Doak's corrected multi-year correlation matrix, shape (span k, span k)."""
+        if self.between_year_correlation is None:
+            return None
+        k = len(self.rates or ())
+        Cin = np.eye(k) if self.correlation is None else np.asarray(self.correlation, dtype=float)
+        Cout = np.asarray(self.between_year_correlation, dtype=float)
+        span = self.span
+        M = np.empty((span * k, span * k))
+        for i in range(span):
+            for j in range(span):
+                if i == j:
+                    block = Cin
+                elif i > j:
+                    block = np.linalg.matrix_power(Cout, i - j)
+                else:
+                    block = np.linalg.matrix_power(Cout.T, j - i)
+                M[i * k : (i + 1) * k, j * k : (j + 1) * k] = block
+        w, v = np.linalg.eigh((M + M.T) / 2)
+        if w.min() < 0:
+            # Morris & Doak (2002, Box 8.10): zero every eigenvalue no larger than the most negative
+            # one in magnitude, then rescale the covariance back to a correlation matrix.
+            w = np.where(w <= abs(w.min()), 0.0, w)
+            M = (v * w) @ v.T
+            d = np.sqrt(np.diag(M))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                M = np.where(np.outer(d, d) > 0, M / np.outer(d, d), 0.0)
+        return M
+
+    @functools.cached_property
+    def window_rows(self) -> FloatArray | None:
+        """Rows of the square root of :attr:`window_correlation` that make next year's scores from
+        a window of ``span k`` iid normals (the block after the middle, as in ``vitalsim``)."""
+        M = self.window_correlation
+        if M is None:
+            return None
+        k = len(self.rates or ())
+        w, v = np.linalg.eigh((M + M.T) / 2)
+        root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T  # the symmetric square root W D^1/2 W'
+        start = round(self.span / 2) * k
+        return root[start + k : start + 2 * k]
+
+
+def _sqrt_psd(S: FloatArray) -> FloatArray:
+    """A square root L with L L' = S for a positive semi-definite S (eigen-decomposition, so
+    singular matrices such as perfect correlations are allowed)."""
+    w, v = np.linalg.eigh((S + S.T) / 2)
+    return v * np.sqrt(np.clip(w, 0, None))  # type: ignore[no-any-return]
+
+
+Environment: TypeAlias = MatrixSelection | VitalRateStochasticity | None
+
+
+# --------------------------------------------------------------------------------------------------
+# catastrophes, density dependence, mating
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Catastrophe(_Spec):
+    """A catastrophe type: strikes with an annual probability, multiplying vital rates and K.
+
+    Drawn independently per replicate, year and (with ``scope="population"``) population from the
+    catastrophes stream (Mangel & Tier 1994; RAMAS Metapop and VORTEX conventions: a multiplicative,
+    single-year effect on survival, reproduction and carrying capacity).
+    """
+
+    name: str
+    probability: float
+    """Annual probability of striking."""
+    survival_multiplier: float | tuple[float, ...] = 1.0
+    """Multiplier of survival (columns of U) in a year it strikes, one number or one per stage."""
+    fecundity_multiplier: float | tuple[float, ...] = 1.0
+    """Multiplier of fecundity (columns of F and C), one number or one per stage."""
+    carrying_capacity_multiplier: float = 1.0
+    """Multiplier of K in a year it strikes."""
+    scope: Literal["population", "species"] = "population"
+    """"population": each population is struck independently; "species": all at once."""
+
+    def __post_init__(self) -> None:
+        own = f"Catastrophe({self.name!r})"
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Catastrophe.name must be a non-empty string; got {self.name!r}")
+        _set(self, "probability", _probability(own, "probability", self.probability))
+        for field in ("survival_multiplier", "fecundity_multiplier"):
+            value = getattr(self, field)
+            if _is_number(value):
+                _set(self, field, _non_negative(own, field, value))
+            else:
+                if isinstance(value, str) or not isinstance(value, Sequence):
+                    raise TypeError(f"{own}.{field} must be a number or a sequence; got {value!r}")
+                _set(self, field, tuple(_non_negative(own, field, x) for x in value))
+        _set(
+            self,
+            "carrying_capacity_multiplier",
+            _non_negative(own, "carrying_capacity_multiplier", self.carrying_capacity_multiplier),
+        )
+        _literal(own, "scope", self.scope, ("population", "species"))
+
+
+DensityKind = Literal["ceiling", "beverton_holt", "ricker", "theta_logistic", "vortex_breeding"]
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DensityDependence(_Spec):
+    """Density dependence relative to each population's carrying capacity K.
+
+    With ``x = N_w / K`` (``N_w`` the abundance weighted by ``weights``, at the start of the year),
+    the chosen vital rates are multiplied by
+
+    * ``"ceiling"``: 1; instead, after dispersal, ``N_w`` is truncated to K (RAMAS "ceiling";
+      Akçakaya 2000). Excess individuals are removed at random across the counted stages.
+    * ``"beverton_holt"``: ``1 / (1 + b x)`` (Beverton & Holt 1957; Caswell 2001, ch. 16);
+    * ``"ricker"``: ``exp(-b x)`` (Ricker 1954);
+    * ``"theta_logistic"``: ``exp(-b x^theta)`` (Gilpin & Ayala 1973; for one stage with
+      ``lambda = e^r`` and ``b = r`` this is ``N' = N exp(r (1 - (N/K)^theta))``);
+    * ``"vortex_breeding"`` (fecundity only): ``P(N) / P0`` with
+      ``P(N) = (P0 - (P0 - PK) x^B) N / (A + N)`` (Lacy et al., Vortex manual: density-dependent
+      breeding with Allee parameter A and steepness B); ``F`` is the fecundity at low density.
+
+    For the three scalings, ``strength`` b defaults to the value that makes the mean deterministic
+    model stationary (λ = 1) at ``N_w = K``: for fecundity ``g* = 1/R0`` (Caswell 2001, section 5.3.4:
+    λ = 1 exactly when R0 = 1), for survival found by bisection on λ; then b = 1/g* - 1 (Beverton-Holt)
+    or -log g* (Ricker, theta-logistic).
+
+    A mate-finding Allee effect (Dennis 1989; McCarthy 1997) multiplies fecundity by
+    ``N_w / (allee + N_w)`` whatever the kind.
+    """
+
+    kind: DensityKind = "ceiling"
+    applies_to: tuple[Literal["fecundity", "survival"], ...] = ("fecundity",)
+    """Which vital rates the scaling multiplies."""
+    weights: tuple[float, ...] | None = None
+    """Weight of each stage in the abundance that counts (default 1 for every stage)."""
+    strength: float | None = None
+    """b above; None = stationary at K (see class docstring)."""
+    theta: float = 1.0
+    """Exponent of the theta-logistic."""
+    breeding_low: float = 1.0
+    """VORTEX P0: proportion breeding at low density."""
+    breeding_at_k: float = 1.0
+    """VORTEX PK: proportion breeding at K."""
+    steepness: float = 2.0
+    """VORTEX B."""
+    allee: float = 0.0
+    """Allee parameter A (individuals of weighted abundance at which fecundity is halved)."""
+    ceiling: bool | None = None
+    """Also truncate to K at the end of the year (default: only for kind "ceiling")."""
+
+    def __post_init__(self) -> None:
+        own = "DensityDependence"
+        _literal(
+            own,
+            "kind",
+            self.kind,
+            ("ceiling", "beverton_holt", "ricker", "theta_logistic", "vortex_breeding"),
+        )
+        applies = (self.applies_to,) if isinstance(self.applies_to, str) else tuple(self.applies_to)
+        for a in applies:
+            _literal(own, "applies_to", a, ("fecundity", "survival"))
+        if not applies:
+            raise ValueError(
+                f"{own}.applies_to must name fecundity and/or survival; got {self.applies_to!r}"
+            )
+        if self.kind == "vortex_breeding" and applies != ("fecundity",):
+            raise ValueError(
+                f"{own}.applies_to must be ('fecundity',) for vortex_breeding; got {applies!r}"
+            )
+        _set(self, "applies_to", applies)
+        if self.weights is not None:
+            w = tuple(_non_negative(own, "weights", x) for x in self.weights)
+            if not any(w):
+                raise ValueError(f"{own}.weights must not all be 0; got {w!r}")
+            _set(self, "weights", w)
+        if self.strength is not None:
+            _set(self, "strength", _non_negative(own, "strength", self.strength))
+        theta = _finite(own, "theta", self.theta)
+        if theta <= 0:
+            raise ValueError(f"{own}.theta must be > 0; got {theta!r}")
+        _set(self, "theta", theta)
+        _set(self, "breeding_low", _probability(own, "breeding_low", self.breeding_low))
+        _set(self, "breeding_at_k", _probability(own, "breeding_at_k", self.breeding_at_k))
+        if self.kind == "vortex_breeding" and self.breeding_low == 0:
+            raise ValueError(
+                f"{own}.breeding_low must be > 0 for vortex_breeding; got {self.breeding_low!r}"
+            )
+        _set(self, "steepness", _non_negative(own, "steepness", self.steepness))
+        _set(self, "allee", _non_negative(own, "allee", self.allee))
+        if self.ceiling is None:
+            _set(self, "ceiling", self.kind == "ceiling")
+        elif not isinstance(self.ceiling, bool):
+            raise TypeError(f"{own}.ceiling must be a bool or None; got {self.ceiling!r}")
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Mating(_Spec):
+    """Females-only dynamics with a mating-limited birth rate (Caswell & Weeks 1986; Caswell 2001,
+    ch. 17; Lindström & Kokko 1998; VORTEX's monogamous/polygynous breeding).
+
+    The species' matrices describe females (F = female offspring per female). Males are not
+    projected: each year the number of mature males is drawn as Poisson with mean
+    ``mature females x (1 - sex_ratio) / sex_ratio`` (its expectation without demographic
+    stochasticity), and only mated females breed: ``min(females, males)`` for monogamy,
+    ``min(females, harem_size x males)`` for polygyny.
+    """
+
+    system: Literal["monogamous", "polygynous"] = "monogamous"
+    sex_ratio: float = 0.5
+    """Proportion of females at birth (and among mature individuals)."""
+    harem_size: float = 1.0
+    """Females one male can mate with per year (polygyny)."""
+
+    def __post_init__(self) -> None:
+        own = "Mating"
+        _literal(own, "system", self.system, ("monogamous", "polygynous"))
+        r = _probability(own, "sex_ratio", self.sex_ratio)
+        if not 0 < r < 1:
+            raise ValueError(f"{own}.sex_ratio must lie strictly between 0 and 1; got {r!r}")
+        _set(self, "sex_ratio", r)
+        h = _finite(own, "harem_size", self.harem_size)
+        if h < 1:
+            raise ValueError(f"{own}.harem_size must be >= 1; got {h!r}")
+        if self.system == "monogamous" and h != 1:
+            raise ValueError(f"{own}.harem_size must be 1 for monogamy; got {h!r}")
+        _set(self, "harem_size", h)
+
+
+# --------------------------------------------------------------------------------------------------
+# populations, dispersal
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Population(_Spec):
+    """One population (site) of a species."""
+
+    name: str = "main"
+    initial: tuple[int, ...] | None = None
+    """Initial individuals per stage."""
+    initial_total: int | None = None
+    """Initial individuals, spread over stages by the stable stage distribution."""
+    carrying_capacity: float | None = None
+    """K in individuals of weighted abundance (see :class:`DensityDependence`); None = unlimited."""
+    carrying_capacity_cv: float = 0.0
+    """Coefficient of variation of K among years (lognormal with mean K; environment stream)."""
+    carrying_capacity_trend: float = 0.0
+    """Trend of K in percent per year: ``K_t = K (1 + trend/100)^t``."""
+
+    def __post_init__(self) -> None:
+        own = f"Population({self.name!r})"
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Population.name must be a non-empty string; got {self.name!r}")
+        if self.initial is not None and self.initial_total is not None:
+            raise ValueError(f"{own}: give initial or initial_total, not both")
+        if self.initial is not None:
+            if isinstance(self.initial, str) or not isinstance(self.initial, Sequence | np.ndarray):
+                raise TypeError(
+                    f"{own}.initial must be a sequence of integers; got {self.initial!r}"
+                )
+            _set(self, "initial", tuple(_count(own, "initial", x) for x in self.initial))
+        if self.initial_total is not None:
+            _set(self, "initial_total", _count(own, "initial_total", self.initial_total))
+        if self.carrying_capacity is not None:
+            _set(
+                self,
+                "carrying_capacity",
+                _non_negative(own, "carrying_capacity", self.carrying_capacity),
+            )
+        _set(
+            self,
+            "carrying_capacity_cv",
+            _non_negative(own, "carrying_capacity_cv", self.carrying_capacity_cv),
+        )
+        trend = _finite(own, "carrying_capacity_trend", self.carrying_capacity_trend)
+        if trend <= -100:
+            raise ValueError(
+                f"{own}.carrying_capacity_trend must be > -100 (% per year); got {trend!r}"
+            )
+        _set(self, "carrying_capacity_trend", trend)
+
+
+def _count(owner: str, field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
+        raise TypeError(f"{owner}.{field} must hold whole numbers; got {value!r}")
+    if float(value) != int(value) or value < 0:
+        raise ValueError(f"{owner}.{field} must hold non-negative whole numbers; got {value!r}")
+    return int(value)
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Dispersal(_Spec):
+    """Annual dispersal among populations (RAMAS Metapop convention).
+
+    ``rates[i][j]`` is the probability that an individual of a dispersing stage moves from population
+    j to population i in a year; it stays with probability ``1 - sum_i rates[i][j]``. The diagonal is 0.
+    """
+
+    rates: Matrix
+    stages: tuple[str, ...] | None = None
+    """Stages that disperse (default all)."""
+
+    def __post_init__(self) -> None:
+        own = "Dispersal"
+        M = _matrix(own, "rates", self.rates)
+        arr = np.asarray(M)
+        if np.any(arr < 0) or np.any(arr > 1):
+            raise ValueError(f"{own}.rates must be probabilities in [0, 1]; got {M!r}")
+        if np.any(np.diag(arr) != 0):
+            raise ValueError(
+                f"{own}.rates must have a zero diagonal (staying is 1 - column sum); got {M!r}"
+            )
+        sums = arr.sum(axis=0)
+        if np.any(sums > 1 + _TOL):
+            raise ValueError(
+                f"{own}.rates columns (from population j) must sum to <= 1; got sums {sums.tolist()!r}"
+            )
+        _set(self, "rates", M)
+        if self.stages is not None:
+            _set(self, "stages", _names(own, "stages", self.stages))
+
+
+# --------------------------------------------------------------------------------------------------
+# the species
+
+
+def _check_survival(owner: str, field: str, U: FloatArray) -> None:
+    if np.any(U < 0):
+        raise ValueError(f"{owner}.{field} must be >= 0; got {U.tolist()!r}")
+    sums = U.sum(axis=0)
+    if np.any(sums > 1 + 1e-6):
+        raise ValueError(
+            f"{owner}.{field} column sums (survival of each stage) must be <= 1; got {sums.tolist()!r}"
+        )
+
+
+def largest_remainder(total: int, weights: FloatArray) -> npt.NDArray[np.int64]:
+    """Integers summing to ``total`` proportional to ``weights`` (Hamilton's largest-remainder method)."""
+    w = np.asarray(weights, dtype=float)
+    exact = total * w / w.sum()
+    base = np.floor(exact).astype(np.int64)
+    short = total - int(base.sum())
+    order = np.argsort(-(exact - base), kind="stable")
+    base[order[:short]] += 1
+    return base
+
+
+Litter = Literal["poisson", "binomial"]
+
+
+@_register
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Species(_Spec):
+    """A species for stochastic projection: stages, vital rates, sites and sources of risk.
+
+    Give the mean matrices either as ``U``, ``F`` (and ``C``) or as ``vital_rates``; with a
+    :class:`MatrixSelection` environment they may be omitted (the mean is then the long-run weighted
+    mean of the annual matrices).
+    """
+
+    name: str
+    stages: tuple[str, ...]
+    """Stage names, first stage first (usually juveniles or seeds)."""
+    U: Matrix | None = None
+    """Mean survival/transition matrix ``U[to][from]`` (column sums <= 1)."""
+    F: Matrix | None = None
+    """Mean sexual reproduction matrix (offspring per individual per year)."""
+    C: Matrix | None = None
+    """Mean clonal reproduction matrix."""
+    vital_rates: VitalRates | None = None
+    """U, F, C as expressions over named vital rates (instead of U, F, C)."""
+    mature_stages: tuple[str, ...] | None = None
+    """Stages counted as mature individuals (IUCN); default: stages with a positive F column."""
+    generation_length: float | None = None
+    """Generation length in years (IUCN); default computed by :func:`pva.analysis.generation_length`."""
+    initial: tuple[int, ...] | None = None
+    """Initial individuals per stage of the single default population."""
+    initial_total: int | None = None
+    """Initial total of the default population, spread by the stable stage distribution."""
+    carrying_capacity: float | None = None
+    """K of the default population (ignored if ``populations`` is given; then it must be None)."""
+    populations: tuple[Population, ...] = ()
+    """Populations (sites); default one population "main" built from the three fields above."""
+    dispersal: Dispersal | None = None
+    quasi_extinction_threshold: float = 0.0
+    """Quasi-extinction when abundance falls to or below this (0 = extinction)."""
+    quasi_extinction_on: Literal["total", "mature"] = "total"
+    environment: MatrixSelection | VitalRateStochasticity | None = None
+    catastrophes: tuple[Catastrophe, ...] = ()
+    density_dependence: DensityDependence | None = None
+    demographic_stochasticity: bool = True
+    sex: Mating | None = None
+    litter: Litter = "poisson"
+    """Offspring numbers: "poisson" (Poisson(F n)) or "binomial" (each individual has
+    Binomial(max_litter, f / max_litter) offspring)."""
+    max_litter: int | None = None
+
+    _SPEC_VERSION: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        own = f"Species({self.name!r})"
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Species.name must be a non-empty string; got {self.name!r}")
+        stages = _names(own, "stages", self.stages)
+        _set(self, "stages", stages)
+        n = len(stages)
+        if n == 0:
+            raise ValueError(f"{own}.stages must name at least one stage; got {self.stages!r}")
+
+        # mean matrices
+        given = [f for f in ("U", "F", "C") if getattr(self, f) is not None]
+        if self.vital_rates is not None:
+            if given:
+                raise ValueError(f"{own}: give U/F/C or vital_rates, not both; got {given!r} too")
+            if not isinstance(self.vital_rates, VitalRates):
+                raise TypeError(f"{own}.vital_rates must be a VitalRates; got {self.vital_rates!r}")
+            if self.vital_rates.n_stages != n:
+                raise ValueError(
+                    f"{own}.vital_rates matrices must be {n}x{n} to match stages={stages!r}; "
+                    f"got {self.vital_rates.n_stages}"
+                )
+        elif isinstance(self.environment, MatrixSelection) and not given:
+            pass
+        else:
+            if self.U is None or self.F is None:
+                raise ValueError(
+                    f"{own}: U and F (or vital_rates) are required; got U={self.U!r}, F={self.F!r}"
+                )
+            for f in given:
+                _set(self, f, _matrix(own, f, getattr(self, f), n))
+        _check_survival(own, "U", self.U_array)
+        for f, M in (("F", self.F_array), ("C", self.C_array)):
+            if np.any(M < 0):
+                raise ValueError(f"{own}.{f} must be >= 0; got {M.tolist()!r}")
+
+        # environment
+        env = self.environment
+        if env is not None and not isinstance(env, MatrixSelection | VitalRateStochasticity):
+            raise TypeError(
+                f"{own}.environment must be MatrixSelection, VitalRateStochasticity or None; got {env!r}"
+            )
+        if isinstance(env, MatrixSelection) and env.U_stack.shape[1] != n:
+            raise ValueError(
+                f"{own}.environment matrices must be {n}x{n}; got {env.U_stack.shape[1:]!r}"
+            )
+        if isinstance(env, VitalRateStochasticity):
+            if self.vital_rates is None:
+                raise ValueError(
+                    f"{own}.environment VitalRateStochasticity needs vital_rates; got None"
+                )
+            if env.rates is not None:
+                unknown = sorted(set(env.rates) - set(self.vital_rates.names))
+                if unknown:
+                    raise ValueError(
+                        f"{own}.environment.rates names unknown vital rates {unknown!r}"
+                    )
+
+        # mature stages
+        if self.mature_stages is None:
+            fert = (self.F_array + self.C_array).sum(axis=0) > 0
+            _set(self, "mature_stages", tuple(s for s, m in zip(stages, fert, strict=True) if m))
+        else:
+            mature = _names(own, "mature_stages", self.mature_stages)
+            unknown = sorted(set(mature) - set(stages))
+            if unknown:
+                raise ValueError(
+                    f"{own}.mature_stages names unknown stages {unknown!r}; stages are {stages!r}"
+                )
+            _set(self, "mature_stages", mature)
+
+        # populations and initial abundance
+        if self.populations:
+            if (
+                self.initial is not None
+                or self.initial_total is not None
+                or self.carrying_capacity is not None
+            ):
+                raise ValueError(
+                    f"{own}: with populations given, set initial/initial_total/carrying_capacity on each "
+                    "Population, not on the Species"
+                )
+            pops = tuple(self.populations)
+            for p in pops:
+                if not isinstance(p, Population):
+                    raise TypeError(f"{own}.populations must hold Population objects; got {p!r}")
+            _names(own, "populations (names)", [p.name for p in pops])
+        else:
+            pops = (
+                Population(
+                    name="main",
+                    initial=self.initial,
+                    initial_total=self.initial_total,
+                    carrying_capacity=self.carrying_capacity,
+                ),
+            )
+        for p in pops:
+            if p.initial is None and p.initial_total is None:
+                raise ValueError(f"{own}: population {p.name!r} needs initial or initial_total")
+            if p.initial is not None and len(p.initial) != n:
+                raise ValueError(
+                    f"{own}: population {p.name!r} initial must have {n} entries (one per stage); "
+                    f"got {p.initial!r}"
+                )
+        if self.populations:
+            _set(self, "populations", pops)
+        else:
+            # keep the user's fields as given (round trip) and hold the derived population privately
+            object.__setattr__(self, "_default_population", pops)
+
+        if self.dispersal is not None:
+            if not isinstance(self.dispersal, Dispersal):
+                raise TypeError(f"{own}.dispersal must be a Dispersal; got {self.dispersal!r}")
+            if len(self.dispersal.rates) != len(pops):
+                raise ValueError(
+                    f"{own}.dispersal.rates must be {len(pops)}x{len(pops)} (populations); "
+                    f"got {len(self.dispersal.rates)}"
+                )
+            unknown = sorted(set(self.dispersal.stages or ()) - set(stages))
+            if unknown:
+                raise ValueError(f"{own}.dispersal.stages names unknown stages {unknown!r}")
+
+        _set(
+            self,
+            "quasi_extinction_threshold",
+            _non_negative(own, "quasi_extinction_threshold", self.quasi_extinction_threshold),
+        )
+        _literal(own, "quasi_extinction_on", self.quasi_extinction_on, ("total", "mature"))
+
+        cats = tuple(self.catastrophes)
+        for c in cats:
+            if not isinstance(c, Catastrophe):
+                raise TypeError(f"{own}.catastrophes must hold Catastrophe objects; got {c!r}")
+            for field in ("survival_multiplier", "fecundity_multiplier"):
+                value = getattr(c, field)
+                if isinstance(value, tuple) and len(value) != n:
+                    raise ValueError(
+                        f"{own}: catastrophe {c.name!r} {field} must be one number or {n} (one per stage); "
+                        f"got {value!r}"
+                    )
+        _names(own, "catastrophes (names)", [c.name for c in cats])
+        _set(self, "catastrophes", cats)
+
+        dd = self.density_dependence
+        if dd is not None:
+            if not isinstance(dd, DensityDependence):
+                raise TypeError(f"{own}.density_dependence must be a DensityDependence; got {dd!r}")
+            if dd.weights is not None and len(dd.weights) != n:
+                raise ValueError(
+                    f"{own}.density_dependence.weights must have {n} entries; got {dd.weights!r}"
+                )
+            if all(p.carrying_capacity is None for p in pops):
+                raise ValueError(
+                    f"{own}.density_dependence needs a carrying_capacity on at least one population"
+                )
+
+        if not isinstance(self.demographic_stochasticity, bool):
+            raise TypeError(
+                f"{own}.demographic_stochasticity must be True or False; got {self.demographic_stochasticity!r}"
+            )
+        if self.sex is not None and not isinstance(self.sex, Mating):
+            raise TypeError(f"{own}.sex must be a Mating or None; got {self.sex!r}")
+        _literal(own, "litter", self.litter, ("poisson", "binomial"))
+        if self.litter == "binomial":
+            if self.max_litter is None:
+                raise ValueError(f"{own}.max_litter is required for binomial litters; got None")
+            m = _count(own, "max_litter", self.max_litter)
+            if m < 1:
+                raise ValueError(f"{own}.max_litter must be >= 1; got {self.max_litter!r}")
+            _set(self, "max_litter", m)
+            worst = float((self.F_array + self.C_array).sum(axis=0).max())
+            if worst > m:
+                raise ValueError(
+                    f"{own}: mean offspring per individual {worst!r} exceeds max_litter={m!r} "
+                    "(binomial litters cannot exceed it)"
+                )
+        elif self.max_litter is not None:
+            raise ValueError(
+                f"{own}.max_litter applies only to litter='binomial'; got {self.max_litter!r}"
+            )
+
+        if self.generation_length is None:
+            _set(self, "generation_length", self._computed_generation_length())
+        else:
+            g = _finite(own, "generation_length", self.generation_length)
+            if g <= 0:
+                raise ValueError(f"{own}.generation_length must be > 0 years; got {g!r}")
+            _set(self, "generation_length", g)
+
+    def _computed_generation_length(self) -> float | None:
+        fn = getattr(analysis, "generation_length", None)
+        if fn is None:
+            return None
+        try:
+            with warnings.catch_warnings():
+                # a reducible life cycle (e.g. a post-reproductive stage) is fine for projection;
+                # pva.analysis warns about it where eigenvectors are reported, not here
+                warnings.simplefilter("ignore", MatrixStructureWarning)
+                value = float(fn(self.U_array, self.F_array + self.C_array))
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+            return None
+        return value if math.isfinite(value) and value > 0 else None
+
+    # ---- numpy views -------------------------------------------------------------------------
+
+    def _mean_matrices(self) -> dict[str, FloatArray]:
+        if self.vital_rates is not None:
+            return self.vital_rates.matrices(self.vital_rates.means)
+        if self.U is None and isinstance(self.environment, MatrixSelection):
+            w = self.environment.weights
+            env = self.environment
+            return {
+                "U": np.einsum("k,kij->ij", w, env.U_stack),
+                "F": np.einsum("k,kij->ij", w, env.F_stack),
+                "C": np.einsum("k,kij->ij", w, env.C_stack),
+            }
+        n = len(self.stages)
+        return {
+            f: np.zeros((n, n))
+            if getattr(self, f) is None
+            else np.asarray(getattr(self, f), dtype=float)
+            for f in ("U", "F", "C")
+        }
+
+    @functools.cached_property
+    def U_array(self) -> FloatArray:
+        """Mean U as an ndarray (n, n)."""
+        return self._mean_matrices()["U"]
+
+    @functools.cached_property
+    def F_array(self) -> FloatArray:
+        return self._mean_matrices()["F"]
+
+    @functools.cached_property
+    def C_array(self) -> FloatArray:
+        return self._mean_matrices()["C"]
+
+    @property
+    def A(self) -> FloatArray:
+        """Mean projection matrix A = U + F + C, shape (n_stages, n_stages)."""
+        return self.U_array + self.F_array + self.C_array
+
+    @property
+    def n_stages(self) -> int:
+        return len(self.stages)
+
+    @property
+    def all_populations(self) -> tuple[Population, ...]:
+        """The populations, including the implicit default one."""
+        return self.populations or self._default_population  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def population_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.all_populations)
+
+    @property
+    def n_populations(self) -> int:
+        return len(self.all_populations)
+
+    @functools.cached_property
+    def mature_mask(self) -> npt.NDArray[np.bool_]:
+        """True for the stages counted as mature individuals, shape (n_stages,)."""
+        mature = set(self.mature_stages or ())
+        return np.array([s in mature for s in self.stages], dtype=bool)
+
+    @functools.cached_property
+    def stable_stage_distribution(self) -> FloatArray:
+        """Right eigenvector of A for the dominant eigenvalue, summing to 1 (Caswell 2001, ch. 4)."""
+        w, v = np.linalg.eig(self.A)
+        x = np.abs(np.real(v[:, np.argmax(np.real(w))]))
+        return x / x.sum()  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def initial_abundance(self) -> npt.NDArray[np.int64]:
+        """Initial individuals, shape (n_populations, n_stages); ``initial_total`` is spread by the
+        stable stage distribution, rounded by the largest-remainder method."""
+        rows = []
+        for p in self.all_populations:
+            if p.initial is not None:
+                rows.append(np.asarray(p.initial, dtype=np.int64))
+            else:
+                rows.append(
+                    largest_remainder(int(p.initial_total or 0), self.stable_stage_distribution)
+                )
+        return np.stack(rows)
+
+    @functools.cached_property
+    def carrying_capacities(self) -> FloatArray:
+        """K of each population, ``inf`` where unlimited, shape (n_populations,)."""
+        return np.array(
+            [
+                np.inf if p.carrying_capacity is None else p.carrying_capacity
+                for p in self.all_populations
+            ]
+        )
+
+    @functools.cached_property
+    def dispersal_array(self) -> FloatArray | None:
+        return None if self.dispersal is None else np.asarray(self.dispersal.rates, dtype=float)
+
+    @functools.cached_property
+    def dispersal_mask(self) -> npt.NDArray[np.bool_]:
+        """Stages that disperse, shape (n_stages,)."""
+        if self.dispersal is None:
+            return np.zeros(self.n_stages, dtype=bool)
+        if self.dispersal.stages is None:
+            return np.ones(self.n_stages, dtype=bool)
+        return np.array([s in self.dispersal.stages for s in self.stages])
+
+    @functools.cached_property
+    def density_weights(self) -> FloatArray:
+        """Weight of each stage in density-dependent abundance, shape (n_stages,)."""
+        dd = self.density_dependence
+        if dd is None or dd.weights is None:
+            return np.ones(self.n_stages)
+        return np.asarray(dd.weights, dtype=float)
+
+    def with_(self, **changes: Any) -> Species:
+        """A copy with fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def hudsonia_vital_rates(
+    rates: Sequence[tuple[str, float, float]], *, fecundity_distribution: Distribution = "lognormal"
+) -> VitalRates:
+    """Morris & Doak's (2002, Box 8.10) *Hudsonia montana* matrix as data (popbio ``hudmxdef``).
+
+    ``rates`` are (name, mean, variance) rows in the order of popbio's ``hudvrs`` table. Growth and
+    survival rates (the first 13) and the last six are betas; ``f11``, ``f13``..``f16`` are
+    lognormal, as in Morris & Doak's ``vitalsim`` example.
+    """
+    lognormal = {"f11", "f13", "f14", "f15", "f16"}
+    vrs = tuple(
+        VitalRate(
+            name=name,
+            mean=mean,
+            sd=math.sqrt(var),
+            distribution=fecundity_distribution
+            if name in lognormal
+            else ("beta" if var > 0 else "fixed"),
+        )
+        for name, mean, var in rates
+    )
+    U = (
+        ("f11", 0, 0, 0, 0, 0),
+        ("f21", 0, 0, 0, 0, 0),
+        (0, "f32", "s3 * (1 - `g>4,3`)", "s4 * (1 - `g>4,4`)", "s5 * (1 - `g>4,5`)", 0),
+        (
+            0,
+            0,
+            "s3 * `g>4,3`",
+            "s4 * (`g>4,4` - `g>5,4`)",
+            "s5 * (`g>4,5` - `g>5,5`)",
+            "s6 * (1 - `g>5,6`)",
+        ),
+        (
+            0,
+            0,
+            0,
+            "s4 * (`g>5,4` - `g>6,4`)",
+            "s5 * (`g>5,5` - `g>6,5`)",
+            "s6 * (`g>5,6` - `g>6,6`)",
+        ),
+        (0, 0, 0, "s4 * `g>6,4`", "s5 * `g>6,5`", "s6 * `g>6,6`"),
+    )
+    F = (
+        (0, 0, "f13", "f14", "f15", "f16"),
+        (0, 0, "f23", "f24", "f25", "f26"),
+        (0, 0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0),
+    )
+    return VitalRates(rates=vrs, U=U, F=F)

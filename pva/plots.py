@@ -1,0 +1,455 @@
+"""Figures of a results Dataset: extinction risk, trajectories, Red List categories and the RLI.
+
+Every function takes the results Dataset (and, to avoid recomputation, optionally what
+:mod:`pva.summary` or :func:`pva.redlist.assess` already computed from it) and returns a
+:class:`matplotlib.figure.Figure`. Figures are built on matplotlib's object API with the Agg canvas,
+never through ``pyplot``: no global figure registry, no display needed, nothing to close. matplotlib is
+imported only when a figure is made, so ``import pva`` works without the ``plot`` extra.
+
+Axis labels come from the ``long_name`` and ``units`` attributes of what is plotted (as CF and
+xarray's ``label_from_attrs`` do). Intervals are the ones :mod:`pva.outcomes` and :mod:`pva.redlist`
+compute; nothing here estimates anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from pva import results as names
+from pva import summary
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Quantiles of the fan chart: the median and the central 50% and 90% bands."""
+
+CATEGORY_COLOURS = {
+    "LC": "#60c659",
+    "NT": "#cce226",
+    "VU": "#f9e814",
+    "EN": "#fc7f3f",
+    "CR": "#d81e05",
+    "EW": "#542344",
+    "EX": "#000000",
+    "DD": "#d1d1c6",
+    "NE": "#ffffff",
+}
+"""The colours the IUCN Red List uses for its categories."""
+
+_WIDTH = 7.0  # inches: a figure fills the width of an A4 page or a report column at 100 dpi
+
+
+def _figure_class() -> type[Figure]:
+    try:
+        figure_module = importlib.import_module("matplotlib.figure")
+        importlib.import_module("matplotlib.backends.backend_agg")
+    except ImportError as exc:  # pragma: no cover - the test extra installs matplotlib
+        raise ImportError(
+            "pva figures need matplotlib; install it with `pip install 'pva[plot]'`"
+        ) from exc
+    return figure_module.Figure  # type: ignore[no-any-return]
+
+
+def _new_figure(
+    n_panels: int = 1, *, height: float = 3.2, sharey: bool = True
+) -> tuple[Figure, list[Axes]]:
+    """A figure with ``n_panels`` axes side by side, on the Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure_cls = _figure_class()
+    n_cols = min(n_panels, 3)
+    n_rows = -(-n_panels // n_cols)
+    width = _WIDTH if n_cols > 1 else _WIDTH * 0.8
+    fig = figure_cls(figsize=(width, height * n_rows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=sharey).ravel()
+    for extra in axes[n_panels:]:
+        extra.set_visible(False)
+    return fig, list(axes[:n_panels])
+
+
+def _set_xlabel(fig: Figure, axes: Sequence[Axes], label: str) -> None:
+    """One x label for the figure when panels sit side by side, else on the single axes."""
+    if len(axes) > 1:
+        fig.supxlabel(label, fontsize="medium")
+    else:
+        axes[0].set_xlabel(label)
+
+
+def axis_label(da: xr.DataArray | xr.Variable, default: str = "") -> str:
+    """``"long_name [units]"`` from a variable's attributes (units omitted when dimensionless)."""
+    name = str(da.attrs.get("long_name", default or getattr(da, "name", "") or ""))
+    units = str(da.attrs.get("units", ""))
+    if units and units != "1":
+        return f"{name} [{units}]" if name else f"[{units}]"
+    return name
+
+
+def scenario_colours(scenarios: Iterable[object]) -> dict[str, Any]:
+    """One colour per scenario, the same in every figure (matplotlib's tab10 cycle, in order)."""
+    palette = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    ]  # fmt: skip
+    return {str(s): palette[i % len(palette)] for i, s in enumerate(scenarios)}
+
+
+def _species_list(results: xr.Dataset, species: str | Sequence[str] | None) -> list[str]:
+    known = [str(s) for s in results[names.SPECIES].values]
+    if species is None:
+        return known
+    chosen = [species] if isinstance(species, str) else [str(s) for s in species]
+    for name in chosen:
+        if name not in known:
+            raise ValueError(f"species {name!r} is not in the results; known: {known!r}")
+    return chosen
+
+
+def _scenario_list(results: xr.Dataset) -> list[str]:
+    return [str(s) for s in results[names.SCENARIO].values]
+
+
+def plot_extinction_cdf(
+    results: xr.Dataset,
+    *,
+    species: str | Sequence[str] | None = None,
+    quasi: bool = False,
+    confidence: float = 0.95,
+    curves: xr.Dataset | None = None,
+) -> Figure:
+    """Probability of (quasi-)extinction by year, one line and interval band per scenario.
+
+    One panel per species. The curves and their ``confidence`` intervals come from
+    :func:`pva.summary.extinction_curves` (pass ``curves`` to reuse them).
+    """
+    if curves is None:
+        curves = summary.extinction_curves(results, quasi=quasi, confidence=confidence)
+    chosen = _species_list(results, species)
+    colours = scenario_colours(_scenario_list(results))
+    fig, axes = _new_figure(len(chosen))
+    years = curves[names.YEAR]
+    for ax, sp in zip(axes, chosen, strict=True):
+        for scenario in _scenario_list(results):
+            sel = curves.sel({names.SPECIES: sp, names.SCENARIO: scenario})
+            colour = colours[scenario]
+            ax.fill_between(
+                years.values, sel["low"].values, sel["high"].values, color=colour, alpha=0.2,
+                linewidth=0,
+            )  # fmt: skip
+            ax.plot(years.values, sel["p"].values, color=colour, label=scenario)
+        ax.set_title(sp)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    _set_xlabel(fig, axes, axis_label(years))
+    axes[0].set_ylabel(axis_label(curves["p"]))
+    axes[0].legend(loc="best", fontsize="small", title=f"scenario ({confidence:.0%} band)")
+    return fig
+
+
+def plot_fan_chart(
+    results: xr.Dataset,
+    *,
+    species: str,
+    variable: str = names.MATURE,
+    quantiles: xr.DataArray | None = None,
+) -> Figure:
+    """Fan chart of one species' abundance summed over populations: median, 50% and 90% bands.
+
+    One panel per scenario, on a shared y axis. Quantiles over replicates come from
+    :func:`pva.summary.trajectory_quantiles` (pass ``quantiles`` to reuse them).
+    """
+    (sp,) = _species_list(results, species)
+    if quantiles is None:
+        quantiles = summary.trajectory_quantiles(
+            results, variable=variable, quantiles=FAN_QUANTILES
+        )
+    q = quantiles.sel({names.SPECIES: sp})
+    scenarios = _scenario_list(results)
+    colours = scenario_colours(scenarios)
+    fig, axes = _new_figure(len(scenarios))
+    years = q[names.YEAR].values
+    for ax, scenario in zip(axes, scenarios, strict=True):
+        s = q.sel({names.SCENARIO: scenario})
+        colour = colours[scenario]
+
+        def band(lo: float, hi: float, s: xr.DataArray = s) -> tuple[np.ndarray, np.ndarray]:
+            return s.sel(quantile=lo).values, s.sel(quantile=hi).values
+
+        ax.fill_between(years, *band(0.05, 0.95), color=colour, alpha=0.2, linewidth=0, label="90%")
+        ax.fill_between(years, *band(0.25, 0.75), color=colour, alpha=0.4, linewidth=0, label="50%")
+        ax.plot(years, s.sel(quantile=0.5).values, color=colour, label="median")
+        ax.set_title(scenario)
+        ax.set_ylim(bottom=0)
+        ax.margins(y=0.08)
+        ax.grid(alpha=0.3)
+    _set_xlabel(fig, axes, axis_label(q[names.YEAR]))
+    axes[0].set_ylabel(axis_label(quantiles))
+    axes[0].legend(loc="best", fontsize="small")
+    fig.suptitle(sp)
+    return fig
+
+
+def plot_intervention_comparison(
+    results: xr.Dataset,
+    *,
+    horizon: int | None = None,
+    species: str | Sequence[str] | None = None,
+    table: xr.Dataset | None = None,
+    confidence: float = 0.95,
+) -> Figure:
+    """P(extinction) by ``horizon`` (default: the final year) with its interval, per scenario.
+
+    One panel per species, one point with an error bar per scenario, read from
+    :func:`pva.summary.summary_table` (pass ``table`` to reuse it).
+    """
+    if table is None:
+        table = summary.summary_table(results, confidence=confidence, red_list=False)
+    horizons = [int(h) for h in table["horizon"].values]
+    h = horizons[-1] if horizon is None else int(horizon)
+    if h not in horizons:
+        raise ValueError(f"horizon {horizon!r} is not in the table; available: {horizons!r}")
+    scenarios = [str(s) for s in table[names.SCENARIO].values]
+    colours = scenario_colours(scenarios)
+    chosen = _species_list(results, species)
+    fig, axes = _new_figure(len(chosen), height=1.6 + 0.35 * len(scenarios))
+    for ax, sp in zip(axes, chosen, strict=True):
+        t = table.sel({names.SPECIES: sp, "horizon": h})
+        for i, scenario in enumerate(scenarios):
+            row = t.sel({names.SCENARIO: scenario})
+            p = float(row["p_extinction"])
+            lo, hi = float(row["p_extinction_low"]), float(row["p_extinction_high"])
+            ax.errorbar(
+                p, i, xerr=[[p - lo], [hi - p]], fmt="o", color=colours[scenario], capsize=4
+            )
+        ax.set_yticks(range(len(scenarios)), scenarios)
+        ax.set_ylim(len(scenarios) - 0.5, -0.5)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_xlabel(f"P(extinction by year {h})")
+        ax.set_title(sp)
+        ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def _present_categories(shares: xr.DataArray, *extra_dims: str) -> list[str]:
+    """Category labels that some replicate occupies, in the order of pva.redlist.CATEGORY_LABELS."""
+    other = [d for d in shares.dims if d not in ("category", *extra_dims)]
+    used = (shares > 0).any(other) if other else shares > 0
+    return [str(c) for c, u in zip(shares["category"].values, used.values, strict=True) if u]
+
+
+def plot_category_distribution(
+    assessment: xr.Dataset,
+    *,
+    species: str,
+) -> Figure:
+    """Share of replicates in each Red List category by year (stacked area), one panel per scenario.
+
+    ``assessment`` is what :func:`pva.redlist.assess` returns for the results; shares are
+    :func:`pva.redlist.category_distribution`. Categories no replicate ever reaches are left out of
+    the legend; "not evaluable" and NE (a criterion's window not yet covered) are shown in grey.
+    """
+    from pva import redlist
+
+    (sp,) = _species_list(assessment, species)
+    dist = redlist.category_distribution(assessment[names.CATEGORY].sel({names.SPECIES: sp}))
+    categories = _present_categories(dist)
+    dist = dist.sel(category=categories)
+    scenarios = [str(s) for s in dist[names.SCENARIO].values]
+    fig, axes = _new_figure(len(scenarios))
+    years = dist[names.YEAR].values
+    for ax, scenario in zip(axes, scenarios, strict=True):
+        shares = dist.sel({names.SCENARIO: scenario}).transpose("category", names.YEAR).values
+        ax.stackplot(
+            years,
+            shares,
+            labels=categories,
+            colors=[CATEGORY_COLOURS.get(c, "#bbbbbb") for c in categories],
+            edgecolor="#555555",
+            linewidth=0.3,
+        )
+        ax.set_title(scenario)
+        ax.set_xlim(years[0], years[-1])
+        ax.set_ylim(0, 1)
+    _set_xlabel(fig, axes, axis_label(dist[names.YEAR]))
+    axes[0].set_ylabel(axis_label(dist))
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles[::-1], labels[::-1], loc="outside right center", fontsize="small")
+    fig.suptitle(f"{sp}: Red List category by year")
+    return fig
+
+
+def plot_rli(assessment: xr.Dataset, *, confidence: float = 0.95) -> Figure:
+    """The Red List Index of all species jointly by year: mean over replicates per scenario, with
+    the band holding the central ``confidence`` share of replicates
+    (:func:`pva.redlist.rli_summary`)."""
+    from pva import redlist
+
+    rli = redlist.rli_summary(assessment[names.RLI], level=confidence)
+    scenarios = [str(s) for s in rli[names.SCENARIO].values]
+    colours = scenario_colours(scenarios)
+    fig, (ax,) = _new_figure(1)
+    years = rli[names.YEAR].values
+    for scenario in scenarios:
+        s = rli.sel({names.SCENARIO: scenario})
+        colour = colours[scenario]
+        ax.fill_between(years, s["lower"].values, s["upper"].values, color=colour, alpha=0.2, lw=0)
+        ax.plot(years, s["mean"].values, color=colour, label=scenario)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(axis_label(rli[names.YEAR]))
+    ax.set_ylabel(axis_label(assessment[names.RLI]))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small", title=f"scenario (central {confidence:.0%})")
+    return fig
+
+
+def plot_transition_matrix(
+    assessment: xr.Dataset,
+    *,
+    species: str,
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> Figure:
+    """P(category at ``year_to`` | category at ``year_from``) as a heatmap, one panel per scenario.
+
+    Defaults: the first and the last assessed year. Probabilities are
+    :func:`pva.redlist.transition_matrix`; rows of categories no replicate occupies at
+    ``year_from`` are blank, and only categories occupied at either year are shown.
+    """
+    from pva import redlist
+
+    (sp,) = _species_list(assessment, species)
+    categories = assessment[names.CATEGORY].sel({names.SPECIES: sp})
+    years = [int(y) for y in categories[names.YEAR].values]
+    y0 = years[0] if year_from is None else int(year_from)
+    y1 = years[-1] if year_to is None else int(year_to)
+    tm = redlist.transition_matrix(categories, y0, y1)
+    counts = redlist.transition_matrix(categories, y0, y1, normalize=False)
+    rows = _present_categories(counts.sum("category_to").rename(category_from="category"))
+    cols = _present_categories(counts.sum("category_from").rename(category_to="category"))
+    shown = [c for c in tm["category_from"].values if c in rows or c in cols]
+    tm = tm.sel(category_from=shown, category_to=shown)
+    scenarios = [str(s) for s in tm[names.SCENARIO].values]
+    fig, axes = _new_figure(len(scenarios), height=2.4 + 0.2 * len(shown), sharey=False)
+    image = None
+    for ax, scenario in zip(axes, scenarios, strict=True):
+        m = tm.sel({names.SCENARIO: scenario}).transpose("category_from", "category_to").values
+        image = ax.imshow(np.ma.masked_invalid(m), vmin=0, vmax=1, cmap="Blues", aspect="auto")
+        for (i, j), value in np.ndenumerate(m):
+            if np.isfinite(value) and value > 0:
+                colour = "white" if value > 0.6 else "black"
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
+        ax.set_xticks(range(len(shown)), shown)
+        ax.set_yticks(range(len(shown)), shown)
+        ax.set_xlabel(f"category in year {y1}")
+        ax.set_title(scenario)
+    axes[0].set_ylabel(f"category in year {y0}")
+    if image is not None:
+        fig.colorbar(image, ax=axes, label="transition probability", shrink=0.9)
+    fig.suptitle(f"{sp}: Red List category transitions")
+    return fig
+
+
+def plot_extinctions_prevented(table: xr.Dataset) -> Figure:
+    """Expected extinctions prevented by each action scenario against no action, with the interval.
+
+    ``table`` is :func:`pva.summary.summary_table` with the Red List part (``red_list=True``).
+    """
+    prevented = table["extinctions_prevented"]
+    action = [
+        str(s) for s in prevented[names.SCENARIO].values if str(s) != table.attrs["no_action"]
+    ]
+    colours = scenario_colours(str(s) for s in table[names.SCENARIO].values)
+    fig, (ax,) = _new_figure(1, height=2.0 + 0.35 * max(len(action), 1))
+    for i, scenario in enumerate(action):
+        row = table.sel({names.SCENARIO: scenario})
+        value = float(row["extinctions_prevented"])
+        lo, hi = float(row["extinctions_prevented_low"]), float(row["extinctions_prevented_high"])
+        ax.barh(i, value, color=colours[scenario], alpha=0.8)
+        ax.errorbar(
+            value, i, xerr=[[value - lo], [hi - value]], fmt="none", color="black", capsize=4
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(action)), action)
+    ax.set_ylim(len(action) - 0.5, -0.5)
+    ax.set_xlabel(axis_label(prevented))
+    n_species = table.sizes[names.SPECIES]
+    ax.set_title(
+        f"{n_species} species, against {table.attrs['no_action']!r}, by year "
+        f"{int(table.attrs['final_year'])}"
+    )
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def plot_all(
+    results: xr.Dataset,
+    out_dir: str | Path,
+    *,
+    formats: Sequence[str] = ("png",),
+    dpi: int = 120,
+    red_list: bool | None = None,
+) -> list[Path]:
+    """Write every figure of ``results`` into ``out_dir`` (created if needed); return the paths.
+
+    Files are named ``<figure>[_<species>].<format>`` with the species name made file-safe.
+    ``formats`` are matplotlib's (``"png"``, ``"svg"``, ``"pdf"``). ``red_list``: whether to draw
+    the Red List figures; ``None`` draws them when they can be computed (see
+    :func:`pva.summary.red_list_unavailable`).
+    """
+    for fmt in formats:
+        if fmt not in {"png", "svg", "pdf"}:
+            raise ValueError(f"formats must be among 'png', 'svg', 'pdf'; got {fmt!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for stem, fig in iter_figures(results, red_list=red_list):
+        for fmt in formats:
+            path = out / f"{stem}.{fmt}"
+            fig.savefig(path, format=fmt, dpi=dpi)
+            written.append(path)
+    return written
+
+
+def iter_figures(
+    results: xr.Dataset, *, red_list: bool | None = None, confidence: float = 0.95
+) -> Iterator[tuple[str, Figure]]:
+    """``(name, figure)`` for every figure of ``results``, computing each metric once.
+
+    Names are file-safe stems such as ``extinction_cdf`` or ``fan_chart_<species>``.
+    """
+    from pva import redlist
+
+    if red_list is None:
+        red_list = not summary.red_list_unavailable(results)
+    assessment = redlist.assess(results) if red_list else None
+    table = summary.summary_table(
+        results, confidence=confidence, red_list=red_list, assessment=assessment
+    )
+    curves = summary.extinction_curves(results, confidence=confidence)
+    quantiles = summary.trajectory_quantiles(results, quantiles=FAN_QUANTILES)
+    yield "extinction_cdf", plot_extinction_cdf(results, curves=curves, confidence=confidence)
+    yield "intervention_comparison", plot_intervention_comparison(results, table=table)
+    for sp in _species_list(results, None):
+        yield f"fan_chart_{safe_name(sp)}", plot_fan_chart(results, species=sp, quantiles=quantiles)
+    if assessment is None:
+        return
+    yield "red_list_index", plot_rli(assessment, confidence=confidence)
+    if results.sizes[names.SCENARIO] > 1:
+        yield "extinctions_prevented", plot_extinctions_prevented(table)
+    for sp in _species_list(results, None):
+        stem = safe_name(sp)
+        yield f"red_list_categories_{stem}", plot_category_distribution(assessment, species=sp)
+        yield f"red_list_transitions_{stem}", plot_transition_matrix(assessment, species=sp)
+
+
+def safe_name(name: str) -> str:
+    """``name`` with everything but letters, digits, ``-`` and ``_`` replaced by ``_``."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "unnamed"

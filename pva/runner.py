@@ -1,0 +1,428 @@
+"""Run a :class:`~pva.study.Study`: tasks in parallel, checkpoints, one results Dataset.
+
+The only module aware of parallelism (../shared/DESIGN.md). A task is one (species ``i``, replicate
+chunk ``k``); it runs every scenario ``j`` of the species on the same streams
+``pva.streams.chunk_streams(entropy, species, k)``, re-created for each scenario, so replicate ``r``
+sees the same environmental, catastrophe and demographic random numbers under every scenario
+(common random numbers: intervention effects are paired differences). Because the streams depend on
+the chunk layout only, the results are identical bit for bit for any ``jobs`` and ``backend``.
+
+Tasks run through :class:`joblib.Parallel` (loky processes locally, threads, or a Dask cluster
+through joblib's ``dask`` backend). With ``checkpoint_dir`` each finished task is written there
+atomically; a rerun skips them (resume) and refuses checkpoints of another study or seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import joblib
+import numpy as np
+import numpy.typing as npt
+import xarray as xr
+
+import pva
+from pva import engine, results, streams
+from pva.scenario import Schedule
+from pva.study import Study
+
+Backend = Literal["loky", "dask", "threading", "sequential"]
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` in the calling process after each finished task."""
+
+IntArray = npt.NDArray[np.int64]
+
+_MANIFEST = "manifest.json"
+
+
+# ---------------------------------------------------------------------------------------------------
+# one task
+# ---------------------------------------------------------------------------------------------------
+
+
+def _counts(values: Any) -> IntArray:
+    """Engine output as int64 individuals; a deterministic (non-integer) projection is rounded
+    down, because a fraction of an individual does not exist (and the Red List counts individuals)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    return np.floor(arr + 1e-9).astype(np.int64)
+
+
+def run_task(
+    species: Any,
+    schedules: tuple[Schedule, ...],
+    *,
+    years: int,
+    replicates: int,
+    entropy: int,
+    chunk: int,
+) -> tuple[IntArray, IntArray]:
+    """Project one replicate chunk of one species under every scenario.
+
+    Returns
+    -------
+    (mature, total)
+        int64 arrays of shape (scenarios, replicates, years + 1, populations).
+    """
+    mature, total = [], []
+    for schedule in schedules:
+        out = engine.project(
+            species,
+            schedule,
+            years=years,
+            replicates=replicates,
+            streams=streams.chunk_streams(entropy, species.name, chunk),
+            record=(),
+        )
+        mature.append(_counts(out.mature))
+        total.append(_counts(out.total))
+    return np.stack(mature), np.stack(total)
+
+
+# ---------------------------------------------------------------------------------------------------
+# checkpoints
+# ---------------------------------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, write: Callable[[Any], None], *, binary: bool = True) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _task_file(folder: Path, i: int, k: int) -> Path:
+    return folder / f"task-{i:04d}-{k:06d}.npz"
+
+
+class _Checkpoints:
+    """Finished tasks of one study and seed in a folder (a manifest plus one .npz per task)."""
+
+    def __init__(self, folder: str | os.PathLike[str], digest: str, entropy: int | None) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        manifest = self.folder / _MANIFEST
+        if manifest.exists():
+            try:
+                saved = json.loads(manifest.read_text(encoding="utf-8"))
+                saved_digest, saved_entropy = str(saved["digest"]), int(saved["entropy"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"checkpoint manifest {manifest} is unreadable ({exc})") from None
+            if saved_digest != digest:
+                raise ValueError(
+                    f"checkpoints in {self.folder} belong to a different study (its specification "
+                    "changed); use an empty --checkpoint-dir or delete that folder"
+                )
+            if entropy is not None and saved_entropy != entropy:
+                raise ValueError(
+                    f"checkpoints in {self.folder} were run with seed entropy {saved_entropy}, not "
+                    f"{entropy}; use an empty --checkpoint-dir or the same seed"
+                )
+            entropy = saved_entropy
+        if entropy is None:
+            entropy = streams.resolve_entropy(None)
+        if not manifest.exists():
+            text = json.dumps({"digest": digest, "entropy": str(entropy)})
+            _atomic_write(manifest, lambda fh: fh.write(text), binary=False)
+        self.digest = digest
+        self.entropy = entropy
+
+    def load(self, i: int, k: int, shape: tuple[int, ...]) -> tuple[IntArray, IntArray] | None:
+        path = _task_file(self.folder, i, k)
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["digest"]) != self.digest or int(data["entropy"]) != self.entropy:
+                raise ValueError(f"checkpoint {path} belongs to a different study or seed")
+            mature, total = data["mature"], data["total"]
+        if mature.shape != shape or total.shape != shape:
+            raise ValueError(f"checkpoint {path} has shape {mature.shape}, expected {shape}")
+        return mature, total
+
+    def save(self, i: int, k: int, mature: IntArray, total: IntArray) -> None:
+        def write(fh: Any) -> None:
+            np.savez(
+                fh,
+                mature=mature,
+                total=total,
+                digest=np.array(self.digest),
+                entropy=np.array(str(self.entropy)),
+            )
+
+        _atomic_write(_task_file(self.folder, i, k), write)
+
+
+# ---------------------------------------------------------------------------------------------------
+# parallel execution
+# ---------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _dask_backend(jobs: int) -> Iterator[None]:
+    """joblib's dask backend on the current dask.distributed Client, or on a temporary
+    LocalCluster of ``jobs`` single-threaded worker processes if there is none."""
+    try:
+        from dask.distributed import Client, LocalCluster, get_client
+    except ImportError:  # pragma: no cover - dask is an optional extra
+        raise ValueError("backend='dask' needs dask.distributed: pip install 'pva[dask]'") from None
+    try:
+        get_client()
+        owned = None
+    except ValueError:
+        cluster = LocalCluster(
+            n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        owned = (cluster, Client(cluster))
+    try:
+        with joblib.parallel_config(backend="dask"):
+            yield
+    finally:
+        if owned is not None:
+            owned[1].close()
+            owned[0].close()
+
+
+def _check_jobs(jobs: object) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs == 0:
+        raise ValueError(f"jobs must be a non-zero integer (-1: all cores); got {jobs!r}")
+    return int(jobs)
+
+
+def run_study(
+    study: Study,
+    *,
+    jobs: int = 1,
+    backend: Backend = "loky",
+    progress: Progress | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    seed: int | None = None,
+) -> xr.Dataset:
+    """Run every species x scenario x replicate of ``study``; return the results Dataset.
+
+    Parameters
+    ----------
+    study
+        The study.
+    jobs
+        Parallel workers (``-1``: all cores). Does not change the numbers.
+    backend
+        ``"loky"`` (processes), ``"threading"``, ``"sequential"`` or ``"dask"`` (joblib's dask
+        backend: the current ``dask.distributed`` Client, or a temporary LocalCluster of ``jobs``
+        workers). Does not change the numbers.
+    progress
+        ``progress(done, total)``, called after each finished task (species x replicate chunk).
+    checkpoint_dir
+        Folder for finished tasks; a rerun with the same study and seed resumes from it.
+    seed
+        Overrides ``study.seed``. With neither, fresh entropy is drawn (or the checkpoint's reused)
+        and recorded in ``attrs["seed_entropy"]``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``species, scenario, replicate, year, population``; ``mature_abundance`` and
+        ``total_abundance`` (species, scenario, replicate, year, population) int64, padded with 0
+        where a species has fewer populations (see ``population_exists``); ``generation_length``
+        and ``quasi_extinction_threshold`` (species); ``annual_cost`` (species, scenario, year),
+        the cost of the step from year t to t + 1 at year t (0 in the final year); coordinates
+        ``population_name`` (species, population), ``taxon``, ``country``, ``site`` (species);
+        attrs ``pva_version``, ``seed_entropy``, ``n_replicates``, ``chunk_size`` and ``study``
+        (the study as JSON, plus the key ``no_action``).
+    """
+    if not isinstance(study, Study):
+        raise TypeError(f"study must be a pva.study.Study; got {study!r}")
+    jobs = _check_jobs(jobs)
+    if backend not in ("loky", "dask", "threading", "sequential"):
+        raise ValueError(
+            f"backend must be 'loky', 'dask', 'threading' or 'sequential'; got {backend!r}"
+        )
+    if seed is not None:
+        streams.resolve_entropy(seed)  # validates
+        study = study.with_(seed=seed)
+    given = None if study.seed is None else streams.resolve_entropy(study.seed)
+    store = None
+    if checkpoint_dir is not None:
+        store = _Checkpoints(checkpoint_dir, study.digest(), given)
+        entropy = store.entropy
+    else:
+        entropy = given if given is not None else streams.resolve_entropy(None)
+
+    years, n_sc = study.years, len(study.scenarios)
+    bounds = streams.chunk_bounds(study.replicates, study.chunk_size)
+    schedules = [
+        tuple(study.scenario_for(i, j).compile(s.species, years=years) for j in range(n_sc))
+        for i, s in enumerate(study.species)
+    ]
+    n_pop = [s.species.n_populations for s in study.species]
+    P = max(n_pop)
+    shape = (len(study.species), n_sc, study.replicates, years + 1, P)
+    mature = np.zeros(shape, dtype=np.int64)
+    total = np.zeros(shape, dtype=np.int64)
+
+    tasks = [(i, k) for i in range(len(study.species)) for k in range(len(bounds))]
+    todo = []
+    done = 0
+    for i, k in tasks:
+        start, stop = bounds[k]
+        saved = None
+        if store is not None:
+            saved = store.load(i, k, (n_sc, stop - start, years + 1, n_pop[i]))
+        if saved is None:
+            todo.append((i, k))
+        else:
+            mature[i, :, start:stop, :, : n_pop[i]], total[i, :, start:stop, :, : n_pop[i]] = saved
+            done += 1
+    if progress is not None:
+        progress(done, len(tasks))
+
+    calls = (
+        joblib.delayed(run_task)(
+            study.species[i].species,
+            schedules[i],
+            years=years,
+            replicates=bounds[k][1] - bounds[k][0],
+            entropy=entropy,
+            chunk=k,
+        )
+        for i, k in todo
+    )
+    context = _dask_backend(jobs) if backend == "dask" else contextlib.nullcontext()
+    if todo:
+        with context:
+            if backend == "dask":
+                parallel = joblib.Parallel(n_jobs=-1, return_as="generator")
+            else:
+                n = 1 if backend == "sequential" else jobs
+                parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
+            for (i, k), (m, t) in zip(todo, parallel(calls), strict=True):
+                start, stop = bounds[k]
+                mature[i, :, start:stop, :, : n_pop[i]] = m
+                total[i, :, start:stop, :, : n_pop[i]] = t
+                if store is not None:
+                    store.save(i, k, m, t)
+                done += 1
+                if progress is not None:
+                    progress(done, len(tasks))
+
+    return _dataset(study, mature, total, schedules, entropy=entropy)
+
+
+def _dataset(
+    study: Study,
+    mature: IntArray,
+    total: IntArray,
+    schedules: list[tuple[Schedule, ...]],
+    *,
+    entropy: int,
+) -> xr.Dataset:
+    n_sp, n_sc, n_rep, n_year, P = mature.shape
+    exists = np.zeros((n_sp, P), dtype=bool)
+    pop_names = np.full((n_sp, P), "", dtype=object)
+    for i, s in enumerate(study.species):
+        names = s.species.population_names
+        exists[i, : len(names)] = True
+        pop_names[i, : len(names)] = names
+    cost = np.zeros((n_sp, n_sc, n_year))
+    for i, row in enumerate(schedules):
+        for j, schedule in enumerate(row):
+            if schedule.annual_cost is not None:
+                cost[i, j, : n_year - 1] = schedule.annual_cost
+    gen = np.array(
+        [
+            np.nan if s.species.generation_length is None else s.species.generation_length
+            for s in study.species
+        ]
+    )
+    qet = np.array([s.species.quasi_extinction_threshold for s in study.species], dtype=float)
+    dims = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR, results.POPULATION)
+    currency = study.outputs.currency or "currency units"
+    spec = {**study.to_dict(), "no_action": study.baseline}
+    ds = xr.Dataset(
+        {
+            results.MATURE: (dims, mature, dict(results.VARIABLE_ATTRS[results.MATURE])),
+            results.TOTAL: (dims, total, dict(results.VARIABLE_ATTRS[results.TOTAL])),
+            results.POPULATION_EXISTS: (
+                (results.SPECIES, results.POPULATION),
+                exists,
+                dict(results.VARIABLE_ATTRS[results.POPULATION_EXISTS]),
+            ),
+            results.GENERATION_LENGTH: (
+                (results.SPECIES,),
+                gen,
+                dict(results.VARIABLE_ATTRS[results.GENERATION_LENGTH]),
+            ),
+            results.QUASI_EXTINCTION_THRESHOLD: (
+                (results.SPECIES,),
+                qet,
+                dict(results.VARIABLE_ATTRS[results.QUASI_EXTINCTION_THRESHOLD]),
+            ),
+            results.ANNUAL_COST: (
+                (results.SPECIES, results.SCENARIO, results.YEAR),
+                cost,
+                {**results.VARIABLE_ATTRS[results.ANNUAL_COST], "units": f"{currency} per year"},
+            ),
+        },
+        coords={
+            results.SPECIES: (
+                results.SPECIES,
+                np.array(study.species_names, dtype=object),
+                dict(results.VARIABLE_ATTRS[results.SPECIES]),
+            ),
+            results.SCENARIO: (
+                results.SCENARIO,
+                np.array(study.scenario_names, dtype=object),
+                dict(results.VARIABLE_ATTRS[results.SCENARIO]),
+            ),
+            results.REPLICATE: (
+                results.REPLICATE,
+                np.arange(n_rep, dtype=np.int64),
+                dict(results.VARIABLE_ATTRS[results.REPLICATE]),
+            ),
+            results.YEAR: (
+                results.YEAR,
+                np.arange(n_year, dtype=np.int64),
+                dict(results.VARIABLE_ATTRS[results.YEAR]),
+            ),
+            results.POPULATION: (
+                results.POPULATION,
+                np.arange(P, dtype=np.int64),
+                dict(results.VARIABLE_ATTRS[results.POPULATION]),
+            ),
+            results.POPULATION_NAME: (
+                (results.SPECIES, results.POPULATION),
+                pop_names,
+                dict(results.VARIABLE_ATTRS[results.POPULATION_NAME]),
+            ),
+            **{
+                name: (
+                    results.SPECIES,
+                    np.array([getattr(s, field) for s in study.species], dtype=object),
+                    dict(results.VARIABLE_ATTRS[name]),
+                )
+                for name, field in (
+                    (results.TAXON, "taxon"),
+                    (results.COUNTRY, "country"),
+                    (results.SITE, "site"),
+                )
+            },
+        },
+        attrs={
+            results.ATTR_VERSION: pva.__version__,
+            results.ATTR_SEED_ENTROPY: str(entropy),
+            results.ATTR_REPLICATES: int(n_rep),
+            results.ATTR_CHUNK_SIZE: int(study.chunk_size),
+            results.ATTR_STUDY: json.dumps(spec, sort_keys=True),
+        },
+    )
+    return ds

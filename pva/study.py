@@ -1,0 +1,590 @@
+"""A study: species x scenarios x settings, as one frozen, validated value.
+
+A :class:`Study` is what a study file (TOML, read by :func:`pva.io.read_study`) says, and what the
+runner (:func:`pva.runner.run_study`) executes. Validation happens here, in the dataclasses, so a
+study built in Python and one read from a file fail with the same messages. :meth:`Study.to_dict`
+writes the study in the study-file schema (``docs/study-file.md``) and :meth:`Study.from_dict` reads
+it back: ``Study.from_dict(s.to_dict()) == s``.
+
+Threats and interventions are declared once for the study and may be restricted to some species
+(``applies_to``); each :class:`~pva.scenario.Scenario` lists the actions it takes, and
+:meth:`Study.scenario_for` gives the scenario as one species sees it (the actions that apply to it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pva import streams
+from pva.errors import StudyFileError
+from pva.model import (
+    Catastrophe,
+    DensityDependence,
+    Dispersal,
+    Mating,
+    MatrixSelection,
+    Population,
+    Species,
+    VitalRate,
+    VitalRates,
+    VitalRateStochasticity,
+)
+from pva.scenario import Action, Intervention, Scenario, Threat
+
+
+class UnknownKeyError(StudyFileError):
+    """A table of a study file has a key the schema does not know.
+
+    ``key`` is the offending key and ``table`` the path of the table it is in (e.g.
+    ``species[0].catastrophes[1]``), so that a reader can point at the line.
+    """
+
+    def __init__(self, message: str, *, key: str, table: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.table = table
+
+
+def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    if not isinstance(data, Mapping):
+        raise StudyFileError(f"{where} must be a table; got {data!r}")
+    for key in data:
+        if key not in allowed:
+            raise UnknownKeyError(
+                f"{where}: unknown key {key!r}; allowed keys: {sorted(allowed)}",
+                key=key,
+                table=where,
+            )
+
+
+def _int(field: str, value: object, *, minimum: int, where: str = "Study") -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{where}.{field} must be an integer; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{where}.{field} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def _text(field: str, value: object, *, where: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{where}.{field} must be a string; got {value!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------
+# species tables: keys checked recursively against the model's dataclasses
+# ---------------------------------------------------------------------------------------------------
+
+# Nested specification fields and the classes they hold; a list means "a list of tables".
+_NESTED: dict[type, dict[str, tuple[type, ...] | list[type]]] = {
+    Species: {
+        "vital_rates": (VitalRates,),
+        "populations": [Population],
+        "dispersal": (Dispersal,),
+        "environment": (MatrixSelection, VitalRateStochasticity),
+        "catastrophes": [Catastrophe],
+        "density_dependence": (DensityDependence,),
+        "sex": (Mating,),
+    },
+    VitalRates: {"rates": [VitalRate]},
+}
+
+
+def _tag(cls: type, data: Any, where: str) -> dict[str, Any]:
+    """Check the keys of a specification table and add the ``type`` tags the model expects."""
+    if not isinstance(data, Mapping):
+        raise StudyFileError(f"{where} must be a table; got {data!r}")
+    fields = [f.name for f in dataclasses.fields(cls)]
+    _check_keys(data, [*fields, "type"], where)
+    if data.get("type", cls.__name__) != cls.__name__:
+        raise StudyFileError(f"{where}: type must be {cls.__name__!r}; got {data['type']!r}")
+    out: dict[str, Any] = {"type": cls.__name__}
+    nested = _NESTED.get(cls, {})
+    for key, value in data.items():
+        if key == "type":
+            continue
+        kinds = nested.get(key)
+        if kinds is None or value is None:
+            out[key] = value
+        elif isinstance(kinds, list):
+            if not isinstance(value, list | tuple):
+                raise StudyFileError(f"{where}.{key} must be a list of tables; got {value!r}")
+            out[key] = [_tag(kinds[0], v, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
+        elif len(kinds) == 1:
+            out[key] = _tag(kinds[0], value, f"{where}.{key}")
+        else:
+            names = [k.__name__ for k in kinds]
+            kind = value.get("type") if isinstance(value, Mapping) else None
+            if kind not in names:
+                raise StudyFileError(f"{where}.{key} needs type = one of {names}; got {kind!r}")
+            out[key] = _tag(kinds[names.index(kind)], value, f"{where}.{key}")
+    return out
+
+
+_METADATA = ("taxon", "common_name", "country", "site", "source", "notes")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StudySpecies:
+    """A species in a study: its specification and what reports say about it."""
+
+    species: Species
+    """The specification the engine projects."""
+    taxon: str = ""
+    """Scientific name (e.g. "Hudsonia montana"); "" if unknown."""
+    common_name: str = ""
+    """Common name, for reports."""
+    country: str = ""
+    """Country or countries (ISO 3166 codes or names), "" if unknown."""
+    site: str = ""
+    """Site or range, "" if unknown."""
+    source: str = ""
+    """Where the parameters come from (a citation)."""
+    notes: str = ""
+    """Free text: assumptions and caveats."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.species, Species):
+            raise TypeError(
+                f"StudySpecies.species must be a pva.model.Species; got {self.species!r}"
+            )
+        for field in _METADATA:
+            _text(field, getattr(self, field), where=f"species {self.species.name!r}")
+
+    @property
+    def name(self) -> str:
+        """The species' name (its coordinate in the results)."""
+        return self.species.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """The species table of a study file (specification keys plus the metadata that is set)."""
+        out = self.species.to_dict()
+        out.pop("type", None)
+        out.update({f: getattr(self, f) for f in _METADATA if getattr(self, f)})
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "species") -> StudySpecies:
+        """Build from a species table; unknown keys (at any depth) raise :class:`UnknownKeyError`."""
+        if not isinstance(data, Mapping):
+            raise StudyFileError(f"{where} must be a table; got {data!r}")
+        spec_keys = [f.name for f in dataclasses.fields(Species)]
+        _check_keys(data, [*spec_keys, *_METADATA, "type"], where)
+        meta = {k: data[k] for k in _METADATA if k in data}
+        spec = {k: v for k, v in data.items() if k not in _METADATA}
+        tagged = _tag(Species, spec, where)
+        try:
+            species = Species.from_dict(tagged)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+        return cls(species=species, **meta)
+
+
+# ---------------------------------------------------------------------------------------------------
+# outputs
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Outputs:
+    """What the summary reports (the runner always records mature and total abundance)."""
+
+    horizons: tuple[int, ...] = ()
+    """Years at which the summary reports extinction risk (default: the final year)."""
+    currency: str = ""
+    """Currency of intervention costs, e.g. "USD" (the ``units`` of ``annual_cost``)."""
+
+    def __post_init__(self) -> None:
+        h = self.horizons
+        if not isinstance(h, list | tuple):
+            raise TypeError(f"Outputs.horizons must be a list of years; got {h!r}")
+        h = tuple(_int("horizons", x, minimum=1, where="Outputs") for x in h)
+        if list(h) != sorted(set(h)):
+            raise ValueError(f"Outputs.horizons must be increasing, without repeats; got {h!r}")
+        object.__setattr__(self, "horizons", h)
+        _text("currency", self.currency, where="Outputs")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.horizons:
+            out["horizons"] = list(self.horizons)
+        if self.currency:
+            out["currency"] = self.currency
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# the study
+# ---------------------------------------------------------------------------------------------------
+
+_STUDY_KEYS = ("name", "years", "replicates", "seed", "chunk_size", "description", "no_action")
+_TOP_KEYS = ("study", "species", "threats", "interventions", "scenarios", "outputs")
+_SCENARIO_KEYS = ("name", "threats", "actions", "description")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Study:
+    """Species x scenarios x settings: everything a run needs, and nothing else.
+
+    Examples
+    --------
+    >>> from pva.model import Species
+    >>> from pva.scenario import HabitatLoss, HabitatProtection, Scenario
+    >>> sp = Species(name="toy", stages=("adult",), U=((0.9,),), F=((0.15,),), initial=(50,),
+    ...              carrying_capacity=100.0)
+    >>> loss = HabitatLoss(name="clearing", rate=0.02)
+    >>> study = Study(name="toy", species=(sp,), years=20, replicates=100, seed=1,
+    ...               scenarios=(Scenario("no action", (loss,)),
+    ...                          Scenario("protect", (loss, HabitatProtection(name="park")))))
+    >>> study.scenario_names
+    ('no action', 'protect')
+    """
+
+    name: str
+    """Study name (default output file ``results/<name>.nc``)."""
+    species: tuple[StudySpecies, ...]
+    """The species (a :class:`~pva.model.Species` is wrapped into a :class:`StudySpecies`)."""
+    scenarios: tuple[Scenario, ...] = ()
+    """The scenarios; default one scenario "no action" without actions."""
+    years: int = 100
+    """Projection horizon in years."""
+    replicates: int = 1000
+    """Monte Carlo replicates per species and scenario."""
+    seed: int | None = None
+    """Root seed; ``None`` draws fresh entropy (recorded in the results)."""
+    chunk_size: int = streams.DEFAULT_CHUNK_SIZE
+    """Replicates per task; part of the reproducibility contract (results depend on it)."""
+    applies_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(action name, species names) pairs restricting an action to some species (default: all)."""
+    outputs: Outputs = dataclasses.field(default_factory=Outputs)
+    """What the summary reports."""
+    description: str = ""
+    """Free text for reports."""
+    no_action: str | None = None
+    """The scenario others are compared with (default: the first without interventions, else the
+    first)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"Study.name must be a non-empty string; got {self.name!r}")
+        _int("years", self.years, minimum=1)
+        _int("replicates", self.replicates, minimum=1)
+        _int("chunk_size", self.chunk_size, minimum=1)
+        if self.seed is not None:
+            _int("seed", self.seed, minimum=0)
+        _text("description", self.description, where="Study")
+        if not isinstance(self.outputs, Outputs):
+            raise TypeError(f"Study.outputs must be an Outputs; got {self.outputs!r}")
+        for h in self.outputs.horizons:
+            if h > self.years:
+                raise ValueError(
+                    f"Study.outputs.horizons must lie within years={self.years}; got {h!r}"
+                )
+
+        if not isinstance(self.species, list | tuple) or not self.species:
+            raise ValueError(f"Study.species must list at least one species; got {self.species!r}")
+        wrapped = tuple(
+            StudySpecies(species=s) if isinstance(s, Species) else s for s in self.species
+        )
+        for s in wrapped:
+            if not isinstance(s, StudySpecies):
+                raise TypeError(f"Study.species must hold Species or StudySpecies; got {s!r}")
+        names = [s.name for s in wrapped]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Study.species names must be unique; got {names!r}")
+        object.__setattr__(self, "species", wrapped)
+
+        scenarios = tuple(self.scenarios) or (Scenario("no action"),)
+        for sc in scenarios:
+            if not isinstance(sc, Scenario):
+                raise TypeError(f"Study.scenarios must hold Scenario objects; got {sc!r}")
+        snames = [sc.name for sc in scenarios]
+        if len(set(snames)) != len(snames):
+            raise ValueError(f"Study.scenarios names must be unique; got {snames!r}")
+        # threats first, then interventions, each in the order given: the order a study file
+        # writes them in, so that to_dict/from_dict is an exact round trip
+        scenarios = tuple(
+            dataclasses.replace(sc, actions=(*sc.threats, *sc.interventions)) for sc in scenarios
+        )
+        object.__setattr__(self, "scenarios", scenarios)
+        # one action per name across scenarios
+        by_name: dict[str, Action] = {}
+        for sc in scenarios:
+            for a in sc.actions:
+                if by_name.setdefault(a.name, a) != a:
+                    raise ValueError(
+                        f"Study: two different actions are named {a.name!r} (scenario {sc.name!r}); "
+                        "give them different names"
+                    )
+
+        pairs = []
+        for item in (
+            self.applies_to.items() if isinstance(self.applies_to, Mapping) else self.applies_to
+        ):
+            action, targets = item
+            if action not in by_name:
+                raise ValueError(
+                    f"Study.applies_to names action {action!r}, which no scenario uses "
+                    f"(actions: {sorted(by_name)})"
+                )
+            targets = (targets,) if isinstance(targets, str) else tuple(targets)
+            for t in targets:
+                if t not in names:
+                    raise ValueError(
+                        f"action {action!r} applies to species {t!r}, which is not in the study "
+                        f"(species: {names})"
+                    )
+            pairs.append((action, targets))
+        object.__setattr__(self, "applies_to", tuple(pairs))
+
+        if self.no_action is not None and self.no_action not in snames:
+            raise ValueError(
+                f"Study.no_action must name a scenario {snames}; got {self.no_action!r}"
+            )
+
+        # every scenario must make sense for every species: references checked by compiling
+        for s in wrapped:
+            for j in range(len(scenarios)):
+                self.scenario_for(s.name, j).compile(s.species, years=self.years)
+
+    # ---- derived --------------------------------------------------------------------------------
+
+    @property
+    def species_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.species)
+
+    @property
+    def scenario_names(self) -> tuple[str, ...]:
+        return tuple(sc.name for sc in self.scenarios)
+
+    @property
+    def baseline(self) -> str:
+        """The "no action" scenario: ``no_action`` if set, else the first scenario without
+        interventions, else the first scenario."""
+        if self.no_action is not None:
+            return self.no_action
+        for sc in self.scenarios:
+            if not sc.interventions:
+                return sc.name
+        return self.scenarios[0].name
+
+    def scenario_for(self, species: str | int, scenario: str | int) -> Scenario:
+        """Scenario ``scenario`` as species ``species`` sees it: the actions that apply to it."""
+        name = self.species[species].name if isinstance(species, int) else species
+        sc = self.scenarios[scenario] if isinstance(scenario, int) else self._scenario(scenario)
+        limits = dict(self.applies_to)
+        kept = tuple(a for a in sc.actions if name in limits.get(a.name, (name,)))
+        try:
+            return dataclasses.replace(sc, actions=kept)
+        except ValueError as exc:
+            raise ValueError(f"for species {name!r}: {exc}") from None
+
+    def _scenario(self, name: str) -> Scenario:
+        for sc in self.scenarios:
+            if sc.name == name:
+                return sc
+        raise ValueError(f"no scenario {name!r}; scenarios: {list(self.scenario_names)}")
+
+    def with_(self, **changes: Any) -> Study:
+        """A copy with settings changed (validated again), e.g. ``study.with_(replicates=100)``."""
+        return dataclasses.replace(self, **changes)
+
+    # ---- serialisation --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The study in the study-file schema (JSON- and TOML-ready; ``None`` values left out)."""
+        head: dict[str, Any] = {
+            "name": self.name,
+            "years": self.years,
+            "replicates": self.replicates,
+            "chunk_size": self.chunk_size,
+        }
+        if self.seed is not None:
+            head["seed"] = self.seed
+        if self.description:
+            head["description"] = self.description
+        if self.no_action is not None:
+            head["no_action"] = self.no_action
+        limits = dict(self.applies_to)
+        threats: dict[str, dict[str, Any]] = {}
+        interventions: dict[str, dict[str, Any]] = {}
+        scenarios = []
+        for sc in self.scenarios:
+            for a in sc.actions:
+                table = threats if isinstance(a, Threat) else interventions
+                if a.name not in table:
+                    entry = a.to_dict()
+                    if a.name in limits:
+                        entry["species"] = list(limits[a.name])
+                    table[a.name] = entry
+            entry_sc: dict[str, Any] = {
+                "name": sc.name,
+                "threats": [a.name for a in sc.threats],
+                "actions": [a.name for a in sc.interventions],
+            }
+            if sc.description:
+                entry_sc["description"] = sc.description
+            scenarios.append(entry_sc)
+        out: dict[str, Any] = {
+            "study": head,
+            "species": [_drop_none(s.to_dict()) for s in self.species],
+            "threats": list(threats.values()),
+            "interventions": list(interventions.values()),
+            "scenarios": scenarios,
+        }
+        outputs = self.outputs.to_dict()
+        if outputs:
+            out["outputs"] = outputs
+        return out
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as canonical JSON (sorted keys): provenance and the checkpoint hash."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`to_json`: identifies the study (settings, species and scenarios)."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Study:
+        """Build a study from a parsed study file (species tables already resolved, see
+        :func:`pva.io.read_study`) or from :meth:`to_dict` output.
+
+        Raises
+        ------
+        UnknownKeyError
+            For a key the schema does not know, naming it and its table.
+        ValueError, TypeError
+            For a bad value or a bad reference, naming it.
+        """
+        _check_keys(data, _TOP_KEYS, "the study file")
+        head = data.get("study")
+        if head is None:
+            raise StudyFileError(
+                "the study file needs a [study] table (name, years, replicates, ...)"
+            )
+        _check_keys(head, _STUDY_KEYS, "[study]")
+        if "name" not in head:
+            raise StudyFileError("[study]: missing key 'name'")
+
+        species_tables = _list_of_tables(data.get("species", []), "[[species]]")
+        species = tuple(
+            StudySpecies.from_dict(t, where=f"species[{i}]") for i, t in enumerate(species_tables)
+        )
+
+        limits: dict[str, tuple[str, ...]] = {}
+        actions: dict[str, Action] = {}
+        threat_order: list[str] = []
+        for group, base in (("threats", Threat), ("interventions", Intervention)):
+            for i, table in enumerate(_list_of_tables(data.get(group, []), f"[[{group}]]")):
+                where = f"{group}[{i}]"
+                body = dict(table)
+                targets = body.pop("species", None)
+                action = Action.from_dict(body, where=where)
+                if not isinstance(action, base):
+                    raise StudyFileError(
+                        f"{where}: {type(action).__name__} is not a {base.__name__.lower()}; "
+                        f"put it under [[{'interventions' if group == 'threats' else 'threats'}]]"
+                    )
+                if action.name in actions:
+                    raise StudyFileError(f"{where}: the name {action.name!r} is used twice")
+                actions[action.name] = action
+                if group == "threats":
+                    threat_order.append(action.name)
+                if targets is not None:
+                    if isinstance(targets, str):
+                        targets = [targets]
+                    if not isinstance(targets, list) or not all(
+                        isinstance(t, str) for t in targets
+                    ):
+                        raise StudyFileError(
+                            f"{where}.species must be a list of species names; got {targets!r}"
+                        )
+                    limits[action.name] = tuple(targets)
+
+        scenarios = []
+        for i, table in enumerate(_list_of_tables(data.get("scenarios", []), "[[scenarios]]")):
+            where = f"scenarios[{i}]"
+            _check_keys(table, _SCENARIO_KEYS, where)
+            chosen_threats = _name_list(table.get("threats", threat_order), f"{where}.threats")
+            chosen = _name_list(table.get("actions", []), f"{where}.actions")
+            items = []
+            for n in chosen_threats:
+                if n not in actions or not isinstance(actions[n], Threat):
+                    raise StudyFileError(
+                        f"{where}.threats names {n!r}, which is not a threat of the study "
+                        f"(threats: {threat_order})"
+                    )
+                items.append(actions[n])
+            for n in chosen:
+                if n not in actions:
+                    raise StudyFileError(
+                        f"{where}.actions names {n!r}, which is not an intervention of the study "
+                        f"(interventions: {[k for k in actions if k not in threat_order]})"
+                    )
+                if isinstance(actions[n], Threat) and n in chosen_threats:
+                    raise StudyFileError(
+                        f"{where}.actions names threat {n!r}, already in its threats"
+                    )
+                items.append(actions[n])
+            try:
+                scenarios.append(
+                    Scenario(
+                        name=table.get("name", ""),
+                        actions=tuple(items),
+                        description=table.get("description", ""),
+                    )
+                )
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"{where}: {exc}") from None
+        used = {a.name for sc in scenarios for a in sc.actions}
+        unused = [n for n in actions if n not in used]
+        if unused and scenarios:
+            raise StudyFileError(f"actions {unused} are declared but no scenario uses them")
+        if not scenarios and any(n not in threat_order for n in actions):
+            raise StudyFileError(
+                "interventions are declared but there is no [[scenarios]] table using them"
+            )
+        if not scenarios:
+            scenarios = [Scenario("no action", tuple(actions[n] for n in threat_order))]
+
+        outputs = data.get("outputs", {})
+        _check_keys(outputs, ("horizons", "currency"), "[outputs]")
+        return cls(
+            name=head["name"],
+            species=species,
+            scenarios=tuple(scenarios),
+            years=head.get("years", 100),
+            replicates=head.get("replicates", 1000),
+            seed=head.get("seed"),
+            chunk_size=head.get("chunk_size", streams.DEFAULT_CHUNK_SIZE),
+            applies_to=tuple(limits.items()),
+            outputs=Outputs(**outputs),
+            description=head.get("description", ""),
+            no_action=head.get("no_action"),
+        )
+
+
+def _list_of_tables(value: Any, where: str) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, Mapping) for v in value):
+        raise StudyFileError(f"{where} must be an array of tables; got {value!r}")
+    return list(value)
+
+
+def _name_list(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise StudyFileError(f"{where} must be a list of names; got {value!r}")
+    return list(value)
+
+
+def _drop_none(value: Any) -> Any:
+    """TOML has no null: leave out keys whose value is None (they are the defaults)."""
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value

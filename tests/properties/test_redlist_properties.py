@@ -1,0 +1,110 @@
+"""Invariants of the Red List code (monotonicity of the criteria, bounds of the RLI, pairing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from pva import redlist as rl
+
+SETTINGS = settings(deadline=None, max_examples=60)
+
+counts = st.floats(min_value=0.0, max_value=50_000.0, allow_nan=False, allow_infinity=False)
+positive = st.floats(min_value=1.0, max_value=50_000.0, allow_nan=False, allow_infinity=False)
+
+
+@SETTINGS
+@given(a=counts, b=counts, length=st.integers(1, 5))
+def test_more_mature_individuals_never_give_a_worse_d_category(a, b, length):
+    lo, hi = sorted((a, b))
+    only_d = rl.RedListSettings(criteria=("D",))
+    small = rl.classify(np.full((1, length), lo), generation_length=1.0, settings=only_d)
+    large = rl.classify(np.full((1, length), hi), generation_length=1.0, settings=only_d)
+    d = rl.CRITERIA.index("D")
+    assert np.all(large.levels[..., d] <= small.levels[..., d])
+
+
+@SETTINGS
+@given(
+    traj=hnp.arrays(np.float64, st.integers(12, 30), elements=positive),
+    growth=st.lists(st.floats(1.0, 3.0), min_size=30, max_size=30),
+    sub=st.sampled_from(["A1", "A2", "A3", "A4"]),
+    method=st.sampled_from(["point", "fitted"]),
+    g=st.floats(0.5, 4.0),
+)
+def test_a_shallower_decline_never_gives_a_worse_a_category(traj, growth, sub, method, g):
+    # multiplying later years by a non-decreasing factor makes every window's decline shallower
+    factor = np.cumprod(growth)[: traj.size]
+    shallow = traj * factor
+    s = rl.RedListSettings(criteria=("A",), reduction_method=method)
+    steep_c = rl.classify(traj[None, :], generation_length=g, criterion_a=sub, settings=s)
+    shallow_c = rl.classify(shallow[None, :], generation_length=g, criterion_a=sub, settings=s)
+    k = rl.CRITERIA.index(sub)
+    a, b = shallow_c.levels[..., k], steep_c.levels[..., k]
+    both = (a >= 0) & (b >= 0)
+    assert np.all(a[both] <= b[both])
+    # the windows covered do not depend on the values: "not met" for the steeper one is "not met"
+    assert np.all(a[b == rl.LC] == rl.LC)
+
+
+category_names = st.sampled_from(["LC", "NT", "VU", "EN", "CR", "EW", "EX", "DD", "NE", "CR(PE)"])
+
+
+@SETTINGS
+@given(cats=st.lists(category_names, min_size=1, max_size=40), pe=st.floats(0.0, 5.0))
+def test_rli_stays_in_unit_interval(cats, pe):
+    if all(c in ("DD", "NE") for c in cats):
+        cats = [*cats, "LC"]
+    value = rl.red_list_index(cats, cr_pe_weight=pe)
+    assert 0.0 <= value <= 1.0
+
+
+codes = hnp.arrays(
+    np.int8,
+    st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(1, 4)),
+    elements=st.sampled_from([-3, -2, -1, 0, 1, 2, 3, 4, 5, 6]),
+)
+
+
+@SETTINGS
+@given(c=codes)
+def test_delta_rli_of_a_scenario_against_itself_is_exactly_zero(c):
+    da = xr.DataArray(c, dims=("species", "replicate", "year"))
+    d = rl.delta_rli(da, da)
+    delta = d["delta"].values
+    assert np.all((delta == 0) | np.isnan(delta))
+    rli = rl.rli_by_replicate(da).values
+    assert np.all(np.isnan(delta) == np.isnan(rli))
+    finite = rli[~np.isnan(rli)]
+    assert np.all((finite >= 0) & (finite <= 1))
+
+
+@SETTINGS
+@given(ext=hnp.arrays(np.bool_, st.tuples(st.integers(1, 6), st.integers(1, 30))))
+def test_extinctions_prevented_of_identical_inputs_is_zero(ext):
+    e = rl.extinctions_prevented(ext, ext)
+    assert e.expected == 0.0
+    assert e.p_at_least_one == 0.0
+    assert np.all(e.per_replicate == 0)
+
+
+@SETTINGS
+@given(
+    c=hnp.arrays(
+        np.int8,
+        st.tuples(st.integers(1, 40), st.integers(2, 5)),
+        elements=st.sampled_from([-3, 0, 1, 2, 3, 4, 6]),
+    ),
+    data=st.data(),
+)
+def test_transition_rows_sum_to_one_where_occupied(c, data):
+    t0 = data.draw(st.integers(0, c.shape[1] - 1))
+    t1 = data.draw(st.integers(0, c.shape[1] - 1))
+    p = rl.transition_matrix(c, t0, t1)
+    rows = p.sum("category_to", skipna=False).values
+    occupied = np.isin(np.array([rl.CATEGORY_CODES[x] for x in rl.CATEGORY_LABELS]), c[:, t0])
+    assert np.allclose(rows[occupied], 1.0)
+    assert np.all(np.isnan(rows[~occupied]))

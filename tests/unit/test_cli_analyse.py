@@ -1,0 +1,66 @@
+"""The `pva analyse` verb (called through pva.cli.main, as the console script does)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pva import cli
+
+
+def test_analyse_csv_prints_lambda_and_elasticities(shared_data: Path, capsys):
+    # Caswell 2001 Example 5.1: killer whale lambda = 1.0254.
+    status = cli.main(
+        ["analyse", str(shared_data / "popbio" / "whale.csv"), "--fecundity-rows", "0"]
+    )
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "lambda (dominant eigenvalue)" in out
+    assert "1.0254" in out
+    assert "generation length" in out
+    assert "elasticity" in out
+    assert "reducible" in err  # the post-reproductive stage, reported as one warning line
+
+
+def test_analyse_without_u_and_f_says_what_is_missing(shared_data: Path, capsys):
+    assert cli.main(["analyse", str(shared_data / "popbio" / "teasel.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "need U and F" in out
+
+
+def test_analyse_compadre_json(shared_data: Path, capsys):
+    assert cli.main(["analyse", "compadre_Nov_22_2017_row4910", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["lambda"] == pytest.approx(1.0580286045, abs=1e-9)  # the record's qc lambda
+    assert len(doc["elasticity"]) == 4
+    assert doc["generation_length"] > 1
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [("1,2\n3\n", "line 2 has 1 fields"), ("0.5,-1\n0.2,0.3\n", "must be non-negative")],
+)
+def test_analyse_bad_file_one_line_exit_2(tmp_path: Path, capsys, content, match):
+    p = tmp_path / "bad.csv"
+    p.write_text(content)
+    assert cli.main(["analyse", str(p)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("pva analyse: error:")
+    assert match in err
+
+
+def test_analyse_missing_file(tmp_path: Path, capsys):
+    assert cli.main(["analyse", str(tmp_path / "none.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "none.csv" in err
+
+
+def test_analyse_bad_fecundity_rows(shared_data: Path, capsys):
+    path = str(shared_data / "popbio" / "whale.csv")
+    assert cli.main(["analyse", path, "--fecundity-rows", "x"]) == 2
+    assert "--fecundity-rows" in capsys.readouterr().err

@@ -1,0 +1,465 @@
+"""IUCN Red List criteria on hand-built trajectories.
+
+Expected categories come from the thresholds of the IUCN Red List Categories and Criteria v3.1
+(IUCN 2012, section V) and the rules of the Guidelines for Using them (v16, 2024), cited by section:
+4.4 generation length, 4.5 reduction, 4.6 continuing decline, 4.7 extreme fluctuations, 5.1-5.5
+criteria A-E, 10.1 Near Threatened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pva import redlist as rl
+from pva.redlist import CR, EN, EX, LC, NE, NOT_EVALUABLE, NT, VU, RedListSettings
+
+ONLY_A = RedListSettings(criteria=("A",))
+ONLY_C = RedListSettings(criteria=("C",))
+ONLY_D = RedListSettings(criteria=("D",))
+ONLY_E = RedListSettings(criteria=("E",))
+
+
+def row(values) -> np.ndarray:
+    """One replicate: shape (1, year)."""
+    return np.asarray(values, dtype=float)[None, :]
+
+
+def step(before: float, after: float, *, at: int, length: int) -> list[float]:
+    """``before`` up to year ``at - 1``, ``after`` from year ``at`` on, years 0..length - 1."""
+    return [before if t < at else after for t in range(length)]
+
+
+def geometric(n0: float, rate: float, length: int) -> list[float]:
+    """n0 * rate**t for t = 0..length - 1."""
+    return list(n0 * rate ** np.arange(length))
+
+
+# ---------------------------------------------------------------------------------------------------
+# criterion A: thresholds 80/50/30% (A2-A4), 90/70/50% (A1); the longer of 10 years or 3 generations
+
+
+A_CASES = [
+    # id, trajectory, generation length, sub-criterion, column assessed, category, criteria
+    # exactly 80% over 10 years (G = 2: 3G = 6 < 10) meets CR A2 "at least 80%" (IUCN 2012 A2)
+    ("A2 exactly 80%", step(1000, 200, at=10, length=11), 2.0, "A2", 10, CR, "CR A2"),
+    ("A2 79.9%", step(1000, 201, at=10, length=11), 2.0, "A2", 10, EN, "EN A2"),
+    ("A2 exactly 50%", step(1000, 500, at=10, length=11), 2.0, "A2", 10, EN, "EN A2"),
+    ("A2 exactly 30%", step(1000, 700, at=10, length=11), 2.0, "A2", 10, VU, "VU A2"),
+    # Guidelines 10.1: "declined by an estimated 20-25% in the last three generations" -> NT
+    ("A2 20% is NT", step(1000, 800, at=10, length=11), 2.0, "A2", 10, NT, "NT A2"),
+    ("A2 19% is LC", step(1000, 810, at=10, length=11), 2.0, "A2", 10, LC, "LC"),
+    # A1 (causes ceased) uses 90/70/50%: 80% is EN, not CR
+    ("A1 80% is EN", step(1000, 200, at=10, length=11), 2.0, "A1", 10, EN, "EN A1"),
+    ("A1 exactly 90%", step(1000, 100, at=10, length=11), 2.0, "A1", 10, CR, "CR A1"),
+    # the window is not yet covered at year 9 (needs 10 years of past)
+    ("A2 not evaluable", step(1000, 200, at=9, length=11), 2.0, "A2", 9, NOT_EVALUABLE, "not evaluable"),
+    # A3 from the assessment year forward
+    ("A3 exactly 80%", step(1000, 200, at=10, length=11), 2.0, "A3", 0, CR, "CR A3"),
+    ("A3 increase", step(1000, 2000, at=10, length=11), 2.0, "A3", 0, LC, "LC"),
+]
+
+
+@pytest.mark.parametrize(
+    ("traj", "g", "sub", "col", "category", "criteria"),
+    [c[1:] for c in A_CASES],
+    ids=[c[0] for c in A_CASES],
+)
+def test_criterion_a_thresholds(traj, g, sub, col, category, criteria):
+    c = rl.classify(row(traj), generation_length=g, criterion_a=sub, settings=ONLY_A)
+    assert c.category[0, col] == category
+    assert c.criteria[0, col] == criteria
+
+
+def test_window_is_ten_years_or_three_generations_whichever_longer():
+    # Guidelines 4.4 / 5.1: G = 2 -> 10-year window, G = 5 -> 15-year window.
+    # N was 400 up to year 4, 1000 at years 5..14 and 200 at year 15.
+    traj = [400.0] * 5 + [1000.0] * 10 + [200.0]
+    short = rl.classify(row(traj), generation_length=2.0, criterion_a="A2", settings=ONLY_A)
+    long = rl.classify(row(traj), generation_length=5.0, criterion_a="A2", settings=ONLY_A)
+    assert short.criteria[0, 15] == "CR A2"  # 1000 -> 200 over years 5..15: 80%
+    assert long.criteria[0, 15] == "EN A2"  # 400 -> 200 over years 0..15: 50%
+    assert long.category[0, 14] == NOT_EVALUABLE  # 15 years of past are not there yet
+
+
+def test_a3_window_is_capped_at_100_years():
+    # G = 50: three generations are 150 years, but A3 looks at most 100 years ahead (IUCN 2012 A3)
+    traj = step(1000, 200, at=100, length=101)
+    c = rl.classify(row(traj), generation_length=50.0, criterion_a="A3", settings=ONLY_A)
+    assert c.criteria[0, 0] == "CR A3"
+    assert c.category[0, 1] == NOT_EVALUABLE  # 100 years ahead of year 1 are not simulated
+    # the past window of A2 is not capped: 150 years of history would be needed
+    c2 = rl.classify(row(traj), generation_length=50.0, criterion_a="A2", settings=ONLY_A)
+    assert np.all(c2.category == NOT_EVALUABLE)
+
+
+def test_a4_takes_the_worst_window_spanning_past_and_future():
+    # a crash of 80% between years 12 and 13, flat elsewhere; G = 2 -> windows of 10 years
+    traj = step(1000, 200, at=13, length=40)
+    c = rl.classify(row(traj), generation_length=2.0, criterion_a="A4", settings=ONLY_A)
+    # windows [s, s + 10] with s < t < s + 10; the crash lies in those with 3 <= s <= 12
+    assert c.criteria[0, 8] == "CR A4"  # s = 0..7, all covered
+    assert c.criteria[0, 21] == "CR A4"  # s = 12..20
+    assert c.category[0, 22] == LC  # s = 13..21: after the crash, every window covered
+    # year 2: the covered windows (s = 0, 1) miss the crash and s < 0 are not simulated
+    assert c.category[0, 2] == NOT_EVALUABLE
+    # year 35: windows ending after year 39 are not simulated
+    assert c.category[0, 35] == NOT_EVALUABLE
+
+
+def test_fitted_trend_recovers_an_exact_exponential_reduction():
+    # N_t = 1000 * 0.5**(t/10): an exponential decline of exactly 50% in 10 years (Guidelines 4.5.1)
+    traj = list(1000 * 0.5 ** (np.arange(21) / 10))
+    c = rl.classify(
+        row(traj),
+        generation_length=1.0,
+        criterion_a="A3",
+        settings=RedListSettings(criteria=("A",), reduction_method="fitted"),
+    )
+    assert c.criteria[0, 0] == "EN A3"
+    assert c.criteria[0, 10] == "EN A3"
+
+
+def test_fitted_trend_ignores_noise_at_the_window_end():
+    # a flat series with a 90% dip in its last year: point-to-point sees CR, the trend far less
+    traj = [1000.0] * 10 + [100.0]
+    point = rl.classify(row(traj), generation_length=1.0, criterion_a="A3", settings=ONLY_A)
+    fitted = rl.classify(
+        row(traj),
+        generation_length=1.0,
+        criterion_a="A3",
+        settings=RedListSettings(criteria=("A",), reduction_method="fitted"),
+    )
+    assert point.category[0, 0] == CR
+    assert fitted.category[0, 0] < CR
+
+
+# ---------------------------------------------------------------------------------------------------
+# criterion D: < 50 / < 250 / < 1,000 mature individuals (IUCN 2012 D; D1 for VU)
+
+D_CASES = [
+    (49, CR, "CR D"),
+    (50, EN, "EN D"),  # 50 is not fewer than 50
+    (249, EN, "EN D"),
+    (250, VU, "VU D1"),  # exactly 250 is NOT < 250: not EN
+    (999, VU, "VU D1"),
+    (1000, NT, "NT D1"),  # not < 1,000; within the NT margin (settings.nt_size_margin)
+    (1499, NT, "NT D1"),
+    (1500, LC, "LC"),
+]
+
+
+@pytest.mark.parametrize(("n", "category", "criteria"), D_CASES)
+def test_criterion_d_thresholds(n, category, criteria):
+    c = rl.classify(row([n] * 3), generation_length=1.0, settings=ONLY_D)
+    assert np.all(c.category == category)
+    assert c.criteria[0, 0] == criteria
+
+
+@pytest.mark.parametrize(
+    ("locations", "threat", "criteria"),
+    [(3, True, "VU D2"), (5, True, "VU D2"), (6, True, "LC"), (3, False, "LC")],
+)
+def test_vu_d2_needs_few_locations_and_a_plausible_threat(locations, threat, criteria):
+    c = rl.classify(
+        row([5000] * 3),
+        generation_length=1.0,
+        locations=locations,
+        plausible_threat=threat,
+        settings=ONLY_D,
+    )
+    assert c.criteria[0, 0] == criteria
+
+
+def test_vu_d1_and_d2_together():
+    c = rl.classify(
+        row([500] * 3), generation_length=1.0, locations=2, plausible_threat=True, settings=ONLY_D
+    )
+    assert c.criteria[0, 0] == "VU D1+2"
+
+
+# ---------------------------------------------------------------------------------------------------
+# criterion C: < 250 / 2,500 / 10,000 with C1 (25% in 3 y or 1 G, 20% in 5 y or 2 G, 10% in 10 y or
+# 3 G) or C2 (continuing decline and a(i), a(ii) or b)
+
+
+def test_c1_exactly_250_is_not_cr_but_en():
+    # G = 1: windows 3, 5, 10 years. A decline of exactly 25% every 3 years from N = 250:
+    # at year 0, N = 250 is not < 250 (not CR) but < 2,500 with 1 - 0.75**(5/3) = 38% in 5 years (EN).
+    traj = geometric(250.0, 0.75 ** (1 / 3), 20)
+    c = rl.classify(row(traj), generation_length=1.0, settings=ONLY_C)
+    assert c.criteria[0, 0] == "EN C1"
+    assert c.criteria[0, 1] == "CR C1"  # N < 250 from year 1, and still 25% in 3 years
+
+
+@pytest.mark.parametrize(
+    ("n0", "rate3", "category", "criteria"),
+    [
+        (9_999.0, 0.10, VU, "VU C1"),  # 10% in 10 years (3 G = 3 < 10) from 9,999
+        (10_000.0, 0.50, NT, "NT C1"),  # not < 10,000, but within the NT size margin
+        (2_000.0, 0.20, EN, "EN C1"),  # 20% in 5 years
+        (2_000.0, 0.19, VU, "VU C1"),  # 19% in 5 years: VU by 10% in 10 years
+        (200.0, 0.25, CR, "CR C1"),  # 25% in 3 years
+    ],
+)
+def test_c1_rates(n0, rate3, category, criteria):
+    # geometric decline whose loss over the window of the target level is exactly `rate3`
+    window = {VU: 10, NT: 10, EN: 5, CR: 3}[category]
+    traj = geometric(n0, (1 - rate3) ** (1 / window), 21)
+    c = rl.classify(row(traj), generation_length=1.0, settings=ONLY_C)
+    assert c.category[0, 0] == category
+    assert c.criteria[0, 0] == criteria
+
+
+def test_c1_generation_windows_cap_at_100_years():
+    # G = 40: the VU window of C1 is min(3 G, 100) = 100 years
+    traj = geometric(5_000.0, 0.9 ** (1 / 100), 101)
+    c = rl.classify(row(traj), generation_length=40.0, settings=ONLY_C)
+    assert c.criteria[0, 0] == "VU C1"
+    # at year 1 the 100-year window is not covered: only the NT rule (fewer than 10,000 and
+    # declining over the CR window of 40 years) is known to be met, a lower bound
+    assert c.criteria[0, 1] == "NT C1"
+    assert not c.complete[0, 1]
+
+
+def test_c2a_i_every_subpopulation_at_most_50():
+    # four subpopulations of 50 declining slowly: N = 200 < 250, none > 50 -> CR C2a(i)
+    sub = np.array(geometric(50.0, 0.999, 10))
+    mature = np.repeat(sub[None, :, None], 4, axis=2)
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    assert c.criteria[0, 0] == "CR C2a(i)"
+
+
+def test_c2a_i_one_subpopulation_of_51_is_not_cr():
+    sub = np.array(geometric(50.0, 0.999, 10))
+    mature = np.repeat(sub[None, :, None], 4, axis=2)
+    mature[0, :, 0] += 1.0  # 51 at year 0 (and the rest of the decline unchanged)
+    mature[0, :, 1:] -= 0.5
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    assert c.criteria[0, 0] == "EN C2a(i)"  # every subpopulation <= 250 and N < 2,500
+
+
+def test_c2a_ii_ninety_percent_in_one_subpopulation():
+    big = np.array(geometric(180.0, 0.999, 10))
+    small = np.array(geometric(20.0, 0.999, 10))
+    mature = np.stack([big, small], axis=-1)[None]  # 90% in one subpopulation, N = 200
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    assert c.levels[0, 0, rl.CRITERIA.index("C2a(ii)")] == CR
+    assert "2a(ii)" in c.criteria[0, 0]
+
+
+def test_c2_needs_a_continuing_decline():
+    mature = np.full((1, 12, 4), 50.0)  # structure of C2a(i) but no decline
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    assert c.category[0, 0] == LC
+
+
+def test_c2b_extreme_fluctuations():
+    # tenfold swings (Guidelines 4.7) with a slow underlying decline; N < 2,500 -> EN C2b
+    swing = np.where(np.arange(30) % 2 == 0, 2_000.0, 150.0) * 0.995 ** np.arange(30)
+    c = rl.classify(row(swing), generation_length=1.0, settings=ONLY_C)
+    assert c.levels[0, 0, rl.CRITERIA.index("C2b")] == EN
+    # ninefold swings are not extreme
+    mild = np.where(np.arange(30) % 2 == 0, 1_800.0, 200.0) * 0.995 ** np.arange(30)
+    c = rl.classify(row(mild), generation_length=1.0, settings=ONLY_C)
+    assert c.levels[0, 0, rl.CRITERIA.index("C2b")] == LC
+
+
+def test_c2a_without_subpopulations_is_not_evaluated():
+    c = rl.classify(row([100.0] * 5), generation_length=1.0, settings=ONLY_C)
+    assert c.levels[0, 0, rl.CRITERIA.index("C2a(i)")] == NE
+    assert any("C2a" in note for note in c.notes)
+
+
+# ---------------------------------------------------------------------------------------------------
+# criterion E: >= 50% in 10 y or 3 G, >= 20% in 20 y or 5 G, >= 10% in 100 y (IUCN 2012 E)
+
+
+def _replicates_extinct(n_extinct: int, n_total: int, *, at: int, length: int) -> np.ndarray:
+    m = np.full((n_total, length), 500.0)
+    m[:n_extinct, at:] = 0.0
+    return m
+
+
+@pytest.mark.parametrize(
+    ("n_extinct", "at", "category"),
+    [
+        (5, 10, CR),  # 50% within 10 years (G = 1)
+        (4, 10, EN),  # 40% within 10 years: >= 20% within 20 years
+        (2, 20, EN),  # exactly 20% within 20 years
+        (2, 21, VU),  # 20% only after 20 years: >= 10% within 100 years
+        (1, 100, VU),  # exactly 10% within 100 years
+        (0, 100, LC),
+    ],
+)
+def test_criterion_e_at_year_zero_from_the_replicates(n_extinct, at, category):
+    m = _replicates_extinct(n_extinct, 10, at=at, length=101)
+    c = rl.classify(m, generation_length=1.0, settings=ONLY_E)
+    surviving = n_extinct  # first surviving replicate
+    assert c.category[surviving, 0] == category
+    # E is a probability over replicates, so every surviving replicate shares it
+    assert np.all(c.category[n_extinct:, 0] == category)
+    assert np.all(c.levels[:, 1:, rl.CRITERIA.index("E")] == NE)
+    assert any("E evaluated at year 0 only" in note for note in c.notes)
+
+
+def test_criterion_e_vu_window_not_covered():
+    m = _replicates_extinct(0, 10, at=0, length=50)  # nobody extinct, but only 49 years simulated
+    c = rl.classify(m, generation_length=1.0, settings=ONLY_E)
+    assert c.category[0, 0] == NOT_EVALUABLE
+    m = _replicates_extinct(5, 10, at=5, length=50)  # CR window (10 years) is covered
+    c = rl.classify(m, generation_length=1.0, settings=ONLY_E)
+    assert c.criteria[6, 0] == "CR E"
+
+
+def test_criterion_e_from_a_supplied_probability():
+    m = np.full((2, 3), 500.0)
+    p = np.zeros((2, 3, 3))
+    p[0, 1] = (0.5, 0.5, 0.5)
+    p[1, 2] = (np.nan, np.nan, 0.1)
+    c = rl.classify(m, generation_length=1.0, extinction_probability=p, settings=ONLY_E)
+    assert c.category[0, 1] == CR
+    assert c.category[1, 2] == VU
+    assert c.category[0, 0] == LC
+
+
+# ---------------------------------------------------------------------------------------------------
+# EX, combinations, the "not evaluable" sentinel, B
+
+
+def test_ex_when_no_mature_individuals_remain():
+    c = rl.classify(row([10.0, 0.0, 0.0]), generation_length=1.0)
+    assert list(c.category[0, 1:]) == [EX, EX]
+    assert c.criteria[0, 1] == "EX"
+
+
+def test_not_ex_while_immatures_remain():
+    c = rl.classify(row([10.0, 0.0]), generation_length=1.0, total=row([30.0, 5.0]))
+    assert c.criteria[0, 1] == "CR D"  # 0 mature individuals < 50, but not extinct
+
+
+def test_category_is_the_highest_criterion_and_lists_those_at_that_level():
+    # 100 mature with a 90% reduction at year 10: CR A3, EN D, VU C1 (10% in 10 years; nothing
+    # lost in the CR and EN windows of 3 and 5 years)
+    traj = step(100.0, 10.0, at=10, length=20)
+    c = rl.classify(
+        row(traj), generation_length=1.0, settings=RedListSettings(criteria=("A", "C", "D"))
+    )
+    assert c.category[0, 0] == CR
+    assert c.criteria[0, 0] == "CR A3"
+    assert c.levels[0, 0, rl.CRITERIA.index("D")] == EN
+    assert c.levels[0, 0, rl.CRITERIA.index("C1")] == VU
+    # at year 9 the 3-year window of C1 holds the crash too
+    assert c.criteria[0, 9] == "CR A3; C1"
+
+
+def test_nothing_met_and_windows_not_covered_is_not_lc():
+    flat = row([50_000.0] * 5)  # too short for the A3 window (10 years)
+    c = rl.classify(flat, generation_length=1.0, settings=RedListSettings(criteria=("A", "D")))
+    assert np.all(c.category == NOT_EVALUABLE)
+    assert not c.complete.any()
+    c = rl.classify(
+        flat, generation_length=1.0, settings=RedListSettings(criteria=("A", "D"), lc_rule="any")
+    )
+    assert np.all(c.category == LC)
+
+
+def test_years_before_lets_past_windows_reach_history():
+    traj = step(1000.0, 200.0, at=10, length=21)
+    c = rl.classify(row(traj), generation_length=1.0, years_before=10, criterion_a="A2", settings=ONLY_A)
+    assert c.years[0] == -10
+    assert c.years[10] == 0
+    assert c.criteria[0, 10] == "CR A2"
+
+
+def test_criterion_b_with_range_attributes():
+    # EOO 4,000 km² (< 5,000: EN), 4 locations (<= 5), continuing decline: EN B1ab(v)
+    traj = geometric(20_000.0, 0.99, 15)
+    c = rl.classify(
+        row(traj), generation_length=1.0, eoo=4_000.0, locations=4, settings=RedListSettings(criteria=("B",))
+    )
+    assert c.criteria[0, 0] == "EN B1"
+    # the same with 11 locations and no fluctuations: only one of a-c -> NT (Guidelines 10.1)
+    c = rl.classify(
+        row(traj), generation_length=1.0, eoo=4_000.0, locations=11, settings=RedListSettings(criteria=("B",))
+    )
+    assert c.criteria[0, 0] == "NT B1"
+
+
+def test_b_without_attributes_is_not_evaluated():
+    c = rl.classify(row([5000.0] * 3), generation_length=1.0, settings=ONLY_D)
+    assert np.all(c.levels[:, :, rl.CRITERIA.index("B1")] == NE)
+    c = rl.classify(row([5000.0] * 3), generation_length=1.0)
+    assert any("B not evaluated" in note for note in c.notes)
+
+
+def test_shapes_dtypes_and_dataset():
+    m = np.full((4, 12, 3), 100.0)
+    c = rl.classify(m, generation_length=3.0)
+    assert c.category.shape == (4, 12)
+    assert c.category.dtype == np.int8
+    assert c.levels.shape == (4, 12, len(rl.CRITERIA))
+    ds = c.to_dataset()
+    assert ds["category"].dims == ("replicate", "year")
+    assert ds["category"].attrs["flag_meanings"].split()[-1] == "EX"
+
+
+# ---------------------------------------------------------------------------------------------------
+# uncertain inputs
+
+
+def test_classify_range_over_generation_length():
+    # the trajectory of the 10-years-vs-3-generations test: G = 2 gives CR, G = 5 gives EN
+    traj = [400.0] * 5 + [1000.0] * 10 + [200.0]
+    r = rl.classify_range(row(traj), generation_length=(2.0, 2.0, 5.0), criterion_a="A2", settings=ONLY_A)
+    assert r.best.category[0, 15] == CR
+    assert r.lower[0, 15] == EN
+    assert r.upper[0, 15] == CR
+
+
+def test_classify_range_rejects_unordered_triples():
+    with pytest.raises(ValueError, match="min <= best <= max"):
+        rl.classify_range(row([1.0, 2.0]), generation_length=(3.0, 2.0, 5.0))
+
+
+# ---------------------------------------------------------------------------------------------------
+# bad input
+
+
+@pytest.mark.parametrize(
+    ("mature", "kwargs", "match"),
+    [
+        (row([10.0, -1.0]), {}, "mature must be >= 0"),
+        (row([10.0, np.nan]), {}, "mature must be finite"),
+        (row([10.0, np.inf]), {}, "mature must be finite"),
+        (np.ones(5), {}, "mature must have 2 or 3 dims"),
+        (row([10.0, 5.0]), {"generation_length": 0.0}, "generation_length"),
+        (row([10.0, 5.0]), {"generation_length": -2.0}, "generation_length"),
+        (row([10.0, 5.0]), {"generation_length": np.inf}, "generation_length"),
+        (row([10.0, 5.0]), {"generation_length": (1.0, 2.0, 3.0)}, "classify_range"),
+        (row([10.0, 5.0]), {"criterion_a": "A5"}, "criterion_a"),
+        (row([10.0, 5.0]), {"locations": 0}, "locations"),
+        (row([10.0, 5.0]), {"years_before": 2}, "years_before"),
+        (row([10.0, 5.0]), {"extinction_probability": np.ones((1, 2, 2))}, "extinction_probability"),
+        (row([10.0, 5.0]), {"extinction_probability": np.full((1, 2, 3), 1.5)}, r"\[0, 1\]"),
+    ],
+)
+def test_bad_input_raises_naming_it(mature, kwargs, match):
+    kwargs = {"generation_length": 2.0, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        rl.classify(mature, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("reduction_method", "linear"),
+        ("lc_rule", "some"),
+        ("nt_size_margin", -0.1),
+        ("fluctuation_ratio", 1.0),
+        ("criteria", ("A", "F")),
+    ],
+)
+def test_settings_are_validated(field, value):
+    with pytest.raises(ValueError, match=field):
+        RedListSettings(**{field: value})

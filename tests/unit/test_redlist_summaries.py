@@ -1,0 +1,208 @@
+"""Category distributions and transitions, extinctions prevented, Green Status and ``assess``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from conftest_results import known_results
+
+from pva import redlist as rl
+from pva.redlist import CR, EN, EX, LC, NT, VU
+
+# ---------------------------------------------------------------------------------------------------
+# distribution and transitions
+
+CATS = np.array(
+    [
+        [LC, LC, NT],
+        [LC, VU, EN],
+        [VU, EN, CR],
+        [VU, VU, EX],
+    ],
+    dtype=np.int8,
+)  # (replicate, year)
+
+
+def test_category_distribution_by_year():
+    d = rl.category_distribution(CATS)
+    assert d.dims == ("year", "category")
+    assert list(d["category"].values) == list(rl.CATEGORY_LABELS)
+    assert float(d.sel(year=0, category="LC")) == 0.5
+    assert float(d.sel(year=0, category="VU")) == 0.5
+    assert float(d.sel(year=2, category="EX")) == 0.25
+    assert np.allclose(d.sum("category"), 1.0)
+    counts = rl.category_distribution(CATS, normalize=False)
+    assert int(counts.sel(year=1, category="VU")) == 2
+
+
+def test_category_distribution_keeps_other_dims():
+    da = xr.DataArray(np.stack([CATS, CATS]), dims=("scenario", "replicate", "year"))
+    d = rl.category_distribution(da)
+    assert set(d.dims) == {"scenario", "year", "category"}
+
+
+def test_transition_matrix_by_hand():
+    p = rl.transition_matrix(CATS, 0, 2)
+    assert p.dims == ("category_from", "category_to")
+    # from LC (replicates 0, 1): one to NT, one to EN
+    assert float(p.sel(category_from="LC", category_to="NT")) == 0.5
+    assert float(p.sel(category_from="LC", category_to="EN")) == 0.5
+    # from VU (replicates 2, 3): one to CR, one to EX
+    assert float(p.sel(category_from="VU", category_to="CR")) == 0.5
+    assert float(p.sel(category_from="VU", category_to="EX")) == 0.5
+    rows = p.sum("category_to", skipna=False)
+    assert np.allclose(rows.sel(category_from=["LC", "VU"]), 1.0)
+    assert np.all(np.isnan(p.sel(category_from="CR")))  # never occupied at year 0
+    counts = rl.transition_matrix(CATS, 0, 2, normalize=False)
+    assert int(counts.sum()) == 4
+
+
+def test_transition_matrix_unknown_year():
+    with pytest.raises(ValueError, match="year_to=7"):
+        rl.transition_matrix(CATS, 0, 7)
+
+
+# ---------------------------------------------------------------------------------------------------
+# extinctions prevented
+
+
+def test_extinctions_prevented_by_hand():
+    # 3 species x 4 replicates
+    no_action = np.array(
+        [[1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 1, 1]],
+        dtype=bool,
+    )
+    action = np.array(
+        [[0, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1]],
+        dtype=bool,
+    )
+    e = rl.extinctions_prevented(no_action, action)
+    assert list(e.per_replicate) == [1, 0, 1, 0]
+    assert e.expected == pytest.approx(0.5)
+    assert e.p_at_least_one == pytest.approx(0.5)
+    assert e.p_fewer == pytest.approx(0.5)
+    assert e.mcse == pytest.approx(np.std([1, 0, 1, 0], ddof=1) / 2)
+
+
+def test_p_at_least_one_counts_species_saved_even_when_totals_are_equal():
+    # the action saves species 0 but loses species 1 in the same replicate
+    no_action = np.array([[True], [False]])
+    action = np.array([[False], [True]])
+    e = rl.extinctions_prevented(no_action, action)
+    assert e.expected == 0.0
+    assert e.p_fewer == 0.0
+    assert e.p_at_least_one == 1.0
+
+
+def test_extinctions_prevented_bad_input():
+    with pytest.raises(ValueError, match="boolean"):
+        rl.extinctions_prevented(np.zeros((2, 3)), np.zeros((2, 3), dtype=bool))
+    with pytest.raises(ValueError, match="shapes differ"):
+        rl.extinctions_prevented(np.zeros((2, 3), dtype=bool), np.zeros((2, 4), dtype=bool))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Green Status (Akçakaya et al. 2018; IUCN Green Status standard v2.0)
+
+
+def test_green_states_from_thresholds():
+    mature = np.array([[[0, 5, 120, 600]]], dtype=float)  # four spatial units
+    s = rl.green_status_states(mature, viable_threshold=100, functional_threshold=500)
+    assert s.tolist() == [[[0, 1, 2, 3]]]
+    # Species Recovery Score: (0 + 3 + 6 + 9) / (9 * 4) * 100 = 50
+    assert rl.species_recovery_score(s)[0, 0] == pytest.approx(50.0)
+
+
+def test_green_states_with_carrying_capacity_and_risk():
+    mature = np.array([[[600.0, 600.0, 600.0]]])
+    k = np.array([1000.0, 2000.0, 1000.0])
+    risk = np.array([[[0.01, 0.01, np.nan]]])
+    s = rl.green_status_states(
+        mature, viable_threshold=100, carrying_capacity=k, functional_fraction=0.5, extinction_risk=risk
+    )
+    assert s.tolist() == [[[3, 2, -1]]]  # 600 >= 0.5 K only in unit 0; unit 2 indeterminate
+    # indeterminate units leave the score: (9 + 6) / (9 * 2) * 100
+    assert rl.species_recovery_score(s)[0, 0] == pytest.approx(100 * 15 / 18)
+
+
+def test_all_units_functional_is_fully_recovered_and_all_absent_is_zero():
+    assert rl.species_recovery_score(np.full((2, 5), 3))[0] == 100.0
+    assert rl.species_recovery_score(np.zeros((2, 5), dtype=int))[0] == 0.0
+
+
+def test_conservation_metrics_are_differences_from_the_current_score():
+    m = rl.conservation_metrics(
+        np.array([50.0, 40.0]),
+        without_past_conservation=np.array([20.0, 40.0]),
+        future_without_conservation=np.array([30.0, 10.0]),
+        future_with_conservation=np.array([60.0, 70.0]),
+        long_term_potential=np.array([90.0, 90.0]),
+    )
+    assert m["conservation_legacy"].tolist() == [30.0, 0.0]
+    assert m["conservation_dependence"].tolist() == [20.0, 30.0]
+    assert m["conservation_gain"].tolist() == [10.0, 30.0]
+    assert m["recovery_potential"].tolist() == [40.0, 50.0]
+    assert set(rl.conservation_metrics(np.array([1.0]))) == set()
+
+
+def test_green_states_bad_input():
+    with pytest.raises(ValueError, match="mature must be >= 0"):
+        rl.green_status_states(-np.ones((1, 1, 1)), viable_threshold=1, functional_threshold=2)
+    with pytest.raises(ValueError, match="functional_threshold"):
+        rl.green_status_states(np.ones((1, 1, 1)), viable_threshold=1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# assess on the shared known-answer Dataset (tests/unit/conftest_results.py)
+
+
+def test_assess_known_results():
+    ds = known_results(replicates=8)
+    out = rl.assess(ds)
+    cat = out["category"]
+    assert cat.dims == ("species", "scenario", "replicate", "year")
+    assert cat.dtype == np.int8
+    assert "flag_meanings" in cat.attrs
+    # Alpha, no action: linear decline 200 -> 0 by year 10: CR at year 0 (A3, E), EX from year 10
+    alpha_no = cat.sel(species="Alpha", scenario="no action")
+    assert np.all(alpha_no.sel(year=0) == CR)
+    assert np.all(alpha_no.sel(year=slice(10, None)) == EX)
+    assert "A3" in str(out["criteria"].sel(species="Alpha", scenario="no action", year=0)[0].item())
+    # Alpha, protect: 2 x (100 + r) mature < 250 for r < 25: EN D, constant for ever
+    assert np.all(cat.sel(species="Alpha", scenario="protect") == EN)
+    # Beta, protect: 50 mature is not < 50: EN D
+    assert np.all(cat.sel(species="Beta", scenario="protect") == EN)
+    # Beta, no action: the first half hit 0 at year 20 (A3 window 36 years: 100%): CR then EX
+    beta_no = cat.sel(species="Beta", scenario="no action")
+    assert np.all(beta_no.sel(replicate=slice(0, 3), year=0) == CR)
+    assert np.all(beta_no.sel(replicate=slice(0, 3), year=slice(20, None)) == EX)
+    # the other half hold 50 (EN D), but at year 0 half of all replicates go extinct within the CR
+    # window of E (the longer of 10 years or 3 x 12 = 36 years): P = 0.5 >= 50%, CR E for all
+    assert np.all(beta_no.sel(replicate=slice(4, 7), year=0) == CR)
+    assert str(out["criteria"].sel(species="Beta", scenario="no action", year=0)[7].item()) == "CR E"
+    assert np.all(beta_no.sel(replicate=slice(4, 7), year=slice(1, None)) == EN)
+    # RLI at year 0, no action: CR + CR; at year 1: CR + CR (first half) or CR + EN
+    rli = out["red_list_index"].sel(scenario="no action")
+    assert np.allclose(rli.sel(year=0), 1 - 8 / 10)
+    assert np.allclose(rli.sel(year=1)[:4], 1 - 8 / 10)
+    assert np.allclose(rli.sel(year=1)[4:], 1 - 7 / 10)
+    assert np.allclose(out["red_list_index"].sel(scenario="protect"), 1 - 6 / 10)
+
+
+def test_assess_needs_generation_length():
+    ds = known_results(replicates=2).drop_vars("generation_length")
+    with pytest.raises(ValueError, match="generation_length"):
+        rl.assess(ds)
+
+
+def test_assess_reports_vu_from_range_attributes():
+    ds = known_results(replicates=2)
+    ds["locations"] = ("species", [2.0, np.nan])
+    ds["plausible_threat"] = ("species", [True, False])
+    ds = ds.isel(scenario=[1])
+    ds["mature_abundance"] = ds["mature_abundance"] * 10  # 2,000+ mature: no D1
+    out = rl.assess(ds, settings=rl.RedListSettings(criteria=("D",)))
+    assert np.all(out["category"].sel(species="Alpha") == VU)
+    assert str(out["criteria"].sel(species="Alpha")[0, 0, 0].item()) == "VU D2"
+    assert np.all(out["category"].sel(species="Beta") == VU)  # 500: VU D1
