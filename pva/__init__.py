@@ -15,15 +15,35 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from pva import analysis, countpva, errors, io, results, scenario, streams
+from pva import (
+    analysis,
+    countpva,
+    engine,
+    errors,
+    io,
+    model,
+    outcomes,
+    redlist,
+    results,
+    scenario,
+    simulation,
+    streams,
+)
+from pva.simulation import simulate
 
 __all__ = [
     "__version__",
     "analysis",
     "countpva",
+    "engine",
     "errors",
     "io",
+    "model",
+    "outcomes",
+    "redlist",
     "results",
     "scenario",
+    "simulate",
+    "simulation",
     "streams",
 ]

@@ -225,7 +225,9 @@ class _Environment:
             )
             z = self.window @ env.window_rows.T
         else:
-            e = self.rng.standard_normal((R, k)) @ env.within_year_root.T
+            e = self.rng.standard_normal((R, k))
+            if env.rates is not None:  # otherwise the listed rates are independent
+                e = e @ env.within_year_root.T
             z = e if self.z is None else phi * self.z + np.sqrt(1 - phi * phi) * e
         e_free = self.rng.standard_normal((R, m))
         z_free = (
@@ -331,15 +333,23 @@ def _density_multipliers(
     if dd is None or (dd.kind == "ceiling" and dd.allee == 0):
         return None, None
     N = n @ plan.weights  # (R, P) weighted abundance
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(N > 0, N / K, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # K = 0 (habitat gone) gives x = inf; cap it so that b = 0 still means "no effect"
+        x = np.minimum(np.where(N > 0, N / K, 0.0), 1e12)
+    with np.errstate(over="ignore"):
+        return _scalings(dd, plan.dd_b, x, N)
+
+
+def _scalings(
+    dd: DensityDependence, b: float, x: FloatArray, N: FloatArray
+) -> tuple[FloatArray | None, FloatArray | None]:
     g: FloatArray | None = None
     if dd.kind == "beverton_holt":
-        g = 1.0 / (1.0 + plan.dd_b * x)
+        g = 1.0 / (1.0 + b * x)
     elif dd.kind == "ricker":
-        g = np.exp(-plan.dd_b * x)
+        g = np.exp(-b * x)
     elif dd.kind == "theta_logistic":
-        g = np.exp(-plan.dd_b * x**dd.theta)
+        g = np.exp(-b * x**dd.theta)
     fec = g if "fecundity" in dd.applies_to else None
     surv = g if "survival" in dd.applies_to else None
     if dd.kind == "vortex_breeding":
@@ -439,18 +449,19 @@ def project(
     dtype = np.int64 if stochastic else np.float64
     n = np.broadcast_to(species.initial_abundance.astype(dtype), (R, P, S)).copy()
 
-    mature = np.empty((R, years + 1, P), dtype=dtype)
-    total = np.empty((R, years + 1, P), dtype=dtype)
-    abundance = np.empty((R, years + 1, P, S), dtype=dtype) if "abundance" in record else None
-    kk = np.empty((R, years + 1, P)) if "carrying_capacity" in record else None
+    # year-major buffers, so that each year's write is one contiguous block; transposed at the end
+    mature = np.empty((years + 1, R, P), dtype=dtype)
+    total = np.empty((years + 1, R, P), dtype=dtype)
+    abundance = np.empty((years + 1, R, P, S), dtype=dtype) if "abundance" in record else None
+    kk = np.empty((years + 1, R, P)) if "carrying_capacity" in record else None
 
     def _record(t: int, K: FloatArray) -> None:
-        mature[:, t] = n[..., plan.mature].sum(axis=-1)
-        total[:, t] = n.sum(axis=-1)
+        mature[t] = n[..., plan.mature].sum(axis=-1)
+        total[t] = n.sum(axis=-1)
         if abundance is not None:
-            abundance[:, t] = n
+            abundance[t] = n
         if kk is not None:
-            kk[:, t] = K
+            kk[t] = K
 
     _record(0, np.broadcast_to(plan.K0, (R, P)))
     environment = _Environment(species, R, streams.environment)
@@ -474,7 +485,7 @@ def project(
         if zk is not None:
             # lognormal with mean 1 and the population's CV
             K = K * np.exp(plan.k_sigma * zk - plan.k_sigma**2 / 2)
-        K = np.broadcast_to(K, (R, P)) * schedule.carrying_capacity_multiplier[t]
+        K = _scale_k(np.broadcast_to(K, (R, P)), schedule.carrying_capacity_multiplier[t])
 
         # 2. schedule multipliers, catastrophes, events
         surv_m = np.broadcast_to(schedule.survival_multiplier[t], (R, P, S)).astype(float)
@@ -485,12 +496,12 @@ def project(
                 hit = np.broadcast_to(hit[:, :1], (R, P))
             surv_m = surv_m * np.where(hit[..., None], cs, 1.0)
             fec_m = fec_m * np.where(hit[..., None], cf, 1.0)
-            K = K * np.where(hit, c.carrying_capacity_multiplier, 1.0)
+            K = _scale_k(K, np.where(hit, c.carrying_capacity_multiplier, 1.0))
         for e in schedule.events:
             hit = (streams.events.random(R) < e.probability[t])[:, None]
             surv_m = surv_m * np.where(hit[..., None], e.survival_multiplier, 1.0)
             fec_m = fec_m * np.where(hit[..., None], e.fecundity_multiplier, 1.0)
-            K = K * np.where(hit, e.carrying_capacity_multiplier, 1.0)
+            K = _scale_k(K, np.where(hit, e.carrying_capacity_multiplier, 1.0))
 
         # 3. density dependence and mate limitation (abundance at the start of the year)
         g_fec, g_surv = _density_multipliers(species, plan, n, K)
@@ -512,7 +523,7 @@ def project(
                 )
         # survival may not exceed 1: cap the multiplier of any column that would sum above 1
         colsum = U.sum(axis=1)[:, None, :]  # (R|1, 1, S)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):
             cap = np.where(colsum > 0, 1.0 / colsum, np.inf)
         surv_m = np.minimum(surv_m, cap)
 
@@ -578,7 +589,21 @@ def project(
 
         _record(t + 1, K)
 
-    return Projection(mature=mature, total=total, abundance=abundance, carrying_capacity=kk)
+    def _replicate_major(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+        return None if a is None else np.ascontiguousarray(np.swapaxes(a, 0, 1))
+
+    return Projection(
+        mature=_replicate_major(mature),  # type: ignore[arg-type]
+        total=_replicate_major(total),  # type: ignore[arg-type]
+        abundance=_replicate_major(abundance),
+        carrying_capacity=_replicate_major(kk),
+    )
+
+
+def _scale_k(K: FloatArray, multiplier: npt.ArrayLike) -> FloatArray:
+    """Multiply K, leaving unlimited (infinite) K unlimited even under a multiplier of 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(K), K, K * multiplier)
 
 
 def _disperse(

@@ -27,7 +27,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -1117,8 +1117,6 @@ class Species(_Spec):
     """Offspring numbers: "poisson" (Poisson(F n)) or "binomial" (each individual has
     Binomial(max_litter, f / max_litter) offspring)."""
     max_litter: int | None = None
-
-    _SPEC_VERSION: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         own = f"Species({self.name!r})"

@@ -85,6 +85,7 @@ __all__ = [
     "conservation_metrics",
     "delta_rli",
     "extinctions_prevented",
+    "green_status",
     "green_status_states",
     "red_list_index",
     "rli_by_replicate",
@@ -381,16 +382,24 @@ def _ge3(x: npt.NDArray[np.float64], threshold: float) -> npt.NDArray[np.float64
         return np.where(np.isnan(x), np.nan, (x >= threshold - _TOL).astype(float))
 
 
-def _levels(conds: Sequence[tuple[int, npt.NDArray[np.float64]]]) -> npt.NDArray[np.int8]:
-    """Highest level whose condition is met; 0 if all are known not met; NOT_EVALUABLE otherwise."""
+_Levels: TypeAlias = tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]
+
+
+def _levels(conds: Sequence[tuple[int, npt.NDArray[np.float64]]]) -> _Levels:
+    """Highest level whose condition is met; 0 if all are known not met; NOT_EVALUABLE otherwise.
+
+    Also returns where a condition above the level found could not be checked (the level is then
+    a lower bound)."""
     shape = conds[0][1].shape
     out = np.zeros(shape, dtype=np.int8)
-    unknown = np.zeros(shape, dtype=bool)
     for level, c in sorted(conds, key=lambda lc: lc[0]):
         out = np.where(c == 1, np.int8(level), out)
-        unknown |= np.isnan(c)
+    incomplete = np.zeros(shape, dtype=bool)
+    for level, c in conds:
+        incomplete |= np.isnan(c) & (out < level)
     # "not met" is only a statement when every condition could be checked
-    return np.where((out == 0) & unknown, np.int8(NOT_EVALUABLE), out).astype(np.int8)
+    out = np.where((out == 0) & incomplete, np.int8(NOT_EVALUABLE), out).astype(np.int8)
+    return out, incomplete
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -559,7 +568,7 @@ def classify(
         Number of locations (Guidelines 4.11) for B(a) and VU D2; None: not evaluated.
     plausible_threat : bool
         Whether a plausible threat could drive the taxon to CR or EX in a very short time (VU D2,
-        Guidelines 5.4).
+        Guidelines section 8).
     extinction_probability : array_like, shape (replicate, year, 3), optional
         Probability of extinction within the CR, EN and VU windows of criterion E, from the state of
         each replicate at each year (e.g. a nested simulation); NaN for unknown. Without it E is
@@ -590,8 +599,9 @@ def classify(
     -----
     A condition is "met" as soon as the data show it; it is "not met" only when the whole window it
     needs lies within the data; otherwise it is ``NOT_EVALUABLE`` for that year. The category is the
-    highest level met by any criterion (IUCN 2012, section IV.7); EX when no (mature) individuals
-    remain. Near Threatened is given when a near-threshold rule of :class:`RedListSettings` is met
+    highest level met by any criterion (IUCN 2012, Preamble; Guidelines 2.3), and is a lower bound
+    where :attr:`Classification.complete` is False; EX when no (mature) individuals remain.
+    Near Threatened is given when a near-threshold rule of :class:`RedListSettings` is met
     (Guidelines section 10.1): a reduction within ``nt_reduction_margin`` of the VU threshold of A;
     fewer than 10,000 mature individuals with a continuing decline but no C1 rate or C2 structure;
     a C1 VU rate with fewer than ``(1 + nt_size_margin)`` x 10,000; fewer than
@@ -620,6 +630,12 @@ def classify(
         raise ValueError(f"years_before={years_before!r} leaves no year 0 in {cols} columns")
     i0 = int(years_before)
     chosen_a = _parse_criterion_a(criterion_a)
+    for field, flag in (
+        ("plausible_threat", plausible_threat),
+        ("severely_fragmented", severely_fragmented),
+    ):
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(f"{field} must be a bool; got {flag!r}")
     if locations is not None and (
         isinstance(locations, bool) or int(locations) != locations or locations < 1
     ):
@@ -647,7 +663,13 @@ def classify(
     evaluated = set(settings.criteria)
     notes: list[str] = []
     levels = np.full((reps, cols, len(CRITERIA)), np.int8(NE), dtype=np.int8)
+    incomplete = np.zeros((reps, cols), dtype=bool)
     shape = (reps, cols)
+
+    def put(criterion: str, result: _Levels) -> None:
+        nonlocal incomplete
+        levels[:, :, _IDX[criterion]] = result[0]
+        incomplete = incomplete | result[1]
 
     # --- continuing decline and extreme fluctuations, shared by B and C -------------------------
     l_short = min(_years_window(_C1_YEARS[0], _C1_GENERATIONS[0], g), _MAX_FUTURE)
@@ -657,7 +679,7 @@ def classify(
     l_vu = min(_years_window(_C1_YEARS[2], _C1_GENERATIONS[2], g), _MAX_FUTURE)
     fluct = _directed(_fluctuation(n, l_vu, settings.fluctuation_ratio), l_vu, direction)
 
-    # --- A: reduction (IUCN 2012 criterion A; Guidelines 4.5 and 5.1) ---------------------------
+    # --- A: reduction (IUCN 2012 criterion A; Guidelines 4.5 and 5) -----------------------------
     if "A" in evaluated:
         la = _years_window(10, 3, g)
         w_full = _window_reduction(n, la, method)
@@ -672,9 +694,9 @@ def classify(
                 lv = _levels_from_reduction(red, thr, settings.nt_reduction_margin)
             else:
                 lv = _a4_levels(w_full, la, thr, settings.nt_reduction_margin)
-            levels[:, :, _IDX[sub]] = lv
+            put(sub, lv)
 
-    # --- B: geographic range (only with EOO/AOO; Guidelines 4.9, 4.10, 5.2) ---------------------
+    # --- B: geographic range (only with EOO/AOO; Guidelines 4.9, 4.10, 6) -----------------------
     if "B" in evaluated and (eoo is not None or aoo is not None):
         for sub, area, thresholds in (("B1", eoo, _B1_EOO), ("B2", aoo, _B2_AOO)):
             if area is None:
@@ -697,14 +719,14 @@ def classify(
                     # Guidelines 10.1: area thresholds met and declining, too few subconditions
                     nt_cond = (declining == 1).astype(float)
             conds.append((NT, nt_cond))
-            levels[:, :, _IDX[sub]] = _levels(conds)
+            put(sub, _levels(conds))
     elif "B" in evaluated:
         notes.append("B not evaluated: no extent of occurrence or area of occupancy given")
 
-    # --- C: small population and decline (Guidelines 4.6, 5.3) ---------------------------------
+    # --- C: small population and decline (Guidelines 4.6, 7) -----------------------------------
     if "C" in evaluated:
         conds_c1 = []
-        decline_vu = None
+        rates = []
         for level, size, rate, yrs, gens in zip(
             (CR, EN, VU), _C_SIZE, _C1_RATE, _C1_YEARS, _C1_GENERATIONS, strict=True
         ):
@@ -712,22 +734,21 @@ def classify(
             red = _directed(_window_reduction(n, lk, method), lk, direction)
             small = (n < size).astype(float)
             conds_c1.append((level, _and3(small, _ge3(red, rate))))
-            if level == VU:
-                decline_vu = red
-        assert decline_vu is not None
+            rates.append(red)
+        decline_vu = rates[-1]
         near_size = (n < _C_SIZE[2] * (1.0 + settings.nt_size_margin)).astype(float)
         nt_c = _or3(
             _and3((n < _C_SIZE[2]).astype(float), declining),
             _and3(near_size, _ge3(decline_vu, _C1_RATE[2])),
         )
         conds_c1.append((NT, nt_c))
-        levels[:, :, _IDX["C1"]] = _levels(conds_c1)
+        put("C1", _levels(conds_c1))
 
         conds_b = []
         for level, size in zip((CR, EN, VU), _C_SIZE, strict=True):
             small = (n < size).astype(float)
             conds_b.append((level, _and3(small, declining, fluct)))
-        levels[:, :, _IDX["C2b"]] = _levels(conds_b)
+        put("C2b", _levels(conds_b))
         if subs is not None:
             biggest = subs.max(axis=2)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -739,33 +760,33 @@ def classify(
                 small = (n < size).astype(float)
                 conds_ai.append((level, _and3(small, declining, (biggest <= ai).astype(float))))
                 conds_aii.append((level, _and3(small, declining, _ge3(share, aii))))
-            levels[:, :, _IDX["C2a(i)"]] = _levels(conds_ai)
-            levels[:, :, _IDX["C2a(ii)"]] = _levels(conds_aii)
+            put("C2a(i)", _levels(conds_ai))
+            put("C2a(ii)", _levels(conds_aii))
         else:
             notes.append("C2a not evaluated: no subpopulations given")
 
-    # --- D: very small or restricted population (Guidelines 5.4) -------------------------------
+    # --- D: very small or restricted population (Guidelines 8) ---------------------------------
     if "D" in evaluated:
         d = np.zeros(shape, dtype=np.int8)
         d[n < _D_SIZE[2] * (1.0 + settings.nt_size_margin)] = NT
         d[n < _D_SIZE[2]] = VU
         d[n < _D_SIZE[1]] = EN
         d[n < _D_SIZE[0]] = CR
-        levels[:, :, _IDX["D"]] = d
+        put("D", (d, np.zeros(shape, dtype=bool)))
         if locations is not None:
             d2 = VU if (plausible_threat and locations <= settings.d2_max_locations) else LC
-            levels[:, :, _IDX["D2"]] = d2
+            put("D2", (np.full(shape, np.int8(d2)), np.zeros(shape, dtype=bool)))
         else:
             notes.append("D2 not evaluated: number of locations not given")
 
-    # --- E: quantitative analysis (Guidelines 5.5 and 9) ----------------------------------------
+    # --- E: quantitative analysis (Guidelines 9) ------------------------------------------------
     if "E" in evaluated:
-        levels[:, :, _IDX["E"]] = _e_levels(n, g, i0, extinction_probability, settings, notes)
+        put("E", _e_levels(n, g, i0, extinction_probability, settings, notes))
 
     # --- category ------------------------------------------------------------------------------
     best = np.max(np.where(levels >= 0, levels, np.int8(-1)), axis=2).astype(np.int8)
     any_unknown = np.any(levels == NOT_EVALUABLE, axis=2)
-    complete = ~any_unknown
+    complete = ~(any_unknown | incomplete)
     category = best.copy()
     nothing = best <= LC
     if settings.lc_rule == "all":
@@ -788,7 +809,7 @@ def classify(
 
 def _levels_from_reduction(
     red: npt.NDArray[np.float64], thresholds: tuple[float, float, float], nt_margin: float
-) -> npt.NDArray[np.int8]:
+) -> _Levels:
     conds = [(lvl, _ge3(red, t)) for lvl, t in zip((CR, EN, VU), thresholds, strict=True)]
     conds.append((NT, _ge3(red, thresholds[2] - nt_margin)))
     return _levels(conds)
@@ -796,7 +817,7 @@ def _levels_from_reduction(
 
 def _a4_levels(
     w: npt.NDArray[np.float64], la: int, thresholds: tuple[float, float, float], nt_margin: float
-) -> npt.NDArray[np.int8]:
+) -> _Levels:
     """A4: the worst of the windows of length ``la`` with the assessment year strictly inside and
     the end at most 100 years ahead; "not met" needs every such window covered."""
     offsets = range(-(la - 1), min(-1, _MAX_FUTURE - la) + 1)
@@ -807,9 +828,11 @@ def _a4_levels(
         covered_all &= ~np.isnan(s)
         worst = np.fmax(worst, s)
     worst = np.where(np.isneginf(worst), np.nan, worst)
-    lv = _levels_from_reduction(worst, thresholds, nt_margin)
+    lv, incomplete = _levels_from_reduction(worst, thresholds, nt_margin)
     # a covered window not meeting a threshold says nothing about the uncovered ones
-    return np.where((lv == LC) & ~covered_all, np.int8(NOT_EVALUABLE), lv).astype(np.int8)
+    incomplete = incomplete | (~covered_all & (lv < CR))
+    lv = np.where((lv == LC) & ~covered_all, np.int8(NOT_EVALUABLE), lv).astype(np.int8)
+    return lv, incomplete
 
 
 def _e_levels(
@@ -819,7 +842,7 @@ def _e_levels(
     extinction_probability: npt.ArrayLike | None,
     settings: RedListSettings,
     notes: list[str],
-) -> npt.NDArray[np.int8]:
+) -> _Levels:
     reps, cols = n.shape
     if extinction_probability is not None:
         p = np.asarray(extinction_probability, dtype=float)
@@ -842,10 +865,12 @@ def _e_levels(
         (lvl, _ge3(p[:, :, k], t))
         for k, (lvl, t) in enumerate(zip((CR, EN, VU), _E_PROB, strict=True))
     ]
-    lv = _levels(conds)
+    lv, incomplete = _levels(conds)
     if extinction_probability is None:
-        lv[:, np.arange(cols) != i0] = NE
-    return lv
+        later = np.arange(cols) != i0
+        lv[:, later] = NE
+        incomplete[:, later] = False
+    return lv, incomplete
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -857,8 +882,12 @@ def _criteria_strings(
 ) -> npt.NDArray[np.str_]:
     reps, cols, k = levels.shape
     flat = np.concatenate([category.reshape(-1, 1), levels.reshape(-1, k)], axis=1)
-    uniq, inverse = np.unique(flat, axis=0, return_inverse=True)
-    texts = np.array([_format_row(int(r[0]), r[1:]) for r in uniq], dtype=np.str_)
+    # one int64 key per row (codes -3..6 are base-10 digits; 15 digits < 2**63), because
+    # np.unique(axis=0) sorts structured rows, far slower on (replicate x year) rows
+    digits = (flat.astype(np.int64) + 3) * (10 ** np.arange(k + 1, dtype=np.int64))
+    keys = digits.sum(axis=1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    texts = np.array([_format_row(int(flat[i, 0]), flat[i, 1:]) for i in first], dtype=np.str_)
     return texts[inverse.reshape(-1)].reshape(reps, cols)
 
 
@@ -874,9 +903,10 @@ def _format_row(cat: int, lv: npt.NDArray[np.int8]) -> str:
     b = [c[1] for c in ("B1", "B2") if c in met]
     if b:
         parts.append("B" + "+".join(b))
-    c = (["1"] if "C1" in met else []) + [
-        s for s, key in (("2a(i)", "C2a(i)"), ("2a(ii)", "C2a(ii)"), ("2b", "C2b")) if key in met
-    ]
+    # IUCN notation: C1+2a(i,ii)b
+    a_parts = [s for s, key in (("i", "C2a(i)"), ("ii", "C2a(ii)")) if key in met]
+    c2 = ("a(" + ",".join(a_parts) + ")" if a_parts else "") + ("b" if "C2b" in met else "")
+    c = (["1"] if "C1" in met else []) + (["2" + c2] if c2 else [])
     if c:
         parts.append("C" + "+".join(c))
     if cat in (VU, NT):
@@ -939,7 +969,7 @@ def classify_range(
     lower = np.full(best.category.shape, np.int8(127), dtype=np.int8)
     upper = np.full(best.category.shape, np.int8(-1), dtype=np.int8)
     fields = list(triples)
-    for combo in itertools.product(*(sorted(set(triples[f]), key=str) for f in fields)):
+    for combo in itertools.product(*(tuple(dict.fromkeys(triples[f])) for f in fields)):
         c = classify(mature, **dict(zip(fields, combo, strict=True)), **kwargs).category
         ok = c >= 0
         lower = np.where(ok, np.minimum(lower, c), lower)
@@ -1210,6 +1240,8 @@ def category_distribution(categories: Any, *, normalize: bool = True) -> xr.Data
         :data:`CATEGORY_LABELS`); e.g. (year, category).
     """
     cats = _codes_dataarray(categories)
+    if names.REPLICATE not in cats.dims:
+        raise ValueError(f"categories must have a {names.REPLICATE!r} dim; got dims {cats.dims}")
     counts = _one_hot(cats, "category").sum(names.REPLICATE)
     out = counts / cats.sizes[names.REPLICATE] if normalize else counts
     out.name = "category_fraction" if normalize else "category_count"
@@ -1432,8 +1464,9 @@ def species_recovery_score(states: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Species Recovery Score (Green Score), percent, over the last (spatial unit) axis.
 
     ``100 * sum_u W(state_u) / (W_functional * N)``, with weights Absent 0, Present 3, Viable 6,
-    Functional 9 (IUCN Green Status standard v2.0; Akçakaya et al. 2018). Indeterminate units are
-    left out of the numerator and of ``N``; NaN where every unit is indeterminate.
+    Functional 9 (IUCN Green Status standard v2.0; Akçakaya et al. 2018; any proportional scale,
+    such as 0-3, gives the same score). Indeterminate units are left out of the numerator and of
+    ``N`` (a choice of this package); NaN where every unit is indeterminate.
     """
     s = np.asarray(states)
     if s.ndim < 1 or not np.all(np.isin(s, list(GREEN_STATES.values()))):
@@ -1482,6 +1515,89 @@ def conservation_metrics(
     return out
 
 
+def green_status(
+    current: npt.ArrayLike,
+    *,
+    viable_threshold: float,
+    functional_threshold: float | None = None,
+    carrying_capacity: npt.ArrayLike | None = None,
+    functional_fraction: float | None = None,
+    without_past_conservation: npt.ArrayLike | None = None,
+    no_action: npt.ArrayLike | None = None,
+    action: npt.ArrayLike | None = None,
+    potential: npt.ArrayLike | None = None,
+    current_year: int = 0,
+    short_term: int = 10,
+    long_term: int = 100,
+) -> xr.Dataset:
+    """Green Status of a species from simulated mature individuals per spatial unit and scenario.
+
+    Each argument is mature individuals, shape (replicate, year, population), of one scenario, with
+    matching replicates (common random numbers); columns are years from 0. Spatial units are the
+    populations (drop padding populations that do not exist before calling). Green Scores
+    (:func:`species_recovery_score` of :func:`green_status_states`) are taken at:
+
+    * ``current`` at ``current_year``: the Species Recovery Score (SRS);
+    * ``without_past_conservation`` at ``current_year``: the counterfactual present without past
+      conservation (Conservation Legacy = SRS - it);
+    * ``no_action`` at ``current_year + short_term``: the short-term future without conservation
+      (Conservation Dependence = SRS - it);
+    * ``action`` at ``current_year + short_term``: the short-term future with planned conservation
+      (Conservation Gain = it - SRS);
+    * ``potential`` at ``current_year + long_term`` (or its last year if shorter): the long-term
+      recovery potential scenario (Recovery Potential = it - SRS).
+
+    Akçakaya et al. (2018) use 10 years for the short term; ``long_term`` is the assessor's horizon.
+
+    Returns
+    -------
+    xarray.Dataset
+        Per replicate: ``species_recovery_score`` and each metric whose scenario was given (in
+        Green Score percentage points). Summarise any of them with :func:`rli_summary`.
+    """
+    state_kwargs: dict[str, Any] = {
+        "viable_threshold": viable_threshold,
+        "functional_threshold": functional_threshold,
+        "carrying_capacity": carrying_capacity,
+        "functional_fraction": functional_fraction,
+    }
+
+    def score(mature: npt.ArrayLike, field: str, year: int, *, clip: bool = False) -> Any:
+        states = green_status_states(mature, **state_kwargs)
+        last = states.shape[1] - 1
+        if year > last and not clip:
+            raise ValueError(f"{field} covers years 0..{last}; year {year} is needed")
+        return species_recovery_score(states[:, min(year, last), :])
+
+    for field, v in (
+        ("current_year", current_year),
+        ("short_term", short_term),
+        ("long_term", long_term),
+    ):
+        if isinstance(v, bool) or int(v) != v or v < 0:
+            raise ValueError(f"{field} must be an integer >= 0; got {v!r}")
+    srs = score(current, "current", current_year)
+    metrics = conservation_metrics(
+        srs,
+        without_past_conservation=None
+        if without_past_conservation is None
+        else score(without_past_conservation, "without_past_conservation", current_year),
+        future_without_conservation=None
+        if no_action is None
+        else score(no_action, "no_action", current_year + short_term),
+        future_with_conservation=None
+        if action is None
+        else score(action, "action", current_year + short_term),
+        long_term_potential=None
+        if potential is None
+        else score(potential, "potential", current_year + long_term, clip=True),
+    )
+    attrs = {"units": "percent"}
+    data = {"species_recovery_score": ((names.REPLICATE,), srs, attrs)}
+    data.update({k: ((names.REPLICATE,), v, attrs) for k, v in metrics.items()})
+    return xr.Dataset(data, coords={names.REPLICATE: np.arange(srs.shape[0])})
+
+
 # ---------------------------------------------------------------------------------------------------
 # Dataset-level convenience
 
@@ -1500,7 +1616,8 @@ def assess(
     ----------
     results : xarray.Dataset
         With ``mature_abundance`` (species, scenario, replicate, year[, population]) and
-        ``generation_length`` (species, years). Optional per-species variables ``locations``,
+        ``generation_length`` (species, years); ``total_abundance``, when present, makes EX need no
+        individuals at all. Optional per-species variables ``locations``,
         ``plausible_threat``, ``eoo``, ``aoo`` and ``severely_fragmented`` are passed on to
         :func:`classify` (NaN or missing: not given). Missing ``species`` or ``scenario`` dims are
         treated as length one.
@@ -1532,6 +1649,16 @@ def assess(
     if extra:
         raise ValueError(f"{names.MATURE} has unexpected dims {sorted(extra)}")
     mature = mature.transpose(*order)
+    total = None
+    if names.TOTAL in results:
+        # EX needs no individuals at all, immatures included (see classify)
+        total = results[names.TOTAL]
+        if names.POPULATION in total.dims:
+            total = total.sum(names.POPULATION)
+        for dim in (names.SPECIES, names.SCENARIO):
+            if dim not in total.dims:
+                total = total.expand_dims(dim)
+        total = total.transpose(*order[:4])
     gl = results[names.GENERATION_LENGTH]
     if names.SPECIES not in gl.dims:
         gl = gl.expand_dims({names.SPECIES: mature.sizes[names.SPECIES]})
@@ -1562,6 +1689,9 @@ def assess(
         for j in range(nsc):
             c = classify(
                 mature.isel({names.SPECIES: i, names.SCENARIO: j}).values,
+                total=None
+                if total is None
+                else total.isel({names.SPECIES: i, names.SCENARIO: j}).values,
                 generation_length=float(gl.isel({names.SPECIES: i}).item()),
                 years_before=years_before,
                 criterion_a=criterion_a,

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, A
 h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
 h2 { font-size: 1.35rem; margin: 2.2rem 0 .6rem; padding-top: .6rem; border-top: 2px solid var(--rule); }
 h3 { font-size: 1.08rem; margin: 1.4rem 0 .4rem; }
+h4 { font-size: .98rem; margin: .9rem 0 .2rem; }
 p.meta, p.note, figcaption { color: var(--muted); font-size: .9rem; }
 nav ol { columns: 2; padding-left: 1.2rem; margin: .4rem 0; }
 nav a, a { color: var(--accent); }
@@ -89,8 +91,10 @@ def _figure_html(fig: Figure, *, alt: str, caption: str, fmt: str, dpi: int) -> 
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_figure_metadata(fmt))
     if fmt == "png":
-        data = base64.b64encode(buffer.getvalue()).decode("ascii")
-        width, height = (round(v * dpi) for v in fig.get_size_inches())
+        png = buffer.getvalue()
+        data = base64.b64encode(png).decode("ascii")
+        # pixel size from the PNG header (IHDR, PNG specification 11.2.2): what the browser reserves
+        width, height = struct.unpack(">II", png[16:24])
         body = (
             f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
             f'width="{width}" height="{height}">'
@@ -291,7 +295,7 @@ def render_report(
         raise ValueError(f"figure_format must be 'png' or 'svg'; got {figure_format!r}")
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 30 <= dpi <= 600:
         raise ValueError(f"dpi must be an integer between 30 and 600; got {dpi!r}")
-    results = summary._check_results(results)
+    results = summary.check_results(results)
     skipped = summary.red_list_unavailable(results) if red_list is not False else ""
     if skipped and red_list:
         raise ValueError(f"cannot assess Red List categories: {skipped}")

@@ -32,6 +32,8 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from pva.errors import StudyFileError
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -102,6 +104,19 @@ class Schedule:
             events=(),
             annual_cost=np.zeros(years),
         )
+
+
+class UnknownKeyError(StudyFileError):
+    """A table (of a study file, or a dict for ``from_dict``) has a key its schema does not know.
+
+    ``key`` is the offending key and ``table`` the path of the table it is in (e.g.
+    ``species[0].catastrophes[1]``), so that a reader of the file can point at the line.
+    """
+
+    def __init__(self, message: str, *, key: str, table: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.table = table
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -305,8 +320,10 @@ class Action:
         kwargs = {k: v for k, v in data.items() if k != "type"}
         for key in kwargs:
             if key not in allowed:
-                raise ValueError(
-                    f"{where}: unknown key {key!r} for type {kind!r}; allowed: {sorted(allowed)}"
+                raise UnknownKeyError(
+                    f"{where}: unknown key {key!r} for type {kind!r}; allowed: {sorted(allowed)}",
+                    key=key,
+                    table=where,
                 )
         return cls(**kwargs)
 
@@ -818,8 +835,10 @@ class Scenario:
             raise TypeError(f"{where} must be a table; got {data!r}")
         for key in data:
             if key not in ("name", "actions", "description"):
-                raise ValueError(
-                    f"{where}: unknown key {key!r}; allowed: ['actions', 'description', 'name']"
+                raise UnknownKeyError(
+                    f"{where}: unknown key {key!r}; allowed: ['actions', 'description', 'name']",
+                    key=key,
+                    table=where,
                 )
         actions = data.get("actions", ())
         if not isinstance(actions, list | tuple):

@@ -33,20 +33,7 @@ from pva.model import (
     VitalRates,
     VitalRateStochasticity,
 )
-from pva.scenario import Action, Intervention, Scenario, Threat
-
-
-class UnknownKeyError(StudyFileError):
-    """A table of a study file has a key the schema does not know.
-
-    ``key`` is the offending key and ``table`` the path of the table it is in (e.g.
-    ``species[0].catastrophes[1]``), so that a reader can point at the line.
-    """
-
-    def __init__(self, message: str, *, key: str, table: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.table = table
+from pva.scenario import Action, Intervention, Scenario, Threat, UnknownKeyError
 
 
 def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:

@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
+import scipy.stats
 import xarray as xr
 
 from pva import outcomes, redlist
@@ -67,7 +68,9 @@ _NO_ACTION_KEY = "no_action"
 # ---------------------------------------------------------------------------------------------------
 
 
-def _check_results(results: object) -> xr.Dataset:
+def check_results(results: object) -> xr.Dataset:
+    """``results`` if it is a results Dataset (the variables and dims summaries need), else raise
+    :class:`TypeError` (not a Dataset) or :class:`ValueError` naming what is missing."""
     if not isinstance(results, xr.Dataset):
         raise TypeError(f"results must be an xarray.Dataset; got {type(results).__name__}")
     missing = [v for v in (names.TOTAL, names.MATURE) if v not in results.data_vars]
@@ -214,7 +217,7 @@ def extinction_curves(
     and Wilson intervals from :func:`pva.outcomes.extinction_probability` and
     :func:`pva.outcomes.quasi_extinction_probability`.
     """
-    results = _check_results(results)
+    results = check_results(results)
     total = _summed(results, names.TOTAL)
     dims = (names.SPECIES, names.SCENARIO, names.YEAR)
     if not quasi:
@@ -252,7 +255,7 @@ def trajectory_quantiles(
 ) -> xr.DataArray:
     """Quantiles over replicates of abundance summed over populations, by year:
     shape (quantile, species, scenario, year), from :func:`pva.outcomes.quantile_bands`."""
-    results = _check_results(results)
+    results = check_results(results)
     summed = _summed(results, variable)
     est = outcomes.quantile_bands(summed, list(quantiles))
     out = est.estimate.transpose(outcomes.QUANTILE, names.SPECIES, names.SCENARIO, names.YEAR)
@@ -312,12 +315,15 @@ def summary_table(
         * ``total_cost`` (species, scenario) when ``annual_cost`` is recorded;
         * with ``red_list``: ``category_share`` (species, scenario, category) in the final year,
           ``rli`` (scenario) over all species jointly, ``delta_rli`` (scenario) against no action,
+          each a mean over replicates with ``*_mcse`` and the normal interval of the mean in
+          ``*_low``/``*_high``, and the central ``confidence`` share of replicates in
+          ``*_spread_low``/``*_spread_high`` (the range of futures); ``p_rli_improved``;
           ``extinctions_prevented`` (scenario), ``p_any_prevented`` (scenario) and, with costs,
-          ``cost_per_extinction_prevented`` (scenario).
+          ``incremental_cost`` and ``cost_per_extinction_prevented`` (scenario).
 
         Attributes: ``no_action``, ``final_year``, ``confidence``, ``n_replicates``.
     """
-    results = _check_results(results)
+    results = check_results(results)
     action0 = no_action_scenario(results, no_action)
     years = _resolve_horizons(results, default_horizons(results) if horizons is None else horizons)
     final_year = int(results[names.YEAR].values[-1])
@@ -387,7 +393,6 @@ def summary_table(
         table.attrs["red_list_skipped"] = reason
     elif red_list is not False:
         _add_red_list(table, results, action0, confidence=confidence, assessment=assessment)
-    # drop the species attribute coords from scalar-per-scenario variables' view of the table
     return table
 
 
@@ -426,11 +431,15 @@ def _add_red_list(
         assessment[names.RLI].sel({names.YEAR: final}, drop=True), level=confidence
     )
     spread = f"central {confidence:.0%} of replicates"
+    ci = f"{confidence:.0%} confidence interval of the mean (normal, from the MC standard error)"
+    z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
     rli_attrs = {"units": "1", "long_name": f"Red List Index in year {final}"}
     table["rli"] = rli["mean"].assign_attrs(rli_attrs)
     table["rli_mcse"] = rli["mcse"].assign_attrs(rli_attrs)
-    table["rli_low"] = rli["lower"].assign_attrs(rli_attrs, interval=spread)
-    table["rli_high"] = rli["upper"].assign_attrs(rli_attrs, interval=spread)
+    table["rli_low"] = (rli["mean"] - z * rli["mcse"]).assign_attrs(rli_attrs, interval=ci)
+    table["rli_high"] = (rli["mean"] + z * rli["mcse"]).assign_attrs(rli_attrs, interval=ci)
+    table["rli_spread_low"] = rli["lower"].assign_attrs(rli_attrs, interval=spread)
+    table["rli_spread_high"] = rli["upper"].assign_attrs(rli_attrs, interval=spread)
 
     total = _summed(results, names.TOTAL).sel({names.YEAR: slice(None, final)})
     first = outcomes.first_passage_year(total, 0.0)
@@ -459,8 +468,10 @@ def _add_red_list(
     d_attrs = {"units": "1", "long_name": f"ΔRLI against {no_action!r} in year {final}"}
     table["delta_rli"] = (dim, delta["mean"], d_attrs)
     table["delta_rli_mcse"] = (dim, delta["mcse"], d_attrs)
-    table["delta_rli_low"] = (dim, delta["lower"], {**d_attrs, "interval": spread})
-    table["delta_rli_high"] = (dim, delta["upper"], {**d_attrs, "interval": spread})
+    table["delta_rli_low"] = (dim, delta["mean"] - z * delta["mcse"], {**d_attrs, "interval": ci})
+    table["delta_rli_high"] = (dim, delta["mean"] + z * delta["mcse"], {**d_attrs, "interval": ci})
+    table["delta_rli_spread_low"] = (dim, delta["lower"], {**d_attrs, "interval": spread})
+    table["delta_rli_spread_high"] = (dim, delta["upper"], {**d_attrs, "interval": spread})
     table["p_rli_improved"] = (
         dim,
         delta["p_improved"],
@@ -472,7 +483,6 @@ def _add_red_list(
     p_attrs = {"units": "species", "long_name": "expected extinctions prevented"}
     table["extinctions_prevented"] = (dim, prevented["expected"], p_attrs)
     table["extinctions_prevented_mcse"] = (dim, prevented["mcse"], p_attrs)
-    ci = f"{confidence:.0%} confidence interval of the expectation"
     table["extinctions_prevented_low"] = (dim, prevented["low"], {**p_attrs, "interval": ci})
     table["extinctions_prevented_high"] = (dim, prevented["high"], {**p_attrs, "interval": ci})
     table["p_any_prevented"] = (

@@ -28,18 +28,20 @@ import xarray as xr
 from pva import results as names
 
 STUDY = {
-    "years": 50,
-    "replicates": 8,
-    "seed": 20261123,
+    "study": {"name": "Synthetic recovery study", "years": 50, "replicates": 8, "chunk_size": 256},
     "species": [
         {"name": "Alpha", "generation_length": 5.0, "stages": ["juvenile", "adult"]},
         {"name": "Beta", "generation_length": 12.0, "stages": ["adult"]},
     ],
+    "threats": [{"name": "habitat loss", "type": "habitat_loss", "rate": 0.02}],
+    "interventions": [{"name": "protection", "type": "habitat_protection", "annual_cost": 1000.0}],
     "scenarios": [
-        {"name": "no action", "actions": []},
-        {"name": "protect", "actions": [{"type": "habitat_protection", "annual_cost": 1000}]},
+        {"name": "no action", "threats": ["habitat loss"], "actions": []},
+        {"name": "protect", "threats": ["habitat loss"], "actions": ["protection"]},
     ],
+    "no_action": "no action",
 }
+"""A study specification in the schema of ``pva.study.Study.to_dict`` (plus ``no_action``)."""
 
 
 def make_results(

@@ -2,7 +2,7 @@
 
 Expected categories come from the thresholds of the IUCN Red List Categories and Criteria v3.1
 (IUCN 2012, section V) and the rules of the Guidelines for Using them (v16, 2024), cited by section:
-4.4 generation length, 4.5 reduction, 4.6 continuing decline, 4.7 extreme fluctuations, 5.1-5.5
+4.4 generation length, 4.5 reduction, 4.6 continuing decline, 4.7 extreme fluctuations, 5-9
 criteria A-E, 10.1 Near Threatened.
 """
 
@@ -53,7 +53,15 @@ A_CASES = [
     ("A1 80% is EN", step(1000, 200, at=10, length=11), 2.0, "A1", 10, EN, "EN A1"),
     ("A1 exactly 90%", step(1000, 100, at=10, length=11), 2.0, "A1", 10, CR, "CR A1"),
     # the window is not yet covered at year 9 (needs 10 years of past)
-    ("A2 not evaluable", step(1000, 200, at=9, length=11), 2.0, "A2", 9, NOT_EVALUABLE, "not evaluable"),
+    (
+        "A2 not evaluable",
+        step(1000, 200, at=9, length=11),
+        2.0,
+        "A2",
+        9,
+        NOT_EVALUABLE,
+        "not evaluable",
+    ),
     # A3 from the assessment year forward
     ("A3 exactly 80%", step(1000, 200, at=10, length=11), 2.0, "A3", 0, CR, "CR A3"),
     ("A3 increase", step(1000, 2000, at=10, length=11), 2.0, "A3", 0, LC, "LC"),
@@ -72,7 +80,7 @@ def test_criterion_a_thresholds(traj, g, sub, col, category, criteria):
 
 
 def test_window_is_ten_years_or_three_generations_whichever_longer():
-    # Guidelines 4.4 / 5.1: G = 2 -> 10-year window, G = 5 -> 15-year window.
+    # Guidelines 4.4 and 5: G = 2 -> 10-year window, G = 5 -> 15-year window.
     # N was 400 up to year 4, 1000 at years 5..14 and 200 at year 15.
     traj = [400.0] * 5 + [1000.0] * 10 + [200.0]
     short = rl.classify(row(traj), generation_length=2.0, criterion_a="A2", settings=ONLY_A)
@@ -366,7 +374,9 @@ def test_nothing_met_and_windows_not_covered_is_not_lc():
 
 def test_years_before_lets_past_windows_reach_history():
     traj = step(1000.0, 200.0, at=10, length=21)
-    c = rl.classify(row(traj), generation_length=1.0, years_before=10, criterion_a="A2", settings=ONLY_A)
+    c = rl.classify(
+        row(traj), generation_length=1.0, years_before=10, criterion_a="A2", settings=ONLY_A
+    )
     assert c.years[0] == -10
     assert c.years[10] == 0
     assert c.criteria[0, 10] == "CR A2"
@@ -376,12 +386,20 @@ def test_criterion_b_with_range_attributes():
     # EOO 4,000 km² (< 5,000: EN), 4 locations (<= 5), continuing decline: EN B1ab(v)
     traj = geometric(20_000.0, 0.99, 15)
     c = rl.classify(
-        row(traj), generation_length=1.0, eoo=4_000.0, locations=4, settings=RedListSettings(criteria=("B",))
+        row(traj),
+        generation_length=1.0,
+        eoo=4_000.0,
+        locations=4,
+        settings=RedListSettings(criteria=("B",)),
     )
     assert c.criteria[0, 0] == "EN B1"
     # the same with 11 locations and no fluctuations: only one of a-c -> NT (Guidelines 10.1)
     c = rl.classify(
-        row(traj), generation_length=1.0, eoo=4_000.0, locations=11, settings=RedListSettings(criteria=("B",))
+        row(traj),
+        generation_length=1.0,
+        eoo=4_000.0,
+        locations=11,
+        settings=RedListSettings(criteria=("B",)),
     )
     assert c.criteria[0, 0] == "NT B1"
 
@@ -411,7 +429,9 @@ def test_shapes_dtypes_and_dataset():
 def test_classify_range_over_generation_length():
     # the trajectory of the 10-years-vs-3-generations test: G = 2 gives CR, G = 5 gives EN
     traj = [400.0] * 5 + [1000.0] * 10 + [200.0]
-    r = rl.classify_range(row(traj), generation_length=(2.0, 2.0, 5.0), criterion_a="A2", settings=ONLY_A)
+    r = rl.classify_range(
+        row(traj), generation_length=(2.0, 2.0, 5.0), criterion_a="A2", settings=ONLY_A
+    )
     assert r.best.category[0, 15] == CR
     assert r.lower[0, 15] == EN
     assert r.upper[0, 15] == CR
@@ -440,7 +460,11 @@ def test_classify_range_rejects_unordered_triples():
         (row([10.0, 5.0]), {"criterion_a": "A5"}, "criterion_a"),
         (row([10.0, 5.0]), {"locations": 0}, "locations"),
         (row([10.0, 5.0]), {"years_before": 2}, "years_before"),
-        (row([10.0, 5.0]), {"extinction_probability": np.ones((1, 2, 2))}, "extinction_probability"),
+        (
+            row([10.0, 5.0]),
+            {"extinction_probability": np.ones((1, 2, 2))},
+            "extinction_probability",
+        ),
         (row([10.0, 5.0]), {"extinction_probability": np.full((1, 2, 3), 1.5)}, r"\[0, 1\]"),
     ],
 )
@@ -463,3 +487,19 @@ def test_bad_input_raises_naming_it(mature, kwargs, match):
 def test_settings_are_validated(field, value):
     with pytest.raises(ValueError, match=field):
         RedListSettings(**{field: value})
+
+
+def test_a_level_met_below_an_unknown_higher_level_is_flagged_incomplete():
+    # G = 1, 12 years: the 10-year VU window of C1 is covered at year 0, the 25%-in-3-years CR
+    # window too; at year 5 only the CR (3 y) and EN (5 y) windows are
+    traj = geometric(200.0, 0.99, 12)  # 1% a year: 9.6% in 10 years, not VU; 3% in 3 years
+    c = rl.classify(row(traj), generation_length=1.0, settings=ONLY_C)
+    assert c.criteria[0, 0] == "NT C1"  # fewer than 10,000 and declining
+    assert c.complete[0, 0]
+    assert c.criteria[0, 5] == "NT C1"
+    assert not c.complete[0, 5]  # VU window (to year 15) not covered
+
+
+def test_flags_must_be_bools():
+    with pytest.raises(TypeError, match="plausible_threat"):
+        rl.classify(row([1.0, 2.0]), generation_length=1.0, plausible_threat="yes")

@@ -119,7 +119,11 @@ def test_green_states_with_carrying_capacity_and_risk():
     k = np.array([1000.0, 2000.0, 1000.0])
     risk = np.array([[[0.01, 0.01, np.nan]]])
     s = rl.green_status_states(
-        mature, viable_threshold=100, carrying_capacity=k, functional_fraction=0.5, extinction_risk=risk
+        mature,
+        viable_threshold=100,
+        carrying_capacity=k,
+        functional_fraction=0.5,
+        extinction_risk=risk,
     )
     assert s.tolist() == [[[3, 2, -1]]]  # 600 >= 0.5 K only in unit 0; unit 2 indeterminate
     # indeterminate units leave the score: (9 + 6) / (9 * 2) * 100
@@ -180,7 +184,9 @@ def test_assess_known_results():
     # the other half hold 50 (EN D), but at year 0 half of all replicates go extinct within the CR
     # window of E (the longer of 10 years or 3 x 12 = 36 years): P = 0.5 >= 50%, CR E for all
     assert np.all(beta_no.sel(replicate=slice(4, 7), year=0) == CR)
-    assert str(out["criteria"].sel(species="Beta", scenario="no action", year=0)[7].item()) == "CR E"
+    assert (
+        str(out["criteria"].sel(species="Beta", scenario="no action", year=0)[7].item()) == "CR E"
+    )
     assert np.all(beta_no.sel(replicate=slice(4, 7), year=slice(1, None)) == EN)
     # RLI at year 0, no action: CR + CR; at year 1: CR + CR (first half) or CR + EN
     rli = out["red_list_index"].sel(scenario="no action")
@@ -206,3 +212,32 @@ def test_assess_reports_vu_from_range_attributes():
     assert np.all(out["category"].sel(species="Alpha") == VU)
     assert str(out["criteria"].sel(species="Alpha")[0, 0, 0].item()) == "VU D2"
     assert np.all(out["category"].sel(species="Beta") == VU)  # 500: VU D1
+
+
+def test_green_status_from_scenarios():
+    # two units, two replicates, years 0..10; thresholds: viable 100, functional 500
+    def scenario(unit0, unit1):
+        m = np.zeros((2, 11, 2))
+        m[:, :, 0] = unit0
+        m[:, :, 1] = unit1
+        return m
+
+    current = scenario(600.0, 50.0)  # functional + present: (9 + 3) / 18 -> 66.7
+    g = rl.green_status(
+        current,
+        viable_threshold=100,
+        functional_threshold=500,
+        without_past_conservation=scenario(50.0, 0.0),  # (3 + 0) / 18 -> 16.7
+        no_action=scenario(np.linspace(600, 0, 11)[None, :], 0.0),  # 0 + 0 at year 10
+        action=scenario(600.0, 200.0),  # (9 + 6) / 18 -> 83.3
+        potential=scenario(600.0, 600.0),  # 100, last year used (long-term horizon 100)
+    )
+    assert np.allclose(g["species_recovery_score"], 100 * 12 / 18)
+    assert np.allclose(g["conservation_legacy"], 100 * 9 / 18)
+    assert np.allclose(g["conservation_dependence"], 100 * 12 / 18)
+    assert np.allclose(g["conservation_gain"], 100 * 3 / 18)
+    assert np.allclose(g["recovery_potential"], 100 * 6 / 18)
+    with pytest.raises(ValueError, match=r"no_action covers years 0\.\.5"):
+        rl.green_status(
+            current, viable_threshold=100, functional_threshold=500, no_action=current[:, :6]
+        )

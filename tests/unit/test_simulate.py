@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from pva import engine, results, streams
+from pva import engine, outcomes, results, streams
 from pva.model import MatrixSelection, Species
 from pva.scenario import Schedule
 from pva.simulation import simulate
@@ -266,3 +266,14 @@ def test_scenario_object_is_compiled_and_named():
     )
     assert ds.attrs["scenario"] == "halve fecundity"
     assert json.loads(ds.attrs[results.ATTR_SPEC])["scenario"] == "halve fecundity"
+
+
+def test_summarize_reads_the_species_threshold_from_a_simulation():
+    species = three_stage(quasi_extinction_threshold=40, quasi_extinction_on="mature")
+    ds = simulate(species, years=5, replicates=50, seed=4)
+    summary = outcomes.summarize(ds)
+    assert summary.attrs["quasi_extinction_threshold"] == 40.0
+    assert summary.attrs["quasi_extinction_on"] == "mature"
+    mature = ds[results.MATURE].sum(results.POPULATION)
+    expected = (mature <= 40).cumsum(results.YEAR).clip(max=1).mean(results.REPLICATE)
+    np.testing.assert_allclose(summary[outcomes.P_QUASI_EXTINCTION], expected)

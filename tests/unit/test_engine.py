@@ -1,0 +1,598 @@
+"""The Monte Carlo kernel pva.engine.project: shapes, dtypes, exact degenerate cases, invariants,
+the schedule's harvest and releases, density dependence at its equilibrium, common random numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import scipy.special
+import scipy.stats
+
+from pva.engine import Projection, density_strength, project, sample_environment
+from pva.model import (
+    Catastrophe,
+    DensityDependence,
+    Dispersal,
+    Mating,
+    MatrixSelection,
+    Population,
+    Species,
+    VitalRate,
+    VitalRates,
+    VitalRateStochasticity,
+    hudsonia_vital_rates,
+)
+from pva.scenario import Schedule, StochasticEvent
+from pva.streams import single_streams
+
+U2 = ((0.2, 0.0), (0.5, 0.8))
+F2 = ((0.0, 1.5), (0.0, 0.0))
+
+
+def two_stage(**kw: object) -> Species:
+    base: dict[str, object] = {
+        "name": "toy",
+        "stages": ("juvenile", "adult"),
+        "U": U2,
+        "F": F2,
+        "initial": (10, 5),
+    }
+    base.update(kw)
+    return Species(**base)  # type: ignore[arg-type]
+
+
+def run(sp: Species, seed: int = 1, **kw: object) -> Projection:
+    kw.setdefault("years", 10)
+    kw.setdefault("replicates", 50)
+    return project(sp, streams=single_streams(seed), **kw)  # type: ignore[arg-type]
+
+
+def neutral(sp: Species, years: int, **arrays: object) -> Schedule:
+    s = Schedule.neutral(years=years, populations=sp.n_populations, stages=sp.n_stages)
+    fields = {f: getattr(s, f) for f in s.__dataclass_fields__}
+    fields.update(arrays)
+    return Schedule(**fields)  # type: ignore[arg-type]
+
+
+def hudsonia(shared_data, **kw: object) -> Species:  # type: ignore[no-untyped-def]
+    h = json.loads((shared_data / "popbio" / "hudsonia.json").read_text())
+    mask = np.zeros((6, 6), dtype=bool)
+    mask[:2, 2:] = True
+    env = MatrixSelection.from_matrices(
+        [h["matrices"][k] for k in h["names"]], reproduction=mask, names=h["names"]
+    )
+    base: dict[str, object] = {
+        "name": "Hudsonia montana",
+        "stages": tuple(h["stages"]),
+        "environment": env,
+        "initial": (4264, 3, 30, 16, 25, 5),
+    }
+    if "populations" in kw:
+        del base["initial"]
+    base.update(kw)
+    return Species(**base)  # type: ignore[arg-type]
+
+
+# ---- shapes, dtypes, reproducibility ----------------------------------------------------------
+
+
+def test_shapes_and_dtypes() -> None:
+    p = run(two_stage(), years=7, replicates=11, record=("abundance", "carrying_capacity"))
+    assert p.mature.shape == p.total.shape == (11, 8, 1)
+    assert p.abundance is not None
+    assert p.abundance.shape == (11, 8, 1, 2)
+    assert p.carrying_capacity is not None
+    assert p.carrying_capacity.shape == (11, 8, 1)
+    assert p.total.dtype == p.mature.dtype == p.abundance.dtype == np.int64
+    np.testing.assert_array_equal(p.total, p.abundance.sum(axis=-1))
+    np.testing.assert_array_equal(p.mature, p.abundance[..., 1])
+    np.testing.assert_array_equal(p.abundance[:, 0, 0], np.tile([10, 5], (11, 1)))
+    assert np.isinf(p.carrying_capacity).all()
+    q = run(two_stage(demographic_stochasticity=False), record=())
+    assert q.total.dtype == np.float64
+    assert q.abundance is None
+    assert q.carrying_capacity is None
+
+
+def test_same_streams_same_arrays_and_different_seeds_differ(shared_data) -> None:  # type: ignore[no-untyped-def]
+    sp = hudsonia(
+        shared_data,
+        carrying_capacity=300,
+        density_dependence=DensityDependence(weights=(0, 1, 1, 1, 1, 1)),
+        catastrophes=(Catastrophe(name="drought", probability=0.1, fecundity_multiplier=0.2),),
+    )
+    a = run(sp, seed=5, years=20, replicates=30)
+    b = run(sp, seed=5, years=20, replicates=30)
+    c = run(sp, seed=6, years=20, replicates=30)
+    assert a.abundance is not None
+    np.testing.assert_array_equal(a.abundance, b.abundance)
+    np.testing.assert_array_equal(a.total, b.total)
+    assert not np.array_equal(a.total, c.total)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"years": 0}, r"years must be a positive integer; got 0"),
+        ({"replicates": 2.5}, r"replicates must be a positive integer; got 2.5"),
+        ({"record": ("abundance", "genes")}, r"record must name some of"),
+    ],
+)
+def test_argument_validation(kw: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        run(two_stage(), **kw)
+
+
+def test_schedule_shape_is_checked() -> None:
+    sp = two_stage()
+    bad = neutral(sp, 5)
+    with pytest.raises(
+        ValueError, match=r"schedule.survival_multiplier must have shape .* \(4, 1, 2\)"
+    ):
+        run(sp, years=4, schedule=bad)
+
+
+# ---- exact degenerate cases -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stochastic", [True, False])
+def test_zero_survival_and_fecundity_is_extinct_in_one_step(stochastic: bool) -> None:
+    sp = two_stage(U=((0, 0), (0, 0)), F=((0, 0), (0, 0)), demographic_stochasticity=stochastic)
+    p = run(sp)
+    assert np.all(p.total[:, 0] == 15)
+    assert np.all(p.total[:, 1:] == 0)
+
+
+def test_zero_initial_stays_zero() -> None:
+    p = run(two_stage(initial=(0, 0)), years=20)
+    assert np.all(p.total == 0)
+
+
+def test_survival_only_identity_is_constant() -> None:
+    p = run(two_stage(U=((1, 0), (0, 1)), F=((0, 0), (0, 0))), years=15)
+    assert p.abundance is not None
+    assert np.all(p.abundance == np.array([10, 5]))
+
+
+@pytest.mark.parametrize("years", [1, 7, 40])
+def test_deterministic_mode_is_matrix_power(years: int) -> None:
+    sp = two_stage(C=((0, 0.1), (0, 0.05)), demographic_stochasticity=False, initial=(123, 45))
+    p = run(sp, years=years, replicates=3)
+    n0 = np.array([123.0, 45.0])
+    expected = np.stack([np.linalg.matrix_power(sp.A, t) @ n0 for t in range(years + 1)])
+    assert p.abundance is not None
+    for r in range(3):
+        np.testing.assert_allclose(p.abundance[r, :, 0], expected, rtol=1e-12)
+
+
+def test_deterministic_matrix_selection_follows_the_drawn_states(shared_data) -> None:  # type: ignore[no-untyped-def]
+    sp = hudsonia(shared_data, demographic_stochasticity=False)
+    years, reps = 12, 4
+    p = run(sp, seed=3, years=years, replicates=reps)
+    # the same environment stream, alone, gives the states; n(t+1) = A_t n(t) exactly
+    states = sample_environment(
+        sp, years=years, replicates=reps, rng=single_streams(3).environment
+    )["state"]
+    env = sp.environment
+    assert isinstance(env, MatrixSelection)
+    A = env.U_stack + env.F_stack
+    assert p.abundance is not None
+    for r in range(reps):
+        n = np.array(sp.initial, dtype=float)
+        for t in range(years):
+            n = A[states[r, t]] @ n
+            np.testing.assert_allclose(p.abundance[r, t + 1, 0], n, rtol=1e-12)
+
+
+def test_extinct_replicates_stay_extinct() -> None:
+    sp = two_stage(
+        U=((0.1, 0), (0.2, 0.5)),
+        F=((0, 0.6), (0, 0)),
+        initial=(3, 2),
+        catastrophes=(Catastrophe(name="storm", probability=0.3, survival_multiplier=0.2),),
+    )
+    p = run(sp, years=30, replicates=300)
+    extinct = p.total[..., 0] == 0
+    assert extinct[:, -1].mean() > 0.5  # the check below is not vacuous
+    # once extinct, extinct for ever: the extinct indicator never goes from True back to False
+    assert not np.any(extinct[:, :-1] & ~extinct[:, 1:])
+
+
+def test_binomial_litters_never_exceed_max_litter() -> None:
+    sp = two_stage(
+        U=((0, 0), (0, 0)), F=((0, 0.9), (0, 0)), initial=(0, 40), litter="binomial", max_litter=1
+    )
+    p = run(sp, years=1, replicates=500)
+    assert p.abundance is not None
+    births = p.abundance[:, 1, 0, 0]
+    assert births.max() <= 40
+    assert births.min() >= 0
+
+
+# ---- ceiling, harvest, releases, catastrophes, dispersal ----------------------------------------
+
+
+@pytest.mark.parametrize("stochastic", [True, False])
+def test_ceiling_is_never_exceeded(shared_data, stochastic: bool) -> None:  # type: ignore[no-untyped-def]
+    weights = (0, 1, 1, 1, 1, 1)  # seeds do not count towards K (Morris & Doak's sumweight)
+    sp = hudsonia(
+        shared_data,
+        carrying_capacity=40,
+        density_dependence=DensityDependence(weights=weights),
+        demographic_stochasticity=stochastic,
+    )
+    p = run(sp, years=40, replicates=100, record=("abundance", "carrying_capacity"))
+    assert p.abundance is not None
+    counted = (p.abundance[:, 1:] * np.array(weights)).sum(axis=-1)
+    assert counted.max() <= 40 + 1e-9
+    assert counted.max() >= 30  # the ceiling binds
+
+
+def test_ceiling_with_catastrophe_and_k_multiplier(shared_data) -> None:  # type: ignore[no-untyped-def]
+    sp = hudsonia(
+        shared_data,
+        populations=(
+            Population(
+                name="a",
+                initial=(4264, 3, 30, 16, 25, 5),
+                carrying_capacity=60,
+                carrying_capacity_cv=0.3,
+            ),
+        ),
+        density_dependence=DensityDependence(weights=(0, 1, 1, 1, 1, 1)),
+        catastrophes=(
+            Catastrophe(name="fire", probability=0.2, carrying_capacity_multiplier=0.25),
+        ),
+    )
+    p = run(sp, years=30, replicates=50, record=("abundance", "carrying_capacity"))
+    assert p.abundance is not None
+    assert p.carrying_capacity is not None
+    counted = p.abundance[:, 1:, :, 1:].sum(axis=-1)
+    assert np.all(counted <= np.floor(p.carrying_capacity[:, 1:]))
+    assert p.carrying_capacity[:, 1:].min() < 60 * 0.25 * 1.5  # the catastrophe's K cut happens
+
+
+def test_harvest_removes_individuals() -> None:
+    sp = two_stage(U=((1, 0), (0, 1)), F=((0, 0), (0, 0)), initial=(100, 100))
+    everything = neutral(sp, 3, harvest_proportion=np.ones((3, 1, 2)))
+    assert np.all(run(sp, years=3, schedule=everything).total[:, 1:] == 0)
+    sched = neutral(sp, 3, harvest_number=np.full((3, 1, 2), 4.0))
+    p = run(sp, years=3, replicates=400, schedule=sched)
+    assert np.all(np.diff(p.total, axis=1) <= 0)
+    # Poisson(4) per stage per year, three years, two stages: mean 24 removed
+    removed = 200 - p.total[:, -1, 0]
+    assert abs(removed.mean() - 24) < 5 * np.sqrt(24 / 400)
+    det = run(sp.with_(demographic_stochasticity=False), years=3, schedule=sched)
+    np.testing.assert_allclose(det.total[:, -1], 200 - 24)
+
+
+def test_releases_add_individuals() -> None:
+    sp = two_stage(U=((0, 0), (0, 0)), F=((0, 0), (0, 0)), initial=(0, 0))
+    sched = neutral(sp, 5, release_number=np.tile([0.0, 5.7], (5, 1, 1)))
+    p = run(sp, years=5, schedule=sched)
+    assert np.all(p.total[:, 1:] == 5)  # whole individuals, all survive release
+    sched = neutral(
+        sp,
+        5,
+        release_number=np.tile([0.0, 5.0], (5, 1, 1)),
+        release_survival=np.full((5, 1, 2), 0.5),
+    )
+    p = run(sp, years=5, replicates=200, schedule=sched)
+    assert p.total[:, 1:].max() <= 5
+    assert 0 < p.total[:, 1:].mean() < 5
+
+
+def test_catastrophe_certain_and_impossible() -> None:
+    wipe = Catastrophe(name="wipe", probability=1.0, survival_multiplier=0, fecundity_multiplier=0)
+    assert np.all(run(two_stage(catastrophes=(wipe,))).total[:, 1:] == 0)
+    never = Catastrophe(name="never", probability=0.0, survival_multiplier=0)
+    # catastrophes use their own stream, so an impossible one changes nothing at all
+    a, b = run(two_stage()), run(two_stage(catastrophes=(never,)))
+    np.testing.assert_array_equal(a.abundance, b.abundance)  # type: ignore[arg-type]
+
+
+def test_schedule_event_certain() -> None:
+    sp = two_stage()
+    years = 4
+    ev = StochasticEvent(
+        name="outbreak",
+        probability=np.array([0.0, 1.0, 0.0, 0.0]),
+        survival_multiplier=np.zeros((1, 2)),
+        fecundity_multiplier=np.zeros((1, 2)),
+        carrying_capacity_multiplier=np.ones(1),
+    )
+    p = run(sp, years=years, schedule=neutral(sp, years, events=(ev,)))
+    assert np.all(p.total[:, 1] > 0)
+    assert np.all(p.total[:, 2:] == 0)
+
+
+def test_dispersal_moves_everyone_and_conserves_individuals() -> None:
+    pops = (Population(name="a", initial=(7, 3)), Population(name="b", initial=(0, 0)))
+    sp = two_stage(
+        U=((1, 0), (0, 1)),
+        F=((0, 0), (0, 0)),
+        initial=None,
+        populations=pops,
+        dispersal=Dispersal(rates=((0, 0), (1, 0)), stages=("adult",)),
+    )
+    p = run(sp, years=1)
+    assert p.abundance is not None
+    np.testing.assert_array_equal(p.abundance[:, 1, 0], np.tile([7, 0], (50, 1)))
+    np.testing.assert_array_equal(p.abundance[:, 1, 1], np.tile([0, 3], (50, 1)))
+    half = sp.with_(dispersal=Dispersal(rates=((0, 0.2), (0.5, 0))))
+    q = run(half, years=10, replicates=100)
+    np.testing.assert_array_equal(q.total.sum(axis=-1), 10)  # dispersal neither creates nor kills
+    det = run(half.with_(demographic_stochasticity=False), years=1, replicates=1)
+    assert det.abundance is not None
+    np.testing.assert_allclose(det.abundance[0, 1], [[3.5, 1.5], [3.5, 1.5]])
+
+
+# ---- density dependence and mating ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["beverton_holt", "ricker", "theta_logistic"])
+@pytest.mark.parametrize("applies", [("fecundity",), ("survival",), ("fecundity", "survival")])
+def test_scaled_density_dependence_is_stationary_at_k(kind: str, applies: tuple[str, ...]) -> None:
+    # one stage: lambda(N) = s g_s(N) + f g_f(N); the default strength makes lambda(K) = 1
+    sp = Species(
+        name="one",
+        stages=("adult",),
+        U=((0.6,),),
+        F=((0.9,),),
+        initial=(500,),
+        carrying_capacity=500,
+        density_dependence=DensityDependence(kind=kind, applies_to=applies, theta=2.0),  # type: ignore[arg-type]
+        demographic_stochasticity=False,
+    )
+    p = run(sp, years=5, replicates=1)
+    np.testing.assert_allclose(p.total[0, :, 0], 500, rtol=1e-9)
+    # below K it grows, above K it declines
+    assert run(sp.with_(initial=(100,)), years=1, replicates=1).total[0, 1, 0] > 100
+    assert run(sp.with_(initial=(900,)), years=1, replicates=1).total[0, 1, 0] < 900
+
+
+def test_density_strength_closed_forms() -> None:
+    # fecundity: g* = 1 / R0, R0 = f / (1 - s) for one stage (Caswell 2001, section 5.3.4)
+    base = {
+        "name": "one",
+        "stages": ("a",),
+        "U": ((0.6,),),
+        "F": ((0.9,),),
+        "initial": (1,),
+        "carrying_capacity": 1,
+    }
+    R0 = 0.9 / 0.4
+    bh = Species(**base, density_dependence=DensityDependence(kind="beverton_holt"))  # type: ignore[arg-type]
+    assert density_strength(bh) == pytest.approx(R0 - 1)
+    rk = Species(
+        **base,
+        density_dependence=DensityDependence(kind="ricker", applies_to=("fecundity", "survival")),
+    )  # type: ignore[arg-type]
+    assert density_strength(rk) == pytest.approx(np.log(1.5))
+    given = Species(**base, density_dependence=DensityDependence(kind="ricker", strength=0.3))  # type: ignore[arg-type]
+    assert density_strength(given) == 0.3
+
+
+def test_vortex_breeding_and_allee_formula() -> None:
+    # Lacy et al. (Vortex manual): P(N) = (P0 - (P0 - PK)(N/K)^B) N / (A + N)
+    P0, PK, B, A, K, N = 0.8, 0.4, 3.0, 20.0, 400.0, 250.0
+    f = 2.0
+    sp = Species(
+        name="one",
+        stages=("adult",),
+        U=((0.5,),),
+        F=((f,),),
+        initial=(int(N),),
+        carrying_capacity=K,
+        density_dependence=DensityDependence(
+            kind="vortex_breeding",
+            breeding_low=P0,
+            breeding_at_k=PK,
+            steepness=B,
+            allee=A,
+            ceiling=False,
+        ),
+        demographic_stochasticity=False,
+    )
+    p = run(sp, years=1, replicates=1)
+    breeding = (P0 - (P0 - PK) * (N / K) ** B) * N / (A + N)
+    assert p.total[0, 1, 0] == pytest.approx(0.5 * N + f * N * breeding / P0, rel=1e-12)
+
+
+def test_mating_limits_births() -> None:
+    base = two_stage(
+        U=((0, 0), (0, 0)), F=((0, 2.0), (0, 0)), initial=(0, 100), demographic_stochasticity=False
+    )
+    # an even sex ratio leaves as many males as females: no limitation
+    even = base.with_(sex=Mating(sex_ratio=0.5))
+    np.testing.assert_allclose(run(even, years=1).total[:, 1], 200)
+    # with 80% females, 25 males pair with 25 females (monogamy) or 100 (harem of 4)
+    mono = base.with_(sex=Mating(sex_ratio=0.8))
+    np.testing.assert_allclose(run(mono, years=1).total[:, 1], 2.0 * 25)
+    poly = base.with_(sex=Mating(system="polygynous", sex_ratio=0.8, harem_size=4))
+    np.testing.assert_allclose(run(poly, years=1).total[:, 1], 200)
+    # a single female with demographic stochasticity breeds only when a male is drawn
+    one = base.with_(initial=(0, 1), demographic_stochasticity=True, sex=Mating(sex_ratio=0.5))
+    R = 4000
+    births = run(one, years=1, replicates=R).total[:, 1, 0]
+    # males ~ Poisson(1); births ~ Poisson(2) if a male is there, else none
+    p0 = np.exp(-1.0) + (1 - np.exp(-1.0)) * np.exp(-2.0)
+    assert abs((births == 0).mean() - p0) < 5 * np.sqrt(p0 * (1 - p0) / R)
+
+
+# ---- common random numbers --------------------------------------------------------------------
+
+
+def test_environment_is_common_across_scenarios(shared_data) -> None:  # type: ignore[no-untyped-def]
+    sp = hudsonia(
+        shared_data,
+        populations=(
+            Population(
+                name="a",
+                initial=(4264, 3, 30, 16, 25, 5),
+                carrying_capacity=80,
+                carrying_capacity_cv=0.2,
+            ),
+        ),
+        density_dependence=DensityDependence(weights=(0, 1, 1, 1, 1, 1)),
+        catastrophes=(Catastrophe(name="fire", probability=0.3, carrying_capacity_multiplier=0.5),),
+    )
+    years = 15
+    harvest = neutral(sp, years, harvest_proportion=np.full((years, 1, 6), 0.3))
+    a = run(sp, years=years, replicates=40, record=("carrying_capacity",))
+    b = run(sp, years=years, replicates=40, record=("carrying_capacity",), schedule=harvest)
+    assert not np.array_equal(a.total, b.total)
+    # K depends only on the environment and catastrophe streams: identical in both scenarios
+    np.testing.assert_array_equal(a.carrying_capacity, b.carrying_capacity)  # type: ignore[arg-type]
+
+
+def test_sample_environment_markov_frequencies() -> None:
+    Ua, Ub = ((0.5, 0), (0.3, 0.9)), ((0.1, 0), (0.1, 0.5))
+    F = ((0, 1.0), (0, 0))
+    env = MatrixSelection(U=(Ua, Ub), F=(F, F), transition=((0.9, 0.3), (0.1, 0.7)))
+    sp = Species(name="m", stages=("j", "a"), environment=env, initial=(1, 1))
+    states = sample_environment(sp, years=200, replicates=200, rng=np.random.default_rng(7))[
+        "state"
+    ]
+    # stationary distribution of the chain: pi_1 = 0.1 / (0.1 + 0.3) = 0.25; replicates are
+    # independent, so the SE comes from the spread of replicate means
+    per_rep = states.mean(axis=1)
+    assert abs(per_rep.mean() - 0.25) < 5 * per_rep.std(ddof=1) / np.sqrt(per_rep.size)
+    # given the previous state, the next one is a Bernoulli draw: P(stay in state 1) = 0.7
+    prev, nxt = states[:, :-1].ravel(), states[:, 1:].ravel()
+    stay = nxt[prev == 1]
+    assert abs(stay.mean() - 0.7) < 5 * np.sqrt(0.7 * 0.3 / stay.size)
+
+
+# ---- vital-rate draws against their specification (Monte Carlo, slow) -------------------------
+
+
+def assert_mc_close(
+    est: object, exact: object, se: object, *, z: float = 4.0, n_tests: int = 1
+) -> None:
+    """|est - exact| <= z' se with z' Bonferroni-adjusted over n_tests (STYLE.md 2.8)."""
+    zc = scipy.stats.norm.isf(scipy.stats.norm.sf(z) / n_tests)
+    est, exact, se = np.asarray(est), np.asarray(exact), np.asarray(se)
+    assert np.all(np.abs(est - exact) <= zc * se), (est, exact, se)
+
+
+def _rates_species(rates: tuple[VitalRate, ...], env: VitalRateStochasticity) -> Species:
+    names = [r.name for r in rates]
+    return Species(
+        name="rates",
+        stages=tuple(f"stage{i}" for i in range(len(rates))),
+        vital_rates=VitalRates(
+            rates=rates,
+            U=tuple(
+                tuple(
+                    names[i] if i == j and rates[i].distribution == "beta" else 0
+                    for j in range(len(rates))
+                )
+                for i in range(len(rates))
+            ),
+            F=tuple(
+                tuple(
+                    names[i] if i == j and rates[i].distribution != "beta" else 0
+                    for j in range(len(rates))
+                )
+                for i in range(len(rates))
+            ),
+        ),
+        environment=env,
+        initial_total=10,
+    )
+
+
+@pytest.mark.slow
+def test_vital_rate_draws_reproduce_means_sds_and_correlations() -> None:
+    rates = (
+        VitalRate(name="s", mean=0.7, sd=0.15),
+        VitalRate(name="g", mean=0.2, sd=0.1),
+        VitalRate(name="f", mean=12.0, sd=4.0, distribution="lognormal"),
+        VitalRate(name="b", mean=3.0, sd=1.5, distribution="stretched_beta", lower=1.0, upper=8.0),
+    )
+    r = 0.6
+    corr = ((1, r, 0, 0), (r, 1, -r, 0), (0, -r, 1, 0), (0, 0, 0, 1))
+    env = VitalRateStochasticity(rates=("s", "g", "f", "b"), correlation=corr)
+    sp = _rates_species(rates, env)
+    R = 20_000
+    draws = sample_environment(sp, years=3, replicates=R, rng=np.random.default_rng(11))
+    x = {k: v[:, 2] for k, v in draws.items()}  # one year per replicate: independent draws
+    dists = {
+        "s": scipy.stats.beta(*rates[0].beta_parameters()),
+        "g": scipy.stats.beta(*rates[1].beta_parameters()),
+        "f": scipy.stats.lognorm(
+            s=rates[2].lognormal_parameters()[1], scale=np.exp(rates[2].lognormal_parameters()[0])
+        ),
+        "b": scipy.stats.beta(*rates[3].beta_parameters(), loc=1.0, scale=7.0),
+    }
+    for rate in rates:
+        v = x[rate.name]
+        kurt = float(dists[rate.name].stats(moments="k"))  # excess kurtosis
+        assert_mc_close(v.mean(), rate.mean, rate.sd / np.sqrt(R), n_tests=8)
+        # SE of a sample variance: sigma^2 sqrt((kurtosis_excess + 2) / R)
+        assert_mc_close(v.var(ddof=1), rate.sd**2, rate.sd**2 * np.sqrt((kurt + 2) / R), n_tests=8)
+    # normal scores recovered through each rate's CDF have the given correlations
+    z = {k: scipy.special.ndtri(dists[k].cdf(x[k])) for k in x}
+    for (a, b), rho in {("s", "g"): r, ("g", "f"): -r, ("s", "f"): 0.0, ("s", "b"): 0.0}.items():
+        est = np.corrcoef(z[a], z[b])[0, 1]
+        assert_mc_close(est, rho, (1 - rho**2) / np.sqrt(R - 1), n_tests=4)
+    # and Spearman rank correlations of the rates are (6/pi) arcsin(r/2) (Gaussian copula)
+    rho_s = scipy.stats.spearmanr(x["s"], x["g"]).statistic
+    assert_mc_close(rho_s, 6 / np.pi * np.arcsin(r / 2), 1 / np.sqrt(R - 1))
+
+
+@pytest.mark.slow
+def test_vital_rate_autocorrelation() -> None:
+    rates = (
+        VitalRate(name="s", mean=0.5, sd=0.2),
+        VitalRate(name="f", mean=2.0, sd=1.0, distribution="lognormal"),
+    )
+    phi = 0.5
+    sp = _rates_species(rates, VitalRateStochasticity(autocorrelation=phi))
+    R = 20_000
+    draws = sample_environment(sp, years=4, replicates=R, rng=np.random.default_rng(5))
+    mu, sigma = rates[1].lognormal_parameters()
+    zf = (np.log(draws["f"]) - mu) / sigma  # lognormal scores are exact
+    est = np.corrcoef(zf[:, 2], zf[:, 3])[0, 1]
+    assert_mc_close(est, phi, (1 - phi**2) / np.sqrt(R - 1), n_tests=2)
+    zs = scipy.special.ndtri(scipy.stats.beta(*rates[0].beta_parameters()).cdf(draws["s"]))
+    # stationary: year-3 scores are still standard normal
+    assert_mc_close(zs[:, 3].std(ddof=1), 1.0, np.sqrt(2 / R), n_tests=2)
+    est = np.corrcoef(zs[:, 2], zs[:, 3])[0, 1]
+    assert_mc_close(est, phi, (1 - phi**2) / np.sqrt(R - 1), n_tests=2)
+
+
+@pytest.mark.slow
+def test_hudsonia_vital_rates_reproduce_hudvrs(shared_data) -> None:  # type: ignore[no-untyped-def]
+    with open(shared_data / "popbio" / "hudvrs.csv", newline="") as fh:
+        rows = [(r["rate"], float(r["mean"]), float(r["var"])) for r in csv.DictReader(fh)]
+    corrs = json.loads((shared_data / "popbio" / "hudcorrs.json").read_text())
+    env = VitalRateStochasticity(
+        rates=tuple(corrs["rates"]),
+        correlation=corrs["corrin"],
+        between_year_correlation=corrs["corrout"],
+    )
+    sp = Species(
+        name="Hudsonia montana",
+        stages=("seed", "seedlings", "tiny", "small", "medium", "large"),
+        vital_rates=hudsonia_vital_rates(rows),
+        environment=env,
+        initial=(4264, 3, 30, 16, 25, 5),
+    )
+    R = 20_000
+    draws = sample_environment(sp, years=5, replicates=R, rng=np.random.default_rng(2))
+    variable = [(n, m, v) for n, m, v in rows if v > 0]
+    for name, mean, var in variable:
+        x = draws[name][:, 4]
+        assert_mc_close(x.mean(), mean, np.sqrt(var / R), n_tests=2 * len(variable))
+        assert x.min() >= 0
+    for name, mean, var in rows:
+        if var == 0:
+            np.testing.assert_array_equal(draws[name], mean)
+    # survival-type matrices stay valid probabilities whatever the draw
+    m = sp.vital_rates.matrices({k: v[:, 4] for k, v in draws.items()})  # type: ignore[union-attr]
+    assert m["U"].sum(axis=1).max() <= 1 + 1e-12

@@ -1,0 +1,71 @@
+"""Criterion A on random walks against closed forms (Monte Carlo, fixed seed, z * MCSE tolerance).
+
+For log-abundance a Gaussian random walk, ``log N_t = log N_0 + mu t + sigma W_t``:
+
+* point-to-point, the reduction over ``L`` years is at least ``r`` exactly when
+  ``log(N_L / N_0) <= log(1 - r)``, with ``log(N_L / N_0) ~ Normal(mu L, sigma^2 L)``;
+* the least-squares slope ``b`` of ``log N`` on ``t = 0..L`` is a linear combination of the steps,
+  ``b = mu + sigma sum_j c_j e_j`` with ``c_j = sum_{k > j} (k - L/2) / S_xx``, so
+  ``b ~ Normal(mu, sigma^2 sum_j c_j^2)``, and the fitted reduction ``1 - exp(b L)`` is at least ``r``
+  exactly when ``b <= log(1 - r) / L``.
+
+Each gives P(category >= CR, EN, VU, NT under A3 at year 0) in closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from pva import redlist as rl
+
+MU, SIGMA, L, R = -0.08, 0.3, 10, 20_000
+# A2-A4 thresholds and the NT margin of the default settings
+THRESHOLDS = {rl.CR: 0.80, rl.EN: 0.50, rl.VU: 0.30, rl.NT: 0.20}
+
+
+def _walks(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    steps = MU + SIGMA * rng.standard_normal((R, L))
+    log_n = np.log(1e6) + np.concatenate([np.zeros((R, 1)), np.cumsum(steps, axis=1)], axis=1)
+    return np.exp(log_n)
+
+
+def _assert_mc_close(est: float, exact: float, *, n_tests: int, z: float = 4.0) -> None:
+    se = max(np.sqrt(exact * (1 - exact) / R), 1 / R)
+    zc = stats.norm.isf(stats.norm.sf(z) / n_tests)
+    assert abs(est - exact) <= zc * se, (est, exact, se)
+
+
+@pytest.mark.slow
+def test_point_to_point_a3_matches_the_normal_increment():
+    c = rl.classify(
+        _walks(20261123),
+        generation_length=2.0,  # 3 G = 6 < 10: a 10-year window
+        criterion_a="A3",
+        settings=rl.RedListSettings(criteria=("A",)),
+    )
+    cat = c.category[:, 0]
+    for level, r in THRESHOLDS.items():
+        exact = stats.norm.cdf((np.log(1 - r) - MU * L) / (SIGMA * np.sqrt(L)))
+        _assert_mc_close(float(np.mean(cat >= level)), exact, n_tests=len(THRESHOLDS))
+
+
+@pytest.mark.slow
+def test_fitted_trend_a3_matches_the_normal_slope():
+    c = rl.classify(
+        _walks(20261124),
+        generation_length=2.0,
+        criterion_a="A3",
+        settings=rl.RedListSettings(criteria=("A",), reduction_method="fitted"),
+    )
+    cat = c.category[:, 0]
+    k = np.arange(L + 1)
+    w = (k - k.mean()) / np.sum((k - k.mean()) ** 2)
+    # step j (from year j to j + 1) enters every y_k with k > j
+    cj = np.array([w[j + 1 :].sum() for j in range(L)])
+    sd = SIGMA * np.sqrt(np.sum(cj**2))
+    for level, r in THRESHOLDS.items():
+        exact = stats.norm.cdf((np.log(1 - r) / L - MU) / sd)
+        _assert_mc_close(float(np.mean(cat >= level)), exact, n_tests=len(THRESHOLDS))

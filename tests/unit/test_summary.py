@@ -1,0 +1,241 @@
+"""pva.summary on synthetic results whose every number is known by construction.
+
+See tests/unit/conftest_results.py for the trajectories. Interval ends are checked against the closed
+form of the Wilson (1927) score interval; Red List categories against the IUCN criterion D
+thresholds (v3.1: EN < 250, CR < 50 mature individuals); RLI against Butchart et al. (2007) weights
+computed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.stats
+import xarray as xr
+from conftest_results import STUDY, known_results, make_results
+
+from pva import summary
+
+R = 8
+Z = float(scipy.stats.norm.isf(0.025))
+
+
+def wilson_upper_at_zero(n: int) -> float:
+    """Upper end of the Wilson interval for 0 successes in n: z^2 / (n + z^2)."""
+    return Z * Z / (n + Z * Z)
+
+
+@pytest.fixture(scope="module")
+def results() -> xr.Dataset:
+    return known_results(R)
+
+
+@pytest.fixture(scope="module")
+def table(results: xr.Dataset) -> xr.Dataset:
+    return summary.summary_table(results)
+
+
+def cell(table: xr.Dataset, var: str, **sel: object) -> float:
+    return float(table[var].sel(sel))
+
+
+def test_extinction_probabilities_at_horizons(table: xr.Dataset) -> None:
+    assert list(table["horizon"].values) == [10, 20, 50]  # "final" is 50
+    p = table["p_extinction"]
+    assert p.sel(species="Alpha", scenario="no action").values.tolist() == [1.0, 1.0, 1.0]
+    assert p.sel(species="Alpha", scenario="protect").values.tolist() == [0.0, 0.0, 0.0]
+    assert p.sel(species="Beta", scenario="no action").values.tolist() == [0.0, 0.5, 0.5]
+    assert p.sel(species="Beta", scenario="protect").values.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_extinction_intervals_are_wilson(table: xr.Dataset) -> None:
+    high = cell(table, "p_extinction_high", species="Alpha", scenario="protect", horizon=10)
+    assert high == pytest.approx(wilson_upper_at_zero(R))
+    low = cell(table, "p_extinction_low", species="Alpha", scenario="no action", horizon=10)
+    assert low == pytest.approx(1 - wilson_upper_at_zero(R))
+    # p = 1/2: centre 1/2, half-width z/(1 + z^2/n) * sqrt(1/(4n) + z^2/(4n^2))
+    half = Z / (1 + Z * Z / R) * np.sqrt(0.25 / R + Z * Z / (4 * R * R))
+    sel = {"species": "Beta", "scenario": "no action", "horizon": 20}
+    assert cell(table, "p_extinction_low", **sel) == pytest.approx(0.5 - half)
+    assert cell(table, "p_extinction_high", **sel) == pytest.approx(0.5 + half)
+
+
+def test_abundance_metrics(table: xr.Dataset) -> None:
+    # Alpha under protect: total = 2 populations x 2 x (100 + r), r = 0..7
+    totals = 4 * (100 + np.arange(R))
+    sel = {"species": "Alpha", "scenario": "protect"}
+    assert cell(table, "median_final_abundance", **sel) == np.median(totals)
+    assert cell(table, "expected_minimum_abundance", **sel) == totals.mean()
+    # Beta under no action: half the replicates at 0, half at 2 x 50
+    sel = {"species": "Beta", "scenario": "no action"}
+    assert cell(table, "median_final_abundance", **sel) == 50.0
+    assert cell(table, "expected_minimum_abundance", **sel) == 50.0
+    assert cell(table, "expected_minimum_abundance", species="Alpha", scenario="no action") == 0.0
+
+
+def test_quasi_extinction(results: xr.Dataset, table: xr.Dataset) -> None:
+    # Beta no action: total 2 * (50 - 50 t // 20) <= 10 from t = 18 on, in half the replicates
+    curves = summary.extinction_curves(results, quasi=True)
+    beta = curves["p"].sel(species="Beta", scenario="no action")
+    assert float(beta.sel(year=17)) == 0.0
+    assert float(beta.sel(year=18)) == 0.5
+    assert cell(table, "p_quasi_extinction", species="Beta", scenario="protect", horizon=50) == 0
+    assert cell(table, "p_quasi_extinction", species="Alpha", scenario="no action", horizon=10) == 1
+
+
+def test_red_list_categories_in_final_year(table: xr.Dataset) -> None:
+    share = table["category_share"]
+    assert float(share.sel(species="Alpha", scenario="no action", category="EX")) == 1.0
+    assert float(share.sel(species="Beta", scenario="no action", category="EX")) == 0.5
+    # 200..214 and exactly 50 mature individuals, no decline: EN under criterion D (< 250, not < 50)
+    assert float(share.sel(species="Alpha", scenario="protect", category="EN")) == 1.0
+    assert float(share.sel(species="Beta", scenario="protect", category="EN")) == 1.0
+    np.testing.assert_allclose(share.sum("category"), 1.0)
+
+
+def test_rli_delta_rli_and_extinctions_prevented(table: xr.Dataset) -> None:
+    # RLI = 1 - sum(weights) / (5 * 2): no action EX+EX = 0 or EX+EN = 0.2; protect EN+EN = 0.4
+    assert cell(table, "rli", scenario="no action") == pytest.approx(0.1)
+    assert cell(table, "rli", scenario="protect") == pytest.approx(0.4)
+    assert cell(table, "delta_rli", scenario="protect") == pytest.approx(0.3)
+    assert cell(table, "delta_rli", scenario="no action") == 0.0
+    # intervals: of the mean (z * sd / sqrt(R)) and of the futures (central 95% of replicates)
+    rli_no_action = np.array([0.0, 0.2] * (R // 2))
+    se = rli_no_action.std(ddof=1) / np.sqrt(R)
+    assert cell(table, "rli_low", scenario="no action") == pytest.approx(0.1 - Z * se)
+    assert cell(table, "rli_high", scenario="no action") == pytest.approx(0.1 + Z * se)
+    assert cell(table, "rli_spread_low", scenario="no action") == pytest.approx(0.0)
+    assert cell(table, "rli_spread_high", scenario="no action") == pytest.approx(0.2)
+    assert cell(table, "delta_rli_low", scenario="protect") == pytest.approx(0.3 - Z * se)
+    # 2 extinctions prevented in half the replicates, 1 in the other half
+    assert cell(table, "extinctions_prevented", scenario="protect") == pytest.approx(1.5)
+    assert cell(table, "p_any_prevented", scenario="protect") == 1.0
+    assert cell(table, "extinctions_prevented", scenario="no action") == 0.0
+    se = np.std([2, 1] * (R // 2), ddof=1) / np.sqrt(R)
+    assert cell(table, "extinctions_prevented_low", scenario="protect") == pytest.approx(
+        1.5 - Z * se
+    )
+
+
+def test_cost_per_extinction_prevented(table: xr.Dataset) -> None:
+    assert cell(table, "total_cost", species="Alpha", scenario="protect") == 51 * 1000.0
+    assert cell(table, "total_cost", species="Beta", scenario="no action") == 0.0
+    assert cell(table, "cost_per_extinction_prevented", scenario="protect") == pytest.approx(
+        2 * 51 * 1000.0 / 1.5
+    )
+    assert np.isnan(cell(table, "cost_per_extinction_prevented", scenario="no action"))
+
+
+def test_all_zero_costs_are_not_reported() -> None:
+    ds = known_results(4)
+    ds["annual_cost"][:] = 0.0
+    table = summary.summary_table(ds)
+    assert "total_cost" not in table
+    assert "cost_per_extinction_prevented" not in table
+
+
+def test_all_extinct_vs_none_extinct() -> None:
+    # the brief's case: every replicate extinct by year 10 in one scenario, none in the other
+    years = np.arange(21)
+    mature = np.zeros((1, 2, 6, years.size, 1), dtype=np.int64)
+    mature[0, 0, :, :10, 0] = 30
+    mature[0, 1, :, :, 0] = 30
+    ds = make_results(mature, species=("Solo",), scenarios=("no action", "translocate"))
+    table = summary.summary_table(ds, horizons=(5, 10, "final"))
+    p = table["p_extinction"].sel(species="Solo")
+    assert p.sel(scenario="no action").values.tolist() == [0.0, 1.0, 1.0]
+    assert p.sel(scenario="translocate").values.tolist() == [0.0, 0.0, 0.0]
+    assert cell(table, "extinctions_prevented", scenario="translocate") == 1.0
+    assert cell(table, "p_any_prevented", scenario="translocate") == 1.0
+
+
+def test_no_action_rule() -> None:
+    mature = np.full((1, 3, 2, 5, 1), 10, dtype=np.int64)
+    unmarked = {k: v for k, v in STUDY.items() if k != "no_action"}
+    ds = make_results(
+        mature, species=("S",), scenarios=("restore", "No-Action", "fence"), study=unmarked
+    )
+    assert summary.no_action_scenario(ds) == "No-Action"
+    ds = make_results(
+        mature, species=("S",), scenarios=("restore", "baseline", "fence"), study=unmarked
+    )
+    assert summary.no_action_scenario(ds) == "restore"
+    marked = make_results(
+        mature, species=("S",), scenarios=("restore", "baseline", "fence"),
+        study={**STUDY, "no_action": "baseline"},
+    )  # fmt: skip
+    assert summary.no_action_scenario(marked) == "baseline"
+    assert summary.no_action_scenario(marked, "fence") == "fence"
+    with pytest.raises(ValueError, match="no_action 'nothing' is not a scenario"):
+        summary.no_action_scenario(marked, "nothing")
+
+
+def test_horizons() -> None:
+    ds = known_results(4)
+    table = summary.summary_table(ds, horizons=(5, 100, "final"), red_list=False)
+    assert list(table["horizon"].values) == [5, 50]  # 100 is beyond the simulation: dropped
+    with pytest.raises(ValueError, match="horizons must be years or 'final'"):
+        summary.summary_table(ds, horizons=("last",))
+    with pytest.raises(TypeError, match="horizons must be integer years"):
+        summary.summary_table(ds, horizons=(2.5,))
+    with pytest.raises(ValueError, match="no horizon"):
+        summary.summary_table(ds, horizons=(200,))
+    with_outputs = ds.assign_attrs(study=json.dumps({**STUDY, "outputs": {"horizons": [15, 30]}}))
+    table = summary.summary_table(with_outputs, red_list=False)
+    assert list(table["horizon"].values) == [15, 30, 50]
+
+
+def test_red_list_needs_generation_length() -> None:
+    ds = known_results(4)
+    ds["generation_length"] = ds["generation_length"].copy(data=[5.0, np.nan])
+    table = summary.summary_table(ds)
+    assert "rli" not in table
+    assert "Beta" in table.attrs["red_list_skipped"]
+    assert "Red List part skipped" in summary.format_table(table)
+    with pytest.raises(ValueError, match="no generation length for Beta"):
+        summary.summary_table(ds, red_list=True)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(TypeError, match=r"results must be an xarray\.Dataset"):
+        summary.summary_table({"mature_abundance": 1})  # type: ignore[arg-type]
+    ds = known_results(4).drop_vars("total_abundance")
+    with pytest.raises(ValueError, match="missing \\['total_abundance'\\]"):
+        summary.summary_table(ds)
+    ds = known_results(4).assign_attrs(study="{not json")
+    with pytest.raises(ValueError, match="'study' is not valid JSON"):
+        summary.summary_table(ds)
+
+
+def test_format_text_markdown_html(table: xr.Dataset) -> None:
+    text = summary.format_table(table)
+    block = text.split("\n\n")[0].splitlines()
+    assert block[0] == "Alpha"
+    assert block[1].split() == ["no", "action", "protect"]
+    assert "P(extinct by year 10)" in block[3]
+    assert block[3].split()[-4:] == ["1", "(0.68–1)", "0", "(0–0.32)"]
+    # columns align: labels left, numbers right, so every row is as wide as the rule under the header
+    assert {len(line) for line in block[1:]} == {len(block[2])}
+    assert "cost per extinction prevented" in text
+    assert "68,000" in text
+    md = summary.format_table(table, style="markdown")
+    assert "### Beta" in md
+    assert "| P(extinct by year 20) | 0.50 (0.22–0.78) | 0 (0–0.32) |" in md
+    html = summary.format_table(table, style="html")
+    assert html.count("<table") == 3
+    assert '<th scope="col">protect</th>' in html
+    with pytest.raises(ValueError, match="style must be"):
+        summary.format_table(table, style="latex")  # type: ignore[arg-type]
+
+
+def test_json_round_trip(table: xr.Dataset) -> None:
+    doc = json.loads(summary.table_to_json(table))
+    assert doc["attrs"]["no_action"] == "no action"
+    assert doc["coords"]["scenario"] == ["no action", "protect"]
+    p = doc["variables"]["p_extinction"]
+    assert p["dims"] == ["species", "scenario", "horizon"]
+    assert p["data"][1][0] == [0.0, 0.5, 0.5]
+    # NaN (cost per extinction prevented under no action itself) becomes null
+    assert doc["variables"]["cost_per_extinction_prevented"]["data"][0] is None
