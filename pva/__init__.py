@@ -23,11 +23,14 @@ from pva import (
     io,
     model,
     outcomes,
+    plots,
     redlist,
+    report,
     results,
     scenario,
     simulation,
     streams,
+    summary,
 )
 from pva.simulation import simulate
 
@@ -40,10 +43,13 @@ __all__ = [
     "io",
     "model",
     "outcomes",
+    "plots",
     "redlist",
+    "report",
     "results",
     "scenario",
     "simulate",
     "simulation",
     "streams",
+    "summary",
 ]

@@ -206,9 +206,10 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "--horizons",
         type=_horizons_arg,
-        default=[10, 20, 50, "final"],
+        default=None,
         metavar="YEARS",
-        help="comma-separated years (and 'final') for P(extinction); default 10,20,50,final",
+        help="comma-separated years (and 'final') for P(extinction); default the study's "
+        "outputs.horizons and the final year, else 10,20,50,final",
     )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the table as JSON")
@@ -290,9 +291,10 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--horizons",
         type=_horizons_arg,
-        default=[10, 20, 50, "final"],
+        default=None,
         metavar="YEARS",
-        help="comma-separated years (and 'final') for P(extinction); default 10,20,50,final",
+        help="comma-separated years (and 'final') for P(extinction); default the study's "
+        "outputs.horizons and the final year, else 10,20,50,final",
     )
     p.add_argument("--svg", action="store_true", help="inline figures as SVG instead of PNG")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the file written")

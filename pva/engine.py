@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +49,8 @@ from pva.model import (
     DensityDependence,
     MatrixSelection,
     Species,
+    VitalRate,
+    VitalRates,
     VitalRateStochasticity,
 )
 from pva.scenario import Schedule
@@ -202,8 +204,7 @@ class _Environment:
 
     # ---- vital rates ------------------------------------------------------------------------
     def _init_rates(self, env: VitalRateStochasticity) -> None:
-        vr = self.species.vital_rates
-        assert vr is not None  # checked by Species
+        vr = cast(VitalRates, self.species.vital_rates)  # Species checked that it is there
         variable = [r for r in vr.rates if r.variable]
         listed = list(env.rates) if env.rates is not None else [r.name for r in variable]
         self.listed = [vr.rates[vr.names.index(name)] for name in listed]
@@ -266,15 +267,14 @@ class _Environment:
             self.state = state
             return env.U_stack[state], (env.F_stack + env.C_stack)[state]
         if isinstance(env, VitalRateStochasticity):
-            vr = self.species.vital_rates
-            assert vr is not None
+            vr = cast(VitalRates, self.species.vital_rates)
             m = vr.matrices(self.rates(env))
             return m["U"], m["F"] + m["C"]
         sp = self.species
         return sp.U_array[None], (sp.F_array + sp.C_array)[None]
 
 
-def draw_rate(rate: Any, z: FloatArray) -> FloatArray:
+def draw_rate(rate: VitalRate, z: FloatArray) -> FloatArray:
     """Values of a :class:`pva.model.VitalRate` from standard normal scores ``z`` (any shape).
 
     Beta and stretched beta by the quantile function at ``Phi(z)`` (the Gaussian copula of Morris &
@@ -696,8 +696,7 @@ def sample_environment(
     for _ in range(int(years)):
         if isinstance(species.environment, MatrixSelection):
             env.matrices()
-            assert env.state is not None
-            out.setdefault("state", []).append(env.state)
+            out.setdefault("state", []).append(cast(npt.NDArray[np.int64], env.state))
         elif isinstance(species.environment, VitalRateStochasticity):
             for name, value in env.rates(species.environment).items():
                 out.setdefault(name, []).append(np.broadcast_to(value, (int(replicates),)))

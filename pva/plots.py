@@ -187,9 +187,10 @@ def plot_fan_chart(
         ax.fill_between(years, *band(0.25, 0.75), color=colour, alpha=0.4, linewidth=0, label="50%")
         ax.plot(years, s.sel(quantile=0.5).values, color=colour, label="median")
         ax.set_title(scenario)
-        ax.set_ylim(bottom=0)
-        ax.margins(y=0.08)
         ax.grid(alpha=0.3)
+    # one y range for all panels (they share the axis), from 0 to above the highest 95% band
+    top = float(np.nanmax(q.sel(quantile=0.95).values))
+    axes[0].set_ylim(0, 1.05 * top if top > 0 else 1)
     _set_xlabel(fig, axes, axis_label(q[names.YEAR]))
     axes[0].set_ylabel(axis_label(quantiles))
     axes[0].legend(loc="best", fontsize="small")

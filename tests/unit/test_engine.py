@@ -596,3 +596,76 @@ def test_hudsonia_vital_rates_reproduce_hudvrs(shared_data) -> None:  # type: ig
     # survival-type matrices stay valid probabilities whatever the draw
     m = sp.vital_rates.matrices({k: v[:, 4] for k, v in draws.items()})  # type: ignore[union-attr]
     assert m["U"].sum(axis=1).max() <= 1 + 1e-12
+
+
+# ---- carrying capacity, catastrophe scope, vital-rate environment -------------------------------
+
+
+def test_carrying_capacity_trend_and_variation() -> None:
+    pops = (
+        Population(name="a", initial=(1, 1), carrying_capacity=100, carrying_capacity_trend=-5),
+        Population(name="b", initial=(1, 1), carrying_capacity=100, carrying_capacity_cv=0.4),
+    )
+    sp = two_stage(initial=None, populations=pops)
+    R, years = 4000, 6
+    p = run(sp, years=years, replicates=R, record=("carrying_capacity",))
+    assert p.carrying_capacity is not None
+    # K_t = K (1 + trend/100)^t for the step from year t to t + 1
+    expected = np.broadcast_to(100 * 0.95 ** np.arange(years), (R, years))
+    np.testing.assert_allclose(p.carrying_capacity[:, 1:, 0], expected, rtol=1e-12)
+    # lognormal variation with mean K and coefficient of variation 0.4
+    k = p.carrying_capacity[:, 1, 1]
+    sigma = np.sqrt(np.log1p(0.4**2))
+    kurt = float(scipy.stats.lognorm(s=sigma).stats(moments="k"))  # excess kurtosis
+    assert_mc_close(k.mean(), 100.0, 40.0 / np.sqrt(R), n_tests=2)
+    # SE of a sample SD: (sd / 2) sqrt((excess kurtosis + 2) / R)
+    assert_mc_close(k.std(ddof=1), 40.0, 20.0 * np.sqrt((kurt + 2) / R), n_tests=2)
+    assert k.min() > 0
+
+
+def test_species_wide_catastrophe_hits_every_population_together() -> None:
+    pops = (Population(name="a", initial=(0, 50)), Population(name="b", initial=(0, 50)))
+    cat = Catastrophe(name="flood", probability=0.5, survival_multiplier=0.0, scope="species")
+    sp = two_stage(
+        U=((1, 0), (0, 1)), F=((0, 0), (0, 0)), initial=None, populations=pops, catastrophes=(cat,)
+    )
+    p = run(sp, years=1, replicates=400)
+    hit = p.total[:, 1] == 0
+    np.testing.assert_array_equal(hit[:, 0], hit[:, 1])
+    assert 0 < hit[:, 0].mean() < 1
+    local = sp.with_(
+        catastrophes=(Catastrophe(name="flood", probability=0.5, survival_multiplier=0.0),)
+    )
+    q = run(local, years=1, replicates=400)
+    assert np.any((q.total[:, 1, 0] == 0) != (q.total[:, 1, 1] == 0))
+
+
+def test_deterministic_vital_rate_projection_uses_the_drawn_rates() -> None:
+    rates = (
+        VitalRate(name="sj", mean=0.3, sd=0.1),
+        VitalRate(name="sa", mean=0.8, sd=0.1),
+        VitalRate(name="f", mean=1.2, sd=0.5, distribution="lognormal"),
+    )
+    vr = VitalRates(rates=rates, U=((0, 0), ("sj", "sa")), F=((0, "f"), (0, 0)))
+    sp = Species(
+        name="vr",
+        stages=("j", "a"),
+        vital_rates=vr,
+        environment=VitalRateStochasticity(
+            rates=("sj", "sa", "f"),
+            correlation=((1, 0.5, 0), (0.5, 1, 0.3), (0, 0.3, 1)),
+            autocorrelation=0.4,
+        ),
+        initial=(20, 10),
+        demographic_stochasticity=False,
+    )
+    years, reps = 8, 5
+    p = run(sp, seed=9, years=years, replicates=reps)
+    draws = sample_environment(sp, years=years, replicates=reps, rng=single_streams(9).environment)
+    assert p.abundance is not None
+    for r in range(reps):
+        n = np.array([20.0, 10.0])
+        for t in range(years):
+            sj, sa, f = draws["sj"][r, t], draws["sa"][r, t], draws["f"][r, t]
+            n = np.array([[0, f], [sj, sa]]) @ n
+            np.testing.assert_allclose(p.abundance[r, t + 1, 0], n, rtol=1e-12)

@@ -95,6 +95,10 @@ def test_fan_chart(results: xr.Dataset) -> None:
     median = axes[1].get_lines()[0].get_ydata()
     # mature individuals summed over 2 populations: 2 (100 + r), r = 0..7
     np.testing.assert_allclose(median, np.median(2 * (100 + np.arange(R))))
+    # the shared y axis shows every panel's bands: up to the 95% quantile of 2 (100 + 7) = 214
+    bottom, top = axes[0].get_ylim()
+    assert bottom == 0
+    assert top >= np.quantile(2 * (100 + np.arange(R)), 0.95)
 
 
 def test_intervention_comparison(results: xr.Dataset, table: xr.Dataset) -> None:

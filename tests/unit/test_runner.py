@@ -69,7 +69,9 @@ def two_species_study(**changes: object) -> Study:
                     ConflictMitigation(name="patrol", threat="poaching", annual_cost=5.0, end=10),
                 ),
             ),
-            Scenario("release", (loss, poaching, Supplementation(name="sup", individuals={"adult": 3}))),
+            Scenario(
+                "release", (loss, poaching, Supplementation(name="sup", individuals={"adult": 3}))
+            ),
         ),
         "applies_to": {"poaching": ("bird",), "patrol": ("bird",), "sup": ("bird",)},
         "years": 15,
@@ -120,7 +122,8 @@ def test_dataset_schema(sequential: xr.Dataset, study: Study) -> None:
     assert ds[results.COUNTRY].values.tolist() == ["NZL", ""]
     assert ds[results.SITE].values.tolist() == ["two islands", ""]
     for name in list(ds.data_vars) + list(ds.coords):
-        assert "units" in ds[name].attrs and "long_name" in ds[name].attrs, name
+        assert "units" in ds[name].attrs, name
+        assert "long_name" in ds[name].attrs, name
     assert ds.attrs[results.ATTR_SEED_ENTROPY] == "11"
     assert ds.attrs[results.ATTR_REPLICATES] == 40
     assert ds.attrs[results.ATTR_CHUNK_SIZE] == 16
@@ -195,7 +198,10 @@ def test_checkpoints_resume_to_identical_results(
     tasks[4].unlink()
     calls: list[tuple[int, int]] = []
     resumed = runner.run_study(
-        study, backend="sequential", checkpoint_dir=folder, progress=lambda d, t: calls.append((d, t))
+        study,
+        backend="sequential",
+        checkpoint_dir=folder,
+        progress=lambda d, t: calls.append((d, t)),
     )
     assert calls == [(4, 6), (5, 6), (6, 6)]  # four tasks came from the checkpoints
     xr.testing.assert_identical(resumed, sequential)
@@ -229,7 +235,11 @@ def test_common_random_numbers_make_a_neutral_scenario_identical(study: Study) -
             Scenario("no action", (loss, poaching)),
             Scenario(
                 "paper plan",
-                (loss, poaching, ThreatAbatement(name="z", threat="poaching", fraction=0.0, annual_cost=1.0)),
+                (
+                    loss,
+                    poaching,
+                    ThreatAbatement(name="z", threat="poaching", fraction=0.0, annual_cost=1.0),
+                ),
             ),
         ),
         applies_to={"poaching": ("bird",), "z": ("bird",)},
@@ -260,7 +270,9 @@ def test_releases_raise_abundance_in_paired_comparison() -> None:
         species=(sp,),
         scenarios=(
             Scenario("no action"),
-            Scenario("release", (Supplementation(name="r", individuals={"plant": 2}, survival=0.8),)),
+            Scenario(
+                "release", (Supplementation(name="r", individuals={"plant": 2}, survival=0.8),)
+            ),
         ),
         years=20,
         replicates=400,
@@ -302,5 +314,5 @@ def test_bad_arguments_are_refused(study: Study) -> None:
         runner.run_study(study, jobs=0)
     with pytest.raises(ValueError, match="backend must be"):
         runner.run_study(study, backend="mpi")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="study must be a pva.study.Study"):
+    with pytest.raises(TypeError, match=r"study must be a pva\.study\.Study"):
         runner.run_study("study.toml")  # type: ignore[arg-type]
