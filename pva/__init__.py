@@ -27,9 +27,11 @@ from pva import (
     redlist,
     report,
     results,
+    runner,
     scenario,
     simulation,
     streams,
+    study,
     summary,
 )
 from pva.simulation import simulate
@@ -47,9 +49,11 @@ __all__ = [
     "redlist",
     "report",
     "results",
+    "runner",
     "scenario",
     "simulate",
     "simulation",
     "streams",
+    "study",
     "summary",
 ]

@@ -29,7 +29,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -498,20 +498,30 @@ def generation_time(U: npt.ArrayLike, F: npt.ArrayLike) -> float:
     return math.log(R0) / math.log(lam)
 
 
-def generation_length(U: npt.ArrayLike, F: npt.ArrayLike) -> float:
-    """Generation length: the mean age of the parents of newborns in the stable population.
+def generation_length(
+    U: npt.ArrayLike, F: npt.ArrayLike, *, method: Literal["cohort", "stable"] = "cohort"
+) -> float:
+    """Generation length: the mean age of parents of newborns (IUCN Guidelines, section 4.4).
 
-    This is the IUCN definition ("the average age of parents of the current cohort", IUCN
-    Guidelines section 4.4), computed for a stage-structured model with the formula of Bienvenu &
-    Legendre (2015):
+    Two well-defined forms for a stage-structured model, newborns having age 1 at their first census
+    as in a Leslie matrix:
 
-    ``T = λ <v, w> / <v, F w>``
+    ``"cohort"`` (default)
+        The mean age at which a cohort of newborns produces its offspring,
+        ``μ1 = v' F (I - U)^-2 n0 / v' F (I - U)^-1 n0`` with ``n0 = F w`` the newborns of the stable
+        population and offspring weighted by their reproductive value ``v`` (Caswell 2001, section
+        5.3.5, μ1 of the distribution of age at reproduction; Ellner 2018 Am. Nat. 191:390). In a
+        Leslie matrix it is ``Σ x l_x m_x / Σ l_x m_x``. It does not discount by λ, so it is the
+        age of parents that the population would have under natural, stationary conditions: the
+        IUCN Guidelines ask that generation length not be inflated or shortened by the decline
+        being assessed.
+    ``"stable"``
+        The mean age of parents of newborns in the stable population growing at rate λ,
+        ``T = λ <v, w> / <v, F w>`` (Bienvenu & Legendre 2015, Am. Nat. 185:1258), in a Leslie
+        matrix ``Σ x λ^-x l_x m_x``. For a declining long-lived population the λ^-x weights make
+        it very long (ages of long stasis dominate), which is why it is not the default.
 
-    with ``λ``, ``w`` and ``v`` the dominant eigenvalue and right and left eigenvectors of
-    ``A = U + F``. Newborns have age 1 at their first census, as in a Leslie matrix, where this
-    reduces to the classical mean age of mothers at birth of their offspring in the stable
-    population, ``Σ_x x λ^-x l_x m_x`` (Leslie 1966; Caswell 2001, section 5.3.5). Unlike
-    :func:`generation_time` it is defined for λ = 1.
+    Both equal each other when λ = 1, and, unlike :func:`generation_time`, both are defined there.
 
     Returns
     -------
@@ -521,7 +531,8 @@ def generation_length(U: npt.ArrayLike, F: npt.ArrayLike) -> float:
     Raises
     ------
     ValueError
-        If ``U`` is not a valid survival matrix or there is no reproduction (``<v, F w> = 0``).
+        If ``U`` is not a valid survival matrix, ``method`` is unknown, or there is no reproduction
+        that contributes to growth (``<v, F w> = 0``).
     """
     Um, Fm = _survival_and_fertility(U, F)
     A = Um + Fm
@@ -533,7 +544,25 @@ def generation_length(U: npt.ArrayLike, F: npt.ArrayLike) -> float:
             "generation length needs reproduction that contributes to growth (v F w > 0 and "
             f"lambda > 0); got v F w = {denom!r}, lambda = {lam!r}"
         )
-    return lam * float(v @ w) / denom
+    if method == "stable":
+        return lam * float(v @ w) / denom
+    if method != "cohort":
+        raise ValueError(f"method must be 'cohort' or 'stable'; got {method!r}")
+    identity = np.eye(Um.shape[0])
+    try:
+        fundamental = np.linalg.inv(identity - Um)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            "generation length needs I - U to be invertible (some individuals must die)"
+        ) from exc
+    newborns = Fm @ w
+    offspring_value = v @ Fm
+    lifetime = float(offspring_value @ fundamental @ newborns)
+    if lifetime <= 0:
+        raise ValueError(
+            "generation length needs a cohort of newborns that reproduces; it does not"
+        )
+    return float(offspring_value @ fundamental @ fundamental @ newborns) / lifetime
 
 
 def describe(

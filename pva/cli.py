@@ -410,7 +410,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=None, desc=f"pva run {study.name}", unit="task", file=sys.stderr)
+        from pva import streams
+
+        tasks = len(study.species) * len(streams.chunk_bounds(study.replicates, study.chunk_size))
+        bar = tqdm(total=tasks, desc=f"pva run {study.name}", unit="task", file=sys.stderr)
 
         def progress(done: int, total: int) -> None:
             bar.total = total

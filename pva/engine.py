@@ -43,7 +43,6 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 import scipy.optimize
-import scipy.special
 
 from pva.model import (
     DensityDependence,
@@ -215,16 +214,22 @@ class _Environment:
         self.window: FloatArray | None = None
         if env.window_rows is not None:
             self.window = self.rng.standard_normal((self.R, env.window_rows.shape[1]))
+            self.oldest = 0  # ring-buffer position of the oldest block of the window
 
     def _scores(self, env: VitalRateStochasticity) -> tuple[FloatArray, FloatArray]:
         R, k, m = self.R, len(self.listed), len(self.unlisted)
         phi = env.autocorrelation
         if self.window is not None and env.window_rows is not None:
-            # Morris & Doak (2002, Box 8.10): slide the window of iid normals by one year
-            self.window = np.concatenate(
-                [self.window[:, k:], self.rng.standard_normal((R, k))], axis=1
+            # Morris & Doak (2002, Box 8.10): slide the window of iid normals by one year. The
+            # window is a ring buffer of `span` blocks: the oldest block is overwritten and the
+            # coefficient blocks are rotated instead of the (much larger) data.
+            span = self.window.shape[1] // k
+            self.window[:, self.oldest * k : (self.oldest + 1) * k] = self.rng.standard_normal(
+                (R, k)
             )
-            z = self.window @ env.window_rows.T
+            self.oldest = (self.oldest + 1) % span
+            rows = env.window_rows.reshape(k, span, k)
+            z = self.window @ np.roll(rows, self.oldest, axis=1).reshape(k, span * k).T
         else:
             e = self.rng.standard_normal((R, k))
             if env.rates is not None:  # otherwise the listed rates are independent
@@ -275,22 +280,9 @@ class _Environment:
 
 
 def draw_rate(rate: VitalRate, z: FloatArray) -> FloatArray:
-    """Values of a :class:`pva.model.VitalRate` from standard normal scores ``z`` (any shape).
-
-    Beta and stretched beta by the quantile function at ``Phi(z)`` (the Gaussian copula of Morris &
-    Doak 2002, Box 8.10, exact rather than their 99-point lookup table); lognormal as
-    ``exp(mu + sigma z)`` (their ``lnorms``).
-    """
-    if not rate.variable:
-        return np.full(np.shape(z), rate.mean)
-    if rate.distribution == "lognormal":
-        mu, sigma = rate.lognormal_parameters()
-        return np.exp(mu + sigma * z)  # type: ignore[no-any-return]
-    a, b = rate.beta_parameters()
-    x = scipy.special.betaincinv(a, b, scipy.special.ndtr(z))
-    if rate.distribution == "stretched_beta":
-        x = rate.lower + (rate.upper - rate.lower) * x
-    return x  # type: ignore[no-any-return]
+    """Values of a :class:`pva.model.VitalRate` from standard normal scores ``z`` (any shape), by
+    :meth:`pva.model.VitalRate.quantile` (Morris & Doak 2002, Box 8.10)."""
+    return rate.quantile(z)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -322,6 +314,47 @@ def _binomial_chain(
         if k < len(probs) - 1:
             remaining = remaining - x
             used = used + p
+    return out
+
+
+_POISSON_NORMAL = 1e12
+"""Above this mean a Poisson count is drawn from its normal approximation (numpy's Poisson sampler
+refuses means near 1e19; at 1e12 the relative error of the approximation is ~1e-6)."""
+_MAX_COUNT = 2**60
+"""Counts are capped here so that sums over stages and populations cannot overflow int64."""
+_HYPERGEOMETRIC_LIMIT = 10**9
+"""numpy's hypergeometric sampler needs fewer than 1e9 good and bad items."""
+
+
+def _poisson(rng: np.random.Generator, lam: npt.ArrayLike) -> IntArray:
+    """Poisson counts that never fail on an exploding population (normal approximation above
+    ``_POISSON_NORMAL``, capped at ``_MAX_COUNT``)."""
+    lam = np.asarray(lam, dtype=float)
+    big = lam > _POISSON_NORMAL
+    if not np.any(big):
+        return rng.poisson(lam)
+    out = rng.poisson(np.where(big, 0.0, lam))
+    approx = np.rint(rng.normal(lam[big], np.sqrt(lam[big])))
+    out[big] = np.clip(approx, 0, _MAX_COUNT).astype(np.int64)
+    return out
+
+
+def _hypergeometric(
+    rng: np.random.Generator, good: IntArray, bad: IntArray, nsample: IntArray
+) -> IntArray:
+    """Hypergeometric draws; beyond numpy's limit of 1e9 items a binomial with the same mean (a
+    draw with replacement, whose variance is larger by (N - 1)/(N - n)), kept within the possible
+    range. Only reachable when a ceiling truncates more than 1e9 individuals in one year."""
+    big = (good >= _HYPERGEOMETRIC_LIMIT) | (bad >= _HYPERGEOMETRIC_LIMIT)
+    if not np.any(big):
+        return rng.hypergeometric(good, bad, nsample)
+    zero = np.zeros_like(good)
+    out = rng.hypergeometric(
+        np.where(big, zero, good), np.where(big, zero, bad), np.where(big, zero, nsample)
+    )
+    g, b, k = good[big], bad[big], nsample[big]
+    x = rng.binomial(k, g / (g + b))
+    out[big] = np.clip(x, np.maximum(0, k - b), np.minimum(g, k))
     return out
 
 
@@ -512,7 +545,7 @@ def project(
         if mating is not None:
             females = n[..., plan.mature].sum(axis=-1)
             ratio = (1 - mating.sex_ratio) / mating.sex_ratio
-            males = demo.poisson(females * ratio) if demo is not None else females * ratio
+            males = _poisson(demo, females * ratio) if demo is not None else females * ratio
             mated = np.minimum(females, mating.harem_size * males)
             with np.errstate(divide="ignore", invalid="ignore"):
                 fec_m = (
@@ -540,7 +573,7 @@ def project(
             if species.litter == "poisson" or demo is None:
                 mean_births = np.einsum("rpij,rpj->rpi", Fe[:, :, plan.f_rows, :], n)
                 new[..., plan.f_rows] += (
-                    demo.poisson(mean_births) if demo is not None else mean_births
+                    _poisson(demo, mean_births) if demo is not None else mean_births
                 )
             else:
                 L = species.max_litter or 1
@@ -554,7 +587,7 @@ def project(
                         ]
                     for i, x in zip(plan.f_rows, _binomial_chain(demo, born, shares), strict=True):
                         new[..., i] += x
-        n = new
+        n = np.minimum(new, _MAX_COUNT) if stochastic else new
 
         # 5. harvest
         h_prop, h_num = schedule.harvest_proportion[t], schedule.harvest_number[t]
@@ -565,7 +598,7 @@ def project(
                 else n * h_prop
             )
         if np.any(h_num > 0):
-            take = demo.poisson(np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
+            take = _poisson(demo, np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
             n = n - np.minimum(n, take)
 
         # 6. releases
@@ -667,7 +700,7 @@ def _ceiling(
             kept[..., k] = keep_left
             break
         bad = pool_left - good
-        x = demo.hypergeometric(good, bad, keep_left)
+        x = _hypergeometric(demo, good, bad, keep_left)
         kept[..., k] = x
         keep_left = keep_left - x
         pool_left = bad

@@ -31,6 +31,7 @@ from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+import scipy.special
 
 from pva import analysis
 from pva.errors import MatrixStructureWarning
@@ -405,6 +406,54 @@ class VitalRate(_Spec):
         ``sigma^2 = log(1 + sd^2/mean^2)``, ``mu = log(mean) - sigma^2/2``."""
         s2 = math.log1p((self.sd / self.mean) ** 2)
         return math.log(self.mean) - s2 / 2, math.sqrt(s2)
+
+    def quantile(self, z: npt.ArrayLike, *, exact: bool = False) -> FloatArray:
+        """The rate's value at standard normal scores ``z`` (any shape): ``F^-1(Phi(z))``.
+
+        This is the Gaussian copula of Morris & Doak (2002, Box 8.10). Lognormal rates are
+        ``exp(mu + sigma z)``. Beta and stretched beta rates invert the regularised incomplete beta
+        function, from the upper tail for ``z > 0`` so that both tails keep full precision. Unless
+        ``exact``, beta quantiles are interpolated linearly in a table over ``z`` in [-8, 8] (16,385
+        points; absolute error below 1e-6 for shape parameters >= 0.1 and ~1e-8 for typical shapes),
+        about 15 times faster than inverting every draw; shapes below 0.1 are inverted exactly.
+        Scores beyond +-8 (probability 1.2e-15) count as +-8. Morris & Doak used a 99-point table.
+        """
+        zz = np.asarray(z, dtype=float)
+        if not self.variable:
+            return np.full(zz.shape, self.mean)
+        if self.distribution == "lognormal":
+            mu, sigma = self.lognormal_parameters()
+            return np.exp(mu + sigma * zz)  # type: ignore[no-any-return]
+        # beyond |z| = 8 (probability 1.2e-15) the incomplete-beta inversion can fail to converge
+        zz = np.clip(zz, -_Z_MAX, _Z_MAX)
+        a, b = self.beta_parameters()
+        if exact or min(a, b) < 0.1:
+            # near-degenerate U shapes jump at z ~ 0 faster than the table resolves
+            x = _beta_quantile(a, b, zz)
+        else:
+            grid, table = self._beta_table
+            # the grid is uniform, so the cell is found by arithmetic rather than bisection
+            pos = (zz - grid[0]) * ((grid.size - 1) / (grid[-1] - grid[0]))
+            i = np.minimum(pos.astype(np.intp), grid.size - 2)
+            w = pos - i
+            x = table[i] * (1 - w) + table[i + 1] * w
+        return self.lower + (self.upper - self.lower) * x  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def _beta_table(self) -> tuple[FloatArray, FloatArray]:
+        grid = np.linspace(-_Z_MAX, _Z_MAX, 16_385)
+        return grid, _beta_quantile(*self.beta_parameters(), grid)
+
+
+_Z_MAX = 8.0
+"""Normal scores are clipped to [-8, 8] before a beta quantile is taken."""
+
+
+def _beta_quantile(a: float, b: float, z: FloatArray) -> FloatArray:
+    """Quantile of Beta(a, b) at probability Phi(z), accurate in both tails."""
+    lower = scipy.special.betaincinv(a, b, scipy.special.ndtr(np.minimum(z, 0.0)))
+    upper = scipy.special.betainccinv(a, b, scipy.special.ndtr(-np.maximum(z, 0.0)))
+    return np.where(z <= 0, lower, upper)  # type: ignore[no-any-return]
 
 
 @_register

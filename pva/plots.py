@@ -117,6 +117,15 @@ def _scenario_list(results: xr.Dataset) -> list[str]:
     return [str(s) for s in results[names.SCENARIO].values]
 
 
+def _error_bar(estimate: float, lower: float, upper: float) -> list[list[float]]:
+    """Error-bar half-widths for matplotlib, never negative.
+
+    An estimate of exactly 0 or 1 can lie a rounding error outside its own interval, and
+    matplotlib refuses negative error bars.
+    """
+    return [[max(0.0, estimate - lower)], [max(0.0, upper - estimate)]]
+
+
 def plot_extinction_cdf(
     results: xr.Dataset,
     *,
@@ -228,7 +237,7 @@ def plot_intervention_comparison(
             p = float(row["p_extinction"])
             lo, hi = float(row["p_extinction_low"]), float(row["p_extinction_high"])
             ax.errorbar(
-                p, i, xerr=[[p - lo], [hi - p]], fmt="o", color=colours[scenario], capsize=4
+                p, i, xerr=_error_bar(p, lo, hi), fmt="o", color=colours[scenario], capsize=4
             )
         ax.set_yticks(range(len(scenarios)), scenarios)
         ax.set_ylim(len(scenarios) - 0.5, -0.5)
@@ -374,9 +383,7 @@ def plot_extinctions_prevented(table: xr.Dataset) -> Figure:
         value = float(row["extinctions_prevented"])
         lo, hi = float(row["extinctions_prevented_low"]), float(row["extinctions_prevented_high"])
         ax.barh(i, value, color=colours[scenario], alpha=0.8)
-        ax.errorbar(
-            value, i, xerr=[[value - lo], [hi - value]], fmt="none", color="black", capsize=4
-        )
+        ax.errorbar(value, i, xerr=_error_bar(value, lo, hi), fmt="none", color="black", capsize=4)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(action)), action)
     ax.set_ylim(len(action) - 0.5, -0.5)

@@ -298,9 +298,12 @@ class Action:
             out[f.name] = value
         return out
 
-    @staticmethod
-    def from_dict(data: Mapping[str, object], *, where: str = "action") -> Action:
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object], *, where: str = "action") -> Action:
         """Build an action from :meth:`to_dict` output (or a study-file table).
+
+        ``Action.from_dict`` builds whatever ``"type"`` names; ``Harvest.from_dict`` (say) also
+        accepts a dict without ``"type"`` and refuses one of another type.
 
         Raises
         ------
@@ -312,10 +315,15 @@ class Action:
             raise TypeError(f"{where} must be a table; got {data!r}")
         kind = data.get("type")
         if kind is None:
-            raise ValueError(f"{where}: missing key 'type' (one of {sorted(_REGISTRY)})")
-        cls = _REGISTRY.get(str(kind))
-        if cls is None:
+            if cls.__name__ not in _REGISTRY:
+                raise ValueError(f"{where}: missing key 'type' (one of {sorted(_REGISTRY)})")
+            kind = cls.__name__
+        target = _REGISTRY.get(str(kind))
+        if target is None:
             raise ValueError(f"{where}: unknown type {kind!r}; expected one of {sorted(_REGISTRY)}")
+        if not issubclass(target, cls):
+            raise ValueError(f"{where}: type {kind!r} is not a {cls.__name__}")
+        cls = target
         allowed = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k != "type"}
         for key in kwargs:
@@ -325,7 +333,10 @@ class Action:
                     key=key,
                     table=where,
                 )
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{where}: {exc}") from None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -823,7 +834,11 @@ class Scenario:
 
     def to_dict(self) -> dict[str, object]:
         """A plain (JSON- and TOML-ready) dict; :meth:`from_dict` inverts it."""
-        out: dict[str, object] = {"name": self.name, "actions": [a.to_dict() for a in self.actions]}
+        out: dict[str, object] = {
+            "type": "Scenario",
+            "name": self.name,
+            "actions": [a.to_dict() for a in self.actions],
+        }
         if self.description:
             out["description"] = self.description
         return out
@@ -833,8 +848,10 @@ class Scenario:
         """Build a scenario from :meth:`to_dict` output; unknown keys are errors naming the key."""
         if not isinstance(data, Mapping):
             raise TypeError(f"{where} must be a table; got {data!r}")
+        if data.get("type", "Scenario") != "Scenario":
+            raise ValueError(f"{where}: type must be 'Scenario'; got {data['type']!r}")
         for key in data:
-            if key not in ("name", "actions", "description"):
+            if key not in ("type", "name", "actions", "description"):
                 raise UnknownKeyError(
                     f"{where}: unknown key {key!r}; allowed: ['actions', 'description', 'name']",
                     key=key,

@@ -195,7 +195,14 @@ class Outputs:
         object.__setattr__(self, "horizons", h)
         _text("currency", self.currency, where="Outputs")
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs]") -> Outputs:
+        """Build from an ``[outputs]`` table; unknown keys are errors naming the key."""
+        _check_keys(data, ("horizons", "currency"), where)
+        return cls(**data)
+
     def to_dict(self) -> dict[str, Any]:
+        """The ``[outputs]`` table (keys at their default left out)."""
         out: dict[str, Any] = {}
         if self.horizons:
             out["horizons"] = list(self.horizons)
@@ -539,8 +546,7 @@ class Study:
         if not scenarios:
             scenarios = [Scenario("no action", tuple(actions[n] for n in threat_order))]
 
-        outputs = data.get("outputs", {})
-        _check_keys(outputs, ("horizons", "currency"), "[outputs]")
+        outputs = Outputs.from_dict(data.get("outputs", {}))
         return cls(
             name=head["name"],
             species=species,
@@ -550,7 +556,7 @@ class Study:
             seed=head.get("seed"),
             chunk_size=head.get("chunk_size", streams.DEFAULT_CHUNK_SIZE),
             applies_to=tuple(limits.items()),
-            outputs=Outputs(**outputs),
+            outputs=outputs,
             description=head.get("description", ""),
             no_action=head.get("no_action"),
         )

@@ -14,6 +14,9 @@ from pva.model import (
     MatrixSelection,
     Population,
     Species,
+    VitalRate,
+    VitalRates,
+    VitalRateStochasticity,
 )
 from pva.scenario import Schedule
 from pva.streams import single_streams
@@ -188,3 +191,61 @@ def test_any_schedule_keeps_counts_valid(
     assert p.abundance is not None
     assert p.abundance.min() >= 0
     assert p.abundance.dtype == np.int64
+
+
+@st.composite
+def beta_rate(draw: st.DrawFn, name: str) -> VitalRate:
+    mean = draw(st.floats(0.01, 0.99))
+    sd = draw(st.floats(0.0, 0.999)) * np.sqrt(mean * (1 - mean))
+    return VitalRate(name=name, mean=mean, sd=sd)
+
+
+@st.composite
+def vital_rate_species(draw: st.DrawFn) -> Species:
+    sj, sa = draw(beta_rate("sj")), draw(beta_rate("sa"))
+    g = draw(beta_rate("g"))
+    if draw(st.booleans()):
+        f = VitalRate(
+            name="f",
+            mean=draw(st.floats(0.01, 5.0)),
+            sd=draw(st.floats(0.0, 5.0)),
+            distribution="lognormal",
+        )
+    else:
+        f = VitalRate(name="f", mean=draw(st.floats(0.0, 5.0)), distribution="fixed")
+    r = draw(st.floats(-0.99, 0.99))
+    env = VitalRateStochasticity(
+        rates=("sj", "sa"),
+        correlation=((1.0, r), (r, 1.0)),
+        autocorrelation=draw(st.floats(-0.9, 0.9)),
+    )
+    return Species(
+        name="rates",
+        stages=("juvenile", "adult"),
+        vital_rates=VitalRates(
+            rates=(sj, sa, g, f),
+            U=(("sj * (1 - g)", 0), ("sj * g", "sa")),
+            F=((0, "f"), (0, 0)),
+        ),
+        environment=env,
+        initial=tuple(draw(st.lists(st.integers(0, 40), min_size=2, max_size=2))),
+        carrying_capacity=draw(st.one_of(st.none(), st.floats(1.0, 300.0))),
+        generation_length=1.0,
+    )
+
+
+@settings(deadline=None, max_examples=30)
+@given(sp=vital_rate_species(), seed=st.integers(0, 2**32 - 1))
+def test_vital_rate_environment_keeps_counts_valid(sp: Species, seed: int) -> None:
+    p = project(sp, years=6, replicates=5, streams=single_streams(seed))
+    assert p.abundance is not None
+    assert p.abundance.dtype == np.int64
+    assert p.abundance.min() >= 0
+    q = project(
+        sp.with_(demographic_stochasticity=False),
+        years=6,
+        replicates=5,
+        streams=single_streams(seed),
+    )
+    assert np.all(np.isfinite(q.total))
+    assert q.total.min() >= 0

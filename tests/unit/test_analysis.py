@@ -196,8 +196,13 @@ def test_leslie_life_table_closed_forms():
     R0 = float(phi.sum())
     assert analysis.net_reproductive_rate(U, F) == pytest.approx(R0, rel=1e-12)
     assert analysis.generation_time(U, F) == pytest.approx(math.log(R0) / math.log(lam), rel=1e-12)
-    assert analysis.generation_length(U, F) == pytest.approx(
+    assert analysis.generation_length(U, F, method="stable") == pytest.approx(
         float(np.sum(ages * lam**-ages * phi)), rel=1e-10
+    )
+    # cohort form: mean age at reproduction of a cohort, Σ x l_x m_x / Σ l_x m_x (Caswell 2001,
+    # section 5.3.5), independent of λ
+    assert analysis.generation_length(U, F) == pytest.approx(
+        float(np.sum(ages * phi) / phi.sum()), rel=1e-10
     )
 
 
@@ -222,8 +227,11 @@ def test_whale_r0_and_generation_length_match_age_by_age_sums(popbio):
     assert analysis.net_reproductive_rate(U, F) == pytest.approx(phi.sum(), rel=1e-9)
     weights = lam**-ages * phi
     assert weights.sum() == pytest.approx(1.0, rel=1e-9)  # Euler-Lotka
-    assert analysis.generation_length(U, F) == pytest.approx(
+    assert analysis.generation_length(U, F, method="stable") == pytest.approx(
         float(np.sum(ages * weights) / weights.sum()), rel=1e-9
+    )
+    assert analysis.generation_length(U, F) == pytest.approx(
+        float(np.sum(ages * phi) / phi.sum()), rel=1e-9
     )
     assert analysis.generation_time(U, F) == pytest.approx(
         math.log(phi.sum()) / math.log(lam), rel=1e-9
@@ -244,6 +252,9 @@ def test_generation_time_refuses_lambda_one():
     with pytest.raises(ValueError, match="undefined for lambda = 1"):
         analysis.generation_time(U, F)
     assert analysis.generation_length(U, F) == pytest.approx(2.0)
+    assert analysis.generation_length(U, F, method="stable") == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="method must be 'cohort' or 'stable'; got 'mean'"):
+        analysis.generation_length(U, F, method="mean")  # type: ignore[arg-type]
 
 
 def test_describe_reports_all_quantities_and_notes(popbio):

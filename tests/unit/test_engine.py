@@ -669,3 +669,21 @@ def test_deterministic_vital_rate_projection_uses_the_drawn_rates() -> None:
             sj, sa, f = draws["sj"][r, t], draws["sa"][r, t], draws["f"][r, t]
             n = np.array([[0, f], [sj, sa]]) @ n
             np.testing.assert_allclose(p.abundance[r, t + 1, 0], n, rtol=1e-12)
+
+
+def test_exploding_population_and_huge_ceiling_never_crash() -> None:
+    # numpy's Poisson refuses means near 1e19 and its hypergeometric pools of 1e9
+    boom = Species(name="boom", stages=("a",), U=((0.5,),), F=((60.0,),), initial=(1000,))
+    p = run(boom, years=14, replicates=3)
+    assert p.total.dtype == np.int64
+    assert np.all(p.total >= 0)
+    assert p.total[:, -1].min() > 10**18  # past both limits, still counted
+    capped = two_stage(
+        F=((0, 60.0), (0, 0)),
+        initial=(10**8, 10**8),
+        carrying_capacity=10,
+        density_dependence=DensityDependence(),
+    )
+    q = run(capped, years=2, replicates=3)
+    assert np.all(q.total[:, 1] == 10)  # billions truncated to K
+    assert np.all(q.total[:, 2] <= 10)

@@ -454,3 +454,20 @@ def test_default_population_round_trip() -> None:
     assert sp.populations == ()
     assert sp.all_populations[0].carrying_capacity == 50
     assert Species.from_dict(json.loads(json.dumps(sp.to_dict()))) == sp
+
+
+@pytest.mark.parametrize(
+    ("mean", "sd"),
+    [(0.5, 0.49), (0.5, 0.4), (0.7, 0.15), (0.02, 0.01), (0.99, 0.005), (0.3, 0.4), (0.9, 0.29)],
+)
+def test_tabulated_beta_quantile_matches_scipy(mean: float, sd: float) -> None:
+    rate = VitalRate(name="s", mean=mean, sd=sd)
+    a, b = rate.beta_parameters()
+    z = np.linspace(-8, 8, 2001)
+    expected = scipy.stats.beta(a, b).ppf(scipy.stats.norm.cdf(z))
+    tail = scipy.stats.beta(a, b).isf(scipy.stats.norm.sf(z))  # the upper tail at full precision
+    expected = np.where(z > 0, tail, expected)
+    np.testing.assert_allclose(rate.quantile(z), expected, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(rate.quantile(z, exact=True), expected, atol=1e-12)
+    # scores beyond +-8 (probability 1e-15) count as +-8 rather than fail to converge
+    np.testing.assert_array_equal(rate.quantile([-30.0, 30.0]), rate.quantile([-8.0, 8.0]))

@@ -19,6 +19,7 @@ from pva.scenario import (
     Scenario,
     Supplementation,
     ThreatAbatement,
+    VitalRateReduction,
 )
 from pva.study import Study, StudySpecies
 
@@ -316,3 +317,63 @@ def test_bad_arguments_are_refused(study: Study) -> None:
         runner.run_study(study, backend="mpi")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"study must be a pva\.study\.Study"):
         runner.run_study("study.toml")  # type: ignore[arg-type]
+
+
+# --- scenario effects through the engine, against closed forms (no demographic stochasticity) -----
+
+
+def _deterministic(
+    scenario: Scenario, *, initial: int = 1000, k: float | None = None
+) -> np.ndarray:
+    """Total abundance by year of one replicate of a one-stage species with survival 1 and no
+    births, so that only the scenario changes N."""
+    sp = Species(
+        name="rock",
+        stages=("adult",),
+        U=((1.0,),),
+        F=((0.0,),),
+        initial=(initial,),
+        carrying_capacity=k,
+        density_dependence=None if k is None else DensityDependence(kind="ceiling"),
+        demographic_stochasticity=False,
+    )
+    study = Study(
+        name="closed form", species=(sp,), scenarios=(scenario,), years=12, replicates=1, seed=1
+    )
+    ds = runner.run_study(study, backend="sequential")
+    return ds[results.TOTAL].isel(species=0, scenario=0, replicate=0, population=0).values
+
+
+def test_proportional_harvest_gives_geometric_decline() -> None:
+    n = _deterministic(Scenario("h", (Harvest(name="h", proportion=0.1, start=2),)))
+    t = np.arange(13)
+    np.testing.assert_array_equal(n, np.floor(1000 * 0.9 ** np.maximum(t - 2, 0) + 1e-9))
+
+
+def test_harvest_number_and_its_mitigation_give_linear_decline() -> None:
+    h = Harvest(name="h", number=10)
+    n = _deterministic(
+        Scenario("h", (h, ConflictMitigation(name="m", threat="h", fraction=0.5, delay=4)))
+    )
+    t = np.arange(13)
+    np.testing.assert_array_equal(n, 1000 - 10 * np.minimum(t, 4) - 5 * np.maximum(t - 4, 0))
+
+
+def test_releases_add_their_survivors() -> None:
+    n = _deterministic(
+        Scenario("r", (Supplementation(name="r", individuals={"adult": 10}, survival=0.5, end=6),))
+    )
+    np.testing.assert_array_equal(n, 1000 + 5 * np.minimum(np.arange(13), 6))
+
+
+def test_habitat_loss_lowers_the_ceiling() -> None:
+    n = _deterministic(Scenario("k", (HabitatLoss(name="k", rate=0.1, floor=0.5),)), k=1000.0)
+    t = np.arange(1, 13)
+    np.testing.assert_array_equal(n[1:], np.floor(1000 * np.maximum(0.9**t, 0.5) + 1e-9))
+
+
+@pytest.mark.parametrize("frequency", [None, 1.0])
+def test_chronic_threat_and_a_certain_epidemic_multiply_survival(frequency: float | None) -> None:
+    threat = VitalRateReduction(name="v", survival=0.8, frequency=frequency, end=5)
+    n = _deterministic(Scenario("v", (threat,)))
+    np.testing.assert_array_equal(n, np.floor(1000 * 0.8 ** np.minimum(np.arange(13), 5) + 1e-9))

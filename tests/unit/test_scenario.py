@@ -401,3 +401,12 @@ def test_from_dict_names_an_unknown_key_and_type() -> None:
         Action.from_dict({"type": "Poaching", "name": "x"})
     with pytest.raises(ValueError, match="missing key 'type'"):
         Action.from_dict({"name": "x"})
+
+
+def test_from_dict_on_a_subclass_checks_the_type() -> None:
+    assert Harvest.from_dict({"name": "h", "number": 1}) == Harvest(name="h", number=1)
+    with pytest.raises(ValueError, match="type 'HabitatLoss' is not a Harvest"):
+        Harvest.from_dict({"type": "HabitatLoss", "name": "x", "rate": 0.1})
+    assert Scenario.from_dict(Scenario("s").to_dict()) == Scenario("s")
+    with pytest.raises(ValueError, match="type must be 'Scenario'"):
+        Scenario.from_dict({"type": "Study", "name": "s"})
