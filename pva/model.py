@@ -388,8 +388,9 @@ class VitalRate(_Spec):
 
     @property
     def variable(self) -> bool:
-        """Whether the rate varies among years."""
-        return self.sd > 0 and self.distribution != "fixed"
+        """Whether the rate varies among years (an SD below 1e-12 counts as none: its square
+        underflows the moment formulas and no simulation could tell it from 0)."""
+        return self.sd > 1e-12 and self.distribution != "fixed"
 
     def beta_parameters(self) -> tuple[float, float]:
         """Shape parameters (a, b) of the (stretched) beta with this mean and SD (method of moments,
@@ -449,8 +450,20 @@ _Z_MAX = 8.0
 """Normal scores are clipped to [-8, 8] before a beta quantile is taken."""
 
 
+_BETA_NORMAL = 1e6
+"""Shape parameters above which a beta is drawn from its normal approximation."""
+
+
 def _beta_quantile(a: float, b: float, z: FloatArray) -> FloatArray:
-    """Quantile of Beta(a, b) at probability Phi(z), accurate in both tails."""
+    """Quantile of Beta(a, b) at probability Phi(z), accurate in both tails.
+
+    When both shapes exceed 1e6 (an SD below ~5e-4 of the unit interval) the inversion becomes
+    slow and the beta is indistinguishable from a normal with its mean and SD: the quantile error
+    is about skewness x SD < 1e-6, so the normal quantile is used, clipped to [0, 1].
+    """
+    if min(a, b) > _BETA_NORMAL:
+        mean, sd = a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+        return np.clip(mean + sd * z, 0.0, 1.0)  # type: ignore[no-any-return]
     lower = scipy.special.betaincinv(a, b, scipy.special.ndtr(np.minimum(z, 0.0)))
     upper = scipy.special.betainccinv(a, b, scipy.special.ndtr(-np.maximum(z, 0.0)))
     return np.where(z <= 0, lower, upper)  # type: ignore[no-any-return]
@@ -899,6 +912,7 @@ class DensityDependence(_Spec):
     """
 
     kind: DensityKind = "ceiling"
+    """The form of density dependence (see the class docstring)."""
     applies_to: tuple[Literal["fecundity", "survival"], ...] = ("fecundity",)
     """Which vital rates the scaling multiplies."""
     weights: tuple[float, ...] | None = None
@@ -1154,18 +1168,25 @@ class Species(_Spec):
     populations: tuple[Population, ...] = ()
     """Populations (sites); default one population "main" built from the three fields above."""
     dispersal: Dispersal | None = None
+    """Annual dispersal among ``populations``."""
     quasi_extinction_threshold: float = 0.0
     """Quasi-extinction when abundance falls to or below this (0 = extinction)."""
     quasi_extinction_on: Literal["total", "mature"] = "total"
     environment: MatrixSelection | VitalRateStochasticity | None = None
+    """Environmental stochasticity; None = the mean matrices every year."""
     catastrophes: tuple[Catastrophe, ...] = ()
+    """Catastrophe types, each drawn independently every year."""
     density_dependence: DensityDependence | None = None
+    """Density dependence relative to each population's K; None = density independent."""
     demographic_stochasticity: bool = True
+    """Integer individuals with random fates and births; False: ``n(t + 1) = A_t n(t)`` in reals."""
     sex: Mating | None = None
+    """Females-only dynamics with mate-limited births; abundances then count females."""
     litter: Litter = "poisson"
     """Offspring numbers: "poisson" (Poisson(F n)) or "binomial" (each individual has
     Binomial(max_litter, f / max_litter) offspring)."""
     max_litter: int | None = None
+    """Largest litter (offspring per individual per year) for binomial litters."""
 
     def __post_init__(self) -> None:
         own = f"Species({self.name!r})"
