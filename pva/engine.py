@@ -70,9 +70,15 @@ class Projection:
     """
 
     mature: npt.NDArray[Any]
-    """Mature individuals (the species' ``mature_stages``), shape (replicate, year, population)."""
+    """Mature individuals (the species' ``mature_stages``), shape (replicate, year, population).
+
+    With :class:`~pva.model.Mating` (females-only dynamics) this is the expected number of mature
+    individuals of both sexes, mature females / ``sex_ratio`` (rounded to the nearest integer with
+    demographic stochasticity), as the IUCN criteria count both sexes; a ``quasi_extinction_on=
+    "mature"`` threshold then applies to both sexes too."""
     total: npt.NDArray[Any]
-    """All individuals, shape (replicate, year, population)."""
+    """All projected individuals, shape (replicate, year, population); females only with
+    :class:`~pva.model.Mating` (the unit of K and of the species' matrices)."""
     abundance: npt.NDArray[Any] | None = None
     """Individuals by stage, shape (replicate, year, population, stage), if recorded."""
     carrying_capacity: FloatArray | None = None
@@ -488,8 +494,15 @@ def project(
     abundance = np.empty((years + 1, R, P, S), dtype=dtype) if "abundance" in record else None
     kk = np.empty((years + 1, R, P)) if "carrying_capacity" in record else None
 
+    # Only females are projected under Mating, but IUCN counts mature individuals of both sexes
+    # (Red List Guidelines, section 4.3): report the expected total, mature females / sex ratio.
+    both_sexes = None if species.sex is None else 1.0 / species.sex.sex_ratio
+
     def _record(t: int, K: FloatArray) -> None:
-        mature[t] = n[..., plan.mature].sum(axis=-1)
+        m = n[..., plan.mature].sum(axis=-1)
+        if both_sexes is not None:
+            m = np.rint(m * both_sexes).astype(dtype) if stochastic else m * both_sexes
+        mature[t] = m
         total[t] = n.sum(axis=-1)
         if abundance is not None:
             abundance[t] = n

@@ -1177,11 +1177,14 @@ class Species(_Spec):
     catastrophes: tuple[Catastrophe, ...] = ()
     """Catastrophe types, each drawn independently every year."""
     density_dependence: DensityDependence | None = None
-    """Density dependence relative to each population's K; None = density independent."""
+    """Density dependence relative to each population's K. None: a ceiling at K when some population
+    has a carrying capacity (RAMAS's default, so that a K and the threats that shrink it always act),
+    otherwise density independent."""
     demographic_stochasticity: bool = True
     """Integer individuals with random fates and births; False: ``n(t + 1) = A_t n(t)`` in reals."""
     sex: Mating | None = None
-    """Females-only dynamics with mate-limited births; abundances then count females."""
+    """Females-only dynamics with mate-limited births; abundances then count females, except the
+    reported mature individuals, which count both sexes (see :attr:`pva.engine.Projection.mature`)."""
     litter: Litter = "poisson"
     """Offspring numbers: "poisson" (Poisson(F n)) or "binomial" (each individual has
     Binomial(max_litter, f / max_litter) offspring)."""
@@ -1332,6 +1335,9 @@ class Species(_Spec):
         _set(self, "catastrophes", cats)
 
         dd = self.density_dependence
+        if dd is None and any(p.carrying_capacity is not None for p in pops):
+            dd = DensityDependence(kind="ceiling")
+            _set(self, "density_dependence", dd)
         if dd is not None:
             if not isinstance(dd, DensityDependence):
                 raise TypeError(f"{own}.density_dependence must be a DensityDependence; got {dd!r}")
@@ -1508,6 +1514,85 @@ class Species(_Spec):
     def with_(self, **changes: Any) -> Species:
         """A copy with fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_matrix(
+        cls,
+        A: npt.ArrayLike,
+        *,
+        name: str,
+        stages: Sequence[str],
+        reproduction_rows: Sequence[int] = (0,),
+        clonal_rows: Sequence[int] = (),
+        **fields: Any,
+    ) -> Species:
+        """A species from a single projection matrix ``A`` (e.g. a published Leslie matrix).
+
+        ``A`` is split by :func:`pva.analysis.split_matrix` (Caswell 2001, section 5.1): every
+        entry of a row in ``reproduction_rows`` is sexual reproduction ``F``, every entry of a row
+        in ``clonal_rows`` is clonal reproduction ``C``, and the rest is survival/transition ``U``,
+        so ``U + F + C == A``. The other ``fields`` are passed to :class:`Species` unchanged, and
+        the result is validated like any species (e.g. column sums of ``U`` must not exceed 1).
+
+        Parameters
+        ----------
+        A
+            Square projection matrix ``A[to, from]``, shape (n_stages, n_stages).
+        name, stages
+            As in :class:`Species`.
+        reproduction_rows
+            Rows of ``A`` holding only sexual reproduction; default the first row.
+        clonal_rows
+            Rows of ``A`` holding only clonal reproduction; default none.
+        **fields
+            Any other :class:`Species` field except ``U``, ``F``, ``C`` and ``vital_rates``.
+
+        Raises
+        ------
+        ValueError
+            If a row index is out of range or repeated in both row lists, ``A`` is not a square
+            finite non-negative matrix of ``len(stages)`` rows, or the species is invalid.
+        TypeError
+            If ``fields`` holds ``U``, ``F``, ``C`` or ``vital_rates``.
+        """
+        own = f"Species.from_matrix({name!r})"
+        clash = sorted({"U", "F", "C", "vital_rates"} & set(fields))
+        if clash:
+            raise TypeError(f"{own}: the matrix replaces {clash!r}; do not pass them as well")
+        size = len(stages) if isinstance(stages, Sequence) and not isinstance(stages, str) else None
+        M = np.asarray(_matrix(own, "A", A, size), dtype=float)
+        n = M.shape[0]
+        rows: dict[str, list[int]] = {}
+        for label, given in (
+            ("reproduction_rows", reproduction_rows),
+            ("clonal_rows", clonal_rows),
+        ):
+            listed = [given] if isinstance(given, int | np.integer) else list(given)
+            for r in listed:
+                if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 0 <= r < n:
+                    raise ValueError(
+                        f"{own}.{label} must hold row indices in 0..{n - 1}; got {r!r} in {given!r}"
+                    )
+            rows[label] = [int(r) for r in listed]
+        both = sorted(set(rows["reproduction_rows"]) & set(rows["clonal_rows"]))
+        if both:
+            raise ValueError(
+                f"{own}: rows {both!r} are in both reproduction_rows and clonal_rows; a row is "
+                "either sexual or clonal reproduction"
+            )
+        clonal = np.zeros((n, n), dtype=bool)
+        clonal[rows["clonal_rows"], :] = True
+        U, F, C = analysis.split_matrix(
+            M, reproduction_rows=rows["reproduction_rows"], clonal_mask=clonal
+        )
+        return cls(
+            name=name,
+            stages=stages,
+            U=U,
+            F=F,
+            C=C if rows["clonal_rows"] else None,
+            **fields,
+        )
 
 
 def hudsonia_vital_rates(

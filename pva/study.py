@@ -184,8 +184,14 @@ class Outputs:
     """Years at which the summary reports extinction risk (default: the final year)."""
     currency: str = ""
     """Currency of intervention costs, e.g. "USD" (the ``units`` of ``annual_cost``)."""
+    green_status: GreenStatus | None = None
+    """Counterfactual scenarios and unit thresholds of the Green Status (None: not reported)."""
 
     def __post_init__(self) -> None:
+        if self.green_status is not None and not isinstance(self.green_status, GreenStatus):
+            raise TypeError(
+                f"Outputs.green_status must be a GreenStatus or None; got {self.green_status!r}"
+            )
         h = self.horizons
         if not isinstance(h, list | tuple):
             raise TypeError(f"Outputs.horizons must be a list of years; got {h!r}")
@@ -198,7 +204,12 @@ class Outputs:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs]") -> Outputs:
         """Build from an ``[outputs]`` table; unknown keys are errors naming the key."""
-        _check_keys(data, ("horizons", "currency"), where)
+        _check_keys(data, ("horizons", "currency", "green_status"), where)
+        data = dict(data)
+        if "green_status" in data:
+            data["green_status"] = GreenStatus.from_dict(
+                data["green_status"], where=f"{where[:-1]}.green_status]"
+            )
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,6 +219,121 @@ class Outputs:
             out["horizons"] = list(self.horizons)
         if self.currency:
             out["currency"] = self.currency
+        if self.green_status is not None:
+            out["green_status"] = self.green_status.to_dict()
+        return out
+
+
+_GREEN_SCENARIOS = ("no_action", "action", "potential", "without_past_conservation")
+_GREEN_THRESHOLDS = ("viable_threshold", "functional_fraction", "functional_threshold")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GreenStatus:
+    """Which scenarios stand for the Green Status counterfactuals, and when a unit is viable or
+    functional (IUCN Green Status of Species standard v2.0; Akçakaya et al. 2018).
+
+    Spatial units are the populations of each species. The current Species Recovery Score is the
+    ``no_action`` scenario in year 0; Conservation Dependence compares it with ``no_action`` in year
+    ``short_term``, Conservation Gain with ``action`` in year ``short_term``, Recovery Potential with
+    ``potential`` in year ``long_term`` (or the last simulated year), Conservation Legacy with
+    ``without_past_conservation`` in year 0 (see :func:`pva.redlist.green_status`).
+
+    Unit states (:func:`pva.redlist.green_status_states`), from mature individuals per population:
+    viable when ``>= viable_threshold`` (default 1,000, the VU D1 bound: a unit of that size is not
+    threatened under criterion D); functional when also ``>= functional_fraction`` x the
+    population's K (default 0.5; units without a K cannot be functional by this rule) and, if set,
+    ``>= functional_threshold``. These defaults are this package's assumptions, not the standard's:
+    the standard leaves both thresholds to the assessor. ``species`` overrides them per species.
+    """
+
+    no_action: str = ""
+    """Future without conservation; "" = the study's no-action scenario."""
+    action: str = ""
+    """Future with planned conservation ("" = not reported)."""
+    potential: str = ""
+    """Long-term recovery potential ("" = not reported)."""
+    without_past_conservation: str = ""
+    """Counterfactual present without past conservation ("" = not reported)."""
+    short_term: int = 10
+    """Years to the short-term future (Akçakaya et al. 2018: 10)."""
+    long_term: int = 100
+    """Years to the long-term potential (clipped to the last simulated year)."""
+    viable_threshold: float = 1000.0
+    """Mature individuals for a viable unit."""
+    functional_fraction: float = 0.5
+    """Fraction of K (mature individuals) for a functional unit."""
+    functional_threshold: float | None = None
+    """Mature individuals for a functional unit (optional extra condition)."""
+    species: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    """Per-species overrides of the three thresholds: (species name, ((key, value), ...))."""
+
+    def __post_init__(self) -> None:
+        own = "GreenStatus"
+        for f in _GREEN_SCENARIOS:
+            _text(f, getattr(self, f), where=own)
+        _int("short_term", self.short_term, minimum=0, where=own)
+        _int("long_term", self.long_term, minimum=0, where=own)
+        overrides = self.species
+        if isinstance(overrides, Mapping):
+            overrides = tuple((k, tuple(dict(v).items())) for k, v in overrides.items())
+        overrides = tuple((str(n), tuple(sorted(dict(v).items()))) for n, v in overrides)
+        for sp, pairs in overrides:
+            _check_keys(dict(pairs), _GREEN_THRESHOLDS, f"{own}.species[{sp!r}]")
+        object.__setattr__(self, "species", overrides)
+        for sp, pairs in (("", tuple(self._defaults().items())), *overrides):
+            where = f"{own}.species[{sp!r}]" if sp else own
+            for key, v in pairs:
+                if v is None and key == "functional_threshold":
+                    continue
+                if isinstance(v, bool) or not isinstance(v, int | float) or not v == v:
+                    raise TypeError(f"{where}.{key} must be a number; got {v!r}")
+                if key == "functional_fraction" and not 0 < v <= 1:
+                    raise ValueError(f"{where}.{key} must lie in (0, 1]; got {v!r}")
+                if key != "functional_fraction" and not 0 < v < float("inf"):
+                    raise ValueError(f"{where}.{key} must be finite and > 0; got {v!r}")
+
+    def _defaults(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in _GREEN_THRESHOLDS}
+
+    def thresholds(self, species: str) -> dict[str, Any]:
+        """``viable_threshold``, ``functional_fraction`` and ``functional_threshold`` of a species."""
+        out = self._defaults()
+        out.update(dict(dict(self.species).get(species, ())))
+        return out
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, where: str = "[outputs.green_status]"
+    ) -> GreenStatus:
+        """Build from an ``[outputs.green_status]`` table; unknown keys are errors naming the key."""
+        if not isinstance(data, Mapping):
+            raise StudyFileError(f"{where} must be a table; got {data!r}")
+        _check_keys(
+            data,
+            (*_GREEN_SCENARIOS, *_GREEN_THRESHOLDS, "short_term", "long_term", "species"),
+            where,
+        )
+        species = data.get("species", {})
+        if not isinstance(species, Mapping) or not all(
+            isinstance(v, Mapping) for v in species.values()
+        ):
+            raise StudyFileError(f"{where}.species must be a table of tables; got {species!r}")
+        try:
+            return cls(**{**data, "species": species})
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``[outputs.green_status]`` table (keys at their default left out)."""
+        default = GreenStatus()
+        out: dict[str, Any] = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "species" and getattr(self, f.name) != getattr(default, f.name)
+        }
+        if self.species:
+            out["species"] = {sp: dict(pairs) for sp, pairs in self.species}
         return out
 
 
@@ -339,6 +465,21 @@ class Study:
             raise ValueError(
                 f"Study.no_action must name a scenario {snames}; got {self.no_action!r}"
             )
+        green = self.outputs.green_status
+        if green is not None:
+            for field in _GREEN_SCENARIOS:
+                value = getattr(green, field)
+                if value and value not in snames:
+                    raise ValueError(
+                        f"Study.outputs.green_status.{field} must name a scenario {snames}; "
+                        f"got {value!r}"
+                    )
+            unknown = sorted({sp for sp, _ in green.species} - set(names))
+            if unknown:
+                raise ValueError(
+                    f"Study.outputs.green_status.species names unknown species {unknown!r}; "
+                    f"species: {names}"
+                )
 
         # every scenario must make sense for every species: references checked by compiling
         for s in wrapped:
