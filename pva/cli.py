@@ -41,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         status: int = args.func(args)
-    except (ValueError, TypeError, OSError) as exc:
+    # ImportError: an optional dependency (matplotlib for pva[plot], dask for pva[dask]) is missing
+    except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"pva {args.verb}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -257,15 +258,9 @@ def _add_plot(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from pva import io
+    from pva import io, plots
 
-    try:
-        from pva import plots
-
-        plots._figure_class()
-    except ImportError as exc:
-        print(f"pva plot: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
+    plots._figure_class()  # fails early, before reading results, when matplotlib is missing
     results = io.open_results(args.results)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     paths = plots.plot_all(results, args.out, formats=formats, dpi=args.dpi, red_list=args.red_list)
@@ -304,15 +299,9 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from pva import io
+    from pva import io, plots, report
 
-    try:
-        from pva import plots, report
-
-        plots._figure_class()
-    except ImportError as exc:
-        print(f"pva report: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
+    plots._figure_class()  # fails early, before reading results, when matplotlib is missing
     results = io.open_results(args.results)
     path = report.write_report(
         results,

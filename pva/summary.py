@@ -47,6 +47,7 @@ import xarray as xr
 
 from pva import outcomes, redlist
 from pva import results as names
+from pva.study import GreenStatus
 
 Horizon = int | Literal["final"]
 DEFAULT_HORIZONS: tuple[Horizon, ...] = (10, 20, 50, "final")
@@ -279,6 +280,7 @@ def summary_table(
     confidence: float = 0.95,
     red_list: bool | None = None,
     assessment: xr.Dataset | None = None,
+    green_status: GreenStatus | None = None,
 ) -> xr.Dataset:
     """Per species x scenario: extinction risk, abundance, and the Red List view of the results.
 
@@ -300,6 +302,10 @@ def summary_table(
         :class:`ValueError` when it cannot.
     assessment
         What :func:`pva.redlist.assess` returned for ``results``, to avoid assessing twice.
+    green_status
+        Counterfactual scenarios and unit thresholds of the Green Status of Species; default the
+        study's ``[outputs.green_status]`` (see :func:`green_status_settings`); none: no Green
+        Status part.
 
     Returns
     -------
@@ -320,6 +326,12 @@ def summary_table(
           ``*_spread_low``/``*_spread_high`` (the range of futures); ``p_rli_improved``;
           ``extinctions_prevented`` (scenario), ``p_any_prevented`` (scenario) and, with costs,
           ``incremental_cost`` and ``cost_per_extinction_prevented`` (scenario).
+        * with a Green Status: ``green_score`` (species, scenario, green_year), the Species
+          Recovery Score each scenario reaches in years ``short_term`` and ``long_term`` (clipped
+          to the final year), and ``species_recovery_score`` plus, when their scenarios exist,
+          ``conservation_legacy``, ``conservation_dependence``, ``conservation_gain`` and
+          ``recovery_potential`` (species), all in percent, with ``*_mcse``, ``*_low``/``*_high``
+          and ``*_spread_low``/``*_spread_high`` as for the RLI (see :func:`_add_green_status`).
 
         Attributes: ``no_action``, ``final_year``, ``confidence``, ``n_replicates``.
     """
@@ -393,6 +405,9 @@ def summary_table(
         table.attrs["red_list_skipped"] = reason
     elif red_list is not False:
         _add_red_list(table, results, action0, confidence=confidence, assessment=assessment)
+    settings = green_status_settings(results) if green_status is None else green_status
+    if settings is not None:
+        _add_green_status(table, results, action0, settings, confidence=confidence)
     return table
 
 
@@ -507,6 +522,157 @@ def _add_red_list(
         )
     if assessment.attrs.get("notes"):
         table.attrs["red_list_notes"] = str(assessment.attrs["notes"])
+
+
+def green_status_settings(results: xr.Dataset) -> GreenStatus | None:
+    """The study's ``[outputs.green_status]`` as a :class:`pva.study.GreenStatus` (None if unset)."""
+    outputs = study_spec(results).get("outputs")
+    raw = outputs.get("green_status") if isinstance(outputs, dict) else None
+    return None if raw is None else GreenStatus.from_dict(raw)
+
+
+def _population_k(results: xr.Dataset, species: str, exists: np.ndarray) -> np.ndarray:
+    """K of the existing populations of a species: the recorded ``carrying_capacity``
+    (replicate, year, population) per scenario if the results hold it, else the base K of the
+    study's species table, shape (population,); ``inf`` where unlimited."""
+    if names.CARRYING_CAPACITY in results:
+        k = results[names.CARRYING_CAPACITY].sel({names.SPECIES: species})
+        return np.asarray(k.transpose(names.SCENARIO, ...).values[..., exists], dtype=float)
+    for entry in study_spec(results).get("species", []) or []:
+        if isinstance(entry, dict) and entry.get("name") == species:
+            # the species table's populations, in the order of the results (Species.all_populations)
+            pops = entry.get("populations") or [entry]
+            k = [p.get("carrying_capacity") if isinstance(p, dict) else None for p in pops]
+            if len(k) == int(exists.sum()):
+                return np.array([np.inf if v is None else float(v) for v in k])
+    return np.full(int(exists.sum()), np.inf)
+
+
+def _add_green_status(
+    table: xr.Dataset,
+    results: xr.Dataset,
+    no_action: str,
+    settings: GreenStatus,
+    *,
+    confidence: float,
+) -> None:
+    """Add the Green Status of Species (Akçakaya et al. 2018; IUCN Green Status standard v2.0) to
+    ``table`` in place.
+
+    Spatial units are the species' populations (padding left out through ``population_exists``);
+    unit states and scores come from :func:`pva.redlist.green_status` with the thresholds of
+    ``settings``. The current state is the no-action scenario in year 0. Every score is per
+    replicate, paired over scenarios by common random numbers, and summarised as the RLI is
+    (:func:`pva.redlist.rli_summary`: mean, Monte Carlo standard error, normal interval of the
+    mean, central ``confidence`` share of replicates). Metrics whose year lies beyond the
+    simulation (``short_term`` > final year) are left out, and noted in ``green_status_notes``.
+    """
+    final = int(table.attrs["final_year"])
+    scenarios = [str(s) for s in results[names.SCENARIO].values]
+    species = [str(s) for s in results[names.SPECIES].values]
+    years = sorted({y for y in (settings.short_term, min(settings.long_term, final)) if y <= final})
+    z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
+    chosen = {
+        "no_action": settings.no_action or no_action,
+        "action": settings.action,
+        "potential": settings.potential,
+        "without_past_conservation": settings.without_past_conservation,
+    }
+    notes = []
+    if settings.short_term > final:
+        notes.append(
+            f"short term (year {settings.short_term}) lies beyond the simulation (0..{final}): "
+            "no Conservation Dependence or Gain"
+        )
+        chosen["action"] = ""
+
+    score = np.full((len(species), len(scenarios), len(years), 4), np.nan)
+    metrics: dict[str, np.ndarray] = {}
+    for i, sp in enumerate(species):
+        exists = np.asarray(
+            results[names.POPULATION_EXISTS].sel({names.SPECIES: sp}).values, dtype=bool
+        )
+        mature = results[names.MATURE].sel({names.SPECIES: sp})
+        mature = mature.transpose(names.SCENARIO, names.REPLICATE, names.YEAR, names.POPULATION)
+        mature_by = {s: np.asarray(mature.values[j][..., exists]) for j, s in enumerate(scenarios)}
+        k_all = _population_k(results, sp, exists)
+        # an unlimited population has no K to be a fraction of: it is never functional by that
+        # rule, which a K beyond any count expresses within green_status_states' finite inputs
+        k_all = np.where(np.isfinite(k_all), k_all, np.finfo(float).max)
+
+        def k_of(s: str, k_all: np.ndarray = k_all) -> np.ndarray:
+            return k_all[scenarios.index(s)] if k_all.ndim == 4 else k_all
+
+        kw = dict(settings.thresholds(sp))
+        for j, sc in enumerate(scenarios):
+            for y, year in enumerate(years):
+                ds = redlist.green_status(
+                    mature_by[sc], carrying_capacity=k_of(sc), current_year=year, **kw
+                )
+                score[i, j, y] = _summary4(ds["species_recovery_score"], confidence)
+        base = chosen["no_action"]
+        counterfactuals: dict[str, Any] = {}
+        for key in ("action", "potential", "without_past_conservation"):
+            if chosen[key]:
+                counterfactuals[key] = mature_by[chosen[key]]
+        if settings.short_term <= final:
+            counterfactuals["no_action"] = mature_by[base]
+        # one K for all counterfactuals: recorded K differs only through the scenarios' actions
+        ds = redlist.green_status(
+            mature_by[base],
+            carrying_capacity=k_of(base),
+            short_term=settings.short_term,
+            long_term=settings.long_term,
+            **counterfactuals,
+            **kw,
+        )
+        for var in ds.data_vars:
+            metrics.setdefault(str(var), np.full((len(species), 4), np.nan))[i] = _summary4(
+                ds[var], confidence
+            )
+
+    g_attrs = {"units": "percent", "long_name": "Species Recovery Score (Green Score)"}
+    spread = f"central {confidence:.0%} of replicates"
+    ci = f"{confidence:.0%} confidence interval of the mean (normal, from the MC standard error)"
+    dims = (names.SPECIES, names.SCENARIO, "green_year")
+    table.coords["green_year"] = ("green_year", np.asarray(years), {"units": "year"})
+    for suffix, col, extra in (("", 0, {}), ("_mcse", 1, {}), ("_spread_low", 2, {"interval": spread}),
+                               ("_spread_high", 3, {"interval": spread})):  # fmt: skip
+        table[f"green_score{suffix}"] = (dims, score[..., col], {**g_attrs, **extra})
+    table["green_score_low"] = (
+        dims,
+        score[..., 0] - z * score[..., 1],
+        {**g_attrs, "interval": ci},
+    )
+    table["green_score_high"] = (
+        dims,
+        score[..., 0] + z * score[..., 1],
+        {**g_attrs, "interval": ci},
+    )
+    long_names = {
+        "species_recovery_score": "current Species Recovery Score (no action, year 0)",
+        "conservation_legacy": f"Conservation Legacy (vs {chosen['without_past_conservation']!r})",
+        "conservation_dependence": f"Conservation Dependence (vs {chosen['no_action']!r})",
+        "conservation_gain": f"Conservation Gain ({chosen['action']!r})",
+        "recovery_potential": f"Recovery Potential ({chosen['potential']!r})",
+    }
+    for var, m in metrics.items():
+        attrs = {"units": "percent", "long_name": long_names[var]}
+        table[var] = ((names.SPECIES,), m[:, 0], attrs)
+        table[f"{var}_mcse"] = ((names.SPECIES,), m[:, 1], attrs)
+        table[f"{var}_low"] = ((names.SPECIES,), m[:, 0] - z * m[:, 1], {**attrs, "interval": ci})
+        table[f"{var}_high"] = ((names.SPECIES,), m[:, 0] + z * m[:, 1], {**attrs, "interval": ci})
+        table[f"{var}_spread_low"] = ((names.SPECIES,), m[:, 2], {**attrs, "interval": spread})
+        table[f"{var}_spread_high"] = ((names.SPECIES,), m[:, 3], {**attrs, "interval": spread})
+    table.attrs["green_status"] = json.dumps({**settings.to_dict(), **chosen}, sort_keys=True)
+    if notes:
+        table.attrs["green_status_notes"] = "; ".join(notes)
+
+
+def _summary4(per_replicate: xr.DataArray, confidence: float) -> list[float]:
+    """Mean, MCSE and central interval over replicates (:func:`pva.redlist.rli_summary`)."""
+    s = redlist.rli_summary(per_replicate, level=confidence)
+    return [float(s[k]) for k in ("mean", "mcse", "lower", "upper")]
 
 
 # ---------------------------------------------------------------------------------------------------
