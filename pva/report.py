@@ -321,6 +321,8 @@ def render_report(
     toc += [f'<li><a href="#{_anchor("species", sp)}">{html.escape(sp)}</a></li>' for sp in species]
     if red_list:
         toc.append('<li><a href="#red-list">Red List Index and extinctions prevented</a></li>')
+    if "green_score" in table:
+        toc.append('<li><a href="#green-status">Green Status of Species</a></li>')
     toc.append('<li><a href="#assumptions">Assumptions</a></li>')
 
     body: list[str] = []
@@ -437,6 +439,10 @@ def render_report(
             )
         body.append("</section>")
 
+    green_header, green_rows = summary.green_status_rows(table)
+    if green_rows:
+        body.append(_green_status_html(table, green_header, green_rows))
+
     body.append('<section id="assumptions"><h2>Assumptions</h2>')
     body.append(_assumptions_html(results, table))
     body.append("</section>")
@@ -452,6 +458,32 @@ def render_report(
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
         f"<script>{_SCRIPT}</script>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )
+
+
+def _green_status_html(table: xr.Dataset, header: list[str], rows: list[list[str]]) -> str:
+    """The Green Status section: what the scores mean, the settings used, the metrics table."""
+    settings = json.loads(table.attrs.get("green_status", "{}"))
+    years = ", ".join(str(int(y)) for y in table["green_year"].values)
+    parts = [
+        '<section id="green-status"><h2>Green Status of Species</h2>',
+        "<p>The Species Recovery Score (Akçakaya et al. 2018; IUCN Green Status standard v2.0) "
+        "scores each population as absent (0), present (3), viable (6) or functional (9) and "
+        "reports the sum as a percentage of every population being functional. Here a population "
+        f"is viable with at least {settings.get('viable_threshold', 1000):g} mature individuals "
+        f"and functional when it also holds at least {settings.get('functional_fraction', 0.5):g} "
+        "of its carrying capacity in mature individuals (the assessor's thresholds; per-species "
+        "settings in the study file override them). The current score is "
+        f"<strong>{html.escape(str(settings.get('no_action', '')))}</strong> in year 0; "
+        "Conservation Dependence is it minus the no-action score in the short term, Conservation "
+        "Gain the score with action in the short term minus it, Recovery Potential the long-term "
+        "score of the potential scenario minus it (percentage points, paired over replicates). "
+        f"Each scenario's Green Score in years {html.escape(years)} is in the species tables.</p>",
+        f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>',
+    ]
+    if table.attrs.get("green_status_notes"):
+        parts.append(f'<p class="note">{html.escape(table.attrs["green_status_notes"])}.</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
 
 
 def pva_version() -> str:

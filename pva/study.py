@@ -321,6 +321,8 @@ class GreenStatus:
             raise StudyFileError(f"{where}.species must be a table of tables; got {species!r}")
         try:
             return cls(**{**data, "species": species})
+        except StudyFileError:
+            raise
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"{where}: {exc}") from None
 

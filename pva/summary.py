@@ -543,8 +543,12 @@ def _population_k(results: xr.Dataset, species: str, exists: np.ndarray) -> np.n
             # the species table's populations, in the order of the results (Species.all_populations)
             pops = entry.get("populations") or [entry]
             k = [p.get("carrying_capacity") if isinstance(p, dict) else None for p in pops]
-            if len(k) == int(exists.sum()):
-                return np.array([np.inf if v is None else float(v) for v in k])
+            if len(k) != int(exists.sum()):
+                raise ValueError(
+                    f"species {species!r}: the study lists {len(k)} populations but the results "
+                    f"hold {int(exists.sum())}"
+                )
+            return np.array([np.inf if v is None else float(v) for v in k])
     return np.full(int(exists.sum()), np.inf)
 
 
@@ -774,12 +778,79 @@ def species_rows(table: xr.Dataset, species: str) -> tuple[list[str], list[list[
             ]
             cells.append(", ".join(parts) or "–")
         rows.append([f"Red List category in year {table.attrs['final_year']}", *cells])
+    rows.extend(_green_rows(table, t, scenarios))
     if "total_cost" in t:
         rows.append(
             [str(t["total_cost"].attrs["long_name"])]
             + [_fmt_money(float(t["total_cost"].sel({names.SCENARIO: s}))) for s in scenarios]
         )
     return header, rows
+
+
+_GREEN_METRICS = (
+    ("species_recovery_score", "Species Recovery Score now (%)", "no_action"),
+    ("conservation_legacy", "Conservation Legacy (points)", "without_past_conservation"),
+    ("conservation_dependence", "Conservation Dependence (points)", "no_action"),
+    ("conservation_gain", "Conservation Gain (points)", "action"),
+    ("recovery_potential", "Recovery Potential (points)", "potential"),
+)
+"""Green Status metrics, their row labels and the scenario whose column shows them."""
+
+
+def _green_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
+    """Green Status rows of one species: Green Scores by year per scenario, then each metric in the
+    column of the scenario it is computed from."""
+    if "green_score" not in t:
+        return []
+    rows: list[list[str]] = []
+
+    def fmt(v: float) -> str:
+        return f"{v:.0f}" if math.isfinite(v) else "–"
+
+    def signed(v: float) -> str:
+        return f"{v:+.0f}" if math.isfinite(v) else "–"
+
+    for year in table["green_year"].values:
+        cells = []
+        for sc in scenarios:
+            at = t.sel({names.SCENARIO: sc, "green_year": year})
+            cells.append(
+                _with_interval(
+                    *(float(at[v]) for v in ("green_score", "green_score_low", "green_score_high")),
+                    fmt,
+                )
+            )
+        rows.append([f"Green Score in year {int(year)} (%)", *cells])
+    chosen = json.loads(table.attrs.get("green_status", "{}"))
+    for var, label, role in _GREEN_METRICS:
+        if var not in t:
+            continue
+        value = _with_interval(
+            *(float(t[v]) for v in (var, f"{var}_low", f"{var}_high")),
+            fmt if var == "species_recovery_score" else signed,
+        )
+        rows.append([label, *(value if sc == chosen.get(role) else "–" for sc in scenarios)])
+    return rows
+
+
+def green_status_rows(table: xr.Dataset) -> tuple[list[str], list[list[str]]]:
+    """The Green Status metrics of every species as ``(header, rows)``: species down, the current
+    Species Recovery Score and the conservation metrics across; empty without a Green Status."""
+    present = [(v, label) for v, label, _ in _GREEN_METRICS if v in table]
+    if "green_score" not in table or not present:
+        return [], []
+    rows = []
+    for sp in table[names.SPECIES].values:
+        t = table.sel({names.SPECIES: sp})
+        cells = []
+        for var, _ in present:
+            v = [float(t[n]) for n in (var, f"{var}_low", f"{var}_high")]
+            sign = "" if var == "species_recovery_score" else "+"
+            cells.append(
+                _with_interval(*v, lambda x, s=sign: f"{x:{s}.0f}" if math.isfinite(x) else "–")
+            )
+        rows.append([str(sp), *cells])
+    return ["", *(label for _, label in present)], rows
 
 
 def study_rows(table: xr.Dataset) -> tuple[list[str], list[list[str]]]:

@@ -95,3 +95,22 @@ def test_mature_counts_both_sexes_under_mating(stochastic: bool, ratio: float) -
     np.testing.assert_allclose(out.mature, expected, rtol=1e-12)
     # total stays in females, the unit of the matrices and of K
     np.testing.assert_array_equal(out.total, out.abundance.sum(axis=-1))  # type: ignore[union-attr]
+
+
+def test_simulate_reports_mature_of_both_sexes() -> None:
+    from pva import results as names
+    from pva.simulation import simulate
+
+    sp = Species(
+        name="toy",
+        stages=("juvenile", "adult"),
+        U=((0.2, 0.0), (0.5, 0.8)),
+        F=((0.0, 1.5), (0.0, 0.0)),
+        initial=(10, 30),
+        sex=Mating(sex_ratio=0.6),
+    )
+    ds = simulate(sp, years=3, replicates=5, seed=2)
+    assert ds[names.MATURE].dtype == np.int64
+    females = ds[names.ABUNDANCE].isel(stage=1).values
+    np.testing.assert_array_equal(ds[names.MATURE].values, np.rint(females / 0.6))
+    assert int(ds[names.MATURE].isel(year=0).values.ravel()[0]) == 50  # 30 females / 0.6
