@@ -319,7 +319,7 @@ def render_report(
     band = f"{confidence:.0%}"
     toc = ['<li><a href="#overview">Overview</a></li>']
     toc += [f'<li><a href="#{_anchor("species", sp)}">{html.escape(sp)}</a></li>' for sp in species]
-    if red_list:
+    if assessment is not None:
         toc.append('<li><a href="#red-list">Red List Index and extinctions prevented</a></li>')
     if "green_score" in table:
         toc.append('<li><a href="#green-status">Green Status of Species</a></li>')

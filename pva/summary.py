@@ -705,7 +705,10 @@ def _fmt_money(value: float) -> str:
 
 
 def _with_interval(value: float, low: float, high: float, fmt: Any) -> str:
-    return f"{fmt(value)} ({fmt(low)}–{fmt(high)})"
+    lower, upper = fmt(low), fmt(high)
+    # an en dash between negative numbers reads as a minus sign: "-30 to -29", not "-30–-29"
+    joiner = " to " if lower.startswith("-") or upper.startswith("-") else "–"
+    return f"{fmt(value)} ({lower}{joiner}{upper})"
 
 
 def species_rows(table: xr.Dataset, species: str) -> tuple[list[str], list[list[str]]]:
