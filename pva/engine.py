@@ -429,6 +429,27 @@ def _check_schedule(schedule: Schedule, years: int, P: int, S: int) -> None:
             raise ValueError(f"schedule event {e.name!r} probability must have shape ({years},)")
 
 
+def _check_initial(initial: npt.ArrayLike, shape: tuple[int, int, int], stochastic: bool) -> Any:
+    """``initial`` as a fresh int64 (demographic stochasticity) or float64 array, validated."""
+    a = np.asarray(initial)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"initial must be numeric; got dtype {a.dtype}")
+    if a.shape != shape:
+        raise ValueError(
+            f"initial must have shape (replicates, populations, stages) = {shape!r}; got {a.shape!r}"
+        )
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("initial must hold finite, non-negative numbers of individuals")
+    if not stochastic:
+        return a.astype(np.float64)
+    if np.any(a != np.floor(a)) or np.any(a > _MAX_COUNT):
+        raise ValueError(
+            "initial must hold whole numbers of individuals (<= 2**60) with demographic "
+            "stochasticity"
+        )
+    return a.astype(np.int64)
+
+
 def project(
     species: Species,
     schedule: Schedule | None = None,
@@ -437,6 +458,8 @@ def project(
     replicates: int,
     streams: Streams,
     record: Sequence[str] = ("abundance",),
+    initial: npt.ArrayLike | None = None,
+    start_year: int = 0,
 ) -> Projection:
     """Project ``replicates`` stochastic futures of ``species`` for ``years`` years.
 
@@ -455,6 +478,16 @@ def project(
         demography and scenario events.
     record
         Extra trajectories to keep: "abundance" (by stage) and/or "carrying_capacity".
+    initial
+        Individuals by stage at year 0 for each replicate, shape (replicates, populations, stages),
+        overriding the species' initial abundance (e.g. to continue from the state a projection
+        reached, as :func:`pva.nested.extinction_risk_windows` does). Non-negative and finite; whole
+        numbers with demographic stochasticity. None (default) = ``species.initial_abundance`` in
+        every replicate. The random numbers drawn do not depend on it.
+    start_year
+        Year of the species' timeline at which the projection starts (default 0). Only the
+        carrying-capacity trend depends on it: K in step ``t`` is ``K0 (1 + trend/100)^(start_year
+        + t)``. The schedule is indexed from its own step 0 regardless.
 
     Returns
     -------
@@ -464,7 +497,8 @@ def project(
     Raises
     ------
     ValueError
-        On a bad ``years``, ``replicates``, ``record`` or a schedule of the wrong shape.
+        On a bad ``years``, ``replicates``, ``record``, ``initial``, ``start_year`` or a schedule of
+        the wrong shape.
     """
     for name, value in (("years", years), ("replicates", replicates)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -486,7 +520,16 @@ def project(
     stochastic = species.demographic_stochasticity
     demo = streams.demography if stochastic else None
     dtype = np.int64 if stochastic else np.float64
-    n = np.broadcast_to(species.initial_abundance.astype(dtype), (R, P, S)).copy()
+    if (
+        isinstance(start_year, bool)
+        or not isinstance(start_year, int | np.integer)
+        or start_year < 0
+    ):
+        raise ValueError(f"start_year must be an integer >= 0; got {start_year!r}")
+    if initial is None:
+        n = np.broadcast_to(species.initial_abundance.astype(dtype), (R, P, S)).copy()
+    else:
+        n = _check_initial(initial, (R, P, S), stochastic)
 
     # year-major buffers, so that each year's write is one contiguous block; transposed at the end
     mature = np.empty((years + 1, R, P), dtype=dtype)
@@ -526,7 +569,7 @@ def project(
     for t in range(years):
         # 1. environment (state-independent draws, fixed pattern per species)
         U, Fm = environment.matrices()  # (R|1, S, S)
-        K = plan.K0 * plan.k_growth**t  # (P,)
+        K = plan.K0 * plan.k_growth ** (start_year + t)  # (P,)
         zk = environment.carrying_capacity_scores(P) if any_k_noise else None
         if zk is not None:
             # lognormal with mean 1 and the population's CV

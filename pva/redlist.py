@@ -413,6 +413,27 @@ def _years_window(years_min: int, generations: float | None, generation_length: 
     return max(int(years_min), int(np.floor(generations * generation_length + 0.5)))
 
 
+EXTINCTION_RISK = "extinction_risk"
+"""Results variable of nested criterion-E probabilities (species, scenario, replicate, year,
+window)."""
+E_WINDOW = "window"
+"""Its window dim."""
+E_WINDOWS = ("CR", "EN", "VU")
+"""Its window coordinate: the CR, EN and VU windows of criterion E (:func:`e_windows`)."""
+
+
+def e_windows(generation_length: float) -> tuple[int, int, int]:
+    """Lengths in years of the CR, EN and VU windows of criterion E: the longer of 10 years or 3
+    generations, of 20 years or 5 generations, and 100 years, each capped at 100 years (IUCN 2012,
+    criterion E; Guidelines section 9)."""
+    g = _check_generation_length(generation_length)
+    out = tuple(
+        min(_years_window(yrs, gens, g), _MAX_FUTURE)
+        for yrs, gens in zip(_E_YEARS, _E_GENERATIONS, strict=True)
+    )
+    return out  # type: ignore[return-value]
+
+
 def _window_reduction(
     n: npt.NDArray[np.float64], length: int, method: ReductionMethod
 ) -> npt.NDArray[np.float64]:
@@ -538,6 +559,7 @@ def classify(
     locations: int | None = None,
     plausible_threat: bool = False,
     extinction_probability: npt.ArrayLike | None = None,
+    partial_extinction_probability: bool = False,
     criterion_a: CriterionA | Iterable[CriterionA] = "A3",
     eoo: float | None = None,
     aoo: float | None = None,
@@ -575,6 +597,11 @@ def classify(
         estimated from the replicates at year 0 only (the fraction whose mature individuals fall to
         ``settings.quasi_extinction`` within each window, the same value for every replicate), and
         E is ``NE`` (not evaluated) at every other year.
+    partial_extinction_probability : bool
+        If True, a year whose ``extinction_probability`` is NaN for every replicate and window
+        counts as not assessed rather than unknown: E there is treated as without
+        ``extinction_probability`` (from the replicates at year 0, ``NE`` at other years). For
+        nested simulations run at a few assessment years (:mod:`pva.nested`).
     criterion_a : {"A1", "A2", "A3", "A4"} or a sequence of them
         Sub-criteria of A to apply (IUCN 2012): A1 and A2 on the window ending at the assessment
         year (A1 with thresholds 90/70/50% for reductions whose causes have ceased), A3 on the window
@@ -781,7 +808,12 @@ def classify(
 
     # --- E: quantitative analysis (Guidelines 9) ------------------------------------------------
     if "E" in evaluated:
-        put("E", _e_levels(n, g, i0, extinction_probability, settings, notes))
+        put(
+            "E",
+            _e_levels(
+                n, g, i0, extinction_probability, settings, notes, partial_extinction_probability
+            ),
+        )
 
     # --- category ------------------------------------------------------------------------------
     best = np.max(np.where(levels >= 0, levels, np.int8(-1)), axis=2).astype(np.int8)
@@ -842,8 +874,30 @@ def _e_levels(
     extinction_probability: npt.ArrayLike | None,
     settings: RedListSettings,
     notes: list[str],
+    partial: bool = False,
 ) -> _Levels:
     reps, cols = n.shape
+    if not isinstance(partial, bool | np.bool_):
+        raise TypeError(f"partial_extinction_probability must be a bool; got {partial!r}")
+    if extinction_probability is not None and partial:
+        p = np.asarray(extinction_probability, dtype=float)
+        if p.shape != (reps, cols, 3):
+            raise ValueError(
+                f"extinction_probability must have shape ({reps}, {cols}, 3); got {p.shape}"
+            )
+        assessed = ~np.all(np.isnan(p), axis=(0, 2))
+        lv, incomplete = _e_levels(n, g, i0, None, settings, [], False)
+        if assessed.any():
+            lv_p, inc_p = _e_levels(n, g, i0, p, settings, [], False)
+            lv[:, assessed] = lv_p[:, assessed]
+            incomplete[:, assessed] = inc_p[:, assessed]
+        done = [int(j) - i0 for j in np.flatnonzero(assessed)]
+        notes.append(
+            f"E evaluated from nested simulations at years {done}"
+            + ("" if assessed[i0] else " and from the replicates at year 0")
+            + "; not evaluated (NE) at other years"
+        )
+        return lv, incomplete
     if extinction_probability is not None:
         p = np.asarray(extinction_probability, dtype=float)
         if p.shape != (reps, cols, 3):
@@ -1620,7 +1674,11 @@ def assess(
         individuals at all. Optional per-species variables ``locations``,
         ``plausible_threat``, ``eoo``, ``aoo`` and ``severely_fragmented`` are passed on to
         :func:`classify` (NaN or missing: not given). Missing ``species`` or ``scenario`` dims are
-        treated as length one.
+        treated as length one. An optional ``extinction_risk`` (species, scenario, replicate, year,
+        window) with windows "CR", "EN", "VU" (nested simulations, see :mod:`pva.nested` and the
+        study file's ``[outputs.red_list_e]``) is passed as ``extinction_probability`` with
+        ``partial_extinction_probability=True`` (unless ``extinction_probability`` is given): E is
+        evaluated from it at the years it covers and as without it at the others.
     criterion_a, settings
         As in :func:`classify`; other keyword arguments go to :func:`classify` for every species.
     weights : mapping, optional
@@ -1665,6 +1723,20 @@ def assess(
     years = np.asarray(mature[names.YEAR].values) if names.YEAR in mature.coords else None
     years_before = int(-years.min()) if years is not None and years.min() < 0 else 0
 
+    risk = None
+    if EXTINCTION_RISK in results and "extinction_probability" not in kwargs:
+        risk = results[EXTINCTION_RISK]
+        for dim in (names.SPECIES, names.SCENARIO):
+            if dim not in risk.dims:
+                risk = risk.expand_dims(dim)
+        if set(risk.dims) != {*order[:4], E_WINDOW}:
+            raise ValueError(
+                f"{EXTINCTION_RISK} must have dims {(*order[:4], E_WINDOW)}; got {risk.dims}"
+            )
+        risk = risk.transpose(*order[:4], E_WINDOW).sel({E_WINDOW: list(E_WINDOWS)})
+        if names.YEAR in mature.coords and names.YEAR in risk.coords:
+            risk = risk.reindex({names.YEAR: mature[names.YEAR].values})
+
     ns, nsc, nr, ny = (mature.sizes[d] for d in order[:4])
     category = np.empty((ns, nsc, nr, ny), dtype=np.int8)
     criteria = np.empty((ns, nsc, nr, ny), dtype=object)
@@ -1687,6 +1759,14 @@ def assess(
                         )
                     )
         for j in range(nsc):
+            nested: dict[str, Any] = {}
+            if risk is not None:
+                nested = {
+                    "extinction_probability": risk.isel(
+                        {names.SPECIES: i, names.SCENARIO: j}
+                    ).values,
+                    "partial_extinction_probability": True,
+                }
             c = classify(
                 mature.isel({names.SPECIES: i, names.SCENARIO: j}).values,
                 total=None
@@ -1697,6 +1777,7 @@ def assess(
                 criterion_a=criterion_a,
                 settings=settings,
                 **per_species,
+                **nested,
                 **kwargs,
             )
             category[i, j] = c.category

@@ -28,15 +28,16 @@ import numpy.typing as npt
 import xarray as xr
 
 import pva
-from pva import engine, results, streams
+from pva import engine, nested, redlist, results, streams
 from pva.scenario import Schedule
-from pva.study import Study
+from pva.study import RedListE, Study
 
 Backend = Literal["loky", "dask", "threading", "sequential"]
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` in the calling process after each finished task."""
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 _MANIFEST = "manifest.json"
 
@@ -63,15 +64,28 @@ def run_task(
     replicates: int,
     entropy: int,
     chunk: int,
-) -> tuple[IntArray, IntArray]:
+    red_list_e: RedListE | None = None,
+) -> tuple[IntArray, IntArray, FloatArray | None]:
     """Project one replicate chunk of one species under every scenario.
+
+    With ``red_list_e`` (assessment years set), also the nested criterion-E probabilities
+    (:func:`pva.nested.extinction_risk_windows`) from each replicate's state at those years, with
+    inner streams :func:`pva.nested.nested_seed` ``(entropy, species, chunk, year)`` shared by all
+    scenarios.
 
     Returns
     -------
-    (mature, total)
-        int64 arrays of shape (scenarios, replicates, years + 1, populations).
+    (mature, total, extinction_risk)
+        int64 arrays of shape (scenarios, replicates, years + 1, populations); float64 of shape
+        (scenarios, replicates, assessment years, 3) for the CR, EN and VU windows, or None.
     """
-    mature, total = [], []
+    e_years = () if red_list_e is None else red_list_e.years
+    if e_years and species.generation_length is None:
+        raise ValueError(
+            f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
+        )
+    windows = redlist.e_windows(species.generation_length) if e_years else ()
+    mature, total, risk = [], [], []
     for schedule in schedules:
         out = engine.project(
             species,
@@ -79,11 +93,31 @@ def run_task(
             years=years,
             replicates=replicates,
             streams=streams.chunk_streams(entropy, species.name, chunk),
-            record=(),
+            # the stage state is needed only at the assessment years of nested E
+            record=("abundance",) if e_years else (),
         )
         mature.append(_counts(out.mature))
         total.append(_counts(out.total))
-    return np.stack(mature), np.stack(total)
+        if e_years and red_list_e is not None and out.abundance is not None:
+            risk.append(
+                np.stack(
+                    [
+                        nested.extinction_risk_windows(
+                            species,
+                            schedule,
+                            out.abundance[:, y],
+                            start_year=y,
+                            windows=windows,
+                            inner_replicates=red_list_e.inner_replicates,
+                            seed=nested.nested_seed(entropy, species.name, chunk, y),
+                            quasi_extinction=red_list_e.quasi_extinction,
+                        )
+                        for y in e_years
+                    ],
+                    axis=1,
+                )
+            )
+    return np.stack(mature), np.stack(total), (np.stack(risk) if e_years else None)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -138,7 +172,9 @@ class _Checkpoints:
         self.digest = digest
         self.entropy = entropy
 
-    def load(self, i: int, k: int, shape: tuple[int, ...]) -> tuple[IntArray, IntArray] | None:
+    def load(
+        self, i: int, k: int, shape: tuple[int, ...], risk_shape: tuple[int, ...] | None = None
+    ) -> tuple[IntArray, IntArray, FloatArray | None] | None:
         path = _task_file(self.folder, i, k)
         if not path.exists():
             return None
@@ -146,18 +182,26 @@ class _Checkpoints:
             if str(data["digest"]) != self.digest or int(data["entropy"]) != self.entropy:
                 raise ValueError(f"checkpoint {path} belongs to a different study or seed")
             mature, total = data["mature"], data["total"]
+            risk = data["extinction_risk"] if "extinction_risk" in data.files else None
         if mature.shape != shape or total.shape != shape:
             raise ValueError(f"checkpoint {path} has shape {mature.shape}, expected {shape}")
-        return mature, total
+        if risk_shape is not None and (risk is None or risk.shape != risk_shape):
+            got = None if risk is None else risk.shape
+            raise ValueError(f"checkpoint {path} has extinction_risk {got}, expected {risk_shape}")
+        return mature, total, risk
 
-    def save(self, i: int, k: int, mature: IntArray, total: IntArray) -> None:
+    def save(
+        self, i: int, k: int, mature: IntArray, total: IntArray, risk: FloatArray | None = None
+    ) -> None:
         def write(fh: Any) -> None:
+            extra = {} if risk is None else {"extinction_risk": risk}
             np.savez(
                 fh,
                 mature=mature,
                 total=total,
                 digest=np.array(self.digest),
                 entropy=np.array(str(self.entropy)),
+                **extra,
             )
 
         _atomic_write(_task_file(self.folder, i, k), write)
@@ -238,7 +282,10 @@ def run_study(
         the cost of the step from year t to t + 1 at year t (0 in the final year); coordinates
         ``population_name`` (species, population), ``taxon``, ``country``, ``site`` (species);
         attrs ``pva_version``, ``seed_entropy``, ``n_replicates``, ``chunk_size`` and ``study``
-        (the study as JSON, plus the key ``no_action``).
+        (the study as JSON, plus the key ``no_action``). With ``study.outputs.red_list_e``, also
+        ``extinction_risk`` (species, scenario, replicate, year, window) float64: the nested
+        criterion-E probabilities of extinction within the CR, EN and VU windows from each
+        replicate's state at the assessment years (:mod:`pva.nested`), NaN at other years.
     """
     if not isinstance(study, Study):
         raise TypeError(f"study must be a pva.study.Study; got {study!r}")
@@ -269,6 +316,14 @@ def run_study(
     shape = (len(study.species), n_sc, study.replicates, years + 1, P)
     mature = np.zeros(shape, dtype=np.int64)
     total = np.zeros(shape, dtype=np.int64)
+    red_list_e = study.outputs.red_list_e
+    e_years = () if red_list_e is None else red_list_e.years
+    # NaN at the years not assessed; only the assessment years are filled in below
+    risk = (
+        np.full((len(study.species), n_sc, study.replicates, years + 1, 3), np.nan)
+        if e_years
+        else None
+    )
 
     tasks = [(i, k) for i in range(len(study.species)) for k in range(len(bounds))]
     todo = []
@@ -277,11 +332,19 @@ def run_study(
         start, stop = bounds[k]
         saved = None
         if store is not None:
-            saved = store.load(i, k, (n_sc, stop - start, years + 1, n_pop[i]))
+            saved = store.load(
+                i,
+                k,
+                (n_sc, stop - start, years + 1, n_pop[i]),
+                (n_sc, stop - start, len(e_years), 3) if e_years else None,
+            )
         if saved is None:
             todo.append((i, k))
         else:
-            mature[i, :, start:stop, :, : n_pop[i]], total[i, :, start:stop, :, : n_pop[i]] = saved
+            mature[i, :, start:stop, :, : n_pop[i]] = saved[0]
+            total[i, :, start:stop, :, : n_pop[i]] = saved[1]
+            if risk is not None:
+                risk[i][:, start:stop, list(e_years)] = saved[2]
             done += 1
     if progress is not None:
         progress(done, len(tasks))
@@ -294,6 +357,7 @@ def run_study(
             replicates=bounds[k][1] - bounds[k][0],
             entropy=entropy,
             chunk=k,
+            red_list_e=red_list_e,
         )
         for i, k in todo
     )
@@ -305,17 +369,33 @@ def run_study(
             else:
                 n = 1 if backend == "sequential" else jobs
                 parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
-            for (i, k), (m, t) in zip(todo, parallel(calls), strict=True):
+            for (i, k), (m, t, e) in zip(todo, parallel(calls), strict=True):
                 start, stop = bounds[k]
                 mature[i, :, start:stop, :, : n_pop[i]] = m
                 total[i, :, start:stop, :, : n_pop[i]] = t
+                if risk is not None:
+                    risk[i][:, start:stop, list(e_years)] = e
                 if store is not None:
-                    store.save(i, k, m, t)
+                    store.save(i, k, m, t, e)
                 done += 1
                 if progress is not None:
                     progress(done, len(tasks))
 
-    return _dataset(study, mature, total, schedules, entropy=entropy)
+    ds = _dataset(study, mature, total, schedules, entropy=entropy)
+    if risk is not None:
+        ds[redlist.EXTINCTION_RISK] = (
+            (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR, redlist.E_WINDOW),
+            risk,
+            {
+                "units": "1",
+                "long_name": "probability of extinction within the criterion E window "
+                "(nested simulation)",
+                "inner_replicates": int(red_list_e.inner_replicates),  # type: ignore[union-attr]
+                "quasi_extinction": float(red_list_e.quasi_extinction),  # type: ignore[union-attr]
+            },
+        )
+        ds = ds.assign_coords({redlist.E_WINDOW: list(redlist.E_WINDOWS)})
+    return ds
 
 
 def _dataset(

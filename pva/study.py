@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -186,11 +187,17 @@ class Outputs:
     """Currency of intervention costs, e.g. "USD" (the ``units`` of ``annual_cost``)."""
     green_status: GreenStatus | None = None
     """Counterfactual scenarios and unit thresholds of the Green Status (None: not reported)."""
+    red_list_e: RedListE | None = None
+    """Criterion E at later years by nested simulation (None: E at year 0 only)."""
 
     def __post_init__(self) -> None:
         if self.green_status is not None and not isinstance(self.green_status, GreenStatus):
             raise TypeError(
                 f"Outputs.green_status must be a GreenStatus or None; got {self.green_status!r}"
+            )
+        if self.red_list_e is not None and not isinstance(self.red_list_e, RedListE):
+            raise TypeError(
+                f"Outputs.red_list_e must be a RedListE or None; got {self.red_list_e!r}"
             )
         h = self.horizons
         if not isinstance(h, list | tuple):
@@ -204,11 +211,15 @@ class Outputs:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs]") -> Outputs:
         """Build from an ``[outputs]`` table; unknown keys are errors naming the key."""
-        _check_keys(data, ("horizons", "currency", "green_status"), where)
+        _check_keys(data, ("horizons", "currency", "green_status", "red_list_e"), where)
         data = dict(data)
         if "green_status" in data:
             data["green_status"] = GreenStatus.from_dict(
                 data["green_status"], where=f"{where[:-1]}.green_status]"
+            )
+        if "red_list_e" in data:
+            data["red_list_e"] = RedListE.from_dict(
+                data["red_list_e"], where=f"{where[:-1]}.red_list_e]"
             )
         return cls(**data)
 
@@ -221,6 +232,63 @@ class Outputs:
             out["currency"] = self.currency
         if self.green_status is not None:
             out["green_status"] = self.green_status.to_dict()
+        if self.red_list_e is not None:
+            out["red_list_e"] = self.red_list_e.to_dict()
+        return out
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RedListE:
+    """Criterion E at later assessment years, by a nested simulation (:mod:`pva.nested`).
+
+    At each assessment year the runner projects ``inner_replicates`` futures from every replicate's
+    state and records the probability of extinction within the CR, EN and VU windows of E as the
+    results variable ``extinction_risk``; :func:`pva.redlist.assess` then evaluates E at those years
+    (IUCN Guidelines section 9). The cost is about ``len(years) x inner_replicates x`` (up to 100
+    years) x the outer projection per scenario.
+    """
+
+    years: tuple[int, ...] = ()
+    """Assessment years (0 .. the study's ``years``), increasing; empty = off."""
+    inner_replicates: int = 100
+    """Inner futures per replicate and year (Monte Carlo SE of each probability <= 0.05 at 100)."""
+    quasi_extinction: float = 0.0
+    """Mature individuals at or below which an inner future counts as extinct; must equal the
+    ``RedListSettings.quasi_extinction`` used in the assessment (default 0 = true extinction)."""
+
+    def __post_init__(self) -> None:
+        own = "RedListE"
+        y = self.years
+        if not isinstance(y, list | tuple):
+            raise TypeError(f"{own}.years must be a list of years; got {y!r}")
+        y = tuple(_int("years", x, minimum=0, where=own) for x in y)
+        if list(y) != sorted(set(y)):
+            raise ValueError(f"{own}.years must be increasing, without repeats; got {y!r}")
+        object.__setattr__(self, "years", y)
+        _int("inner_replicates", self.inner_replicates, minimum=1, where=own)
+        q = self.quasi_extinction
+        if isinstance(q, bool) or not isinstance(q, int | float):
+            raise TypeError(f"{own}.quasi_extinction must be a number; got {q!r}")
+        if not (math.isfinite(q) and q >= 0):
+            raise ValueError(f"{own}.quasi_extinction must be finite and >= 0; got {q!r}")
+        object.__setattr__(self, "quasi_extinction", float(q))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs.red_list_e]") -> RedListE:
+        """Build from an ``[outputs.red_list_e]`` table; unknown keys are errors naming the key."""
+        _check_keys(data, ("years", "inner_replicates", "quasi_extinction"), where)
+        try:
+            return cls(**data)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``[outputs.red_list_e]`` table (keys at their default left out, ``years`` kept)."""
+        out: dict[str, Any] = {"years": list(self.years)}
+        if self.inner_replicates != 100:
+            out["inner_replicates"] = self.inner_replicates
+        if self.quasi_extinction != 0:
+            out["quasi_extinction"] = self.quasi_extinction
         return out
 
 
@@ -406,6 +474,13 @@ class Study:
                 raise ValueError(
                     f"Study.outputs.horizons must lie within years={self.years}; got {h!r}"
                 )
+        if self.outputs.red_list_e is not None:
+            for y in self.outputs.red_list_e.years:
+                if y > self.years:
+                    raise ValueError(
+                        f"Study.outputs.red_list_e.years must lie within years={self.years}; "
+                        f"got {y!r}"
+                    )
 
         if not isinstance(self.species, list | tuple) or not self.species:
             raise ValueError(f"Study.species must list at least one species; got {self.species!r}")

@@ -1,0 +1,396 @@
+"""Criterion E at later years: the engine's ``initial`` override, the nested simulation, the runner's
+``[outputs.red_list_e]`` and :func:`pva.redlist.assess` using it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from pva import engine, nested, redlist, runner, streams
+from pva.model import Catastrophe, DensityDependence, Population, Species
+from pva.redlist import CR, EN, EX, VU, RedListSettings
+from pva.scenario import Harvest, Scenario, Schedule
+from pva.study import Outputs, RedListE, Study, StudySpecies, UnknownKeyError
+
+ONLY_E = RedListSettings(criteria=("E",))
+
+
+def bird(north: tuple[int, int] = (8, 30)) -> Species:
+    """Two populations, a ceiling, a catastrophe and a K trend: most of the engine's draws."""
+    return Species(
+        name="bird",
+        stages=("juvenile", "adult"),
+        U=((0.2, 0.0), (0.35, 0.85)),
+        F=((0.0, 0.45), (0.0, 0.0)),
+        populations=(
+            Population(
+                name="north",
+                initial=north,
+                carrying_capacity=60.0,
+                carrying_capacity_cv=0.2,
+                carrying_capacity_trend=-1.0,
+            ),
+            Population(name="south", initial=(4, 12), carrying_capacity=30.0),
+        ),
+        density_dependence=DensityDependence(kind="ceiling"),
+        catastrophes=(Catastrophe(name="storm", probability=0.1, survival_multiplier=0.7),),
+    )
+
+
+def galton_watson(m: float, n0: int = 1) -> Species:
+    """One stage, no survival, Poisson(m) offspring: a Galton-Watson process, pgf exp(m (s - 1))."""
+    return Species(name="gw", stages=("all",), U=((0.0,),), F=((m,),), initial=(n0,))
+
+
+def _same(a: engine.Projection, b: engine.Projection) -> None:
+    for field in ("mature", "total", "abundance", "carrying_capacity"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+RECORD = ("abundance", "carrying_capacity")
+
+
+# ---------------------------------------------------------------------------------------------------
+# engine: initial and start_year
+
+
+def test_default_initial_draws_the_same_numbers_as_an_explicit_one() -> None:
+    sp = bird()
+    init = np.broadcast_to(sp.initial_abundance, (25, 2, 2))
+    default = engine.project(
+        sp, years=12, replicates=25, streams=streams.single_streams(3), record=RECORD
+    )
+    given = engine.project(
+        sp, years=12, replicates=25, streams=streams.single_streams(3), record=RECORD, initial=init
+    )
+    _same(default, given)
+
+
+@pytest.mark.parametrize("replicates", [1, 4])
+def test_initial_equals_a_species_built_with_that_abundance(replicates: int) -> None:
+    a, b = bird(), bird(north=(20, 3))
+    init = np.broadcast_to(b.initial_abundance, (replicates, 2, 2))
+    got = engine.project(
+        a,
+        years=10,
+        replicates=replicates,
+        streams=streams.single_streams(8),
+        record=RECORD,
+        initial=init,
+    )
+    want = engine.project(
+        b, years=10, replicates=replicates, streams=streams.single_streams(8), record=RECORD
+    )
+    _same(got, want)
+
+
+def test_replicates_start_from_their_own_state() -> None:
+    sp = galton_watson(0.0)  # every individual dies each year: year 0 is the state given
+    init = np.array([[[0]], [[3]], [[7]]])
+    out = engine.project(sp, years=2, replicates=3, streams=streams.single_streams(1), initial=init)
+    assert out.total[:, 0, 0].tolist() == [0, 3, 7]
+    assert np.all(out.total[:, 1:] == 0)
+
+
+def test_start_year_continues_the_carrying_capacity_trend() -> None:
+    sp = Species(
+        name="k",
+        stages=("a",),
+        U=((0.5,),),
+        F=((0.5,),),
+        populations=(
+            Population(
+                name="p", initial=(10,), carrying_capacity=100.0, carrying_capacity_trend=-10
+            ),
+        ),
+    )
+    out = engine.project(
+        sp,
+        years=4,
+        replicates=2,
+        streams=streams.single_streams(0),
+        record=("carrying_capacity",),
+        start_year=3,
+    )
+    # K of step t (recorded at year t + 1) is K0 (1 + trend)^(start_year + t)
+    np.testing.assert_allclose(out.carrying_capacity[0, 1:, 0], 100 * 0.9 ** (3 + np.arange(4)))
+
+
+@pytest.mark.parametrize(
+    ("initial", "match", "error"),
+    [
+        (np.ones((2, 2, 3)), "shape", ValueError),
+        (np.full((2, 2, 2), -1), "non-negative", ValueError),
+        (np.full((2, 2, 2), np.nan), "finite", ValueError),
+        (np.full((2, 2, 2), 1.5), "whole numbers", ValueError),
+        (np.full((2, 2, 2), "a"), "numeric", TypeError),
+    ],
+)
+def test_bad_initial_is_refused(initial: np.ndarray, match: str, error: type) -> None:
+    with pytest.raises(error, match=match):
+        engine.project(
+            bird(), years=1, replicates=2, streams=streams.single_streams(0), initial=initial
+        )
+
+
+def test_bad_start_year_is_refused() -> None:
+    with pytest.raises(ValueError, match="start_year"):
+        engine.project(
+            bird(), years=1, replicates=1, streams=streams.single_streams(0), start_year=-1
+        )
+
+
+def test_fractional_initial_is_allowed_without_demographic_stochasticity() -> None:
+    sp = dataclasses.replace(galton_watson(2.0), demographic_stochasticity=False)
+    out = engine.project(
+        sp, years=2, replicates=1, streams=streams.single_streams(0), initial=np.array([[[0.5]]])
+    )
+    np.testing.assert_allclose(out.total[0, :, 0], [0.5, 1.0, 2.0])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the nested simulation
+
+
+def test_continue_schedule_slices_and_holds_the_last_step() -> None:
+    s = Schedule.neutral(years=5, populations=1, stages=1)
+    s = dataclasses.replace(s, survival_multiplier=np.arange(5.0).reshape(5, 1, 1))
+    out = nested.continue_schedule(s, start_year=3, years=4)
+    assert out.survival_multiplier[:, 0, 0].tolist() == [3.0, 4.0, 4.0, 4.0]
+    assert out.fecundity_multiplier.shape == (4, 1, 1)
+
+
+def _gw_extinct_by(ms: list[float], n: int) -> float:
+    """P(a Galton-Watson process with Poisson(ms[t]) offspring in step t is extinct after
+    len(ms) steps | n individuals now) = (f_0 o f_1 o ... o f_{w-1})(0)^n (Harris 1963, ch. 1)."""
+    s = 0.0
+    for m in reversed(ms):
+        s = float(np.exp(m * (s - 1.0)))
+    return s**n
+
+
+@pytest.mark.slow
+def test_nested_probabilities_match_the_galton_watson_closed_form() -> None:
+    # the scenario changes fecundity by step; from year 2 the inner futures see m = 0.6, then 1.3
+    # held beyond the 4-step horizon
+    base = 1.0
+    multipliers = np.array([3.0, 3.0, 0.6, 1.3])
+    sched = dataclasses.replace(
+        Schedule.neutral(years=4, populations=1, stages=1),
+        fecundity_multiplier=multipliers.reshape(4, 1, 1),
+    )
+    states = np.array([1, 3, 6]).reshape(3, 1, 1)
+    windows, inner = (1, 3, 8), 4000
+    got = nested.extinction_risk_windows(
+        galton_watson(base),
+        sched,
+        states,
+        start_year=2,
+        windows=windows,
+        inner_replicates=inner,
+        seed=nested.nested_seed(2024, "gw", 0, 2),
+    )
+    ms = [base * multipliers[min(2 + t, 3)] for t in range(max(windows))]
+    want = np.array([[_gw_extinct_by(ms[:w], n) for w in windows] for n in (1, 3, 6)])
+    se = np.sqrt(want * (1 - want) / inner)
+    z = scipy.stats.norm.isf(0.001 / (2 * want.size))  # Bonferroni over the 9 estimates
+    assert np.all(np.abs(got - want) <= z * se + 1e-12), (got, want)
+
+
+def test_nested_results_do_not_depend_on_the_batch_size_of_the_caller() -> None:
+    """The batch layout is fixed by the arguments: the same call gives the same numbers, and a
+    state already at zero is extinct in every window."""
+    states = np.array([0, 2, 5]).reshape(3, 1, 1)
+    kwargs = {
+        "start_year": 0,
+        "windows": (2, 5),
+        "inner_replicates": 50,
+        "seed": nested.nested_seed(1, "gw", 3, 0),
+        "max_rows": 100,
+    }
+    a = nested.extinction_risk_windows(galton_watson(1.0), None, states, **kwargs)
+    b = nested.extinction_risk_windows(galton_watson(1.0), None, states, **kwargs)
+    np.testing.assert_array_equal(a, b)
+    assert a[0].tolist() == [1.0, 1.0]
+    assert np.all(np.diff(a, axis=1) >= 0)  # a longer window never has a lower probability
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"windows": ()}, "windows"),
+        ({"windows": (0,)}, "windows"),
+        ({"inner_replicates": 0}, "inner_replicates"),
+        ({"start_year": -1}, "start_year"),
+        ({"states": np.ones((2, 1, 2))}, "states"),
+        ({"quasi_extinction": -1.0}, "quasi_extinction"),
+    ],
+)
+def test_nested_refuses_bad_arguments(change: dict, match: str) -> None:
+    kwargs: dict = {
+        "states": np.ones((2, 1, 1), dtype=int),
+        "start_year": 0,
+        "windows": (1,),
+        "inner_replicates": 2,
+        "seed": nested.nested_seed(1, "gw", 0, 0),
+    }
+    kwargs.update(change)
+    with pytest.raises(ValueError, match=match):
+        nested.extinction_risk_windows(galton_watson(1.0), None, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# study file, runner and assess
+
+
+def _study(**outputs: object) -> Study:
+    """A declining Galton-Watson species (m = 0.8, generation length 1 year) and a harvest."""
+    sp = galton_watson(0.8, n0=30)
+    return Study(
+        name="nested E",
+        species=(StudySpecies(species=sp),),
+        scenarios=(
+            Scenario("no action", ()),
+            Scenario("harvest", (Harvest(name="take", proportion=0.1),)),
+        ),
+        years=12,
+        replicates=30,
+        chunk_size=8,
+        seed=5,
+        outputs=Outputs(**outputs),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def with_e() -> tuple[Study, object]:
+    study = _study(red_list_e=RedListE(years=(4, 10), inner_replicates=40))
+    return study, runner.run_study(study, backend="sequential")
+
+
+def test_option_off_leaves_the_results_unchanged(with_e) -> None:
+    _, ds = with_e
+    off = runner.run_study(_study(), backend="sequential")
+    assert redlist.EXTINCTION_RISK not in off
+    for var in ("mature_abundance", "total_abundance"):
+        np.testing.assert_array_equal(off[var].values, ds[var].values)
+
+
+def test_extinction_risk_variable(with_e) -> None:
+    _, ds = with_e
+    risk = ds[redlist.EXTINCTION_RISK]
+    assert risk.dims == ("species", "scenario", "replicate", "year", "window")
+    assert risk["window"].values.tolist() == ["CR", "EN", "VU"]
+    assert risk.attrs["units"] == "1"
+    assert "long_name" in risk.attrs
+    assessed = ~np.isnan(risk.values).all(axis=(0, 1, 2, 4))
+    assert np.flatnonzero(assessed).tolist() == [4, 10]
+    assert not np.isnan(risk.sel(year=[4, 10]).values).any()
+    # a replicate already extinct at the assessment year is extinct within every window
+    dead = ds["mature_abundance"].sum("population").sel(year=10) == 0
+    assert bool(dead.any())
+    assert np.all(risk.sel(year=10).where(dead).fillna(1.0).values == 1.0)
+
+
+def test_jobs_do_not_change_the_nested_numbers(with_e) -> None:
+    study, ds = with_e
+    parallel = runner.run_study(study, jobs=2, backend="loky")
+    np.testing.assert_array_equal(
+        parallel[redlist.EXTINCTION_RISK].values, ds[redlist.EXTINCTION_RISK].values
+    )
+
+
+def test_checkpoints_keep_the_nested_numbers(with_e, tmp_path) -> None:
+    study, ds = with_e
+    first = runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    again = runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    for out in (first, again):
+        np.testing.assert_array_equal(
+            out[redlist.EXTINCTION_RISK].values, ds[redlist.EXTINCTION_RISK].values
+        )
+
+
+def test_assess_evaluates_e_at_the_assessed_years(with_e) -> None:
+    _, ds = with_e
+    a = redlist.assess(ds, settings=ONLY_E)
+    cat = a["category"].isel(species=0).values  # (scenario, replicate, year)
+    p = ds[redlist.EXTINCTION_RISK].isel(species=0).values  # (scenario, replicate, year, 3)
+    mature = ds["mature_abundance"].isel(species=0).sum("population").values
+    for year in (4, 10):
+        pr = p[:, :, year]
+        want = np.where(
+            pr[..., 0] >= 0.5,
+            CR,
+            np.where(pr[..., 1] >= 0.2, EN, np.where(pr[..., 2] >= 0.1, VU, 0)),
+        )
+        want = np.where(mature[:, :, year] == 0, EX, want)
+        np.testing.assert_array_equal(cat[:, :, year], want)
+    # from ~30 * 0.8^10 = 3 individuals, extinction within 10 years is likely: CR by E
+    crit = a["criteria"].isel(species=0).sel(year=10).values
+    assert "CR E" in set(crit.ravel().tolist())
+    assert "nested simulations at years [4, 10]" in a.attrs["notes"]
+    # the other years (year 0 from the replicates, later years not evaluated) are as without it
+    without = redlist.assess(ds.drop_vars(redlist.EXTINCTION_RISK), settings=ONLY_E)
+    other = [y for y in range(13) if y not in (4, 10)]
+    np.testing.assert_array_equal(
+        a["category"].sel(year=other).values, without["category"].sel(year=other).values
+    )
+    assert "E evaluated at year 0 only" in without.attrs["notes"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# study file
+
+
+def test_red_list_e_table_round_trips() -> None:
+    study = _study(red_list_e=RedListE(years=(4, 10), inner_replicates=40))
+    again = Study.from_dict(study.to_dict())
+    assert again.outputs.red_list_e == study.outputs.red_list_e
+    assert study.to_dict()["outputs"]["red_list_e"] == {"years": [4, 10], "inner_replicates": 40}
+
+
+@pytest.mark.parametrize(
+    ("table", "error", "match"),
+    [
+        ({"years": [5], "inner": 10}, UnknownKeyError, "inner"),
+        ({"years": [10, 5]}, ValueError, "increasing"),
+        ({"years": [-1]}, ValueError, ">= 0"),
+        ({"years": 5}, TypeError, "list"),
+        ({"years": [5], "inner_replicates": 0}, ValueError, "inner_replicates"),
+        ({"years": [5], "quasi_extinction": -2}, ValueError, "quasi_extinction"),
+    ],
+)
+def test_bad_red_list_e_tables_are_refused(table: dict, error: type, match: str) -> None:
+    data = _study().to_dict()
+    data["outputs"] = {"red_list_e": table}
+    with pytest.raises(error, match=match) as info:
+        Study.from_dict(data)
+    assert "red_list_e" in str(info.value) or isinstance(info.value, UnknownKeyError)
+
+
+def test_assessment_years_must_lie_within_the_horizon() -> None:
+    with pytest.raises(ValueError, match=r"red_list_e.years must lie within years=12"):
+        _study(red_list_e=RedListE(years=(13,)))
+
+
+def test_partial_probabilities_leave_unassessed_years_not_evaluated() -> None:
+    mature = np.full((2, 4), 500.0)
+    p = np.full((2, 4, 3), np.nan)
+    p[:, 2] = [(0.6, 0.6, 0.6), (0.0, 0.25, 0.25)]
+    e = redlist.CRITERIA.index("E")
+    strict = redlist.classify(
+        mature, generation_length=1.0, extinction_probability=p, settings=ONLY_E
+    )
+    assert np.all(strict.levels[:, 1, e] == redlist.NOT_EVALUABLE)  # NaN = unknown
+    partial = redlist.classify(
+        mature,
+        generation_length=1.0,
+        extinction_probability=p,
+        partial_extinction_probability=True,
+        settings=ONLY_E,
+    )
+    assert partial.category[:, 2].tolist() == [CR, EN]
+    assert np.all(partial.levels[:, 1, e] == redlist.NE)
+    assert np.all(partial.levels[:, 3, e] == redlist.NE)
