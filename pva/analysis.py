@@ -410,7 +410,16 @@ def sensitivity(A: npt.ArrayLike, *, observed_only: bool = False) -> FloatArray:
     lam, w, vals = _dominant(M)
     _warn_if_not_strictly_dominant(vals, lam, "the sensitivity of lambda")
     v = _left_dominant(M)
-    S = np.outer(v, w) / float(v @ w)
+    vw = float(v @ w)
+    if vw <= 1e-12 * float(np.linalg.norm(v) * np.linalg.norm(w)):
+        # <v, w> = 0 only when λ is a defective repeated root (a reducible A with a Jordan block,
+        # e.g. [[1, 1], [0, 1]]): λ is then not differentiable in the entries (Caswell 2001,
+        # section 9.1 assumes a simple λ), so refuse rather than return inf.
+        raise ValueError(
+            f"the sensitivity of lambda is undefined: lambda = {lam!r} is a repeated root of A "
+            "whose left and right eigenvectors are orthogonal (reducible A)"
+        )
+    S = np.outer(v, w) / vw
     if observed_only:
         S = np.where(M > 0, S, 0.0)
     return S
@@ -609,7 +618,10 @@ def describe(
         out["damping_ratio"] = damping_ratio(M)
         out["stable_stage"] = stable_stage(M)
         if out["lambda"] > 0:
-            out["elasticity"] = elasticity(M)
+            try:
+                out["elasticity"] = elasticity(M)
+            except ValueError as exc:
+                notes.append(f"elasticity: {exc}")
     if U is None or F is None:
         notes.append(
             "R0, generation time and generation length need U and F (survival and "
@@ -735,7 +747,10 @@ def stochastic_growth_rate(
       matrix ``Ā = Σ p_m A_m`` and ``τ² = Σ_ij Σ_kl S_ij S_kl Cov(a_ij, a_kl)`` with ``S`` the
       sensitivities of ``Ā`` and the covariances of the entries taken over the matrix
       distribution (Caswell 2001, eq. 14.67 without the autocorrelation term; Morris & Doak 2002,
-      eq. 7.14).
+      eq. 7.14). These are the covariances of the iid process that is simulated (weights ``p_m``).
+      popbio's ``stoch.growth.rate`` multiplies them by ``k / (k - 1)`` (a sample correction for
+      ``k`` matrices), so its ``approx`` is lower: for the four Hudsonia matrices it gives about
+      -0.0371 where this gives -0.0365 (the simulated value is about -0.0367).
     * ``simulated``: the mean of ``r_t = log(N_{t+1} / N_t)`` over ``years`` simulated years,
       after ``burn_in`` years that are discarded so that the start (the stable stage distribution
       of ``Ā``) does not bias the mean.

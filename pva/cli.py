@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pva
 
@@ -95,6 +96,11 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
 
     if re.match(r"^(compadre|comadre)_", args.matrix) and not args.matrix.endswith(".csv"):
         data = io.load_compadre(args.matrix)
+    elif not Path(args.matrix).exists():
+        raise FileNotFoundError(
+            f"{args.matrix!r} is neither a CSV file nor a COMPADRE/COMADRE id (such as "
+            "compadre_Nov_22_2017_row4910)"
+        )
     else:
         data = io.read_matrix_csv(args.matrix)
     U, F = data.U, data.F

@@ -431,6 +431,11 @@ def read_study(path: str | os.PathLike[str]) -> Any:
                 if not isinstance(ref, str):
                     raise StudyFileError(f"{path}: {where}.file must be a path; got {ref!r}")
                 sub_path = path.parent / ref
+                if not sub_path.is_file():
+                    raise FileNotFoundError(
+                        f"{path}: {where}.file {ref!r} not found (looked for {sub_path}; "
+                        "paths are relative to the study file)"
+                    )
                 sub, sub_text = _toml(sub_path)
                 texts[where] = (sub_path, sub_text)
                 table = {**sub, **{k: v for k, v in table.items() if k != "file"}}
@@ -472,8 +477,13 @@ def write_results(ds: Any, path: str | os.PathLike[str]) -> Path:
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    # mkstemp creates the file private (0600); a results file is for sharing, so give it the mode
+    # an ordinary open() would (0666 less the umask). os.umask can only be read by setting it.
+    umask = os.umask(0o022)
+    os.umask(umask)
     try:
         ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -54,7 +54,7 @@ import xarray as xr
 from pva import results
 
 FloatArray = npt.NDArray[np.float64]
-Trajectories = npt.ArrayLike | xr.DataArray
+Trajectories = npt.ArrayLike | xr.DataArray | xr.Dataset
 Output = Any  # FloatArray, a float, or an xr.DataArray mirroring the input
 IntervalMethod = Literal["wilson", "clopper-pearson"]
 
@@ -80,6 +80,16 @@ MCSE_SUFFIX = "_mcse"
 
 def _trajectories(abundance: Trajectories) -> tuple[FloatArray, xr.DataArray | None]:
     """Return ``(values (replicate, year, ...), template)``; template is the DataArray, if any."""
+    if isinstance(abundance, xr.Dataset):
+        # The Dataset of pva.simulate / pva run: the species' total over its populations (sites).
+        if results.TOTAL not in abundance.data_vars:
+            raise TypeError(
+                f"abundance must be an array, a DataArray or a Dataset with {results.TOTAL!r}; "
+                f"got a Dataset with {sorted(map(str, abundance.data_vars))!r}"
+            )
+        abundance = abundance[results.TOTAL]
+        if results.POPULATION in abundance.dims:
+            abundance = abundance.sum(results.POPULATION)
     if isinstance(abundance, xr.DataArray):
         missing = [d for d in (results.REPLICATE, results.YEAR) if d not in abundance.dims]
         if missing:
@@ -275,7 +285,10 @@ def binomial_interval(
         denominator = 1.0 + z * z / n
         centre = (p + z * z / (2.0 * n)) / denominator
         half = z / denominator * np.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n))
-        return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+        # At x = 0 (x = n) the bound is exactly 0 (1); the formula leaves ~1e-19 from rounding.
+        lower = np.where(x == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+        upper = np.where(x == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+        return lower, upper
     if method == "clopper-pearson":
         with np.errstate(invalid="ignore"):
             lower = np.where(x > 0, scipy.stats.beta.ppf(alpha / 2, x, n - x + 1), 0.0)
@@ -337,7 +350,8 @@ def quasi_extinction_probability(
     Parameters
     ----------
     abundance
-        Individuals, shape (replicate, year, ...), or a DataArray with those dims.
+        Individuals, shape (replicate, year, ...), or a DataArray with those dims, or the Dataset
+        of :func:`pva.simulate` (its total abundance summed over populations).
     threshold
         Quasi-extinction threshold, in individuals (inclusive: ``N <= threshold``). For popbio's
         strict ``N < Nx`` on integer counts, pass ``Nx - 1``.

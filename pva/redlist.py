@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
@@ -1077,7 +1078,8 @@ def red_list_index(
     ----------
     categories : iterable of str or int
         Category names (``"LC"`` .. ``"EX"``, ``"DD"``, ``"NE"``, ``"CR(PE)"``, ``"CR(PEW)"``) or
-        ``int8`` codes; ``DD``, ``NE`` and ``not evaluable`` are excluded.
+        ``int8`` codes; ``DD``, ``NE`` and ``not evaluable`` are excluded. Names are read without
+        regard to case or surrounding spaces (``"en"`` is EN).
     weights : mapping, optional
         Replacement weights by category name (e.g. ``{"EW": 4.5}``); EX must keep the largest.
     cr_pe_weight : float, optional
@@ -1095,16 +1097,26 @@ def red_list_index(
     0.4666666666666667
     """
     w, w_ex = _weight_table(weights, cr_pe_weight)
+    if isinstance(categories, str):
+        # A bare string would be iterated letter by letter and fail on "L" of "LC".
+        raise TypeError(
+            f"categories must be an iterable of category names or codes; got the string {categories!r}"
+        )
     total = 0.0
     count = 0
     for c in categories:
         if isinstance(c, str):
-            if c in ("DD", "NE", "not evaluable"):
+            # Assessments typed by hand or exported from spreadsheets often use "en" or " EN ";
+            # the IUCN codes themselves are case-insensitive abbreviations.
+            key = c.strip().upper()
+            if key in ("DD", "NE", "NOT EVALUABLE"):
                 continue
-            if c not in w:
+            if key not in w:
                 category_code(c)  # raises naming it
-            total += w[c]
+            total += w[key]
         else:
+            if isinstance(c, bool) or not isinstance(c, int | np.integer):
+                raise TypeError(f"categories must hold category names or integer codes; got {c!r}")
             code = int(c)
             name = category_name(code)
             if code < 0:
@@ -1670,7 +1682,10 @@ def assess(
     ----------
     results : xarray.Dataset
         With ``mature_abundance`` (species, scenario, replicate, year[, population]) and
-        ``generation_length`` (species, years); ``total_abundance``, when present, makes EX need no
+        ``generation_length`` (species, years), as ``pva run`` writes; or the Dataset of
+        :func:`pva.simulate`, whose generation length is read from its species specification
+        (``attrs["spec"]``). A ``generation_length=`` keyword (years) overrides both.
+        ``total_abundance``, when present, makes EX need no
         individuals at all. Optional per-species variables ``locations``,
         ``plausible_threat``, ``eoo``, ``aoo`` and ``severely_fragmented`` are passed on to
         :func:`classify` (NaN or missing: not given). Missing ``species`` or ``scenario`` dims are
@@ -1694,8 +1709,24 @@ def assess(
         raise ValueError(
             f"results must hold {names.MATURE!r}; got variables {list(results.data_vars)}"
         )
-    if names.GENERATION_LENGTH not in results:
-        raise ValueError(f"results must hold {names.GENERATION_LENGTH!r} (species)")
+    given_gl = kwargs.pop("generation_length", None)
+    if given_gl is not None:
+        gl_source: xr.DataArray = xr.DataArray(_check_generation_length(given_gl))
+    elif names.GENERATION_LENGTH in results:
+        gl_source = results[names.GENERATION_LENGTH]
+    else:
+        # The Dataset of pva.simulate has no generation_length variable, but its species
+        # specification (attrs["spec"]) holds the one the Species computed or was given.
+        try:
+            spec_gl = json.loads(results.attrs[names.ATTR_SPEC])["species"]["generation_length"]
+        except (KeyError, TypeError, ValueError):
+            spec_gl = None
+        if spec_gl is None:
+            raise ValueError(
+                f"results must hold {names.GENERATION_LENGTH!r} (species), or pass "
+                "generation_length= (years)"
+            )
+        gl_source = xr.DataArray(_check_generation_length(spec_gl))
     mature = results[names.MATURE]
     for dim in (names.SPECIES, names.SCENARIO):
         if dim not in mature.dims:
@@ -1717,7 +1748,7 @@ def assess(
             if dim not in total.dims:
                 total = total.expand_dims(dim)
         total = total.transpose(*order[:4])
-    gl = results[names.GENERATION_LENGTH]
+    gl = gl_source
     if names.SPECIES not in gl.dims:
         gl = gl.expand_dims({names.SPECIES: mature.sizes[names.SPECIES]})
     years = np.asarray(mature[names.YEAR].values) if names.YEAR in mature.coords else None

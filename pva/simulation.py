@@ -9,7 +9,6 @@ later spreads the chunks over workers.
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -125,7 +124,8 @@ def simulate(
         ``abundance`` (replicate, year, population, stage) and ``carrying_capacity``, in individuals:
         int64 with demographic stochasticity, float64 without. Coordinates for every dim; provenance
         in ``attrs``: ``pva_version``, ``seed_entropy`` (str), ``n_replicates``, ``chunk_size``,
-        ``scenario``, ``created`` and ``spec`` (JSON of the species and scenario).
+        ``scenario``, ``species`` and ``spec`` (JSON of the species and scenario); no timestamp,
+        so that the same seed gives an identical Dataset.
 
     Raises
     ------
@@ -233,6 +233,7 @@ def _dataset(
         results.ATTR_SPEC: json.dumps(spec, sort_keys=True, allow_nan=True),
         "scenario": scenario_name if scenario_name is not None else "none",
         "species": str(species.name),
-        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        # No wall-clock timestamp: the same seed must give an identical Dataset (attrs included),
+        # as `pva run` results are.
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -137,6 +137,18 @@ def test_sensitivity_matches_numerical_derivative(popbio, name):
             assert S[i, j] == pytest.approx(d / step, rel=1e-4, abs=1e-8 * lam), (i, j)
 
 
+def test_sensitivity_of_a_defective_repeated_lambda_is_refused():
+    # [[1, 1], [0, 1]]: λ = 1 is a double root with one eigenvector, v = (0, 1), w = (1, 0),
+    # <v, w> = 0; λ(a12 = 1 + h) stays 1 but λ(a21 = h) = 1 + sqrt(h): no derivative
+    # (Caswell 2001, section 9.1 needs a simple λ). An error, not inf with a RuntimeWarning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", MatrixStructureWarning)
+        for f in (analysis.sensitivity, analysis.elasticity):
+            with pytest.raises(ValueError, match="sensitivity of lambda is undefined"):
+                f([[1.0, 1.0], [0.0, 1.0]])
+
+
 @pytest.mark.parametrize("name", POPBIO_NAMES)
 def test_elasticities_sum_to_one_and_are_scaled_sensitivities(popbio, name):
     # Caswell 2001, section 9.2: Σ e_ij = 1 and e_ij = a_ij s_ij / λ.

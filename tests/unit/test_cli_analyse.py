@@ -58,6 +58,11 @@ def test_analyse_missing_file(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "none.csv" in err
+    # neither a file nor a database id: say what MATRIX may be, not just "no such file"
+    assert cli.main(["analyse", "orca"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "'orca' is neither a CSV file nor a COMPADRE/COMADRE id" in err
 
 
 def test_analyse_bad_fecundity_rows(shared_data: Path, capsys):

@@ -47,6 +47,15 @@ def test_unknown_category_is_named():
         rl.red_list_index(["DD", "NE"])
 
 
+def test_category_names_are_read_case_insensitively_and_bad_items_are_refused():
+    # Hand-typed lists: "en" is EN, "dd" is excluded; 1 - (3 + 4) / (5 * 3).
+    assert rl.red_list_index(["en", " LC ", "cr(pe)", "dd"]) == pytest.approx(1 - 7 / 15)
+    with pytest.raises(TypeError, match="the string 'LC'"):
+        rl.red_list_index("LC")  # not iterated letter by letter
+    with pytest.raises(TypeError, match="None"):
+        rl.red_list_index(["LC", None])
+
+
 def _cats(codes, *, species=None) -> xr.DataArray:
     codes = np.asarray(codes, dtype=np.int8)
     da = xr.DataArray(codes, dims=("species", "replicate", "year"))

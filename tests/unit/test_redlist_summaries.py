@@ -202,6 +202,25 @@ def test_assess_needs_generation_length():
         rl.assess(ds)
 
 
+def test_assess_takes_the_dataset_of_simulate():
+    # pva.simulate's Dataset has no generation_length variable: it comes from the species
+    # specification in attrs, or from the keyword. 40 mature individuals for ever: CR D
+    # (IUCN 2012, D: fewer than 50), whatever the generation length.
+    import pva
+    from pva.model import Species
+
+    species = Species(
+        name="x", stages=["a"], U=[[1.0]], F=[[0.0]], initial=[40], generation_length=3.0
+    )
+    ds = pva.simulate(species, years=12, replicates=2, seed=1)
+    out = rl.assess(ds, settings=rl.RedListSettings(criteria=("D",)))
+    assert np.all(out["category"] == CR)
+    out = rl.assess(
+        ds.drop_attrs(), generation_length=3.0, settings=rl.RedListSettings(criteria=("D",))
+    )
+    assert np.all(out["category"] == CR)
+
+
 def test_assess_reports_vu_from_range_attributes():
     ds = known_results(replicates=2)
     ds["locations"] = ("species", [2.0, np.nan])

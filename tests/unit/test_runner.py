@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -298,6 +299,10 @@ def test_write_results_replaces_atomically(sequential: xr.Dataset, tmp_path: Pat
     path.write_text("old")
     io.write_results(sequential, path)
     xr.testing.assert_identical(io.open_results(path), sequential)
+    # readable like any file the user writes (mkstemp alone would leave it 0600)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     with pytest.raises(FileNotFoundError, match="no results file"):
         io.open_results(tmp_path / "missing.nc")
 

@@ -259,6 +259,11 @@ def test_missing_species_file_is_an_os_error(tmp_path: Path) -> None:
     text = STUDY.replace(SPECIES, '\n[[species]]\nfile = "species/none.toml"\n')
     with pytest.raises(OSError, match=r"none\.toml"):
         io.read_study(write(tmp_path, text))
+    # the message names the study file, the table and where it looked, not just "[Errno 2]"
+    with pytest.raises(
+        FileNotFoundError, match=r"species\[0\]\.file 'species/none\.toml' not found"
+    ):
+        io.read_study(write(tmp_path, text))
 
 
 @needs_data
