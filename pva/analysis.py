@@ -712,8 +712,11 @@ def _probabilities(probabilities: Any, k: int) -> FloatArray:
     return p / p.sum()
 
 
-def _tuljapurkar(stack: FloatArray, p: FloatArray) -> float:
-    """log λ̄ - τ² / (2 λ̄²) with τ² = Σ_m p_m (Σ_ij S_ij (A_m - Ā)_ij)²."""
+def _tuljapurkar(stack: FloatArray, p: FloatArray, covariance: str = "process") -> float:
+    """log λ̄ - τ² / (2 λ̄²) with τ² = Σ_m p_m (Σ_ij S_ij (A_m - Ā)_ij)² (times 1 / (1 - Σ p²) for
+    the sample covariance)."""
+    if covariance not in ("process", "sample"):
+        raise ValueError(f"covariance must be 'process' or 'sample'; got {covariance!r}")
     mean = np.einsum("m,mij->ij", p, stack)
     lam = growth_rate(mean)
     if lam <= 0:
@@ -725,6 +728,12 @@ def _tuljapurkar(stack: FloatArray, p: FloatArray) -> float:
     # equals S' Cov(vec A) S, the term of Tuljapurkar's approximation.
     dev = np.einsum("ij,mij->m", S, stack - mean)
     tau2 = float(np.sum(p * dev**2))
+    if covariance == "sample":
+        if len(p) < 2 or np.max(p) >= 1.0:
+            raise ValueError(
+                "the sample covariance needs at least two matrices with probability > 0"
+            )
+        tau2 /= 1.0 - float(np.sum(p**2))  # R's cov.wt(method="unbiased"): k / (k - 1) if equal
     return math.log(lam) - tau2 / (2.0 * lam**2)
 
 
@@ -737,6 +746,7 @@ def stochastic_growth_rate(
     rng: np.random.Generator | None = None,
     burn_in: int = 1_000,
     batches: int = 50,
+    covariance: Literal["process", "sample"] = "process",
 ) -> StochasticGrowthRate:
     """Log stochastic growth rate of matrices drawn iid each year with given probabilities.
 
@@ -748,9 +758,10 @@ def stochastic_growth_rate(
       sensitivities of ``Ā`` and the covariances of the entries taken over the matrix
       distribution (Caswell 2001, eq. 14.67 without the autocorrelation term; Morris & Doak 2002,
       eq. 7.14). These are the covariances of the iid process that is simulated (weights ``p_m``).
-      popbio's ``stoch.growth.rate`` multiplies them by ``k / (k - 1)`` (a sample correction for
-      ``k`` matrices), so its ``approx`` is lower: for the four Hudsonia matrices it gives about
-      -0.0371 where this gives -0.0365 (the simulated value is about -0.0367).
+      popbio's ``stoch.growth.rate`` (Morris & Doak's Box 7.4) multiplies them by ``k / (k - 1)``
+      (the unbiased sample covariance of ``k`` matrices), so its ``approx`` is lower: for the four
+      Hudsonia matrices it gives about -0.0371 where this gives -0.0365 (the simulated value is
+      about -0.0367). ``covariance="sample"`` reproduces that convention.
     * ``simulated``: the mean of ``r_t = log(N_{t+1} / N_t)`` over ``years`` simulated years,
       after ``burn_in`` years that are discarded so that the start (the stable stage distribution
       of ``Ā``) does not bias the mean.
@@ -778,6 +789,10 @@ def stochastic_growth_rate(
         Years simulated first and discarded.
     batches
         Number of batches for the standard error (>= 2).
+    covariance
+        ``"process"`` (default): covariances of the iid process with probabilities ``p``;
+        ``"sample"``: those divided by ``1 - Σ p²`` (``k / (k - 1)`` for equal probabilities), the
+        unbiased sample covariance that Morris & Doak (2002, Box 7.4) and popbio use.
 
     Returns
     -------
@@ -801,7 +816,7 @@ def stochastic_growth_rate(
     elif not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {rng!r}")
 
-    approx = _tuljapurkar(stack, p)
+    approx = _tuljapurkar(stack, p, covariance)
 
     mean = np.einsum("m,mij->ij", p, stack)
     _, n, _ = _dominant(mean)

@@ -367,6 +367,25 @@ def test_tuljapurkar_matches_entry_covariance_form(popbio):
     assert res.tuljapurkar == pytest.approx(expected, rel=1e-10)
 
 
+def test_tuljapurkar_with_the_sample_covariance_of_box_7_4(popbio):
+    # Morris & Doak (2002, Box 7.4) and popbio's stoch.growth.rate take the unbiased sample
+    # covariance of the k matrices (R's cov / cov.wt), i.e. k / (k - 1) times the process covariance.
+    # Written here with numpy's np.cov (ddof=1), independent of pva.analysis.
+    mats = [popbio[f"hudsonia {k}"] for k in ("A85", "A86", "A87", "A88")]
+    vecs = np.array([m.ravel() for m in mats])
+    Am = vecs.mean(0).reshape(6, 6)
+    lam = analysis.growth_rate(Am)
+    s = analysis.sensitivity(Am).ravel()
+    expected = math.log(lam) - float(s @ np.cov(vecs.T, ddof=1) @ s) / (2 * lam**2)
+    res = analysis.stochastic_growth_rate(
+        mats, years=100, burn_in=0, batches=10, seed=1, covariance="sample"
+    )
+    assert res.tuljapurkar == pytest.approx(expected, rel=1e-10)
+    assert res.tuljapurkar == pytest.approx(-0.0371, abs=5e-5)
+    with pytest.raises(ValueError, match="covariance must be 'process' or 'sample'; got 'cov'"):
+        analysis.stochastic_growth_rate(mats, years=100, batches=10, seed=1, covariance="cov")  # type: ignore[arg-type]
+
+
 @pytest.mark.slow
 def test_simulated_stochastic_growth_is_exact_for_scaled_matrices(popbio):
     # If A_m = c_m B, the product of T matrices is (Π c_m) B^T, so log λs = Σ p_m log c_m + log λ(B)
