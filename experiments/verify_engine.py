@@ -355,7 +355,7 @@ def hudsonia_quasi_extinction() -> str:
     t = np.arange(1, years + 1)
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
-    ax.plot(t, box, "k-", label="Morris & Doak Box 7.5 (popbio stoch.quasi.ext)")
+    ax.plot(t, box, "k-", label="Morris & Doak Box 7.5 algorithm, re-implemented")
     ax.fill_between(t, ours.lower, ours.upper, alpha=0.3, label="engine 95% Wilson band")
     ax.plot(t, ours.estimate, ".", ms=3, label="engine")
     ax.set(
@@ -370,7 +370,7 @@ def hudsonia_quasi_extinction() -> str:
             "popbio's stoch.quasi.ext example settings: n0 = (4264, 3, 30, 16, 25, 5), threshold 10 "
             "above-ground plants (seeds excluded), 50 years, the four annual matrices iid with equal "
             f"probabilities, no demographic stochasticity; {replicates} replicates each.",
-            _table(["year", "Box 7.5", "engine", "engine MCSE"], rows),
+            _table(["year", "Box 7.5 algorithm (re-implemented)", "engine", "engine MCSE"], rows),
             _save(fig, "hudsonia_quasi_extinction"),
         ]
     )
