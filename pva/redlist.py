@@ -230,18 +230,23 @@ class RedListSettings:
     floored at 0.5 so that zeros have a logarithm); robust to year-to-year noise."""
     c1_direction: Literal["future", "past"] = "future"
     """Window of continuing decline (C1, C2, B b(v)): projected from the assessment year (up to
-    100 years ahead, IUCN 2012 C1) or observed up to it."""
+    100 years ahead, IUCN 2012 C1) or observed up to it (not capped: the cap is on the future)."""
     nt_reduction_margin: float = 0.10
     """NT under A when the reduction is at least the VU threshold minus this (0.20 for A2-A4, from
     the Guidelines section 10.1 example "declined by an estimated 20-25% in three generations"; 0.40
     for A1 by the same margin)."""
     nt_size_margin: float = 0.5
-    """NT under C and D1 when the number of mature individuals is below ``(1 + margin)`` times the VU
-    threshold (15,000 for C with a C1 rate of decline, 1,500 for D1) - a choice of this package in the
-    spirit of Guidelines section 10.1 ("close to the VU thresholds")."""
+    """NT under C and D1 when the number of mature individuals is at most ``(1 + margin)`` times the
+    VU threshold (15,000 for C with a C1 rate of decline or a C2 structure, 1,500 for D1) - a choice
+    of this package in the spirit of Guidelines section 10.1 ("close to the VU thresholds"); the
+    bound is inclusive because IUCN's Red List training examples list 15,000 mature individuals
+    with a 10% decline in three generations as "NT C1"."""
     d2_max_locations: int = 5
     """VU D2: number of locations at or below which, with a plausible threat, D2 is met ("typically
-    5 or fewer", IUCN 2012)."""
+    5 or fewer", IUCN 2012 D2; Guidelines section 8)."""
+    d2_max_aoo: float = 20.0
+    """VU D2: area of occupancy (km²) below which, with a plausible threat, D2 is met ("typically
+    less than 20 km²", IUCN 2012 D2; Guidelines section 8)."""
     fluctuation_ratio: float = 10.0
     """Extreme fluctuations (Guidelines section 4.7): within the window a rise AND a fall by at least
     this factor ("more than one order of magnitude"); counts are floored at 1 for the ratio."""
@@ -275,6 +280,8 @@ class RedListSettings:
             raise ValueError(
                 f"d2_max_locations must be an integer >= 1; got {self.d2_max_locations!r}"
             )
+        if not (np.isfinite(self.d2_max_aoo) and self.d2_max_aoo > 0):
+            raise ValueError(f"d2_max_aoo must be finite and > 0 (km²); got {self.d2_max_aoo!r}")
         object.__setattr__(self, "criteria", tuple(self.criteria))
         bad = [c for c in self.criteria if c not in ("A", "B", "C", "D", "E")]
         if bad:
@@ -588,7 +595,7 @@ def classify(
         Mature individuals by subpopulation for C2a when ``mature`` is 2-D; without either, C2a is
         not evaluated (``NE``).
     locations : int, optional
-        Number of locations (Guidelines 4.11) for B(a) and VU D2; None: not evaluated.
+        Number of locations (Guidelines 4.11) for B(a) and VU D2; None: not given.
     plausible_threat : bool
         Whether a plausible threat could drive the taxon to CR or EX in a very short time (VU D2,
         Guidelines section 8).
@@ -611,6 +618,8 @@ def classify(
         Thresholds 80/50/30% for A2-A4.
     eoo, aoo : float, optional
         Extent of occurrence and area of occupancy (km²) for B1 and B2; without both, B is ``NE``.
+        ``aoo`` also serves VU D2 (restricted AOO, ``settings.d2_max_aoo``); D2 is ``NE`` without
+        both ``locations`` and ``aoo`` and is judged on whichever of them is given.
     severely_fragmented : bool
         B(a): the population is severely fragmented (Guidelines 4.8).
     total : array_like, shape (replicate, year), optional
@@ -629,13 +638,17 @@ def classify(
     needs lies within the data; otherwise it is ``NOT_EVALUABLE`` for that year. The category is the
     highest level met by any criterion (IUCN 2012, Preamble; Guidelines 2.3), and is a lower bound
     where :attr:`Classification.complete` is False; EX when no (mature) individuals remain.
+    For E, extinctions seen before the end of a window the run does not cover, or a probability
+    given for a shorter (nested) window, bound the probability of that window from below: E is met
+    when the bound reaches the threshold and not evaluable otherwise.
     Near Threatened is given when a near-threshold rule of :class:`RedListSettings` is met
     (Guidelines section 10.1): a reduction within ``nt_reduction_margin`` of the VU threshold of A;
     fewer than 10,000 mature individuals with a continuing decline but no C1 rate or C2 structure;
-    a C1 VU rate with fewer than ``(1 + nt_size_margin)`` x 10,000; fewer than
-    ``(1 + nt_size_margin)`` x 1,000 mature individuals (D1); the B area thresholds for VU met with a
-    continuing decline but fewer than two of B(a)-(c). Continuing decline (C2, B b(v)) is a strictly
-    positive reduction over the longer of 3 years or 1 generation (the C1 CR window).
+    a C1 VU rate, or a C2 structure at the VU level with a continuing decline, with at most
+    ``(1 + nt_size_margin)`` x 10,000; at most ``(1 + nt_size_margin)`` x 1,000 mature individuals
+    (D1); the B area thresholds for VU met with a continuing decline but fewer than two of
+    B(a)-(c). Continuing decline (C2, B b(v)) is a strictly positive reduction over the longer of
+    3 years or 1 generation (the C1 CR window).
 
     Examples
     --------
@@ -699,12 +712,20 @@ def classify(
         levels[:, :, _IDX[criterion]] = result[0]
         incomplete = incomplete | result[1]
 
+    # IUCN 2012 C1 caps its windows at 100 years "in the future" only; a past window, like A2's,
+    # keeps its full length of generations
+    c_cap = _MAX_FUTURE if direction == "future" else None
+
+    def c_window(yrs: int, gens: int) -> int:
+        w = _years_window(yrs, gens, g)
+        return w if c_cap is None else min(w, c_cap)
+
     # --- continuing decline and extreme fluctuations, shared by B and C -------------------------
-    l_short = min(_years_window(_C1_YEARS[0], _C1_GENERATIONS[0], g), _MAX_FUTURE)
+    l_short = c_window(_C1_YEARS[0], _C1_GENERATIONS[0])
     decline_red = _directed(_window_reduction(n, l_short, method), l_short, direction)
     with np.errstate(invalid="ignore"):
         declining = np.where(np.isnan(decline_red), np.nan, (decline_red > _TOL).astype(float))
-    l_vu = min(_years_window(_C1_YEARS[2], _C1_GENERATIONS[2], g), _MAX_FUTURE)
+    l_vu = c_window(_C1_YEARS[2], _C1_GENERATIONS[2])
     fluct = _directed(_fluctuation(n, l_vu, settings.fluctuation_ratio), l_vu, direction)
 
     # --- A: reduction (IUCN 2012 criterion A; Guidelines 4.5 and 5) -----------------------------
@@ -758,13 +779,13 @@ def classify(
         for level, size, rate, yrs, gens in zip(
             (CR, EN, VU), _C_SIZE, _C1_RATE, _C1_YEARS, _C1_GENERATIONS, strict=True
         ):
-            lk = min(_years_window(yrs, gens, g), _MAX_FUTURE)
+            lk = c_window(yrs, gens)
             red = _directed(_window_reduction(n, lk, method), lk, direction)
             small = (n < size).astype(float)
             conds_c1.append((level, _and3(small, _ge3(red, rate))))
             rates.append(red)
         decline_vu = rates[-1]
-        near_size = (n < _C_SIZE[2] * (1.0 + settings.nt_size_margin)).astype(float)
+        near_size = (n <= _C_SIZE[2] * (1.0 + settings.nt_size_margin) + _TOL).astype(float)
         nt_c = _or3(
             _and3((n < _C_SIZE[2]).astype(float), declining),
             _and3(near_size, _ge3(decline_vu, _C1_RATE[2])),
@@ -776,6 +797,9 @@ def classify(
         for level, size in zip((CR, EN, VU), _C_SIZE, strict=True):
             small = (n < size).astype(float)
             conds_b.append((level, _and3(small, declining, fluct)))
+        # NT: a C2 structure at the VU level with a population close to (not under) 10,000
+        # (Guidelines 10.1; IUCN training example: 13,250 declining, all in one subpopulation)
+        conds_b.append((NT, _and3(near_size, declining, fluct)))
         put("C2b", _levels(conds_b))
         if subs is not None:
             biggest = subs.max(axis=2)
@@ -788,6 +812,10 @@ def classify(
                 small = (n < size).astype(float)
                 conds_ai.append((level, _and3(small, declining, (biggest <= ai).astype(float))))
                 conds_aii.append((level, _and3(small, declining, _ge3(share, aii))))
+            conds_ai.append(
+                (NT, _and3(near_size, declining, (biggest <= _C2AI_MAX[2]).astype(float)))
+            )
+            conds_aii.append((NT, _and3(near_size, declining, _ge3(share, _C2AII_FRACTION[2]))))
             put("C2a(i)", _levels(conds_ai))
             put("C2a(ii)", _levels(conds_aii))
         else:
@@ -796,16 +824,21 @@ def classify(
     # --- D: very small or restricted population (Guidelines 8) ---------------------------------
     if "D" in evaluated:
         d = np.zeros(shape, dtype=np.int8)
-        d[n < _D_SIZE[2] * (1.0 + settings.nt_size_margin)] = NT
+        d[n <= _D_SIZE[2] * (1.0 + settings.nt_size_margin) + _TOL] = NT
         d[n < _D_SIZE[2]] = VU
         d[n < _D_SIZE[1]] = EN
         d[n < _D_SIZE[0]] = CR
         put("D", (d, np.zeros(shape, dtype=bool)))
-        if locations is not None:
-            d2 = VU if (plausible_threat and locations <= settings.d2_max_locations) else LC
+        if locations is not None or aoo is not None:
+            # IUCN 2012 D2: a restricted AOO (typically < 20 km²) OR few locations (typically
+            # <= 5), with a plausible threat; either one given is enough to meet it
+            restricted = (locations is not None and locations <= settings.d2_max_locations) or (
+                aoo is not None and aoo < settings.d2_max_aoo
+            )
+            d2 = VU if (plausible_threat and restricted) else LC
             put("D2", (np.full(shape, np.int8(d2)), np.zeros(shape, dtype=bool)))
         else:
-            notes.append("D2 not evaluated: number of locations not given")
+            notes.append("D2 not evaluated: neither number of locations nor AOO given")
 
     # --- E: quantitative analysis (Guidelines 9) ------------------------------------------------
     if "E" in evaluated:
@@ -908,18 +941,29 @@ def _e_levels(
         finite = p[~np.isnan(p)]
         if np.any((finite < 0) | (finite > 1)) or np.any(np.isinf(p)):
             raise ValueError("extinction_probability must lie in [0, 1] (NaN for unknown)")
-    else:
+    lower = np.full((reps, cols, 3), np.nan)  # lower bounds where a window is not covered
+    if extinction_probability is None:
         p = np.full((reps, cols, 3), np.nan)
         for k, (yrs, gens) in enumerate(zip(_E_YEARS, _E_GENERATIONS, strict=True)):
             wk = min(_years_window(yrs, gens, g), _MAX_FUTURE)
+            # a window running past the data still gives a lower bound: the fraction extinct
+            # by the last simulated year (extinction within a window only grows with its length)
+            hit = np.min(n[:, i0 : i0 + wk + 1], axis=1) <= settings.quasi_extinction
             if i0 + wk < cols:
-                hit = np.min(n[:, i0 : i0 + wk + 1], axis=1) <= settings.quasi_extinction
                 p[:, i0, k] = hit.mean()
+            else:
+                lower[:, i0, k] = hit.mean()
         notes.append("E evaluated at year 0 only (from the replicates); not evaluated (NE) later")
-    conds = [
-        (lvl, _ge3(p[:, :, k], t))
-        for k, (lvl, t) in enumerate(zip((CR, EN, VU), _E_PROB, strict=True))
-    ]
+    # The CR, EN and VU windows are nested (max(10 y, 3 G) <= max(20 y, 5 G) <= 100 y, each capped
+    # at 100), so a probability known for a shorter window bounds those of the longer ones: "met"
+    # as soon as the data show it (IUCN 2012 E), unknown otherwise.
+    lower = np.fmax.accumulate(np.fmax(lower, p), axis=2)
+    conds = []
+    for k, (lvl, t) in enumerate(zip((CR, EN, VU), _E_PROB, strict=True)):
+        known = np.fmax(p[:, :, k], lower[:, :, k])
+        bound_met = lower[:, :, k] >= t - _TOL
+        pk = np.where(np.isnan(p[:, :, k]), np.where(bound_met, lower[:, :, k], np.nan), known)
+        conds.append((lvl, _ge3(pk, t)))
     lv, incomplete = _levels(conds)
     if extinction_probability is None:
         later = np.arange(cols) != i0

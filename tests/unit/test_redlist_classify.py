@@ -153,7 +153,10 @@ D_CASES = [
     (999, VU, "VU D1"),
     (1000, NT, "NT D1"),  # not < 1,000; within the NT margin (settings.nt_size_margin)
     (1499, NT, "NT D1"),
-    (1500, LC, "LC"),
+    # the NT bound (1 + margin) x VU threshold is inclusive, as in IUCN's training example
+    # "15,000 mature individuals ... NT C1" (see test_nt_near_threshold_table)
+    (1500, NT, "NT D1"),
+    (1501, LC, "LC"),
 ]
 
 
@@ -482,6 +485,7 @@ def test_bad_input_raises_naming_it(mature, kwargs, match):
         ("nt_size_margin", -0.1),
         ("fluctuation_ratio", 1.0),
         ("criteria", ("A", "F")),
+        ("d2_max_aoo", 0.0),
     ],
 )
 def test_settings_are_validated(field, value):
@@ -503,3 +507,111 @@ def test_a_level_met_below_an_unknown_higher_level_is_flagged_incomplete():
 def test_flags_must_be_bools():
     with pytest.raises(TypeError, match="plausible_threat"):
         rl.classify(row([1.0, 2.0]), generation_length=1.0, plausible_threat="yes")
+
+
+# ---------------------------------------------------------------------------------------------------
+# review regressions (each row cites the rule it checks)
+
+D2_CASES = [
+    # IUCN 2012 D2 / Guidelines section 8: "very restricted AOO (typically less than 20 km²) OR
+    # number of locations (typically five or fewer)" with a plausible threat; AOO alone suffices
+    ("AOO 10 km², threat", {"aoo": 10.0, "plausible_threat": True}, "VU D2"),
+    ("AOO just under 20", {"aoo": 19.99, "plausible_threat": True}, "VU D2"),
+    ("AOO exactly 20 is not < 20", {"aoo": 20.0, "plausible_threat": True}, "LC"),
+    ("AOO 10 km², no threat", {"aoo": 10.0, "plausible_threat": False}, "LC"),
+    ("large AOO, 3 locations", {"aoo": 50.0, "locations": 3, "plausible_threat": True}, "VU D2"),
+    ("large AOO, 6 locations", {"aoo": 50.0, "locations": 6, "plausible_threat": True}, "LC"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "criteria"), [c[1:] for c in D2_CASES], ids=[c[0] for c in D2_CASES]
+)
+def test_vu_d2_by_restricted_aoo_or_few_locations(kwargs, criteria):
+    c = rl.classify(row([5000.0] * 3), generation_length=1.0, settings=ONLY_D, **kwargs)
+    assert c.criteria[0, 0] == criteria
+    assert c.levels[0, 0, rl.CRITERIA.index("D2")] == (VU if criteria == "VU D2" else LC)
+
+
+def test_d2_without_locations_or_aoo_is_not_evaluated():
+    c = rl.classify(
+        row([5000.0] * 3), generation_length=1.0, plausible_threat=True, settings=ONLY_D
+    )
+    assert np.all(c.levels[:, :, rl.CRITERIA.index("D2")] == NE)
+    assert any("D2 not evaluated" in note for note in c.notes)
+
+
+E_PARTIAL_CASES = [
+    # IUCN 2012 E and Guidelines section 9: P(extinct within a window) can only grow with the
+    # window, so extinctions already seen inside a window the run does not cover meet it.
+    # id, generation length, years simulated, replicates extinct (of 10), year they die, expected
+    # G = 1: windows 10/20/100 y; 50 years simulated, 1 of 10 extinct by year 30: >= 10% in 100 y
+    ("VU window not covered, 10% seen", 1.0, 51, 1, 30, VU, "VU E"),
+    # nothing seen yet: the 100-year window is still unknown, never "not met"
+    ("VU window not covered, none seen", 1.0, 51, 0, 30, NOT_EVALUABLE, "not evaluable"),
+    # G = 10: windows 30/50/100 y; 40 years simulated, 3 of 10 extinct by year 25: the CR window
+    # is covered (30% < 50%) and bounds the uncovered EN window: >= 20% within 50 years
+    ("EN window bounded by the CR window", 10.0, 41, 3, 25, EN, "EN E"),
+]
+
+
+@pytest.mark.parametrize(
+    ("g", "length", "n_extinct", "at", "category", "criteria"),
+    [c[1:] for c in E_PARTIAL_CASES],
+    ids=[c[0] for c in E_PARTIAL_CASES],
+)
+def test_criterion_e_is_met_inside_uncovered_windows(g, length, n_extinct, at, category, criteria):
+    m = _replicates_extinct(n_extinct, 10, at=at, length=length)
+    c = rl.classify(m, generation_length=g, settings=ONLY_E)
+    assert c.category[9, 0] == category
+    assert c.criteria[9, 0] == criteria
+
+
+@pytest.mark.parametrize(
+    ("p_cr", "category"),
+    [
+        (0.30, EN),  # P(10 y) = 0.3 implies P(20 y) >= 0.3 >= 20%
+        (0.15, VU),  # implies P(100 y) >= 15% >= 10%
+        (0.05, NOT_EVALUABLE),  # says nothing about the longer windows
+    ],
+)
+def test_supplied_e_probabilities_bound_longer_windows(p_cr, category):
+    p = np.full((1, 2, 3), np.nan)
+    p[0, 0, 0] = p_cr
+    c = rl.classify(
+        np.full((1, 2), 500.0), generation_length=1.0, extinction_probability=p, settings=ONLY_E
+    )
+    assert c.category[0, 0] == category
+
+
+def test_past_c1_window_is_not_capped_at_100_years():
+    # IUCN 2012 C1: windows "up to a maximum of 100 years in the future"; a past window of three
+    # generations (G = 40: 120 years) keeps its length, as A2's does
+    past = RedListSettings(criteria=("C",), c1_direction="past")
+    traj = [9_000.0] * 120 + [8_000.0]  # 11.1% fewer over the last 120 years
+    c = rl.classify(row(traj), generation_length=40.0, settings=past)
+    assert c.criteria[0, 120] == "VU C1"
+    # at year 100 only 100 years of past exist: the 120-year window is not covered
+    assert c.category[0, 100] == NOT_EVALUABLE
+
+
+NT_CASES = [
+    # Guidelines 10.1 (NT: close to the VU thresholds) and IUCN Red List training, criteria C-D
+    # NT examples. id, mature by subpopulation at years 0..11, expected criteria at year 0
+    # "15,000 mature individuals, 10% decline in 3 generations": NT C1 (G = 1: 10-year window;
+    # two equal subpopulations so that no C2a structure is near)
+    ("15,000 with a C1 VU rate", [[7_500.0 * 0.9 ** (t / 10)] * 2 for t in range(12)], "NT C1"),
+    ("15,001 with a C1 VU rate", [[7_500.5 * 0.9 ** (t / 10)] * 2 for t in range(12)], "LC"),
+    # "13,250, declining at an unknown rate, all in one subpopulation": NT C2a(ii)
+    ("13,250 in one subpopulation", [[13_250.0 * 0.999**t, 0.0] for t in range(12)], "NT C2a(ii)"),
+    ("13,250 split in two", [[6_625.0 * 0.999**t] * 2 for t in range(12)], "LC"),
+]
+
+
+@pytest.mark.parametrize(
+    ("subpops", "criteria"), [c[1:] for c in NT_CASES], ids=[c[0] for c in NT_CASES]
+)
+def test_nt_near_threshold_table(subpops, criteria):
+    m = np.asarray(subpops, dtype=float)[None, :, :]
+    c = rl.classify(m, generation_length=1.0, settings=ONLY_C)
+    assert c.criteria[0, 0] == criteria
