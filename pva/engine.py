@@ -9,13 +9,15 @@ types). One year is, in this order (../shared/DESIGN.md):
    pattern that never depends on the state, so every scenario of a species sees the same environment
    in replicate r (common random numbers);
 2. the schedule's multipliers for this year, catastrophes (``streams.catastrophes``, every type every
-   year, extinct or not) and the schedule's stochastic events (``streams.events``);
+   year, extinct or not) and the schedule's stochastic events (each from its own stream under
+   ``streams.events``, keyed by the event's name);
 3. density dependence from the abundance at the start of the year, and mate limitation;
 4. survival and transitions — each individual's fate a multinomial draw over its column of U (move to
    each stage or die), drawn as a chain of conditional binomials, which is exact — and births,
    Poisson(F n) or binomial litters (``streams.demography``);
 5. harvest (binomial proportion, then a Poisson number capped at what is there);
-6. releases (binomial post-release survival);
+6. translocations between populations (at most what the donor has, binomial post-release
+   survival), then releases from outside (binomial post-release survival);
 7. dispersal (a multinomial over destination populations, again as binomial chains);
 8. ceiling: truncation to K by random removal (hypergeometric thinning across the counted stages);
 9. record.
@@ -53,7 +55,7 @@ from pva.model import (
     VitalRateStochasticity,
 )
 from pva.scenario import Schedule
-from pva.streams import Streams
+from pva.streams import Streams, event_stream
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -327,7 +329,8 @@ _POISSON_NORMAL = 1e12
 """Above this mean a Poisson count is drawn from its normal approximation (numpy's Poisson sampler
 refuses means near 1e19; at 1e12 the relative error of the approximation is ~1e-6)."""
 _MAX_COUNT = 2**60
-"""Counts are capped here so that sums over stages and populations cannot overflow int64."""
+"""Counts are capped at most here; :func:`project` lowers the cap to ``2**62 // ((S + 1) P)`` so
+that sums over stages and populations (and a year's survivors plus births) cannot overflow int64."""
 _HYPERGEOMETRIC_LIMIT = 10**9
 """numpy's hypergeometric sampler needs fewer than 1e9 good and bad items."""
 
@@ -342,6 +345,19 @@ def _poisson(rng: np.random.Generator, lam: npt.ArrayLike) -> IntArray:
     out = rng.poisson(np.where(big, 0.0, lam))
     approx = np.rint(rng.normal(lam[big], np.sqrt(lam[big])))
     out[big] = np.clip(approx, 0, _MAX_COUNT).astype(np.int64)
+    return out
+
+
+def _whole(rng: np.random.Generator, x: npt.ArrayLike) -> IntArray:
+    """Whole numbers with mean ``x``: ``floor(x)``, plus 1 with probability ``x - floor(x)``
+    (unbiased random rounding, so that a ramped release of 6.5 adds 6.5 individuals on average, as
+    without demographic stochasticity). Draws only when some ``x`` is fractional."""
+    x = np.asarray(x, dtype=float)
+    base = np.floor(x)
+    frac = x - base
+    out = base.astype(np.int64)
+    if np.any(frac > 0):
+        out = out + (rng.random(x.shape) < frac)
     return out
 
 
@@ -427,9 +443,22 @@ def _check_schedule(schedule: Schedule, years: int, P: int, S: int) -> None:
     for e in schedule.events:
         if np.shape(e.probability) != (years,):
             raise ValueError(f"schedule event {e.name!r} probability must have shape ({years},)")
+    for tr in schedule.transfers:
+        if np.shape(tr.number) != (years, S):
+            raise ValueError(
+                f"schedule transfer {tr.name!r} number must have shape (years, stages) = "
+                f"{(years, S)!r}; got {np.shape(tr.number)!r}"
+            )
+        if not (0 <= tr.source < P and 0 <= tr.population < P and tr.source != tr.population):
+            raise ValueError(
+                f"schedule transfer {tr.name!r} must move between two of the {P} populations; got "
+                f"source={tr.source!r}, population={tr.population!r}"
+            )
 
 
-def _check_initial(initial: npt.ArrayLike, shape: tuple[int, int, int], stochastic: bool) -> Any:
+def _check_initial(
+    initial: npt.ArrayLike, shape: tuple[int, int, int], stochastic: bool, limit: int = _MAX_COUNT
+) -> Any:
     """``initial`` as a fresh int64 (demographic stochasticity) or float64 array, validated."""
     a = np.asarray(initial)
     if a.dtype.kind not in "iuf":
@@ -442,9 +471,9 @@ def _check_initial(initial: npt.ArrayLike, shape: tuple[int, int, int], stochast
         raise ValueError("initial must hold finite, non-negative numbers of individuals")
     if not stochastic:
         return a.astype(np.float64)
-    if np.any(a != np.floor(a)) or np.any(a > _MAX_COUNT):
+    if np.any(a != np.floor(a)) or np.any(a > limit):
         raise ValueError(
-            "initial must hold whole numbers of individuals (<= 2**60) with demographic "
+            f"initial must hold whole numbers of individuals (<= {limit}) with demographic "
             "stochasticity"
         )
     return a.astype(np.int64)
@@ -526,10 +555,15 @@ def project(
         or start_year < 0
     ):
         raise ValueError(f"start_year must be an integer >= 0; got {start_year!r}")
+    # the largest count of one stage in one population: S of them plus a year's births, and the
+    # sum over all stages and populations, then stay below 2**63 (int64)
+    max_count = min(_MAX_COUNT, 2**62 // ((S + 1) * P))
     if initial is None:
-        n = np.broadcast_to(species.initial_abundance.astype(dtype), (R, P, S)).copy()
+        n0 = species.initial_abundance
+        n0 = np.minimum(n0, max_count) if stochastic else n0
+        n = np.broadcast_to(n0.astype(dtype), (R, P, S)).copy()
     else:
-        n = _check_initial(initial, (R, P, S), stochastic)
+        n = _check_initial(initial, (R, P, S), stochastic, max_count)
 
     # year-major buffers, so that each year's write is one contiguous block; transposed at the end
     mature = np.empty((years + 1, R, P), dtype=dtype)
@@ -544,7 +578,11 @@ def project(
     def _record(t: int, K: FloatArray) -> None:
         m = n[..., plan.mature].sum(axis=-1)
         if both_sexes is not None:
-            m = np.rint(m * both_sexes).astype(dtype) if stochastic else m * both_sexes
+            m = (
+                np.rint(np.minimum(m * both_sexes, 2.0**62)).astype(dtype)
+                if stochastic
+                else m * both_sexes
+            )
         mature[t] = m
         total[t] = n.sum(axis=-1)
         if abundance is not None:
@@ -565,6 +603,7 @@ def project(
     mating = species.sex
     u_entries = [(j, [i for i in range(S) if plan.u_pattern[i, j]]) for j in range(S)]
     any_k_noise = bool(np.any(plan.k_sigma > 0))  # part of the fixed environment pattern
+    event_rngs = [event_stream(streams.events, e.name) for e in schedule.events]
 
     for t in range(years):
         # 1. environment (state-independent draws, fixed pattern per species)
@@ -586,8 +625,8 @@ def project(
             surv_m = surv_m * np.where(hit[..., None], cs, 1.0)
             fec_m = fec_m * np.where(hit[..., None], cf, 1.0)
             K = _scale_k(K, np.where(hit, c.carrying_capacity_multiplier, 1.0))
-        for e in schedule.events:
-            hit = (streams.events.random(R) < e.probability[t])[:, None]
+        for e, rng in zip(schedule.events, event_rngs, strict=True):
+            hit = (rng.random(R) < e.probability[t])[:, None]
             surv_m = surv_m * np.where(hit[..., None], e.survival_multiplier, 1.0)
             fec_m = fec_m * np.where(hit[..., None], e.fecundity_multiplier, 1.0)
             K = _scale_k(K, np.where(hit, e.carrying_capacity_multiplier, 1.0))
@@ -635,7 +674,8 @@ def project(
                 L = species.max_litter or 1
                 for j in plan.fec_cols:
                     per_capita = Fe[..., j].sum(axis=-1)  # (R, P)
-                    born = demo.binomial(n[..., j] * L, np.clip(per_capita / L, 0.0, 1.0))
+                    trials = np.minimum(n[..., j], 2**62 // L) * L  # no int64 overflow
+                    born = demo.binomial(trials, np.clip(per_capita / L, 0.0, 1.0))
                     with np.errstate(divide="ignore", invalid="ignore"):
                         shares = [
                             np.where(per_capita > 0, Fe[..., i, j] / per_capita, 0.0)
@@ -643,7 +683,7 @@ def project(
                         ]
                     for i, x in zip(plan.f_rows, _binomial_chain(demo, born, shares), strict=True):
                         new[..., i] += x
-        n = np.minimum(new, _MAX_COUNT) if stochastic else new
+        n = np.minimum(new, max_count) if stochastic else new
 
         # 5. harvest
         h_prop, h_num = schedule.harvest_proportion[t], schedule.harvest_number[t]
@@ -657,11 +697,25 @@ def project(
             take = _poisson(demo, np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
             n = n - np.minimum(n, take)
 
-        # 6. releases
+        # 6. translocations (only what the donor has is moved), then releases from outside
+        for tr in schedule.transfers:
+            want = tr.number[t]  # (S,)
+            if not np.any(want > 0):
+                continue
+            have = n[:, tr.source]
+            if demo is not None:
+                moved = np.minimum(_whole(demo, np.broadcast_to(want, have.shape)), have)
+                arrived = demo.binomial(moved, tr.survival)
+            else:
+                moved = np.minimum(want, have)
+                arrived = moved * tr.survival
+            n = n.copy()
+            n[:, tr.source] -= moved
+            n[:, tr.population] += arrived
         rel = schedule.release_number[t]
         if np.any(rel > 0):
             if demo is not None:
-                released = np.floor(np.broadcast_to(rel, n.shape)).astype(np.int64)
+                released = _whole(demo, np.broadcast_to(rel, n.shape))
                 n = n + demo.binomial(
                     released, np.broadcast_to(schedule.release_survival[t], n.shape)
                 )
@@ -671,6 +725,9 @@ def project(
         # 7. dispersal
         if disp is not None and disp_stages.size:
             n = _disperse(demo, n, disp, disp_stages)
+
+        if stochastic:  # releases and immigrants may have pushed a count past the cap
+            n = np.minimum(n, max_count)
 
         # 8. ceiling
         if ceiling:

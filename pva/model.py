@@ -13,6 +13,8 @@ References
 ----------
 Caswell, H. 2001. Matrix Population Models, 2nd ed. Sinauer.
 Morris, W.F. & D.F. Doak. 2002. Quantitative Conservation Biology. Sinauer.
+Lacy, R.C. 2000. Structure of the VORTEX simulation model for population viability analysis.
+    Ecological Bulletins 48:191-203.
 Lacy, R.C., P.S. Miller & K. Traylor-Holzer. 2021. Vortex 10 User's Manual. IUCN SSC CPSG.
 Akçakaya, H.R. & P. Sjögren-Gulve. 2000. Population viability analyses in conservation planning: an
     overview. Ecological Bulletins 48:9-21 (RAMAS conventions for ceilings and dispersal).
@@ -901,6 +903,8 @@ class DensityDependence(_Spec):
     * ``"vortex_breeding"`` (fecundity only): ``P(N) / P0`` with
       ``P(N) = (P0 - (P0 - PK) x^B) N / (A + N)`` (Lacy et al., Vortex manual: density-dependent
       breeding with Allee parameter A and steepness B); ``F`` is the fecundity at low density.
+      As in VORTEX, which always truncates the population to K as well (Lacy 2000), this kind
+      also has the ceiling unless ``ceiling=False``.
 
     For the three scalings, ``strength`` b defaults to the value that makes the mean deterministic
     model stationary (λ = 1) at ``N_w = K``: for fecundity ``g* = 1/R0`` (Caswell 2001, section 5.3.4:
@@ -930,7 +934,8 @@ class DensityDependence(_Spec):
     allee: float = 0.0
     """Allee parameter A (individuals of weighted abundance at which fecundity is halved)."""
     ceiling: bool | None = None
-    """Also truncate to K at the end of the year (default: only for kind "ceiling")."""
+    """Also truncate to K at the end of the year (default: for kinds "ceiling" and
+    "vortex_breeding", not for the three scalings, whose own equilibrium is K)."""
 
     def __post_init__(self) -> None:
         own = "DensityDependence"
@@ -972,7 +977,7 @@ class DensityDependence(_Spec):
         _set(self, "steepness", _non_negative(own, "steepness", self.steepness))
         _set(self, "allee", _non_negative(own, "allee", self.allee))
         if self.ceiling is None:
-            _set(self, "ceiling", self.kind == "ceiling")
+            _set(self, "ceiling", self.kind in ("ceiling", "vortex_breeding"))
         elif not isinstance(self.ceiling, bool):
             raise TypeError(f"{own}.ceiling must be a bool or None; got {self.ceiling!r}")
 

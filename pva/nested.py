@@ -18,6 +18,7 @@ Akçakaya, H.R. & P. Sjögren-Gulve. 2000. Population viability analyses in cons
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,6 +96,9 @@ def continue_schedule(schedule: Schedule, *, start_year: int, years: int) -> Sch
         release_survival=take(schedule.release_survival),
         events=events,
         annual_cost=take(schedule.annual_cost),
+        transfers=tuple(
+            dataclasses.replace(tr, number=take(tr.number)) for tr in schedule.transfers
+        ),
     )
 
 

@@ -49,11 +49,14 @@ _MANIFEST = "manifest.json"
 
 def _counts(values: Any) -> IntArray:
     """Engine output as int64 individuals; a deterministic (non-integer) projection is rounded
-    down, because a fraction of an individual does not exist (and the Red List counts individuals)."""
+    down, because a fraction of an individual does not exist (and the Red List counts individuals).
+    An exploding deterministic projection is capped at ``2**62 / populations`` individuals per
+    population (the last axis), so that int64 holds them and their sum over populations."""
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64, copy=False)
-    return np.floor(arr + 1e-9).astype(np.int64)
+    cap = float(2**62 // max(arr.shape[-1] if arr.ndim else 1, 1))
+    return np.floor(np.minimum(arr, cap) + 1e-9).astype(np.int64)
 
 
 def run_task(

@@ -56,13 +56,36 @@ class StochasticEvent:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
+class Transfer:
+    """Individuals moved from one population to another (a :class:`Translocation` with a source).
+
+    The engine takes ``min(number, individuals there)`` of each stage from ``source`` after harvest
+    (so a donor with fewer than requested gives what it has, and an empty one gives nothing) and adds
+    those that survive release (binomial, probability ``survival``) to ``population``: moved
+    individuals are never created (RAMAS Metapop's translocation management action; Akçakaya &
+    Root 2005). Arrays are indexed by projection step ``t``.
+    """
+
+    name: str
+    source: int
+    """Index of the donor population."""
+    population: int
+    """Index of the receiving population."""
+    number: FloatArray
+    """Individuals requested per stage, shape (years, stages) (a whole number drawn by unbiased
+    random rounding with demographic stochasticity)."""
+    survival: float
+    """Probability that a moved individual survives release, in [0, 1]."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
 class Schedule:
     """What a scenario does to one species, year by year, as arrays the engine applies.
 
     All arrays are indexed first by projection step ``t = 0 .. years - 1`` (the step from year ``t``
     to year ``t + 1``), then by population and stage. The order in the engine's yearly step is:
     environment → these multipliers (and events) → density dependence → survival, transitions and
-    births → harvest → releases → dispersal → record.
+    births → harvest → transfers → releases → dispersal → ceiling → record.
     """
 
     survival_multiplier: FloatArray
@@ -79,14 +102,18 @@ class Schedule:
     """Expected number removed per stage after the proportional harvest (Poisson, capped at what is
     there), shape (years, populations, stages)."""
     release_number: FloatArray
-    """Individuals released per stage after harvest (rounded down to whole individuals with
-    demographic stochasticity), shape (years, populations, stages)."""
+    """Individuals released per stage after harvest, shape (years, populations, stages). With
+    demographic stochasticity a fractional number (e.g. on a ramp) is rounded at random to one of
+    its two neighbouring whole numbers with the mean kept (4.3: 5 with probability 0.3, else 4)."""
     release_survival: FloatArray
     """Probability that a released individual survives release (binomial), same shape."""
     events: tuple[StochasticEvent, ...] = ()
     """Random threats the scenario adds, drawn from the ``events`` stream in this order."""
     annual_cost: FloatArray | None = None
     """Cost of the scenario's interventions per step, shape (years,), in the study's currency."""
+    transfers: tuple[Transfer, ...] = ()
+    """Translocations between populations of the species, applied after harvest and before releases
+    in this order (see :class:`Transfer`)."""
 
     @classmethod
     def neutral(cls, *, years: int, populations: int, stages: int) -> Schedule:
@@ -652,7 +679,8 @@ class HabitatRestoration(HabitatProtection):
 class Release(Intervention):
     """Individuals of given stages released into a population every ``interval`` years.
 
-    ``individuals`` maps stage names to numbers per release (scaled by the ramp); each released
+    ``individuals`` maps stage names to numbers per release (scaled by the ramp; with demographic
+    stochasticity a fractional number is rounded at random, keeping its mean); each released
     individual survives release with probability ``survival`` (the engine draws it, binomial).
     Releases are added after harvest, before dispersal.
     """
@@ -732,8 +760,11 @@ class ExSituRelease(Release):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Translocation(Release):
-    """Moves individuals between sites; with ``source`` the same expected numbers are removed there
-    (as a harvest, before survival), so the donor population pays for the release."""
+    """Moves individuals between sites. With ``source``, the individuals are taken from that
+    population after harvest (at most as many as it has: a donor that is short gives what it has)
+    and only those taken are released, each surviving with probability ``survival``
+    (a :class:`Transfer`); without ``source`` they come from outside the model, like a
+    :class:`Supplementation`."""
 
     source: str | None = None
     """Population the individuals come from (``None``: from outside the model)."""
@@ -953,6 +984,7 @@ class Scenario:
 
         release_number = np.zeros((years, P, S))
         surviving = np.zeros((years, P, S))  # expected survivors, to average survival per cell
+        transfers: list[Transfer] = []
         cost = np.zeros(years)
         for action in self.interventions:
             cost += action.annual_cost * action.active(years)
@@ -962,10 +994,29 @@ class Scenario:
             per_step = action.releases(years)
             for stage, n in action.individuals:
                 s = s_index[stage]
+                if isinstance(action, Translocation) and action.source is not None:
+                    continue  # moved by a Transfer, below
                 release_number[:, p, s] += n * per_step
                 surviving[:, p, s] += n * per_step * action.survival
-                if isinstance(action, Translocation) and action.source is not None:
-                    harvest_number[:, p_index[action.source], s] += n * per_step
+            if isinstance(action, Translocation) and action.source is not None:
+                if p_index[action.source] == p:
+                    raise ValueError(
+                        f"scenario {self.name!r}: {_where(action)} moves individuals from "
+                        f"{action.source!r} into the same population (population defaults to the "
+                        f"first, {pops[0]!r}); name another population"
+                    )
+                number = np.zeros((years, S))
+                for stage, n in action.individuals:
+                    number[:, s_index[stage]] += n * per_step
+                transfers.append(
+                    Transfer(
+                        name=action.name,
+                        source=p_index[action.source],
+                        population=p,
+                        number=number,
+                        survival=action.survival,
+                    )
+                )
         with np.errstate(invalid="ignore", divide="ignore"):
             release_survival = np.where(release_number > 0, surviving / release_number, 1.0)
 
@@ -979,6 +1030,7 @@ class Scenario:
             release_survival=release_survival,
             events=tuple(events),
             annual_cost=cost,
+            transfers=tuple(transfers),
         )
 
     def _carrying_capacity(

@@ -24,6 +24,7 @@ DEFAULT_CHUNK_SIZE = 256
 """Replicates per task. Part of the reproducibility contract: results depend on it, not on workers."""
 
 _ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS = 0, 1, 2, 3
+_EVENT_CHILD = 0x45564E54  # "EVNT": marks the per-event children of the events stream
 
 
 def stable_key(name: str) -> int:
@@ -112,3 +113,17 @@ def chunk_bounds(replicates: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[
     return [
         (start, min(start + chunk_size, replicates)) for start in range(0, replicates, chunk_size)
     ]
+
+
+def event_stream(events: np.random.Generator, name: str) -> np.random.Generator:
+    """The generator of the scenario event ``name``: a child of the events stream's SeedSequence
+    keyed by the name, so that an epidemic strikes the same replicates in the same years in every
+    scenario that has it, whatever other events the scenario has and in whatever order (common
+    random numbers; a scenario that lists an extra event or its threats in another order would
+    otherwise shift every later event's draws). Falls back to ``events`` itself for a generator
+    without a SeedSequence."""
+    seq = getattr(events.bit_generator, "seed_seq", None)
+    if not isinstance(seq, np.random.SeedSequence):
+        return events
+    key = (*seq.spawn_key, _EVENT_CHILD, stable_key(name))
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))

@@ -18,7 +18,7 @@ from pva.model import (
     VitalRates,
     VitalRateStochasticity,
 )
-from pva.scenario import Schedule
+from pva.scenario import Schedule, Transfer
 from pva.streams import single_streams
 
 probability = st.floats(0.0, 1.0, allow_nan=False)
@@ -191,6 +191,43 @@ def test_any_schedule_keeps_counts_valid(
     assert p.abundance is not None
     assert p.abundance.min() >= 0
     assert p.abundance.dtype == np.int64
+
+
+@settings(deadline=None, max_examples=30)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    initial=st.lists(st.integers(0, 30), min_size=4, max_size=4),
+    want=st.lists(st.floats(0.0, 40.0), min_size=2, max_size=2),
+    stochastic=st.booleans(),
+)
+def test_transfers_conserve_individuals(
+    seed: int, initial: list[int], want: list[float], stochastic: bool
+) -> None:
+    # survival 1, no births: a translocation only moves individuals, never creates or kills them
+    sp = Species(
+        name="still",
+        stages=("j", "a"),
+        U=((1.0, 0.0), (0.0, 1.0)),
+        F=((0.0, 0.0), (0.0, 0.0)),
+        populations=(
+            Population(name="a", initial=tuple(initial[:2])),
+            Population(name="b", initial=tuple(initial[2:])),
+        ),
+        demographic_stochasticity=stochastic,
+    )
+    years = 3
+    tr = Transfer(name="m", source=0, population=1, number=np.tile(want, (years, 1)), survival=1.0)
+    sched = Schedule.neutral(years=years, populations=2, stages=2)
+    sched = Schedule(
+        **{**{f: getattr(sched, f) for f in sched.__dataclass_fields__}, "transfers": (tr,)}
+    )
+    p = project(sp, sched, years=years, replicates=6, streams=single_streams(seed))
+    assert p.abundance is not None
+    assert p.abundance.min() >= 0
+    np.testing.assert_allclose(
+        p.abundance.sum(axis=2),
+        np.broadcast_to(np.add(initial[:2], initial[2:]), (6, years + 1, 2)),
+    )
 
 
 @st.composite

@@ -4,6 +4,7 @@ the schedule's harvest and releases, density dependence at its equilibrium, comm
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import numpy as np
@@ -25,7 +26,7 @@ from pva.model import (
     VitalRateStochasticity,
     hudsonia_vital_rates,
 )
-from pva.scenario import Schedule, StochasticEvent
+from pva.scenario import Scenario, Schedule, StochasticEvent, Translocation
 from pva.streams import single_streams
 
 U2 = ((0.2, 0.0), (0.5, 0.8))
@@ -272,8 +273,13 @@ def test_harvest_removes_individuals() -> None:
 def test_releases_add_individuals() -> None:
     sp = two_stage(U=((0, 0), (0, 0)), F=((0, 0), (0, 0)), initial=(0, 0))
     sched = neutral(sp, 5, release_number=np.tile([0.0, 5.7], (5, 1, 1)))
-    p = run(sp, years=5, schedule=sched)
-    assert np.all(p.total[:, 1:] == 5)  # whole individuals, all survive release
+    R = 2000
+    p = run(sp, years=5, replicates=R, schedule=sched)
+    # whole individuals, all survive release: 5.7 is 6 with probability 0.7, else 5 (mean 5.7, as
+    # without demographic stochasticity)
+    assert set(np.unique(p.total[:, 1:])) == {5, 6}
+    share = (p.total[:, 1] == 6).mean()
+    assert abs(share - 0.7) < 5 * np.sqrt(0.7 * 0.3 / R)
     sched = neutral(
         sp,
         5,
@@ -283,6 +289,57 @@ def test_releases_add_individuals() -> None:
     p = run(sp, years=5, replicates=200, schedule=sched)
     assert p.total[:, 1:].max() <= 5
     assert 0 < p.total[:, 1:].mean() < 5
+
+
+@pytest.mark.parametrize("stochastic", [True, False])
+def test_translocation_moves_only_what_the_donor_has(stochastic: bool) -> None:
+    # regression: the donor lost a Poisson number while the target gained the full request, so a
+    # donor with 2 individuals "sent" 10 and individuals were created
+    pops = (Population(name="src", initial=(2,)), Population(name="dst", initial=(0,)))
+    sp = Species(
+        name="t",
+        stages=("a",),
+        U=((1.0,),),
+        F=((0.0,),),
+        populations=pops,
+        demographic_stochasticity=stochastic,
+    )
+    move = Translocation(name="m", population="dst", source="src", individuals={"a": 10}, end=2)
+    sched = Scenario("mv", actions=(move,)).compile(sp, years=3)
+    p = run(sp, years=3, schedule=sched, record=("abundance",))
+    assert p.abundance is not None
+    np.testing.assert_array_equal(p.abundance[:, 1:, :, 0], np.tile([0, 2], (50, 3, 1)))
+    big = sp.with_(populations=(Population(name="src", initial=(100,)), pops[1]))
+    halved = dataclasses.replace(move, survival=0.5)
+    q = run(
+        big,
+        years=3,
+        replicates=400,
+        schedule=Scenario("mv", actions=(halved,)).compile(big, years=3),
+    )
+    assert q.abundance is not None
+    np.testing.assert_array_equal(q.abundance[:, 1:, 0, 0], np.tile([90, 80, 80], (400, 1)))
+    arrived = q.abundance[:, -1, 1, 0]  # Binomial(20, 0.5) with demographic stochasticity
+    assert arrived.max() <= 20
+    assert abs(arrived.mean() - 10) <= 5 * np.sqrt(20 * 0.25 / 400) + (0 if stochastic else 1e-12)
+
+
+def test_many_stages_at_the_count_cap_do_not_overflow() -> None:
+    # regression: with 8 or more stages, survivors of all stages into one stage summed past int64
+    # (2**60 per stage) and numpy's binomial raised "n < 0"
+    S = 10
+    U = np.zeros((S, S))
+    U[0, :] = 0.999
+    F = np.zeros((S, S))
+    F[1:, 0] = 60.0
+    sp = Species(
+        name="boom", stages=tuple(f"s{i}" for i in range(S)), U=U, F=F, initial=(1000,) * S
+    )
+    p = run(sp, years=40, replicates=2, record=("abundance",))
+    assert p.abundance is not None
+    assert p.abundance.min() >= 0
+    assert np.all(p.total >= 0)
+    assert p.total[:, -1].min() > 10**18
 
 
 def test_catastrophe_certain_and_impossible() -> None:
@@ -447,6 +504,37 @@ def test_environment_is_common_across_scenarios(shared_data) -> None:  # type: i
     assert not np.array_equal(a.total, b.total)
     # K depends only on the environment and catastrophe streams: identical in both scenarios
     np.testing.assert_array_equal(a.carrying_capacity, b.carrying_capacity)  # type: ignore[arg-type]
+
+
+def test_an_event_strikes_alike_whatever_other_events_a_scenario_has() -> None:
+    # regression: all events shared one stream in list order, so a scenario with one more epidemic
+    # (or its threats in another order) saw a different history of the common one
+    sp = Species(
+        name="rock",
+        stages=("a",),
+        U=((1.0,),),
+        F=((0.0,),),
+        initial=(100,),
+        demographic_stochasticity=False,
+    )
+    years = 30
+
+    def event(name: str, survival: float) -> StochasticEvent:
+        return StochasticEvent(
+            name=name,
+            probability=np.full(years, 0.1),
+            survival_multiplier=np.full((1, 1), survival),
+            fecundity_multiplier=np.ones((1, 1)),
+            carrying_capacity_multiplier=np.ones(1),
+        )
+
+    wipe, harmless = event("wipe", 0.0), event("other", 1.0)
+    alone = run(sp, years=years, replicates=200, schedule=neutral(sp, years, events=(wipe,)))
+    both = run(
+        sp, years=years, replicates=200, schedule=neutral(sp, years, events=(harmless, wipe))
+    )
+    assert 0 < (alone.total[:, -1, 0] == 0).mean() < 1
+    np.testing.assert_array_equal(alone.total, both.total)
 
 
 def test_sample_environment_markov_frequencies() -> None:

@@ -216,6 +216,9 @@ def test_catastrophe_density_mating_validation() -> None:
         Mating(harem_size=3)
     assert DensityDependence().ceiling is True
     assert DensityDependence(kind="ricker").ceiling is False
+    # VORTEX truncates to K whatever its breeding function (Lacy 2000): so does vortex_breeding
+    assert DensityDependence(kind="vortex_breeding").ceiling is True
+    assert DensityDependence(kind="vortex_breeding", ceiling=False).ceiling is False
 
 
 # ---- vital rates ------------------------------------------------------------------------------

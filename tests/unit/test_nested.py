@@ -12,7 +12,7 @@ import scipy.stats
 from pva import engine, nested, redlist, runner, streams
 from pva.model import Catastrophe, DensityDependence, Population, Species
 from pva.redlist import CR, EN, EX, VU, RedListSettings
-from pva.scenario import Harvest, Scenario, Schedule
+from pva.scenario import Harvest, Scenario, Schedule, Transfer
 from pva.study import Outputs, RedListE, Study, StudySpecies, UnknownKeyError
 
 ONLY_E = RedListSettings(criteria=("E",))
@@ -161,6 +161,12 @@ def test_continue_schedule_slices_and_holds_the_last_step() -> None:
     out = nested.continue_schedule(s, start_year=3, years=4)
     assert out.survival_multiplier[:, 0, 0].tolist() == [3.0, 4.0, 4.0, 4.0]
     assert out.fecundity_multiplier.shape == (4, 1, 1)
+    # translocations continue too (they were dropped before)
+    tr = Transfer(name="m", source=0, population=1, number=np.arange(5.0)[:, None], survival=0.5)
+    s2 = dataclasses.replace(Schedule.neutral(years=5, populations=2, stages=1), transfers=(tr,))
+    (moved,) = nested.continue_schedule(s2, start_year=3, years=4).transfers
+    assert moved.number[:, 0].tolist() == [3.0, 4.0, 4.0, 4.0]
+    assert (moved.source, moved.population, moved.survival) == (0, 1, 0.5)
 
 
 def _gw_extinct_by(ms: list[float], n: int) -> float:

@@ -371,6 +371,23 @@ def test_releases_add_their_survivors() -> None:
     np.testing.assert_array_equal(n, 1000 + 5 * np.minimum(np.arange(13), 6))
 
 
+def test_exploding_deterministic_projection_is_recorded_without_overflow() -> None:
+    # regression: floats past 2**63 were cast to int64 as -2**63 (negative abundance)
+    boom = Species(
+        name="boom",
+        stages=("a",),
+        U=((0.0,),),
+        F=((1000.0,),),
+        initial=(1,),
+        demographic_stochasticity=False,
+    )
+    study = Study(name="boom", species=(boom,), years=10, replicates=1, seed=1)
+    with np.errstate(invalid="raise"):
+        n = runner.run_study(study, backend="sequential")[results.TOTAL].values.ravel()
+    np.testing.assert_array_equal(n[:6], 1000 ** np.arange(6))
+    assert np.all(n[7:] == 2**62)  # 1000**7 > 2**63: capped, not wrapped
+
+
 def test_habitat_loss_lowers_the_ceiling() -> None:
     n = _deterministic(Scenario("k", (HabitatLoss(name="k", rate=0.1, floor=0.5),)), k=1000.0)
     t = np.arange(1, 13)

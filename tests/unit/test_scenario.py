@@ -260,9 +260,19 @@ def test_translocation_takes_from_its_source(species: Species) -> None:
             name="move", population="south", source="north", individuals={"juvenile": 4}, end=3
         ),
     )
-    np.testing.assert_allclose(s.release_number[:3, 1, 0], 4)
-    np.testing.assert_allclose(s.harvest_number[:3, 0, 0], 4)
-    np.testing.assert_allclose(s.harvest_number[3:], 0)
+    # a transfer between the two populations, not a harvest plus an unrelated release
+    np.testing.assert_allclose(s.release_number, 0)
+    np.testing.assert_allclose(s.harvest_number, 0)
+    (tr,) = s.transfers
+    assert (tr.source, tr.population, tr.survival) == (0, 1, 1.0)
+    np.testing.assert_allclose(tr.number[:, 0], np.where(np.arange(YEARS) < 3, 4.0, 0.0))
+    np.testing.assert_allclose(tr.number[:, 1], 0)
+
+
+def test_translocation_into_its_own_source_is_refused(species: Species) -> None:
+    move = Translocation(name="move", source="north", individuals={"adult": 4})  # into "north"
+    with pytest.raises(ValueError, match="'move' moves individuals from 'north' into the same"):
+        compile_(species, move)
 
 
 def test_annual_cost_is_paid_while_the_intervention_runs(species: Species) -> None:
