@@ -49,6 +49,7 @@ from pva.model import (
     VitalRateStochasticity,
 )
 from pva.simulation import simulate
+from pva.testing import galton_watson_extinction
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "verification"
@@ -132,11 +133,7 @@ def galton_watson() -> str:
     species = Species(name="galton-watson", stages=("all",), U=((0.0,),), F=((m,),), initial=(n0,))
     ds = simulate(species, years=years, replicates=replicates, seed=1, record=())
     est = outcomes.extinction_probability(ds["total_abundance"].isel(population=0))
-    s, exact = 0.0, [0.0]
-    for _ in range(years):
-        s = math.exp(m * (s - 1))
-        exact.append(s**n0)
-    exact = np.array(exact)
+    exact = galton_watson_extinction([m] * years, n0)
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(np.arange(years + 1), exact, "k-", label="exact $f^t(0)^{n_0}$")

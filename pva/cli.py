@@ -200,6 +200,17 @@ def _add_results_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_horizons_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--horizons",
+        type=_horizons_arg,
+        default=None,
+        metavar="YEARS",
+        help="comma-separated years (and 'final') for P(extinction); default the study's "
+        "outputs.horizons and the final year, else 10,20,50,final",
+    )
+
+
 def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = verbs.add_parser(
         "summary",
@@ -210,14 +221,7 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "ΔRLI and extinctions prevented against no action (and their cost).",
     )
     _add_results_options(p)
-    p.add_argument(
-        "--horizons",
-        type=_horizons_arg,
-        default=None,
-        metavar="YEARS",
-        help="comma-separated years (and 'final') for P(extinction); default the study's "
-        "outputs.horizons and the final year, else 10,20,50,final",
-    )
+    _add_horizons_option(p)
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the table as JSON")
     fmt.add_argument("--markdown", action="store_true", help="print Markdown tables")
@@ -289,14 +293,7 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _add_results_options(p)
     p.add_argument("--out", "-o", metavar="FILE", required=True, help="the HTML file to write")
     p.add_argument("--title", default=None, help="page title (default: the study's name)")
-    p.add_argument(
-        "--horizons",
-        type=_horizons_arg,
-        default=None,
-        metavar="YEARS",
-        help="comma-separated years (and 'final') for P(extinction); default the study's "
-        "outputs.horizons and the final year, else 10,20,50,final",
-    )
+    _add_horizons_option(p)
     p.add_argument("--svg", action="store_true", help="inline figures as SVG instead of PNG")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the file written")
     p.set_defaults(func=_cmd_report)

@@ -5,6 +5,10 @@ One concept, one place: every module that builds or reads result Datasets uses t
 
 from __future__ import annotations
 
+from typing import Any
+
+import xarray as xr
+
 # dimensions (singular, as xarray and CF prefer)
 SPECIES = "species"
 SCENARIO = "scenario"
@@ -89,3 +93,9 @@ VARIABLE_ATTRS.update(
     }
 )
 VARIABLE_ATTRS.setdefault(GENERATION_LENGTH, {"units": "year", "long_name": "generation length"})
+
+
+def variable(name: str, dims: str | tuple[str, ...], data: Any, **attrs: str) -> xr.Variable:
+    """The variable ``name`` with its ``units`` and ``long_name`` from :data:`VARIABLE_ATTRS`
+    (``attrs`` override or add to them)."""
+    return xr.Variable(dims, data, attrs={**VARIABLE_ATTRS[name], **attrs})

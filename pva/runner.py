@@ -431,74 +431,51 @@ def _dataset(
     dims = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR, results.POPULATION)
     currency = study.outputs.currency or "currency units"
     spec = {**study.to_dict(), "no_action": study.baseline}
+    v = results.variable
+    species_attrs = {
+        name: v(
+            name,
+            results.SPECIES,
+            np.array([getattr(s, name) for s in study.species], dtype=object),
+        )
+        for name in (results.TAXON, results.COUNTRY, results.SITE)
+    }
     ds = xr.Dataset(
         {
-            results.MATURE: (dims, mature, dict(results.VARIABLE_ATTRS[results.MATURE])),
-            results.TOTAL: (dims, total, dict(results.VARIABLE_ATTRS[results.TOTAL])),
-            results.POPULATION_EXISTS: (
-                (results.SPECIES, results.POPULATION),
-                exists,
-                dict(results.VARIABLE_ATTRS[results.POPULATION_EXISTS]),
+            results.MATURE: v(results.MATURE, dims, mature),
+            results.TOTAL: v(results.TOTAL, dims, total),
+            results.POPULATION_EXISTS: v(
+                results.POPULATION_EXISTS, (results.SPECIES, results.POPULATION), exists
             ),
-            results.GENERATION_LENGTH: (
-                (results.SPECIES,),
-                gen,
-                dict(results.VARIABLE_ATTRS[results.GENERATION_LENGTH]),
+            results.GENERATION_LENGTH: v(results.GENERATION_LENGTH, results.SPECIES, gen),
+            results.QUASI_EXTINCTION_THRESHOLD: v(
+                results.QUASI_EXTINCTION_THRESHOLD, results.SPECIES, qet
             ),
-            results.QUASI_EXTINCTION_THRESHOLD: (
-                (results.SPECIES,),
-                qet,
-                dict(results.VARIABLE_ATTRS[results.QUASI_EXTINCTION_THRESHOLD]),
-            ),
-            results.ANNUAL_COST: (
+            results.ANNUAL_COST: v(
+                results.ANNUAL_COST,
                 (results.SPECIES, results.SCENARIO, results.YEAR),
                 cost,
-                {**results.VARIABLE_ATTRS[results.ANNUAL_COST], "units": f"{currency} per year"},
+                units=f"{currency} per year",
             ),
         },
         coords={
-            results.SPECIES: (
-                results.SPECIES,
-                np.array(study.species_names, dtype=object),
-                dict(results.VARIABLE_ATTRS[results.SPECIES]),
+            results.SPECIES: v(
+                results.SPECIES, results.SPECIES, np.array(study.species_names, dtype=object)
             ),
-            results.SCENARIO: (
-                results.SCENARIO,
-                np.array(study.scenario_names, dtype=object),
-                dict(results.VARIABLE_ATTRS[results.SCENARIO]),
+            results.SCENARIO: v(
+                results.SCENARIO, results.SCENARIO, np.array(study.scenario_names, dtype=object)
             ),
-            results.REPLICATE: (
-                results.REPLICATE,
-                np.arange(n_rep, dtype=np.int64),
-                dict(results.VARIABLE_ATTRS[results.REPLICATE]),
+            results.REPLICATE: v(
+                results.REPLICATE, results.REPLICATE, np.arange(n_rep, dtype=np.int64)
             ),
-            results.YEAR: (
-                results.YEAR,
-                np.arange(n_year, dtype=np.int64),
-                dict(results.VARIABLE_ATTRS[results.YEAR]),
+            results.YEAR: v(results.YEAR, results.YEAR, np.arange(n_year, dtype=np.int64)),
+            results.POPULATION: v(
+                results.POPULATION, results.POPULATION, np.arange(P, dtype=np.int64)
             ),
-            results.POPULATION: (
-                results.POPULATION,
-                np.arange(P, dtype=np.int64),
-                dict(results.VARIABLE_ATTRS[results.POPULATION]),
+            results.POPULATION_NAME: v(
+                results.POPULATION_NAME, (results.SPECIES, results.POPULATION), pop_names
             ),
-            results.POPULATION_NAME: (
-                (results.SPECIES, results.POPULATION),
-                pop_names,
-                dict(results.VARIABLE_ATTRS[results.POPULATION_NAME]),
-            ),
-            **{
-                name: (
-                    results.SPECIES,
-                    np.array([getattr(s, field) for s in study.species], dtype=object),
-                    dict(results.VARIABLE_ATTRS[name]),
-                )
-                for name, field in (
-                    (results.TAXON, "taxon"),
-                    (results.COUNTRY, "country"),
-                    (results.SITE, "site"),
-                )
-            },
+            **species_attrs,
         },
         attrs={
             results.ATTR_VERSION: pva.__version__,

@@ -79,10 +79,6 @@ def _population_names(species: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _variable(name: str, dims: tuple[str, ...], data: Any) -> xr.Variable:
-    return xr.Variable(dims, data, attrs=dict(results.VARIABLE_ATTRS[name]))
-
-
 def simulate(
     species: Any,
     *,
@@ -197,13 +193,13 @@ def _dataset(
     ):
         values = stacked(field)
         if values is not None:
-            data[name] = _variable(name, dims, values)
+            data[name] = results.variable(name, dims, values)
     replicates = int(data[results.TOTAL].shape[0])
     coords = {
-        results.REPLICATE: _variable(
+        results.REPLICATE: results.variable(
             results.REPLICATE, (results.REPLICATE,), np.arange(replicates, dtype=np.int64)
         ),
-        results.YEAR: _variable(
+        results.YEAR: results.variable(
             results.YEAR, (results.YEAR,), np.arange(years + 1, dtype=np.int64)
         ),
         results.POPULATION: xr.Variable(

@@ -6,14 +6,9 @@ import math
 
 import numpy as np
 import pytest
-import scipy.stats
 
 from pva import countpva
-
-
-def _z(n_tests: int, z: float = 4.0) -> float:
-    """Bonferroni-adjusted critical value: z=4 overall false-alarm rate ~6e-5 (STYLE.md 2.8)."""
-    return float(scipy.stats.norm.isf(scipy.stats.norm.sf(z) / n_tests))
+from pva.testing import bonferroni_z
 
 
 @pytest.mark.slow
@@ -47,7 +42,7 @@ def test_extinction_cdf_matches_simulated_brownian_motion(mu, sigma2):
     exact = countpva.extinction_cdf(mu, sigma2, n_current, n_threshold, years)
     # At integer years, "hit by step k" == "hit by year t" exactly (steps nest in years).
     se = np.sqrt(np.maximum(exact * (1 - exact), 1.0 / paths) / paths)
-    assert np.all(np.abs(simulated - exact) <= _z(years) * se), np.max(
+    assert np.all(np.abs(simulated - exact) <= bonferroni_z(4.0, years) * se), np.max(
         np.abs(simulated - exact) / se
     )
 
@@ -67,7 +62,7 @@ def test_fit_is_unbiased_and_intervals_cover_on_uneven_censuses():
     fits = [countpva.fit(np.exp(row), years) for row in logN]
     mus = np.array([f.mu for f in fits])
     s2 = np.array([f.sigma2 for f in fits])
-    z = _z(4)
+    z = bonferroni_z(4.0, 4)
     assert abs(mus.mean() - mu) <= z * mus.std(ddof=1) / math.sqrt(reps)
     assert abs(s2.mean() - sigma2) <= z * s2.std(ddof=1) / math.sqrt(reps)
     for cover in (

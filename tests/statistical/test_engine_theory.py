@@ -27,6 +27,7 @@ from pva.model import (
     VitalRateStochasticity,
 )
 from pva.simulation import simulate
+from pva.testing import assert_mc_close, galton_watson_extinction
 
 pytestmark = pytest.mark.slow
 
@@ -41,24 +42,6 @@ _spec.loader.exec_module(reference)
 U = np.array([[0.2, 0.0, 0.0], [0.3, 0.5, 0.0], [0.0, 0.3, 0.9]])
 F = np.array([[0.0, 0.5, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
 N0 = np.array([20, 10, 5])
-
-
-def bonferroni_z(z: float, n_tests: int) -> float:
-    """The z that keeps the family-wise false-alarm rate of ``n_tests`` two-sided tests at that of
-    one test at ``z``."""
-    return float(scipy.stats.norm.isf(scipy.stats.norm.sf(z) / n_tests))
-
-
-def assert_mc_close(estimate, exact, se, *, z: float = 4.0, n_tests: int = 1) -> None:
-    estimate, exact, se = np.broadcast_arrays(
-        *(np.asarray(x, dtype=float) for x in (estimate, exact, se))
-    )
-    bound = bonferroni_z(z, n_tests) * se
-    bad = np.abs(estimate - exact) > bound
-    assert not np.any(bad), (
-        f"{int(bad.sum())} of {bad.size} estimates off by more than z*SE: "
-        f"estimate={estimate[bad]}, exact={exact[bad]}, se={se[bad]}"
-    )
 
 
 def three_stage(**changes: object) -> Species:
@@ -118,11 +101,7 @@ def test_one_stage_poisson_matches_galton_watson_extinction():
     species = Species(name="galton-watson", stages=("all",), U=((0.0,),), F=((m,),), initial=(n0,))
     ds = simulate(species, years=years, replicates=replicates, seed=2024, record=())
     est = outcomes.extinction_probability(ds["total_abundance"].isel(population=0))
-    s, exact = 0.0, [0.0]
-    for _ in range(years):
-        s = math.exp(m * (s - 1))
-        exact.append(s**n0)
-    exact = np.array(exact)
+    exact = galton_watson_extinction([m] * years, n0)
     se = np.maximum(np.sqrt(exact * (1 - exact) / replicates), 1 / replicates)
     assert_mc_close(est.estimate.values, exact, se, n_tests=years + 1)
 

@@ -11,20 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.stats
 
 from pva import analysis, engine, outcomes, streams
 from pva.model import MatrixSelection, Species
+from pva.testing import bonferroni_z
 
 pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "popbio"
 N0 = (4264, 3, 30, 16, 25, 5)
 """Initial numbers used in Morris & Doak's Hudsonia examples and popbio's help pages."""
-
-
-def bonferroni_z(z: float, n_tests: int) -> float:
-    return float(scipy.stats.norm.isf(scipy.stats.norm.sf(z) / n_tests))
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from pva.model import (
 )
 from pva.scenario import Scenario, Schedule, StochasticEvent, Translocation
 from pva.streams import single_streams
+from pva.testing import assert_mc_close
 
 U2 = ((0.2, 0.0), (0.5, 0.8))
 F2 = ((0.0, 1.5), (0.0, 0.0))
@@ -556,15 +557,6 @@ def test_sample_environment_markov_frequencies() -> None:
 
 
 # ---- vital-rate draws against their specification (Monte Carlo, slow) -------------------------
-
-
-def assert_mc_close(
-    est: object, exact: object, se: object, *, z: float = 4.0, n_tests: int = 1
-) -> None:
-    """|est - exact| <= z' se with z' Bonferroni-adjusted over n_tests (STYLE.md 2.8)."""
-    zc = scipy.stats.norm.isf(scipy.stats.norm.sf(z) / n_tests)
-    est, exact, se = np.asarray(est), np.asarray(exact), np.asarray(se)
-    assert np.all(np.abs(est - exact) <= zc * se), (est, exact, se)
 
 
 def _rates_species(rates: tuple[VitalRate, ...], env: VitalRateStochasticity) -> Species:

@@ -14,6 +14,7 @@ from pva.model import Catastrophe, DensityDependence, Population, Species
 from pva.redlist import CR, EN, EX, VU, RedListSettings
 from pva.scenario import Harvest, Scenario, Schedule, Transfer
 from pva.study import Outputs, RedListE, Study, StudySpecies, UnknownKeyError
+from pva.testing import galton_watson_extinction
 
 ONLY_E = RedListSettings(criteria=("E",))
 
@@ -169,15 +170,6 @@ def test_continue_schedule_slices_and_holds_the_last_step() -> None:
     assert (moved.source, moved.population, moved.survival) == (0, 1, 0.5)
 
 
-def _gw_extinct_by(ms: list[float], n: int) -> float:
-    """P(a Galton-Watson process with Poisson(ms[t]) offspring in step t is extinct after
-    len(ms) steps | n individuals now) = (f_0 o f_1 o ... o f_{w-1})(0)^n (Harris 1963, ch. 1)."""
-    s = 0.0
-    for m in reversed(ms):
-        s = float(np.exp(m * (s - 1.0)))
-    return s**n
-
-
 @pytest.mark.slow
 def test_nested_probabilities_match_the_galton_watson_closed_form() -> None:
     # the scenario changes fecundity by step; from year 2 the inner futures see m = 0.6, then 1.3
@@ -200,7 +192,7 @@ def test_nested_probabilities_match_the_galton_watson_closed_form() -> None:
         seed=nested.nested_seed(2024, "gw", 0, 2),
     )
     ms = [base * multipliers[min(2 + t, 3)] for t in range(max(windows))]
-    want = np.array([[_gw_extinct_by(ms[:w], n) for w in windows] for n in (1, 3, 6)])
+    want = np.array([[galton_watson_extinction(ms, n)[w] for w in windows] for n in (1, 3, 6)])
     se = np.sqrt(want * (1 - want) / inner)
     z = scipy.stats.norm.isf(0.001 / (2 * want.size))  # Bonferroni over the 9 estimates
     assert np.all(np.abs(got - want) <= z * se + 1e-12), (got, want)

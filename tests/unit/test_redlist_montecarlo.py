@@ -19,6 +19,7 @@ import pytest
 from scipy import stats
 
 from pva import redlist as rl
+from pva.testing import bonferroni_z
 
 MU, SIGMA, L, R = -0.08, 0.3, 10, 20_000
 # A2-A4 thresholds and the NT margin of the default settings
@@ -34,7 +35,7 @@ def _walks(seed: int) -> np.ndarray:
 
 def _assert_mc_close(est: float, exact: float, *, n_tests: int, z: float = 4.0) -> None:
     se = max(np.sqrt(exact * (1 - exact) / R), 1 / R)
-    zc = stats.norm.isf(stats.norm.sf(z) / n_tests)
+    zc = bonferroni_z(z, n_tests)
     assert abs(est - exact) <= zc * se, (est, exact, se)
 
 
