@@ -22,7 +22,6 @@ from pva.scenario import (
     PredatorControl,
     Reintroduction,
     Scenario,
-    Schedule,
     Supplementation,
     ThreatAbatement,
     Translocation,
@@ -30,6 +29,7 @@ from pva.scenario import (
     dump,
     load,
 )
+from pva.schedule import Schedule
 
 YEARS = 20
 
