@@ -240,7 +240,7 @@ def names(
         if not item:
             raise ValueError(_message(field, owner, "a list of non-empty names", value))
     if len(set(items)) != len(items):
-        raise ValueError(_message(field, owner, "a list that does not repeat a name", value))
+        raise ValueError(f"{label(field, owner)} must not repeat a name; got {value!r}")
     return items
 
 
