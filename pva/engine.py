@@ -139,7 +139,7 @@ def _structure(species: Species) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.
     """Which entries of U and of F + C can be non-zero in some year."""
     env = species.environment
     if isinstance(env, MatrixSelection):
-        return (env.U_stack > 0).any(axis=0), ((env.F_stack + env.C_stack) > 0).any(axis=0)
+        return np.any(env.U_stack > 0, axis=0), np.any((env.F_stack + env.C_stack) > 0, axis=0)
     if species.vital_rates is not None:
         vr = species.vital_rates
         masks = []
@@ -483,15 +483,16 @@ class _Recorder:
     """Year-major buffers of what :func:`project` records (each year's write is one contiguous
     block), returned replicate-major as a :class:`Projection`."""
 
-    def __init__(
-        self, run: _Run, years: int, record: Sequence[str], both_sexes: float | None
-    ) -> None:
+    def __init__(self, run: _Run, years: int, record: Sequence[str]) -> None:
         R, P, S = run.plan.R, run.plan.P, run.plan.S
         self.run = run
-        self.both_sexes = both_sexes
-        self.mature = np.empty((years + 1, R, P), dtype=run.dtype)
-        self.total = np.empty((years + 1, R, P), dtype=run.dtype)
-        self.abundance = (
+        # Only females are projected under Mating, but IUCN counts mature individuals of both
+        # sexes (Red List Guidelines, section 4.3): record the expected total, females / sex ratio.
+        sex = run.species.sex
+        self.both_sexes = None if sex is None else 1.0 / sex.sex_ratio
+        self.mature: npt.NDArray[Any] = np.empty((years + 1, R, P), dtype=run.dtype)
+        self.total: npt.NDArray[Any] = np.empty((years + 1, R, P), dtype=run.dtype)
+        self.abundance: npt.NDArray[Any] | None = (
             np.empty((years + 1, R, P, S), dtype=run.dtype) if "abundance" in record else None
         )
         self.K = np.empty((years + 1, R, P)) if "carrying_capacity" in record else None
@@ -638,10 +639,7 @@ def project(
         event_rngs=[event_stream(streams.events, e.name) for e in schedule.events],
     )
     n = _initial_state(run, initial)
-    # Only females are projected under Mating, but IUCN counts mature individuals of both sexes
-    # (Red List Guidelines, section 4.3): report the expected total, mature females / sex ratio.
-    both_sexes = None if species.sex is None else 1.0 / species.sex.sex_ratio
-    record_year = _Recorder(run, years, record, both_sexes)
+    record_year = _Recorder(run, years, record)
     record_year(0, n, np.broadcast_to(plan.K0, (R, plan.P)))
     environment = _Environment(species, R, streams.environment)
     for t in range(years):
@@ -754,7 +752,7 @@ def _survival_and_births(
     """Next year's individuals: each individual's fate a multinomial over its column of U (a chain
     of binomials), plus births — Poisson(F n) or binomial litters — from the demography stream."""
     plan, demo, species = run.plan, run.demo, run.species
-    new = np.zeros((plan.R, plan.P, plan.S), dtype=run.dtype)
+    new: npt.NDArray[Any] = np.zeros((plan.R, plan.P, plan.S), dtype=run.dtype)
     for j, dests in plan.u_entries:
         if not dests:
             continue
@@ -832,7 +830,7 @@ def _releases(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
     return n + demo.binomial(released, np.broadcast_to(schedule.release_survival[t], n.shape))  # type: ignore[no-any-return]
 
 
-def _scale_k(K: FloatArray, multiplier: npt.ArrayLike) -> FloatArray:
+def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
     """Multiply K, leaving unlimited (infinite) K unlimited even under a multiplier of 0."""
     with np.errstate(invalid="ignore"):
         return np.where(np.isinf(K), K, K * multiplier)

@@ -29,7 +29,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, Self, TypeAlias
+from typing import Any, Literal, Self, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +72,11 @@ def _matrix(owner: str, field: str, value: object, n: int | None = None) -> Matr
             f"{owner}: {field} must be a {size}x{size} matrix; got rows of shape {shape!r}"
         )
     return tuple(rows)
+
+
+def _rows(M: FloatArray) -> Matrix:
+    """An ndarray as a tuple matrix of floats."""
+    return tuple(tuple(float(x) for x in row) for row in M.tolist())
 
 
 def _set(obj: object, field: str, value: object) -> None:
@@ -141,7 +146,7 @@ class CompiledExpression:
 
 def _evaluate(node: ast.AST, rates: Mapping[str, Any], alias: dict[str, str], source: str) -> Any:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(cast(float, node.value))  # compile_expression admits numbers only
     if isinstance(node, ast.Name):
         return rates[alias.get(node.id, node.id)]
     if isinstance(node, ast.UnaryOp):
@@ -552,12 +557,12 @@ class MatrixSelection(_Spec):
     @classmethod
     def from_matrices(
         cls,
-        matrices: Sequence[Any],
+        matrices: Sequence[npt.ArrayLike],
         *,
-        reproduction: Any,
+        reproduction: npt.ArrayLike,
         names: Sequence[str] | None = None,
         probabilities: Sequence[float] | None = None,
-        transition: Any = None,
+        transition: Matrix | None = None,
     ) -> MatrixSelection:
         """Split whole matrices ``A`` into U and F with a boolean ``reproduction`` mask ``[to][from]``
         (True where an entry counts offspring)."""
@@ -1533,10 +1538,10 @@ class Species(_Spec):
         )
         return cls(
             name=name,
-            stages=stages,
-            U=U,
-            F=F,
-            C=C if rows["clonal_rows"] else None,
+            stages=tuple(stages),
+            U=_rows(U),
+            F=_rows(F),
+            C=_rows(C) if rows["clonal_rows"] else None,
             **fields,
         )
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -611,7 +611,9 @@ class VitalRateReduction(Threat):
                 probability=self.frequency * effect,
                 survival_multiplier=1.0 - (1.0 - self.survival) * cell,
                 fecundity_multiplier=1.0 - (1.0 - self.fecundity) * cell,
-                carrying_capacity_multiplier=1.0 - (1.0 - self.carrying_capacity) * populations,
+                carrying_capacity_multiplier=cast(
+                    FloatArray, 1.0 - (1.0 - self.carrying_capacity) * populations
+                ),
             )
         )
 

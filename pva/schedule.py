@@ -207,12 +207,11 @@ class Schedule(_TimeIndexed):
     def neutral(cls, *, years: int, populations: int, stages: int) -> Schedule:
         """The schedule of a scenario that changes nothing: every array at its neutral value."""
         sizes = {YEAR: years, POPULATION: populations, STAGE: stages}
-        return cls(
-            **{
-                name: np.full(tuple(sizes[a] for a in dims), float(neutral))
-                for name, dims, neutral in _arrays(cls)
-            }
-        )
+        arrays: dict[str, Any] = {
+            name: np.full(tuple(sizes[a] for a in dims), float(neutral))
+            for name, dims, neutral in _arrays(cls)
+        }
+        return cls(**arrays)
 
     @property
     def years(self) -> int:

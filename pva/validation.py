@@ -301,6 +301,7 @@ def check_keys(data: object, allowed: Sequence[str], where: str) -> Mapping[str,
 
 def _subclasses(cls: type) -> Iterator[type]:
     yield cls
+    sub: type
     for sub in cls.__subclasses__():
         yield from _subclasses(sub)
 
