@@ -825,9 +825,9 @@ def _releases(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
     if not np.any(rel > 0):
         return n
     if demo is None:
-        return n + rel * schedule.release_survival[t]  # type: ignore[no-any-return]
+        return n + rel * schedule.release_survival[t]
     released = _whole(demo, np.broadcast_to(rel, n.shape))
-    return n + demo.binomial(released, np.broadcast_to(schedule.release_survival[t], n.shape))  # type: ignore[no-any-return]
+    return n + demo.binomial(released, np.broadcast_to(schedule.release_survival[t], n.shape))
 
 
 def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:

@@ -101,7 +101,7 @@ class _Spec:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (tuples become lists, nested specs carry a ``"type"`` tag)."""
-        return _to_jsonable(self)  # type: ignore[no-any-return]
+        return _to_jsonable(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, where: str | None = None) -> Self:
@@ -343,7 +343,7 @@ class VitalRate(_Spec):
             return np.full(zz.shape, self.mean)
         if self.distribution == "lognormal":
             mu, sigma = self.lognormal_parameters()
-            return np.exp(mu + sigma * zz)  # type: ignore[no-any-return]
+            return np.exp(mu + sigma * zz)
         # beyond |z| = 8 (probability 1.2e-15) the incomplete-beta inversion can fail to converge
         zz = np.clip(zz, -_Z_MAX, _Z_MAX)
         a, b = self.beta_parameters()
@@ -357,7 +357,7 @@ class VitalRate(_Spec):
             i = np.minimum(pos.astype(np.intp), grid.size - 2)
             w = pos - i
             x = table[i] * (1 - w) + table[i + 1] * w
-        return self.lower + (self.upper - self.lower) * x  # type: ignore[no-any-return]
+        return self.lower + (self.upper - self.lower) * x
 
     @functools.cached_property
     def _beta_table(self) -> tuple[FloatArray, FloatArray]:
@@ -382,10 +382,10 @@ def _beta_quantile(a: float, b: float, z: FloatArray) -> FloatArray:
     """
     if min(a, b) > _BETA_NORMAL:
         mean, sd = a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-        return np.clip(mean + sd * z, 0.0, 1.0)  # type: ignore[no-any-return]
+        return np.clip(mean + sd * z, 0.0, 1.0)
     lower = scipy.special.betaincinv(a, b, scipy.special.ndtr(np.minimum(z, 0.0)))
     upper = scipy.special.betainccinv(a, b, scipy.special.ndtr(-np.maximum(z, 0.0)))
-    return np.where(z <= 0, lower, upper)  # type: ignore[no-any-return]
+    return np.where(z <= 0, lower, upper)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -601,7 +601,7 @@ class MatrixSelection(_Spec):
             P = np.asarray(self.transition)
             w, v = np.linalg.eig(P)
             x = np.abs(np.real(v[:, np.argmin(np.abs(w - 1))]))
-            return x / x.sum()  # type: ignore[no-any-return]
+            return x / x.sum()
         if self.probabilities is not None:
             return np.asarray(self.probabilities, dtype=float)
         return np.full(self.n_states, 1.0 / self.n_states)
@@ -751,7 +751,7 @@ def _sqrt_psd(S: FloatArray) -> FloatArray:
     """A square root L with L L' = S for a positive semi-definite S (eigen-decomposition, so
     singular matrices such as perfect correlations are allowed)."""
     w, v = np.linalg.eigh((S + S.T) / 2)
-    return v * np.sqrt(np.clip(w, 0, None))  # type: ignore[no-any-return]
+    return v * np.sqrt(np.clip(w, 0, None))
 
 
 Environment: TypeAlias = MatrixSelection | VitalRateStochasticity | None
@@ -1391,7 +1391,7 @@ class Species(_Spec):
     @property
     def all_populations(self) -> tuple[Population, ...]:
         """The populations, including the implicit default one."""
-        return self.populations or self._default_population  # type: ignore[attr-defined,no-any-return]
+        return self.populations or self._default_population  # type: ignore[attr-defined]
 
     @property
     def population_names(self) -> tuple[str, ...]:
@@ -1412,7 +1412,7 @@ class Species(_Spec):
         """Right eigenvector of A for the dominant eigenvalue, summing to 1 (Caswell 2001, ch. 4)."""
         w, v = np.linalg.eig(self.A)
         x = np.abs(np.real(v[:, np.argmax(np.real(w))]))
-        return x / x.sum()  # type: ignore[no-any-return]
+        return x / x.sum()
 
     @functools.cached_property
     def initial_abundance(self) -> npt.NDArray[np.int64]:

@@ -487,11 +487,7 @@ class HabitatLoss(Threat):
         linear = None if rate is not None else (1 - floor) / (self.stop - self.start)  # type: ignore[operator]
 
         def lose(t: int, k: FloatArray) -> FloatArray:
-            lowered = (
-                k * (1.0 - rate * effect[t])  # type: ignore[operator]
-                if linear is None
-                else k - linear * effect[t]
-            )
+            lowered = k * (1.0 - rate * effect[t]) if linear is None else k - linear * effect[t]
             # a threat never drives K below its own floor, nor raises K already below it
             lowered = np.maximum(lowered, np.minimum(k, floor))
             return np.where(populations, lowered, k)

@@ -415,7 +415,7 @@ def from_table(expected: type[T] | tuple[type, ...], data: object, *, where: str
                 from_table(classes, v, where=f"{where}.{key}[{i}]") for i, v in enumerate(value)
             )
     try:
-        return cls(**kwargs)  # type: ignore[no-any-return]
+        return cls(**kwargs)
     except StudyFileError:
         raise
     except (ValueError, TypeError) as exc:
