@@ -35,8 +35,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
+from pva import streams
 from pva.errors import MatrixStructureWarning
-from pva.streams import resolve_entropy
 
 __all__ = [
     "StochasticGrowthRate",
@@ -806,15 +806,7 @@ def stochastic_growth_rate(
             raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
     if years < batches:
         raise ValueError(f"years must be >= batches ({batches}); got {years!r}")
-    if rng is not None and seed is not None:
-        raise TypeError("give seed or rng, not both")
-    entropy: str | None = None
-    if rng is None:
-        root = resolve_entropy(seed)
-        entropy = str(root)
-        rng = np.random.default_rng(np.random.SeedSequence(root))
-    elif not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {rng!r}")
+    rng, entropy = streams.generator(seed=seed, rng=rng)
 
     approx = _tuljapurkar(stack, p, covariance)
 

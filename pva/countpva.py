@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
-from pva.streams import resolve_entropy
+from pva import streams
 
 __all__ = [
     "CountFit",
@@ -303,15 +303,7 @@ def bootstrap_extinction_cdf(
         or replicates < 10
     ):
         raise ValueError(f"replicates must be an integer >= 10; got {replicates!r}")
-    if rng is not None and seed is not None:
-        raise TypeError("give seed or rng, not both")
-    entropy: str | None = None
-    if rng is None:
-        root = resolve_entropy(seed)
-        entropy = str(root)
-        rng = np.random.default_rng(np.random.SeedSequence(root))
-    elif not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {rng!r}")
+    rng, entropy = streams.generator(seed=seed, rng=rng)
     best = extinction_cdf(estimate.mu, estimate.sigma2, n_current, n_threshold, t_max)
     if estimate.sigma2 <= 0:
         raise ValueError("the estimate has sigma2 = 0; there is no uncertainty to bootstrap")

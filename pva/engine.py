@@ -2,7 +2,7 @@
 
 :func:`project` advances the state ``n`` of shape (replicates, populations, stages) one year at a
 time; the only Python loop is over years (and, inside a year, over the few stages and catastrophe
-types). One year is, in this order (../shared/DESIGN.md):
+types). One year is, in this order (each step a function below, the state passed explicitly):
 
 1. environment: this year's matrices (an environmental state, or vital rates drawn through a
    Gaussian copula) and carrying capacity variation — from ``streams.environment`` only, in a fixed
@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.optimize
 
+from pva import validation
 from pva.model import (
     DensityDependence,
     MatrixSelection,
@@ -54,7 +55,7 @@ from pva.model import (
     VitalRates,
     VitalRateStochasticity,
 )
-from pva.scenario import Schedule
+from pva.schedule import Schedule
 from pva.streams import Streams, event_stream
 
 FloatArray = npt.NDArray[np.float64]
@@ -112,15 +113,33 @@ class _Plan:
     k_sigma: FloatArray
     """Lognormal sigma of K variation per population, (P,)."""
     weights: FloatArray
+    """Weight of each stage in density-dependent abundance, (S,)."""
+    counted: npt.NDArray[np.bool_]
+    """Stages with a positive weight (those a ceiling removes from), (S,)."""
     mature: npt.NDArray[np.bool_]
     dd_b: float
+    """Strength of density dependence (:func:`density_strength`)."""
+    ceiling: bool
+    """Whether the year ends with truncation to K."""
+    u_entries: list[tuple[int, list[int]]]
+    """For each source stage j, the stages i that U can move it to."""
+    any_k_noise: bool
+    """Whether K varies among years in some population (part of the fixed environment pattern)."""
+    catastrophe_survival: list[FloatArray]
+    """Survival multiplier of each catastrophe type, (S,) each."""
+    catastrophe_fecundity: list[FloatArray]
+    """Fecundity multiplier of each catastrophe type, (S,) each."""
+    dispersal: FloatArray | None
+    """Dispersal rates D[to, from] among populations, (P, P), or None."""
+    dispersal_stages: npt.NDArray[np.int64]
+    """Stages that disperse."""
 
 
 def _structure(species: Species) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Which entries of U and of F + C can be non-zero in some year."""
     env = species.environment
     if isinstance(env, MatrixSelection):
-        return (env.U_stack > 0).any(axis=0), ((env.F_stack + env.C_stack) > 0).any(axis=0)
+        return np.any(env.U_stack > 0, axis=0), np.any((env.F_stack + env.C_stack) > 0, axis=0)
     if species.vital_rates is not None:
         vr = species.vital_rates
         masks = []
@@ -177,8 +196,12 @@ def density_strength(species: Species) -> float:
 def _plan(species: Species, replicates: int) -> _Plan:
     u_pattern, f_pattern = _structure(species)
     pops = species.all_populations
+    S = species.n_stages
+    k_sigma = np.array([np.sqrt(np.log1p(p.carrying_capacity_cv**2)) for p in pops])
+    dd = species.density_dependence
+    cats = species.catastrophes
     return _Plan(
-        S=species.n_stages,
+        S=S,
         P=species.n_populations,
         R=replicates,
         u_pattern=u_pattern,
@@ -186,10 +209,22 @@ def _plan(species: Species, replicates: int) -> _Plan:
         fec_cols=np.flatnonzero(f_pattern.any(axis=0)),
         K0=species.carrying_capacities,
         k_growth=np.array([1 + p.carrying_capacity_trend / 100 for p in pops]),
-        k_sigma=np.array([np.sqrt(np.log1p(p.carrying_capacity_cv**2)) for p in pops]),
+        k_sigma=k_sigma,
         weights=species.density_weights,
+        counted=species.density_weights > 0,
         mature=species.mature_mask,
         dd_b=density_strength(species),
+        ceiling=dd is not None and bool(dd.ceiling),
+        u_entries=[(j, [i for i in range(S) if u_pattern[i, j]]) for j in range(S)],
+        any_k_noise=bool(np.any(k_sigma > 0)),
+        catastrophe_survival=[
+            np.broadcast_to(np.asarray(c.survival_multiplier, dtype=float), (S,)) for c in cats
+        ],
+        catastrophe_fecundity=[
+            np.broadcast_to(np.asarray(c.fecundity_multiplier, dtype=float), (S,)) for c in cats
+        ],
+        dispersal=species.dispersal_array,
+        dispersal_stages=np.flatnonzero(species.dispersal_mask),
     )
 
 
@@ -424,36 +459,69 @@ def _scalings(
 # the projection
 
 
-def _check_schedule(schedule: Schedule, years: int, P: int, S: int) -> None:
-    shapes = {
-        "survival_multiplier": (years, P, S),
-        "fecundity_multiplier": (years, P, S),
-        "carrying_capacity_multiplier": (years, P),
-        "harvest_proportion": (years, P, S),
-        "harvest_number": (years, P, S),
-        "release_number": (years, P, S),
-        "release_survival": (years, P, S),
-    }
-    for field, shape in shapes.items():
-        value = np.shape(getattr(schedule, field))
-        if value != shape:
-            raise ValueError(
-                f"schedule.{field} must have shape (years, populations[, stages]) = {shape!r}; got {value!r}"
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Run:
+    """What stays fixed during one :func:`project` call; the yearly steps read it, and only the
+    state (individuals ``n`` and this year's K) passes from step to step."""
+
+    species: Species
+    plan: _Plan
+    schedule: Schedule
+    streams: Streams
+    demo: np.random.Generator | None
+    """The demography stream, or None without demographic stochasticity (then expectations)."""
+    dtype: type
+    """int64 with demographic stochasticity, float64 without."""
+    max_count: int
+    """Largest count of one stage in one population (int64 overflow guard)."""
+    start_year: int
+    event_rngs: list[np.random.Generator]
+    """One generator per schedule event (:func:`pva.streams.event_stream`)."""
+
+
+class _Recorder:
+    """Year-major buffers of what :func:`project` records (each year's write is one contiguous
+    block), returned replicate-major as a :class:`Projection`."""
+
+    def __init__(self, run: _Run, years: int, record: Sequence[str]) -> None:
+        R, P, S = run.plan.R, run.plan.P, run.plan.S
+        self.run = run
+        # Only females are projected under Mating, but IUCN counts mature individuals of both
+        # sexes (Red List Guidelines, section 4.3): record the expected total, females / sex ratio.
+        sex = run.species.sex
+        self.both_sexes = None if sex is None else 1.0 / sex.sex_ratio
+        self.mature: npt.NDArray[Any] = np.empty((years + 1, R, P), dtype=run.dtype)
+        self.total: npt.NDArray[Any] = np.empty((years + 1, R, P), dtype=run.dtype)
+        self.abundance: npt.NDArray[Any] | None = (
+            np.empty((years + 1, R, P, S), dtype=run.dtype) if "abundance" in record else None
+        )
+        self.K = np.empty((years + 1, R, P)) if "carrying_capacity" in record else None
+
+    def __call__(self, t: int, n: npt.NDArray[Any], K: FloatArray) -> None:
+        m = n[..., self.run.plan.mature].sum(axis=-1)
+        if self.both_sexes is not None:
+            m = (
+                np.rint(np.minimum(m * self.both_sexes, 2.0**62)).astype(self.run.dtype)
+                if self.run.demo is not None
+                else m * self.both_sexes
             )
-    for e in schedule.events:
-        if np.shape(e.probability) != (years,):
-            raise ValueError(f"schedule event {e.name!r} probability must have shape ({years},)")
-    for tr in schedule.transfers:
-        if np.shape(tr.number) != (years, S):
-            raise ValueError(
-                f"schedule transfer {tr.name!r} number must have shape (years, stages) = "
-                f"{(years, S)!r}; got {np.shape(tr.number)!r}"
-            )
-        if not (0 <= tr.source < P and 0 <= tr.population < P and tr.source != tr.population):
-            raise ValueError(
-                f"schedule transfer {tr.name!r} must move between two of the {P} populations; got "
-                f"source={tr.source!r}, population={tr.population!r}"
-            )
+        self.mature[t] = m
+        self.total[t] = n.sum(axis=-1)
+        if self.abundance is not None:
+            self.abundance[t] = n
+        if self.K is not None:
+            self.K[t] = K
+
+    def projection(self) -> Projection:
+        def replicate_major(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+
+        return Projection(
+            mature=replicate_major(self.mature),
+            total=replicate_major(self.total),
+            abundance=None if self.abundance is None else replicate_major(self.abundance),
+            carrying_capacity=None if self.K is None else replicate_major(self.K),
+        )
 
 
 def _check_initial(
@@ -479,6 +547,16 @@ def _check_initial(
     return a.astype(np.int64)
 
 
+def _initial_state(run: _Run, initial: npt.ArrayLike | None) -> npt.NDArray[Any]:
+    """Individuals by stage at year 0, (R, P, S)."""
+    plan = run.plan
+    if initial is None:
+        n0 = run.species.initial_abundance
+        n0 = np.minimum(n0, run.max_count) if run.demo is not None else n0
+        return np.broadcast_to(n0.astype(run.dtype), (plan.R, plan.P, plan.S)).copy()
+    return _check_initial(initial, (plan.R, plan.P, plan.S), run.demo is not None, run.max_count)
+
+
 def project(
     species: Species,
     schedule: Schedule | None = None,
@@ -497,7 +575,7 @@ def project(
     species
         The validated specification.
     schedule
-        What a scenario does year by year (:class:`pva.scenario.Schedule`); None = no action.
+        What a scenario does year by year (:class:`pva.schedule.Schedule`); None = no action.
     years
         Number of annual steps; trajectories have ``years + 1`` entries (year 0 = initial state).
     replicates
@@ -525,228 +603,234 @@ def project(
 
     Raises
     ------
+    TypeError
+        If ``years``, ``replicates`` or ``start_year`` is not an integer, ``species`` not a
+        :class:`~pva.model.Species` or ``initial`` not numeric.
     ValueError
         On a bad ``years``, ``replicates``, ``record``, ``initial``, ``start_year`` or a schedule of
         the wrong shape.
     """
-    for name, value in (("years", years), ("replicates", replicates)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    years = validation.integer(years, "years", minimum=1)
+    R = validation.integer(replicates, "replicates", minimum=1)
     if isinstance(record, str):
         record = (record,)
     unknown = sorted(set(record) - set(RECORDABLE))
     if unknown:
         raise ValueError(f"record must name some of {RECORDABLE!r}; got {tuple(record)!r}")
-    if not isinstance(species, Species):
-        raise TypeError(f"species must be a pva.model.Species; got {type(species).__name__}")
-    years, R = int(years), int(replicates)
+    validation.instance(species, "species", Species)
+    start_year = validation.integer(start_year, "start_year", minimum=0)
     plan = _plan(species, R)
-    S, P = plan.S, plan.P
     if schedule is None:
-        schedule = Schedule.neutral(years=years, populations=P, stages=S)
-    _check_schedule(schedule, years, P, S)
+        schedule = Schedule.neutral(years=years, populations=plan.P, stages=plan.S)
+    schedule.check(years=years, populations=plan.P, stages=plan.S)
 
     stochastic = species.demographic_stochasticity
-    demo = streams.demography if stochastic else None
-    dtype = np.int64 if stochastic else np.float64
-    if (
-        isinstance(start_year, bool)
-        or not isinstance(start_year, int | np.integer)
-        or start_year < 0
-    ):
-        raise ValueError(f"start_year must be an integer >= 0; got {start_year!r}")
-    # the largest count of one stage in one population: S of them plus a year's births, and the
-    # sum over all stages and populations, then stay below 2**63 (int64)
-    max_count = min(_MAX_COUNT, 2**62 // ((S + 1) * P))
-    if initial is None:
-        n0 = species.initial_abundance
-        n0 = np.minimum(n0, max_count) if stochastic else n0
-        n = np.broadcast_to(n0.astype(dtype), (R, P, S)).copy()
-    else:
-        n = _check_initial(initial, (R, P, S), stochastic, max_count)
-
-    # year-major buffers, so that each year's write is one contiguous block; transposed at the end
-    mature = np.empty((years + 1, R, P), dtype=dtype)
-    total = np.empty((years + 1, R, P), dtype=dtype)
-    abundance = np.empty((years + 1, R, P, S), dtype=dtype) if "abundance" in record else None
-    kk = np.empty((years + 1, R, P)) if "carrying_capacity" in record else None
-
-    # Only females are projected under Mating, but IUCN counts mature individuals of both sexes
-    # (Red List Guidelines, section 4.3): report the expected total, mature females / sex ratio.
-    both_sexes = None if species.sex is None else 1.0 / species.sex.sex_ratio
-
-    def _record(t: int, K: FloatArray) -> None:
-        m = n[..., plan.mature].sum(axis=-1)
-        if both_sexes is not None:
-            m = (
-                np.rint(np.minimum(m * both_sexes, 2.0**62)).astype(dtype)
-                if stochastic
-                else m * both_sexes
-            )
-        mature[t] = m
-        total[t] = n.sum(axis=-1)
-        if abundance is not None:
-            abundance[t] = n
-        if kk is not None:
-            kk[t] = K
-
-    _record(0, np.broadcast_to(plan.K0, (R, P)))
+    run = _Run(
+        species=species,
+        plan=plan,
+        schedule=schedule,
+        streams=streams,
+        demo=streams.demography if stochastic else None,
+        dtype=np.int64 if stochastic else np.float64,
+        # the largest count of one stage in one population: S of them plus a year's births, and
+        # the sum over all stages and populations, then stay below 2**63 (int64)
+        max_count=min(_MAX_COUNT, 2**62 // ((plan.S + 1) * plan.P)),
+        start_year=start_year,
+        event_rngs=[event_stream(streams.events, e.name) for e in schedule.events],
+    )
+    n = _initial_state(run, initial)
+    record_year = _Recorder(run, years, record)
+    record_year(0, n, np.broadcast_to(plan.K0, (R, plan.P)))
     environment = _Environment(species, R, streams.environment)
-    cats = species.catastrophes
-    cat_surv = [np.broadcast_to(np.asarray(c.survival_multiplier, dtype=float), (S,)) for c in cats]
-    cat_fec = [np.broadcast_to(np.asarray(c.fecundity_multiplier, dtype=float), (S,)) for c in cats]
-    dd = species.density_dependence
-    ceiling = dd is not None and bool(dd.ceiling)
-    counted = plan.weights > 0
-    disp = species.dispersal_array
-    disp_stages = np.flatnonzero(species.dispersal_mask)
-    mating = species.sex
-    u_entries = [(j, [i for i in range(S) if plan.u_pattern[i, j]]) for j in range(S)]
-    any_k_noise = bool(np.any(plan.k_sigma > 0))  # part of the fixed environment pattern
-    event_rngs = [event_stream(streams.events, e.name) for e in schedule.events]
-
     for t in range(years):
-        # 1. environment (state-independent draws, fixed pattern per species)
-        U, Fm = environment.matrices()  # (R|1, S, S)
-        K = plan.K0 * plan.k_growth ** (start_year + t)  # (P,)
-        zk = environment.carrying_capacity_scores(P) if any_k_noise else None
-        if zk is not None:
-            # lognormal with mean 1 and the population's CV
-            K = K * np.exp(plan.k_sigma * zk - plan.k_sigma**2 / 2)
-        K = _scale_k(np.broadcast_to(K, (R, P)), schedule.carrying_capacity_multiplier[t])
+        n, K = _one_year(run, environment, n, t)
+        record_year(t + 1, n, K)
+    return record_year.projection()
 
-        # 2. schedule multipliers, catastrophes, events
-        surv_m = np.broadcast_to(schedule.survival_multiplier[t], (R, P, S)).astype(float)
-        fec_m = np.broadcast_to(schedule.fecundity_multiplier[t], (R, P, S)).astype(float)
-        for c, cs, cf in zip(cats, cat_surv, cat_fec, strict=True):
-            hit = streams.catastrophes.random((R, P)) < c.probability
-            if c.scope == "species":
-                hit = np.broadcast_to(hit[:, :1], (R, P))
-            surv_m = surv_m * np.where(hit[..., None], cs, 1.0)
-            fec_m = fec_m * np.where(hit[..., None], cf, 1.0)
-            K = _scale_k(K, np.where(hit, c.carrying_capacity_multiplier, 1.0))
-        for e, rng in zip(schedule.events, event_rngs, strict=True):
-            hit = (rng.random(R) < e.probability[t])[:, None]
-            surv_m = surv_m * np.where(hit[..., None], e.survival_multiplier, 1.0)
-            fec_m = fec_m * np.where(hit[..., None], e.fecundity_multiplier, 1.0)
-            K = _scale_k(K, np.where(hit, e.carrying_capacity_multiplier, 1.0))
 
-        # 3. density dependence and mate limitation (abundance at the start of the year)
-        g_fec, g_surv = _density_multipliers(species, plan, n, K)
-        if g_fec is not None:
-            fec_m = fec_m * g_fec[..., None]
-        if g_surv is not None:
-            surv_m = surv_m * g_surv[..., None]
-        if mating is not None:
-            females = n[..., plan.mature].sum(axis=-1)
-            ratio = (1 - mating.sex_ratio) / mating.sex_ratio
-            males = _poisson(demo, females * ratio) if demo is not None else females * ratio
-            mated = np.minimum(females, mating.harem_size * males)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                fec_m = (
-                    fec_m
-                    * np.where(females > 0, mated / np.where(females > 0, females, 1), 1.0)[
-                        ..., None
-                    ]
-                )
-        # survival may not exceed 1: cap the multiplier of any column that would sum above 1
-        colsum = U.sum(axis=1)[:, None, :]  # (R|1, 1, S)
-        with np.errstate(divide="ignore", over="ignore"):
-            cap = np.where(colsum > 0, 1.0 / colsum, np.inf)
-        surv_m = np.minimum(surv_m, cap)
+def _one_year(
+    run: _Run, environment: _Environment, n: npt.NDArray[Any], t: int
+) -> tuple[npt.NDArray[Any], FloatArray]:
+    """Step ``t``: the state ``n`` (R, P, S) at year t -> at year t + 1, and this year's K (R, P)."""
+    U, F = environment.matrices()  # 1. environment, (R|1, S, S)
+    K = _carrying_capacity(run, environment, t)
+    surv_m, fec_m, K = _modifiers(run, t, K)  # 2. schedule, catastrophes, events
+    surv_m, fec_m = _density_and_mating(run, n, K, surv_m, fec_m)  # 3.
+    surv_m = _cap_survival(U, surv_m)
+    n = _survival_and_births(run, n, U, F, surv_m, fec_m)  # 4.
+    n = _harvest(run, n, t)  # 5.
+    n = _transfers(run, n, t)  # 6.
+    n = _releases(run, n, t)
+    if run.plan.dispersal is not None and run.plan.dispersal_stages.size:  # 7.
+        n = _disperse(run.demo, n, run.plan.dispersal, run.plan.dispersal_stages)
+    if run.demo is not None:  # releases and immigrants may have pushed a count past the cap
+        n = np.minimum(n, run.max_count)
+    if run.plan.ceiling:  # 8.
+        n = _ceiling(run.demo, n, K, run.plan.weights, run.plan.counted)
+    return n, K
 
-        # 4. survival/transitions and births
-        new = np.zeros((R, P, S), dtype=dtype)
-        for j, dests in u_entries:
-            if not dests:
-                continue
-            probs = [U[:, None, i, j] * surv_m[..., j] for i in dests]
-            for i, x in zip(dests, _binomial_chain(demo, n[..., j], probs), strict=True):
-                new[..., i] += x
-        if plan.f_rows.size:
-            Fe = Fm[:, None, :, :] * fec_m[:, :, None, :]  # (R, P, S_to, S_from)
-            if species.litter == "poisson" or demo is None:
-                mean_births = np.einsum("rpij,rpj->rpi", Fe[:, :, plan.f_rows, :], n)
-                new[..., plan.f_rows] += (
-                    _poisson(demo, mean_births) if demo is not None else mean_births
-                )
-            else:
-                L = species.max_litter or 1
-                for j in plan.fec_cols:
-                    per_capita = Fe[..., j].sum(axis=-1)  # (R, P)
-                    trials = np.minimum(n[..., j], 2**62 // L) * L  # no int64 overflow
-                    born = demo.binomial(trials, np.clip(per_capita / L, 0.0, 1.0))
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        shares = [
-                            np.where(per_capita > 0, Fe[..., i, j] / per_capita, 0.0)
-                            for i in plan.f_rows
-                        ]
-                    for i, x in zip(plan.f_rows, _binomial_chain(demo, born, shares), strict=True):
-                        new[..., i] += x
-        n = np.minimum(new, max_count) if stochastic else new
 
-        # 5. harvest
-        h_prop, h_num = schedule.harvest_proportion[t], schedule.harvest_number[t]
-        if np.any(h_prop > 0):
-            n = n - (
-                demo.binomial(n, np.broadcast_to(h_prop, n.shape))
-                if demo is not None
-                else n * h_prop
-            )
-        if np.any(h_num > 0):
-            take = _poisson(demo, np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
-            n = n - np.minimum(n, take)
-
-        # 6. translocations (only what the donor has is moved), then releases from outside
-        for tr in schedule.transfers:
-            want = tr.number[t]  # (S,)
-            if not np.any(want > 0):
-                continue
-            have = n[:, tr.source]
-            if demo is not None:
-                moved = np.minimum(_whole(demo, np.broadcast_to(want, have.shape)), have)
-                arrived = demo.binomial(moved, tr.survival)
-            else:
-                moved = np.minimum(want, have)
-                arrived = moved * tr.survival
-            n = n.copy()
-            n[:, tr.source] -= moved
-            n[:, tr.population] += arrived
-        rel = schedule.release_number[t]
-        if np.any(rel > 0):
-            if demo is not None:
-                released = _whole(demo, np.broadcast_to(rel, n.shape))
-                n = n + demo.binomial(
-                    released, np.broadcast_to(schedule.release_survival[t], n.shape)
-                )
-            else:
-                n = n + rel * schedule.release_survival[t]
-
-        # 7. dispersal
-        if disp is not None and disp_stages.size:
-            n = _disperse(demo, n, disp, disp_stages)
-
-        if stochastic:  # releases and immigrants may have pushed a count past the cap
-            n = np.minimum(n, max_count)
-
-        # 8. ceiling
-        if ceiling:
-            n = _ceiling(demo, n, K, plan.weights, counted)
-
-        _record(t + 1, K)
-
-    def _replicate_major(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
-        return None if a is None else np.ascontiguousarray(np.swapaxes(a, 0, 1))
-
-    return Projection(
-        mature=_replicate_major(mature),  # type: ignore[arg-type]
-        total=_replicate_major(total),  # type: ignore[arg-type]
-        abundance=_replicate_major(abundance),
-        carrying_capacity=_replicate_major(kk),
+def _carrying_capacity(run: _Run, environment: _Environment, t: int) -> FloatArray:
+    """This year's K (R, P): trend, lognormal variation (environment stream, drawn after the
+    matrices) and the schedule's multiplier."""
+    plan = run.plan
+    K = plan.K0 * plan.k_growth ** (run.start_year + t)  # (P,)
+    if plan.any_k_noise:
+        zk = environment.carrying_capacity_scores(plan.P)
+        # lognormal with mean 1 and the population's CV
+        K = K * np.exp(plan.k_sigma * zk - plan.k_sigma**2 / 2)
+    return _scale_k(
+        np.broadcast_to(K, (plan.R, plan.P)), run.schedule.carrying_capacity_multiplier[t]
     )
 
 
-def _scale_k(K: FloatArray, multiplier: npt.ArrayLike) -> FloatArray:
+def _modifiers(run: _Run, t: int, K: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Survival and fecundity multipliers (R, P, S) of step ``t`` from the schedule, catastrophes
+    (every type every year, from the catastrophes stream) and the schedule's events (each from its
+    own stream); K (R, P) scaled by those that strike."""
+    plan, schedule = run.plan, run.schedule
+    shape = (plan.R, plan.P, plan.S)
+    surv_m = np.broadcast_to(schedule.survival_multiplier[t], shape).astype(float)
+    fec_m = np.broadcast_to(schedule.fecundity_multiplier[t], shape).astype(float)
+    for c, cs, cf in zip(
+        run.species.catastrophes, plan.catastrophe_survival, plan.catastrophe_fecundity, strict=True
+    ):
+        hit = run.streams.catastrophes.random((plan.R, plan.P)) < c.probability
+        if c.scope == "species":
+            hit = np.broadcast_to(hit[:, :1], (plan.R, plan.P))
+        surv_m = surv_m * np.where(hit[..., None], cs, 1.0)
+        fec_m = fec_m * np.where(hit[..., None], cf, 1.0)
+        K = _scale_k(K, np.where(hit, c.carrying_capacity_multiplier, 1.0))
+    for e, rng in zip(schedule.events, run.event_rngs, strict=True):
+        hit = (rng.random(plan.R) < e.probability[t])[:, None]
+        surv_m = surv_m * np.where(hit[..., None], e.survival_multiplier, 1.0)
+        fec_m = fec_m * np.where(hit[..., None], e.fecundity_multiplier, 1.0)
+        K = _scale_k(K, np.where(hit, e.carrying_capacity_multiplier, 1.0))
+    return surv_m, fec_m, K
+
+
+def _density_and_mating(
+    run: _Run, n: npt.NDArray[Any], K: FloatArray, surv_m: FloatArray, fec_m: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Multipliers scaled by density dependence and mate limitation, both from the abundance at
+    the start of the year; the number of males is drawn from the demography stream."""
+    g_fec, g_surv = _density_multipliers(run.species, run.plan, n, K)
+    if g_fec is not None:
+        fec_m = fec_m * g_fec[..., None]
+    if g_surv is not None:
+        surv_m = surv_m * g_surv[..., None]
+    mating = run.species.sex
+    if mating is not None:
+        females = n[..., run.plan.mature].sum(axis=-1)
+        ratio = (1 - mating.sex_ratio) / mating.sex_ratio
+        males = _poisson(run.demo, females * ratio) if run.demo is not None else females * ratio
+        mated = np.minimum(females, mating.harem_size * males)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fec_m = (
+                fec_m
+                * np.where(females > 0, mated / np.where(females > 0, females, 1), 1.0)[..., None]
+            )
+    return surv_m, fec_m
+
+
+def _cap_survival(U: FloatArray, surv_m: FloatArray) -> FloatArray:
+    """Survival may not exceed 1: cap the multiplier of any column of U that would sum above 1."""
+    colsum = U.sum(axis=1)[:, None, :]  # (R|1, 1, S)
+    with np.errstate(divide="ignore", over="ignore"):
+        cap = np.where(colsum > 0, 1.0 / colsum, np.inf)
+    return np.minimum(surv_m, cap)
+
+
+def _survival_and_births(
+    run: _Run,
+    n: npt.NDArray[Any],
+    U: FloatArray,
+    F: FloatArray,
+    surv_m: FloatArray,
+    fec_m: FloatArray,
+) -> npt.NDArray[Any]:
+    """Next year's individuals: each individual's fate a multinomial over its column of U (a chain
+    of binomials), plus births — Poisson(F n) or binomial litters — from the demography stream."""
+    plan, demo, species = run.plan, run.demo, run.species
+    new: npt.NDArray[Any] = np.zeros((plan.R, plan.P, plan.S), dtype=run.dtype)
+    for j, dests in plan.u_entries:
+        if not dests:
+            continue
+        probs = [U[:, None, i, j] * surv_m[..., j] for i in dests]
+        for i, x in zip(dests, _binomial_chain(demo, n[..., j], probs), strict=True):
+            new[..., i] += x
+    if plan.f_rows.size:
+        Fe = F[:, None, :, :] * fec_m[:, :, None, :]  # (R, P, S_to, S_from)
+        if species.litter == "poisson" or demo is None:
+            mean_births = np.einsum("rpij,rpj->rpi", Fe[:, :, plan.f_rows, :], n)
+            new[..., plan.f_rows] += (
+                _poisson(demo, mean_births) if demo is not None else mean_births
+            )
+        else:
+            L = species.max_litter or 1
+            for j in plan.fec_cols:
+                per_capita = Fe[..., j].sum(axis=-1)  # (R, P)
+                trials = np.minimum(n[..., j], 2**62 // L) * L  # no int64 overflow
+                born = demo.binomial(trials, np.clip(per_capita / L, 0.0, 1.0))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    shares = [
+                        np.where(per_capita > 0, Fe[..., i, j] / per_capita, 0.0)
+                        for i in plan.f_rows
+                    ]
+                for i, x in zip(plan.f_rows, _binomial_chain(demo, born, shares), strict=True):
+                    new[..., i] += x
+    return np.minimum(new, run.max_count) if demo is not None else new
+
+
+def _harvest(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
+    """Remove a binomial proportion, then a Poisson number capped at what is there."""
+    demo = run.demo
+    h_prop, h_num = run.schedule.harvest_proportion[t], run.schedule.harvest_number[t]
+    if np.any(h_prop > 0):
+        n = n - (
+            demo.binomial(n, np.broadcast_to(h_prop, n.shape)) if demo is not None else n * h_prop
+        )
+    if np.any(h_num > 0):
+        take = _poisson(demo, np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
+        n = n - np.minimum(n, take)
+    return n
+
+
+def _transfers(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
+    """Translocations between populations, in order: at most what the donor has is moved, and
+    each moved individual survives release with the transfer's probability (binomial)."""
+    demo = run.demo
+    for tr in run.schedule.transfers:
+        want = tr.number[t]  # (S,)
+        if not np.any(want > 0):
+            continue
+        have = n[:, tr.source]
+        if demo is not None:
+            moved = np.minimum(_whole(demo, np.broadcast_to(want, have.shape)), have)
+            arrived = demo.binomial(moved, tr.survival)
+        else:
+            moved = np.minimum(want, have)
+            arrived = moved * tr.survival
+        n = n.copy()
+        n[:, tr.source] -= moved
+        n[:, tr.population] += arrived
+    return n
+
+
+def _releases(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
+    """Releases from outside the model: a whole number by unbiased random rounding, each surviving
+    release with the schedule's probability (binomial)."""
+    demo, schedule = run.demo, run.schedule
+    rel = schedule.release_number[t]
+    if not np.any(rel > 0):
+        return n
+    if demo is None:
+        return n + rel * schedule.release_survival[t]
+    released = _whole(demo, np.broadcast_to(rel, n.shape))
+    return n + demo.binomial(released, np.broadcast_to(schedule.release_survival[t], n.shape))
+
+
+def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
     """Multiply K, leaving unlimited (infinite) K unlimited even under a multiplier of 0."""
     with np.errstate(invalid="ignore"):
         return np.where(np.isinf(K), K, K * multiplier)

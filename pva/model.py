@@ -29,13 +29,13 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, Self, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
 import scipy.special
 
-from pva import analysis
+from pva import analysis, validation
 from pva.errors import MatrixStructureWarning
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
@@ -49,46 +49,7 @@ _TOL = 1e-9
 
 
 # --------------------------------------------------------------------------------------------------
-# small validation helpers
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
-
-
-def _finite(owner: str, field: str, value: object) -> float:
-    if not _is_number(value):
-        raise TypeError(f"{owner}.{field} must be a number; got {value!r}")
-    x = float(value)  # type: ignore[arg-type]
-    if not math.isfinite(x):
-        raise ValueError(f"{owner}.{field} must be finite; got {value!r}")
-    return x
-
-
-def _probability(owner: str, field: str, value: object) -> float:
-    x = _finite(owner, field, value)
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"{owner}.{field} must be a probability in [0, 1]; got {value!r}")
-    return x
-
-
-def _non_negative(owner: str, field: str, value: object) -> float:
-    x = _finite(owner, field, value)
-    if x < 0:
-        raise ValueError(f"{owner}.{field} must be >= 0; got {value!r}")
-    return x
-
-
-def _names(owner: str, field: str, value: object) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise TypeError(f"{owner}.{field} must be a sequence of names; got {value!r}")
-    names = tuple(value)
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"{owner}.{field} must hold non-empty strings; got {value!r}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{owner}.{field} must not repeat a name; got {value!r}")
-    return names
+# validation: scalars, names and kinds by pva.validation; matrices here
 
 
 def _matrix(owner: str, field: str, value: object, n: int | None = None) -> Matrix:
@@ -97,56 +58,29 @@ def _matrix(owner: str, field: str, value: object, n: int | None = None) -> Matr
         value = value.tolist()
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise TypeError(
-            f"{owner}.{field} must be a matrix given as a sequence of rows; got {value!r}"
+            f"{owner}: {field} must be a matrix given as a sequence of rows; got {value!r}"
         )
     rows = []
     for row in value:
         if isinstance(row, str) or not isinstance(row, Sequence | np.ndarray):
-            raise TypeError(f"{owner}.{field} must be a sequence of rows; got row {row!r}")
-        rows.append(tuple(_finite(owner, field, x) for x in row))
+            raise TypeError(f"{owner}: {field} must be a sequence of rows; got row {row!r}")
+        rows.append(tuple(validation.number(x, field, owner=owner) for x in row))
     shape = (len(rows), *sorted({len(r) for r in rows}))
     size = n if n is not None else len(rows)
     if shape != (size, size):
         raise ValueError(
-            f"{owner}.{field} must be a {size}x{size} matrix; got rows of shape {shape!r}"
+            f"{owner}: {field} must be a {size}x{size} matrix; got rows of shape {shape!r}"
         )
     return tuple(rows)
 
 
-def _stage_vector(
-    owner: str, field: str, value: object, stages: tuple[str, ...] | int, *, kind: type = float
-) -> tuple[Any, ...]:
-    n = stages if isinstance(stages, int) else len(stages)
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if _is_number(value):
-        return (kind(value),) * n
-    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != n:
-        raise ValueError(
-            f"{owner}.{field} must be a number or a sequence of {n} numbers; got {value!r}"
-        )
-    return tuple(kind(_finite(owner, field, x)) for x in value)
-
-
-def _literal(owner: str, field: str, value: object, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{owner}.{field} must be one of {allowed!r}; got {value!r}")
-    return str(value)
+def _rows(M: FloatArray) -> Matrix:
+    """An ndarray as a tuple matrix of floats."""
+    return tuple(tuple(float(x) for x in row) for row in M.tolist())
 
 
 def _set(obj: object, field: str, value: object) -> None:
     object.__setattr__(obj, field, value)
-
-
-# --------------------------------------------------------------------------------------------------
-# serialisation: every spec class is a dataclass; to_dict/from_dict recurse through a tagged registry
-
-_REGISTRY: dict[str, type] = {}
-
-
-def _register(cls: type) -> type:
-    _REGISTRY[cls.__name__] = cls
-    return cls
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -162,41 +96,23 @@ def _to_jsonable(value: Any) -> Any:
     return value
 
 
-def _from_jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        kind = value.get("type")
-        if kind is not None:
-            if kind not in _REGISTRY:
-                raise ValueError(
-                    f"unknown specification type {kind!r}; known: {sorted(_REGISTRY)!r}"
-                )
-            cls = _REGISTRY[kind]
-            names = {f.name for f in dataclasses.fields(cls)}
-            unknown = set(value) - names - {"type"}
-            if unknown:
-                raise ValueError(f"{kind} has no field(s) {sorted(unknown)!r}")
-            return cls(**{k: _from_jsonable(v) for k, v in value.items() if k != "type"})
-        return {k: _from_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return tuple(_from_jsonable(v) for v in value)
-    return value
-
-
 class _Spec:
     """Mixin: JSON-able dict round trip with validation identical to construction."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (tuples become lists, nested specs carry a ``"type"`` tag)."""
-        return _to_jsonable(self)  # type: ignore[no-any-return]
+        return _to_jsonable(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Any:
-        """Rebuild a specification from :meth:`to_dict` output (or a parsed study file)."""
-        data = dict(d)
-        data.setdefault("type", cls.__name__)
-        if data["type"] != cls.__name__:
-            raise ValueError(f"{cls.__name__}.from_dict got a {data['type']!r} dict")
-        return _from_jsonable(data)
+    def from_dict(cls, d: Mapping[str, Any], *, where: str | None = None) -> Self:
+        """Rebuild a specification from :meth:`to_dict` output (or a parsed study file).
+
+        Nested specifications are built from their tables by :func:`pva.validation.from_table`
+        (their ``"type"`` tag may be left out where only one class fits); an unknown key raises
+        :class:`pva.validation.UnknownKeyError` naming the table (``where``, default the class
+        name) and the key.
+        """
+        return validation.from_table(cls, d, where=where or cls.__name__)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -230,7 +146,7 @@ class CompiledExpression:
 
 def _evaluate(node: ast.AST, rates: Mapping[str, Any], alias: dict[str, str], source: str) -> Any:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(cast(float, node.value))  # compile_expression admits numbers only
     if isinstance(node, ast.Name):
         return rates[alias.get(node.id, node.id)]
     if isinstance(node, ast.UnaryOp):
@@ -266,7 +182,7 @@ def compile_expression(
         On a syntax error, a disallowed construct (calls, attributes, powers, comparisons ...) or an
         unknown name.
     """
-    text = repr(float(source)) if _is_number(source) else source
+    text = repr(float(source)) if validation.is_number(source) else source
     if not isinstance(text, str):
         raise TypeError(f"a vital-rate expression must be a string or a number; got {source!r}")
     aliases: dict[str, str] = {}
@@ -285,7 +201,7 @@ def compile_expression(
         if isinstance(node, ast.Name):
             names.add(aliases.get(node.id, node.id))
         elif isinstance(node, ast.Constant):
-            if not _is_number(node.value):
+            if not validation.is_number(node.value):
                 raise ValueError(f"vital-rate expression {source!r}: constants must be numbers")
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _ALLOWED_BINOPS:
@@ -318,7 +234,6 @@ def compile_expression(
 Distribution = Literal["beta", "lognormal", "stretched_beta", "fixed"]
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VitalRate(_Spec):
     """One vital rate: its mean, its between-year SD and the distribution it is drawn from.
@@ -341,18 +256,20 @@ class VitalRate(_Spec):
     """Upper bound of a stretched beta."""
 
     def __post_init__(self) -> None:
-        own = f"VitalRate({self.name!r})"
-        if not isinstance(self.name, str) or not self.name or "`" in self.name:
-            raise ValueError(
-                f"VitalRate.name must be a non-empty string without backticks; got {self.name!r}"
-            )
-        _literal(
-            own, "distribution", self.distribution, ("beta", "lognormal", "stretched_beta", "fixed")
+        validation.name(self.name, "name", owner="VitalRate")
+        if "`" in self.name:
+            raise ValueError(f"VitalRate: name must not contain backticks; got {self.name!r}")
+        own = validation.owner(self)
+        validation.one_of(
+            self.distribution,
+            "distribution",
+            ("beta", "lognormal", "stretched_beta", "fixed"),
+            owner=own,
         )
-        mean = _finite(own, "mean", self.mean)
-        sd = _non_negative(own, "sd", self.sd)
-        lower = _finite(own, "lower", self.lower)
-        upper = _finite(own, "upper", self.upper)
+        mean = validation.number(self.mean, "mean", owner=own)
+        sd = validation.number(self.sd, "sd", owner=own, low=0)
+        lower = validation.number(self.lower, "lower", owner=own)
+        upper = validation.number(self.upper, "upper", owner=own)
         _set(self, "mean", mean)
         _set(self, "sd", sd)
         _set(self, "lower", lower)
@@ -362,28 +279,28 @@ class VitalRate(_Spec):
         elif self.distribution == "stretched_beta":
             if not lower < upper:
                 raise ValueError(
-                    f"{own}.lower must be < upper; got lower={lower!r}, upper={upper!r}"
+                    f"{own}: lower must be < upper; got lower={lower!r}, upper={upper!r}"
                 )
             self._check_beta(own, mean, sd, lower, upper)
         elif self.distribution == "lognormal":
             if mean <= 0 and sd > 0:
                 raise ValueError(
-                    f"{own}.mean must be > 0 for a lognormal with sd > 0; got {mean!r}"
+                    f"{own}: mean must be > 0 for a lognormal with sd > 0; got {mean!r}"
                 )
             if mean < 0:
-                raise ValueError(f"{own}.mean must be >= 0; got {mean!r}")
+                raise ValueError(f"{own}: mean must be >= 0; got {mean!r}")
         elif sd != 0:
-            raise ValueError(f"{own}.sd must be 0 for a fixed rate; got {sd!r}")
+            raise ValueError(f"{own}: sd must be 0 for a fixed rate; got {sd!r}")
 
     @staticmethod
     def _check_beta(own: str, mean: float, sd: float, lower: float, upper: float) -> None:
         if not lower <= mean <= upper:
-            raise ValueError(f"{own}.mean must lie in [{lower}, {upper}] for a beta; got {mean!r}")
+            raise ValueError(f"{own}: mean must lie in [{lower}, {upper}] for a beta; got {mean!r}")
         # A beta with mean m on [a, b] has variance < (m - a)(b - m) (Morris & Doak 2002, Box 8.3).
         limit = (mean - lower) * (upper - mean)
         if sd > 0 and sd * sd >= limit:
             raise ValueError(
-                f"{own}.sd={sd!r} is too large for a beta with mean {mean!r} on [{lower}, {upper}]: "
+                f"{own}: sd={sd!r} is too large for a beta with mean {mean!r} on [{lower}, {upper}]: "
                 f"sd must be < sqrt((mean - lower)(upper - mean)) = {math.sqrt(limit)!r} "
                 "(the largest SD possible)"
             )
@@ -426,7 +343,7 @@ class VitalRate(_Spec):
             return np.full(zz.shape, self.mean)
         if self.distribution == "lognormal":
             mu, sigma = self.lognormal_parameters()
-            return np.exp(mu + sigma * zz)  # type: ignore[no-any-return]
+            return np.exp(mu + sigma * zz)
         # beyond |z| = 8 (probability 1.2e-15) the incomplete-beta inversion can fail to converge
         zz = np.clip(zz, -_Z_MAX, _Z_MAX)
         a, b = self.beta_parameters()
@@ -440,7 +357,7 @@ class VitalRate(_Spec):
             i = np.minimum(pos.astype(np.intp), grid.size - 2)
             w = pos - i
             x = table[i] * (1 - w) + table[i + 1] * w
-        return self.lower + (self.upper - self.lower) * x  # type: ignore[no-any-return]
+        return self.lower + (self.upper - self.lower) * x
 
     @functools.cached_property
     def _beta_table(self) -> tuple[FloatArray, FloatArray]:
@@ -465,13 +382,12 @@ def _beta_quantile(a: float, b: float, z: FloatArray) -> FloatArray:
     """
     if min(a, b) > _BETA_NORMAL:
         mean, sd = a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-        return np.clip(mean + sd * z, 0.0, 1.0)  # type: ignore[no-any-return]
+        return np.clip(mean + sd * z, 0.0, 1.0)
     lower = scipy.special.betaincinv(a, b, scipy.special.ndtr(np.minimum(z, 0.0)))
     upper = scipy.special.betainccinv(a, b, scipy.special.ndtr(-np.maximum(z, 0.0)))
-    return np.where(z <= 0, lower, upper)  # type: ignore[no-any-return]
+    return np.where(z <= 0, lower, upper)
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VitalRates(_Spec):
     """Matrix entries of U, F (and C) as expressions over named vital rates.
@@ -490,12 +406,12 @@ class VitalRates(_Spec):
     """Clonal reproduction entries, if any."""
 
     def __post_init__(self) -> None:
-        own = "VitalRates"
+        own = validation.owner(self)
         rates = tuple(self.rates)
         for r in rates:
             if not isinstance(r, VitalRate):
-                raise TypeError(f"{own}.rates must hold VitalRate objects; got {r!r}")
-        _names(own, "rates (names)", [r.name for r in rates])
+                raise TypeError(f"{own}: rates must hold VitalRate objects; got {r!r}")
+        validation.names([r.name for r in rates], "rates (names)", owner=own)
         _set(self, "rates", rates)
         names = [r.name for r in rates]
         n = None
@@ -504,11 +420,13 @@ class VitalRates(_Spec):
             if value is None:
                 continue
             if isinstance(value, str) or not isinstance(value, Sequence):
-                raise TypeError(f"{own}.{field} must be a sequence of rows; got {value!r}")
-            rows = tuple(tuple(float(x) if _is_number(x) else x for x in row) for row in value)
+                raise TypeError(f"{own}: {field} must be a sequence of rows; got {value!r}")
+            rows = tuple(
+                tuple(float(x) if validation.is_number(x) else x for x in row) for row in value
+            )
             size = n if n is not None else len(rows)
             if (len(rows), *sorted({len(r) for r in rows})) != (size, size):
-                raise ValueError(f"{own}.{field} must be a {size}x{size} matrix; got {value!r}")
+                raise ValueError(f"{own}: {field} must be a {size}x{size} matrix; got {value!r}")
             n = size
             for row in rows:
                 for entry in row:
@@ -568,7 +486,6 @@ class VitalRates(_Spec):
 # environmental stochasticity
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MatrixSelection(_Spec):
     """Environmental stochasticity by choosing one of several annual matrices each year.
@@ -592,9 +509,9 @@ class MatrixSelection(_Spec):
     """Markov chain ``P[to][from]`` between states (columns sum to 1)."""
 
     def __post_init__(self) -> None:
-        own = "MatrixSelection"
+        own = validation.owner(self)
         if not self.U:
-            raise ValueError(f"{own}.U must hold at least one matrix; got {self.U!r}")
+            raise ValueError(f"{own}: U must hold at least one matrix; got {self.U!r}")
         k = len(self.U)
         n = len(self.U[0])
         _set(self, "U", tuple(_matrix(own, f"U[{i}]", m, n) for i, m in enumerate(self.U)))
@@ -603,7 +520,7 @@ class MatrixSelection(_Spec):
             if value is None:
                 continue
             if len(value) != k:
-                raise ValueError(f"{own}.{field} must hold {k} matrices like U; got {len(value)}")
+                raise ValueError(f"{own}: {field} must hold {k} matrices like U; got {len(value)}")
             _set(
                 self, field, tuple(_matrix(own, f"{field}[{i}]", m, n) for i, m in enumerate(value))
             )
@@ -612,17 +529,19 @@ class MatrixSelection(_Spec):
         for field in ("F", "C"):
             for i, m in enumerate(getattr(self, field) or ()):
                 if np.any(np.asarray(m) < 0):
-                    raise ValueError(f"{own}.{field}[{i}] must be >= 0; got {m!r}")
+                    raise ValueError(f"{own}: {field}[{i}] must be >= 0; got {m!r}")
         if self.names is not None:
-            names = _names(own, "names", self.names)
+            names = validation.names(self.names, "names", owner=own)
             if len(names) != k:
-                raise ValueError(f"{own}.names must name {k} states; got {names!r}")
+                raise ValueError(f"{own}: names must name {k} states; got {names!r}")
             _set(self, "names", names)
         if self.probabilities is not None:
-            p = tuple(_probability(own, "probabilities", x) for x in self.probabilities)
+            p = tuple(
+                validation.probability(x, "probabilities", owner=own) for x in self.probabilities
+            )
             if len(p) != k or abs(sum(p) - 1) > 1e-6:
                 raise ValueError(
-                    f"{own}.probabilities must be {k} probabilities summing to 1; got {p!r}"
+                    f"{own}: probabilities must be {k} probabilities summing to 1; got {p!r}"
                 )
             _set(self, "probabilities", p)
         if self.transition is not None:
@@ -630,7 +549,7 @@ class MatrixSelection(_Spec):
             arr = np.asarray(P)
             if np.any(arr < 0) or np.any(np.abs(arr.sum(axis=0) - 1) > 1e-6):
                 raise ValueError(
-                    f"{own}.transition must have non-negative columns summing to 1 (P[to][from]); "
+                    f"{own}: transition must have non-negative columns summing to 1 (P[to][from]); "
                     f"got {P!r}"
                 )
             _set(self, "transition", P)
@@ -638,12 +557,12 @@ class MatrixSelection(_Spec):
     @classmethod
     def from_matrices(
         cls,
-        matrices: Sequence[Any],
+        matrices: Sequence[npt.ArrayLike],
         *,
-        reproduction: Any,
+        reproduction: npt.ArrayLike,
         names: Sequence[str] | None = None,
         probabilities: Sequence[float] | None = None,
-        transition: Any = None,
+        transition: Matrix | None = None,
     ) -> MatrixSelection:
         """Split whole matrices ``A`` into U and F with a boolean ``reproduction`` mask ``[to][from]``
         (True where an entry counts offspring)."""
@@ -682,7 +601,7 @@ class MatrixSelection(_Spec):
             P = np.asarray(self.transition)
             w, v = np.linalg.eig(P)
             x = np.abs(np.real(v[:, np.argmin(np.abs(w - 1))]))
-            return x / x.sum()  # type: ignore[no-any-return]
+            return x / x.sum()
         if self.probabilities is not None:
             return np.asarray(self.probabilities, dtype=float)
         return np.full(self.n_states, 1.0 / self.n_states)
@@ -695,7 +614,6 @@ class MatrixSelection(_Spec):
         return self.weights
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VitalRateStochasticity(_Spec):
     """Environmental stochasticity by drawing vital rates every year (Morris & Doak 2002, ch. 8).
@@ -733,44 +651,47 @@ class VitalRateStochasticity(_Spec):
     """Years in Morris & Doak's multi-year correlation matrix (their ``yrspan``)."""
 
     def __post_init__(self) -> None:
-        own = "VitalRateStochasticity"
+        own = validation.owner(self)
         if self.rates is not None:
-            _set(self, "rates", _names(own, "rates", self.rates))
-        phi = _finite(own, "autocorrelation", self.autocorrelation)
-        if not -1 < phi < 1:
-            raise ValueError(f"{own}.autocorrelation must lie in (-1, 1); got {phi!r}")
+            _set(self, "rates", validation.names(self.rates, "rates", owner=own))
+        phi = validation.number(
+            self.autocorrelation,
+            "autocorrelation",
+            owner=own,
+            low=-1,
+            high=1,
+            low_open=True,
+            high_open=True,
+        )
         _set(self, "autocorrelation", phi)
         if self.between_year_correlation is not None and phi != 0:
             raise ValueError(
                 f"{own}: give autocorrelation or between_year_correlation, not both; "
                 f"got autocorrelation={phi!r}"
             )
-        span = _count(own, "span", self.span)
-        if span < 4:
-            # the window's "next year" block lies two blocks past the middle (vitalsim)
-            raise ValueError(f"{own}.span must be >= 4 years; got {self.span!r}")
-        _set(self, "span", span)
+        # the window's "next year" block lies two blocks past the middle (vitalsim)
+        _set(self, "span", validation.integer(self.span, "span", owner=own, minimum=4))
         for field in ("correlation", "between_year_correlation"):
             value = getattr(self, field)
             if value is None:
                 continue
             if self.rates is None:
-                raise ValueError(f"{own}.{field} needs `rates` naming its rows; got rates=None")
+                raise ValueError(f"{own}: {field} needs `rates` naming its rows; got rates=None")
             M = _matrix(own, field, value, len(self.rates))
             arr = np.asarray(M)
             if np.any(np.abs(arr) > 1 + _TOL):
-                raise ValueError(f"{own}.{field} entries must lie in [-1, 1]; got {M!r}")
+                raise ValueError(f"{own}: {field} entries must lie in [-1, 1]; got {M!r}")
             _set(self, field, M)
         if self.correlation is not None:
             R = np.asarray(self.correlation)
             if not np.allclose(R, R.T) or not np.allclose(np.diag(R), 1):
                 raise ValueError(
-                    f"{own}.correlation must be symmetric with a unit diagonal; got {R.tolist()!r}"
+                    f"{own}: correlation must be symmetric with a unit diagonal; got {R.tolist()!r}"
                 )
             smallest = float(np.linalg.eigvalsh(R).min())
             if smallest < -1e-8:
                 raise ValueError(
-                    f"{own}.correlation must be positive semi-definite; got smallest eigenvalue "
+                    f"{own}: correlation must be positive semi-definite; got smallest eigenvalue "
                     f"{smallest!r}"
                 )
 
@@ -830,7 +751,7 @@ def _sqrt_psd(S: FloatArray) -> FloatArray:
     """A square root L with L L' = S for a positive semi-definite S (eigen-decomposition, so
     singular matrices such as perfect correlations are allowed)."""
     w, v = np.linalg.eigh((S + S.T) / 2)
-    return v * np.sqrt(np.clip(w, 0, None))  # type: ignore[no-any-return]
+    return v * np.sqrt(np.clip(w, 0, None))
 
 
 Environment: TypeAlias = MatrixSelection | VitalRateStochasticity | None
@@ -840,7 +761,6 @@ Environment: TypeAlias = MatrixSelection | VitalRateStochasticity | None
 # catastrophes, density dependence, mating
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Catastrophe(_Spec):
     """A catastrophe type: strikes with an annual probability, multiplying vital rates and K.
@@ -863,30 +783,34 @@ class Catastrophe(_Spec):
     """"population": each population is struck independently; "species": all at once."""
 
     def __post_init__(self) -> None:
-        own = f"Catastrophe({self.name!r})"
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"Catastrophe.name must be a non-empty string; got {self.name!r}")
-        _set(self, "probability", _probability(own, "probability", self.probability))
+        validation.name(self.name, "name", owner="Catastrophe")
+        own = validation.owner(self)
+        _set(
+            self, "probability", validation.probability(self.probability, "probability", owner=own)
+        )
         for field in ("survival_multiplier", "fecundity_multiplier"):
             value = getattr(self, field)
-            if _is_number(value):
-                _set(self, field, _non_negative(own, field, value))
+            if validation.is_number(value):
+                _set(self, field, validation.number(value, field, owner=own, low=0))
             else:
                 if isinstance(value, str) or not isinstance(value, Sequence):
-                    raise TypeError(f"{own}.{field} must be a number or a sequence; got {value!r}")
-                _set(self, field, tuple(_non_negative(own, field, x) for x in value))
+                    raise TypeError(f"{own}: {field} must be a number or a sequence; got {value!r}")
+                _set(
+                    self, field, tuple(validation.number(x, field, owner=own, low=0) for x in value)
+                )
         _set(
             self,
             "carrying_capacity_multiplier",
-            _non_negative(own, "carrying_capacity_multiplier", self.carrying_capacity_multiplier),
+            validation.number(
+                self.carrying_capacity_multiplier, "carrying_capacity_multiplier", owner=own, low=0
+            ),
         )
-        _literal(own, "scope", self.scope, ("population", "species"))
+        validation.one_of(self.scope, "scope", ("population", "species"), owner=own)
 
 
 DensityKind = Literal["ceiling", "beverton_holt", "ricker", "theta_logistic", "vortex_breeding"]
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DensityDependence(_Spec):
     """Density dependence relative to each population's carrying capacity K.
@@ -938,51 +862,55 @@ class DensityDependence(_Spec):
     "vortex_breeding", not for the three scalings, whose own equilibrium is K)."""
 
     def __post_init__(self) -> None:
-        own = "DensityDependence"
-        _literal(
-            own,
-            "kind",
+        own = validation.owner(self)
+        validation.one_of(
             self.kind,
+            "kind",
             ("ceiling", "beverton_holt", "ricker", "theta_logistic", "vortex_breeding"),
+            owner=own,
         )
         applies = (self.applies_to,) if isinstance(self.applies_to, str) else tuple(self.applies_to)
         for a in applies:
-            _literal(own, "applies_to", a, ("fecundity", "survival"))
+            validation.one_of(a, "applies_to", ("fecundity", "survival"), owner=own)
         if not applies:
             raise ValueError(
-                f"{own}.applies_to must name fecundity and/or survival; got {self.applies_to!r}"
+                f"{own}: applies_to must name fecundity and/or survival; got {self.applies_to!r}"
             )
         if self.kind == "vortex_breeding" and applies != ("fecundity",):
             raise ValueError(
-                f"{own}.applies_to must be ('fecundity',) for vortex_breeding; got {applies!r}"
+                f"{own}: applies_to must be ('fecundity',) for vortex_breeding; got {applies!r}"
             )
         _set(self, "applies_to", applies)
         if self.weights is not None:
-            w = tuple(_non_negative(own, "weights", x) for x in self.weights)
+            w = validation.numbers(self.weights, "weights", owner=own, low=0)
             if not any(w):
-                raise ValueError(f"{own}.weights must not all be 0; got {w!r}")
+                raise ValueError(f"{own}: weights must not all be 0; got {w!r}")
             _set(self, "weights", w)
         if self.strength is not None:
-            _set(self, "strength", _non_negative(own, "strength", self.strength))
-        theta = _finite(own, "theta", self.theta)
-        if theta <= 0:
-            raise ValueError(f"{own}.theta must be > 0; got {theta!r}")
-        _set(self, "theta", theta)
-        _set(self, "breeding_low", _probability(own, "breeding_low", self.breeding_low))
-        _set(self, "breeding_at_k", _probability(own, "breeding_at_k", self.breeding_at_k))
+            _set(self, "strength", validation.number(self.strength, "strength", owner=own, low=0))
+        _set(self, "theta", validation.number(self.theta, "theta", owner=own, low=0, low_open=True))
+        _set(
+            self,
+            "breeding_low",
+            validation.probability(self.breeding_low, "breeding_low", owner=own),
+        )
+        _set(
+            self,
+            "breeding_at_k",
+            validation.probability(self.breeding_at_k, "breeding_at_k", owner=own),
+        )
         if self.kind == "vortex_breeding" and self.breeding_low == 0:
             raise ValueError(
-                f"{own}.breeding_low must be > 0 for vortex_breeding; got {self.breeding_low!r}"
+                f"{own}: breeding_low must be > 0 for vortex_breeding; got {self.breeding_low!r}"
             )
-        _set(self, "steepness", _non_negative(own, "steepness", self.steepness))
-        _set(self, "allee", _non_negative(own, "allee", self.allee))
+        _set(self, "steepness", validation.number(self.steepness, "steepness", owner=own, low=0))
+        _set(self, "allee", validation.number(self.allee, "allee", owner=own, low=0))
         if self.ceiling is None:
             _set(self, "ceiling", self.kind in ("ceiling", "vortex_breeding"))
-        elif not isinstance(self.ceiling, bool):
-            raise TypeError(f"{own}.ceiling must be a bool or None; got {self.ceiling!r}")
+        else:
+            validation.flag(self.ceiling, "ceiling", owner=own)
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Mating(_Spec):
     """Females-only dynamics with a mating-limited birth rate (Caswell & Weeks 1986; Caswell 2001,
@@ -1002,17 +930,15 @@ class Mating(_Spec):
     """Females one male can mate with per year (polygyny)."""
 
     def __post_init__(self) -> None:
-        own = "Mating"
-        _literal(own, "system", self.system, ("monogamous", "polygynous"))
-        r = _probability(own, "sex_ratio", self.sex_ratio)
+        own = validation.owner(self)
+        validation.one_of(self.system, "system", ("monogamous", "polygynous"), owner=own)
+        r = validation.probability(self.sex_ratio, "sex_ratio", owner=own)
         if not 0 < r < 1:
-            raise ValueError(f"{own}.sex_ratio must lie strictly between 0 and 1; got {r!r}")
+            raise ValueError(f"{own}: sex_ratio must lie strictly between 0 and 1; got {r!r}")
         _set(self, "sex_ratio", r)
-        h = _finite(own, "harem_size", self.harem_size)
-        if h < 1:
-            raise ValueError(f"{own}.harem_size must be >= 1; got {h!r}")
+        h = validation.number(self.harem_size, "harem_size", owner=own, low=1)
         if self.system == "monogamous" and h != 1:
-            raise ValueError(f"{own}.harem_size must be 1 for monogamy; got {h!r}")
+            raise ValueError(f"{own}: harem_size must be 1 for monogamy; got {h!r}")
         _set(self, "harem_size", h)
 
 
@@ -1020,7 +946,6 @@ class Mating(_Spec):
 # populations, dispersal
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Population(_Spec):
     """One population (site) of a species."""
@@ -1038,47 +963,39 @@ class Population(_Spec):
     """Trend of K in percent per year: ``K_t = K (1 + trend/100)^t``."""
 
     def __post_init__(self) -> None:
-        own = f"Population({self.name!r})"
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"Population.name must be a non-empty string; got {self.name!r}")
+        validation.name(self.name, "name", owner="Population")
+        own = validation.owner(self)
         if self.initial is not None and self.initial_total is not None:
             raise ValueError(f"{own}: give initial or initial_total, not both")
         if self.initial is not None:
-            if isinstance(self.initial, str) or not isinstance(self.initial, Sequence | np.ndarray):
-                raise TypeError(
-                    f"{own}.initial must be a sequence of integers; got {self.initial!r}"
-                )
-            _set(self, "initial", tuple(_count(own, "initial", x) for x in self.initial))
+            _set(
+                self, "initial", validation.integers(self.initial, "initial", owner=own, minimum=0)
+            )
         if self.initial_total is not None:
-            _set(self, "initial_total", _count(own, "initial_total", self.initial_total))
+            total = validation.integer(self.initial_total, "initial_total", owner=own, minimum=0)
+            _set(self, "initial_total", total)
         if self.carrying_capacity is not None:
             _set(
                 self,
                 "carrying_capacity",
-                _non_negative(own, "carrying_capacity", self.carrying_capacity),
+                validation.number(self.carrying_capacity, "carrying_capacity", owner=own, low=0),
             )
         _set(
             self,
             "carrying_capacity_cv",
-            _non_negative(own, "carrying_capacity_cv", self.carrying_capacity_cv),
+            validation.number(self.carrying_capacity_cv, "carrying_capacity_cv", owner=own, low=0),
         )
-        trend = _finite(own, "carrying_capacity_trend", self.carrying_capacity_trend)
-        if trend <= -100:
-            raise ValueError(
-                f"{own}.carrying_capacity_trend must be > -100 (% per year); got {trend!r}"
-            )
+        # percent per year: -100 would wipe K out in one year
+        trend = validation.number(
+            self.carrying_capacity_trend,
+            "carrying_capacity_trend",
+            owner=own,
+            low=-100,
+            low_open=True,
+        )
         _set(self, "carrying_capacity_trend", trend)
 
 
-def _count(owner: str, field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
-        raise TypeError(f"{owner}.{field} must hold whole numbers; got {value!r}")
-    if float(value) != int(value) or value < 0:
-        raise ValueError(f"{owner}.{field} must hold non-negative whole numbers; got {value!r}")
-    return int(value)
-
-
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Dispersal(_Spec):
     """Annual dispersal among populations (RAMAS Metapop convention).
@@ -1092,23 +1009,23 @@ class Dispersal(_Spec):
     """Stages that disperse (default all)."""
 
     def __post_init__(self) -> None:
-        own = "Dispersal"
+        own = validation.owner(self)
         M = _matrix(own, "rates", self.rates)
         arr = np.asarray(M)
         if np.any(arr < 0) or np.any(arr > 1):
-            raise ValueError(f"{own}.rates must be probabilities in [0, 1]; got {M!r}")
+            raise ValueError(f"{own}: rates must be probabilities in [0, 1]; got {M!r}")
         if np.any(np.diag(arr) != 0):
             raise ValueError(
-                f"{own}.rates must have a zero diagonal (staying is 1 - column sum); got {M!r}"
+                f"{own}: rates must have a zero diagonal (staying is 1 - column sum); got {M!r}"
             )
         sums = arr.sum(axis=0)
         if np.any(sums > 1 + _TOL):
             raise ValueError(
-                f"{own}.rates columns (from population j) must sum to <= 1; got sums {sums.tolist()!r}"
+                f"{own}: rates columns (from population j) must sum to <= 1; got sums {sums.tolist()!r}"
             )
         _set(self, "rates", M)
         if self.stages is not None:
-            _set(self, "stages", _names(own, "stages", self.stages))
+            _set(self, "stages", validation.names(self.stages, "stages", owner=own))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1139,7 +1056,6 @@ def largest_remainder(total: int, weights: FloatArray) -> npt.NDArray[np.int64]:
 Litter = Literal["poisson", "binomial"]
 
 
-@_register
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Species(_Spec):
     """A species for stochastic projection: stages, vital rates, sites and sources of risk.
@@ -1197,30 +1113,42 @@ class Species(_Spec):
     """Largest litter (offspring per individual per year) for binomial litters."""
 
     def __post_init__(self) -> None:
-        own = f"Species({self.name!r})"
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"Species.name must be a non-empty string; got {self.name!r}")
-        stages = _names(own, "stages", self.stages)
-        _set(self, "stages", stages)
-        n = len(stages)
-        if n == 0:
-            raise ValueError(f"{own}.stages must name at least one stage; got {self.stages!r}")
+        validation.name(self.name, "name", owner="Species")
+        own = validation.owner(self)
+        self._check_stages(own)
+        self._check_matrices(own)
+        self._check_environment(own)
+        self._check_mature_stages(own)
+        pops = self._check_populations(own)
+        self._check_dispersal(own, pops)
+        self._check_quasi_extinction(own)
+        self._check_catastrophes(own)
+        self._check_density_dependence(own, pops)
+        self._check_reproduction(own)
+        self._check_generation_length(own)
 
-        # mean matrices
+    # ---- validators, one per group of fields (in this order: later ones use earlier results) ----
+
+    def _check_stages(self, own: str) -> None:
+        stages = validation.names(self.stages, "stages", owner=own)
+        if not stages:
+            raise ValueError(f"{own}: stages must name at least one stage; got {self.stages!r}")
+        _set(self, "stages", stages)
+
+    def _check_matrices(self, own: str) -> None:
+        """U, F, C or vital_rates (or neither, with a MatrixSelection environment)."""
+        n = len(self.stages)
         given = [f for f in ("U", "F", "C") if getattr(self, f) is not None]
         if self.vital_rates is not None:
             if given:
                 raise ValueError(f"{own}: give U/F/C or vital_rates, not both; got {given!r} too")
-            if not isinstance(self.vital_rates, VitalRates):
-                raise TypeError(f"{own}.vital_rates must be a VitalRates; got {self.vital_rates!r}")
+            validation.instance(self.vital_rates, "vital_rates", VitalRates, owner=own)
             if self.vital_rates.n_stages != n:
                 raise ValueError(
-                    f"{own}.vital_rates matrices must be {n}x{n} to match stages={stages!r}; "
-                    f"got {self.vital_rates.n_stages}"
+                    f"{own}: vital_rates matrices must be {n}x{n} to match "
+                    f"stages={self.stages!r}; got {self.vital_rates.n_stages}"
                 )
-        elif isinstance(self.environment, MatrixSelection) and not given:
-            pass
-        else:
+        elif not (isinstance(self.environment, MatrixSelection) and not given):
             if self.U is None or self.F is None:
                 raise ValueError(
                     f"{own}: U and F (or vital_rates) are required; got U={self.U!r}, F={self.F!r}"
@@ -1230,44 +1158,52 @@ class Species(_Spec):
         _check_survival(own, "U", self.U_array)
         for f, M in (("F", self.F_array), ("C", self.C_array)):
             if np.any(M < 0):
-                raise ValueError(f"{own}.{f} must be >= 0; got {M.tolist()!r}")
+                raise ValueError(f"{own}: {f} must be >= 0; got {M.tolist()!r}")
 
-        # environment
-        env = self.environment
-        if env is not None and not isinstance(env, MatrixSelection | VitalRateStochasticity):
-            raise TypeError(
-                f"{own}.environment must be MatrixSelection, VitalRateStochasticity or None; got {env!r}"
-            )
+    def _check_environment(self, own: str) -> None:
+        n = len(self.stages)
+        env = validation.instance(
+            self.environment,
+            "environment",
+            (MatrixSelection, VitalRateStochasticity),
+            owner=own,
+            optional=True,
+        )
         if isinstance(env, MatrixSelection) and env.U_stack.shape[1] != n:
             raise ValueError(
-                f"{own}.environment matrices must be {n}x{n}; got {env.U_stack.shape[1:]!r}"
+                f"{own}: environment matrices must be {n}x{n}; got {env.U_stack.shape[1:]!r}"
             )
         if isinstance(env, VitalRateStochasticity):
             if self.vital_rates is None:
                 raise ValueError(
-                    f"{own}.environment VitalRateStochasticity needs vital_rates; got None"
+                    f"{own}: environment VitalRateStochasticity needs vital_rates; got None"
                 )
             if env.rates is not None:
                 unknown = sorted(set(env.rates) - set(self.vital_rates.names))
                 if unknown:
                     raise ValueError(
-                        f"{own}.environment.rates names unknown vital rates {unknown!r}"
+                        f"{own}: environment.rates names unknown vital rates {unknown!r}"
                     )
 
-        # mature stages
+    def _check_mature_stages(self, own: str) -> None:
+        """Default: the stages that reproduce (a positive column of F + C)."""
+        stages = self.stages
         if self.mature_stages is None:
             fert = (self.F_array + self.C_array).sum(axis=0) > 0
             _set(self, "mature_stages", tuple(s for s, m in zip(stages, fert, strict=True) if m))
-        else:
-            mature = _names(own, "mature_stages", self.mature_stages)
-            unknown = sorted(set(mature) - set(stages))
-            if unknown:
-                raise ValueError(
-                    f"{own}.mature_stages names unknown stages {unknown!r}; stages are {stages!r}"
-                )
-            _set(self, "mature_stages", mature)
+            return
+        mature = validation.names(self.mature_stages, "mature_stages", owner=own)
+        unknown = sorted(set(mature) - set(stages))
+        if unknown:
+            raise ValueError(
+                f"{own}: mature_stages names unknown stages {unknown!r}; stages are {stages!r}"
+            )
+        _set(self, "mature_stages", mature)
 
-        # populations and initial abundance
+    def _check_populations(self, own: str) -> tuple[Population, ...]:
+        """The populations, or the default one built from initial/initial_total/carrying_capacity
+        (held privately, so that the user's fields round-trip as given)."""
+        n = len(self.stages)
         if self.populations:
             if (
                 self.initial is not None
@@ -1275,14 +1211,14 @@ class Species(_Spec):
                 or self.carrying_capacity is not None
             ):
                 raise ValueError(
-                    f"{own}: with populations given, set initial/initial_total/carrying_capacity on each "
-                    "Population, not on the Species"
+                    f"{own}: with populations given, set initial/initial_total/carrying_capacity "
+                    "on each Population, not on the Species"
                 )
             pops = tuple(self.populations)
             for p in pops:
                 if not isinstance(p, Population):
-                    raise TypeError(f"{own}.populations must hold Population objects; got {p!r}")
-            _names(own, "populations (names)", [p.name for p in pops])
+                    raise TypeError(f"{own}: populations must hold Population objects; got {p!r}")
+            validation.names([p.name for p in pops], "populations (names)", owner=own)
         else:
             pops = (
                 Population(
@@ -1303,90 +1239,97 @@ class Species(_Spec):
         if self.populations:
             _set(self, "populations", pops)
         else:
-            # keep the user's fields as given (round trip) and hold the derived population privately
-            object.__setattr__(self, "_default_population", pops)
+            _set(self, "_default_population", pops)
+        return pops
 
-        if self.dispersal is not None:
-            if not isinstance(self.dispersal, Dispersal):
-                raise TypeError(f"{own}.dispersal must be a Dispersal; got {self.dispersal!r}")
-            if len(self.dispersal.rates) != len(pops):
-                raise ValueError(
-                    f"{own}.dispersal.rates must be {len(pops)}x{len(pops)} (populations); "
-                    f"got {len(self.dispersal.rates)}"
-                )
-            unknown = sorted(set(self.dispersal.stages or ()) - set(stages))
-            if unknown:
-                raise ValueError(f"{own}.dispersal.stages names unknown stages {unknown!r}")
+    def _check_dispersal(self, own: str, pops: tuple[Population, ...]) -> None:
+        if self.dispersal is None:
+            return
+        validation.instance(self.dispersal, "dispersal", Dispersal, owner=own)
+        if len(self.dispersal.rates) != len(pops):
+            raise ValueError(
+                f"{own}: dispersal.rates must be {len(pops)}x{len(pops)} (populations); "
+                f"got {len(self.dispersal.rates)}"
+            )
+        unknown = sorted(set(self.dispersal.stages or ()) - set(self.stages))
+        if unknown:
+            raise ValueError(f"{own}: dispersal.stages names unknown stages {unknown!r}")
 
-        _set(
-            self,
-            "quasi_extinction_threshold",
-            _non_negative(own, "quasi_extinction_threshold", self.quasi_extinction_threshold),
+    def _check_quasi_extinction(self, own: str) -> None:
+        threshold = validation.number(
+            self.quasi_extinction_threshold, "quasi_extinction_threshold", owner=own, low=0
         )
-        _literal(own, "quasi_extinction_on", self.quasi_extinction_on, ("total", "mature"))
+        _set(self, "quasi_extinction_threshold", threshold)
+        validation.one_of(
+            self.quasi_extinction_on, "quasi_extinction_on", ("total", "mature"), owner=own
+        )
 
+    def _check_catastrophes(self, own: str) -> None:
+        n = len(self.stages)
         cats = tuple(self.catastrophes)
         for c in cats:
             if not isinstance(c, Catastrophe):
-                raise TypeError(f"{own}.catastrophes must hold Catastrophe objects; got {c!r}")
+                raise TypeError(f"{own}: catastrophes must hold Catastrophe objects; got {c!r}")
             for field in ("survival_multiplier", "fecundity_multiplier"):
                 value = getattr(c, field)
                 if isinstance(value, tuple) and len(value) != n:
                     raise ValueError(
-                        f"{own}: catastrophe {c.name!r} {field} must be one number or {n} (one per stage); "
-                        f"got {value!r}"
+                        f"{own}: catastrophe {c.name!r} {field} must be one number or {n} "
+                        f"(one per stage); got {value!r}"
                     )
-        _names(own, "catastrophes (names)", [c.name for c in cats])
+        validation.names([c.name for c in cats], "catastrophes (names)", owner=own)
         _set(self, "catastrophes", cats)
 
+    def _check_density_dependence(self, own: str, pops: tuple[Population, ...]) -> None:
+        """Default: a ceiling at K when some population has a carrying capacity."""
         dd = self.density_dependence
         if dd is None and any(p.carrying_capacity is not None for p in pops):
             dd = DensityDependence(kind="ceiling")
             _set(self, "density_dependence", dd)
-        if dd is not None:
-            if not isinstance(dd, DensityDependence):
-                raise TypeError(f"{own}.density_dependence must be a DensityDependence; got {dd!r}")
-            if dd.weights is not None and len(dd.weights) != n:
-                raise ValueError(
-                    f"{own}.density_dependence.weights must have {n} entries; got {dd.weights!r}"
-                )
-            if all(p.carrying_capacity is None for p in pops):
-                raise ValueError(
-                    f"{own}.density_dependence needs a carrying_capacity on at least one population"
-                )
-
-        if not isinstance(self.demographic_stochasticity, bool):
-            raise TypeError(
-                f"{own}.demographic_stochasticity must be True or False; got {self.demographic_stochasticity!r}"
-            )
-        if self.sex is not None and not isinstance(self.sex, Mating):
-            raise TypeError(f"{own}.sex must be a Mating or None; got {self.sex!r}")
-        _literal(own, "litter", self.litter, ("poisson", "binomial"))
-        if self.litter == "binomial":
-            if self.max_litter is None:
-                raise ValueError(f"{own}.max_litter is required for binomial litters; got None")
-            m = _count(own, "max_litter", self.max_litter)
-            if m < 1:
-                raise ValueError(f"{own}.max_litter must be >= 1; got {self.max_litter!r}")
-            _set(self, "max_litter", m)
-            worst = float((self.F_array + self.C_array).sum(axis=0).max())
-            if worst > m:
-                raise ValueError(
-                    f"{own}: mean offspring per individual {worst!r} exceeds max_litter={m!r} "
-                    "(binomial litters cannot exceed it)"
-                )
-        elif self.max_litter is not None:
+        if dd is None:
+            return
+        validation.instance(dd, "density_dependence", DensityDependence, owner=own)
+        if dd.weights is not None and len(dd.weights) != len(self.stages):
             raise ValueError(
-                f"{own}.max_litter applies only to litter='binomial'; got {self.max_litter!r}"
+                f"{own}: density_dependence.weights must have {len(self.stages)} entries; "
+                f"got {dd.weights!r}"
+            )
+        if all(p.carrying_capacity is None for p in pops):
+            raise ValueError(
+                f"{own}: density_dependence needs a carrying_capacity on at least one population"
             )
 
+    def _check_reproduction(self, own: str) -> None:
+        """Demographic stochasticity, mating and litter sizes."""
+        validation.flag(self.demographic_stochasticity, "demographic_stochasticity", owner=own)
+        validation.instance(self.sex, "sex", Mating, owner=own, optional=True)
+        validation.one_of(self.litter, "litter", ("poisson", "binomial"), owner=own)
+        if self.litter == "poisson":
+            if self.max_litter is not None:
+                raise ValueError(
+                    f"{own}: max_litter applies only to litter='binomial'; got {self.max_litter!r}"
+                )
+            return
+        if self.max_litter is None:
+            raise ValueError(f"{own}: max_litter is required for binomial litters; got None")
+        m = validation.integer(self.max_litter, "max_litter", owner=own, minimum=1)
+        _set(self, "max_litter", m)
+        worst = float((self.F_array + self.C_array).sum(axis=0).max())
+        if worst > m:
+            raise ValueError(
+                f"{own}: mean offspring per individual {worst!r} exceeds max_litter={m!r} "
+                "(binomial litters cannot exceed it)"
+            )
+
+    def _check_generation_length(self, own: str) -> None:
+        """Default: computed from the mean matrices (:func:`pva.analysis.generation_length`)."""
         if self.generation_length is None:
             _set(self, "generation_length", self._computed_generation_length())
-        else:
-            g = _finite(own, "generation_length", self.generation_length)
-            if g <= 0:
-                raise ValueError(f"{own}.generation_length must be > 0 years; got {g!r}")
-            _set(self, "generation_length", g)
+            return
+        g = validation.number(self.generation_length, "generation_length", owner=own)
+        if g <= 0:
+            raise ValueError(f"{own}: generation_length must be > 0 years; got {g!r}")
+        _set(self, "generation_length", g)
 
     def _computed_generation_length(self) -> float | None:
         fn = getattr(analysis, "generation_length", None)
@@ -1448,7 +1391,7 @@ class Species(_Spec):
     @property
     def all_populations(self) -> tuple[Population, ...]:
         """The populations, including the implicit default one."""
-        return self.populations or self._default_population  # type: ignore[attr-defined,no-any-return]
+        return self.populations or self._default_population  # type: ignore[attr-defined]
 
     @property
     def population_names(self) -> tuple[str, ...]:
@@ -1469,7 +1412,7 @@ class Species(_Spec):
         """Right eigenvector of A for the dominant eigenvalue, summing to 1 (Caswell 2001, ch. 4)."""
         w, v = np.linalg.eig(self.A)
         x = np.abs(np.real(v[:, np.argmax(np.real(w))]))
-        return x / x.sum()  # type: ignore[no-any-return]
+        return x / x.sum()
 
     @functools.cached_property
     def initial_abundance(self) -> npt.NDArray[np.int64]:
@@ -1572,13 +1515,16 @@ class Species(_Spec):
             ("reproduction_rows", reproduction_rows),
             ("clonal_rows", clonal_rows),
         ):
-            listed = [given] if isinstance(given, int | np.integer) else list(given)
-            for r in listed:
-                if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 0 <= r < n:
+            listed = [given] if validation.is_integer(given) else given
+            rows[label] = list(
+                validation.integers(listed, f"{label} (row indices)", owner=own, minimum=0)
+            )
+            for r in rows[label]:
+                if r >= n:
                     raise ValueError(
-                        f"{own}.{label} must hold row indices in 0..{n - 1}; got {r!r} in {given!r}"
+                        f"{own}: {label} must hold row indices in 0..{n - 1}; got {r!r} in "
+                        f"{given!r}"
                     )
-            rows[label] = [int(r) for r in listed]
         both = sorted(set(rows["reproduction_rows"]) & set(rows["clonal_rows"]))
         if both:
             raise ValueError(
@@ -1592,10 +1538,10 @@ class Species(_Spec):
         )
         return cls(
             name=name,
-            stages=stages,
-            U=U,
-            F=F,
-            C=C if rows["clonal_rows"] else None,
+            stages=tuple(stages),
+            U=_rows(U),
+            F=_rows(F),
+            C=_rows(C) if rows["clonal_rows"] else None,
             **fields,
         )
 

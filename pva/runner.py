@@ -29,7 +29,7 @@ import xarray as xr
 
 import pva
 from pva import engine, nested, redlist, results, streams
-from pva.scenario import Schedule
+from pva.schedule import Schedule
 from pva.study import RedListE, Study
 
 Backend = Literal["loky", "dask", "threading", "sequential"]

@@ -1,8 +1,13 @@
-"""Threats and interventions as scenarios, and the year-by-year :class:`Schedule` they compile to.
+"""Threats and interventions as scenarios, each a small strategy object that compiles itself into the
+year-by-year :class:`~pva.schedule.Schedule` the engine applies.
 
-The engine never sees threat or intervention objects: a scenario is compiled, for one species and
-horizon, into a :class:`Schedule` of plain arrays that the engine applies inside its yearly step.
-That keeps the engine small and lets scenarios grow without touching it.
+The engine never sees threat or intervention objects: :meth:`Scenario.compile` turns a scenario, for
+one species and horizon, into a :class:`~pva.schedule.Schedule` of plain arrays. It is a loop: a
+:class:`ScheduleBuilder` starts from the neutral schedule, every intervention that reduces a threat
+records that in :meth:`Action.abate`, then every action — threats first, then interventions, each in
+the order given — changes the arrays in :meth:`Action.apply`. A new threat or intervention is
+therefore one class with an ``apply`` (and, if it abates threats, an ``abate``); neither the compiler
+nor the engine changes.
 
 Threats (:class:`HabitatLoss`, :class:`Harvest`, :class:`VitalRateReduction` and its kinds
 :class:`Disease` and :class:`InvasivePredator`, :class:`ClimateTrend`) and interventions
@@ -10,9 +15,10 @@ Threats (:class:`HabitatLoss`, :class:`Harvest`, :class:`VitalRateReduction` and
 :class:`HabitatProtection`, :class:`HabitatRestoration`, and the releases :class:`Translocation`,
 :class:`Reintroduction`, :class:`Supplementation`, :class:`ExSituRelease`) are small frozen values,
 each time-bounded (start, end or duration, linear ramp-in), with ``to_dict``/``from_dict`` tagged by
-``"type"``. The kinds follow the unified classification of threats and actions (Salafsky et al.
-2008); the mechanics (harvest after the demographic step, releases with a post-release survival,
-catastrophe-like epidemics) follow Morris & Doak (2002, ch. 2) and VORTEX (Lacy 2000).
+``"type"`` (:func:`pva.validation.from_table`). The kinds follow the unified classification of
+threats and actions (Salafsky et al. 2008); the mechanics (harvest after the demographic step,
+releases with a post-release survival, catastrophe-like epidemics) follow Morris & Doak (2002, ch. 2)
+and VORTEX (Lacy 2000).
 
 References
 ----------
@@ -27,175 +33,50 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from pva.errors import StudyFileError
+from pva import validation
+from pva.schedule import Schedule, StochasticEvent, Transfer
+from pva.validation import UnknownKeyError
+
+if TYPE_CHECKING:
+    from pva.model import Species
+
+__all__ = [
+    "Action",
+    "ClimateTrend",
+    "ConflictMitigation",
+    "Disease",
+    "ExSituRelease",
+    "HabitatLoss",
+    "HabitatProtection",
+    "HabitatRestoration",
+    "Harvest",
+    "Intervention",
+    "InvasivePredator",
+    "PredatorControl",
+    "Reintroduction",
+    "Release",
+    "Scenario",
+    "ScheduleBuilder",
+    "Supplementation",
+    "Threat",
+    "ThreatAbatement",
+    "Translocation",
+    "UnknownKeyError",
+    "VitalRateReduction",
+    "dump",
+    "load",
+]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
-class StochasticEvent:
-    """A threat that strikes at random, e.g. a disease outbreak, applied like a catastrophe.
-
-    Arrays are indexed by projection step ``t`` (the step from year ``t`` to ``t + 1``).
-    """
-
-    name: str
-    probability: FloatArray
-    """Annual probability that the event strikes a replicate, shape (years,)."""
-    survival_multiplier: FloatArray
-    """Multiplier of stage survival (columns of U) in a year it strikes, shape (populations, stages)."""
-    fecundity_multiplier: FloatArray
-    """Multiplier of fecundity (columns of F) in a year it strikes, shape (populations, stages)."""
-    carrying_capacity_multiplier: FloatArray
-    """Multiplier of K in a year it strikes, shape (populations,)."""
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
-class Transfer:
-    """Individuals moved from one population to another (a :class:`Translocation` with a source).
-
-    The engine takes ``min(number, individuals there)`` of each stage from ``source`` after harvest
-    (so a donor with fewer than requested gives what it has, and an empty one gives nothing) and adds
-    those that survive release (binomial, probability ``survival``) to ``population``: moved
-    individuals are never created (RAMAS Metapop's translocation management action; Akçakaya &
-    Root 2005). Arrays are indexed by projection step ``t``.
-    """
-
-    name: str
-    source: int
-    """Index of the donor population."""
-    population: int
-    """Index of the receiving population."""
-    number: FloatArray
-    """Individuals requested per stage, shape (years, stages) (a whole number drawn by unbiased
-    random rounding with demographic stochasticity)."""
-    survival: float
-    """Probability that a moved individual survives release, in [0, 1]."""
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
-class Schedule:
-    """What a scenario does to one species, year by year, as arrays the engine applies.
-
-    All arrays are indexed first by projection step ``t = 0 .. years - 1`` (the step from year ``t``
-    to year ``t + 1``), then by population and stage. The order in the engine's yearly step is:
-    environment → these multipliers (and events) → density dependence → survival, transitions and
-    births → harvest → transfers → releases → dispersal → ceiling → record.
-    """
-
-    survival_multiplier: FloatArray
-    """Multiplies every entry of column j of U (survival of stage j), shape (years, populations, stages).
-    Products above what keeps a column sum <= 1 are capped by the engine."""
-    fecundity_multiplier: FloatArray
-    """Multiplies column j of F (and C), shape (years, populations, stages)."""
-    carrying_capacity_multiplier: FloatArray
-    """Multiplies K, shape (years, populations)."""
-    harvest_proportion: FloatArray
-    """Expected fraction of each stage removed after the demographic step (binomial with demographic
-    stochasticity), shape (years, populations, stages)."""
-    harvest_number: FloatArray
-    """Expected number removed per stage after the proportional harvest (Poisson, capped at what is
-    there), shape (years, populations, stages)."""
-    release_number: FloatArray
-    """Individuals released per stage after harvest, shape (years, populations, stages). With
-    demographic stochasticity a fractional number (e.g. on a ramp) is rounded at random to one of
-    its two neighbouring whole numbers with the mean kept (4.3: 5 with probability 0.3, else 4)."""
-    release_survival: FloatArray
-    """Probability that a released individual survives release (binomial), same shape."""
-    events: tuple[StochasticEvent, ...] = ()
-    """Random threats the scenario adds, drawn from the ``events`` stream in this order."""
-    annual_cost: FloatArray | None = None
-    """Cost of the scenario's interventions per step, shape (years,), in the study's currency."""
-    transfers: tuple[Transfer, ...] = ()
-    """Translocations between populations of the species, applied after harvest and before releases
-    in this order (see :class:`Transfer`)."""
-
-    @classmethod
-    def neutral(cls, *, years: int, populations: int, stages: int) -> Schedule:
-        """The schedule of a scenario that changes nothing."""
-        ones = np.ones((years, populations, stages))
-        zeros = np.zeros((years, populations, stages))
-        return cls(
-            survival_multiplier=ones,
-            fecundity_multiplier=ones.copy(),
-            carrying_capacity_multiplier=np.ones((years, populations)),
-            harvest_proportion=zeros,
-            harvest_number=zeros.copy(),
-            release_number=zeros.copy(),
-            release_survival=ones.copy(),
-            events=(),
-            annual_cost=np.zeros(years),
-        )
-
-
-class UnknownKeyError(StudyFileError):
-    """A table (of a study file, or a dict for ``from_dict``) has a key its schema does not know.
-
-    ``key`` is the offending key and ``table`` the path of the table it is in (e.g.
-    ``species[0].catastrophes[1]``), so that a reader of the file can point at the line.
-    """
-
-    def __init__(self, message: str, *, key: str, table: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.table = table
-
-
-# ---------------------------------------------------------------------------------------------------
-# validation helpers: messages name the field, show the value with !r and state the rule
-# ---------------------------------------------------------------------------------------------------
-
-
-def _where(obj: object) -> str:
-    name = getattr(obj, "name", None)
-    return f"{type(obj).__name__} {name!r}" if name else type(obj).__name__
-
-
-def _check_int(obj: object, field: str, value: object, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{_where(obj)}: {field} must be an integer; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{_where(obj)}: {field} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_float(
-    obj: object,
-    field: str,
-    value: object,
-    *,
-    low: float = -np.inf,
-    high: float = np.inf,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{_where(obj)}: {field} must be a number; got {value!r}")
-    x = float(value)
-    too_low = x <= low if low_open else x < low
-    too_high = x >= high if high_open else x > high
-    if not np.isfinite(x) or too_low or too_high:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ValueError(
-            f"{_where(obj)}: {field} must be a finite number in {lo}{low}, {high}{hi}; got {value!r}"
-        )
-    return x
-
-
-def _check_names(obj: object, field: str, value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
-        raise TypeError(f"{_where(obj)}: {field} must be a list of non-empty names; got {value!r}")
-    if len(set(value)) != len(value):
-        raise ValueError(f"{_where(obj)}: {field} must not repeat a name; got {value!r}")
-    return tuple(value)
+BoolArray = npt.NDArray[np.bool_]
+CapacityStep = Callable[[int, FloatArray], FloatArray]
+"""``step(t, k) -> k'``: how an action changes the relative carrying capacity ``k`` (populations,)
+in projection step ``t`` (see :meth:`ScheduleBuilder.add_capacity_step`)."""
 
 
 def _set(obj: object, field: str, value: object) -> None:
@@ -224,15 +105,179 @@ def _population_names(species: object) -> tuple[str, ...]:
     return tuple(str(getattr(p, "name", p)) for p in populations)
 
 
-def _species_name(species: object) -> str:
-    return str(getattr(species, "name", "species"))
+# ---------------------------------------------------------------------------------------------------
+# the schedule under construction
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(eq=False)
+class ScheduleBuilder:
+    """The schedule being built by :meth:`Scenario.compile`: what :meth:`Action.abate` and
+    :meth:`Action.apply` work on.
+
+    Arrays are indexed by projection step ``t`` (``years`` of them), population and stage, as in
+    :class:`~pva.schedule.Schedule`; actions change them in place (multiplying or adding), so that
+    their effects combine in the order the scenario lists them. :meth:`schedule` turns the result
+    into a :class:`~pva.schedule.Schedule`, with every field no action touched at its neutral value.
+    """
+
+    scenario: str
+    """Name of the scenario being compiled (for messages)."""
+    species: str
+    """Name of the species (for messages)."""
+    years: int
+    """Number of projection steps."""
+    stages: tuple[str, ...]
+    """The species' stage names, in order."""
+    populations: tuple[str, ...]
+    """The species' population names, in order."""
+    threats: tuple[Threat, ...]
+    """The scenario's threats, in order."""
+    kept: dict[str, FloatArray]
+    """Fraction of each threat's effect left after abatements, by threat name, shape (years,):
+    ``prod(1 - a_i)`` over the abatements ``a_i`` of that threat (:meth:`abate`)."""
+    survival_multiplier: FloatArray
+    """Multiplier of survival (columns of U), (years, populations, stages)."""
+    fecundity_multiplier: FloatArray
+    """Multiplier of fecundity (columns of F and C), (years, populations, stages)."""
+    harvest_kept: FloatArray
+    """Fraction of each stage that proportional harvests leave, (years, populations, stages)."""
+    harvest_number: FloatArray
+    """Expected number removed per stage, (years, populations, stages)."""
+    release_number: FloatArray
+    """Individuals released per stage from outside the model, (years, populations, stages)."""
+    release_survivors: FloatArray
+    """Expected survivors of those releases, (years, populations, stages)."""
+    annual_cost: FloatArray
+    """Cost of the interventions per step, (years,)."""
+    events: list[StochasticEvent] = dataclasses.field(default_factory=list)
+    """Random threats, in order."""
+    transfers: list[Transfer] = dataclasses.field(default_factory=list)
+    """Translocations between populations, in order."""
+    capacity_steps: list[CapacityStep] = dataclasses.field(default_factory=list)
+    """Changes of the relative K, applied in order in every step (:meth:`add_capacity_step`)."""
+
+    @classmethod
+    def start(cls, scenario: Scenario, species: Species, *, years: int) -> ScheduleBuilder:
+        """The neutral schedule of ``scenario`` for ``species`` over ``years`` steps."""
+        stages, pops = _stage_names(species), _population_names(species)
+        neutral = Schedule.neutral(years=years, populations=len(pops), stages=len(stages))
+        return cls(
+            scenario=scenario.name,
+            species=str(getattr(species, "name", "species")),
+            years=years,
+            stages=stages,
+            populations=pops,
+            threats=scenario.threats,
+            kept={t.name: np.ones(years) for t in scenario.threats},
+            survival_multiplier=neutral.survival_multiplier,
+            fecundity_multiplier=neutral.fecundity_multiplier,
+            harvest_kept=1.0 - neutral.harvest_proportion,
+            harvest_number=neutral.harvest_number,
+            release_number=neutral.release_number,
+            release_survivors=np.zeros_like(neutral.release_number),
+            annual_cost=np.zeros(years),
+        )
+
+    # ---- the species' names as indices and masks ------------------------------------------------
+
+    def check_names(self, action: Action) -> None:
+        """Raise ValueError if ``action`` names a stage or population the species does not have."""
+        known = {"stages": self.stages, "populations": self.populations}
+        for kind, names in action.references().items():
+            if kind not in known:
+                continue
+            for n in names:
+                if n not in known[kind]:
+                    raise ValueError(
+                        f"scenario {self.scenario!r}: {validation.owner(action)} names {kind[:-1]} "
+                        f"{n!r}, which species {self.species!r} does not have "
+                        f"({kind}: {list(known[kind])})"
+                    )
+
+    def stage_index(self, name: str) -> int:
+        """Index of stage ``name``."""
+        return self.stages.index(name)
+
+    def population_index(self, name: str | None) -> int:
+        """Index of population ``name``; None = the first population."""
+        return 0 if name is None else self.populations.index(name)
+
+    def stage_mask(self, names: tuple[str, ...]) -> BoolArray:
+        """True for the named stages, (stages,); empty ``names`` = all."""
+        mask = np.zeros(len(self.stages), dtype=bool)
+        mask[[self.stage_index(n) for n in names] if names else slice(None)] = True
+        return mask
+
+    def population_mask(self, names: tuple[str, ...]) -> BoolArray:
+        """True for the named populations, (populations,); empty ``names`` = all."""
+        mask = np.zeros(len(self.populations), dtype=bool)
+        mask[[self.population_index(n) for n in names] if names else slice(None)] = True
+        return mask
+
+    def cell(self, populations: tuple[str, ...], stages: tuple[str, ...]) -> FloatArray:
+        """1.0 where both the population and the stage are named (empty = all), else 0.0,
+        (populations, stages)."""
+        return np.outer(self.population_mask(populations), self.stage_mask(stages)).astype(float)
+
+    # ---- threats and their abatement ------------------------------------------------------------
+
+    def abate(self, threat: str, fraction: FloatArray) -> None:
+        """Remove ``fraction`` (years,) of the effect of threat ``threat``; abatements combine as
+        ``1 - prod(1 - a_i)``."""
+        self.kept[threat] *= 1.0 - fraction
+
+    def effect(self, threat: Threat) -> FloatArray:
+        """Fraction of the full effect of ``threat`` on each step, (years,): its ramp and timing
+        (:meth:`Action.weight`) times what abatements left of it."""
+        return threat.weight(self.years) * self.kept[threat.name]
+
+    def add_capacity_step(self, step: CapacityStep) -> None:
+        """Add a change of the relative carrying capacity. K is a recurrence (a loss keeps the level
+        it reached): in each step ``t`` every ``step(t, k)`` is applied in the order added, starting
+        from ``k = 1`` for every population, and the result is that step's K multiplier."""
+        self.capacity_steps.append(step)
+
+    # ---- the result -----------------------------------------------------------------------------
+
+    def _carrying_capacity(self) -> FloatArray:
+        k = np.ones(len(self.populations))
+        out = np.ones((self.years, k.size))
+        if not self.capacity_steps:
+            return out
+        for t in range(self.years):
+            for step in self.capacity_steps:
+                k = step(t, k)
+            out[t] = k
+        return out
+
+    def schedule(self) -> Schedule:
+        """The :class:`~pva.schedule.Schedule` built so far."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            release_survival = np.where(
+                self.release_number > 0, self.release_survivors / self.release_number, 1.0
+            )
+        neutral = Schedule.neutral(
+            years=self.years, populations=len(self.populations), stages=len(self.stages)
+        )
+        return dataclasses.replace(
+            neutral,
+            survival_multiplier=self.survival_multiplier,
+            fecundity_multiplier=self.fecundity_multiplier,
+            carrying_capacity_multiplier=self._carrying_capacity(),
+            harvest_proportion=1.0 - self.harvest_kept,
+            harvest_number=self.harvest_number,
+            release_number=self.release_number,
+            release_survival=release_survival,
+            events=tuple(self.events),
+            annual_cost=self.annual_cost,
+            transfers=tuple(self.transfers),
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
 # actions: threats and interventions
 # ---------------------------------------------------------------------------------------------------
-
-_REGISTRY: dict[str, type[Action]] = {}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -244,7 +289,14 @@ class Action:
     ``N`` steps, ``(t - start + 1) / N``, and is full from step ``start + N - 1`` on (``ramp = 0``: full
     at once). Effects that accumulate (loss of carrying capacity, a climate trend) keep the level they
     reached when the action ends; others (killing, chronic disease, releases) stop.
+
+    A subclass is a strategy: it validates its fields in ``__post_init__``, names the stages,
+    populations and threats it refers to in :meth:`references`, and changes the schedule being built
+    in :meth:`apply` (and, if it reduces threats, :meth:`abate`). Study files and ``from_dict`` find
+    it by its class name (``type = "..."``) without registration.
     """
+
+    _abstract = True  # files name concrete types only (see pva.validation.table_types)
 
     name: str
     """Unique name within a scenario; interventions refer to threats by it."""
@@ -257,33 +309,25 @@ class Action:
     ramp: int = 0
     """Steps of linear ramp-in until the full effect (0: full effect from ``start``)."""
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):
-            _REGISTRY[cls.__name__] = cls
-
     def __post_init__(self) -> None:
-        if type(self) in (Action, Threat, Intervention):
-            raise TypeError(f"{type(self).__name__} is abstract: use one of {sorted(_REGISTRY)}")
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError(
-                f"{type(self).__name__}: name must be a non-empty string; got {self.name!r}"
-            )
-        _check_int(self, "start", self.start, minimum=0)
-        _check_int(self, "ramp", self.ramp, minimum=0)
+        if type(self).__dict__.get("_abstract", False):
+            kinds = sorted(validation.table_types(Action))
+            raise TypeError(f"{type(self).__name__} is abstract: use one of {kinds}")
+        own = validation.owner(self)
+        validation.name(self.name, "name", owner=type(self).__name__)
+        validation.integer(self.start, "start", owner=own, minimum=0)
+        validation.integer(self.ramp, "ramp", owner=own, minimum=0)
         if self.end is not None and self.duration is not None:
             raise ValueError(
-                f"{_where(self)}: give end or duration, not both; got end={self.end!r}, "
+                f"{own}: give end or duration, not both; got end={self.end!r}, "
                 f"duration={self.duration!r}"
             )
         if self.end is not None:
-            _check_int(self, "end", self.end, minimum=0)
+            validation.integer(self.end, "end", owner=own, minimum=0)
             if self.end <= self.start:
-                raise ValueError(
-                    f"{_where(self)}: end must be after start={self.start!r}; got {self.end!r}"
-                )
+                raise ValueError(f"{own}: end must be after start={self.start!r}; got {self.end!r}")
         if self.duration is not None:
-            _check_int(self, "duration", self.duration, minimum=1)
+            validation.integer(self.duration, "duration", owner=own, minimum=1)
 
     @property
     def stop(self) -> int | None:
@@ -310,6 +354,19 @@ class Action:
     def references(self) -> dict[str, tuple[str, ...]]:
         """Names this action refers to, by kind: ``stages``, ``populations``, ``threats``."""
         return {}
+
+    def check_in(self, scenario: Scenario) -> None:
+        """Raise ValueError if the action does not fit ``scenario`` (e.g. it abates a threat the
+        scenario does not have). Called by :class:`Scenario` once its actions are known."""
+
+    def abate(self, builder: ScheduleBuilder) -> None:
+        """Reduce threats of the schedule being built (:meth:`ScheduleBuilder.abate`), before any
+        action applies. Most actions abate nothing."""
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        """Change the schedule being built: its multipliers, harvests, releases, events, transfers,
+        carrying capacity or cost (see :class:`ScheduleBuilder`)."""
+        raise NotImplementedError(f"{type(self).__name__} must define apply(builder)")
 
     def to_dict(self) -> dict[str, object]:
         """A plain dict tagged with ``"type"``, holding the fields that differ from their default."""
@@ -338,44 +395,26 @@ class Action:
             If ``"type"`` is missing or unknown, or a key is not a field of that type (the message
             names the key, ``where`` it was and the keys allowed).
         """
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{where} must be a table; got {data!r}")
-        kind = data.get("type")
-        if kind is None:
-            if cls.__name__ not in _REGISTRY:
-                raise ValueError(f"{where}: missing key 'type' (one of {sorted(_REGISTRY)})")
-            kind = cls.__name__
-        target = _REGISTRY.get(str(kind))
-        if target is None:
-            raise ValueError(f"{where}: unknown type {kind!r}; expected one of {sorted(_REGISTRY)}")
-        if not issubclass(target, cls):
-            raise ValueError(f"{where}: type {kind!r} is not a {cls.__name__}")
-        cls = target
-        allowed = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k != "type"}
-        for key in kwargs:
-            if key not in allowed:
-                raise UnknownKeyError(
-                    f"{where}: unknown key {key!r} for type {kind!r}; allowed: {sorted(allowed)}",
-                    key=key,
-                    table=where,
-                )
-        try:
-            return cls(**kwargs)
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"{where}: {exc}") from None
+        return validation.from_table(cls, data, where=where)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Threat(Action):
     """A threat; its effect can be reduced by interventions that name it."""
 
+    _abstract = True
+
     populations: tuple[str, ...] = ()
     """Populations it acts in (empty: all)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, "populations", _check_names(self, "populations", self.populations))
+        own = validation.owner(self)
+        _set(
+            self,
+            "populations",
+            validation.names(self.populations, "populations", owner=own, single=True),
+        )
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return {"populations": self.populations}
@@ -385,17 +424,23 @@ class Threat(Action):
 class Intervention(Action):
     """An intervention, with an optional cost for each step it acts."""
 
+    _abstract = True
+
     annual_cost: float = 0.0
     """Cost per year while the intervention acts (``start <= t < end``, ramp and delay included,
     because the work is paid for from the start), in the study's currency."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, "annual_cost", _check_float(self, "annual_cost", self.annual_cost, low=0.0))
+        cost = validation.number(
+            self.annual_cost, "annual_cost", owner=validation.owner(self), low=0.0
+        )
+        _set(self, "annual_cost", cost)
 
+    def apply(self, builder: ScheduleBuilder) -> None:
+        """Add the cost of each step the intervention acts (subclasses add their effect)."""
+        builder.annual_cost += self.annual_cost * self.active(builder.years)
 
-# the two bases are abstract: files name concrete types only
-del _REGISTRY["Threat"], _REGISTRY["Intervention"]
 
 # threats ----------------------------------------------------------------------------------------
 
@@ -416,25 +461,38 @@ class HabitatLoss(Threat):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        own = validation.owner(self)
         _set(
             self,
             "floor",
-            _check_float(self, "floor", self.floor, low=0.0, high=1.0, high_open=True),
+            validation.number(self.floor, "floor", owner=own, low=0.0, high=1.0, high_open=True),
         )
         if self.rate is None:
             if self.stop is None:
                 raise ValueError(
-                    f"{_where(self)}: without rate, the loss runs linearly to floor={self.floor!r} "
+                    f"{own}: without rate, the loss runs linearly to floor={self.floor!r} "
                     "and needs end or duration"
                 )
         else:
-            _set(
-                self,
-                "rate",
-                _check_float(
-                    self, "rate", self.rate, low=0.0, high=1.0, low_open=True, high_open=True
-                ),
+            rate = validation.number(
+                self.rate, "rate", owner=own, low=0.0, high=1.0, low_open=True, high_open=True
             )
+            _set(self, "rate", rate)
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        effect = builder.effect(self)
+        populations = builder.population_mask(self.populations)
+        rate, floor = self.rate, self.floor
+        # linear loss: (1 - floor) of the initial K spread over the threat's period
+        linear = None if rate is not None else (1 - floor) / (self.stop - self.start)  # type: ignore[operator]
+
+        def lose(t: int, k: FloatArray) -> FloatArray:
+            lowered = k * (1.0 - rate * effect[t]) if linear is None else k - linear * effect[t]
+            # a threat never drives K below its own floor, nor raises K already below it
+            lowered = np.maximum(lowered, np.minimum(k, floor))
+            return np.where(populations, lowered, k)
+
+        builder.add_capacity_step(lose)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -455,21 +513,32 @@ class Harvest(Threat):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, "stages", _check_names(self, "stages", self.stages))
+        own = validation.owner(self)
+        _set(self, "stages", validation.names(self.stages, "stages", owner=own, single=True))
         if (self.proportion is None) == (self.number is None):
             raise ValueError(
-                f"{_where(self)}: give exactly one of proportion or number; got "
+                f"{own}: give exactly one of proportion or number; got "
                 f"proportion={self.proportion!r}, number={self.number!r}"
             )
         if self.proportion is not None:
             _set(
-                self, "proportion", _check_float(self, "proportion", self.proportion, low=0, high=1)
+                self,
+                "proportion",
+                validation.number(self.proportion, "proportion", owner=own, low=0, high=1),
             )
         if self.number is not None:
-            _set(self, "number", _check_float(self, "number", self.number, low=0))
+            _set(self, "number", validation.number(self.number, "number", owner=own, low=0))
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return {"populations": self.populations, "stages": self.stages}
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        effect = builder.effect(self)[:, None, None]
+        cell = builder.cell(self.populations, self.stages)
+        if self.proportion is not None:
+            builder.harvest_kept *= 1.0 - self.proportion * effect * cell
+        else:
+            builder.harvest_number += self.number * effect * cell  # type: ignore[operator]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -479,9 +548,10 @@ class VitalRateReduction(Threat):
     mechanics under their own names.
 
     Chronic (``frequency`` ``None``): the multipliers act every year, moving from 1 to their value
-    over the ramp. Episodic (``frequency`` = p): a :class:`StochasticEvent` that strikes each
-    replicate with probability p a year with the full multipliers (like a catastrophe, Morris &
-    Doak 2002 ch. 2); a ramp or an abatement then scales p (fewer outbreaks), not their severity.
+    over the ramp. Episodic (``frequency`` = p): a :class:`~pva.schedule.StochasticEvent` that
+    strikes each replicate with probability p a year with the full multipliers (like a catastrophe,
+    Morris & Doak 2002 ch. 2); a ramp or an abatement then scales p (fewer outbreaks), not their
+    severity.
     """
 
     stages: tuple[str, ...] = ()
@@ -497,23 +567,51 @@ class VitalRateReduction(Threat):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, "stages", _check_names(self, "stages", self.stages))
+        own = validation.owner(self)
+        _set(self, "stages", validation.names(self.stages, "stages", owner=own, single=True))
         for field in ("survival", "fecundity", "carrying_capacity"):
-            _set(self, field, _check_float(self, field, getattr(self, field), low=0.0, high=1.0))
-        if self.frequency is not None:
             _set(
                 self,
-                "frequency",
-                _check_float(self, "frequency", self.frequency, low=0.0, high=1.0, low_open=True),
+                field,
+                validation.number(getattr(self, field), field, owner=own, low=0.0, high=1.0),
             )
+        if self.frequency is not None:
+            frequency = validation.number(
+                self.frequency, "frequency", owner=own, low=0.0, high=1.0, low_open=True
+            )
+            _set(self, "frequency", frequency)
         elif self.carrying_capacity != 1.0:
             raise ValueError(
-                f"{_where(self)}: carrying_capacity={self.carrying_capacity!r} applies to epidemics "
+                f"{own}: carrying_capacity={self.carrying_capacity!r} applies to epidemics "
                 "only; give frequency"
             )
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return {"populations": self.populations, "stages": self.stages}
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        effect = builder.effect(self)
+        cell = builder.cell(self.populations, self.stages)
+        if self.frequency is None:
+            builder.survival_multiplier *= (
+                1.0 - (1.0 - self.survival) * effect[:, None, None] * cell
+            )
+            builder.fecundity_multiplier *= (
+                1.0 - (1.0 - self.fecundity) * effect[:, None, None] * cell
+            )
+            return
+        populations = builder.population_mask(self.populations)
+        builder.events.append(
+            StochasticEvent(
+                name=self.name,
+                probability=self.frequency * effect,
+                survival_multiplier=1.0 - (1.0 - self.survival) * cell,
+                fecundity_multiplier=1.0 - (1.0 - self.fecundity) * cell,
+                carrying_capacity_multiplier=cast(
+                    FloatArray, 1.0 - (1.0 - self.carrying_capacity) * populations
+                ),
+            )
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -545,20 +643,31 @@ class ClimateTrend(Threat):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, "stages", _check_names(self, "stages", self.stages))
+        own = validation.owner(self)
+        _set(self, "stages", validation.names(self.stages, "stages", owner=own, single=True))
         _set(
             self,
             "survival_trend",
-            _check_float(self, "survival_trend", self.survival_trend, low=-1, high=1),
+            validation.number(self.survival_trend, "survival_trend", owner=own, low=-1, high=1),
         )
         _set(
             self,
             "fecundity_trend",
-            _check_float(self, "fecundity_trend", self.fecundity_trend, low=-1),
+            validation.number(self.fecundity_trend, "fecundity_trend", owner=own, low=-1),
         )
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return {"populations": self.populations, "stages": self.stages}
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        effect = builder.effect(self)
+        cell = builder.cell(self.populations, self.stages)
+        for trend, target in (
+            (self.survival_trend, builder.survival_multiplier),
+            (self.fecundity_trend, builder.fecundity_multiplier),
+        ):
+            path = np.maximum(np.cumprod(1.0 + trend * effect), 0.0)  # compounding
+            target *= 1.0 - (1.0 - path[:, None, None]) * cell
 
 
 # interventions ----------------------------------------------------------------------------------
@@ -580,20 +689,43 @@ class ThreatAbatement(Intervention):
     """Steps between the start (and first cost) and the first effect."""
 
     target_type: ClassVar[tuple[type[Threat], ...]] = ()
+    """Kinds of threat it may abate (empty: any)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.threat, str) or not self.threat:
-            raise ValueError(f"{_where(self)}: threat must name a threat; got {self.threat!r}")
-        _set(self, "fraction", _check_float(self, "fraction", self.fraction, low=0.0, high=1.0))
-        _set(self, "delay", _check_int(self, "delay", self.delay, minimum=0))
+        own = validation.owner(self)
+        validation.name(self.threat, "threat", owner=own)
+        _set(
+            self,
+            "fraction",
+            validation.number(self.fraction, "fraction", owner=own, low=0.0, high=1.0),
+        )
+        _set(self, "delay", validation.integer(self.delay, "delay", owner=own, minimum=0))
 
     def references(self) -> dict[str, tuple[str, ...]]:
         return {"threats": (self.threat,)}
 
+    def check_in(self, scenario: Scenario) -> None:
+        threats = {t.name: t for t in scenario.threats}
+        target = threats.get(self.threat)
+        if target is None:
+            raise ValueError(
+                f"Scenario {scenario.name!r}: {validation.owner(self)} names threat {self.threat!r}, "
+                f"which is not in the scenario (threats: {sorted(threats)})"
+            )
+        if self.target_type and not isinstance(target, self.target_type):
+            kinds = " or ".join(c.__name__ for c in self.target_type)
+            raise ValueError(
+                f"Scenario {scenario.name!r}: {validation.owner(self)} must name a {kinds} threat; "
+                f"{self.threat!r} is a {type(target).__name__}"
+            )
+
     def abatement(self, years: int) -> FloatArray:
         """Fraction of the threat's effect removed on each step, shape (years,)."""
         return self.fraction * self.weight(years, delay=self.delay)
+
+    def abate(self, builder: ScheduleBuilder) -> None:
+        builder.abate(self.threat, self.abatement(builder.years))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -631,25 +763,32 @@ class HabitatProtection(Intervention):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.threat is not None and (not isinstance(self.threat, str) or not self.threat):
-            raise ValueError(
-                f"{_where(self)}: threat must name a threat or be omitted; got {self.threat!r}"
-            )
-        _set(self, "fraction", _check_float(self, "fraction", self.fraction, low=0.0, high=1.0))
-        _set(self, "delay", _check_int(self, "delay", self.delay, minimum=0))
+        own = validation.owner(self)
+        if self.threat is not None:
+            validation.name(self.threat, "threat", owner=own)
+        _set(
+            self,
+            "fraction",
+            validation.number(self.fraction, "fraction", owner=own, low=0.0, high=1.0),
+        )
+        _set(self, "delay", validation.integer(self.delay, "delay", owner=own, minimum=0))
         _set(
             self,
             "restoration_rate",
-            _check_float(self, "restoration_rate", self.restoration_rate, low=0.0),
+            validation.number(self.restoration_rate, "restoration_rate", owner=own, low=0.0),
         )
         _set(
             self,
             "restoration_target",
-            _check_float(
-                self, "restoration_target", self.restoration_target, low=0.0, low_open=True
+            validation.number(
+                self.restoration_target, "restoration_target", owner=own, low=0.0, low_open=True
             ),
         )
-        _set(self, "populations", _check_names(self, "populations", self.populations))
+        _set(
+            self,
+            "populations",
+            validation.names(self.populations, "populations", owner=own, single=True),
+        )
 
     def references(self) -> dict[str, tuple[str, ...]]:
         refs: dict[str, tuple[str, ...]] = {"populations": self.populations}
@@ -657,9 +796,42 @@ class HabitatProtection(Intervention):
             refs["threats"] = (self.threat,)
         return refs
 
+    def check_in(self, scenario: Scenario) -> None:
+        if self.threat is None:
+            return
+        losses = sorted(t.name for t in scenario.threats if isinstance(t, HabitatLoss))
+        if self.threat not in losses:
+            raise ValueError(
+                f"Scenario {scenario.name!r}: {validation.owner(self)} names threat {self.threat!r}, "
+                f"which is not a HabitatLoss threat of the scenario (HabitatLoss threats: {losses})"
+            )
+
     def abatement(self, years: int) -> FloatArray:
         """Fraction of the K loss halted on each step, shape (years,)."""
         return self.fraction * self.weight(years, delay=self.delay)
+
+    def abate(self, builder: ScheduleBuilder) -> None:
+        names = (
+            [self.threat]
+            if self.threat is not None
+            else [t.name for t in builder.threats if isinstance(t, HabitatLoss)]
+        )
+        for name in names:
+            builder.abate(name, self.abatement(builder.years))
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        super().apply(builder)
+        if self.restoration_rate <= 0:
+            return
+        populations = builder.population_mask(self.populations)
+        effect = self.weight(builder.years, delay=self.delay)
+        rate, target = self.restoration_rate, self.restoration_target
+
+        def restore(t: int, k: FloatArray) -> FloatArray:
+            raised = np.minimum(k + rate * effect[t], np.maximum(k, target))
+            return np.where(populations, raised, k)
+
+        builder.add_capacity_step(restore)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -670,7 +842,7 @@ class HabitatRestoration(HabitatProtection):
         super().__post_init__()
         if self.restoration_rate <= 0:
             raise ValueError(
-                f"{_where(self)}: restoration_rate must be > 0 for a restoration; "
+                f"{validation.owner(self)}: restoration_rate must be > 0 for a restoration; "
                 f"got {self.restoration_rate!r}"
             )
 
@@ -696,34 +868,28 @@ class Release(Intervention):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        own = validation.owner(self)
         items = self.individuals
         if isinstance(items, Mapping):
             items = tuple(items.items())
         if not isinstance(items, tuple | list) or not items:
             raise ValueError(
-                f"{_where(self)}: individuals must map stage names to numbers released; got "
+                f"{own}: individuals must map stage names to numbers released; got "
                 f"{self.individuals!r}"
             )
         pairs = []
         for item in items:
             if not isinstance(item, tuple | list) or len(item) != 2 or not isinstance(item[0], str):
-                raise TypeError(
-                    f"{_where(self)}: individuals must map stage names to numbers; got {item!r}"
-                )
-            pairs.append(
-                (item[0], _check_float(self, f"individuals[{item[0]!r}]", item[1], low=0.0))
-            )
+                raise TypeError(f"{own}: individuals must map stage names to numbers; got {item!r}")
+            number = validation.number(item[1], f"individuals[{item[0]!r}]", owner=own, low=0.0)
+            pairs.append((item[0], number))
         if len({p[0] for p in pairs}) != len(pairs):
-            raise ValueError(
-                f"{_where(self)}: individuals names a stage twice; got {self.individuals!r}"
-            )
+            raise ValueError(f"{own}: individuals names a stage twice; got {self.individuals!r}")
         _set(self, "individuals", tuple(pairs))
-        if self.population is not None and (
-            not isinstance(self.population, str) or not self.population
-        ):
-            raise ValueError(f"{_where(self)}: population must be a name; got {self.population!r}")
-        _set(self, "survival", _check_float(self, "survival", self.survival, low=0.0, high=1.0))
-        _set(self, "interval", _check_int(self, "interval", self.interval, minimum=1))
+        if self.population is not None:
+            validation.name(self.population, "population", owner=own)
+        _set(self, "survival", validation.probability(self.survival, "survival", owner=own))
+        _set(self, "interval", validation.integer(self.interval, "interval", owner=own, minimum=1))
 
     def references(self) -> dict[str, tuple[str, ...]]:
         pops = () if self.population is None else (self.population,)
@@ -733,6 +899,19 @@ class Release(Intervention):
         """Multiplier of ``individuals`` on each step: the ramp on release years, else 0."""
         on = (np.arange(years) - self.start) % self.interval == 0
         return self.weight(years) * on
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        super().apply(builder)
+        self._deliver(
+            builder, builder.population_index(self.population), self.releases(builder.years)
+        )
+
+    def _deliver(self, builder: ScheduleBuilder, population: int, per_step: FloatArray) -> None:
+        """Add ``individuals x per_step`` released from outside the model into ``population``."""
+        for stage, n in self.individuals:
+            s = builder.stage_index(stage)
+            builder.release_number[:, population, s] += n * per_step
+            builder.release_survivors[:, population, s] += n * per_step * self.survival
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -754,8 +933,7 @@ class ExSituRelease(Release):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.programme, str):
-            raise TypeError(f"{_where(self)}: programme must be a string; got {self.programme!r}")
+        validation.text(self.programme, "programme", owner=validation.owner(self))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -763,7 +941,7 @@ class Translocation(Release):
     """Moves individuals between sites. With ``source``, the individuals are taken from that
     population after harvest (at most as many as it has: a donor that is short gives what it has)
     and only those taken are released, each surviving with probability ``survival``
-    (a :class:`Transfer`); without ``source`` they come from outside the model, like a
+    (a :class:`~pva.schedule.Transfer`); without ``source`` they come from outside the model, like a
     :class:`Supplementation`."""
 
     source: str | None = None
@@ -771,14 +949,12 @@ class Translocation(Release):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        own = validation.owner(self)
         if self.source is not None:
-            if not isinstance(self.source, str) or not self.source:
-                raise ValueError(
-                    f"{_where(self)}: source must be a population name; got {self.source!r}"
-                )
+            validation.name(self.source, "source", owner=own)
             if self.source == self.population:
                 raise ValueError(
-                    f"{_where(self)}: source and population must differ; both are {self.source!r}"
+                    f"{own}: source and population must differ; both are {self.source!r}"
                 )
 
     def references(self) -> dict[str, tuple[str, ...]]:
@@ -786,6 +962,30 @@ class Translocation(Release):
         if self.source is not None:
             refs["populations"] = (*refs["populations"], self.source)
         return refs
+
+    def _deliver(self, builder: ScheduleBuilder, population: int, per_step: FloatArray) -> None:
+        if self.source is None:
+            super()._deliver(builder, population, per_step)
+            return
+        source = builder.population_index(self.source)
+        if source == population:
+            raise ValueError(
+                f"scenario {builder.scenario!r}: {validation.owner(self)} moves individuals from "
+                f"{self.source!r} into the same population (population defaults to the "
+                f"first, {builder.populations[0]!r}); name another population"
+            )
+        number = np.zeros((builder.years, len(builder.stages)))
+        for stage, n in self.individuals:
+            number[:, builder.stage_index(stage)] += n * per_step
+        builder.transfers.append(
+            Transfer(
+                name=self.name,
+                source=source,
+                population=population,
+                number=number,
+                survival=self.survival,
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -798,7 +998,8 @@ class Scenario:
     """A named list of threats and interventions; "no action" is the scenario with the threats only.
 
     Names must be unique, and an abatement must name a threat of the same scenario (of the right
-    type). Stage and population names are checked against a species by :meth:`compile`.
+    type: :meth:`Action.check_in`). Stage and population names are checked against a species by
+    :meth:`compile`.
     """
 
     name: str
@@ -809,49 +1010,21 @@ class Scenario:
     """Free text for reports."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError(f"Scenario: name must be a non-empty string; got {self.name!r}")
+        validation.name(self.name, "name", owner="Scenario")
+        own = validation.owner(self)
         if not isinstance(self.actions, tuple | list):
-            raise TypeError(
-                f"Scenario {self.name!r}: actions must be a list of actions; got {self.actions!r}"
-            )
+            raise TypeError(f"{own}: actions must be a list of actions; got {self.actions!r}")
         object.__setattr__(self, "actions", tuple(self.actions))
-        if not isinstance(self.description, str):
-            raise TypeError(
-                f"Scenario {self.name!r}: description must be a string; got {self.description!r}"
-            )
+        validation.text(self.description, "description", owner=own)
         seen: set[str] = set()
         for action in self.actions:
             if not isinstance(action, Action):
-                raise TypeError(
-                    f"Scenario {self.name!r}: actions must be threats or interventions; got {action!r}"
-                )
+                raise TypeError(f"{own}: actions must be threats or interventions; got {action!r}")
             if action.name in seen:
-                raise ValueError(f"Scenario {self.name!r}: two actions are named {action.name!r}")
+                raise ValueError(f"{own}: two actions are named {action.name!r}")
             seen.add(action.name)
-        threats = {t.name: t for t in self.threats}
-        for action in self.interventions:
-            if isinstance(action, ThreatAbatement):
-                target = threats.get(action.threat)
-                if target is None:
-                    raise ValueError(
-                        f"Scenario {self.name!r}: {_where(action)} names threat {action.threat!r}, "
-                        f"which is not in the scenario (threats: {sorted(threats)})"
-                    )
-                if action.target_type and not isinstance(target, action.target_type):
-                    kinds = " or ".join(c.__name__ for c in action.target_type)
-                    raise ValueError(
-                        f"Scenario {self.name!r}: {_where(action)} must name a {kinds} threat; "
-                        f"{action.threat!r} is a {type(target).__name__}"
-                    )
-            elif isinstance(action, HabitatProtection) and action.threat is not None:
-                target = threats.get(action.threat)
-                if not isinstance(target, HabitatLoss):
-                    raise ValueError(
-                        f"Scenario {self.name!r}: {_where(action)} names threat {action.threat!r}, "
-                        "which is not a HabitatLoss threat of the scenario (HabitatLoss threats: "
-                        f"{sorted(n for n, t in threats.items() if isinstance(t, HabitatLoss))})"
-                    )
+        for action in self.actions:
+            action.check_in(self)
 
     @property
     def threats(self) -> tuple[Threat, ...]:
@@ -877,221 +1050,31 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: Mapping[str, object], *, where: str = "scenario") -> Scenario:
         """Build a scenario from :meth:`to_dict` output; unknown keys are errors naming the key."""
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{where} must be a table; got {data!r}")
-        if data.get("type", "Scenario") != "Scenario":
-            raise ValueError(f"{where}: type must be 'Scenario'; got {data['type']!r}")
-        for key in data:
-            if key not in ("type", "name", "actions", "description"):
-                raise UnknownKeyError(
-                    f"{where}: unknown key {key!r}; allowed: ['actions', 'description', 'name']",
-                    key=key,
-                    table=where,
-                )
-        actions = data.get("actions", ())
-        if not isinstance(actions, list | tuple):
-            raise TypeError(f"{where}.actions must be a list of tables; got {actions!r}")
-        return cls(
-            name=data.get("name", ""),  # type: ignore[arg-type]
-            actions=tuple(
-                Action.from_dict(a, where=f"{where}.actions[{i}]") for i, a in enumerate(actions)
-            ),
-            description=data.get("description", ""),  # type: ignore[arg-type]
-        )
+        return validation.from_table(cls, data, where=where)
 
-    def compile(self, species: object, *, years: int) -> Schedule:
-        """The :class:`Schedule` of this scenario for ``species`` over ``years`` projection steps.
+    def compile(self, species: Species, *, years: int) -> Schedule:
+        """The :class:`~pva.schedule.Schedule` of this scenario for ``species`` over ``years``
+        projection steps.
 
-        Stage, population and threat names are checked here, with messages naming them.
+        Stage and population names are checked first, with messages naming them. Then every action
+        abates (:meth:`Action.abate`), then every action applies itself (:meth:`Action.apply`), threats
+        before interventions, each in the order given.
 
         Raises
         ------
         ValueError
             If an action names a stage or population the species does not have.
         """
-        years = _check_int(self, "years", years, minimum=1)
-        stages = _stage_names(species)
-        pops = _population_names(species)
-        self._check_references(species, stages, pops)
-        P, S = len(pops), len(stages)
-        s_index = {s: i for i, s in enumerate(stages)}
-        p_index = {p: i for i, p in enumerate(pops)}
-
-        def stage_mask(names: tuple[str, ...]) -> npt.NDArray[np.bool_]:
-            mask = np.zeros(S, dtype=bool)
-            mask[[s_index[n] for n in names] if names else slice(None)] = True
-            return mask
-
-        def pop_mask(names: tuple[str, ...]) -> npt.NDArray[np.bool_]:
-            mask = np.zeros(P, dtype=bool)
-            mask[[p_index[n] for n in names] if names else slice(None)] = True
-            return mask
-
-        # abatement of each threat, combined as 1 - prod(1 - a_i)
-        kept = {t.name: np.ones(years) for t in self.threats}
-        for action in self.interventions:
-            if isinstance(action, ThreatAbatement):
-                kept[action.threat] *= 1.0 - action.abatement(years)
-            elif isinstance(action, HabitatProtection):
-                names = (
-                    [action.threat]
-                    if action.threat is not None
-                    else [t.name for t in self.threats if isinstance(t, HabitatLoss)]
-                )
-                for n in names:
-                    kept[n] *= 1.0 - action.abatement(years)
-
-        survival = np.ones((years, P, S))
-        fecundity = np.ones((years, P, S))
-        harvest_kept = np.ones((years, P, S))
-        harvest_number = np.zeros((years, P, S))
-        events: list[StochasticEvent] = []
-        for threat in self.threats:
-            effect = threat.weight(years) * kept[threat.name]  # (years,)
-            pm = pop_mask(threat.populations)
-            if isinstance(threat, Harvest):
-                cell = np.outer(pm, stage_mask(threat.stages)).astype(float)  # (P, S)
-                if threat.proportion is not None:
-                    harvest_kept *= 1.0 - threat.proportion * effect[:, None, None] * cell
-                else:
-                    harvest_number += threat.number * effect[:, None, None] * cell
-            elif isinstance(threat, VitalRateReduction):
-                cell = np.outer(pm, stage_mask(threat.stages)).astype(float)
-                if threat.frequency is None:
-                    survival *= 1.0 - (1.0 - threat.survival) * effect[:, None, None] * cell
-                    fecundity *= 1.0 - (1.0 - threat.fecundity) * effect[:, None, None] * cell
-                else:
-                    events.append(
-                        StochasticEvent(
-                            name=threat.name,
-                            probability=threat.frequency * effect,
-                            survival_multiplier=1.0 - (1.0 - threat.survival) * cell,
-                            fecundity_multiplier=1.0 - (1.0 - threat.fecundity) * cell,
-                            carrying_capacity_multiplier=1.0
-                            - (1.0 - threat.carrying_capacity) * pm,
-                        )
-                    )
-            elif isinstance(threat, ClimateTrend):
-                cell = np.outer(pm, stage_mask(threat.stages)).astype(float)
-                for trend, target in (
-                    (threat.survival_trend, survival),
-                    (threat.fecundity_trend, fecundity),
-                ):
-                    path = np.maximum(np.cumprod(1.0 + trend * effect), 0.0)  # compounding
-                    target *= 1.0 - (1.0 - path[:, None, None]) * cell
-
-        capacity = self._carrying_capacity(years, pop_mask, kept)
-
-        release_number = np.zeros((years, P, S))
-        surviving = np.zeros((years, P, S))  # expected survivors, to average survival per cell
-        transfers: list[Transfer] = []
-        cost = np.zeros(years)
-        for action in self.interventions:
-            cost += action.annual_cost * action.active(years)
-            if not isinstance(action, Release):
-                continue
-            p = p_index[action.population] if action.population is not None else 0
-            per_step = action.releases(years)
-            for stage, n in action.individuals:
-                s = s_index[stage]
-                if isinstance(action, Translocation) and action.source is not None:
-                    continue  # moved by a Transfer, below
-                release_number[:, p, s] += n * per_step
-                surviving[:, p, s] += n * per_step * action.survival
-            if isinstance(action, Translocation) and action.source is not None:
-                if p_index[action.source] == p:
-                    raise ValueError(
-                        f"scenario {self.name!r}: {_where(action)} moves individuals from "
-                        f"{action.source!r} into the same population (population defaults to the "
-                        f"first, {pops[0]!r}); name another population"
-                    )
-                number = np.zeros((years, S))
-                for stage, n in action.individuals:
-                    number[:, s_index[stage]] += n * per_step
-                transfers.append(
-                    Transfer(
-                        name=action.name,
-                        source=p_index[action.source],
-                        population=p,
-                        number=number,
-                        survival=action.survival,
-                    )
-                )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            release_survival = np.where(release_number > 0, surviving / release_number, 1.0)
-
-        return Schedule(
-            survival_multiplier=survival,
-            fecundity_multiplier=fecundity,
-            carrying_capacity_multiplier=capacity,
-            harvest_proportion=1.0 - harvest_kept,
-            harvest_number=harvest_number,
-            release_number=release_number,
-            release_survival=release_survival,
-            events=tuple(events),
-            annual_cost=cost,
-            transfers=tuple(transfers),
-        )
-
-    def _carrying_capacity(
-        self,
-        years: int,
-        pop_mask: Callable[[tuple[str, ...]], npt.NDArray[np.bool_]],
-        kept: dict[str, FloatArray],
-    ) -> FloatArray:
-        losses = [t for t in self.threats if isinstance(t, HabitatLoss)]
-        restorations = [
-            a
-            for a in self.interventions
-            if isinstance(a, HabitatProtection) and a.restoration_rate > 0
-        ]
-        k = np.ones(len(pop_mask(())))
-        out = np.ones((years, k.size))
-        if not losses and not restorations:
-            return out
-        loss_terms = []
-        for threat in losses:
-            effect = threat.weight(years) * kept[threat.name]
-            if threat.rate is None:
-                span = threat.stop - threat.start  # type: ignore[operator]
-                loss_terms.append(
-                    (threat, pop_mask(threat.populations), effect, (1 - threat.floor) / span)
-                )
-            else:
-                loss_terms.append((threat, pop_mask(threat.populations), effect, None))
-        restore_terms = [
-            (a, pop_mask(a.populations), a.weight(years, delay=a.delay)) for a in restorations
-        ]
-        for t in range(years):
-            for threat, pm, effect, step in loss_terms:
-                if step is None:
-                    lowered = k * (1.0 - threat.rate * effect[t])  # type: ignore[operator]
-                else:
-                    lowered = k - step * effect[t]
-                # a threat never drives K below its own floor, nor raises K already below it
-                lowered = np.maximum(lowered, np.minimum(k, threat.floor))
-                k = np.where(pm, lowered, k)
-            for action, pm, effect in restore_terms:
-                target = action.restoration_target
-                raised = np.minimum(k + action.restoration_rate * effect[t], np.maximum(k, target))
-                k = np.where(pm, raised, k)
-            out[t] = k
-        return out
-
-    def _check_references(
-        self, species: object, stages: tuple[str, ...], pops: tuple[str, ...]
-    ) -> None:
-        known = {"stages": stages, "populations": pops}
-        for action in self.actions:
-            for kind, names in action.references().items():
-                if kind not in known:
-                    continue
-                for n in names:
-                    if n not in known[kind]:
-                        raise ValueError(
-                            f"scenario {self.name!r}: {_where(action)} names {kind[:-1]} {n!r}, which "
-                            f"species {_species_name(species)!r} does not have ({kind}: {list(known[kind])})"
-                        )
+        years = validation.integer(years, "years", owner=validation.owner(self), minimum=1)
+        builder = ScheduleBuilder.start(self, species, years=years)
+        ordered = (*self.threats, *self.interventions)
+        for action in ordered:
+            builder.check_names(action)
+        for action in ordered:
+            action.abate(builder)
+        for action in ordered:
+            action.apply(builder)
+        return builder.schedule()
 
 
 def dump(scenario: Scenario) -> dict[str, object]:

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from pva import engine, results, streams
-from pva.scenario import Schedule
+from pva.schedule import Schedule
 
 
 class _Compilable(Protocol):

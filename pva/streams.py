@@ -1,6 +1,6 @@
 """The one place where seeds become random-number streams.
 
-Policy (numpy's ``random/parallel`` guide; ../shared/STYLE.md section 2.5):
+Policy (numpy's ``random/parallel`` guide; ``docs/architecture.md``):
 
 * one root entropy per study or call; ``seed=None`` draws fresh entropy from the OS, which is recorded
   so that the run can be repeated;
@@ -10,21 +10,33 @@ Policy (numpy's ``random/parallel`` guide; ../shared/STYLE.md section 2.5):
 * inside a chunk, separate child streams for the environment, catastrophes, demography and scenario
   events. Scenarios share the chunk keys by default, so replicate *r* sees the same environmental and
   catastrophe history under every scenario (common random numbers): intervention effects are paired
-  differences with far less Monte Carlo noise.
+  differences with far less Monte Carlo noise;
+* the nested criterion-E projections of a chunk (:func:`nested_seed`, :func:`batch_streams`) and each
+  scenario event (:func:`event_stream`) get their own keys below the chunk's;
+* a single-generator call (:func:`generator`: ``pva.analysis.stochastic_growth_rate``,
+  ``pva.countpva.extinction_band``) takes a seed or a Generator, and reports the entropy it resolved.
+
+Nothing else in pva builds a SeedSequence or a Generator.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
+
+from pva import validation
 
 DEFAULT_CHUNK_SIZE = 256
 """Replicates per task. Part of the reproducibility contract: results depend on it, not on workers."""
 
 _ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS = 0, 1, 2, 3
 _EVENT_CHILD = 0x45564E54  # "EVNT": marks the per-event children of the events stream
+_NESTED_E = 4
+"""spawn_key component that marks the nested criterion-E streams of a chunk; the chunk's own four
+streams use the components 0-3 (:func:`chunk_streams`) at a shorter key."""
 
 
 def stable_key(name: str) -> int:
@@ -47,7 +59,7 @@ def resolve_entropy(seed: int | None) -> int:
     """
     if seed is None:
         return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+    if not validation.is_integer(seed):
         raise TypeError(f"seed must be a non-negative integer or None; got {seed!r}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}")
@@ -90,11 +102,62 @@ def chunk_streams(
     if scenario is not None:
         key += (stable_key(scenario),)
     key += (int(chunk),)
+    return _streams_below(entropy, key)
+
+
+def _streams_below(entropy: int | Sequence[int] | None, key: tuple[int, ...]) -> Streams:
+    """The four streams whose spawn keys extend ``key`` by 0 (environment) .. 3 (events)."""
     children = [
         np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(*key, index)))
         for index in (_ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS)
     ]
     return Streams(*children)
+
+
+def nested_seed(entropy: int, species: str, chunk: int, year: int) -> np.random.SeedSequence:
+    """The root SeedSequence of the inner projections of replicate chunk ``chunk`` of ``species``
+    from assessment year ``year`` (:func:`pva.nested.extinction_risk_windows`).
+
+    Its ``spawn_key`` extends the chunk's key (:func:`chunk_streams`) with a component for "nested E"
+    and the assessment year, so the inner futures depend on the chunk layout alone (never on ``jobs``
+    or the backend), and every scenario of the species sees the same inner random numbers (common
+    random numbers, as for the outer projections).
+    """
+    return np.random.SeedSequence(
+        entropy, spawn_key=(stable_key(species), int(chunk), _NESTED_E, int(year))
+    )
+
+
+def batch_streams(seed: np.random.SeedSequence, batch: int) -> Streams:
+    """The streams of batch ``batch`` under ``seed`` (a :func:`nested_seed`): spawn keys
+    ``seed.spawn_key + (batch, s)`` for the four streams ``s``."""
+    return _streams_below(seed.entropy, (*seed.spawn_key, int(batch)))
+
+
+def generator(
+    *, seed: int | None = None, rng: np.random.Generator | None = None
+) -> tuple[np.random.Generator, str | None]:
+    """The generator of a single-stream call, and the entropy it was seeded with.
+
+    Give ``seed`` (an integer, or None for fresh OS entropy) or ``rng`` (a Generator used as is), not
+    both. Returns ``(generator, entropy)``; ``entropy`` is the resolved root seed as a string (for
+    provenance), or None when ``rng`` was given.
+
+    Raises
+    ------
+    TypeError
+        If both are given, ``rng`` is not a Generator, or ``seed`` not an integer.
+    ValueError
+        If ``seed`` is negative.
+    """
+    if rng is not None and seed is not None:
+        raise TypeError("give seed or rng, not both")
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator; got {rng!r}")
+        return rng, None
+    root = resolve_entropy(seed)
+    return np.random.default_rng(np.random.SeedSequence(root)), str(root)
 
 
 def single_streams(rng: np.random.Generator | int | None) -> Streams:
@@ -106,10 +169,8 @@ def single_streams(rng: np.random.Generator | int | None) -> Streams:
 
 def chunk_bounds(replicates: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[tuple[int, int]]:
     """Half-open replicate ranges ``[(start, stop), ...]`` of the fixed chunk layout."""
-    if replicates < 1:
-        raise ValueError(f"replicates must be a positive integer; got {replicates!r}")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer; got {chunk_size!r}")
+    replicates = validation.integer(replicates, "replicates", minimum=1)
+    chunk_size = validation.integer(chunk_size, "chunk_size", minimum=1)
     return [
         (start, min(start + chunk_size, replicates)) for start in range(0, replicates, chunk_size)
     ]

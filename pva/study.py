@@ -16,101 +16,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from pva import streams
+from pva import streams, validation
 from pva.errors import StudyFileError
-from pva.model import (
-    Catastrophe,
-    DensityDependence,
-    Dispersal,
-    Mating,
-    MatrixSelection,
-    Population,
-    Species,
-    VitalRate,
-    VitalRates,
-    VitalRateStochasticity,
-)
-from pva.scenario import Action, Intervention, Scenario, Threat, UnknownKeyError
+from pva.model import Species
+from pva.scenario import Action, Intervention, Scenario, Threat
+from pva.validation import UnknownKeyError, check_keys
 
-
-def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
-    if not isinstance(data, Mapping):
-        raise StudyFileError(f"{where} must be a table; got {data!r}")
-    for key in data:
-        if key not in allowed:
-            raise UnknownKeyError(
-                f"{where}: unknown key {key!r}; allowed keys: {sorted(allowed)}",
-                key=key,
-                table=where,
-            )
-
-
-def _int(field: str, value: object, *, minimum: int, where: str = "Study") -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{where}.{field} must be an integer; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{where}.{field} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _text(field: str, value: object, *, where: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{where}.{field} must be a string; got {value!r}")
-    return value
-
-
-# ---------------------------------------------------------------------------------------------------
-# species tables: keys checked recursively against the model's dataclasses
-# ---------------------------------------------------------------------------------------------------
-
-# Nested specification fields and the classes they hold; a list means "a list of tables".
-_NESTED: dict[type, dict[str, tuple[type, ...] | list[type]]] = {
-    Species: {
-        "vital_rates": (VitalRates,),
-        "populations": [Population],
-        "dispersal": (Dispersal,),
-        "environment": (MatrixSelection, VitalRateStochasticity),
-        "catastrophes": [Catastrophe],
-        "density_dependence": (DensityDependence,),
-        "sex": (Mating,),
-    },
-    VitalRates: {"rates": [VitalRate]},
-}
-
-
-def _tag(cls: type, data: Any, where: str) -> dict[str, Any]:
-    """Check the keys of a specification table and add the ``type`` tags the model expects."""
-    if not isinstance(data, Mapping):
-        raise StudyFileError(f"{where} must be a table; got {data!r}")
-    fields = [f.name for f in dataclasses.fields(cls)]
-    _check_keys(data, [*fields, "type"], where)
-    if data.get("type", cls.__name__) != cls.__name__:
-        raise StudyFileError(f"{where}: type must be {cls.__name__!r}; got {data['type']!r}")
-    out: dict[str, Any] = {"type": cls.__name__}
-    nested = _NESTED.get(cls, {})
-    for key, value in data.items():
-        if key == "type":
-            continue
-        kinds = nested.get(key)
-        if kinds is None or value is None:
-            out[key] = value
-        elif isinstance(kinds, list):
-            if not isinstance(value, list | tuple):
-                raise StudyFileError(f"{where}.{key} must be a list of tables; got {value!r}")
-            out[key] = [_tag(kinds[0], v, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
-        elif len(kinds) == 1:
-            out[key] = _tag(kinds[0], value, f"{where}.{key}")
-        else:
-            names = [k.__name__ for k in kinds]
-            kind = value.get("type") if isinstance(value, Mapping) else None
-            if kind not in names:
-                raise StudyFileError(f"{where}.{key} needs type = one of {names}; got {kind!r}")
-            out[key] = _tag(kinds[names.index(kind)], value, f"{where}.{key}")
-    return out
+__all__ = ["GreenStatus", "Outputs", "RedListE", "Study", "StudySpecies", "UnknownKeyError"]
 
 
 _METADATA = ("taxon", "common_name", "country", "site", "source", "notes")
@@ -136,12 +51,9 @@ class StudySpecies:
     """Free text: assumptions and caveats."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.species, Species):
-            raise TypeError(
-                f"StudySpecies.species must be a pva.model.Species; got {self.species!r}"
-            )
+        validation.instance(self.species, "species", Species, owner="StudySpecies")
         for field in _METADATA:
-            _text(field, getattr(self, field), where=f"species {self.species.name!r}")
+            validation.text(getattr(self, field), field, owner=f"species {self.species.name!r}")
 
     @property
     def name(self) -> str:
@@ -158,18 +70,11 @@ class StudySpecies:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "species") -> StudySpecies:
         """Build from a species table; unknown keys (at any depth) raise :class:`UnknownKeyError`."""
-        if not isinstance(data, Mapping):
-            raise StudyFileError(f"{where} must be a table; got {data!r}")
         spec_keys = [f.name for f in dataclasses.fields(Species)]
-        _check_keys(data, [*spec_keys, *_METADATA, "type"], where)
+        check_keys(data, [*spec_keys, *_METADATA, "type"], where)
         meta = {k: data[k] for k in _METADATA if k in data}
         spec = {k: v for k, v in data.items() if k not in _METADATA}
-        tagged = _tag(Species, spec, where)
-        try:
-            species = Species.from_dict(tagged)
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"{where}: {exc}") from None
-        return cls(species=species, **meta)
+        return cls(species=validation.from_table(Species, spec, where=where), **meta)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -199,19 +104,16 @@ class Outputs:
             raise TypeError(
                 f"Outputs.red_list_e must be a RedListE or None; got {self.red_list_e!r}"
             )
-        h = self.horizons
-        if not isinstance(h, list | tuple):
-            raise TypeError(f"Outputs.horizons must be a list of years; got {h!r}")
-        h = tuple(_int("horizons", x, minimum=1, where="Outputs") for x in h)
-        if list(h) != sorted(set(h)):
-            raise ValueError(f"Outputs.horizons must be increasing, without repeats; got {h!r}")
+        h = validation.integers(
+            self.horizons, "horizons", owner="Outputs", minimum=1, increasing=True
+        )
         object.__setattr__(self, "horizons", h)
-        _text("currency", self.currency, where="Outputs")
+        validation.text(self.currency, "currency", owner="Outputs")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs]") -> Outputs:
         """Build from an ``[outputs]`` table; unknown keys are errors naming the key."""
-        _check_keys(data, ("horizons", "currency", "green_status", "red_list_e"), where)
+        check_keys(data, ("horizons", "currency", "green_status", "red_list_e"), where)
         data = dict(data)
         if "green_status" in data:
             data["green_status"] = GreenStatus.from_dict(
@@ -258,25 +160,16 @@ class RedListE:
 
     def __post_init__(self) -> None:
         own = "RedListE"
-        y = self.years
-        if not isinstance(y, list | tuple):
-            raise TypeError(f"{own}.years must be a list of years; got {y!r}")
-        y = tuple(_int("years", x, minimum=0, where=own) for x in y)
-        if list(y) != sorted(set(y)):
-            raise ValueError(f"{own}.years must be increasing, without repeats; got {y!r}")
+        y = validation.integers(self.years, "years", owner=own, minimum=0, increasing=True)
         object.__setattr__(self, "years", y)
-        _int("inner_replicates", self.inner_replicates, minimum=1, where=own)
-        q = self.quasi_extinction
-        if isinstance(q, bool) or not isinstance(q, int | float):
-            raise TypeError(f"{own}.quasi_extinction must be a number; got {q!r}")
-        if not (math.isfinite(q) and q >= 0):
-            raise ValueError(f"{own}.quasi_extinction must be finite and >= 0; got {q!r}")
-        object.__setattr__(self, "quasi_extinction", float(q))
+        validation.integer(self.inner_replicates, "inner_replicates", owner=own, minimum=1)
+        q = validation.number(self.quasi_extinction, "quasi_extinction", owner=own, low=0)
+        object.__setattr__(self, "quasi_extinction", q)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs.red_list_e]") -> RedListE:
         """Build from an ``[outputs.red_list_e]`` table; unknown keys are errors naming the key."""
-        _check_keys(data, ("years", "inner_replicates", "quasi_extinction"), where)
+        check_keys(data, ("years", "inner_replicates", "quasi_extinction"), where)
         try:
             return cls(**data)
         except (ValueError, TypeError) as exc:
@@ -339,27 +232,23 @@ class GreenStatus:
     def __post_init__(self) -> None:
         own = "GreenStatus"
         for f in _GREEN_SCENARIOS:
-            _text(f, getattr(self, f), where=own)
-        _int("short_term", self.short_term, minimum=0, where=own)
-        _int("long_term", self.long_term, minimum=0, where=own)
+            validation.text(getattr(self, f), f, owner=own)
+        validation.integer(self.short_term, "short_term", owner=own, minimum=0)
+        validation.integer(self.long_term, "long_term", owner=own, minimum=0)
         overrides = self.species
         if isinstance(overrides, Mapping):
             overrides = tuple((k, tuple(dict(v).items())) for k, v in overrides.items())
         overrides = tuple((str(n), tuple(sorted(dict(v).items()))) for n, v in overrides)
         for sp, pairs in overrides:
-            _check_keys(dict(pairs), _GREEN_THRESHOLDS, f"{own}.species[{sp!r}]")
+            check_keys(dict(pairs), _GREEN_THRESHOLDS, f"{own}.species[{sp!r}]")
         object.__setattr__(self, "species", overrides)
         for sp, pairs in (("", tuple(self._defaults().items())), *overrides):
             where = f"{own}.species[{sp!r}]" if sp else own
             for key, v in pairs:
                 if v is None and key == "functional_threshold":
                     continue
-                if isinstance(v, bool) or not isinstance(v, int | float) or not v == v:
-                    raise TypeError(f"{where}.{key} must be a number; got {v!r}")
-                if key == "functional_fraction" and not 0 < v <= 1:
-                    raise ValueError(f"{where}.{key} must lie in (0, 1]; got {v!r}")
-                if key != "functional_fraction" and not 0 < v < float("inf"):
-                    raise ValueError(f"{where}.{key} must be finite and > 0; got {v!r}")
+                high = 1 if key == "functional_fraction" else None  # a fraction of K
+                validation.number(v, key, owner=where, low=0, low_open=True, high=high)
 
     def _defaults(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in _GREEN_THRESHOLDS}
@@ -375,9 +264,7 @@ class GreenStatus:
         cls, data: Mapping[str, Any], *, where: str = "[outputs.green_status]"
     ) -> GreenStatus:
         """Build from an ``[outputs.green_status]`` table; unknown keys are errors naming the key."""
-        if not isinstance(data, Mapping):
-            raise StudyFileError(f"{where} must be a table; got {data!r}")
-        _check_keys(
+        check_keys(
             data,
             (*_GREEN_SCENARIOS, *_GREEN_THRESHOLDS, "short_term", "long_term", "species"),
             where,
@@ -386,7 +273,7 @@ class GreenStatus:
         if not isinstance(species, Mapping) or not all(
             isinstance(v, Mapping) for v in species.values()
         ):
-            raise StudyFileError(f"{where}.species must be a table of tables; got {species!r}")
+            raise TypeError(f"{where}.species must be a table of tables; got {species!r}")
         try:
             return cls(**{**data, "species": species})
         except StudyFileError:
@@ -459,16 +346,17 @@ class Study:
     first)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError(f"Study.name must be a non-empty string; got {self.name!r}")
-        _int("years", self.years, minimum=1)
-        _int("replicates", self.replicates, minimum=1)
-        _int("chunk_size", self.chunk_size, minimum=1)
+        own = "Study"
+        validation.name(self.name, "name", owner=own)
+        for field in ("years", "replicates", "chunk_size"):
+            value = validation.integer(getattr(self, field), field, owner=own, minimum=1)
+            object.__setattr__(self, field, value)
         if self.seed is not None:
-            _int("seed", self.seed, minimum=0)
-        _text("description", self.description, where="Study")
-        if not isinstance(self.outputs, Outputs):
-            raise TypeError(f"Study.outputs must be an Outputs; got {self.outputs!r}")
+            object.__setattr__(
+                self, "seed", validation.integer(self.seed, "seed", owner=own, minimum=0)
+            )
+        validation.text(self.description, "description", owner=own)
+        validation.instance(self.outputs, "outputs", Outputs, owner=own)
         for h in self.outputs.horizons:
             if h > self.years:
                 raise ValueError(
@@ -673,13 +561,13 @@ class Study:
         ValueError, TypeError
             For a bad value or a bad reference, naming it.
         """
-        _check_keys(data, _TOP_KEYS, "the study file")
+        check_keys(data, _TOP_KEYS, "the study file")
         head = data.get("study")
         if head is None:
             raise StudyFileError(
                 "the study file needs a [study] table (name, years, replicates, ...)"
             )
-        _check_keys(head, _STUDY_KEYS, "[study]")
+        check_keys(head, _STUDY_KEYS, "[study]")
         if "name" not in head:
             raise StudyFileError("[study]: missing key 'name'")
 
@@ -713,7 +601,7 @@ class Study:
                     if not isinstance(targets, list) or not all(
                         isinstance(t, str) for t in targets
                     ):
-                        raise StudyFileError(
+                        raise TypeError(
                             f"{where}.species must be a list of species names; got {targets!r}"
                         )
                     limits[action.name] = tuple(targets)
@@ -721,7 +609,7 @@ class Study:
         scenarios = []
         for i, table in enumerate(_list_of_tables(data.get("scenarios", []), "[[scenarios]]")):
             where = f"scenarios[{i}]"
-            _check_keys(table, _SCENARIO_KEYS, where)
+            check_keys(table, _SCENARIO_KEYS, where)
             chosen_threats = _name_list(table.get("threats", threat_order), f"{where}.threats")
             chosen = _name_list(table.get("actions", []), f"{where}.actions")
             items = []
@@ -782,13 +670,13 @@ class Study:
 
 def _list_of_tables(value: Any, where: str) -> list[Mapping[str, Any]]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, Mapping) for v in value):
-        raise StudyFileError(f"{where} must be an array of tables; got {value!r}")
+        raise TypeError(f"{where} must be an array of tables; got {value!r}")
     return list(value)
 
 
 def _name_list(value: Any, where: str) -> list[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise StudyFileError(f"{where} must be a list of names; got {value!r}")
+        raise TypeError(f"{where} must be a list of names; got {value!r}")
     return list(value)
 
 

@@ -18,7 +18,7 @@ from pva.model import (
     VitalRates,
     VitalRateStochasticity,
 )
-from pva.scenario import Schedule, Transfer
+from pva.schedule import Schedule, Transfer
 from pva.streams import single_streams
 
 probability = st.floats(0.0, 1.0, allow_nan=False)

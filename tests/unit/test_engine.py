@@ -26,7 +26,8 @@ from pva.model import (
     VitalRateStochasticity,
     hudsonia_vital_rates,
 )
-from pva.scenario import Scenario, Schedule, StochasticEvent, Translocation
+from pva.scenario import Scenario, Translocation
+from pva.schedule import Schedule, StochasticEvent
 from pva.streams import single_streams
 from pva.testing import assert_mc_close
 
@@ -116,15 +117,17 @@ def test_same_streams_same_arrays_and_different_seeds_differ(shared_data) -> Non
 
 
 @pytest.mark.parametrize(
-    ("kw", "match"),
+    ("kw", "error", "match"),
     [
-        ({"years": 0}, r"years must be a positive integer; got 0"),
-        ({"replicates": 2.5}, r"replicates must be a positive integer; got 2.5"),
-        ({"record": ("abundance", "genes")}, r"record must name some of"),
+        ({"years": 0}, ValueError, r"years must be an integer >= 1; got 0"),
+        ({"replicates": 2.5}, TypeError, r"replicates must be an integer; got 2.5"),
+        ({"start_year": True}, TypeError, r"start_year must be an integer; got True"),
+        ({"start_year": -1}, ValueError, r"start_year must be an integer >= 0; got -1"),
+        ({"record": ("abundance", "genes")}, ValueError, r"record must name some of"),
     ],
 )
-def test_argument_validation(kw: dict[str, object], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+def test_argument_validation(kw: dict[str, object], error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
         run(two_stage(), **kw)
 
 

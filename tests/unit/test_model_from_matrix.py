@@ -50,13 +50,19 @@ def test_clonal_rows_go_to_C() -> None:
     [
         ({"reproduction_rows": (4,)}, r"reproduction_rows.*0\.\.1.*4"),
         ({"reproduction_rows": (-1,)}, r"reproduction_rows.*-1"),
-        ({"clonal_rows": (True,)}, r"clonal_rows.*True"),
         ({"clonal_rows": (0,)}, r"\[0\].*both reproduction_rows and clonal_rows"),
     ],
 )
 def test_bad_rows_are_refused_by_name(kw: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         Species.from_matrix([[0.0, 2.0], [0.5, 0.8]], name="x", stages=("a", "b"), **kw)  # type: ignore[arg-type]
+
+
+def test_a_row_index_of_the_wrong_kind_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"clonal_rows.* must be an integer; got True"):
+        Species.from_matrix(
+            [[0.0, 2.0], [0.5, 0.8]], name="x", stages=("a", "b"), clonal_rows=(True,)
+        )
 
 
 def test_validated_like_any_species() -> None:

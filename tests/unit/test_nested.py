@@ -12,7 +12,8 @@ import scipy.stats
 from pva import engine, nested, redlist, runner, streams
 from pva.model import Catastrophe, DensityDependence, Population, Species
 from pva.redlist import CR, EN, EX, VU, RedListSettings
-from pva.scenario import Harvest, Scenario, Schedule, Transfer
+from pva.scenario import Harvest, Scenario
+from pva.schedule import Schedule
 from pva.study import Outputs, RedListE, Study, StudySpecies, UnknownKeyError
 from pva.testing import galton_watson_extinction
 
@@ -156,20 +157,6 @@ def test_fractional_initial_is_allowed_without_demographic_stochasticity() -> No
 # the nested simulation
 
 
-def test_continue_schedule_slices_and_holds_the_last_step() -> None:
-    s = Schedule.neutral(years=5, populations=1, stages=1)
-    s = dataclasses.replace(s, survival_multiplier=np.arange(5.0).reshape(5, 1, 1))
-    out = nested.continue_schedule(s, start_year=3, years=4)
-    assert out.survival_multiplier[:, 0, 0].tolist() == [3.0, 4.0, 4.0, 4.0]
-    assert out.fecundity_multiplier.shape == (4, 1, 1)
-    # translocations continue too (they were dropped before)
-    tr = Transfer(name="m", source=0, population=1, number=np.arange(5.0)[:, None], survival=0.5)
-    s2 = dataclasses.replace(Schedule.neutral(years=5, populations=2, stages=1), transfers=(tr,))
-    (moved,) = nested.continue_schedule(s2, start_year=3, years=4).transfers
-    assert moved.number[:, 0].tolist() == [3.0, 4.0, 4.0, 4.0]
-    assert (moved.source, moved.population, moved.survival) == (0, 1, 0.5)
-
-
 @pytest.mark.slow
 def test_nested_probabilities_match_the_galton_watson_closed_form() -> None:
     # the scenario changes fecundity by step; from year 2 the inner futures see m = 0.6, then 1.3
@@ -189,7 +176,7 @@ def test_nested_probabilities_match_the_galton_watson_closed_form() -> None:
         start_year=2,
         windows=windows,
         inner_replicates=inner,
-        seed=nested.nested_seed(2024, "gw", 0, 2),
+        seed=streams.nested_seed(2024, "gw", 0, 2),
     )
     ms = [base * multipliers[min(2 + t, 3)] for t in range(max(windows))]
     want = np.array([[galton_watson_extinction(ms, n)[w] for w in windows] for n in (1, 3, 6)])
@@ -206,7 +193,7 @@ def test_nested_results_do_not_depend_on_the_batch_size_of_the_caller() -> None:
         "start_year": 0,
         "windows": (2, 5),
         "inner_replicates": 50,
-        "seed": nested.nested_seed(1, "gw", 3, 0),
+        "seed": streams.nested_seed(1, "gw", 3, 0),
         "max_rows": 100,
     }
     a = nested.extinction_risk_windows(galton_watson(1.0), None, states, **kwargs)
@@ -233,7 +220,7 @@ def test_nested_refuses_bad_arguments(change: dict, match: str) -> None:
         "start_year": 0,
         "windows": (1,),
         "inner_replicates": 2,
-        "seed": nested.nested_seed(1, "gw", 0, 0),
+        "seed": streams.nested_seed(1, "gw", 0, 0),
     }
     kwargs.update(change)
     with pytest.raises(ValueError, match=match):

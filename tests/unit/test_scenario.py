@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -18,18 +19,21 @@ from pva.scenario import (
     HabitatProtection,
     HabitatRestoration,
     Harvest,
+    Intervention,
     InvasivePredator,
     PredatorControl,
     Reintroduction,
     Scenario,
-    Schedule,
+    ScheduleBuilder,
     Supplementation,
+    Threat,
     ThreatAbatement,
     Translocation,
     VitalRateReduction,
     dump,
     load,
 )
+from pva.schedule import Schedule
 
 YEARS = 20
 
@@ -420,3 +424,72 @@ def test_from_dict_on_a_subclass_checks_the_type() -> None:
     assert Scenario.from_dict(Scenario("s").to_dict()) == Scenario("s")
     with pytest.raises(ValueError, match="type must be 'Scenario'"):
         Scenario.from_dict({"type": "Study", "name": "s"})
+
+
+# --- the strategy contract: a new threat or intervention is one class --------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Drought(Threat):
+    """A threat defined outside pva: fecundity of the listed stages cut by ``cut`` in odd steps."""
+
+    stages: tuple[str, ...] = ()
+    cut: float = 0.5
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        return {"populations": self.populations, "stages": self.stages}
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        odd = (np.arange(builder.years) % 2 == 1) * builder.effect(self)
+        cell = builder.cell(self.populations, self.stages)
+        builder.fecundity_multiplier *= 1.0 - self.cut * odd[:, None, None] * cell
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Irrigation(Intervention):
+    """An intervention defined outside pva: removes ``fraction`` of a named drought's effect."""
+
+    threat: str = ""
+    fraction: float = 0.5
+
+    def abate(self, builder: ScheduleBuilder) -> None:
+        builder.abate(self.threat, np.full(builder.years, self.fraction))
+
+
+def test_a_new_threat_compiles_through_its_apply(species: Species) -> None:
+    s = compile_(species, Drought(name="d", stages=("juvenile",), populations=("south",), cut=0.4))
+    expected = np.ones((YEARS, 2, 2))
+    expected[1::2, 1, 0] = 0.6
+    np.testing.assert_allclose(s.fecundity_multiplier, expected)
+    np.testing.assert_array_equal(s.survival_multiplier, 1.0)  # nothing else touched
+    s.check(years=YEARS, populations=2, stages=2)
+
+
+def test_a_new_intervention_abates_through_its_abate_and_pays_its_cost(species: Species) -> None:
+    s = compile_(
+        species,
+        Drought(name="d", cut=0.4),
+        Irrigation(name="i", threat="d", fraction=0.25, annual_cost=3.0, end=5),
+    )
+    expected = np.where(np.arange(YEARS) % 2 == 1, 1 - 0.4 * 0.75, 1.0)
+    np.testing.assert_allclose(s.fecundity_multiplier, expected[:, None, None] * np.ones((2, 2)))
+    np.testing.assert_allclose(s.annual_cost, np.where(np.arange(YEARS) < 5, 3.0, 0.0))
+
+
+def test_new_actions_are_checked_read_and_written_like_built_in_ones(species: Species) -> None:
+    with pytest.raises(ValueError, match="Drought 'd' names stage 'eggs'"):
+        compile_(species, Drought(name="d", stages=("eggs",)))
+    d = Drought(name="d", cut=0.2, start=3)
+    assert d.to_dict() == {"type": "Drought", "name": "d", "start": 3, "cut": 0.2}
+    assert Action.from_dict(d.to_dict()) == d  # found by its class name, no registration
+    with pytest.raises(ValueError, match="unknown key 'cutt' for type 'Drought'"):
+        Action.from_dict({"type": "Drought", "name": "d", "cutt": 0.2})
+
+
+def test_an_action_without_apply_is_refused_when_compiled(species: Species) -> None:
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Idle(Threat):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Idle must define apply"):
+        compile_(species, Idle(name="idle"))

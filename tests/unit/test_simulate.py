@@ -11,7 +11,7 @@ import xarray as xr
 
 from pva import engine, outcomes, results, streams
 from pva.model import MatrixSelection, Species
-from pva.scenario import Schedule
+from pva.schedule import Schedule
 from pva.simulation import simulate
 
 U = ((0.2, 0.0, 0.0), (0.3, 0.5, 0.0), (0.0, 0.3, 0.9))

@@ -71,7 +71,9 @@ def test_chunk_bounds_cover_replicates_once() -> None:
     bounds = streams.chunk_bounds(1000, 256)
     assert bounds == [(0, 256), (256, 512), (512, 768), (768, 1000)]
     assert streams.chunk_bounds(3, 256) == [(0, 3)]
-    with pytest.raises(ValueError, match="replicates must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match="replicates must be an integer >= 1; got 0"):
         streams.chunk_bounds(0)
     with pytest.raises(ValueError, match="chunk_size"):
         streams.chunk_bounds(10, 0)
+    with pytest.raises(TypeError, match=r"chunk_size must be an integer; got 2\.5"):
+        streams.chunk_bounds(10, 2.5)  # type: ignore[arg-type]
