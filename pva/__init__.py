@@ -2,8 +2,14 @@
 
 Submodules: :mod:`pva.analysis` (matrix models), :mod:`pva.countpva` (count-based PVA),
 :mod:`pva.model` (specifications), :mod:`pva.scenario` (threats and interventions),
-:mod:`pva.engine` (the Monte Carlo kernel), :mod:`pva.outcomes` (risk metrics),
-:mod:`pva.redlist` (IUCN Red List categories and the Red List Index).
+:mod:`pva.study` (species x scenarios x settings), :mod:`pva.engine` (the Monte Carlo kernel),
+:mod:`pva.runner` (a study in parallel), :mod:`pva.results` (the one results layout and its
+provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red List categories and
+the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
+and an HTML report), :mod:`pva.io` (files in and out).
+
+:func:`pva.simulate` runs one species under one scenario and returns the (species, scenario) slice
+of what ``pva run`` writes for that study.
 """
 
 from __future__ import annotations

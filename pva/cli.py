@@ -1,20 +1,31 @@
-"""The ``pva`` command: argument parsing only; the work is done by the library.
+"""The ``pva`` command: argument parsing and printing only; the work is done by the library.
 
-Every verb is a small function ``_cmd_<verb>(args) -> int``. Errors a user can fix (bad files, bad
-values) are printed as one line on stderr and exit with status 2, without a traceback.
+Every verb is a small function ``_cmd_<verb>(args) -> int``: parse, read through :mod:`pva.io`,
+compute with the library (:mod:`pva.runner`, :mod:`pva.summary`, :mod:`pva.plots`,
+:mod:`pva.report`, :mod:`pva.analysis`), write through :mod:`pva.io` or print. Errors a user can fix
+(bad files, bad values) are printed as one line on stderr and exit with status 2, without a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+from tqdm import tqdm
+
 import pva
+from pva import analysis, io, plots, report, results, runner, summary
+from pva.errors import PVAWarning
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
 
@@ -86,14 +97,6 @@ def _add_analyse(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _cmd_analyse(args: argparse.Namespace) -> int:
-    import json
-    import re
-    import warnings
-
-    import numpy as np
-
-    from pva import analysis, io
-
     if re.match(r"^(compadre|comadre)_", args.matrix) and not args.matrix.endswith(".csv"):
         data = io.load_compadre(args.matrix)
     elif not Path(args.matrix).exists():
@@ -113,8 +116,8 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
             ) from None
         U, F, _ = analysis.split_matrix(data.A, reproduction_rows=rows)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pva.errors.PVAWarning)
-        summary = analysis.describe(data.A, U, F)
+        warnings.simplefilter("always", PVAWarning)
+        described = analysis.describe(data.A, U, F)
     for w in caught:
         print(f"pva analyse: warning: {_one_line(w.message)}", file=sys.stderr)
     keys = [
@@ -135,21 +138,21 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
                 return None
             return x
 
-        doc = {"matrix": data.name, "stages": list(data.stages)}
-        doc.update({k: plain(summary[k]) for k, _ in keys})
-        doc["elasticity"] = plain(summary["elasticity"])
-        doc["notes"] = summary["notes"]
+        doc: dict[str, object] = {"matrix": data.name, "stages": list(data.stages)}
+        doc.update({k: plain(described[k]) for k, _ in keys})
+        doc["elasticity"] = plain(described["elasticity"])
+        doc["notes"] = described["notes"]
         print(json.dumps(doc, indent=2))
         return 0
     width = max(len(label) for _, label in keys)
     print(f"matrix: {data.name} ({len(data.stages)} stages)")
     for key, label in keys:
-        value = summary[key]
+        value = described[key]
         shown = "n/a" if value is None else f"{value:.6g}"
         print(f"{label:<{width}}  {shown}")
-    for note in summary["notes"]:
+    for note in described["notes"]:
         print(f"note: {note}")
-    E = summary["elasticity"]
+    E = described["elasticity"]
     if E is not None:
         names = [s if len(s) <= 12 else s[:11] + "~" for s in data.stages]
         col = max(10, *(len(s) for s in names))
@@ -229,11 +232,9 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from pva import io, summary
-
-    results = io.open_results(args.results)
+    ds = io.open_results(args.results)
     table = summary.summary_table(
-        results, horizons=args.horizons, no_action=args.no_action, red_list=args.red_list
+        ds, horizons=args.horizons, no_action=args.no_action, red_list=args.red_list
     )
     if args.json:
         print(summary.table_to_json(table))
@@ -268,12 +269,10 @@ def _add_plot(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from pva import io, plots
-
-    plots._figure_class()  # fails early, before reading results, when matplotlib is missing
-    results = io.open_results(args.results)
+    plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
+    ds = io.open_results(args.results)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    paths = plots.plot_all(results, args.out, formats=formats, dpi=args.dpi, red_list=args.red_list)
+    paths = plots.plot_all(ds, args.out, formats=formats, dpi=args.dpi, red_list=args.red_list)
     if not args.quiet:
         for path in paths:
             print(path)
@@ -300,14 +299,10 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from pva import io, plots, report
-
-    plots._figure_class()  # fails early, before reading results, when matplotlib is missing
-    results = io.open_results(args.results)
+    plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
+    ds = io.open_results(args.results)
     path = report.write_report(
-        results,
+        ds,
         args.out,
         title=args.title,
         horizons=args.horizons,
@@ -364,48 +359,18 @@ def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _default_results_path(name: str) -> str:
-    import re
-
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "study"
     return f"results/{safe}.nc"
 
 
-def _run_table(ds: object) -> str:
-    """Species x scenario: P(extinction) by the final year and the median final total abundance."""
-    import numpy as np
-
-    from pva import results as names
-
-    total = ds[names.TOTAL].sum(names.POPULATION).isel({names.YEAR: -1})  # type: ignore[index]
-    final_year = int(ds[names.YEAR].values[-1])  # type: ignore[index]
-    rows = [("species", "scenario", f"P(extinct by year {final_year})", "median final abundance")]
-    for sp in total[names.SPECIES].values:
-        for sc in total[names.SCENARIO].values:
-            n = total.sel({names.SPECIES: sp, names.SCENARIO: sc}).values
-            rows.append((str(sp), str(sc), f"{np.mean(n == 0):.3f}", f"{np.median(n):g}"))
-    widths = [max(len(r[c]) for r in rows) for c in range(4)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pva import io, runner
-
     study = io.read_study(args.study)
     out = args.out if args.out is not None else _default_results_path(study.name)
-    show = not args.quiet and sys.stderr.isatty()
     bar = None
     progress = None
-    if show:
-        from tqdm import tqdm
-
-        from pva import streams
-
-        tasks = len(study.species) * len(streams.chunk_bounds(study.replicates, study.chunk_size))
-        bar = tqdm(total=tasks, desc=f"pva run {study.name}", unit="task", file=sys.stderr)
+    if not args.quiet and sys.stderr.isatty():
+        # the runner reports the number of tasks with its first call
+        bar = tqdm(total=None, desc=f"pva run {study.name}", unit="task", file=sys.stderr)
 
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -426,8 +391,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             bar.close()
     path = io.write_results(ds, out)
     if not args.quiet:
-        print(_run_table(ds))
-        print(f"seed entropy: {ds.attrs['seed_entropy']}")
+        print(summary.format_run_overview(summary.run_overview(ds)))
+        print(f"seed entropy: {results.provenance(ds).seed_entropy}")
     print(f"results written to {path}")
     return 0
 
@@ -447,8 +412,6 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pva import io
-
     study = io.read_study(args.study)
     print(f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios")
     return 0

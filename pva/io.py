@@ -14,15 +14,20 @@ import dataclasses
 import json
 import os
 import re
+import tempfile
+import tomllib
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import xarray as xr
 
+from pva import streams
 from pva.errors import StudyFileError
+from pva.study import Study, UnknownKeyError
 
 _SHARED_DATA_ENV = "PVA_SHARED_DATA"
 _COMPADRE_FILES = {"compadre": "compadre_sample.jsonl", "comadre": "comadre_sample.jsonl"}
@@ -327,8 +332,6 @@ def load_popbio_matrices(
 
 def _toml(path: Path) -> tuple[dict[str, Any], str]:
     """Parse a TOML file; syntax errors name the file and the line (tomllib's message)."""
-    import tomllib
-
     text = path.read_text(encoding="utf-8")
     try:
         return tomllib.loads(text), text
@@ -399,7 +402,7 @@ def _compadre_species(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     return {**out, **rest}
 
 
-def read_study(path: str | os.PathLike[str]) -> Any:
+def read_study(path: str | os.PathLike[str]) -> Study:
     """Read a study file into a validated :class:`pva.study.Study`. Nothing in it is executed.
 
     Species tables may hold the species inline, refer to a species file with ``file = "..."``
@@ -416,8 +419,6 @@ def read_study(path: str | os.PathLike[str]) -> Any:
     OSError
         If a file cannot be read.
     """
-    from pva.study import Study, UnknownKeyError
-
     path = Path(path)
     doc, text = _toml(path)
     texts: dict[str, tuple[Path, str]] = {}  # species table path -> file it came from
@@ -459,42 +460,69 @@ def read_study(path: str | os.PathLike[str]) -> Any:
         raise type(exc)(f"{path}: {exc}") from None
 
 
-def write_results(ds: Any, path: str | os.PathLike[str]) -> Path:
-    """Write a results Dataset to NetCDF-4, atomically: a temporary file in the same folder is
-    renamed over ``path`` only when complete, so a crash never leaves a truncated file.
+# ---------------------------------------------------------------------------------------------------
+# Writing files: one atomic writer
+# ---------------------------------------------------------------------------------------------------
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Write ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder, which
+    is renamed over ``path`` only when ``write`` returns, so a crash or an exception never leaves a
+    truncated ``path`` (an old one stays as it was) and never leaves the temporary file behind.
+
+    The folder is created if needed. The file gets the mode an ordinary ``open()`` would give it
+    (``0666`` less the umask), not the private ``0600`` of :func:`tempfile.mkstemp`: results are
+    for sharing. Returns the path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    # os.umask can only be read by setting it
+    umask = os.umask(0o022)
+    os.umask(umask)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` as UTF-8, atomically (:func:`atomic_write`)."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path``, atomically (:func:`atomic_write`)."""
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write a results Dataset to NetCDF-4, atomically (:func:`atomic_write`).
 
     Abundance variables are compressed (zlib); attributes must be strings or numbers (the study is
     stored as JSON). Returns the path written.
     """
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset; got {type(ds).__name__}")
     encoding = {
         name: {"zlib": True, "complevel": 4}
         for name in ds.data_vars
         if ds[name].dtype.kind in "iuf" and ds[name].ndim >= 3
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    # mkstemp creates the file private (0600); a results file is for sharing, so give it the mode
-    # an ordinary open() would (0666 less the umask). os.umask can only be read by setting it.
-    umask = os.umask(0o022)
-    os.umask(umask)
-    try:
-        ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(
+        path,
+        lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding),
+    )
 
 
-def open_results(path: str | os.PathLike[str]) -> Any:
+def open_results(path: str | os.PathLike[str]) -> xr.Dataset:
     """Read a results file written by :func:`write_results` into memory (the file is closed)."""
-    import xarray as xr
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no results file {str(path)!r}")
@@ -503,3 +531,127 @@ def open_results(path: str | os.PathLike[str]) -> Any:
             return ds.load()
     except (OSError, ValueError) as exc:
         raise StudyFileError(f"{path}: not a readable NetCDF results file ({exc})") from None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Checkpoints of a run (pva.runner)
+# ---------------------------------------------------------------------------------------------------
+
+
+class TaskArrays(NamedTuple):
+    """What one task of a run (one species, one replicate chunk, every scenario) produces."""
+
+    mature: npt.NDArray[np.int64]
+    """Mature individuals, (scenario, replicate, year, population)."""
+    total: npt.NDArray[np.int64]
+    """All individuals, (scenario, replicate, year, population)."""
+    extinction_risk: npt.NDArray[np.float64] | None = None
+    """Nested criterion-E probabilities, (scenario, replicate, assessment year, window), or None."""
+
+
+_MANIFEST = "manifest.json"
+
+
+class Checkpoints:
+    """Finished tasks of one study and seed in a folder: ``manifest.json`` (the study's digest and
+    the seed entropy) and one ``task-<species>-<chunk>.npz`` per task, each written atomically.
+
+    Parameters
+    ----------
+    folder
+        Created if needed.
+    digest
+        :meth:`pva.study.Study.digest` of the study being run.
+    entropy
+        The run's seed entropy, or None to take the checkpoints' (or, in a new folder, fresh entropy).
+
+    Raises
+    ------
+    ValueError
+        If the folder holds checkpoints of another study or another seed, or an unreadable manifest.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], digest: str, entropy: int | None) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        manifest = self.folder / _MANIFEST
+        if manifest.exists():
+            try:
+                saved = json.loads(manifest.read_text(encoding="utf-8"))
+                saved_digest, saved_entropy = str(saved["digest"]), int(saved["entropy"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"checkpoint manifest {manifest} is unreadable ({exc})") from None
+            if saved_digest != digest:
+                raise ValueError(
+                    f"checkpoints in {self.folder} belong to a different study (its specification "
+                    "changed); use an empty --checkpoint-dir or delete that folder"
+                )
+            if entropy is not None and saved_entropy != entropy:
+                raise ValueError(
+                    f"checkpoints in {self.folder} were run with seed entropy {saved_entropy}, not "
+                    f"{entropy}; use an empty --checkpoint-dir or the same seed"
+                )
+            entropy = saved_entropy
+        if entropy is None:
+            entropy = streams.resolve_entropy(None)
+        if not manifest.exists():
+            write_text(manifest, json.dumps({"digest": digest, "entropy": str(entropy)}))
+        self.digest = digest
+        self.entropy: int = entropy
+
+    def _task_file(self, species: int, chunk: int) -> Path:
+        return self.folder / f"task-{species:04d}-{chunk:06d}.npz"
+
+    def load(
+        self,
+        species: int,
+        chunk: int,
+        *,
+        shape: tuple[int, ...],
+        risk_shape: tuple[int, ...] | None = None,
+    ) -> TaskArrays | None:
+        """The saved task (species index, chunk index), or None if it has not finished.
+
+        Raises
+        ------
+        ValueError
+            If the file belongs to another study or seed, or its arrays do not have ``shape``
+            (mature and total) and ``risk_shape`` (extinction risk, when expected).
+        """
+        path = self._task_file(species, chunk)
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["digest"]) != self.digest or int(data["entropy"]) != self.entropy:
+                raise ValueError(f"checkpoint {path} belongs to a different study or seed")
+            mature, total = data["mature"], data["total"]
+            risk = data["extinction_risk"] if "extinction_risk" in data.files else None
+        if mature.shape != shape or total.shape != shape:
+            raise ValueError(f"checkpoint {path} has shape {mature.shape}, expected {shape}")
+        if risk_shape is not None and (risk is None or risk.shape != risk_shape):
+            got = None if risk is None else risk.shape
+            raise ValueError(f"checkpoint {path} has extinction_risk {got}, expected {risk_shape}")
+        return TaskArrays(mature, total, risk)
+
+    def save(self, species: int, chunk: int, task: TaskArrays) -> None:
+        """Save a finished task (atomically: a crash leaves either the whole file or none)."""
+        digest, entropy = np.array(self.digest), np.array(str(self.entropy))
+
+        def write(tmp: Path) -> None:
+            # a file handle: given a path, np.savez would append ".npz" to the temporary name
+            with tmp.open("wb") as fh:
+                if task.extinction_risk is None:
+                    np.savez(
+                        fh, mature=task.mature, total=task.total, digest=digest, entropy=entropy
+                    )
+                else:
+                    np.savez(
+                        fh,
+                        mature=task.mature,
+                        total=task.total,
+                        digest=digest,
+                        entropy=entropy,
+                        extinction_risk=task.extinction_risk,
+                    )
+
+        atomic_write(self._task_file(species, chunk), write)

@@ -2,9 +2,12 @@
 
 Every function here is pure: it takes abundances of shape ``(replicate, year, ...)`` — a numpy array,
 or an :class:`xarray.DataArray` that has ``replicate`` and ``year`` dims (any other dims, such as
-``scenario`` or ``population``, are carried through) — and returns numpy arrays or DataArrays of the
-same kind. Nothing here knows about the engine: the same functions summarise trajectories from any
-source (our engine, popbio, a field census).
+``scenario`` or ``population``, are carried through), or a results Dataset of ``pva run`` or
+:func:`pva.simulate` (its total abundance summed over populations) — and returns numpy arrays or
+DataArrays of the same kind. Nothing here knows about the engine: the same functions summarise
+trajectories from any source (our engine, popbio, a field census). :func:`summarize` gathers them
+for a results Dataset, with each species' quasi-extinction setting as recorded
+(:func:`pva.results.provenance`).
 
 Monte Carlo uncertainty is reported beside every estimate, because a probability of extinction of
 0.12 from 100 replicates and from 100 000 replicates are different statements:
@@ -42,7 +45,6 @@ the American Statistical Association 22:209-212.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -57,20 +59,6 @@ FloatArray = npt.NDArray[np.float64]
 Trajectories = npt.ArrayLike | xr.DataArray | xr.Dataset
 Output = Any  # FloatArray, a float, or an xr.DataArray mirroring the input
 IntervalMethod = Literal["wilson", "clopper-pearson"]
-
-QUANTILE = "quantile"
-"""Dimension of quantile levels in summaries."""
-
-# names of the summary variables that :func:`summarize` writes (``<name>_mcse`` beside each)
-P_EXTINCTION = "p_extinction"
-P_QUASI_EXTINCTION = "p_quasi_extinction"
-EXPECTED_MINIMUM = "expected_minimum_abundance"
-MEAN_ABUNDANCE = "mean_abundance"
-ABUNDANCE_QUANTILE = "abundance_quantile"
-MEDIAN_TIME_TO_EXTINCTION = "median_time_to_extinction"
-MEDIAN_TIME_TO_QUASI_EXTINCTION = "median_time_to_quasi_extinction"
-STOCHASTIC_GROWTH_RATE = "log_stochastic_growth_rate"
-MCSE_SUFFIX = "_mcse"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -143,7 +131,7 @@ def _wrap(
         return arr.item() if arr.ndim == 0 else arr
     dims = [d for d in template.dims if d not in drop]
     coords: dict[str, Any] = {
-        name_: coord
+        str(name_): coord
         for name_, coord in template.coords.items()
         if set(coord.dims) <= set(dims) and name_ not in drop
     }
@@ -310,15 +298,15 @@ def _proportion(
     count = hits.sum(axis=0)
     p = count / replicates
     # the plug-in SE is 0 at p = 0 or 1, which would read as "exact"; 1/R is the resolution of R
-    # replicates (../shared/STYLE.md section 2.8)
+    # replicates, the floor the project's Monte Carlo tolerance rule uses (pva.testing)
     se = np.maximum(np.sqrt(p * (1.0 - p) / replicates), 1.0 / replicates)
     lower, upper = binomial_interval(count, replicates, confidence=confidence, method=method)
-    wrap = {"drop": (results.REPLICATE,)}
+    drop = (results.REPLICATE,)
     return Estimate(
-        estimate=_wrap(p, template, attrs=attrs, **wrap),
-        mcse=_wrap(se, template, attrs=attrs, **wrap),
-        lower=_wrap(lower, template, attrs=attrs, **wrap),
-        upper=_wrap(upper, template, attrs=attrs, **wrap),
+        estimate=_wrap(p, template, attrs=attrs, drop=drop),
+        mcse=_wrap(se, template, attrs=attrs, drop=drop),
+        lower=_wrap(lower, template, attrs=attrs, drop=drop),
+        upper=_wrap(upper, template, attrs=attrs, drop=drop),
         confidence=confidence,
         method=method,
     )
@@ -565,13 +553,16 @@ def quantile_bands(
     upper = ordered[high_index]
     se = (upper - lower) / (2.0 * _z(confidence))
     attrs = {"units": "individuals", "long_name": "quantile of abundance over replicates"}
-    lead = ((QUANTILE, levels),)
-    wrap = {"drop": (results.REPLICATE,), "lead": lead, "attrs": attrs}
+    lead = ((results.QUANTILE, levels),)
+
+    def wrap(data: FloatArray) -> Output:
+        return _wrap(data, template, drop=(results.REPLICATE,), lead=lead, attrs=attrs)
+
     return Estimate(
-        estimate=_wrap(point, template, **wrap),
-        mcse=_wrap(se, template, **wrap),
-        lower=_wrap(lower, template, **wrap),
-        upper=_wrap(upper, template, **wrap),
+        estimate=wrap(point),
+        mcse=wrap(se),
+        lower=wrap(lower),
+        upper=wrap(upper),
         confidence=confidence,
         method="order statistics",
     )
@@ -696,36 +687,52 @@ def stochastic_growth_rate(
 # ---------------------------------------------------------------------------------------------------
 
 
-def _spec_setting(ds: xr.Dataset, key: str) -> Any:
-    """A setting from the species specification stored (as JSON) in the Dataset's attrs, or None."""
-    text = ds.attrs.get(results.ATTR_SPEC)
-    if not isinstance(text, str):
-        return None
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError:
-        return None
-    species = spec.get("species", spec) if isinstance(spec, dict) else None
-    return species.get(key) if isinstance(species, dict) else None
-
-
 def _over_populations(da: xr.DataArray) -> xr.DataArray:
     return da.sum(results.POPULATION) if results.POPULATION in da.dims else da
+
+
+def _quasi_settings(
+    ds: xr.Dataset,
+    threshold: float | None,
+    on: results.QuasiExtinctionOn | None,
+) -> list[results.QuasiExtinction]:
+    """The quasi-extinction setting of each species of ``ds`` (one for a Dataset without a species
+    dim): the arguments where given, else the species' recorded settings
+    (:func:`pva.results.provenance`), else 0 individuals of the total."""
+    if on is not None and on not in ("total", "mature"):
+        raise ValueError(f"quasi_extinction_on must be 'total' or 'mature'; got {on!r}")
+    if threshold is not None:
+        threshold = _check_threshold(threshold)
+    recorded = results.provenance(ds).quasi_extinction
+    labels = results.names_of(ds, results.SPECIES) if results.SPECIES in ds.coords else [""]
+    default = results.QuasiExtinction(threshold=0.0, on="total")
+    settings = []
+    for label in labels:
+        setting = recorded.get(label, default)
+        settings.append(
+            results.QuasiExtinction(
+                threshold=setting.threshold if threshold is None else threshold,
+                on=setting.on if on is None else on,
+            )
+        )
+    return settings
 
 
 def summarize(
     ds: xr.Dataset,
     *,
     quasi_extinction_threshold: float | None = None,
-    quasi_extinction_on: Literal["total", "mature"] | None = None,
+    quasi_extinction_on: results.QuasiExtinctionOn | None = None,
     quantiles: Sequence[float] = (0.025, 0.25, 0.5, 0.75, 0.975),
     confidence: float = 0.95,
     method: IntervalMethod = "wilson",
 ) -> xr.Dataset:
-    """Summarise a :func:`pva.simulate` Dataset by year, with a ``_mcse`` companion per estimate.
+    """Summarise results by year, with ``_mcse``, ``_lower`` and ``_upper`` companions.
 
-    Abundances are summed over populations (the metapopulation). Extinction is total abundance 0;
-    quasi-extinction is ``N <= quasi_extinction_threshold`` on total or mature abundance.
+    Works on a :func:`pva.simulate` Dataset and on a ``pva run`` results file alike (any further
+    dims, such as ``scenario`` and ``species``, are carried through). Abundances are summed over
+    populations (the metapopulation). Extinction is total abundance 0; quasi-extinction is
+    ``N <= quasi_extinction_threshold`` on total or mature abundance, species by species.
 
     Parameters
     ----------
@@ -733,7 +740,9 @@ def summarize(
         Dataset with :data:`pva.results.TOTAL` and :data:`pva.results.MATURE` over
         (replicate, year[, population]) and possibly further dims (scenario, species).
     quasi_extinction_threshold, quasi_extinction_on
-        Default: the species' settings recorded in ``ds.attrs["spec"]``; else 0 and ``"total"``.
+        For every species; default: each species' settings as recorded with the results
+        (:func:`pva.results.provenance`: the ``quasi_extinction_threshold`` variable and the
+        species' ``quasi_extinction_on`` in the study), else 0 and ``"total"``.
     quantiles
         Levels of the abundance quantile bands.
     confidence, method
@@ -746,111 +755,177 @@ def summarize(
         ``expected_minimum_abundance`` over years 0..t (McCarthy & Thompson 2001),
         ``mean_abundance``, ``abundance_quantile`` (quantile, year); and without a year dim:
         ``median_time_to_extinction``, ``median_time_to_quasi_extinction`` (``inf`` = beyond the
-        horizon, with ``_lower``/``_upper``) and ``log_stochastic_growth_rate``. The EMA, mean,
-        quantiles and growth rate refer to the abundance quasi-extinction is measured on.
+        horizon, with ``_lower``/``_upper``) and ``log_stochastic_growth_rate``; the settings used,
+        ``quasi_extinction_threshold`` and ``quasi_extinction_on`` (per species where ``ds`` has a
+        species dim). The EMA, mean, quantiles and growth rate refer to the abundance
+        quasi-extinction is measured on. Attributes: those of ``ds``, ``confidence`` and
+        ``interval_method``.
+
+    Raises
+    ------
+    TypeError
+        If ``ds`` is not a Dataset.
+    ValueError
+        If it lacks total or mature abundance, or a setting or ``confidence`` is out of range.
     """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset; got {type(ds).__name__}")
     for name in (results.TOTAL, results.MATURE):
         if name not in ds:
             raise ValueError(
                 f"ds must contain the variable {name!r}; it has {list(ds.data_vars)!r}"
             )
-    if quasi_extinction_threshold is None:
-        recorded = _spec_setting(ds, "quasi_extinction_threshold")
-        quasi_extinction_threshold = 0.0 if recorded is None else float(recorded)
-    if quasi_extinction_on is None:
-        recorded = _spec_setting(ds, "quasi_extinction_on")
-        quasi_extinction_on = "total" if recorded is None else recorded
-    if quasi_extinction_on not in ("total", "mature"):
-        raise ValueError(
-            f"quasi_extinction_on must be 'total' or 'mature'; got {quasi_extinction_on!r}"
-        )
-    threshold = _check_threshold(quasi_extinction_threshold)
-    total = _over_populations(ds[results.TOTAL])
-    measured = total if quasi_extinction_on == "total" else _over_populations(ds[results.MATURE])
-    on = f"{quasi_extinction_on} individuals"
+    confidence = _check_confidence(confidence)
+    settings = _quasi_settings(ds, quasi_extinction_threshold, quasi_extinction_on)
+    labels = _Labels.of(settings)
 
+    def one(part: xr.Dataset, setting: results.QuasiExtinction) -> xr.Dataset:
+        return _summary_of(
+            part, setting, labels, quantiles=quantiles, confidence=confidence, method=method
+        )
+
+    if results.SPECIES in ds.dims:
+        parts = [one(ds.isel({results.SPECIES: [i]}), s) for i, s in enumerate(settings)]
+        summary = xr.concat(
+            parts, dim=results.SPECIES, data_vars="all", coords="minimal", join="exact"
+        )
+    else:
+        summary = one(ds, settings[0])
+    summary[results.QUANTILE].attrs.update(results.VARIABLE_ATTRS[results.QUANTILE])
+    if results.YEAR in summary.coords:
+        summary[results.YEAR].attrs.update(results.VARIABLE_ATTRS[results.YEAR])
+    for coord_name, coord in summary.coords.items():
+        if coord_name in ds.coords:
+            coord.attrs = {**ds[coord_name].attrs, **coord.attrs}
+    summary.attrs = {**ds.attrs, "confidence": confidence, "interval_method": method}
+    return summary
+
+
+@dataclasses.dataclass(frozen=True)
+class _Labels:
+    """Long names of the summary variables that depend on the quasi-extinction setting: specific
+    when every species shares one, generic otherwise."""
+
+    quasi: str
+    """Long name of the quasi-extinction probability."""
+    measured: str
+    """What the abundance metrics count."""
+
+    @classmethod
+    def of(cls, settings: Sequence[results.QuasiExtinction]) -> _Labels:
+        if len(set(settings)) == 1:
+            on = f"{settings[0].on} individuals"
+            quasi = f"probability of falling to {settings[0].threshold:g} {on} or fewer by year"
+        else:
+            on = "individuals counted for quasi-extinction"
+            quasi = (
+                "probability of falling to the species' quasi-extinction threshold or fewer by "
+                "year (see quasi_extinction_threshold and quasi_extinction_on)"
+            )
+        return cls(quasi=quasi, measured=on)
+
+
+def _summary_of(
+    ds: xr.Dataset,
+    setting: results.QuasiExtinction,
+    labels: _Labels,
+    *,
+    quantiles: Sequence[float],
+    confidence: float,
+    method: IntervalMethod,
+) -> xr.Dataset:
+    """:func:`summarize` with one quasi-extinction setting."""
+    threshold = setting.threshold
+    total = _over_populations(ds[results.TOTAL])
+    measured = total if setting.on == "total" else _over_populations(ds[results.MATURE])
+    on = labels.measured
     out: dict[str, xr.DataArray] = {}
 
-    def put(name: str, est: Estimate | MedianTime, long_name: str, units: str) -> None:
-        if isinstance(est, Estimate):
-            fields = {
-                "": est.estimate,
-                MCSE_SUFFIX: est.mcse,
-                "_lower": est.lower,
-                "_upper": est.upper,
-            }
-        else:
-            fields = {"": est.median, "_lower": est.lower, "_upper": est.upper}
-        for suffix, da in fields.items():
-            label = {
-                "": long_name,
-                MCSE_SUFFIX: f"Monte Carlo standard error of {long_name}",
-                "_lower": f"lower {confidence:.0%} limit of {long_name}",
-                "_upper": f"upper {confidence:.0%} limit of {long_name}",
-            }[suffix]
-            out[name + suffix] = da.rename(None).assign_attrs(units=units, long_name=label)
+    def put(name: str, est: Estimate | MedianTime, long_name: str) -> None:
+        out.update(estimate_variables(name, est, long_name=long_name))
 
     put(
-        P_EXTINCTION,
+        results.P_EXTINCTION,
         extinction_probability(total, confidence=confidence, method=method),
         "probability of extinction by year",
-        "1",
     )
     put(
-        P_QUASI_EXTINCTION,
+        results.P_QUASI_EXTINCTION,
         quasi_extinction_probability(measured, threshold, confidence=confidence, method=method),
-        f"probability of falling to {threshold:g} {on} or fewer by year",
-        "1",
+        labels.quasi,
     )
     put(
-        EXPECTED_MINIMUM,
+        results.EXPECTED_MINIMUM,
         expected_minimum_abundance(measured, by_year=True, confidence=confidence),
         f"expected minimum of {on} over years 0 to t",
-        "individuals",
     )
+    put(results.MEAN_ABUNDANCE, mean_trajectory(measured, confidence=confidence), f"mean {on}")
     put(
-        MEAN_ABUNDANCE,
-        mean_trajectory(measured, confidence=confidence),
-        f"mean {on}",
-        "individuals",
-    )
-    put(
-        ABUNDANCE_QUANTILE,
+        results.ABUNDANCE_QUANTILE,
         quantile_bands(measured, quantiles, confidence=confidence),
         f"quantile of {on} over replicates",
-        "individuals",
     )
     put(
-        MEDIAN_TIME_TO_EXTINCTION,
+        results.MEDIAN_TIME_TO_EXTINCTION,
         median_time_to_extinction(total, 0.0, confidence=confidence, method=method),
-        "median time to extinction (inf: beyond the horizon)",
-        "year",
+        results.VARIABLE_ATTRS[results.MEDIAN_TIME_TO_EXTINCTION]["long_name"],
     )
     put(
-        MEDIAN_TIME_TO_QUASI_EXTINCTION,
+        results.MEDIAN_TIME_TO_QUASI_EXTINCTION,
         median_time_to_extinction(measured, threshold, confidence=confidence, method=method),
-        "median time to quasi-extinction (inf: beyond the horizon)",
-        "year",
+        results.VARIABLE_ATTRS[results.MEDIAN_TIME_TO_QUASI_EXTINCTION]["long_name"],
     )
     growth = stochastic_growth_rate(measured, confidence=confidence)
     put(
-        STOCHASTIC_GROWTH_RATE,
+        results.STOCHASTIC_GROWTH_RATE,
         Estimate(growth.log_lambda, growth.mcse, growth.lower, growth.upper, confidence, "normal"),
         "log stochastic growth rate from trajectories (pooled one-year log growth)",
-        "1/year",
     )
-    summary = xr.Dataset(out)
-    summary[QUANTILE].attrs.update(units="1", long_name="quantile level")
-    if results.YEAR in summary.coords:
-        summary[results.YEAR].attrs.update(results.VARIABLE_ATTRS[results.YEAR])
-    for name, coord in summary.coords.items():
-        if name in ds.coords:
-            coord.attrs = {**ds[name].attrs, **coord.attrs}
-    summary.attrs = {
-        **ds.attrs,
-        "quasi_extinction_threshold": threshold,
-        "quasi_extinction_on": quasi_extinction_on,
-        "confidence": confidence,
-        "interval_method": method,
+    # the settings used, per species where there is a species dim
+    dims = tuple(d for d in (results.SPECIES,) if d in ds.dims)
+    shape = tuple(ds.sizes[d] for d in dims)
+    out[results.QUASI_EXTINCTION_THRESHOLD] = xr.DataArray(
+        np.full(shape, threshold),
+        dims=dims,
+        attrs=dict(results.VARIABLE_ATTRS[results.QUASI_EXTINCTION_THRESHOLD]),
+    )
+    out[results.QUASI_EXTINCTION_ON] = xr.DataArray(
+        np.full(shape, setting.on, dtype=object),
+        dims=dims,
+        attrs=dict(results.VARIABLE_ATTRS[results.QUASI_EXTINCTION_ON]),
+    )
+    return xr.Dataset(out)
+
+
+def estimate_variables(
+    name: str, estimate: Estimate | MedianTime, *, long_name: str, units: str | None = None
+) -> dict[str, xr.DataArray]:
+    """An estimate as named variables: ``name`` and ``name_lower``/``name_upper`` (its interval),
+    and ``name_mcse`` for an :class:`Estimate`; ``units`` default to those of
+    :data:`pva.results.VARIABLE_ATTRS` (``name``'s entry). The estimate must be DataArrays."""
+    units = units if units is not None else results.VARIABLE_ATTRS[name]["units"]
+    confidence = estimate.confidence
+    fields: dict[str, tuple[Any, str]] = {
+        "": (estimate.estimate if isinstance(estimate, Estimate) else estimate.median, long_name),
+        results.LOWER_SUFFIX: (
+            estimate.lower,
+            f"lower {confidence:.0%} limit of {long_name}",
+        ),
+        results.UPPER_SUFFIX: (
+            estimate.upper,
+            f"upper {confidence:.0%} limit of {long_name}",
+        ),
     }
-    return summary
+    if isinstance(estimate, Estimate):
+        fields[results.MCSE_SUFFIX] = (
+            estimate.mcse,
+            f"Monte Carlo standard error of {long_name}",
+        )
+    out = {}
+    for suffix in ("", results.MCSE_SUFFIX, results.LOWER_SUFFIX, results.UPPER_SUFFIX):
+        if suffix in fields:
+            da, label = fields[suffix]
+            if not isinstance(da, xr.DataArray):
+                raise TypeError(f"estimate_variables needs DataArrays; got {type(da).__name__}")
+            out[name + suffix] = da.rename(None).assign_attrs(units=units, long_name=label)
+    return out

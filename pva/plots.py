@@ -1,7 +1,8 @@
 """Figures of a results Dataset: extinction risk, trajectories, Red List categories and the RLI.
 
-Every function takes the results Dataset (and, to avoid recomputation, optionally what
-:mod:`pva.summary` or :func:`pva.redlist.assess` already computed from it) and returns a
+Every function takes the results Dataset (of ``pva run`` or :func:`pva.simulate`; and, to avoid
+recomputation, optionally what :mod:`pva.summary` or :func:`pva.redlist.assess` already computed
+from it) and returns a
 :class:`matplotlib.figure.Figure`. Figures are built on matplotlib's object API with the Agg canvas,
 never through ``pyplot``: no global figure registry, no display needed, nothing to close. matplotlib is
 imported only when a figure is made, so ``import pva`` works without the ``plot`` extra.
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator, Sequence
+from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
+from pva import io, redlist, summary
 from pva import results as names
-from pva import summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -47,7 +49,9 @@ CATEGORY_COLOURS = {
 _WIDTH = 7.0  # inches: a figure fills the width of an A4 page or a report column at 100 dpi
 
 
-def _figure_class() -> type[Figure]:
+def require_matplotlib() -> type[Figure]:
+    """matplotlib's Figure class; raises :class:`ImportError` with the install hint when
+    matplotlib is missing (call it to fail early, before any work)."""
     try:
         figure_module = importlib.import_module("matplotlib.figure")
         importlib.import_module("matplotlib.backends.backend_agg")
@@ -64,7 +68,7 @@ def _new_figure(
     """A figure with ``n_panels`` axes side by side, on the Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    figure_cls = _figure_class()
+    figure_cls = require_matplotlib()
     n_cols = min(n_panels, 3)
     n_rows = -(-n_panels // n_cols)
     width = _WIDTH if n_cols > 1 else _WIDTH * 0.8
@@ -103,7 +107,7 @@ def scenario_colours(scenarios: Iterable[object]) -> dict[str, Any]:
 
 
 def _species_list(results: xr.Dataset, species: str | Sequence[str] | None) -> list[str]:
-    known = [str(s) for s in results[names.SPECIES].values]
+    known = names.names_of(results, names.SPECIES)
     if species is None:
         return known
     chosen = [species] if isinstance(species, str) else [str(s) for s in species]
@@ -114,7 +118,7 @@ def _species_list(results: xr.Dataset, species: str | Sequence[str] | None) -> l
 
 
 def _scenario_list(results: xr.Dataset) -> list[str]:
-    return [str(s) for s in results[names.SCENARIO].values]
+    return names.names_of(results, names.SCENARIO)
 
 
 def _error_bar(estimate: float, lower: float, upper: float) -> list[list[float]]:
@@ -139,8 +143,10 @@ def plot_extinction_cdf(
     One panel per species. The curves and their ``confidence`` intervals come from
     :func:`pva.summary.extinction_curves` (pass ``curves`` to reuse them).
     """
+    results = summary.check_results(results)
     if curves is None:
         curves = summary.extinction_curves(results, quasi=quasi, confidence=confidence)
+    p = names.P_QUASI_EXTINCTION if curves.attrs.get("quasi") else names.P_EXTINCTION
     chosen = _species_list(results, species)
     colours = scenario_colours(_scenario_list(results))
     fig, axes = _new_figure(len(chosen))
@@ -150,15 +156,15 @@ def plot_extinction_cdf(
             sel = curves.sel({names.SPECIES: sp, names.SCENARIO: scenario})
             colour = colours[scenario]
             ax.fill_between(
-                years.values, sel["low"].values, sel["high"].values, color=colour, alpha=0.2,
-                linewidth=0,
+                years.values, sel[p + names.LOWER_SUFFIX].values,
+                sel[p + names.UPPER_SUFFIX].values, color=colour, alpha=0.2, linewidth=0,
             )  # fmt: skip
-            ax.plot(years.values, sel["p"].values, color=colour, label=scenario)
+            ax.plot(years.values, sel[p].values, color=colour, label=scenario)
         ax.set_title(sp)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     _set_xlabel(fig, axes, axis_label(years))
-    axes[0].set_ylabel(axis_label(curves["p"]))
+    axes[0].set_ylabel(axis_label(curves[p]))
     axes[0].legend(loc="best", fontsize="small", title=f"scenario ({confidence:.0%} band)")
     return fig
 
@@ -175,6 +181,7 @@ def plot_fan_chart(
     One panel per scenario, on a shared y axis. Quantiles over replicates come from
     :func:`pva.summary.trajectory_quantiles` (pass ``quantiles`` to reuse them).
     """
+    results = summary.check_results(results)
     (sp,) = _species_list(results, species)
     if quantiles is None:
         quantiles = summary.trajectory_quantiles(
@@ -190,15 +197,15 @@ def plot_fan_chart(
         colour = colours[scenario]
 
         def band(lo: float, hi: float, s: xr.DataArray = s) -> tuple[np.ndarray, np.ndarray]:
-            return s.sel(quantile=lo).values, s.sel(quantile=hi).values
+            return s.sel({names.QUANTILE: lo}).values, s.sel({names.QUANTILE: hi}).values
 
         ax.fill_between(years, *band(0.05, 0.95), color=colour, alpha=0.2, linewidth=0, label="90%")
         ax.fill_between(years, *band(0.25, 0.75), color=colour, alpha=0.4, linewidth=0, label="50%")
-        ax.plot(years, s.sel(quantile=0.5).values, color=colour, label="median")
+        ax.plot(years, s.sel({names.QUANTILE: 0.5}).values, color=colour, label="median")
         ax.set_title(scenario)
         ax.grid(alpha=0.3)
     # one y range for all panels (they share the axis), from 0 to above the highest 95% band
-    top = float(np.nanmax(q.sel(quantile=0.95).values))
+    top = float(np.nanmax(q.sel({names.QUANTILE: 0.95}).values))
     axes[0].set_ylim(0, 1.05 * top if top > 0 else 1)
     _set_xlabel(fig, axes, axis_label(q[names.YEAR]))
     axes[0].set_ylabel(axis_label(quantiles))
@@ -220,9 +227,10 @@ def plot_intervention_comparison(
     One panel per species, one point with an error bar per scenario, read from
     :func:`pva.summary.summary_table` (pass ``table`` to reuse it).
     """
+    results = summary.check_results(results)
     if table is None:
         table = summary.summary_table(results, confidence=confidence, red_list=False)
-    horizons = [int(h) for h in table["horizon"].values]
+    horizons = [int(h) for h in table[names.HORIZON].values]
     h = horizons[-1] if horizon is None else int(horizon)
     if h not in horizons:
         raise ValueError(f"horizon {horizon!r} is not in the table; available: {horizons!r}")
@@ -231,11 +239,12 @@ def plot_intervention_comparison(
     chosen = _species_list(results, species)
     fig, axes = _new_figure(len(chosen), height=1.6 + 0.35 * len(scenarios))
     for ax, sp in zip(axes, chosen, strict=True):
-        t = table.sel({names.SPECIES: sp, "horizon": h})
+        t = table.sel({names.SPECIES: sp, names.HORIZON: h})
         for i, scenario in enumerate(scenarios):
             row = t.sel({names.SCENARIO: scenario})
-            p = float(row["p_extinction"])
-            lo, hi = float(row["p_extinction_low"]), float(row["p_extinction_high"])
+            p = float(row[names.P_EXTINCTION])
+            lo = float(row[names.P_EXTINCTION + names.LOWER_SUFFIX])
+            hi = float(row[names.P_EXTINCTION + names.UPPER_SUFFIX])
             ax.errorbar(
                 p, i, xerr=_error_bar(p, lo, hi), fmt="o", color=colours[scenario], capsize=4
             )
@@ -250,9 +259,10 @@ def plot_intervention_comparison(
 
 def _present_categories(shares: xr.DataArray, *extra_dims: str) -> list[str]:
     """Category labels that some replicate occupies, in the order of pva.redlist.CATEGORY_LABELS."""
-    other = [d for d in shares.dims if d not in ("category", *extra_dims)]
+    other = [d for d in shares.dims if d not in (names.CATEGORY_DIM, *extra_dims)]
     used = (shares > 0).any(other) if other else shares > 0
-    return [str(c) for c, u in zip(shares["category"].values, used.values, strict=True) if u]
+    labels = shares[names.CATEGORY_DIM].values
+    return [str(c) for c, u in zip(labels, used.values, strict=True) if u]
 
 
 def plot_category_distribution(
@@ -266,20 +276,18 @@ def plot_category_distribution(
     :func:`pva.redlist.category_distribution`. Categories no replicate ever reaches are left out of
     the legend; "not evaluable" and NE (a criterion's window not yet covered) are shown in grey.
     """
-    from pva import redlist
-
     (sp,) = _species_list(assessment, species)
     dist = redlist.category_distribution(assessment[names.CATEGORY].sel({names.SPECIES: sp}))
     categories = _present_categories(dist)
-    dist = dist.sel(category=categories)
+    dist = dist.sel({names.CATEGORY_DIM: categories})
     scenarios = [str(s) for s in dist[names.SCENARIO].values]
     fig, axes = _new_figure(len(scenarios))
     years = dist[names.YEAR].values
     for ax, scenario in zip(axes, scenarios, strict=True):
-        shares = dist.sel({names.SCENARIO: scenario}).transpose("category", names.YEAR).values
+        shares = dist.sel({names.SCENARIO: scenario}).transpose(names.CATEGORY_DIM, names.YEAR)
         ax.stackplot(
             years,
-            shares,
+            shares.values,
             labels=categories,
             colors=[CATEGORY_COLOURS.get(c, "#bbbbbb") for c in categories],
             edgecolor="#555555",
@@ -300,8 +308,6 @@ def plot_rli(assessment: xr.Dataset, *, confidence: float = 0.95) -> Figure:
     """The Red List Index of all species jointly by year: mean over replicates per scenario, with
     the band holding the central ``confidence`` share of replicates
     (:func:`pva.redlist.rli_summary`)."""
-    from pva import redlist
-
     rli = redlist.rli_summary(assessment[names.RLI], level=confidence)
     scenarios = [str(s) for s in rli[names.SCENARIO].values]
     colours = scenario_colours(scenarios)
@@ -333,8 +339,6 @@ def plot_transition_matrix(
     :func:`pva.redlist.transition_matrix`; rows of categories no replicate occupies at
     ``year_from`` are blank, and only categories occupied at either year are shown.
     """
-    from pva import redlist
-
     (sp,) = _species_list(assessment, species)
     categories = assessment[names.CATEGORY].sel({names.SPECIES: sp})
     years = [int(y) for y in categories[names.YEAR].values]
@@ -342,8 +346,8 @@ def plot_transition_matrix(
     y1 = years[-1] if year_to is None else int(year_to)
     tm = redlist.transition_matrix(categories, y0, y1)
     counts = redlist.transition_matrix(categories, y0, y1, normalize=False)
-    rows = _present_categories(counts.sum("category_to").rename(category_from="category"))
-    cols = _present_categories(counts.sum("category_from").rename(category_to="category"))
+    rows = _present_categories(counts.sum("category_to").rename(category_from=names.CATEGORY_DIM))
+    cols = _present_categories(counts.sum("category_from").rename(category_to=names.CATEGORY_DIM))
     shown = [c for c in tm["category_from"].values if c in rows or c in cols]
     tm = tm.sel(category_from=shown, category_to=shown)
     scenarios = [str(s) for s in tm[names.SCENARIO].values]
@@ -372,7 +376,7 @@ def plot_extinctions_prevented(table: xr.Dataset) -> Figure:
 
     ``table`` is :func:`pva.summary.summary_table` with the Red List part (``red_list=True``).
     """
-    prevented = table["extinctions_prevented"]
+    prevented = table[names.EXTINCTIONS_PREVENTED]
     action = [
         str(s) for s in prevented[names.SCENARIO].values if str(s) != table.attrs["no_action"]
     ]
@@ -380,8 +384,9 @@ def plot_extinctions_prevented(table: xr.Dataset) -> Figure:
     fig, (ax,) = _new_figure(1, height=2.0 + 0.35 * max(len(action), 1))
     for i, scenario in enumerate(action):
         row = table.sel({names.SCENARIO: scenario})
-        value = float(row["extinctions_prevented"])
-        lo, hi = float(row["extinctions_prevented_low"]), float(row["extinctions_prevented_high"])
+        value = float(row[names.EXTINCTIONS_PREVENTED])
+        lo = float(row[names.EXTINCTIONS_PREVENTED + names.LOWER_SUFFIX])
+        hi = float(row[names.EXTINCTIONS_PREVENTED + names.UPPER_SUFFIX])
         ax.barh(i, value, color=colours[scenario], alpha=0.8)
         ax.errorbar(value, i, xerr=_error_bar(value, lo, hi), fmt="none", color="black", capsize=4)
     ax.axvline(0, color="black", linewidth=0.8)
@@ -404,25 +409,26 @@ def plot_all(
     formats: Sequence[str] = ("png",),
     dpi: int = 120,
     red_list: bool | None = None,
+    confidence: float = 0.95,
 ) -> list[Path]:
     """Write every figure of ``results`` into ``out_dir`` (created if needed); return the paths.
 
-    Files are named ``<figure>[_<species>].<format>`` with the species name made file-safe.
-    ``formats`` are matplotlib's (``"png"``, ``"svg"``, ``"pdf"``). ``red_list``: whether to draw
-    the Red List figures; ``None`` draws them when they can be computed (see
-    :func:`pva.summary.red_list_unavailable`).
+    Files are named ``<figure>[_<species>].<format>`` with the species name made file-safe, and
+    written through :func:`pva.io.write_bytes`. ``formats`` are matplotlib's (``"png"``, ``"svg"``,
+    ``"pdf"``). ``red_list``: whether to draw the Red List figures; ``None`` draws them when they
+    can be computed (see :func:`pva.summary.red_list_unavailable`). ``confidence``: coverage of the
+    intervals drawn.
     """
     for fmt in formats:
         if fmt not in {"png", "svg", "pdf"}:
             raise ValueError(f"formats must be among 'png', 'svg', 'pdf'; got {fmt!r}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for stem, fig in iter_figures(results, red_list=red_list):
+    for stem, fig in iter_figures(results, red_list=red_list, confidence=confidence):
         for fmt in formats:
-            path = out / f"{stem}.{fmt}"
-            fig.savefig(path, format=fmt, dpi=dpi)
-            written.append(path)
+            buffer = BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=dpi)
+            written.append(io.write_bytes(out / f"{stem}.{fmt}", buffer.getvalue()))
     return written
 
 
@@ -433,8 +439,7 @@ def iter_figures(
 
     Names are file-safe stems such as ``extinction_cdf`` or ``fan_chart_<species>``.
     """
-    from pva import redlist
-
+    results = summary.check_results(results)
     if red_list is None:
         red_list = not summary.red_list_unavailable(results)
     assessment = redlist.assess(results) if red_list else None

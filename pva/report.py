@@ -16,18 +16,19 @@ from __future__ import annotations
 import base64
 import datetime
 import html
-import io
 import json
 import os
 import re
 import struct
 from collections.abc import Sequence
+from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
-from pva import plots, redlist, summary
+import pva
+from pva import io, plots, redlist, summary
 from pva import results as names
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ FIGURE_FORMATS = ("png", "svg")
 
 def _figure_html(fig: Figure, *, alt: str, caption: str, fmt: str, dpi: int) -> str:
     """A ``<figure>`` with ``fig`` embedded (base64 PNG ``<img>`` or inline SVG)."""
-    buffer = io.BytesIO()
+    buffer = BytesIO()
     fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_figure_metadata(fmt))
     if fmt == "png":
         png = buffer.getvalue()
@@ -184,19 +185,26 @@ _SPEC_SECTIONS = (
 )
 
 
+def _recorded(value: Any) -> Any:
+    return "not recorded" if value is None else value
+
+
 def _assumptions_html(results: xr.Dataset, table: xr.Dataset) -> str:
-    spec = summary.study_spec(results)
+    made = names.provenance(results)
+    spec = made.study
+    if made.no_action is not None:
+        spec[names.NO_ACTION_KEY] = made.no_action
     years = results[names.YEAR].values
     settings: list[tuple[str, Any]] = [
         ("years simulated", f"{int(years[0])} to {int(years[-1])}"),
         (
             "replicates",
-            int(results.attrs.get(names.ATTR_REPLICATES, results.sizes[names.REPLICATE])),
+            made.replicates if made.replicates is not None else results.sizes[names.REPLICATE],
         ),
-        ("seed entropy", str(results.attrs.get(names.ATTR_SEED_ENTROPY, "not recorded"))),
-        ("replicates per chunk", results.attrs.get(names.ATTR_CHUNK_SIZE, "not recorded")),
-        ("pva version", str(results.attrs.get(names.ATTR_VERSION, "not recorded"))),
-        ("scenarios", ", ".join(map(str, results[names.SCENARIO].values))),
+        ("seed entropy", str(_recorded(made.seed_entropy))),
+        ("replicates per chunk", _recorded(made.chunk_size)),
+        ("pva version", str(_recorded(made.version))),
+        ("scenarios", ", ".join(names.names_of(results, names.SCENARIO))),
         ("compared against", table.attrs["no_action"]),
         ("extinction", "no individuals left in any population"),
         ("intervals", f"{table.attrs['confidence']:.0%} (Monte Carlo)"),
@@ -212,14 +220,16 @@ def _assumptions_html(results: xr.Dataset, table: xr.Dataset) -> str:
             parts.extend(f"<h4>{html.escape(n)}</h4>{_value_html(body)}" for n, body in items)
         elif key == "species":
             parts.append(f"<h3>{heading}</h3>" + _species_from_results(results))
-    known = {"study", "no_action", *(k for k, _ in _SPEC_SECTIONS)}
+    known = {"study", names.NO_ACTION_KEY, *(k for k, _ in _SPEC_SECTIONS)}
     others = {k: v for k, v in spec.items() if k not in known}
     if others:
         parts.append("<h3>Other settings</h3>" + _value_html(others))
     if spec:
         parts.append(
             "<details><summary>Study specification as stored with the results (JSON)</summary>"
-            f"<pre>{html.escape(json.dumps(spec, indent=2, ensure_ascii=False))}</pre></details>"
+            "<pre>"
+            + html.escape(json.dumps(spec, indent=2, ensure_ascii=False, sort_keys=True))
+            + "</pre></details>"
         )
     return "\n".join(parts)
 
@@ -228,9 +238,11 @@ def _species_from_results(results: xr.Dataset) -> str:
     """Per-species parameters recorded as variables, when the study spec does not list them."""
     rows = []
     per_species = [
-        v for v in ("generation_length", "quasi_extinction_threshold") if v in results.data_vars
+        v
+        for v in (names.GENERATION_LENGTH, names.QUASI_EXTINCTION_THRESHOLD)
+        if v in results.data_vars
     ]
-    for sp in results[names.SPECIES].values:
+    for sp in names.names_of(results, names.SPECIES):
         sel = results.sel({names.SPECIES: sp})
         pairs = [(plots.axis_label(results[v], v), f"{float(sel[v]):g}") for v in per_species]
         rows.append(f"<h4>{html.escape(str(sp))}</h4>{_kv(pairs)}")
@@ -244,14 +256,16 @@ def _species_meta(results: xr.Dataset, sp: str) -> str:
         for coord in (names.TAXON, names.COUNTRY, names.SITE)
         if coord in sel.coords and str(sel[coord].values)
     ]
-    if "population_name" in sel.coords:
+    if names.POPULATION_NAME in sel.coords:
         exists = (
-            sel["population_exists"].values
-            if "population_exists" in sel
+            sel[names.POPULATION_EXISTS].values
+            if names.POPULATION_EXISTS in sel
             else [True] * sel.sizes[names.POPULATION]
         )
         pops = [
-            str(n) for n, e in zip(sel["population_name"].values, exists, strict=True) if e and n
+            str(n)
+            for n, e in zip(sel[names.POPULATION_NAME].values, exists, strict=True)
+            if e and n
         ]
         bits.append(f"populations: {html.escape(', '.join(pops))}")
     return f'<p class="meta">{" · ".join(bits)}</p>' if bits else ""
@@ -278,7 +292,7 @@ def render_report(
     Parameters
     ----------
     results
-        A results Dataset (see :mod:`pva.summary`).
+        A results Dataset of ``pva run`` or :func:`pva.simulate` (see :mod:`pva.summary`).
     title
         Page title; default the study's name, else "Population viability analysis".
     horizons, no_action, confidence, red_list
@@ -308,8 +322,8 @@ def render_report(
         red_list=assessment is not None,
         assessment=assessment,
     )
-    title = title or summary.study_name(results) or "Population viability analysis"
-    species = [str(s) for s in results[names.SPECIES].values]
+    title = title or names.provenance(results).name or "Population viability analysis"
+    species = names.names_of(results, names.SPECIES)
     curves = summary.extinction_curves(results, confidence=confidence)
     quantiles = summary.trajectory_quantiles(results, quantiles=plots.FAN_QUANTILES)
 
@@ -321,7 +335,7 @@ def render_report(
     toc += [f'<li><a href="#{_anchor("species", sp)}">{html.escape(sp)}</a></li>' for sp in species]
     if assessment is not None:
         toc.append('<li><a href="#red-list">Red List Index and extinctions prevented</a></li>')
-    if "green_score" in table:
+    if names.GREEN_SCORE in table:
         toc.append('<li><a href="#green-status">Green Status of Species</a></li>')
     toc.append('<li><a href="#assumptions">Assumptions</a></li>')
 
@@ -332,7 +346,7 @@ def render_report(
         f"{results.sizes[names.SCENARIO]} scenarios",
         f"{results.sizes[names.REPLICATE]} replicates",
         f"years 0–{table.attrs['final_year']}",
-        f"pva {results.attrs.get(names.ATTR_VERSION, '?')}",
+        f"pva {names.provenance(results).version or '?'}",
         f"generated {generated}",
     ]
     if source:
@@ -463,7 +477,7 @@ def render_report(
 def _green_status_html(table: xr.Dataset, header: list[str], rows: list[list[str]]) -> str:
     """The Green Status section: what the scores mean, the settings used, the metrics table."""
     settings = json.loads(table.attrs.get("green_status", "{}"))
-    years = ", ".join(str(int(y)) for y in table["green_year"].values)
+    years = ", ".join(str(int(y)) for y in table[names.GREEN_YEAR].values)
     parts = [
         '<section id="green-status"><h2>Green Status of Species</h2>',
         "<p>The Species Recovery Score (Akçakaya et al. 2018; IUCN Green Status standard v2.0) "
@@ -488,13 +502,12 @@ def _green_status_html(table: xr.Dataset, header: list[str], rows: list[list[str
 
 def pva_version() -> str:
     """The installed pva version (the report's generator)."""
-    import pva
-
     return pva.__version__
 
 
 def write_report(results: xr.Dataset, path: str | os.PathLike[str], **options: Any) -> Path:
-    """Write :func:`render_report` of ``results`` to ``path`` (UTF-8); return the path.
+    """Write :func:`render_report` of ``results`` to ``path`` (UTF-8, atomically through
+    :func:`pva.io.write_text`); return the path.
 
     ``options`` are passed on to :func:`render_report`.
     """
@@ -503,6 +516,4 @@ def write_report(results: xr.Dataset, path: str | os.PathLike[str], **options: A
         raise ValueError(
             f"report path {str(out)!r} is a directory; give a file name such as report.html"
         )
-    document = render_report(results, **options)
-    out.write_text(document, encoding="utf-8")
-    return out
+    return io.write_text(out, render_report(results, **options))

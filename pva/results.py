@@ -1,50 +1,88 @@
-"""Names, units and long names of everything pva writes into an :class:`xarray.Dataset`.
+"""The one layout of pva results: names, units, the builder and the provenance reader.
 
-One concept, one place: every module that builds or reads result Datasets uses these constants.
+Everything pva writes into an :class:`xarray.Dataset` is named here (one concept, one place), and a
+results Dataset is built only by :func:`build`, which both :func:`pva.runner.run_study` and
+:func:`pva.simulate` use:
+
+* a study (``pva run``) has dims ``species, scenario, replicate, year, population`` (see
+  :data:`LAYOUT` for the dims of every variable);
+* :func:`pva.simulate` returns the same Dataset for one species and one scenario, selected: the dims
+  ``species`` and ``scenario`` are gone, and their values are left as scalar coordinates. It also
+  carries what it was asked to record (``abundance`` by stage, ``carrying_capacity``).
+
+:func:`study_layout` turns the second form back into the first (length-one ``species`` and
+``scenario`` dims), so that every reader handles both. How a Dataset was made (the study, the seed
+entropy, replicates, chunk size, the quasi-extinction setting of each species, the no-action
+scenario, the currency of costs) is read by :func:`provenance` only.
+
+Dataset attributes: ``pva_version``, ``seed_entropy`` (a string, as netCDF holds no 128-bit integers),
+``n_replicates``, ``chunk_size`` and ``study``: the study in the study-file schema
+(:meth:`pva.study.Study.to_dict`, see ``docs/study-file.md``) as JSON, plus the key ``no_action``
+naming the scenario the others are compared with. There is no timestamp: the same seed gives an
+identical Dataset.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import json
+import types
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import xarray as xr
 
+import pva
+
+if TYPE_CHECKING:
+    from pva.schedule import Schedule
+    from pva.study import Study
+
+# ---------------------------------------------------------------------------------------------------
 # dimensions (singular, as xarray and CF prefer)
+# ---------------------------------------------------------------------------------------------------
+
 SPECIES = "species"
 SCENARIO = "scenario"
 REPLICATE = "replicate"
 YEAR = "year"
 POPULATION = "population"
 STAGE = "stage"
+QUANTILE = "quantile"
+"""Quantile levels of a summary."""
+HORIZON = "horizon"
+"""Reporting horizons (years since the start) of a summary table."""
+GREEN_YEAR = "green_year"
+"""Years at which a summary table reports the Green Score."""
+CATEGORY_DIM = "category"
+"""Red List categories of a summary table's category shares."""
 
-# raw trajectories
+# ---------------------------------------------------------------------------------------------------
+# results variables
+# ---------------------------------------------------------------------------------------------------
+
 ABUNDANCE = "abundance"
-"""Individuals by stage: (replicate, year, population, stage)."""
+"""Individuals by stage: (species, scenario, replicate, year, population, stage); recorded by
+:func:`pva.simulate` on request."""
 MATURE = "mature_abundance"
-"""Mature individuals (those the Red List counts): (replicate, year, population)."""
+"""Mature individuals (those the Red List counts): (species, scenario, replicate, year, population)."""
 TOTAL = "total_abundance"
-"""All individuals: (replicate, year, population)."""
+"""All individuals: (species, scenario, replicate, year, population)."""
 CARRYING_CAPACITY = "carrying_capacity"
-"""Realised carrying capacity: (replicate, year, population)."""
-
-# Red List (pva.redlist)
-GENERATION_LENGTH = "generation_length"
-"""Generation length in years: (species,)."""
-CATEGORY = "category"
-"""IUCN Red List category code, int8 (see pva.redlist): (species, scenario, replicate, year)."""
-CRITERIA = "criteria"
-"""Red List criteria met, IUCN style ("EN A3; C1"): (species, scenario, replicate, year)."""
-RLI = "red_list_index"
-"""Red List Index of the species jointly: (scenario, replicate, year)."""
-
-# study results (pva.runner): the species dim and what describes each species
+"""Realised carrying capacity: (species, scenario, replicate, year, population); recorded by
+:func:`pva.simulate` on request."""
 POPULATION_EXISTS = "population_exists"
 """Whether population p of a species exists (species have different numbers; the rest is padding):
 (species, population), bool."""
 POPULATION_NAME = "population_name"
 """Name of each population (site), "" for padding: coordinate (species, population)."""
+GENERATION_LENGTH = "generation_length"
+"""Generation length in years, NaN if unknown: (species,)."""
 QUASI_EXTINCTION_THRESHOLD = "quasi_extinction_threshold"
-"""Quasi-extinction threshold in individuals: (species,)."""
+"""Quasi-extinction threshold in individuals: (species,). What it counts (mature or all
+individuals) is the species' ``quasi_extinction_on`` in the study (:func:`provenance`)."""
 ANNUAL_COST = "annual_cost"
 """Cost of a scenario's interventions in year t (the step from t to t + 1): (species, scenario, year)."""
 TAXON = "taxon"
@@ -53,15 +91,92 @@ COUNTRY = "country"
 """Country or countries: coordinate (species,), "" if unknown."""
 SITE = "site"
 """Site or range: coordinate (species,), "" if unknown."""
-ATTR_STUDY = "study"
-"""Dataset attribute holding the study as JSON (study-file schema plus the key ``no_action``)."""
+EXTINCTION_RISK = "extinction_risk"
+"""Nested criterion-E probabilities of extinction within the CR, EN and VU windows from each
+replicate's state: (species, scenario, replicate, year, window), NaN at years not assessed. The same
+name as :data:`pva.redlist.EXTINCTION_RISK` (which is to become this one)."""
+E_WINDOW = "window"
+"""Dimension of the criterion E windows (the same as :data:`pva.redlist.E_WINDOW`)."""
+E_WINDOWS = ("CR", "EN", "VU")
+"""Labels of the criterion E windows (the same as :data:`pva.redlist.E_WINDOWS`)."""
 
+# Red List (pva.redlist)
+CATEGORY = "category"
+"""IUCN Red List category code, int8 (see pva.redlist): (species, scenario, replicate, year)."""
+CRITERIA = "criteria"
+"""Red List criteria met, IUCN style ("EN A3; C1"): (species, scenario, replicate, year)."""
+RLI = "red_list_index"
+"""Red List Index of the species jointly: (scenario, replicate, year)."""
+
+# ---------------------------------------------------------------------------------------------------
+# summaries (pva.outcomes.summarize and pva.summary.summary_table)
+# ---------------------------------------------------------------------------------------------------
+
+MCSE_SUFFIX = "_mcse"
+"""Suffix of an estimate's Monte Carlo standard error."""
+LOWER_SUFFIX = "_lower"
+"""Suffix of the lower end of an estimate's ``confidence`` interval."""
+UPPER_SUFFIX = "_upper"
+"""Suffix of the upper end of an estimate's ``confidence`` interval."""
+SPREAD_LOWER_SUFFIX = "_spread_lower"
+"""Suffix of the lower end of the central ``confidence`` share of replicates (the range of futures,
+not an interval of the estimate)."""
+SPREAD_UPPER_SUFFIX = "_spread_upper"
+"""Suffix of the upper end of the central ``confidence`` share of replicates."""
+
+P_EXTINCTION = "p_extinction"
+"""Probability of extinction (no individuals left) by year or horizon."""
+P_QUASI_EXTINCTION = "p_quasi_extinction"
+"""Probability of falling to the quasi-extinction threshold or below by year or horizon."""
+EXPECTED_MINIMUM = "expected_minimum_abundance"
+"""Expected minimum abundance (McCarthy & Thompson 2001)."""
+MEAN_ABUNDANCE = "mean_abundance"
+"""Mean abundance over replicates by year."""
+ABUNDANCE_QUANTILE = "abundance_quantile"
+"""Quantiles of abundance over replicates by year."""
+MEDIAN_TIME_TO_EXTINCTION = "median_time_to_extinction"
+MEDIAN_TIME_TO_QUASI_EXTINCTION = "median_time_to_quasi_extinction"
+STOCHASTIC_GROWTH_RATE = "log_stochastic_growth_rate"
+QUASI_EXTINCTION_ON = "quasi_extinction_on"
+"""What a quasi-extinction threshold counts: "total" or "mature" individuals (a summary variable)."""
+MEDIAN_FINAL_ABUNDANCE = "median_final_abundance"
+TOTAL_COST = "total_cost"
+CATEGORY_SHARE = "category_share"
+RLI_SUMMARY = "rli"
+"""Red List Index in the final year, mean over replicates (a summary table's variable)."""
+DELTA_RLI = "delta_rli"
+P_RLI_IMPROVED = "p_rli_improved"
+EXTINCTIONS_PREVENTED = "extinctions_prevented"
+P_ANY_PREVENTED = "p_any_prevented"
+INCREMENTAL_COST = "incremental_cost"
+COST_PER_EXTINCTION_PREVENTED = "cost_per_extinction_prevented"
+GREEN_SCORE = "green_score"
+SPECIES_RECOVERY_SCORE = "species_recovery_score"
+CONSERVATION_LEGACY = "conservation_legacy"
+CONSERVATION_DEPENDENCE = "conservation_dependence"
+CONSERVATION_GAIN = "conservation_gain"
+RECOVERY_POTENTIAL = "recovery_potential"
+
+# ---------------------------------------------------------------------------------------------------
 # attributes
+# ---------------------------------------------------------------------------------------------------
+
 ATTR_VERSION = "pva_version"
 ATTR_SEED_ENTROPY = "seed_entropy"
 ATTR_REPLICATES = "n_replicates"
 ATTR_CHUNK_SIZE = "chunk_size"
+ATTR_STUDY = "study"
+"""Dataset attribute holding the study as JSON (study-file schema plus the key ``no_action``)."""
+NO_ACTION_KEY = "no_action"
+"""Key of the study JSON naming the scenario the others are compared with."""
 ATTR_SPEC = "spec"
+"""Attribute of earlier :func:`pva.simulate` Datasets (species and scenario as JSON). No longer
+written: :func:`pva.simulate` records a study like ``pva run``; read only by
+:func:`pva.redlist.assess` as a fallback for a generation length."""
+
+# ---------------------------------------------------------------------------------------------------
+# units and long names
+# ---------------------------------------------------------------------------------------------------
 
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     ABUNDANCE: {"units": "individuals", "long_name": "abundance by stage"},
@@ -70,32 +185,500 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     CARRYING_CAPACITY: {"units": "individuals", "long_name": "carrying capacity"},
     YEAR: {"units": "year", "long_name": "years since the start of the projection"},
     REPLICATE: {"units": "1", "long_name": "Monte Carlo replicate"},
+    POPULATION_EXISTS: {"units": "1", "long_name": "population exists (false: padding)"},
+    POPULATION_NAME: {"units": "1", "long_name": "population (site) name"},
+    QUASI_EXTINCTION_THRESHOLD: {"units": "individuals", "long_name": "quasi-extinction threshold"},
+    ANNUAL_COST: {"units": "currency units per year", "long_name": "annual cost of interventions"},
+    SPECIES: {"units": "1", "long_name": "species"},
+    SCENARIO: {"units": "1", "long_name": "scenario"},
+    POPULATION: {"units": "1", "long_name": "population (site) index"},
+    STAGE: {"units": "1", "long_name": "life-cycle stage"},
+    TAXON: {"units": "1", "long_name": "scientific name"},
+    COUNTRY: {"units": "1", "long_name": "country"},
+    SITE: {"units": "1", "long_name": "site"},
+    GENERATION_LENGTH: {"units": "year", "long_name": "generation length"},
+    EXTINCTION_RISK: {
+        "units": "1",
+        "long_name": "probability of extinction within the criterion E window (nested simulation)",
+    },
+    QUANTILE: {"units": "1", "long_name": "quantile level"},
+    HORIZON: {"units": "year", "long_name": "years since the start"},
+    GREEN_YEAR: {"units": "year", "long_name": "year of the Green Score"},
+    QUASI_EXTINCTION_ON: {"units": "1", "long_name": "individuals the threshold counts"},
+    P_EXTINCTION: {"units": "1", "long_name": "probability of extinction"},
+    P_QUASI_EXTINCTION: {"units": "1", "long_name": "probability of quasi-extinction"},
+    EXPECTED_MINIMUM: {"units": "individuals", "long_name": "expected minimum abundance"},
+    MEAN_ABUNDANCE: {"units": "individuals", "long_name": "mean abundance"},
+    ABUNDANCE_QUANTILE: {
+        "units": "individuals",
+        "long_name": "quantile of abundance over replicates",
+    },
+    MEDIAN_TIME_TO_EXTINCTION: {
+        "units": "year",
+        "long_name": "median time to extinction (inf: beyond the horizon)",
+    },
+    MEDIAN_TIME_TO_QUASI_EXTINCTION: {
+        "units": "year",
+        "long_name": "median time to quasi-extinction (inf: beyond the horizon)",
+    },
+    STOCHASTIC_GROWTH_RATE: {"units": "1/year", "long_name": "log stochastic growth rate"},
+    MEDIAN_FINAL_ABUNDANCE: {"units": "individuals", "long_name": "median final abundance"},
+    TOTAL_COST: {"units": "currency units", "long_name": "total cost"},
+    CATEGORY_SHARE: {"units": "1", "long_name": "share of replicates in each Red List category"},
+    RLI_SUMMARY: {"units": "1", "long_name": "Red List Index"},
+    DELTA_RLI: {"units": "1", "long_name": "ΔRLI against no action"},
+    P_RLI_IMPROVED: {
+        "units": "1",
+        "long_name": "share of replicates in which the RLI is higher than under no action",
+    },
+    EXTINCTIONS_PREVENTED: {"units": "species", "long_name": "expected extinctions prevented"},
+    P_ANY_PREVENTED: {"units": "1", "long_name": "P(at least one extinction prevented)"},
+    INCREMENTAL_COST: {"units": "currency units", "long_name": "incremental cost"},
+    COST_PER_EXTINCTION_PREVENTED: {
+        "units": "currency units per species",
+        "long_name": "incremental cost per expected extinction prevented",
+    },
+    GREEN_SCORE: {"units": "percent", "long_name": "Species Recovery Score (Green Score)"},
+    SPECIES_RECOVERY_SCORE: {"units": "percent", "long_name": "Species Recovery Score"},
+    CONSERVATION_LEGACY: {"units": "percent", "long_name": "Conservation Legacy"},
+    CONSERVATION_DEPENDENCE: {"units": "percent", "long_name": "Conservation Dependence"},
+    CONSERVATION_GAIN: {"units": "percent", "long_name": "Conservation Gain"},
+    RECOVERY_POTENTIAL: {"units": "percent", "long_name": "Recovery Potential"},
 }
-
-VARIABLE_ATTRS.update(
-    {
-        POPULATION_EXISTS: {"units": "1", "long_name": "population exists (false: padding)"},
-        POPULATION_NAME: {"units": "1", "long_name": "population (site) name"},
-        QUASI_EXTINCTION_THRESHOLD: {
-            "units": "individuals",
-            "long_name": "quasi-extinction threshold",
-        },
-        ANNUAL_COST: {
-            "units": "currency units per year",
-            "long_name": "annual cost of interventions",
-        },
-        SPECIES: {"units": "1", "long_name": "species"},
-        SCENARIO: {"units": "1", "long_name": "scenario"},
-        POPULATION: {"units": "1", "long_name": "population (site) index"},
-        TAXON: {"units": "1", "long_name": "scientific name"},
-        COUNTRY: {"units": "1", "long_name": "country"},
-        SITE: {"units": "1", "long_name": "site"},
-    }
-)
-VARIABLE_ATTRS.setdefault(GENERATION_LENGTH, {"units": "year", "long_name": "generation length"})
+"""``units`` and ``long_name`` of every variable and coordinate pva writes (CF conventions)."""
 
 
-def variable(name: str, dims: str | tuple[str, ...], data: Any, **attrs: str) -> xr.Variable:
+def variable(name: str, dims: str | tuple[str, ...], data: Any, **attrs: Any) -> xr.Variable:
     """The variable ``name`` with its ``units`` and ``long_name`` from :data:`VARIABLE_ATTRS`
     (``attrs`` override or add to them)."""
     return xr.Variable(dims, data, attrs={**VARIABLE_ATTRS[name], **attrs})
+
+
+# ---------------------------------------------------------------------------------------------------
+# the layout and its builder
+# ---------------------------------------------------------------------------------------------------
+
+PER_POPULATION = (SPECIES, SCENARIO, REPLICATE, YEAR, POPULATION)
+LAYOUT: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
+    {
+        MATURE: PER_POPULATION,
+        TOTAL: PER_POPULATION,
+        ABUNDANCE: (*PER_POPULATION, STAGE),
+        CARRYING_CAPACITY: PER_POPULATION,
+        POPULATION_EXISTS: (SPECIES, POPULATION),
+        POPULATION_NAME: (SPECIES, POPULATION),
+        GENERATION_LENGTH: (SPECIES,),
+        QUASI_EXTINCTION_THRESHOLD: (SPECIES,),
+        ANNUAL_COST: (SPECIES, SCENARIO, YEAR),
+        TAXON: (SPECIES,),
+        COUNTRY: (SPECIES,),
+        SITE: (SPECIES,),
+        EXTINCTION_RISK: (SPECIES, SCENARIO, REPLICATE, YEAR, E_WINDOW),
+    }
+)
+"""Dims of every variable and non-index coordinate of a study's results (the ``pva run`` file)."""
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def build(
+    study: Study,
+    *,
+    mature: npt.NDArray[Any],
+    total: npt.NDArray[Any],
+    schedules: Sequence[Sequence[Schedule]],
+    entropy: int,
+    extinction_risk: FloatArray | None = None,
+    abundance: npt.NDArray[Any] | None = None,
+    carrying_capacity: FloatArray | None = None,
+) -> xr.Dataset:
+    """The results Dataset of ``study`` from its trajectories (the one place it is assembled).
+
+    Parameters
+    ----------
+    study
+        The :class:`pva.study.Study` that was run.
+    mature, total
+        Mature and all individuals, shape (species, scenario, replicate, year, population), padded
+        with 0 where a species has fewer populations than the largest.
+    schedules
+        ``schedules[i][j]``: the compiled schedule of species i under scenario j (for the costs).
+    entropy
+        Root seed entropy the streams were drawn from.
+    extinction_risk
+        Nested criterion-E probabilities, shape (species, scenario, replicate, year, 3) for the CR,
+        EN and VU windows, NaN at the years not assessed (needs ``study.outputs.red_list_e``).
+    abundance
+        Individuals by stage, shape (species, scenario, replicate, year, population, stage): only
+        for a study of one species (whose stages name the ``stage`` coordinate).
+    carrying_capacity
+        Realised carrying capacity, the shape of ``mature``.
+
+    Returns
+    -------
+    xarray.Dataset
+        See :data:`LAYOUT` and the module docstring. ``annual_cost`` holds the cost of the step from
+        year t to t + 1 at year t (0 in the final year), in the study's currency per year.
+    """
+    n_sp, _, n_rep, n_year, n_pop = np.shape(mature)
+    data: dict[str, xr.Variable] = {
+        MATURE: variable(MATURE, PER_POPULATION, mature),
+        TOTAL: variable(TOTAL, PER_POPULATION, total),
+        POPULATION_EXISTS: variable(
+            POPULATION_EXISTS, LAYOUT[POPULATION_EXISTS], _population_exists(study, n_pop)
+        ),
+        GENERATION_LENGTH: variable(
+            GENERATION_LENGTH,
+            LAYOUT[GENERATION_LENGTH],
+            np.array(
+                [
+                    np.nan if s.species.generation_length is None else s.species.generation_length
+                    for s in study.species
+                ]
+            ),
+        ),
+        QUASI_EXTINCTION_THRESHOLD: variable(
+            QUASI_EXTINCTION_THRESHOLD,
+            LAYOUT[QUASI_EXTINCTION_THRESHOLD],
+            np.array([s.species.quasi_extinction_threshold for s in study.species], dtype=float),
+        ),
+        ANNUAL_COST: variable(
+            ANNUAL_COST,
+            LAYOUT[ANNUAL_COST],
+            _annual_cost(schedules, n_year),
+            units=f"{study.outputs.currency or 'currency units'} per year",
+        ),
+    }
+    if extinction_risk is not None:
+        settings = study.outputs.red_list_e
+        if settings is None:
+            raise ValueError("extinction_risk needs the study's outputs.red_list_e settings")
+        data[EXTINCTION_RISK] = variable(
+            EXTINCTION_RISK,
+            LAYOUT[EXTINCTION_RISK],
+            extinction_risk,
+            inner_replicates=int(settings.inner_replicates),
+            quasi_extinction=float(settings.quasi_extinction),
+        )
+    if abundance is not None:
+        if n_sp != 1:
+            raise ValueError(f"abundance by stage needs a study of one species; got {n_sp}")
+        data[ABUNDANCE] = variable(ABUNDANCE, LAYOUT[ABUNDANCE], abundance)
+    if carrying_capacity is not None:
+        data[CARRYING_CAPACITY] = variable(
+            CARRYING_CAPACITY, LAYOUT[CARRYING_CAPACITY], carrying_capacity
+        )
+    coords: dict[str, xr.Variable] = {
+        SPECIES: variable(SPECIES, SPECIES, np.array(study.species_names, dtype=object)),
+        SCENARIO: variable(SCENARIO, SCENARIO, np.array(study.scenario_names, dtype=object)),
+        REPLICATE: variable(REPLICATE, REPLICATE, np.arange(n_rep, dtype=np.int64)),
+        YEAR: variable(YEAR, YEAR, np.arange(n_year, dtype=np.int64)),
+        POPULATION: variable(POPULATION, POPULATION, np.arange(n_pop, dtype=np.int64)),
+        POPULATION_NAME: variable(
+            POPULATION_NAME, LAYOUT[POPULATION_NAME], _population_names(study, n_pop)
+        ),
+    }
+    for name in (TAXON, COUNTRY, SITE):
+        values = np.array([getattr(s, name) for s in study.species], dtype=object)
+        coords[name] = variable(name, LAYOUT[name], values)
+    if abundance is not None:
+        stages = np.array(study.species[0].species.stages, dtype=object)
+        coords[STAGE] = variable(STAGE, STAGE, stages)
+    ds = xr.Dataset(
+        data,
+        coords=coords,
+        attrs={
+            ATTR_VERSION: pva.__version__,
+            ATTR_SEED_ENTROPY: str(entropy),
+            ATTR_REPLICATES: int(n_rep),
+            ATTR_CHUNK_SIZE: int(study.chunk_size),
+            ATTR_STUDY: json.dumps(
+                {**study.to_dict(), NO_ACTION_KEY: study.baseline}, sort_keys=True
+            ),
+        },
+    )
+    if extinction_risk is not None:
+        # an index coordinate without units: it labels the windows of IUCN criterion E
+        ds = ds.assign_coords({E_WINDOW: list(E_WINDOWS)})
+    return ds
+
+
+def _population_names(study: Study, n_pop: int) -> npt.NDArray[np.object_]:
+    """(species, population): the name of each population, "" for padding."""
+    names = np.full((len(study.species), n_pop), "", dtype=object)
+    for i, s in enumerate(study.species):
+        pops = s.species.population_names
+        names[i, : len(pops)] = pops
+    return names
+
+
+def _population_exists(study: Study, n_pop: int) -> npt.NDArray[np.bool_]:
+    """(species, population): True for a species' own populations, False for padding."""
+    exists = np.zeros((len(study.species), n_pop), dtype=bool)
+    for i, s in enumerate(study.species):
+        exists[i, : s.species.n_populations] = True
+    return exists
+
+
+def _annual_cost(schedules: Sequence[Sequence[Schedule]], n_year: int) -> FloatArray:
+    cost = np.zeros((len(schedules), len(schedules[0]), n_year))
+    for i, row in enumerate(schedules):
+        for j, schedule in enumerate(row):
+            if schedule.annual_cost is not None:
+                cost[i, j, : n_year - 1] = schedule.annual_cost
+    return cost
+
+
+def study_layout(results: xr.Dataset) -> xr.Dataset:
+    """``results`` with ``species`` and ``scenario`` dims: a :func:`pva.simulate` Dataset (one
+    species and one scenario, left as scalar coordinates) gets them back with length one, each
+    variable in its dims of :data:`LAYOUT`; a study's results are returned as they are.
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a Dataset.
+    ValueError
+        If a missing dim is not even a scalar coordinate.
+    """
+    if not isinstance(results, xr.Dataset):
+        raise TypeError(f"results must be an xarray.Dataset; got {type(results).__name__}")
+    missing = [d for d in (SPECIES, SCENARIO) if d not in results.dims]
+    if not missing:
+        return results
+    absent = [d for d in missing if d not in results.coords or results[d].ndim != 0]
+    if absent:
+        raise ValueError(
+            f"results has neither a dim nor a scalar coordinate {absent[0]!r}; it is not a pva "
+            "results Dataset (of pva run or pva.simulate)"
+        )
+    variables: dict[str, xr.Variable] = {}
+    for name, var in results.variables.items():
+        if name in missing:
+            continue
+        wanted = LAYOUT.get(str(name), ())
+        new = [d for d in wanted if d in missing and d not in var.dims]
+        if new:
+            var = var.set_dims({**dict.fromkeys(new, 1), **dict(var.sizes)})
+            var = var.transpose(*[d for d in wanted if d in var.dims], ...)
+        variables[str(name)] = var
+    coords = {
+        name: var
+        for name, var in variables.items()
+        if name in results.coords and name not in missing
+    }
+    for d in missing:
+        scalar = results[d].variable
+        coords[d] = xr.Variable(d, [scalar.values.item()], attrs=dict(scalar.attrs))
+    data = {name: var for name, var in variables.items() if name not in results.coords}
+    out = xr.Dataset(data, coords=coords, attrs=dict(results.attrs))
+    return out[[*results.data_vars]]  # keep the variables' order
+
+
+def check(results: object) -> xr.Dataset:
+    """``results`` in the study layout (:func:`study_layout`) if it has what every summary needs
+    (mature and total abundance over species, scenario, replicate, year and population).
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a Dataset.
+    ValueError
+        Naming what is missing.
+    """
+    if not isinstance(results, xr.Dataset):
+        raise TypeError(f"results must be an xarray.Dataset; got {type(results).__name__}")
+    ds = study_layout(results)
+    missing = [v for v in (TOTAL, MATURE) if v not in ds.data_vars]
+    missing += [d for d in PER_POPULATION if d not in ds.dims]
+    if missing:
+        raise ValueError(
+            f"results is not a pva results Dataset: missing {missing!r} "
+            f"(has variables {sorted(map(str, ds.data_vars))!r})"
+        )
+    return ds
+
+
+def names_of(results: xr.Dataset, dim: str) -> list[str]:
+    """The labels of ``dim`` as strings (a scalar coordinate gives one)."""
+    return [str(v) for v in np.atleast_1d(results[dim].values)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# provenance
+# ---------------------------------------------------------------------------------------------------
+
+QuasiExtinctionOn = Literal["total", "mature"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class QuasiExtinction:
+    """A species' quasi-extinction setting: abundance at or below ``threshold`` counts."""
+
+    threshold: float
+    """Individuals (inclusive: ``N <= threshold``)."""
+    on: QuasiExtinctionOn
+    """What the threshold counts: ``"total"`` (all individuals) or ``"mature"`` individuals,
+    summed over populations."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Provenance:
+    """How a results Dataset was made, as its attributes and per-species variables record it.
+
+    Returned by :func:`provenance`; fields are ``None`` (or empty) when not recorded.
+    """
+
+    study_json: str
+    """The ``study`` attribute as stored ("" if absent): the study as JSON plus ``no_action``."""
+    no_action: str | None
+    """The scenario the study compares the others with, as recorded."""
+    seed_entropy: int | None
+    """Root seed entropy: rerunning the study with ``seed=seed_entropy`` repeats it exactly."""
+    replicates: int | None
+    chunk_size: int | None
+    """Replicates per task (the results depend on it, not on the number of workers)."""
+    version: str | None
+    """The pva version that made the results."""
+    quasi_extinction: Mapping[str, QuasiExtinction]
+    """Each species' quasi-extinction setting, by species name (read-only)."""
+
+    @property
+    def study(self) -> dict[str, Any]:
+        """The study in the study-file schema (:meth:`pva.study.Study.to_dict`), without the
+        ``no_action`` key; a fresh copy on every call (``{}`` if not recorded)."""
+        spec = json.loads(self.study_json) if self.study_json else {}
+        spec.pop(NO_ACTION_KEY, None)
+        return dict(spec)
+
+    @property
+    def name(self) -> str:
+        """The study's name ("" if not recorded)."""
+        head = self.study.get("study")
+        name = head.get("name") if isinstance(head, dict) else None
+        return str(name) if name else ""
+
+    @property
+    def species(self) -> list[dict[str, Any]]:
+        """The species tables of the study, in order."""
+        tables = self.study.get("species") or []
+        return [t for t in tables if isinstance(t, dict)]
+
+    def species_table(self, name: str) -> dict[str, Any] | None:
+        """The species table named ``name``, or None."""
+        return next((t for t in self.species if t.get("name") == name), None)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """The study's ``[outputs]`` table (empty if not recorded)."""
+        outputs = self.study.get("outputs")
+        return outputs if isinstance(outputs, dict) else {}
+
+    @property
+    def currency(self) -> str:
+        """Currency of intervention costs ("currency units" if not given)."""
+        return str(self.outputs.get("currency") or "currency units")
+
+    @property
+    def horizons(self) -> tuple[int, ...]:
+        """The study's ``outputs.horizons`` (years), possibly empty."""
+        chosen = self.outputs.get("horizons")
+        if isinstance(chosen, list) and all(
+            isinstance(h, int) and not isinstance(h, bool) for h in chosen
+        ):
+            return tuple(chosen)
+        return ()
+
+
+def _int_attr(results: xr.Dataset, key: str) -> int | None:
+    value = results.attrs.get(key)
+    return None if value is None else int(value)
+
+
+def provenance(results: xr.Dataset) -> Provenance:
+    """How ``results`` (of ``pva run`` or :func:`pva.simulate`) were made.
+
+    Reads the attributes (see the module docstring) and, for the quasi-extinction settings, the
+    variable ``quasi_extinction_threshold`` (which wins over the study, so that a what-if edit of
+    the variable is honoured) and each species' ``quasi_extinction_on`` in the study (default
+    ``"total"``; threshold default 0).
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a Dataset.
+    ValueError
+        If the ``study`` attribute is not a JSON object.
+    """
+    if not isinstance(results, xr.Dataset):
+        raise TypeError(f"results must be an xarray.Dataset; got {type(results).__name__}")
+    raw = results.attrs.get(ATTR_STUDY, "")
+    spec: Any = {}
+    if raw:
+        try:
+            spec = json.loads(raw)
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"results attribute {ATTR_STUDY!r} is not valid JSON: {exc}") from exc
+        if not isinstance(spec, dict):
+            raise ValueError(
+                f"results attribute {ATTR_STUDY!r} must hold a JSON object; got {spec!r}"
+            )
+    no_action = spec.get(NO_ACTION_KEY)
+    entropy = results.attrs.get(ATTR_SEED_ENTROPY)
+    out = Provenance(
+        study_json=str(raw or ""),
+        no_action=str(no_action) if isinstance(no_action, str) and no_action else None,
+        seed_entropy=None if entropy is None else int(entropy),
+        replicates=_int_attr(results, ATTR_REPLICATES),
+        chunk_size=_int_attr(results, ATTR_CHUNK_SIZE),
+        version=None if ATTR_VERSION not in results.attrs else str(results.attrs[ATTR_VERSION]),
+        quasi_extinction={},
+    )
+    species = names_of(results, SPECIES) if SPECIES in results.coords else []
+    recorded = (
+        np.atleast_1d(np.asarray(results[QUASI_EXTINCTION_THRESHOLD].values, dtype=float))
+        if QUASI_EXTINCTION_THRESHOLD in results
+        else None
+    )
+    tables = {t.get("name"): t for t in out.species}
+    settings: dict[str, QuasiExtinction] = {}
+    for i, name in enumerate(species):
+        table = tables.get(name, {})
+        threshold = (
+            float(recorded[i])
+            if recorded is not None
+            else float(table.get("quasi_extinction_threshold") or 0.0)
+        )
+        on: QuasiExtinctionOn = (
+            "mature" if table.get("quasi_extinction_on") == "mature" else "total"
+        )
+        settings[name] = QuasiExtinction(threshold=threshold, on=on)
+    return dataclasses.replace(out, quasi_extinction=types.MappingProxyType(settings))
+
+
+def _normalise(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def no_action_scenario(results: xr.Dataset, no_action: str | None = None) -> str:
+    """The scenario that others are compared with: ``no_action`` if given; else the one the study
+    names (its ``no_action``); else the scenario named "no action" (case, spaces, ``-`` and ``_``
+    ignored); else the first scenario.
+
+    Raises
+    ------
+    ValueError
+        If ``no_action`` is not a scenario of ``results``.
+    """
+    scenarios = names_of(results, SCENARIO)
+    if no_action is None:
+        no_action = provenance(results).no_action
+    if no_action is not None:
+        if no_action not in scenarios:
+            raise ValueError(f"no_action {no_action!r} is not a scenario; known: {scenarios!r}")
+        return no_action
+    for scenario in scenarios:
+        if _normalise(scenario) == "noaction":
+            return scenario
+    return scenarios[0]

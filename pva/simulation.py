@@ -1,35 +1,31 @@
 """``pva.simulate``: one species, one scenario, many replicates, as a labelled :class:`xarray.Dataset`.
 
-This is the user-facing shell around the pure engine (../shared/STYLE.md section 2.4): it turns a seed
-into streams, runs :func:`pva.engine.project` over the fixed replicate chunks of
-:func:`pva.streams.chunk_bounds` and labels the result. Because chunk ``k`` always draws from
-``chunk_streams(entropy, species.name, k)``, the Dataset is the same bit for bit however the runner
-later spreads the chunks over workers.
+The user-facing shell around the pure engine: it turns a seed into streams, runs
+:func:`pva.engine.project` over the fixed replicate chunks of :func:`pva.streams.chunk_bounds` and
+labels the result with :func:`pva.results.build`, the builder of ``pva run`` files. The species and
+scenario are recorded as a one-species, one-scenario :class:`pva.study.Study`, so the Dataset is the
+(species, scenario) slice of what ``pva run`` of that study with the same seed writes, plus what
+was recorded by stage. Chunk ``k`` always draws from ``chunk_streams(entropy, species.name, k)``:
+the numbers do not depend on how chunks are spread over workers.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import xarray as xr
 
 from pva import engine, results, streams
+from pva.model import Species
+from pva.scenario import Scenario
 from pva.schedule import Schedule
+from pva.study import Study, StudySpecies
 
-
-class _Compilable(Protocol):
-    name: str
-
-    def compile(self, species: Any, *, years: int) -> Schedule: ...
-
-
-_COORD_ATTRS: dict[str, dict[str, str]] = {
-    results.POPULATION: {"units": "1", "long_name": "population (site)"},
-    results.STAGE: {"units": "1", "long_name": "life-cycle stage"},
-}
+SCHEDULE_SCENARIO = "schedule"
+"""Scenario name recorded for a :class:`pva.schedule.Schedule` passed to :func:`simulate`."""
 
 
 def _positive_int(field: str, value: object) -> int:
@@ -41,21 +37,20 @@ def _positive_int(field: str, value: object) -> int:
 
 
 def _record(record: Sequence[str] | str) -> tuple[str, ...]:
-    if isinstance(record, str):
-        return (record,)
-    items = tuple(record)
+    items = (record,) if isinstance(record, str) else tuple(record)
     for item in items:
         if not isinstance(item, str):
             raise TypeError(f"record must be a sequence of variable names; got {record!r}")
-    return items
+    return items  # the engine checks the names
 
 
-def _schedule(
-    scenario: _Compilable | Schedule | None, species: Any, years: int
-) -> tuple[Schedule | None, str | None]:
-    """Compile ``scenario`` for ``species``; return the schedule and the scenario's name."""
+def _scenario(scenario: Scenario | Schedule | None, years: int) -> tuple[Scenario, Schedule | None]:
+    """The scenario as the study records it, and the schedule to follow if it is not that
+    scenario compiled."""
     if scenario is None:
-        return None, None
+        return Scenario("no action"), None
+    if isinstance(scenario, Scenario):
+        return scenario, None
     if isinstance(scenario, Schedule):
         steps = np.shape(scenario.survival_multiplier)[0]
         if steps != years:
@@ -63,30 +58,27 @@ def _schedule(
                 f"scenario is a Schedule of {steps} steps but years={years!r}; a Schedule must "
                 "have one step per projection year"
             )
-        return scenario, "schedule"
-    compile_ = getattr(scenario, "compile", None)
-    if not callable(compile_):
-        raise TypeError(
-            f"scenario must be a Scenario (with .compile), a Schedule or None; got {scenario!r}"
+        # a Schedule holds arrays, not actions: the study can name it but not describe it
+        recorded = Scenario(
+            SCHEDULE_SCENARIO,
+            description="a pva.scenario.Schedule passed to pva.simulate (its multipliers, "
+            "releases and costs are not recorded here)",
         )
-    return compile_(species, years=years), str(scenario.name)
-
-
-def _population_names(species: Any) -> tuple[str, ...]:
-    names = getattr(species, "population_names", None)  # includes the implicit default population
-    if names is None:
-        names = tuple(p.name for p in species.populations)
-    return tuple(names)
+        return recorded, scenario
+    raise TypeError(
+        f"scenario must be a Scenario (pva.scenario.Scenario), a Schedule (pva.scenario.Schedule) "
+        f"or None; got {scenario!r}"
+    )
 
 
 def simulate(
-    species: Any,
+    species: Species,
     *,
     years: int,
     replicates: int,
     seed: int | None = None,
-    scenario: _Compilable | Schedule | None = None,
-    record: Sequence[str] | str = ("abundance",),
+    scenario: Scenario | Schedule | None = None,
+    record: Sequence[str] | str = (results.ABUNDANCE,),
     chunk_size: int = streams.DEFAULT_CHUNK_SIZE,
 ) -> xr.Dataset:
     """Simulate ``replicates`` stochastic futures of ``species`` over ``years`` years.
@@ -100,15 +92,16 @@ def simulate(
     replicates
         Number of Monte Carlo replicates (>= 1).
     seed
-        Root seed (non-negative int). ``None`` draws fresh OS entropy, which is recorded in
-        ``attrs["seed_entropy"]`` so that the run can be repeated exactly.
+        Root seed (non-negative int). ``None`` draws fresh OS entropy; either way the entropy used
+        is recorded in ``attrs["seed_entropy"]`` and as the study's seed, so that the run can be
+        repeated exactly.
     scenario
-        A scenario (any object with ``.name`` and ``.compile(species, *, years) -> Schedule``,
-        e.g. :class:`pva.scenario.Scenario`), a :class:`pva.scenario.Schedule`, or ``None`` for no
-        threats or interventions.
+        A :class:`pva.scenario.Scenario` (compiled for ``species``), a
+        :class:`pva.scenario.Schedule` of ``years`` steps (recorded as the scenario
+        ``"schedule"``), or ``None``: the scenario ``"no action"`` without threats or interventions.
     record
-        Extra arrays the engine records (``"abundance"`` by stage; ``"carrying_capacity"``).
-        Mature and total abundance are always recorded.
+        Arrays recorded besides mature and total abundance: ``"abundance"`` (by stage) and
+        ``"carrying_capacity"``.
     chunk_size
         Replicates per chunk; part of the reproducibility contract (results depend on it, not on
         how chunks are later spread over workers).
@@ -116,32 +109,55 @@ def simulate(
     Returns
     -------
     xarray.Dataset
-        ``mature_abundance`` and ``total_abundance`` (replicate, year, population), and as recorded
-        ``abundance`` (replicate, year, population, stage) and ``carrying_capacity``, in individuals:
-        int64 with demographic stochasticity, float64 without. Coordinates for every dim; provenance
-        in ``attrs``: ``pva_version``, ``seed_entropy`` (str), ``n_replicates``, ``chunk_size``,
-        ``scenario``, ``species`` and ``spec`` (JSON of the species and scenario); no timestamp,
-        so that the same seed gives an identical Dataset.
+        The layout of :mod:`pva.results` for one species and one scenario: the dims ``replicate,
+        year, population`` (``stage`` too with ``abundance``), scalar coordinates ``species`` and
+        ``scenario``; ``mature_abundance`` and ``total_abundance`` (replicate, year, population) and
+        as recorded ``abundance`` (replicate, year, population, stage) and ``carrying_capacity``, in
+        individuals: int64 with demographic stochasticity, float64 without; ``population_exists``,
+        the coordinate ``population_name``, ``generation_length``, ``quasi_extinction_threshold``,
+        ``annual_cost`` (year) and the coordinates ``taxon``, ``country``, ``site``. Provenance in
+        ``attrs`` (:func:`pva.results.provenance`): ``pva_version``, ``seed_entropy`` (str),
+        ``n_replicates``, ``chunk_size`` and ``study`` (the one-species, one-scenario study as
+        JSON); no timestamp, so that the same seed gives an identical Dataset. With demographic
+        stochasticity, ``mature_abundance`` and ``total_abundance`` equal the (species, scenario)
+        slice of :func:`pva.runner.run_study` of that study; without it, the runner stores whole
+        individuals (rounded down) where this keeps the engine's real numbers.
 
     Raises
     ------
     TypeError
-        If ``years``, ``replicates`` or ``chunk_size`` is not an integer (bools are refused), or the
-        seed or scenario is of the wrong kind.
+        If ``species`` is not a Species, ``years``, ``replicates`` or ``chunk_size`` not an integer
+        (bools are refused), or the seed, scenario or ``record`` of the wrong kind.
     ValueError
-        If a count is < 1, the seed negative, or a Schedule does not span ``years`` steps.
+        If a count is < 1, the seed negative, ``record`` names an unknown array, or a Schedule does
+        not span ``years`` steps.
 
     Examples
     --------
     >>> ds = pva.simulate(species, years=50, replicates=1000, seed=1)  # doctest: +SKIP
     >>> pva.outcomes.summarize(ds)  # doctest: +SKIP
     """
+    if not isinstance(species, Species):
+        raise TypeError(f"species must be a Species (pva.model.Species); got {species!r}")
     years = _positive_int("years", years)
     replicates = _positive_int("replicates", replicates)
     chunk_size = _positive_int("chunk_size", chunk_size)
-    record = _record(record)
+    recorded = _record(record)
     entropy = streams.resolve_entropy(seed)
-    schedule, scenario_name = _schedule(scenario, species, years)
+    as_recorded, given = _scenario(scenario, years)
+    study = Study(
+        name=species.name,
+        species=(StudySpecies(species=species),),
+        scenarios=(as_recorded,),
+        years=years,
+        replicates=replicates,
+        seed=entropy,
+        chunk_size=chunk_size,
+    )
+    # the scenario as the study holds it (threats first), so that the recorded study reproduces it
+    schedule = (
+        given if given is not None else study.scenario_for(0, 0).compile(species, years=years)
+    )
     parts = [
         engine.project(
             species,
@@ -149,87 +165,26 @@ def simulate(
             years=years,
             replicates=stop - start,
             streams=streams.chunk_streams(entropy, species.name, chunk),
-            record=record,
+            record=recorded,
         )
         for chunk, (start, stop) in enumerate(streams.chunk_bounds(replicates, chunk_size))
     ]
-    return _dataset(
-        species,
-        parts,
-        years=years,
-        entropy=entropy,
-        chunk_size=chunk_size,
-        scenario=scenario,
-        scenario_name=scenario_name,
-    )
 
+    def stacked(arrays: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+        # replicates in chunk order; one species and one scenario: the study layout's leading dims
+        return np.concatenate(arrays, axis=0)[np.newaxis, np.newaxis]
 
-def _dataset(
-    species: Any,
-    parts: Sequence[Any],
-    *,
-    years: int,
-    entropy: int,
-    chunk_size: int,
-    scenario: Any,
-    scenario_name: str | None,
-) -> xr.Dataset:
-    """Label the chunks' projections as one Dataset (replicates in chunk order)."""
-    import pva  # the package's version; imported here because pva imports this module
-
-    def stacked(field: str) -> np.ndarray | None:
+    def optional(field: str) -> npt.NDArray[Any] | None:
         arrays = [getattr(part, field) for part in parts]
-        if any(a is None for a in arrays):
-            return None
-        return np.concatenate(arrays, axis=0)
+        return None if any(a is None for a in arrays) else stacked(arrays)
 
-    per_population = (results.REPLICATE, results.YEAR, results.POPULATION)
-    data: dict[str, xr.Variable] = {}
-    for name, field, dims in (
-        (results.ABUNDANCE, "abundance", (*per_population, results.STAGE)),
-        (results.MATURE, "mature", per_population),
-        (results.TOTAL, "total", per_population),
-        (results.CARRYING_CAPACITY, "carrying_capacity", per_population),
-    ):
-        values = stacked(field)
-        if values is not None:
-            data[name] = results.variable(name, dims, values)
-    replicates = int(data[results.TOTAL].shape[0])
-    coords = {
-        results.REPLICATE: results.variable(
-            results.REPLICATE, (results.REPLICATE,), np.arange(replicates, dtype=np.int64)
-        ),
-        results.YEAR: results.variable(
-            results.YEAR, (results.YEAR,), np.arange(years + 1, dtype=np.int64)
-        ),
-        results.POPULATION: xr.Variable(
-            (results.POPULATION,),
-            np.array(_population_names(species), dtype=object),
-            attrs=dict(_COORD_ATTRS[results.POPULATION]),
-        ),
-        results.STAGE: xr.Variable(
-            (results.STAGE,),
-            np.array(species.stages, dtype=object),
-            attrs=dict(_COORD_ATTRS[results.STAGE]),
-        ),
-    }
-    scenario_spec = None
-    if scenario is not None and hasattr(scenario, "to_dict"):
-        scenario_spec = scenario.to_dict()
-    spec = {
-        "species": species.to_dict(),
-        "scenario": scenario_spec if scenario_spec is not None else scenario_name,
-        "years": years,
-    }
-    attrs = {
-        results.ATTR_VERSION: pva.__version__,
-        results.ATTR_SEED_ENTROPY: str(entropy),
-        results.ATTR_REPLICATES: replicates,
-        results.ATTR_CHUNK_SIZE: chunk_size,
-        results.ATTR_SPEC: json.dumps(spec, sort_keys=True, allow_nan=True),
-        "scenario": scenario_name if scenario_name is not None else "none",
-        "species": str(species.name),
-        # No wall-clock timestamp: the same seed must give an identical Dataset (attrs included),
-        # as `pva run` results are.
-    }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    ds = results.build(
+        study,
+        mature=stacked([part.mature for part in parts]),
+        total=stacked([part.total for part in parts]),
+        schedules=[[schedule]],
+        entropy=entropy,
+        abundance=optional("abundance"),
+        carrying_capacity=optional("carrying_capacity"),
+    )
+    return ds.isel({results.SPECIES: 0, results.SCENARIO: 0})

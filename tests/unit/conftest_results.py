@@ -1,7 +1,8 @@
 """Synthetic results Datasets with known answers, in the schema the runner writes.
 
-Not a conftest: test modules import :func:`make_results` and :func:`known_results` directly. The
-trajectories are deterministic by construction so every summary number has a hand-computed answer:
+Not a conftest: test modules import :func:`make_results`, :func:`known_results` and
+:func:`one_species_study` directly. The trajectories of :func:`known_results` are deterministic by
+construction so every summary number has a hand-computed answer:
 
 ``known_results()`` (years 0..50, ``R`` replicates, two species, two scenarios):
 
@@ -26,6 +27,11 @@ import numpy as np
 import xarray as xr
 
 from pva import results as names
+from pva import runner
+from pva.model import DensityDependence, Species
+from pva.scenario import Harvest, Scenario, ThreatAbatement
+from pva.simulation import simulate
+from pva.study import Study
 
 STUDY = {
     "study": {"name": "Synthetic recovery study", "years": 50, "replicates": 8, "chunk_size": 256},
@@ -132,3 +138,53 @@ def known_results(replicates: int = 8) -> xr.Dataset:
         generation_length=(5.0, 12.0),
         quasi_extinction_threshold=(20.0, 10.0),
     )
+
+
+def one_species_study(*, seed: int = 3, replicates: int = 60, years: int = 20) -> Study:
+    """A study of one species under one scenario, as :func:`pva.simulate` records one: a declining
+    herb (some replicates go extinct, more fall to the quasi-extinction threshold of 5 mature
+    individuals) that is grazed, with a fence that halves grazing for 10 a year."""
+    herb = Species(
+        name="herb",
+        stages=("seedling", "adult"),
+        U=((0.2, 0.0), (0.25, 0.75)),
+        F=((0.0, 0.9), (0.0, 0.0)),
+        initial=(10, 12),
+        carrying_capacity=60.0,
+        density_dependence=DensityDependence(kind="ceiling"),
+        quasi_extinction_threshold=5.0,
+        quasi_extinction_on="mature",
+        generation_length=4.0,
+    )
+    fenced = Scenario(
+        "fenced",
+        (
+            Harvest(name="grazing", proportion=0.2),
+            ThreatAbatement(name="fence", threat="grazing", fraction=0.5, annual_cost=10.0),
+        ),
+    )
+    return Study(
+        name=herb.name,
+        species=(herb,),
+        scenarios=(fenced,),
+        years=years,
+        replicates=replicates,
+        seed=seed,
+        chunk_size=25,
+    )
+
+
+def run_and_simulate(study: Study) -> tuple[xr.Dataset, xr.Dataset]:
+    """``pva run`` of a one-species, one-scenario study and :func:`pva.simulate` of the same."""
+    (entry,) = study.species
+    (scenario,) = study.scenarios
+    run = runner.run_study(study, backend="sequential")
+    simulated = simulate(
+        entry.species,
+        years=study.years,
+        replicates=study.replicates,
+        seed=study.seed,
+        scenario=scenario,
+        chunk_size=study.chunk_size,
+    )
+    return run, simulated

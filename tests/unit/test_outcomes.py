@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import scipy.stats
 import xarray as xr
+from conftest_results import known_results, one_species_study, run_and_simulate
 
-from pva import outcomes, results
+from pva import outcomes, results, runner
 
 # four replicates over years 0..3: one dies in year 2, one grows, one dips to 1 and recovers, one
 # dies in year 2 too
@@ -231,7 +233,7 @@ def test_final_abundance_quantiles():
     np.testing.assert_allclose(est.estimate, [0, 2, 8])
     assert est.estimate.shape == (3,)
     da = outcomes.final_abundance_quantiles(as_dataarray(TRAJECTORIES), (0.0, 0.5, 1.0))
-    assert da.estimate.dims == (outcomes.QUANTILE,)
+    assert da.estimate.dims == (results.QUANTILE,)
     np.testing.assert_allclose(da.estimate.values, [0, 2, 8])
 
 
@@ -332,7 +334,7 @@ def test_dataarray_in_dataarray_out_with_extra_dims():
     assert med.median.dims == ("scenario",)
     np.testing.assert_array_equal(med.median.values, [2.0, np.inf])
     bands = outcomes.quantile_bands(stacked, (0.5,))
-    assert bands.estimate.dims == (outcomes.QUANTILE, results.YEAR, "scenario")
+    assert bands.estimate.dims == (results.QUANTILE, results.YEAR, "scenario")
     g = outcomes.stochastic_growth_rate(stacked)
     assert g.log_lambda.dims == ("scenario",)
 
@@ -341,8 +343,10 @@ def test_dataarray_in_dataarray_out_with_extra_dims():
 # summarize
 
 
-def small_dataset(spec: dict | None = None) -> xr.Dataset:
-    total = as_dataarray(TRAJECTORIES).expand_dims({results.POPULATION: ["main"]}, axis=2)
+def small_dataset(threshold: float | None = None, on: str | None = None) -> xr.Dataset:
+    """TRAJECTORIES as the total abundance of one population, mature = total // 2; with a
+    threshold, laid out as pva.simulate records one (species "s")."""
+    total = as_dataarray(TRAJECTORIES).expand_dims({results.POPULATION: [0]}, axis=2)
     mature = (total // 2).assign_attrs(results.VARIABLE_ATTRS[results.MATURE])
     ds = xr.Dataset(
         {
@@ -350,39 +354,43 @@ def small_dataset(spec: dict | None = None) -> xr.Dataset:
             results.MATURE: mature,
         }
     )
-    if spec is not None:
-        ds.attrs[results.ATTR_SPEC] = json.dumps({"species": spec, "scenario": None})
+    if threshold is not None:
+        ds = ds.assign_coords({results.SPECIES: "s", results.SCENARIO: "no action"})
+        ds[results.QUASI_EXTINCTION_THRESHOLD] = threshold
+        table = {"name": "s"} if on is None else {"name": "s", "quasi_extinction_on": on}
+        ds.attrs[results.ATTR_STUDY] = json.dumps({"species": [table]})
     return ds
 
 
 def test_summarize_variables_units_and_mcse():
     summary = outcomes.summarize(small_dataset(), quantiles=(0.5,))
-    np.testing.assert_array_equal(summary[outcomes.P_EXTINCTION], [0, 0, 0.5, 0.5])
+    np.testing.assert_array_equal(summary[results.P_EXTINCTION], [0, 0, 0.5, 0.5])
     for name in (
-        outcomes.P_EXTINCTION,
-        outcomes.P_QUASI_EXTINCTION,
-        outcomes.EXPECTED_MINIMUM,
-        outcomes.MEAN_ABUNDANCE,
-        outcomes.ABUNDANCE_QUANTILE,
-        outcomes.STOCHASTIC_GROWTH_RATE,
+        results.P_EXTINCTION,
+        results.P_QUASI_EXTINCTION,
+        results.EXPECTED_MINIMUM,
+        results.MEAN_ABUNDANCE,
+        results.ABUNDANCE_QUANTILE,
+        results.STOCHASTIC_GROWTH_RATE,
     ):
-        assert name + outcomes.MCSE_SUFFIX in summary, name
+        assert name + results.MCSE_SUFFIX in summary, name
     for name, variable in {**summary.data_vars, **summary.coords}.items():
         assert variable.attrs.get("units"), name
         assert variable.attrs.get("long_name"), name
-    assert summary[outcomes.MEDIAN_TIME_TO_EXTINCTION].item() == 2.0
-    assert summary[outcomes.ABUNDANCE_QUANTILE].dims == (outcomes.QUANTILE, results.YEAR)
+    assert summary[results.MEDIAN_TIME_TO_EXTINCTION].item() == 2.0
+    assert summary[results.ABUNDANCE_QUANTILE].dims == (results.QUANTILE, results.YEAR)
 
 
-def test_summarize_reads_threshold_from_spec():
-    ds = small_dataset({"quasi_extinction_threshold": 1.0, "quasi_extinction_on": "mature"})
+def test_summarize_reads_the_recorded_quasi_extinction_setting():
+    ds = small_dataset(threshold=1.0, on="mature")
     summary = outcomes.summarize(ds)
     # mature = total // 2 -> [2,1,0,0], [2,3,3,4], [2,1,0,2], [2,2,0,0]; <= 1 from years 1,-,1,2
-    np.testing.assert_array_equal(summary[outcomes.P_QUASI_EXTINCTION], [0, 0.5, 0.75, 0.75])
-    assert summary.attrs["quasi_extinction_on"] == "mature"
+    np.testing.assert_array_equal(summary[results.P_QUASI_EXTINCTION], [0, 0.5, 0.75, 0.75])
+    assert summary[results.QUASI_EXTINCTION_ON].item() == "mature"
+    assert summary[results.QUASI_EXTINCTION_THRESHOLD].item() == 1.0
     # an explicit argument wins over the spec
     summary = outcomes.summarize(ds, quasi_extinction_threshold=0, quasi_extinction_on="total")
-    np.testing.assert_array_equal(summary[outcomes.P_QUASI_EXTINCTION], [0, 0, 0.5, 0.5])
+    np.testing.assert_array_equal(summary[results.P_QUASI_EXTINCTION], [0, 0, 0.5, 0.5])
 
 
 def test_summarize_needs_total_and_mature():
@@ -390,3 +398,87 @@ def test_summarize_needs_total_and_mature():
         outcomes.summarize(small_dataset().drop_vars(results.MATURE))
     with pytest.raises(ValueError, match="quasi_extinction_on must be 'total' or 'mature'"):
         outcomes.summarize(small_dataset(), quasi_extinction_on="adults")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------
+# results of `pva run` and of pva.simulate
+
+
+def test_summarize_on_a_run_file_honours_each_species_threshold():
+    # known_results: Beta (threshold 10 on total = 2 x mature) under no action falls to
+    # 2 x (50 - 50 t // 20) <= 10 from year 18 in half the replicates, and to 0 only in year 20
+    # (see conftest_results); Alpha's threshold is 20
+    ds = known_results(8)
+    summary = outcomes.summarize(ds)
+    np.testing.assert_array_equal(summary[results.QUASI_EXTINCTION_THRESHOLD], [20.0, 10.0])
+    assert summary[results.QUASI_EXTINCTION_ON].values.tolist() == ["total", "total"]
+    beta = summary.sel(species="Beta", scenario="no action")
+    assert float(beta[results.P_QUASI_EXTINCTION].sel(year=17)) == 0.0
+    assert float(beta[results.P_QUASI_EXTINCTION].sel(year=18)) == 0.5
+    assert float(beta[results.P_EXTINCTION].sel(year=18)) == 0.0
+    assert float(beta[results.P_EXTINCTION].sel(year=20)) == 0.5
+    # the median time to quasi-extinction of Beta is 18 (the first year with F >= 1/2)
+    assert float(beta[results.MEDIAN_TIME_TO_QUASI_EXTINCTION]) == 18.0
+
+
+def test_summarize_on_a_run_file_counts_mature_individuals_when_the_study_says_so():
+    study = one_species_study()
+    run = runner.run_study(study, backend="sequential")
+    summary = outcomes.summarize(run).isel(species=0, scenario=0)
+    assert summary[results.QUASI_EXTINCTION_ON].item() == "mature"
+    mature = run[results.MATURE].isel(species=0, scenario=0).sum(results.POPULATION)
+    # the definition: the share of replicates at or below 5 mature individuals in some year <= t
+    reached = (mature <= 5).cumsum(results.YEAR) > 0
+    np.testing.assert_allclose(summary[results.P_QUASI_EXTINCTION], reached.mean(results.REPLICATE))
+    final = summary.isel(year=-1)
+    assert float(final[results.P_QUASI_EXTINCTION]) > float(final[results.P_EXTINCTION])
+
+
+@pytest.fixture(scope="module")
+def run_and_simulation() -> tuple[xr.Dataset, xr.Dataset]:
+    return run_and_simulate(one_species_study())
+
+
+PUBLIC_FUNCTIONS = {
+    "extinction_probability": outcomes.extinction_probability,
+    "quasi_extinction_probability": lambda ds: outcomes.quasi_extinction_probability(ds, 10.0),
+    "first_passage_year": lambda ds: outcomes.first_passage_year(ds, 10.0),
+    "median_time_to_extinction": lambda ds: outcomes.median_time_to_extinction(ds, 10.0),
+    "expected_minimum_abundance": outcomes.expected_minimum_abundance,
+    "mean_trajectory": outcomes.mean_trajectory,
+    "quantile_bands": outcomes.quantile_bands,
+    "final_abundance_quantiles": outcomes.final_abundance_quantiles,
+    "stochastic_growth_rate": outcomes.stochastic_growth_rate,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_FUNCTIONS))
+def test_every_metric_accepts_a_run_file_and_a_simulation(name, run_and_simulation):
+    run, simulated = run_and_simulation
+    of_run = PUBLIC_FUNCTIONS[name](run)
+    of_simulation = PUBLIC_FUNCTIONS[name](simulated)
+    if isinstance(of_run, xr.DataArray):
+        fields = {"value": (of_run, of_simulation)}
+    else:
+        fields = {
+            f.name: (getattr(of_run, f.name), getattr(of_simulation, f.name))
+            for f in dataclasses.fields(of_run)
+            if isinstance(getattr(of_run, f.name), xr.DataArray)
+        }
+    for field, (a, b) in fields.items():
+        assert results.SPECIES in a.dims, field
+        assert results.SPECIES not in b.dims, field
+        np.testing.assert_array_equal(
+            a.isel(species=0, scenario=0).transpose(*b.dims).values, b.values, err_msg=field
+        )
+
+
+def test_summarize_accepts_a_run_file_and_a_simulation(run_and_simulation):
+    run, simulated = run_and_simulation
+    of_run = outcomes.summarize(run).isel(species=0, scenario=0)
+    of_simulation = outcomes.summarize(simulated)
+    assert set(of_run.data_vars) == set(of_simulation.data_vars)
+    for name in of_simulation.data_vars:
+        a, b = of_run[name], of_simulation[name]
+        np.testing.assert_array_equal(a.transpose(*b.dims).values, b.values, err_msg=name)
+        assert a.attrs == b.attrs, name

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import known_results
+from conftest_results import known_results, one_species_study, run_and_simulate
 
 from pva import plots, redlist, summary
 
@@ -202,3 +202,30 @@ def test_axis_label_and_safe_name() -> None:
     assert plots.axis_label(da) == "total abundance [individuals]"
     assert plots.axis_label(xr.DataArray([1], attrs={"long_name": "RLI", "units": "1"})) == "RLI"
     assert plots.safe_name("Hudsonia montana (NC)") == "Hudsonia_montana__NC"
+
+
+def test_figures_of_a_simulation(tmp_path: Path) -> None:
+    # pva.simulate's Dataset is a study of one species and one scenario: the figures of the run
+    run, simulated = run_and_simulate(one_species_study(replicates=30, years=12))
+    stems = [stem for stem, _ in plots.iter_figures(simulated)]
+    assert stems == [stem for stem, _ in plots.iter_figures(run)]
+    assert stems == [
+        "extinction_cdf",
+        "intervention_comparison",
+        "fan_chart_herb",
+        "red_list_index",
+        "red_list_categories_herb",
+        "red_list_transitions_herb",
+    ]
+    fig = plots.plot_extinction_cdf(simulated, quasi=True)
+    (ax,) = visible_axes(fig)
+    mature = simulated["mature_abundance"].sum("population")
+    expected = ((mature <= 5).cumsum("year") > 0).mean("replicate")  # the herb's threshold
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), expected.values)
+    paths = plots.plot_all(simulated, tmp_path, red_list=False, dpi=30)
+    assert sorted(p.name for p in paths) == [
+        "extinction_cdf.png",
+        "fan_chart_herb.png",
+        "intervention_comparison.png",
+    ]
+    assert not list(tmp_path.glob("*.tmp"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import STUDY, known_results, make_results
+from conftest_results import STUDY, known_results, make_results, one_species_study, run_and_simulate
 
 from pva import report
 
@@ -157,3 +157,15 @@ def test_bad_options(results: xr.Dataset, tmp_path: Path) -> None:
         report.render_report(results, dpi=5)
     with pytest.raises(ValueError, match="is a directory"):
         report.write_report(results, tmp_path)
+
+
+def test_report_of_a_simulation() -> None:
+    # pva.simulate's Dataset is a study of one species and one scenario
+    _, simulated = run_and_simulate(one_species_study(replicates=30, years=12))
+    document = report.render_report(simulated, dpi=30)
+    tags = parse(document)
+    # overview comparison + CDF, fan chart, categories, transitions + RLI (one scenario: no
+    # extinctions-prevented figure)
+    assert sum(tag == "img" for tag, _ in tags) == 1 + 4 + 1
+    assert "<title>herb</title>" in document
+    assert 'id="species-herb"' in document

@@ -1,18 +1,22 @@
-"""pva.simulation.simulate: validation, labelling, provenance, reproducibility, deterministic mode."""
+"""pva.simulation.simulate: validation, labelling, provenance, reproducibility, deterministic mode,
+and the one results layout it shares with `pva run`."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pytest
 import xarray as xr
+from conftest_results import one_species_study, run_and_simulate
 
+import pva
 from pva import engine, outcomes, results, streams
 from pva.model import MatrixSelection, Species
+from pva.scenario import Scenario, VitalRateReduction
 from pva.schedule import Schedule
 from pva.simulation import simulate
+from pva.study import Study
 
 U = ((0.2, 0.0, 0.0), (0.3, 0.5, 0.0), (0.0, 0.3, 0.9))
 F = ((0.0, 0.5, 2.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
@@ -60,6 +64,22 @@ def test_scenario_kind_is_validated():
     with pytest.raises(TypeError, match="scenario must be a Scenario"):
         simulate(three_stage(), years=2, replicates=2, seed=1, scenario="none")  # type: ignore[arg-type]
 
+    class LooksLikeAScenario:  # a duck-typed scenario cannot be recorded in the study
+        name = "halve fecundity"
+
+        def compile(self, species: Species, *, years: int) -> Schedule:
+            return Schedule.neutral(years=years, populations=1, stages=species.n_stages)
+
+    with pytest.raises(TypeError, match="scenario must be a Scenario"):
+        simulate(three_stage(), years=2, replicates=2, scenario=LooksLikeAScenario())  # type: ignore[arg-type]
+
+
+def test_species_kind_is_validated():
+    with pytest.raises(
+        TypeError, match=r"species must be a Species \(pva.model.Species\); got 'toy'"
+    ):
+        pva.simulate("toy", years=1, replicates=1)  # type: ignore[arg-type]
+
 
 def test_schedule_must_span_the_years():
     schedule = Schedule.neutral(years=3, populations=1, stages=3)
@@ -86,7 +106,10 @@ def test_dims_coords_units_and_dtypes():
     assert ds[results.YEAR].dtype.kind == "i"
     assert ds[results.YEAR].attrs["units"] == "year"
     assert list(ds[results.STAGE].values) == ["juvenile", "subadult", "adult"]
-    assert list(ds[results.POPULATION].values) == ["main"]
+    assert ds[results.POPULATION].values.tolist() == [0]
+    assert ds[results.POPULATION_NAME].values.tolist() == ["main"]
+    assert ds[results.SPECIES].item() == "toy"
+    assert ds[results.SCENARIO].item() == "no action"
     for name, variable in {**ds.data_vars, **ds.coords}.items():
         assert variable.attrs.get("units"), name
         assert variable.attrs.get("long_name"), name
@@ -101,26 +124,22 @@ def test_dims_coords_units_and_dtypes():
 def test_provenance_attrs():
     species = three_stage()
     ds = simulate(species, years=2, replicates=3, seed=42, chunk_size=2)
-    assert ds.attrs[results.ATTR_SEED_ENTROPY] == "42"
-    assert ds.attrs[results.ATTR_REPLICATES] == 3
-    assert ds.attrs[results.ATTR_CHUNK_SIZE] == 2
-    assert isinstance(ds.attrs[results.ATTR_VERSION], str)
-    spec = json.loads(ds.attrs[results.ATTR_SPEC])
-    assert Species.from_dict(spec["species"]) == species
-    assert spec["scenario"] is None
-    assert ds.attrs["scenario"] == "none"
-    assert ds.attrs["species"] == species.name
-    # Nothing that depends on the clock (a "created" timestamp made two runs with the same seed
-    # differ under xr.testing.assert_identical whenever they straddled a second).
+    # the attributes of `pva run`, and nothing that depends on the clock (a "created" timestamp
+    # made two runs with the same seed differ under xr.testing.assert_identical)
     assert set(ds.attrs) == {
         results.ATTR_VERSION,
         results.ATTR_SEED_ENTROPY,
         results.ATTR_REPLICATES,
         results.ATTR_CHUNK_SIZE,
-        results.ATTR_SPEC,
-        "scenario",
-        "species",
+        results.ATTR_STUDY,
     }
+    made = results.provenance(ds)
+    assert (made.seed_entropy, made.replicates, made.chunk_size) == (42, 3, 2)
+    assert made.version == pva.__version__
+    assert made.no_action == "no action"
+    expected = Study(name="toy", species=(species,), years=2, replicates=3, seed=42, chunk_size=2)
+    assert Study.from_dict(made.study) == expected
+    assert made.quasi_extinction == {"toy": results.QuasiExtinction(threshold=0.0, on="total")}
 
 
 def test_result_can_be_written_to_netcdf(tmp_path):
@@ -244,7 +263,8 @@ def test_zero_survival_and_fecundity_is_extinct_after_one_step():
     ds = simulate(three_stage(), years=4, replicates=5, seed=1, scenario=schedule)
     np.testing.assert_array_equal(ds[results.TOTAL].isel(year=0), 35)
     np.testing.assert_array_equal(ds[results.TOTAL].isel(year=slice(1, None)), 0)
-    assert ds.attrs["scenario"] == "schedule"
+    assert ds[results.SCENARIO].item() == "schedule"
+    assert "not recorded" in results.provenance(ds).study["scenarios"][0]["description"]
 
 
 def test_empty_population_stays_empty():
@@ -252,33 +272,53 @@ def test_empty_population_stays_empty():
     np.testing.assert_array_equal(ds[results.TOTAL], 0)
 
 
-def test_scenario_object_is_compiled_and_named():
-    class HalveFecundity:
-        name = "halve fecundity"
-
-        def compile(self, species: Species, *, years: int) -> Schedule:
-            neutral = Schedule.neutral(years=years, populations=1, stages=species.n_stages)
-            return dataclasses.replace(
-                neutral, fecundity_multiplier=np.full((years, 1, species.n_stages), 0.5)
-            )
-
+def test_scenario_is_compiled_named_and_recorded():
+    halve = Scenario("halve fecundity", (VitalRateReduction(name="drought", fecundity=0.5),))
     species = three_stage(demographic_stochasticity=False)
-    ds = simulate(species, years=3, replicates=1, seed=1, scenario=HalveFecundity())
+    ds = simulate(species, years=3, replicates=1, seed=1, scenario=halve)
     A = np.asarray(U) + 0.5 * np.asarray(F)
     expected = np.linalg.matrix_power(A, 3) @ np.array([20.0, 10.0, 5.0])
     np.testing.assert_allclose(
         ds[results.ABUNDANCE].isel(replicate=0, population=0, year=3), expected
     )
-    assert ds.attrs["scenario"] == "halve fecundity"
-    assert json.loads(ds.attrs[results.ATTR_SPEC])["scenario"] == "halve fecundity"
+    assert ds[results.SCENARIO].item() == "halve fecundity"
+    assert Study.from_dict(results.provenance(ds).study).scenarios == (halve,)
 
 
 def test_summarize_reads_the_species_threshold_from_a_simulation():
     species = three_stage(quasi_extinction_threshold=40, quasi_extinction_on="mature")
     ds = simulate(species, years=5, replicates=50, seed=4)
     summary = outcomes.summarize(ds)
-    assert summary.attrs["quasi_extinction_threshold"] == 40.0
-    assert summary.attrs["quasi_extinction_on"] == "mature"
+    assert summary[results.QUASI_EXTINCTION_THRESHOLD].item() == 40.0
+    assert summary[results.QUASI_EXTINCTION_ON].item() == "mature"
     mature = ds[results.MATURE].sum(results.POPULATION)
     expected = (mature <= 40).cumsum(results.YEAR).clip(max=1).mean(results.REPLICATE)
-    np.testing.assert_allclose(summary[outcomes.P_QUASI_EXTINCTION], expected)
+    np.testing.assert_allclose(summary[results.P_QUASI_EXTINCTION], expected)
+
+
+# ---------------------------------------------------------------------------------------------------
+# one layout with `pva run`
+
+
+def test_simulate_is_the_slice_of_a_run_of_the_same_study():
+    study = one_species_study()
+    run, simulated = run_and_simulate(study)
+    # abundance by stage is what simulate records besides; the rest is the run's slice, attrs too
+    assert simulated[results.ABUNDANCE].dims == (
+        results.REPLICATE,
+        results.YEAR,
+        results.POPULATION,
+        results.STAGE,
+    )
+    sliced = run.isel({results.SPECIES: 0, results.SCENARIO: 0})
+    xr.testing.assert_identical(simulated.drop_vars([results.ABUNDANCE, results.STAGE]), sliced)
+    # and back: the study layout of the simulation is the run (length-one species and scenario)
+    expanded = results.study_layout(simulated.drop_vars([results.ABUNDANCE, results.STAGE]))
+    xr.testing.assert_identical(expanded, run)
+    for name in run.variables:
+        assert expanded[name].dims == run[name].dims, name
+    assert results.provenance(simulated) == results.provenance(run)
+    # the run is not trivial: some replicates fall to the threshold, fewer die out
+    mature = run[results.MATURE].sum(results.POPULATION).isel(year=-1)
+    assert 0 < int((mature == 0).sum()) < int((mature <= 5).sum()) < study.replicates
+    assert float(run[results.ANNUAL_COST].sum()) == 10.0 * study.years

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.stats
 import xarray as xr
-from conftest_results import STUDY, known_results, make_results
+from conftest_results import STUDY, known_results, make_results, one_species_study, run_and_simulate
 
 from pva import summary
 
@@ -51,15 +51,15 @@ def test_extinction_probabilities_at_horizons(table: xr.Dataset) -> None:
 
 
 def test_extinction_intervals_are_wilson(table: xr.Dataset) -> None:
-    high = cell(table, "p_extinction_high", species="Alpha", scenario="protect", horizon=10)
+    high = cell(table, "p_extinction_upper", species="Alpha", scenario="protect", horizon=10)
     assert high == pytest.approx(wilson_upper_at_zero(R))
-    low = cell(table, "p_extinction_low", species="Alpha", scenario="no action", horizon=10)
+    low = cell(table, "p_extinction_lower", species="Alpha", scenario="no action", horizon=10)
     assert low == pytest.approx(1 - wilson_upper_at_zero(R))
     # p = 1/2: centre 1/2, half-width z/(1 + z^2/n) * sqrt(1/(4n) + z^2/(4n^2))
     half = Z / (1 + Z * Z / R) * np.sqrt(0.25 / R + Z * Z / (4 * R * R))
     sel = {"species": "Beta", "scenario": "no action", "horizon": 20}
-    assert cell(table, "p_extinction_low", **sel) == pytest.approx(0.5 - half)
-    assert cell(table, "p_extinction_high", **sel) == pytest.approx(0.5 + half)
+    assert cell(table, "p_extinction_lower", **sel) == pytest.approx(0.5 - half)
+    assert cell(table, "p_extinction_upper", **sel) == pytest.approx(0.5 + half)
 
 
 def test_abundance_metrics(table: xr.Dataset) -> None:
@@ -78,7 +78,7 @@ def test_abundance_metrics(table: xr.Dataset) -> None:
 def test_quasi_extinction(results: xr.Dataset, table: xr.Dataset) -> None:
     # Beta no action: total 2 * (50 - 50 t // 20) <= 10 from t = 18 on, in half the replicates
     curves = summary.extinction_curves(results, quasi=True)
-    beta = curves["p"].sel(species="Beta", scenario="no action")
+    beta = curves["p_quasi_extinction"].sel(species="Beta", scenario="no action")
     assert float(beta.sel(year=17)) == 0.0
     assert float(beta.sel(year=18)) == 0.5
     assert cell(table, "p_quasi_extinction", species="Beta", scenario="protect", horizon=50) == 0
@@ -104,17 +104,17 @@ def test_rli_delta_rli_and_extinctions_prevented(table: xr.Dataset) -> None:
     # intervals: of the mean (z * sd / sqrt(R)) and of the futures (central 95% of replicates)
     rli_no_action = np.array([0.0, 0.2] * (R // 2))
     se = rli_no_action.std(ddof=1) / np.sqrt(R)
-    assert cell(table, "rli_low", scenario="no action") == pytest.approx(0.1 - Z * se)
-    assert cell(table, "rli_high", scenario="no action") == pytest.approx(0.1 + Z * se)
-    assert cell(table, "rli_spread_low", scenario="no action") == pytest.approx(0.0)
-    assert cell(table, "rli_spread_high", scenario="no action") == pytest.approx(0.2)
-    assert cell(table, "delta_rli_low", scenario="protect") == pytest.approx(0.3 - Z * se)
+    assert cell(table, "rli_lower", scenario="no action") == pytest.approx(0.1 - Z * se)
+    assert cell(table, "rli_upper", scenario="no action") == pytest.approx(0.1 + Z * se)
+    assert cell(table, "rli_spread_lower", scenario="no action") == pytest.approx(0.0)
+    assert cell(table, "rli_spread_upper", scenario="no action") == pytest.approx(0.2)
+    assert cell(table, "delta_rli_lower", scenario="protect") == pytest.approx(0.3 - Z * se)
     # 2 extinctions prevented in half the replicates, 1 in the other half
     assert cell(table, "extinctions_prevented", scenario="protect") == pytest.approx(1.5)
     assert cell(table, "p_any_prevented", scenario="protect") == 1.0
     assert cell(table, "extinctions_prevented", scenario="no action") == 0.0
     se = np.std([2, 1] * (R // 2), ddof=1) / np.sqrt(R)
-    assert cell(table, "extinctions_prevented_low", scenario="protect") == pytest.approx(
+    assert cell(table, "extinctions_prevented_lower", scenario="protect") == pytest.approx(
         1.5 - Z * se
     )
 
@@ -239,3 +239,45 @@ def test_json_round_trip(table: xr.Dataset) -> None:
     assert p["data"][1][0] == [0.0, 0.5, 0.5]
     # NaN (cost per extinction prevented under no action itself) becomes null
     assert doc["variables"]["cost_per_extinction_prevented"]["data"][0] is None
+
+
+def test_every_summary_function_accepts_a_simulation() -> None:
+    # pva.simulate's Dataset is a study of one species and one scenario: every function gives what
+    # it gives for `pva run` of that study with the same seed
+    run, simulated = run_and_simulate(one_species_study())
+    table = summary.summary_table(simulated)
+    xr.testing.assert_identical(table, summary.summary_table(run))
+    assert {"p_quasi_extinction", "rli", "category_share", "total_cost"} <= set(table.data_vars)
+    assert summary.format_table(table) == summary.format_table(summary.summary_table(run))
+    assert summary.table_to_json(table) == summary.table_to_json(summary.summary_table(run))
+    for quasi in (False, True):
+        xr.testing.assert_identical(
+            summary.extinction_curves(simulated, quasi=quasi),
+            summary.extinction_curves(run, quasi=quasi),
+        )
+    xr.testing.assert_identical(
+        summary.trajectory_quantiles(simulated), summary.trajectory_quantiles(run)
+    )
+    xr.testing.assert_identical(summary.run_overview(simulated), summary.run_overview(run))
+    assert summary.default_horizons(simulated) == summary.default_horizons(run)
+    assert summary.red_list_unavailable(simulated) == summary.red_list_unavailable(run) == ""
+    assert summary.no_action_scenario(simulated) == summary.no_action_scenario(run) == "fenced"
+    assert summary.green_status_settings(simulated) is None
+    # quasi-extinction at the species' setting: 5 mature individuals
+    mature = simulated["mature_abundance"].sum("population")
+    expected = float(((mature <= 5).cumsum("year") > 0).sel(year=10).mean())
+    assert table["p_quasi_extinction"].sel(horizon=10).item() == expected
+    assert 0 < expected < 1
+
+
+def test_run_overview_is_what_pva_run_prints() -> None:
+    overview = summary.run_overview(known_results(R))
+    assert overview["p_extinction"].sel(species="Beta", scenario="no action") == 0.5
+    # Alpha under protect: 4 (100 + r) individuals, r = 0..7
+    median = float(overview["median_final_abundance"].sel(species="Alpha", scenario="protect"))
+    assert median == np.median(4 * (100 + np.arange(R)))
+    lines = summary.format_run_overview(overview).splitlines()
+    assert lines[0].split("  ")[0] == "species"
+    assert "P(extinct by year 50)" in lines[0]
+    # Beta under no action: half the replicates at 0, half at 2 x 50
+    assert lines[4].split() == ["Beta", "no", "action", "0.500", "50"]

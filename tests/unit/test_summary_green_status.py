@@ -82,7 +82,7 @@ def test_conservation_metrics_by_hand(table: xr.Dataset) -> None:
     # Recovery Potential = protect in year 40 - current
     np.testing.assert_allclose(table["recovery_potential"], [0, 0], atol=1e-12)
     assert "conservation_legacy" not in table
-    low, high = table["conservation_dependence_low"][1], table["conservation_dependence_high"][1]
+    low, high = table["conservation_dependence_lower"][1], table["conservation_dependence_upper"][1]
     assert float(low) < (100 / 3) / 2 < float(high)
 
 
@@ -156,7 +156,7 @@ def test_demo_end_to_end() -> None:
     # year 0: 30 + 16 + 25 + 5 = 76 mature plants in one unit with K 200: viable (>= 50) but not
     # functional (< 0.5 x 200), so 6/9 in every replicate
     assert float(table["species_recovery_score"][0]) == pytest.approx(200 / 3)
-    assert float(table["species_recovery_score_spread_high"][0]) == pytest.approx(200 / 3)
+    assert float(table["species_recovery_score_spread_upper"][0]) == pytest.approx(200 / 3)
     # Gain and Potential are the scenario scores minus the current score (paired replicates)
     sp = table["species"].values[0]
     gain = table["green_score"].sel(species=sp, scenario="reroute trails", green_year=10)

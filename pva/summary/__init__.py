@@ -1,0 +1,83 @@
+"""Tables of a results Dataset: per species and scenario, the numbers a recovery plan quotes.
+
+:func:`summary_table` gathers, for every species x scenario of a results Dataset (as written by
+:func:`pva.runner.run_study` and read by :func:`pva.io.open_results`, or returned by
+:func:`pva.simulate`, which counts as a study of one species and one scenario):
+
+* the probability of extinction by chosen horizons, with its interval;
+* median final abundance and the expected minimum abundance (McCarthy & Thompson 2001);
+* through :func:`pva.redlist.assess`, the Red List category distribution in the final year, the Red
+  List Index by scenario with its interval (Butchart et al. 2007), ΔRLI against no action as paired
+  differences over replicates, expected extinctions prevented (the quantity Bolam et al. 2021
+  estimated by expert elicitation), and the cost per extinction prevented where ``annual_cost`` is
+  recorded;
+* with a Green Status setting, the Green Scores and conservation metrics (:mod:`pva.summary.green`).
+
+Building the numbers (:mod:`pva.summary.tables`) is separate from formatting them
+(:mod:`pva.summary.formatting`: aligned text, Markdown, HTML and JSON). Nothing is estimated here:
+every number comes from :mod:`pva.outcomes` or :mod:`pva.redlist`.
+
+Extinction means no individuals of any stage left in any population (total abundance summed over
+populations is 0); quasi-extinction means abundance summed over populations at or below the
+species' ``quasi_extinction_threshold`` (total or mature individuals, as the species'
+``quasi_extinction_on`` in the study says; :func:`pva.results.provenance`). The scenario "no
+action" is :func:`pva.results.no_action_scenario`; pass ``no_action=`` to override.
+
+References
+----------
+Bolam, F.C. et al. 2021. How many bird and mammal extinctions has recent conservation action
+prevented? Conservation Letters 14:e12762.
+Butchart, S.H.M. et al. 2007. Improvements to the Red List Index. PLoS ONE 2:e140.
+McCarthy, M.A. & C. Thompson. 2001. Expected minimum population size as a measure of threat. Animal
+Conservation 4:351-355.
+"""
+
+from __future__ import annotations
+
+from pva.results import no_action_scenario
+from pva.summary.formatting import (
+    TableStyle,
+    format_run_overview,
+    format_table,
+    green_status_rows,
+    render_rows,
+    run_rows,
+    species_rows,
+    study_rows,
+    table_to_json,
+)
+from pva.summary.green import green_status_settings
+from pva.summary.tables import (
+    DEFAULT_HORIZONS,
+    Horizon,
+    check_results,
+    default_horizons,
+    extinction_curves,
+    red_list_unavailable,
+    run_overview,
+    summary_table,
+    trajectory_quantiles,
+)
+
+__all__ = [
+    "DEFAULT_HORIZONS",
+    "Horizon",
+    "TableStyle",
+    "check_results",
+    "default_horizons",
+    "extinction_curves",
+    "format_run_overview",
+    "format_table",
+    "green_status_rows",
+    "green_status_settings",
+    "no_action_scenario",
+    "red_list_unavailable",
+    "render_rows",
+    "run_overview",
+    "run_rows",
+    "species_rows",
+    "study_rows",
+    "summary_table",
+    "table_to_json",
+    "trajectory_quantiles",
+]

@@ -1,0 +1,373 @@
+"""Formatting of summary tables (:mod:`pva.summary.tables`): aligned text, Markdown, HTML and JSON.
+
+Nothing is computed here but the layout of numbers already in a table: a cell shows an estimate
+with its interval in parentheses.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+
+from pva import results
+from pva.results import LOWER_SUFFIX, UPPER_SUFFIX
+
+TableStyle = Literal["text", "markdown", "html"]
+Formatter = Callable[[float], str]
+Rows = tuple[list[str], list[list[str]]]
+"""A header and rows of cells."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# numbers
+# ---------------------------------------------------------------------------------------------------
+
+
+def _fmt_p(value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:.2f}" if value not in (0.0, 1.0) else f"{value:.0f}"
+
+
+def _fmt_n(value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    if abs(value) >= 10 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
+def _fmt_money(value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:,.0f}"
+
+
+def _fmt_whole(value: float) -> str:
+    return f"{value:.0f}" if math.isfinite(value) else "–"
+
+
+def _fmt_signed(value: float) -> str:
+    return f"{value:+.0f}" if math.isfinite(value) else "–"
+
+
+def _with_interval(value: float, lower: float, upper: float, fmt: Formatter) -> str:
+    low, high = fmt(lower), fmt(upper)
+    # an en dash between negative numbers reads as a minus sign: "-30 to -29", not "-30–-29"
+    joiner = " to " if low.startswith("-") or high.startswith("-") else "–"
+    return f"{fmt(value)} ({low}{joiner}{high})"
+
+
+def _cell(table: xr.Dataset, var: str, fmt: Formatter, **where: Any) -> str:
+    """``var`` at ``where`` with its ``_lower``/``_upper`` interval."""
+    value, lower, upper = (
+        float(table[var + suffix].sel(where)) for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX)
+    )
+    return _with_interval(value, lower, upper, fmt)
+
+
+# ---------------------------------------------------------------------------------------------------
+# rows
+# ---------------------------------------------------------------------------------------------------
+
+
+def species_rows(table: xr.Dataset, species: str) -> Rows:
+    """The comparison of one species as ``(header, rows)``: metrics down, scenarios across."""
+    scenarios = results.names_of(table, results.SCENARIO)
+    t = table.sel({results.SPECIES: species})
+    final = table.attrs["final_year"]
+    rows = [
+        [f"P(extinct by year {int(h)})"]
+        + [
+            _cell(t, results.P_EXTINCTION, _fmt_p, **{results.SCENARIO: s, results.HORIZON: h})
+            for s in scenarios
+        ]
+        for h in table[results.HORIZON].values
+    ]
+    if results.P_QUASI_EXTINCTION in t and float(t[results.QUASI_EXTINCTION_THRESHOLD]) > 0:
+        threshold = float(t[results.QUASI_EXTINCTION_THRESHOLD])
+        h = int(table[results.HORIZON].values[-1])
+        rows.append(
+            [f"P(≤ {threshold:g} individuals by year {h})"]
+            + [
+                _cell(
+                    t,
+                    results.P_QUASI_EXTINCTION,
+                    _fmt_p,
+                    **{results.SCENARIO: s, results.HORIZON: h},
+                )
+                for s in scenarios
+            ]
+        )
+    for var, label in (
+        (results.MEDIAN_FINAL_ABUNDANCE, f"median abundance in year {final}"),
+        (results.EXPECTED_MINIMUM, "expected minimum abundance"),
+    ):
+        rows.append([label] + [_cell(t, var, _fmt_n, **{results.SCENARIO: s}) for s in scenarios])
+    if results.CATEGORY_SHARE in t:
+        rows.append([f"Red List category in year {final}", *_category_cells(t, scenarios)])
+    rows.extend(_green_rows(table, t, scenarios))
+    if results.TOTAL_COST in t:
+        cost = t[results.TOTAL_COST]
+        rows.append(
+            [str(cost.attrs["long_name"])]
+            + [_fmt_money(float(cost.sel({results.SCENARIO: s}))) for s in scenarios]
+        )
+    return ["", *scenarios], rows
+
+
+def _category_cells(t: xr.Dataset, scenarios: list[str]) -> list[str]:
+    """Per scenario, the categories some replicate is in, with their shares ("CR 20%, EX 80%")."""
+    shares = t[results.CATEGORY_SHARE]
+    cells = []
+    for s in scenarios:
+        row = shares.sel({results.SCENARIO: s})
+        parts = [
+            f"{c} {100 * float(v):.0f}%"
+            for c, v in zip(row[results.CATEGORY_DIM].values, row.values, strict=True)
+            if float(v) > 0
+        ]
+        cells.append(", ".join(parts) or "–")
+    return cells
+
+
+_GREEN_METRICS = (
+    (results.SPECIES_RECOVERY_SCORE, "Species Recovery Score now (%)", "no_action"),
+    (results.CONSERVATION_LEGACY, "Conservation Legacy (points)", "without_past_conservation"),
+    (results.CONSERVATION_DEPENDENCE, "Conservation Dependence (points)", "no_action"),
+    (results.CONSERVATION_GAIN, "Conservation Gain (points)", "action"),
+    (results.RECOVERY_POTENTIAL, "Recovery Potential (points)", "potential"),
+)
+"""Green Status metrics, their row labels and the scenario whose column shows them."""
+
+
+def _green_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
+    """Green Status rows of one species: Green Scores by year per scenario, then each metric in the
+    column of the scenario it is computed from."""
+    if results.GREEN_SCORE not in t:
+        return []
+    rows: list[list[str]] = []
+    for year in table[results.GREEN_YEAR].values:
+        cells = [
+            _cell(
+                t,
+                results.GREEN_SCORE,
+                _fmt_whole,
+                **{results.SCENARIO: sc, results.GREEN_YEAR: year},
+            )
+            for sc in scenarios
+        ]
+        rows.append([f"Green Score in year {int(year)} (%)", *cells])
+    chosen = json.loads(table.attrs.get("green_status", "{}"))
+    for var, label, role in _GREEN_METRICS:
+        if var not in t:
+            continue
+        fmt = _fmt_whole if var == results.SPECIES_RECOVERY_SCORE else _fmt_signed
+        value = _cell(t, var, fmt)
+        rows.append([label, *(value if sc == chosen.get(role) else "–" for sc in scenarios)])
+    return rows
+
+
+def green_status_rows(table: xr.Dataset) -> Rows:
+    """The Green Status metrics of every species as ``(header, rows)``: species down, the current
+    Species Recovery Score and the conservation metrics across; empty without a Green Status."""
+    present = [(v, label) for v, label, _ in _GREEN_METRICS if v in table]
+    if results.GREEN_SCORE not in table or not present:
+        return [], []
+    rows = []
+    for sp in results.names_of(table, results.SPECIES):
+        t = table.sel({results.SPECIES: sp})
+        cells = [
+            _cell(t, var, _fmt_whole if var == results.SPECIES_RECOVERY_SCORE else _fmt_signed)
+            for var, _ in present
+        ]
+        rows.append([sp, *cells])
+    return ["", *(label for _, label in present)], rows
+
+
+def study_rows(table: xr.Dataset) -> Rows:
+    """The all-species comparison (Red List Index, extinctions prevented, cost) as ``(header, rows)``;
+    empty when the table has no Red List part."""
+    if results.RLI_SUMMARY not in table:
+        return [], []
+    scenarios = results.names_of(table, results.SCENARIO)
+    no_action = table.attrs["no_action"]
+    year = table.attrs["final_year"]
+
+    def signed(value: float) -> str:
+        return f"{value:+.3f}" if math.isfinite(value) else "–"
+
+    def against(var: str, fmt: Formatter) -> list[str]:
+        """``var`` with its interval for every scenario but no action itself."""
+        return [
+            _cell(table, var, fmt, **{results.SCENARIO: s}) if s != no_action else "–"
+            for s in scenarios
+        ]
+
+    def plain(var: str, fmt: Formatter) -> list[str]:
+        return [
+            fmt(float(table[var].sel({results.SCENARIO: s}))) if s != no_action else "–"
+            for s in scenarios
+        ]
+
+    rows = [
+        [
+            f"Red List Index in year {year}",
+            *(
+                _cell(table, results.RLI_SUMMARY, lambda v: f"{v:.3f}", **{results.SCENARIO: s})
+                for s in scenarios
+            ),
+        ],
+        [f"ΔRLI vs {no_action!r} (paired)", *against(results.DELTA_RLI, signed)],
+        [
+            f"extinctions prevented vs {no_action!r}",
+            *against(results.EXTINCTIONS_PREVENTED, _fmt_p),
+        ],
+        ["P(at least one extinction prevented)", *plain(results.P_ANY_PREVENTED, _fmt_p)],
+    ]
+    if results.COST_PER_EXTINCTION_PREVENTED in table:
+        rows.append(
+            [
+                "cost per extinction prevented",
+                *plain(results.COST_PER_EXTINCTION_PREVENTED, _fmt_money),
+            ]
+        )
+    return ["", *scenarios], rows
+
+
+def run_rows(overview: xr.Dataset) -> Rows:
+    """:func:`pva.summary.run_overview` as ``(header, rows)``: one row per species x scenario with
+    P(extinct by the final year) to 3 decimals and the median final abundance."""
+    header = [
+        "species",
+        "scenario",
+        f"P(extinct by year {overview.attrs['final_year']})",
+        "median final abundance",
+    ]
+    rows = []
+    for sp in results.names_of(overview, results.SPECIES):
+        for sc in results.names_of(overview, results.SCENARIO):
+            at = overview.sel({results.SPECIES: sp, results.SCENARIO: sc})
+            p = float(at[results.P_EXTINCTION])
+            median = float(at[results.MEDIAN_FINAL_ABUNDANCE])
+            rows.append([sp, sc, f"{p:.3f}", f"{median:g}"])
+    return header, rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# rendering
+# ---------------------------------------------------------------------------------------------------
+
+
+def render_rows(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    style: TableStyle,
+    *,
+    align: Literal["numbers", "left"] = "numbers",
+) -> str:
+    """Render a header and rows of cells as aligned text, a Markdown table or an HTML table.
+
+    ``align="numbers"``: in text, the first column left-aligned and the others right-aligned;
+    ``"left"``: every column left-aligned.
+    """
+    if style == "text":
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+        def justify(i: int, cell: str, width: int) -> str:
+            return cell.ljust(width) if i == 0 or align == "left" else cell.rjust(width)
+
+        lines = [
+            "  ".join(
+                justify(i, c, w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            ).rstrip()
+            for r in [header, *rows]
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+    if style == "markdown":
+
+        def md(r: Sequence[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in r) + " |"
+
+        rule = "|" + "|".join(["---", *["---:"] * (len(header) - 1)]) + "|"
+        return "\n".join([md(header), rule] + [md(r) for r in rows])
+    if style == "html":
+        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in header)
+        body = "".join(
+            "<tr>"
+            + f'<th scope="row">{html.escape(r[0])}</th>'
+            + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:])
+            + "</tr>"
+            for r in rows
+        )
+        return f'<table class="summary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    raise ValueError(f"style must be 'text', 'markdown' or 'html'; got {style!r}")
+
+
+def format_table(table: xr.Dataset, *, style: TableStyle = "text") -> str:
+    """The whole summary table as text, Markdown or HTML: one block per species, then the
+    all-species Red List comparison. Intervals are shown in parentheses."""
+    blocks: list[str] = []
+    confidence = float(table.attrs.get("confidence", 0.95))
+    note = (
+        f"{table.attrs['n_replicates']} replicates; {confidence:.0%} intervals in parentheses; "
+        f"comparisons against {table.attrs['no_action']!r}"
+    )
+    for sp in results.names_of(table, results.SPECIES):
+        header, rows = species_rows(table, sp)
+        blocks.append(_titled(sp, render_rows(header, rows, style), style))
+    header, rows = study_rows(table)
+    if rows:
+        blocks.append(_titled("All species", render_rows(header, rows, style), style))
+    if table.attrs.get("red_list_skipped"):
+        note += f"; Red List part skipped: {table.attrs['red_list_skipped']}"
+    blocks.append(html.escape(note) if style == "html" else note)
+    return "\n\n".join(blocks) + "\n"
+
+
+def format_run_overview(overview: xr.Dataset) -> str:
+    """:func:`pva.summary.run_overview` as an aligned text table (what ``pva run`` prints)."""
+    header, rows = run_rows(overview)
+    return render_rows(header, rows, "text", align="left")
+
+
+def _titled(title: str, body: str, style: TableStyle) -> str:
+    if style == "markdown":
+        return f"### {title}\n\n{body}"
+    if style == "html":
+        return f"<h3>{html.escape(title)}</h3>\n{body}"
+    return f"{title}\n{body}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def table_to_json(table: xr.Dataset) -> str:
+    """The summary table as a JSON document: attrs, coordinates and every variable as nested lists
+    (dims listed beside the data); non-finite numbers become ``null``."""
+    doc: dict[str, Any] = {"attrs": dict(table.attrs), "coords": {}, "variables": {}}
+    for dim in table.dims:
+        doc["coords"][str(dim)] = table[dim].values.tolist()
+    for name, var in table.data_vars.items():
+        doc["variables"][str(name)] = {
+            "dims": [str(d) for d in var.dims],
+            "attrs": dict(var.attrs),
+            "data": var.values.tolist(),
+        }
+    return json.dumps(_jsonable(doc), indent=1, ensure_ascii=False)
