@@ -2,6 +2,35 @@
 
 Everything here works on plain arrays and :mod:`xarray` objects; nothing knows of the engine.
 
+What an assessor at year t knows
+--------------------------------
+Each replicate is one possible future, and its category at year ``t`` is the one an assessor
+standing at ``t`` in that future would give (IUCN 2012; Guidelines 3.1 on observed, estimated and
+projected data). It reads:
+
+* **the past and present of that replicate**, years ``<= t`` (and any history before year 0): the
+  reductions of A1 and A2 over the window that ends at ``t`` (the longer of 10 years or 3
+  generations, never capped: 3 G = 120 years looks back 120 years), the past part of A4, past C1
+  rates (only while the decline is still going on at ``t``), the continuing decline and extreme
+  fluctuations of B and C2, the subpopulation structure of C2a, the size of D, and EX (no
+  individuals at all at ``t``);
+* **the fixed attributes of the species**: generation length, EOO, AOO, locations, severe
+  fragmentation, a plausible threat (D2);
+* **projections from its state at t**: the expected mature individuals ahead (A3, the future part
+  of A4 and projected C1, at most 100 years ahead) and the probabilities of extinction within the
+  E windows, passed as ``projected_mature`` and ``extinction_probability`` (nested simulations from
+  each replicate's state, :mod:`pva.nested`; results variables :data:`PROJECTED_MATURE` and
+  :data:`EXTINCTION_RISK`). At year 0, when all replicates start from one state, the replicates
+  themselves are that projection (their mean trajectory; the fraction extinct within each window).
+
+It never reads the replicate's own years after ``t``: one realised future is not something an
+assessor can know, and reading it classifies identical starting states as LC, VU, EN and CR by luck.
+Without projections from ``t``, A3, A4, projected C1 and E are not evaluated at ``t`` (``NE``); a
+species is LC where no criterion that could be evaluated is met at NT or above, and
+:attr:`Classification.not_evaluated` lists the others. The Red List Index of a replicate-year is
+over one fixed set of species (every species but the Data Deficient ones), never over those that
+happened to get a category (:func:`rli_by_replicate`).
+
 Modules
 -------
 :mod:`~pva.redlist.categories`
@@ -61,8 +90,22 @@ from pva.redlist.categories import (
     category_code,
     category_name,
 )
-from pva.redlist.classification import Classification, ClassificationRange, classify, classify_range
-from pva.redlist.criteria import CRITERIA, E_WINDOW, E_WINDOWS, EXTINCTION_RISK, e_windows
+from pva.redlist.classification import (
+    DEFAULT_CRITERION_A,
+    Classification,
+    ClassificationRange,
+    classify,
+    classify_range,
+)
+from pva.redlist.criteria import (
+    CRITERIA,
+    E_WINDOW,
+    E_WINDOWS,
+    EXTINCTION_RISK,
+    LEAD,
+    PROJECTED_MATURE,
+    e_windows,
+)
 from pva.redlist.green_status import (
     GREEN_STATES,
     GREEN_WEIGHTS,
@@ -90,6 +133,7 @@ __all__ = [
     "CR",
     "CRITERIA",
     "DD",
+    "DEFAULT_CRITERION_A",
     "DEFAULT_WEIGHTS",
     "EN",
     "EW",
@@ -100,9 +144,11 @@ __all__ = [
     "GREEN_STATES",
     "GREEN_WEIGHTS",
     "LC",
+    "LEAD",
     "NE",
     "NOT_EVALUABLE",
     "NT",
+    "PROJECTED_MATURE",
     "VU",
     "Category",
     "Classification",

@@ -71,7 +71,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 """Red List Index weights (Butchart et al. 2004, 2007: "equal steps")."""
 
 POSSIBLY_EXTINCT: tuple[str, ...] = ("CR(PE)", "CR(PEW)")
-"""Tags of Critically Endangered species "Possibly Extinct (in the Wild)"; their category is CR."""
+"""Tags of Critically Endangered species "Possibly Extinct (in the Wild)"; their category is CR,
+their Red List Index weight 5 by default (UN SDG indicator 15.5.1 metadata, 4.c; see
+:func:`pva.redlist.red_list_index`)."""
 
 
 def category_code(name: str) -> int:

@@ -49,7 +49,8 @@ def _weight_table(
     w_ex = w["EX"]
     if w_ex <= 0 or any(v > w_ex for v in w.values()):
         raise ValueError(f"the EX weight must be the largest and > 0; got weights {w!r}")
-    pe = w["CR"] if cr_pe_weight is None else float(cr_pe_weight)
+    # SDG indicator 15.5.1 metadata (4.c): CR tagged Possibly Extinct (in the Wild) weighs 5 = W_EX
+    pe = w_ex if cr_pe_weight is None else float(cr_pe_weight)
     if not (np.isfinite(pe) and 0 <= pe <= w_ex):
         raise ValueError(f"cr_pe_weight must lie in [0, W_EX={w_ex}]; got {cr_pe_weight!r}")
     w["CR(PE)"] = w["CR(PEW)"] = pe
@@ -65,7 +66,7 @@ def red_list_index(
     """Red List Index of a set of species (Butchart et al. 2004, 2007).
 
     ``RLI = 1 - sum_s W_c(s) / (W_EX * N)`` over the ``N`` species not Data Deficient or Not
-    Evaluated, with weights LC 0, NT 1, VU 2, EN 3, CR 4, EW 5, EX 5. RLI = 1: every species LC;
+    Evaluated, with weights LC 0, NT 1, VU 2, EN 3, CR 4, EW 5, EX 5 (and CR(PE), CR(PEW) 5). RLI = 1: every species LC;
     RLI = 0: every species extinct.
 
     Parameters
@@ -77,8 +78,10 @@ def red_list_index(
     weights : mapping, optional
         Replacement weights by category name (e.g. ``{"EW": 4.5}``); EX must keep the largest.
     cr_pe_weight : float, optional
-        Weight of CR(PE) / CR(PEW), "Possibly Extinct (in the Wild)" (Butchart et al. 2006): by
-        default the CR weight 4, as in the published RLI; 5 treats them as extinct.
+        Weight of CR(PE) / CR(PEW), Critically Endangered tagged "Possibly Extinct (in the Wild)"
+        (Butchart et al. 2006). Default: the EX weight, 5, as the Red List Index of SDG indicator
+        15.5.1 counts them (UN SDG indicator metadata 15.5.1, section 4.c "Method of computation",
+        update of 4 January 2021: they "are assigned a weight of 5"); 4 counts them as CR.
 
     Raises
     ------
@@ -149,24 +152,31 @@ def rli_by_replicate(
     weights: Mapping[str, float] | None = None,
     groupby: Hashable | None = None,
 ) -> xr.DataArray:
-    """Red List Index of the species jointly, per replicate (and year, scenario, ...).
+    """Red List Index of the species jointly, per replicate (and year, scenario, ...), over one
+    fixed set of species.
+
+    The RLI is only comparable across years and replicates when "exactly the same set of species is
+    included in all time periods" (UN SDG indicator metadata 15.5.1, 4.c; Butchart et al. 2007).
+    The set here is every species of ``categories`` except those that are Data Deficient or Not
+    Evaluated in every cell (a species list's DD and NE entries). Where a species of that set has no
+    category (DD, NE or ``not evaluable``) at some (replicate, year, ...), the RLI there is NaN:
+    it is never averaged over the species that happened to get a category.
 
     Parameters
     ----------
     categories : xarray.DataArray of int codes, dims including ``species`` (e.g. (species,
         replicate, year))
-        Species with a negative code (DD, NE, not evaluable) at a (replicate, year) are left out of
-        the RLI there (Butchart et al. 2007).
     weights : mapping, optional
         As in :func:`red_list_index`.
     groupby : hashable, optional
         Name of a coordinate on ``species`` (taxon, country, site): one RLI per group, along a new
-        dim of that name.
+        dim of that name (each group's own fixed set).
 
     Returns
     -------
     xarray.DataArray
-        RLI with the ``species`` dim reduced; NaN where no species is evaluated.
+        RLI with the ``species`` dim reduced; NaN where a species of the set has no category, or
+        where the set is empty.
     """
     cats = _as_codes(categories)
     if names.SPECIES not in cats.dims:
@@ -176,12 +186,15 @@ def rli_by_replicate(
             raise ValueError(f"groupby={groupby!r} must name a coordinate on the species dim")
         return cats.groupby(groupby).map(lambda c: rli_by_replicate(c, weights=weights))
     table, w_ex = _weight_lookup(weights)
-    wts = xr.apply_ufunc(lambda c: table[np.asarray(c, dtype=np.int64) + 3], cats)
-    counted = wts.notnull().sum(names.SPECIES)
-    total = wts.sum(names.SPECIES, skipna=True)
-    rli = (1.0 - total / (w_ex * counted)).where(counted > 0)
+    others = [d for d in cats.dims if d != names.SPECIES]
+    listed = ~cats.isin([CATEGORY_CODES["DD"], CATEGORY_CODES["NE"]]).all(others)
+    members = cats.isel({names.SPECIES: np.flatnonzero(listed.values)})
+    wts = xr.apply_ufunc(lambda c: table[np.asarray(c, dtype=np.int64) + 3], members)
+    count = members.sizes[names.SPECIES]
+    total = wts.sum(names.SPECIES, skipna=False)
+    rli = 1.0 - total / (w_ex * count) if count else xr.full_like(total, np.nan, dtype=float)
     rli.name = names.RLI
-    rli.attrs = {"units": "1", "long_name": "Red List Index"}
+    rli.attrs = {"units": "1", "long_name": "Red List Index", "species_counted": int(count)}
     return rli
 
 
