@@ -264,15 +264,134 @@ def classify(
     if not isinstance(settings, RedListSettings):
         raise TypeError(f"settings must be a RedListSettings; got {type(settings).__name__}")
     g = check_generation_length(generation_length)
+    n, subs, tot = _counts(mature, subpopulation_mature, total)
+    reps, cols = n.shape
+    i0 = _year0(years_before, cols)
+    chosen_a = parse_criterion_a(criterion_a)
+    _check_attributes(
+        locations=locations,
+        eoo=eoo,
+        aoo=aoo,
+        plausible_threat=plausible_threat,
+        severely_fragmented=severely_fragmented,
+        ensemble_at_start=ensemble_at_start,
+    )
+    given = _check_projection(projected_mature, (reps, cols))
+    common = bool(ensemble_at_start) and _common_start(n, tot, subs, i0)
+    t = Trajectories(
+        mature=n,
+        subpopulations=subs,
+        total=n if tot is None else tot,
+        generation_length=g,
+        year0=i0,
+        settings=settings,
+        projected=_with_ensemble(given, n, i0, settings) if common else given,
+        declining=_check_decline_flag(continuing_decline, (reps, cols)),
+        ensemble_start=common,
+    )
+    results = _evaluate(
+        t,
+        chosen_a,
+        eoo=eoo,
+        aoo=aoo,
+        locations=locations,
+        severely_fragmented=bool(severely_fragmented),
+        plausible_threat=bool(plausible_threat),
+        extinction_probability=extinction_probability,
+        partial_extinction_probability=partial_extinction_probability,
+    )
+    if bool(ensemble_at_start) and not common:
+        results.append(
+            CriterionLevels(
+                {},
+                (
+                    "the replicates differ at year 0, so their ensemble is not a projection:"
+                    " A3, A4, projected C1 and E at year 0 need projections",
+                ),
+            )
+        )
+    return _combine(results, t, _requested(settings, chosen_a))
+
+
+def _evaluate(
+    t: Trajectories,
+    chosen_a: tuple[str, ...],
+    *,
+    eoo: float | None,
+    aoo: float | None,
+    locations: int | None,
+    severely_fragmented: bool,
+    plausible_threat: bool,
+    extinction_probability: npt.ArrayLike | None,
+    partial_extinction_probability: bool,
+) -> list[CriterionLevels]:
+    """Each criterion of ``settings.criteria``, one function each (:mod:`pva.redlist.criteria`)."""
+    evaluated = set(t.settings.criteria)
+    results: list[CriterionLevels] = []
+    tr = crit.trend(t) if evaluated & {"B", "C"} else None
+    if "A" in evaluated:
+        results.append(crit.criterion_a(t, chosen_a))
+    if "B" in evaluated and tr is not None:
+        results.append(
+            crit.criterion_b(
+                t,
+                tr,
+                eoo=eoo,
+                aoo=aoo,
+                locations=locations,
+                severely_fragmented=severely_fragmented,
+            )
+        )
+    if "C" in evaluated and tr is not None:
+        results.append(crit.criterion_c(t, tr))
+    if "D" in evaluated:
+        results.append(
+            crit.criterion_d(t, locations=locations, aoo=aoo, plausible_threat=plausible_threat)
+        )
+    if "E" in evaluated:
+        results.append(crit.criterion_e(t, extinction_probability, partial_extinction_probability))
+    return results
+
+
+def _counts(
+    mature: npt.ArrayLike, subpopulation_mature: npt.ArrayLike | None, total: npt.ArrayLike | None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None, npt.NDArray[np.float64] | None]:
+    """Mature individuals (replicate, year), by subpopulation (or None) and all individuals."""
     m3 = check_counts(mature, "mature", (2, 3))
     n = m3.sum(axis=2) if m3.ndim == 3 else m3
     reps, cols = n.shape
+    subs = m3 if m3.ndim == 3 else None
+    if subpopulation_mature is not None:
+        subs = check_counts(subpopulation_mature, "subpopulation_mature", (3,))
+        if subs.shape[:2] != (reps, cols):
+            raise ValueError(
+                f"subpopulation_mature must have shape ({reps}, {cols}, population); got {subs.shape}"
+            )
+    tot = None
+    if total is not None:
+        tot = check_counts(total, "total", (2,))
+        if tot.shape != n.shape:
+            raise ValueError(f"total must have the shape of mature {n.shape}; got {tot.shape}")
+    return n, subs, tot
+
+
+def _year0(years_before: int, cols: int) -> int:
     if isinstance(years_before, bool) or int(years_before) != years_before or years_before < 0:
         raise ValueError(f"years_before must be an integer >= 0; got {years_before!r}")
     if years_before >= cols:
         raise ValueError(f"years_before={years_before!r} leaves no year 0 in {cols} columns")
-    i0 = int(years_before)
-    chosen_a = parse_criterion_a(criterion_a)
+    return int(years_before)
+
+
+def _check_attributes(
+    *,
+    locations: int | None,
+    eoo: float | None,
+    aoo: float | None,
+    plausible_threat: bool,
+    severely_fragmented: bool,
+    ensemble_at_start: bool,
+) -> None:
     for field, flag in (
         ("plausible_threat", plausible_threat),
         ("severely_fragmented", severely_fragmented),
@@ -287,73 +406,6 @@ def classify(
     for field, v in (("eoo", eoo), ("aoo", aoo)):
         if v is not None and not (np.isfinite(v) and v > 0):
             raise ValueError(f"{field} must be finite and > 0 (km²); got {v!r}")
-    subs: npt.NDArray[np.float64] | None = None
-    if m3.ndim == 3:
-        subs = m3
-    if subpopulation_mature is not None:
-        subs = check_counts(subpopulation_mature, "subpopulation_mature", (3,))
-        if subs.shape[:2] != (reps, cols):
-            raise ValueError(
-                f"subpopulation_mature must have shape ({reps}, {cols}, population); got {subs.shape}"
-            )
-    tot = None
-    if total is not None:
-        tot = check_counts(total, "total", (2,))
-        if tot.shape != n.shape:
-            raise ValueError(f"total must have the shape of mature {n.shape}; got {tot.shape}")
-    given = _check_projection(projected_mature, (reps, cols))
-    declining = _check_decline_flag(continuing_decline, (reps, cols))
-    common = bool(ensemble_at_start) and _common_start(n, tot, subs, i0)
-    projected = _with_ensemble(given, n, i0, settings) if common else given
-
-    t = Trajectories(
-        mature=n,
-        subpopulations=subs,
-        total=n if tot is None else tot,
-        generation_length=g,
-        year0=i0,
-        settings=settings,
-        projected=projected,
-        declining=declining,
-        ensemble_start=common,
-    )
-    evaluated = set(settings.criteria)
-    results: list[CriterionLevels] = []
-    tr = crit.trend(t) if evaluated & {"B", "C"} else None
-    if "A" in evaluated:
-        results.append(crit.criterion_a(t, chosen_a))
-    if "B" in evaluated and tr is not None:
-        results.append(
-            crit.criterion_b(
-                t,
-                tr,
-                eoo=eoo,
-                aoo=aoo,
-                locations=locations,
-                severely_fragmented=bool(severely_fragmented),
-            )
-        )
-    if "C" in evaluated and tr is not None:
-        results.append(crit.criterion_c(t, tr))
-    if "D" in evaluated:
-        results.append(
-            crit.criterion_d(
-                t, locations=locations, aoo=aoo, plausible_threat=bool(plausible_threat)
-            )
-        )
-    if "E" in evaluated:
-        results.append(crit.criterion_e(t, extinction_probability, partial_extinction_probability))
-    if bool(ensemble_at_start) and not common:
-        results.append(
-            CriterionLevels(
-                {},
-                (
-                    "the replicates differ at year 0, so their ensemble is not a projection:"
-                    " A3, A4, projected C1 and E at year 0 need projections",
-                ),
-            )
-        )
-    return _combine(results, t, _requested(settings, chosen_a))
 
 
 def _check_projection(
