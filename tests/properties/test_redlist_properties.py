@@ -108,3 +108,47 @@ def test_transition_rows_sum_to_one_where_occupied(c, data):
     occupied = np.isin(np.array([rl.CATEGORY_CODES[x] for x in rl.CATEGORY_LABELS]), c[:, t0])
     assert np.allclose(rows[occupied], 1.0)
     assert np.all(np.isnan(rows[~occupied]))
+
+
+@SETTINGS
+@given(
+    traj=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 4), st.integers(12, 40)),
+        elements=st.floats(0.0, 20_000.0, allow_nan=False, allow_infinity=False),
+    ),
+    data=st.data(),
+    g=st.floats(0.5, 6.0),
+    method=st.sampled_from(["point", "fitted"]),
+    subpopulations=st.booleans(),
+)
+def test_the_category_at_year_t_does_not_read_the_future(traj, data, g, method, subpopulations):
+    # No hindsight: with no nested projection, changing a replicate's trajectory after year t
+    # changes nothing at or before t (year 0 reads the ensemble, the projection from the common
+    # start, so it is checked with ensemble_at_start=False; later years with the default too).
+    reps, cols = traj.shape
+    t = data.draw(st.integers(0, cols - 2))
+    after = data.draw(
+        hnp.arrays(
+            np.float64,
+            (reps, cols - t - 1),
+            elements=st.floats(0.0, 20_000.0, allow_nan=False, allow_infinity=False),
+        )
+    )
+    altered = traj.copy()
+    altered[:, t + 1 :] = after
+    if subpopulations:
+        # two subpopulations holding 70% and 30%
+        traj = np.stack([0.7 * traj, 0.3 * traj], axis=-1)
+        altered = np.stack([0.7 * altered, 0.3 * altered], axis=-1)
+    s = rl.RedListSettings(reduction_method=method)
+    kw = {"generation_length": g, "settings": s, "locations": 3, "eoo": 4_000.0}
+    for ensemble in (False, True):
+        a = rl.classify(traj, ensemble_at_start=ensemble, **kw)
+        b = rl.classify(altered, ensemble_at_start=ensemble, **kw)
+        first = 0 if not ensemble else 1
+        if t >= first:
+            np.testing.assert_array_equal(a.levels[:, first : t + 1], b.levels[:, first : t + 1])
+            np.testing.assert_array_equal(
+                a.category[:, first : t + 1], b.category[:, first : t + 1]
+            )

@@ -4,6 +4,10 @@ Expected categories come from the thresholds of the IUCN Red List Categories and
 (IUCN 2012, section V) and the rules of the Guidelines for Using them (v16, 2024), cited by section:
 4.4 generation length, 4.5 reduction, 4.6 continuing decline, 4.7 extreme fluctuations, 5-9
 criteria A-E, 10.1 Near Threatened.
+
+A category at year t reads only the replicate's past up to t and projections from its state at t
+(at year 0, the replicates' ensemble when they share one starting state); single-replicate
+trajectories below are therefore their own projection at year 0.
 """
 
 from __future__ import annotations
@@ -95,24 +99,93 @@ def test_a3_window_is_capped_at_100_years():
     traj = step(1000, 200, at=100, length=101)
     c = rl.classify(row(traj), generation_length=50.0, criterion_a="A3", settings=ONLY_A)
     assert c.criteria[0, 0] == "CR A3"
-    assert c.category[0, 1] == NOT_EVALUABLE  # 100 years ahead of year 1 are not simulated
+    # no projection from year 1: A3 is not evaluated there, and the category rests on nothing
+    assert c.levels[0, 1, rl.CRITERIA.index("A3")] == NE
+    assert c.not_evaluated[0, 1] == "A3"
     # the past window of A2 is not capped: 150 years of history would be needed
     c2 = rl.classify(row(traj), generation_length=50.0, criterion_a="A2", settings=ONLY_A)
-    assert np.all(c2.category == NOT_EVALUABLE)
+    assert np.all(c2.levels[..., rl.CRITERIA.index("A2")] == NOT_EVALUABLE)
 
 
-def test_a4_takes_the_worst_window_spanning_past_and_future():
-    # a crash of 80% between years 12 and 13, flat elsewhere; G = 2 -> windows of 10 years
+def test_a2_window_of_three_generations_is_not_capped_at_100_years():
+    # G = 40: 3 G = 120 years (IUCN 2012 A2: "the last 10 years or three generations, whichever
+    # is the longer"; the 100-year cap of A3/A4 is on the future only). 1,000 for 120 years, then 200
+    traj = [1000.0] * 120 + [200.0]
+    c = rl.classify(row(traj), generation_length=40.0, criterion_a="A2", settings=ONLY_A)
+    assert c.criteria[0, 120] == "CR A2"
+    # a window capped at 100 years would start at year 20 and see the same 80%; one year earlier
+    # the 120-year window is not yet covered
+    assert c.levels[0, 119, rl.CRITERIA.index("A2")] == NOT_EVALUABLE
+    # and a drop that lies 101-120 years back is still inside the window
+    early = [1000.0] * 5 + [200.0] * 116
+    c = rl.classify(row(early), generation_length=40.0, criterion_a="A2", settings=ONLY_A)
+    assert c.criteria[0, 120] == "CR A2"
+
+
+def test_a4_joins_the_observed_past_and_the_projected_future():
+    # a crash of 80% between years 2 and 3, with 10 years of history; G = 2 -> windows of 10 years
     traj = step(1000, 200, at=13, length=40)
-    c = rl.classify(row(traj), generation_length=2.0, criterion_a="A4", settings=ONLY_A)
-    # windows [s, s + 10] with s < t < s + 10; the crash lies in those with 3 <= s <= 12
-    assert c.criteria[0, 8] == "CR A4"  # s = 0..7, all covered
-    assert c.criteria[0, 21] == "CR A4"  # s = 12..20
-    assert c.category[0, 22] == LC  # s = 13..21: after the crash, every window covered
-    # year 2: the covered windows (s = 0, 1) miss the crash and s < 0 are not simulated
-    assert c.category[0, 2] == NOT_EVALUABLE
-    # year 35: windows ending after year 39 are not simulated
-    assert c.category[0, 35] == NOT_EVALUABLE
+    c = rl.classify(
+        row(traj), generation_length=2.0, years_before=10, criterion_a="A4", settings=ONLY_A
+    )
+    # year 0 (column 10): the replicate is its own projection; windows [-k, 10 - k], k = 1..9,
+    # hold the crash at year 3 when 10 - k >= 3
+    assert c.criteria[0, 10] == "CR A4"
+    # later years: no projection, not evaluated (its own future is hindsight)
+    a4 = rl.CRITERIA.index("A4")
+    assert np.all(c.levels[0, 11:, a4] == NE)
+    # with a flat projection from year 5 (column 15) the crash lies in the observed part of the
+    # windows [15 - k, 25 - k] with 15 - k <= 12
+    projected = np.full((1, 40, 11), np.nan)
+    projected[0, 15, :] = 200.0
+    c = rl.classify(
+        row(traj),
+        generation_length=2.0,
+        years_before=10,
+        criterion_a="A4",
+        settings=ONLY_A,
+        projected_mature=projected,
+    )
+    assert c.criteria[0, 15] == "CR A4"
+    # from column 23 on, every window starts after the crash: a flat projection gives LC
+    projected[0, 23, :] = 200.0
+    c = rl.classify(
+        row(traj),
+        generation_length=2.0,
+        years_before=10,
+        criterion_a="A4",
+        settings=ONLY_A,
+        projected_mature=projected,
+    )
+    assert c.category[0, 23] == LC
+    # a projection of a further 80% loss within 9 years makes it CR again
+    projected[0, 23, 9:] = 40.0
+    c = rl.classify(
+        row(traj),
+        generation_length=2.0,
+        years_before=10,
+        criterion_a="A4",
+        settings=ONLY_A,
+        projected_mature=projected,
+    )
+    assert c.criteria[0, 23] == "CR A4"
+
+
+def test_a3_from_a_projection_at_a_later_year():
+    # a flat trajectory, and at year 5 a projection (e.g. a nested simulation's mean) of 60% loss
+    # within 10 years: EN A3 at year 5 only
+    projected = np.full((1, 21, 11), np.nan)
+    projected[0, 5] = np.linspace(1000.0, 400.0, 11)
+    c = rl.classify(
+        row([1000.0] * 21),
+        generation_length=1.0,
+        criterion_a="A3",
+        settings=ONLY_A,
+        projected_mature=projected,
+    )
+    assert c.criteria[0, 5] == "EN A3"
+    assert c.category[0, 0] == LC  # the replicate's own (flat) future at year 0
+    assert c.levels[0, 6, rl.CRITERIA.index("A3")] == NE
 
 
 def test_fitted_trend_recovers_an_exact_exponential_reduction():
@@ -121,11 +194,11 @@ def test_fitted_trend_recovers_an_exact_exponential_reduction():
     c = rl.classify(
         row(traj),
         generation_length=1.0,
-        criterion_a="A3",
+        criterion_a=("A2", "A3"),
         settings=RedListSettings(criteria=("A",), reduction_method="fitted"),
     )
     assert c.criteria[0, 0] == "EN A3"
-    assert c.criteria[0, 10] == "EN A3"
+    assert c.criteria[0, 20] == "EN A2"
 
 
 def test_fitted_trend_ignores_noise_at_the_window_end():
@@ -200,7 +273,10 @@ def test_c1_exactly_250_is_not_cr_but_en():
     traj = geometric(250.0, 0.75 ** (1 / 3), 20)
     c = rl.classify(row(traj), generation_length=1.0, settings=ONLY_C)
     assert c.criteria[0, 0] == "EN C1"
-    assert c.criteria[0, 1] == "CR C1"  # N < 250 from year 1, and still 25% in 3 years
+    # observed: N < 250 and 25% in the last 3 years, once the decline is known to go on (a
+    # significant trend over the last 5 years, with 10 years of past for its noise)
+    assert c.criteria[0, 10] == "CR C1"
+    assert c.levels[0, 9, rl.CRITERIA.index("C1")] == NOT_EVALUABLE
 
 
 @pytest.mark.parametrize(
@@ -223,38 +299,35 @@ def test_c1_rates(n0, rate3, category, criteria):
 
 
 def test_c1_generation_windows_cap_at_100_years():
-    # G = 40: the VU window of C1 is min(3 G, 100) = 100 years
+    # G = 40: the VU window of C1 is min(3 G, 100) = 100 years ahead
     traj = geometric(5_000.0, 0.9 ** (1 / 100), 101)
     c = rl.classify(row(traj), generation_length=40.0, settings=ONLY_C)
     assert c.criteria[0, 0] == "VU C1"
-    # at year 1 the 100-year window is not covered: only the NT rule (fewer than 10,000 and
-    # declining over the CR window of 40 years) is known to be met, a lower bound
-    assert c.criteria[0, 1] == "NT C1"
+    # at year 1 nothing is projected and the past windows are not covered: C1 is not evaluable,
+    # and with nothing met among the criteria that could be evaluated (C2b...) the category is LC
+    assert c.levels[0, 1, rl.CRITERIA.index("C1")] == NOT_EVALUABLE
+    assert "C1" in c.not_evaluated[0, 1]
     assert not c.complete[0, 1]
 
 
 def test_c2a_i_every_subpopulation_at_most_50():
-    # four subpopulations of 50 declining slowly: N = 200 < 250, none > 50 -> CR C2a(i)
-    sub = np.array(geometric(50.0, 0.999, 10))
-    mature = np.repeat(sub[None, :, None], 4, axis=2)
-    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    # four subpopulations of 50 with a continuing decline: N = 200 < 250, none > 50 -> CR C2a(i)
+    mature = np.full((1, 10, 4), 50.0)
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C, continuing_decline=True)
     assert c.criteria[0, 0] == "CR C2a(i)"
 
 
 def test_c2a_i_one_subpopulation_of_51_is_not_cr():
-    sub = np.array(geometric(50.0, 0.999, 10))
-    mature = np.repeat(sub[None, :, None], 4, axis=2)
-    mature[0, :, 0] += 1.0  # 51 at year 0 (and the rest of the decline unchanged)
+    mature = np.full((1, 10, 4), 50.0)
+    mature[0, :, 0] += 1.0  # 51
     mature[0, :, 1:] -= 0.5
-    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C, continuing_decline=True)
     assert c.criteria[0, 0] == "EN C2a(i)"  # every subpopulation <= 250 and N < 2,500
 
 
 def test_c2a_ii_ninety_percent_in_one_subpopulation():
-    big = np.array(geometric(180.0, 0.999, 10))
-    small = np.array(geometric(20.0, 0.999, 10))
-    mature = np.stack([big, small], axis=-1)[None]  # 90% in one subpopulation, N = 200
-    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    mature = np.stack([np.full(10, 180.0), np.full(10, 20.0)], axis=-1)[None]  # 90% in one, N 200
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C, continuing_decline=True)
     assert c.levels[0, 0, rl.CRITERIA.index("C2a(ii)")] == CR
     assert "2a(ii)" in c.criteria[0, 0]
 
@@ -262,18 +335,34 @@ def test_c2a_ii_ninety_percent_in_one_subpopulation():
 def test_c2_needs_a_continuing_decline():
     mature = np.full((1, 12, 4), 50.0)  # structure of C2a(i) but no decline
     c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
-    assert c.category[0, 0] == LC
+    assert c.category[0, -1] == LC
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C, continuing_decline=False)
+    assert np.all(c.category == LC)
+
+
+def test_c2_decline_observed_on_the_trajectory():
+    # four subpopulations declining exponentially (0.1% a year): a trend with no noise is a
+    # decline; it is known once twice the decline window (5 years, G = 1) of past is covered
+    sub = np.array(geometric(50.0, 0.999, 15))
+    mature = np.repeat(sub[None, :, None], 4, axis=2)
+    c = rl.classify(mature, generation_length=1.0, settings=ONLY_C)
+    c2ai = rl.CRITERIA.index("C2a(i)")
+    assert np.all(c.levels[0, :10, c2ai] == NOT_EVALUABLE)
+    assert np.all(c.levels[0, 10:, c2ai] == CR)
 
 
 def test_c2b_extreme_fluctuations():
-    # tenfold swings (Guidelines 4.7) with a slow underlying decline; N < 2,500 -> EN C2b
+    # tenfold swings (Guidelines 4.7) within the last 10 years; N < 2,500 and declining -> EN C2b
     swing = np.where(np.arange(30) % 2 == 0, 2_000.0, 150.0) * 0.995 ** np.arange(30)
-    c = rl.classify(row(swing), generation_length=1.0, settings=ONLY_C)
-    assert c.levels[0, 0, rl.CRITERIA.index("C2b")] == EN
+    c = rl.classify(row(swing), generation_length=1.0, settings=ONLY_C, continuing_decline=True)
+    c2b = rl.CRITERIA.index("C2b")
+    assert c.levels[0, 28, c2b] == EN  # 2,000 x 0.995**28 = 1,737 < 2,500
+    assert c.levels[0, 29, c2b] == CR  # 150 x 0.995**29 = 130 < 250
+    assert c.levels[0, 9, c2b] == NOT_EVALUABLE  # 10 years of past are not there yet
     # ninefold swings are not extreme
     mild = np.where(np.arange(30) % 2 == 0, 1_800.0, 200.0) * 0.995 ** np.arange(30)
-    c = rl.classify(row(mild), generation_length=1.0, settings=ONLY_C)
-    assert c.levels[0, 0, rl.CRITERIA.index("C2b")] == LC
+    c = rl.classify(row(mild), generation_length=1.0, settings=ONLY_C, continuing_decline=True)
+    assert c.levels[0, 29, c2b] == LC
 
 
 def test_c2a_without_subpopulations_is_not_evaluated():
@@ -314,6 +403,49 @@ def test_criterion_e_at_year_zero_from_the_replicates(n_extinct, at, category):
     assert any("E evaluated at year 0 only" in note for note in c.notes)
 
 
+def test_criterion_e_counts_extinction_as_no_individuals_at_all():
+    # 6 of 10 replicates have no mature individuals in year 5 but 30 immatures, and recover; none
+    # goes extinct. E's event is extinction, as EX's and extinctions prevented's: not CR E.
+    mature = np.full((10, 101), 500.0)
+    mature[:6, 5] = 0.0
+    total = mature + 30.0
+    c = rl.classify(mature, total=total, generation_length=1.0, settings=ONLY_E)
+    assert np.all(c.levels[:, 0, rl.CRITERIA.index("E")] == LC)
+    assert not np.any(c.category == EX)
+    assert np.all(c.category[:, 0] == LC)
+    # when the immatures are gone too, the replicates are extinct: CR E (60% within 10 years)
+    total[:6, 5:] = 0.0
+    mature[:6, 5:] = 0.0
+    c = rl.classify(mature, total=total, generation_length=1.0, settings=ONLY_E)
+    assert c.criteria[9, 0] == "CR E"
+    assert np.all(c.category[:6, 5:] == EX)
+
+
+def test_criterion_e_at_a_quasi_extinction_threshold_where_asked():
+    m = np.full((10, 101), 500.0)
+    m[:3, 5:] = 15.0  # 3 of 10 fall to 15 within 10 years
+    tot = 2 * m
+    plain = rl.classify(m, total=tot, generation_length=1.0, settings=ONLY_E)
+    assert plain.category[9, 0] == LC
+    quasi = RedListSettings(criteria=("E",), quasi_extinction=30.0)
+    assert rl.classify(m, total=tot, generation_length=1.0, settings=quasi).criteria[9, 0] == "EN E"
+    on_mature = RedListSettings(
+        criteria=("E",), quasi_extinction=15.0, quasi_extinction_on="mature"
+    )
+    c = rl.classify(m, total=tot, generation_length=1.0, settings=on_mature)
+    assert c.criteria[9, 0] == "EN E"
+
+
+def test_criterion_e_needs_a_common_start_for_the_ensemble():
+    m = np.full((4, 30), 500.0)
+    m[0, 0] = 499.0  # the replicates do not share their state at year 0
+    c = rl.classify(m, generation_length=1.0, settings=ONLY_E)
+    assert np.all(c.levels[..., rl.CRITERIA.index("E")] == NE)
+    assert any("do not start from one common state" in note for note in c.notes)
+    c = rl.classify(m[1:], generation_length=1.0, settings=ONLY_E, ensemble_at_start=False)
+    assert np.all(c.levels[..., rl.CRITERIA.index("E")] == NE)
+
+
 def test_criterion_e_vu_window_not_covered():
     m = _replicates_extinct(0, 10, at=0, length=50)  # nobody extinct, but only 49 years simulated
     c = rl.classify(m, generation_length=1.0, settings=ONLY_E)
@@ -351,28 +483,43 @@ def test_not_ex_while_immatures_remain():
 
 def test_category_is_the_highest_criterion_and_lists_those_at_that_level():
     # 100 mature with a 90% reduction at year 10: CR A3, EN D, VU C1 (10% in 10 years; nothing
-    # lost in the CR and EN windows of 3 and 5 years)
+    # lost in the CR and EN windows of 3 and 5 years), all read at year 0 from the projection
     traj = step(100.0, 10.0, at=10, length=20)
-    c = rl.classify(
-        row(traj), generation_length=1.0, settings=RedListSettings(criteria=("A", "C", "D"))
-    )
+    s = RedListSettings(criteria=("A", "C", "D"))
+    c = rl.classify(row(traj), generation_length=1.0, criterion_a="A3", settings=s)
     assert c.category[0, 0] == CR
     assert c.criteria[0, 0] == "CR A3"
     assert c.levels[0, 0, rl.CRITERIA.index("D")] == EN
     assert c.levels[0, 0, rl.CRITERIA.index("C1")] == VU
-    # at year 9 the 3-year window of C1 holds the crash too
+    # at year 9, only a projection from year 9 can show the crash ahead: given one, the 3-year
+    # window of C1 holds the crash too
+    projected = np.full((1, 20, 11), np.nan)
+    projected[0, 9] = traj[9:]
+    c = rl.classify(
+        row(traj), generation_length=1.0, criterion_a="A3", settings=s, projected_mature=projected
+    )
     assert c.criteria[0, 9] == "CR A3; C1"
 
 
-def test_nothing_met_and_windows_not_covered_is_not_lc():
-    flat = row([50_000.0] * 5)  # too short for the A3 window (10 years)
-    c = rl.classify(flat, generation_length=1.0, settings=RedListSettings(criteria=("A", "D")))
-    assert np.all(c.category == NOT_EVALUABLE)
-    assert not c.complete.any()
-    c = rl.classify(
-        flat, generation_length=1.0, settings=RedListSettings(criteria=("A", "D"), lc_rule="any")
-    )
+def test_lc_where_nothing_evaluable_is_met():
+    # IUCN 2012 section IV: LC is a taxon that does not qualify for the other categories; no
+    # criterion needs to be evaluable for it. Too short for the A2 window (10 years), 50,000: LC,
+    # with A2 listed as not evaluated
+    flat = row([50_000.0] * 5)
+    s = RedListSettings(criteria=("A", "D"))
+    c = rl.classify(flat, generation_length=1.0, criterion_a=("A2", "A3"), settings=s)
     assert np.all(c.category == LC)
+    # (D2 needs locations or AOO)
+    assert c.not_evaluated[0, 4] == "A2, A3, D2"
+    assert c.not_evaluated[0, 0] == "A2, A3, D2"  # A3's 10-year window is not covered by the run
+    assert not c.complete.any()
+    # lc_rule="all" asks every criterion to be evaluable first
+    strict = RedListSettings(criteria=("A", "D"), lc_rule="all")
+    c = rl.classify(flat, generation_length=1.0, criterion_a=("A2", "A3"), settings=strict)
+    assert np.all(c.category == NOT_EVALUABLE)
+    # nothing evaluable at all: not evaluable
+    c = rl.classify(flat, generation_length=1.0, criterion_a="A2", settings=ONLY_A)
+    assert np.all(c.category == NOT_EVALUABLE)
 
 
 def test_years_before_lets_past_windows_reach_history():
@@ -386,25 +533,15 @@ def test_years_before_lets_past_windows_reach_history():
 
 
 def test_criterion_b_with_range_attributes():
-    # EOO 4,000 km² (< 5,000: EN), 4 locations (<= 5), continuing decline: EN B1ab(v)
+    # EOO 4,000 km² (< 5,000: EN), 4 locations (<= 5), continuing decline: EN B1ab(v), once the
+    # decline is known (year 10: twice the 5-year decline window of past)
     traj = geometric(20_000.0, 0.99, 15)
-    c = rl.classify(
-        row(traj),
-        generation_length=1.0,
-        eoo=4_000.0,
-        locations=4,
-        settings=RedListSettings(criteria=("B",)),
-    )
-    assert c.criteria[0, 0] == "EN B1"
+    b = RedListSettings(criteria=("B",))
+    c = rl.classify(row(traj), generation_length=1.0, eoo=4_000.0, locations=4, settings=b)
+    assert c.criteria[0, 14] == "EN B1"
     # the same with 11 locations and no fluctuations: only one of a-c -> NT (Guidelines 10.1)
-    c = rl.classify(
-        row(traj),
-        generation_length=1.0,
-        eoo=4_000.0,
-        locations=11,
-        settings=RedListSettings(criteria=("B",)),
-    )
-    assert c.criteria[0, 0] == "NT B1"
+    c = rl.classify(row(traj), generation_length=1.0, eoo=4_000.0, locations=11, settings=b)
+    assert c.criteria[0, 14] == "NT B1"
 
 
 def test_b_without_attributes_is_not_evaluated():
@@ -440,6 +577,74 @@ def test_classify_range_over_generation_length():
     assert r.upper[0, 15] == CR
 
 
+def test_classify_range_evaluates_every_window_inside_the_generation_length_range():
+    # A2 windows round(3 G): G = 10/3 -> 10 years, 5 -> 15, 20/3 -> 20, 10 -> 30. At year 30 the
+    # population lost 90% over the last 20 years but only 5-17% over 10, 15 or 30 years: the
+    # minimum, best and maximum generation lengths all give LC, an interior one CR (Akçakaya et al.
+    # 2000: the whole interval is propagated)
+    traj = np.full(31, 110.0)
+    traj[0], traj[10], traj[15], traj[20], traj[30] = 105.0, 1000.0, 120.0, 110.0, 100.0
+    r = rl.classify_range(
+        row(traj), generation_length=(10 / 3, 5.0, 10.0), criterion_a="A2", settings=ONLY_A
+    )
+    assert r.best.criteria[0, 30] == "LC"
+    assert r.lower[0, 30] == LC
+    assert r.upper[0, 30] == CR
+    for g in (10 / 3, 5.0, 10.0):
+        c = rl.classify(row(traj), generation_length=g, criterion_a="A2", settings=ONLY_A)
+        assert c.category[0, 30] == LC
+    assert (
+        rl.classify(
+            row(traj), generation_length=20 / 3, criterion_a="A2", settings=ONLY_A
+        ).category[0, 30]
+        == CR
+    )
+
+
+def test_generation_lengths_cover_every_distinct_window():
+    s = RedListSettings()
+    gs = rl.classification.generation_lengths(10 / 3, 10.0, s)
+    windows = {
+        tuple(rl.windows.years_window(y, k, g) for y, k in ((10, 3), (3, 1), (5, 2), (20, 5)))
+        for g in np.linspace(10 / 3, 10.0, 20_001)
+    }
+    found = {
+        tuple(rl.windows.years_window(y, k, g) for y, k in ((10, 3), (3, 1), (5, 2), (20, 5)))
+        for g in gs
+    }
+    assert found == windows
+
+
+def test_classify_range_over_bounds_of_abundance():
+    # best estimate 240 mature (EN D), bounds 40 (CR D) and 1,200 (NT D1)
+    best = np.full((1, 3), 240.0)
+    r = rl.classify_range(
+        best,
+        generation_length=2.0,
+        mature_bounds=(np.full((1, 3), 40.0), np.full((1, 3), 1_200.0)),
+        settings=ONLY_D,
+    )
+    assert np.all(r.best.category == EN)
+    assert np.all(r.lower == NT)
+    assert np.all(r.upper == CR)
+    with pytest.raises(ValueError, match="mature_bounds lower"):
+        rl.classify_range(best, generation_length=2.0, mature_bounds=(np.ones((1, 2)), best))
+
+
+def test_classify_range_of_locations_uses_their_ends():
+    # VU D2 with 5 locations or fewer and a plausible threat: 4..7 locations spans LC..VU
+    r = rl.classify_range(
+        row([5000.0] * 3),
+        generation_length=1.0,
+        locations=(4, 6, 7),
+        plausible_threat=True,
+        settings=ONLY_D,
+    )
+    assert r.best.criteria[0, 0] == "LC"
+    assert r.lower[0, 0] == LC
+    assert r.upper[0, 0] == VU
+
+
 def test_classify_range_rejects_unordered_triples():
     with pytest.raises(ValueError, match="min <= best <= max"):
         rl.classify_range(row([1.0, 2.0]), generation_length=(3.0, 2.0, 5.0))
@@ -469,6 +674,9 @@ def test_classify_range_rejects_unordered_triples():
             "extinction_probability",
         ),
         (row([10.0, 5.0]), {"extinction_probability": np.full((1, 2, 3), 1.5)}, r"\[0, 1\]"),
+        (row([10.0, 5.0]), {"projected_mature": np.ones((1, 2))}, "projected_mature"),
+        (row([10.0, 5.0]), {"projected_mature": -np.ones((1, 2, 3))}, "projected_mature"),
+        (row([10.0, 5.0]), {"continuing_decline": np.ones((1, 3), bool)}, "continuing_decline"),
     ],
 )
 def test_bad_input_raises_naming_it(mature, kwargs, match):
@@ -486,6 +694,12 @@ def test_bad_input_raises_naming_it(mature, kwargs, match):
         ("fluctuation_ratio", 1.0),
         ("criteria", ("A", "F")),
         ("d2_max_aoo", 0.0),
+        ("c1_direction", "sideways"),
+        ("decline_alpha", 0.0),
+        ("decline_years", 1),
+        ("decline_generations", -1.0),
+        ("projection_statistic", "mode"),
+        ("quasi_extinction_on", "juveniles"),
     ],
 )
 def test_settings_are_validated(field, value):
@@ -493,20 +707,11 @@ def test_settings_are_validated(field, value):
         RedListSettings(**{field: value})
 
 
-def test_a_level_met_below_an_unknown_higher_level_is_flagged_incomplete():
-    # G = 1, 12 years: the 10-year VU window of C1 is covered at year 0, the 25%-in-3-years CR
-    # window too; at year 5 only the CR (3 y) and EN (5 y) windows are
-    traj = geometric(200.0, 0.99, 12)  # 1% a year: 9.6% in 10 years, not VU; 3% in 3 years
-    c = rl.classify(row(traj), generation_length=1.0, settings=ONLY_C)
-    assert c.criteria[0, 0] == "NT C1"  # fewer than 10,000 and declining
-    assert c.complete[0, 0]
-    assert c.criteria[0, 5] == "NT C1"
-    assert not c.complete[0, 5]  # VU window (to year 15) not covered
-
-
 def test_flags_must_be_bools():
     with pytest.raises(TypeError, match="plausible_threat"):
         rl.classify(row([1.0, 2.0]), generation_length=1.0, plausible_threat="yes")
+    with pytest.raises(TypeError, match="continuing_decline"):
+        rl.classify(row([1.0, 2.0]), generation_length=1.0, continuing_decline="yes")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -589,15 +794,19 @@ def test_past_c1_window_is_not_capped_at_100_years():
     # generations (G = 40: 120 years) keeps its length, as A2's does
     past = RedListSettings(criteria=("C",), c1_direction="past")
     traj = [9_000.0] * 120 + [8_000.0]  # 11.1% fewer over the last 120 years
-    c = rl.classify(row(traj), generation_length=40.0, settings=past)
+    c = rl.classify(row(traj), generation_length=40.0, settings=past, continuing_decline=True)
     assert c.criteria[0, 120] == "VU C1"
     # at year 100 only 100 years of past exist: the 120-year window is not covered
-    assert c.category[0, 100] == NOT_EVALUABLE
+    assert c.levels[0, 100, rl.CRITERIA.index("C1")] == NOT_EVALUABLE
+    # a past rate counts only while the decline goes on (IUCN 2012 C1: "continuing decline")
+    c = rl.classify(row(traj), generation_length=40.0, settings=past, continuing_decline=False)
+    assert c.category[0, 120] == LC
 
 
 NT_CASES = [
     # Guidelines 10.1 (NT: close to the VU thresholds) and IUCN Red List training, criteria C-D
-    # NT examples. id, mature by subpopulation at years 0..11, expected criteria at year 0
+    # NT examples. id, mature by subpopulation at years 0..11, expected criteria at year 0, where
+    # the population is declining (continuing_decline=True; the rates are projected)
     # "15,000 mature individuals, 10% decline in 3 generations": NT C1 (G = 1: 10-year window;
     # two equal subpopulations so that no C2a structure is near)
     ("15,000 with a C1 VU rate", [[7_500.0 * 0.9 ** (t / 10)] * 2 for t in range(12)], "NT C1"),
@@ -605,6 +814,11 @@ NT_CASES = [
     # "13,250, declining at an unknown rate, all in one subpopulation": NT C2a(ii)
     ("13,250 in one subpopulation", [[13_250.0 * 0.999**t, 0.0] for t in range(12)], "NT C2a(ii)"),
     ("13,250 split in two", [[6_625.0 * 0.999**t] * 2 for t in range(12)], "LC"),
+    # "fewer than 2,500, declining, largest subpopulation 1,180": NT C2a(i) (VU needs <= 1,000)
+    ("largest subpopulation 1,180", [[1_180.0, 900.0] for t in range(12)], "NT C2a(i)"),
+    ("largest subpopulation 1,500", [[1_500.0, 900.0] for t in range(12)], "NT C2a(i)"),
+    ("largest subpopulation 1,501", [[1_501.0, 900.0] for t in range(12)], "LC"),
+    ("largest subpopulation 1,000", [[1_000.0, 900.0] for t in range(12)], "VU C2a(i)"),
 ]
 
 
@@ -613,5 +827,12 @@ NT_CASES = [
 )
 def test_nt_near_threshold_table(subpops, criteria):
     m = np.asarray(subpops, dtype=float)[None, :, :]
-    c = rl.classify(m, generation_length=1.0, settings=ONLY_C)
+    c = rl.classify(m, generation_length=1.0, settings=ONLY_C, continuing_decline=True)
     assert c.criteria[0, 0] == criteria
+
+
+def test_no_nt_for_fewer_than_10000_declining_without_a_rate_or_structure():
+    # not an example of Guidelines 10.1: 5,000 declining slowly in two equal subpopulations
+    m = np.full((1, 12, 2), 2_500.0)
+    c = rl.classify(m, generation_length=1.0, settings=ONLY_C, continuing_decline=True)
+    assert c.criteria[0, 0] == "LC"

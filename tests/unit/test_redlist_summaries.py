@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import known_results
+from conftest_results import known_results, make_results
 
 from pva import redlist as rl
 from pva.redlist import CR, EN, EX, LC, NT, VU
@@ -168,32 +168,71 @@ def test_assess_known_results():
     assert cat.dims == ("species", "scenario", "replicate", "year")
     assert cat.dtype == np.int8
     assert "flag_meanings" in cat.attrs
-    # Alpha, no action: linear decline 200 -> 0 by year 10: CR at year 0 (A3, E), EX from year 10
+    # Alpha, no action: linear decline 200 -> 0 by year 10. At year 0 the replicates (all alike)
+    # are the projection: CR by A3, C1 and E; EX from year 10
     alpha_no = cat.sel(species="Alpha", scenario="no action")
     assert np.all(alpha_no.sel(year=0) == CR)
     assert np.all(alpha_no.sel(year=slice(10, None)) == EX)
-    assert "A3" in str(out["criteria"].sel(species="Alpha", scenario="no action", year=0)[0].item())
-    # Alpha, protect: 2 x (100 + r) mature < 250 for r < 25: EN D, constant for ever
+    year0 = str(out["criteria"].sel(species="Alpha", scenario="no action", year=0)[0].item())
+    assert year0 == "CR A3; C1; E"
+    # later years read only the past (G = 5: A2 needs 15 years, the decline 20): EN D at year 1
+    # (180 mature), CR D at year 9 (20)
+    assert np.all(alpha_no.sel(year=1) == EN)
+    assert np.all(alpha_no.sel(year=9) == CR)
+    # Alpha, protect: 2 x (100 + r) mature < 250 for r < 25: EN D, constant for ever; the
+    # replicates differ at year 0, so nothing is projected there
     assert np.all(cat.sel(species="Alpha", scenario="protect") == EN)
+    missing = str(out["not_evaluated"].sel(species="Alpha", scenario="protect", year=0)[0].item())
+    assert "A3" in missing
+    assert "E" in missing.split(", ")
     # Beta, protect: 50 mature is not < 50: EN D
     assert np.all(cat.sel(species="Beta", scenario="protect") == EN)
-    # Beta, no action: the first half hit 0 at year 20 (A3 window 36 years: 100%): CR then EX
+    # Beta, no action: half the replicates decline to 0 at year 20. At year 0 half of all replicates
+    # go extinct within the CR window of E (36 years): P = 0.5 >= 50%, CR E for all, and the mean
+    # trajectory loses 30% within 12 years: CR C1
     beta_no = cat.sel(species="Beta", scenario="no action")
-    assert np.all(beta_no.sel(replicate=slice(0, 3), year=0) == CR)
-    assert np.all(beta_no.sel(replicate=slice(0, 3), year=slice(20, None)) == EX)
-    # the other half hold 50 (EN D), but at year 0 half of all replicates go extinct within the CR
-    # window of E (the longer of 10 years or 3 x 12 = 36 years): P = 0.5 >= 50%, CR E for all
-    assert np.all(beta_no.sel(replicate=slice(4, 7), year=0) == CR)
-    assert (
-        str(out["criteria"].sel(species="Beta", scenario="no action", year=0)[7].item()) == "CR E"
+    assert np.all(beta_no.sel(year=0) == CR)
+    assert str(out["criteria"].sel(species="Beta", scenario="no action", year=0)[7].item()) == (
+        "CR C1; E"
     )
+    assert np.all(beta_no.sel(replicate=slice(0, 3), year=slice(20, None)) == EX)
     assert np.all(beta_no.sel(replicate=slice(4, 7), year=slice(1, None)) == EN)
-    # RLI at year 0, no action: CR + CR; at year 1: CR + CR (first half) or CR + EN
+    # RLI at year 0, no action: CR + CR; at year 1: EN + CR (first half) or EN + EN
     rli = out["red_list_index"].sel(scenario="no action")
     assert np.allclose(rli.sel(year=0), 1 - 8 / 10)
-    assert np.allclose(rli.sel(year=1)[:4], 1 - 8 / 10)
-    assert np.allclose(rli.sel(year=1)[4:], 1 - 7 / 10)
+    assert np.allclose(rli.sel(year=1)[:4], 1 - 7 / 10)
+    assert np.allclose(rli.sel(year=1)[4:], 1 - 6 / 10)
     assert np.allclose(out["red_list_index"].sel(scenario="protect"), 1 - 6 / 10)
+    assert out["red_list_index"].attrs["species_counted"] == 2
+
+
+def test_assess_e_at_the_quasi_extinction_threshold_where_asked():
+    # half the replicates fall to 5 mature (10 in total) at year 3 and stay there, never extinct;
+    # the species' quasi-extinction threshold is 20 individuals (total abundance)
+    mature = np.full((1, 1, 8, 101, 1), 500, dtype=np.int64)
+    mature[0, 0, :4, 3:, 0] = 5
+    ds = make_results(
+        mature, species=("Gamma",), scenarios=("no action",), quasi_extinction_threshold=(20.0,)
+    )
+    only_e = rl.RedListSettings(criteria=("E",))
+    plain = rl.assess(ds, settings=only_e)
+    assert np.all(plain["category"].sel(year=0) == LC)  # nobody goes extinct
+    quasi = rl.assess(ds, settings=only_e, quasi_extinction=True)
+    assert np.all(quasi["category"].sel(year=0) == CR)  # 50% fall to 20 or fewer in 10 years
+    with pytest.raises(ValueError, match="quasi_extinction_threshold"):
+        rl.assess(ds.drop_vars("quasi_extinction_threshold"), quasi_extinction=True)
+
+
+def test_assess_takes_a_known_continuing_decline_per_species():
+    # Alpha under protection: two subpopulations of 100 + r (N < 2,500, none above 250). Without a
+    # decline C2 is not met; with the user's flag (e.g. habitat loss known to go on) it is EN C2a(i)
+    ds = known_results(replicates=2).isel(scenario=[1])
+    only_c = rl.RedListSettings(criteria=("C",))
+    assert np.all(rl.assess(ds, settings=only_c)["category"].sel(species="Alpha") == LC)
+    ds["continuing_decline"] = ("species", [True, False])
+    out = rl.assess(ds, settings=only_c)
+    assert np.all(out["criteria"].sel(species="Alpha") == "EN C2a(i)")
+    assert np.all(out["category"].sel(species="Beta") == LC)
 
 
 def test_assess_needs_generation_length():

@@ -1,0 +1,211 @@
+"""Time windows of the criteria and the statistics taken over them (reduction, fluctuation).
+
+Statistics are computed for every window start column at once; :func:`shift`
+re-index them by the assessment column (a window ending there, or starting there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from pva.redlist.logic import TOL
+from pva.redlist.settings import ReductionMethod
+
+MAX_FUTURE = 100
+"""Years: the cap on projected windows (A3, A4, C1, E; IUCN 2012)."""
+
+
+def years_window(years_min: int, generations: float | None, generation_length: float) -> int:
+    """The longer of ``years_min`` and ``generations`` generations, in whole years (nearest)."""
+    if generations is None:
+        return int(years_min)
+    return max(int(years_min), int(np.floor(generations * generation_length + 0.5)))
+
+
+def window_reduction(
+    n: npt.NDArray[np.float64], length: int, method: ReductionMethod
+) -> npt.NDArray[np.float64]:
+    """Reduction over ``[s, s + length]`` for every start column ``s`` (replicate, year); NaN where
+    the window runs past the last year. Negative values are increases.
+
+    ``"point"``: ``1 - N(s + length) / N(s)`` (Guidelines 4.5); ``"fitted"``: ``1 - exp(b L)`` with
+    ``b`` the least-squares slope of ``log N`` over the window (Guidelines 4.5.1)."""
+    reps, cols = n.shape
+    out = np.full((reps, cols), np.nan)
+    if length < 1 or length >= cols:
+        return out
+    if method == "point":
+        a, b = n[:, : cols - length], n[:, length:]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # a window starting at zero holds nobody to lose: no reduction
+            out[:, : cols - length] = np.where(a > 0, 1.0 - b / np.where(a > 0, a, 1.0), 0.0)
+        return out
+    y = np.log(np.maximum(n, 0.5))
+    k = np.arange(cols, dtype=float)
+    c0 = np.concatenate([np.zeros((reps, 1)), np.cumsum(y, axis=1)], axis=1)
+    c1 = np.concatenate([np.zeros((reps, 1)), np.cumsum(y * k, axis=1)], axis=1)
+    s = np.arange(cols - length)
+    sum_y = c0[:, s + length + 1] - c0[:, s]
+    sum_ky = c1[:, s + length + 1] - c1[:, s] - s * sum_y  # x measured from the window start
+    x = np.arange(length + 1, dtype=float)
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    slope = (sum_ky - x.mean() * sum_y) / sxx
+    out[:, : cols - length] = 1.0 - np.exp(slope * length)
+    return out
+
+
+def shift(w: npt.NDArray[np.float64], offset: int) -> npt.NDArray[np.float64]:
+    """``out[:, i] = w[:, i + offset]``, NaN outside."""
+    out = np.full_like(w, np.nan)
+    cols = w.shape[1]
+    lo, hi = max(0, -offset), min(cols, cols - offset)
+    if lo < hi:
+        out[:, lo:hi] = w[:, lo + offset : hi + offset]
+    return out
+
+
+def fluctuation(n: npt.NDArray[np.float64], length: int, ratio: float) -> npt.NDArray[np.float64]:
+    """1.0 where the window ``[s, s + length]`` holds a rise and a fall by >= ``ratio``; NaN where it
+    runs past the data (Guidelines section 4.7)."""
+    reps, cols = n.shape
+    out = np.full((reps, cols), np.nan)
+    if length < 1 or length >= cols:
+        return out
+    y = np.log(np.maximum(n, 1.0))
+    m = cols - length
+    run_min = y[:, :m].copy()
+    run_max = y[:, :m].copy()
+    rise = np.zeros((reps, m))
+    fall = np.zeros((reps, m))
+    for k in range(1, length + 1):
+        yk = y[:, k : k + m]
+        rise = np.maximum(rise, yk - run_min)
+        fall = np.maximum(fall, run_max - yk)
+        run_min = np.minimum(run_min, yk)
+        run_max = np.maximum(run_max, yk)
+    lr = np.log(ratio) - TOL
+    out[:, :m] = ((rise >= lr) & (fall >= lr)).astype(float)
+    return out
+
+
+def _linear_fits(
+    y: npt.NDArray[np.float64], length: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Least-squares line through ``y`` over every window of ``length + 1`` points, indexed by the
+    window's last column (NaN before it is covered): slope, residual sum of squares and the lag-1
+    sum of residual products."""
+    reps, cols = y.shape
+    m = cols - length
+    points = length + 1
+    x = np.arange(points, dtype=float) - length / 2.0
+    sxx = float(np.sum(x**2))
+    mean_y = np.zeros((reps, m))
+    sxy = np.zeros((reps, m))
+    for k in range(points):
+        mean_y += y[:, k : k + m]
+        sxy += x[k] * y[:, k : k + m]
+    mean_y /= points
+    b = sxy / sxx
+    sse = np.zeros((reps, m))
+    lag = np.zeros((reps, m))
+    previous = None
+    for k in range(points):
+        e = y[:, k : k + m] - mean_y - b * x[k]
+        sse += e**2
+        if previous is not None:
+            lag += previous * e
+        previous = e
+    out = []
+    for a in (b, sse, lag):
+        full = np.full((reps, cols), np.nan)
+        full[:, length:] = a
+        out.append(full)
+    return out[0], out[1], out[2]
+
+
+def significant_decline(
+    n: npt.NDArray[np.float64], length: int, alpha: float
+) -> npt.NDArray[np.float64]:
+    """1.0 where the log-linear trend over the ``length`` years ending at each column (replicate,
+    year) declines significantly; 0.0 where it does not; NaN before ``2 * length`` years of past
+    are covered.
+
+    The trend is the slope of ``log N`` (counts floored at 0.5) on the year, with first-order
+    autoregressive noise: counts held near a carrying capacity are autocorrelated (lag-1
+    autocorrelation 0.8 in a Ricker population of 3,600), and the ordinary least-squares t test
+    then reads fluctuations as trends (9% of 15-year windows "declining" at a 1% level). The test
+    is that of Cochrane & Orcutt (1949, J. Am. Stat. Assoc. 44: 32-61): with ``rho`` the lag-1
+    autocorrelation of the noise, ``z_k = y_k - rho y_(k-1)`` has independent errors and the same
+    sign of trend, so the slope of ``z`` on ``k`` over the ``length`` quasi-differences is tested
+    with a one-sided t test on ``length - 2`` degrees of freedom. ``rho`` is estimated from the
+    residuals of a line through the last ``2 * length + 1`` points (a window of ``length`` alone
+    estimates it too poorly), corrected for its small-sample bias ``-(1 + 3 rho) / n`` (Marriott &
+    Pope 1954, Biometrika 41: 390-402) and kept in [0, 0.99]. Measured on that Ricker population
+    (``experiments/verify_redlist.py``): 2.9% of 15-year windows declining at a 1% level (0.6%
+    for independent noise), and 95% of them under a 2% yearly decline. An exact exponential
+    decline (no residual) is a decline.
+    """
+    from scipy import stats
+
+    reps, cols = n.shape
+    out = np.full((reps, cols), np.nan)
+    if length < 3 or 2 * length >= cols:
+        return out
+    y = np.log(np.maximum(n, 0.5))
+    _, sse_long, lag_long = _linear_fits(y, 2 * length)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1 = np.where(sse_long > 0, lag_long / np.where(sse_long > 0, sse_long, 1.0), 0.0)
+    r1 = np.clip(r1, 0.0, 1.0)
+    rho = np.clip(r1 + (1.0 + 3.0 * r1) / (2 * length + 1), 0.0, 0.99)
+    # windows end at columns j = 2 length .. cols - 1; quasi-differences at k = j - length + 1 .. j
+    m = cols - 2 * length
+    ends = np.arange(2 * length, cols)
+    rho_j = rho[:, ends]
+    x = np.arange(length, dtype=float) - (length - 1) / 2.0
+    sxx = float(np.sum(x**2))
+
+    def z(k: int) -> npt.NDArray[np.float64]:
+        # the k-th quasi-difference of every window (k = 0 .. length - 1)
+        col = ends - length + 1 + k
+        return y[:, col] - rho_j * y[:, col - 1]
+
+    sum_z = np.zeros((reps, m))
+    sum_xz = np.zeros((reps, m))
+    for k in range(length):
+        zk = z(k)
+        sum_z += zk
+        sum_xz += x[k] * zk
+    mean_z = sum_z / length
+    b = sum_xz / sxx
+    sse = np.zeros((reps, m))
+    for k in range(length):
+        sse += (z(k) - mean_z - b * x[k]) ** 2
+    scale = np.maximum(np.abs(mean_z), 1.0)
+    exact = sse <= (TOL * scale) ** 2 * length
+    df = length - 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(sse / df / sxx)
+        t = b / np.where(se > 0, se, 1.0)
+    critical = float(stats.t.ppf(1.0 - alpha, df))
+    significant = np.where(exact, b < -TOL, t < -critical)
+    covered = ~np.isnan(rho_j) & ~np.isnan(sse_long[:, ends])
+    block = np.where(covered, significant.astype(float), np.nan)
+    out[:, ends] = block
+    return out
+
+
+def lead_reduction(
+    projected: npt.NDArray[np.float64], length: int, method: ReductionMethod
+) -> npt.NDArray[np.float64]:
+    """Reduction over leads ``0 .. length`` of a projection (replicate, year, lead): the window
+    starting at each assessment year; NaN where the projection does not reach ``length``."""
+    reps, cols, leads = projected.shape
+    if length >= leads:
+        return np.full((reps, cols), np.nan)
+    flat = projected[:, :, : length + 1].reshape(reps * cols, length + 1)
+    known = ~np.isnan(flat).any(axis=1)
+    red = np.full(reps * cols, np.nan)
+    if known.any():
+        red[known] = window_reduction(flat[known], length, method)[:, 0]
+    return red.reshape(reps, cols)
