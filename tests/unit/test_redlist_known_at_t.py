@@ -77,7 +77,7 @@ def test_two_species_rli_through_the_summary_table():
     table = summary.summary_table(ds, red_list=True)
     rli = float(table["rli"].sel(scenario="no action"))
     assert 0.5 <= rli <= 0.6
-    assert float(table["rli_spread_low"].sel(scenario="no action")) >= 0.5
+    assert float(table["rli_spread_lower"].sel(scenario="no action")) >= 0.5
 
 
 def test_delta_rli_is_over_every_replicate():
