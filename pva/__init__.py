@@ -3,7 +3,8 @@
 Submodules: :mod:`pva.analysis` (matrix models), :mod:`pva.countpva` (count-based PVA),
 :mod:`pva.model` (specifications), :mod:`pva.scenario` (threats and interventions),
 :mod:`pva.engine` (the Monte Carlo kernel), :mod:`pva.outcomes` (risk metrics),
-:mod:`pva.redlist` (IUCN Red List categories and the Red List Index).
+:mod:`pva.redlist` (IUCN Red List categories and the Red List Index), :mod:`pva.datasets` (the
+published data sets shipped with pva; COMPADRE/COMADRE release files).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 from pva import (
     analysis,
     countpva,
+    datasets,
     engine,
     errors,
     io,
@@ -41,6 +43,7 @@ __all__ = [
     "__version__",
     "analysis",
     "countpva",
+    "datasets",
     "engine",
     "errors",
     "io",
