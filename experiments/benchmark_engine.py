@@ -19,8 +19,6 @@ Writes ``results/benchmark_engine.md``. Run: ``python experiments/benchmark_engi
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import platform
 import time
 from pathlib import Path
@@ -28,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import pva
+from pva import datasets
 from pva.engine import project
 from pva.model import (
     DensityDependence,
@@ -39,7 +38,6 @@ from pva.model import (
 from pva.streams import single_streams
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "popbio"
 OUT = ROOT / "results" / "benchmark_engine.md"
 N0 = (4264, 3, 30, 16, 25, 5)
 K = 500.0
@@ -47,7 +45,7 @@ WEIGHTS = (0, 1, 1, 1, 1, 1)
 
 
 def hudsonia() -> Species:
-    h = json.loads((DATA / "hudsonia.json").read_text())
+    h = datasets.popbio_document("hudsonia")  # Morris & Doak 2002, Table 6.7
     reproduction = np.zeros((6, 6), dtype=bool)
     reproduction[:2, 2:] = True  # seeds and seedlings produced by tiny..large plants
     env = MatrixSelection.from_matrices(
@@ -65,9 +63,9 @@ def hudsonia() -> Species:
 
 def hudsonia_vital_rates_species() -> Species:
     """The same species with Morris & Doak's 24 vital rates drawn every year (Box 8.10)."""
-    with open(DATA / "hudvrs.csv", newline="") as fh:
-        rows = [(r["rate"], float(r["mean"]), float(r["var"])) for r in csv.DictReader(fh)]
-    corrs = json.loads((DATA / "hudcorrs.json").read_text())
+    table = datasets.popbio_table("hudvrs")
+    rows = [(r["rate"], float(r["mean"]), float(r["var"])) for r in table]
+    corrs = datasets.popbio_document("hudcorrs")
     env = VitalRateStochasticity(
         rates=tuple(corrs["rates"]),
         correlation=corrs["corrin"],

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
 import sys
 import time
@@ -39,7 +38,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import pva
-from pva import analysis, countpva, engine, outcomes, streams
+from pva import analysis, countpva, datasets, engine, outcomes, streams
 from pva.model import (
     DensityDependence,
     MatrixSelection,
@@ -53,7 +52,6 @@ from pva.testing import galton_watson_extinction
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "verification"
-DATA = ROOT.parent / "shared" / "data" / "popbio"
 
 U3 = np.array([[0.2, 0.0, 0.0], [0.3, 0.5, 0.0], [0.0, 0.3, 0.9]])
 F3 = np.array([[0.0, 0.5, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
@@ -107,7 +105,7 @@ def _three_stage(**changes: object) -> Species:
 
 
 def _hudsonia(demographic: bool) -> tuple[Species, list[np.ndarray]]:
-    data = json.loads((DATA / "hudsonia.json").read_text())
+    data = datasets.popbio_document("hudsonia")  # Morris & Doak 2002, Table 6.7
     matrices = [np.asarray(data["matrices"][k], dtype=float) for k in data["names"]]
     reproduction = np.zeros((6, 6), dtype=bool)
     reproduction[0:2, 2:6] = True

@@ -24,6 +24,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 from pva import (
     analysis,
     countpva,
+    datasets,
     engine,
     errors,
     io,
@@ -47,6 +48,7 @@ __all__ = [
     "__version__",
     "analysis",
     "countpva",
+    "datasets",
     "engine",
     "errors",
     "io",

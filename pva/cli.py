@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 import pva
-from pva import analysis, io, plots, report, results, runner, summary
+from pva import analysis, datasets, io, plots, report, results, runner, summary
 from pva.errors import PVAWarning
 
 
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         status: int = args.func(args)
-    # ImportError: an optional dependency (matplotlib for pva[plot], dask for pva[dask]) is missing
+    # ImportError: an optional dependency (dask for pva[dask], SALib for pva[sensitivity]) is missing
     except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"pva {args.verb}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -82,8 +82,16 @@ def _add_analyse(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "matrix",
         metavar="MATRIX",
-        help="a CSV file (popbio layout or plain numbers) or a COMPADRE/COMADRE id such as "
-        "compadre_Nov_22_2017_row4910",
+        help="a CSV file (popbio layout or plain numbers), a COMPADRE/COMADRE id such as "
+        "compadre_Nov_22_2017_row4910 (or a MatrixID of a release named with --compadre), or a "
+        "popbio data set shipped with pva such as whale or hudsonia:A85",
+    )
+    p.add_argument(
+        "--compadre",
+        metavar="FILE",
+        action="append",
+        help="a COMPADRE/COMADRE release file (.RData from compadre-db.org) to look MATRIX up in; "
+        "may be repeated (also: $PVA_COMPADRE)",
     )
     p.add_argument(
         "--fecundity-rows",
@@ -97,15 +105,10 @@ def _add_analyse(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _cmd_analyse(args: argparse.Namespace) -> int:
-    if re.match(r"^(compadre|comadre)_", args.matrix) and not args.matrix.endswith(".csv"):
-        data = io.load_compadre(args.matrix)
-    elif not Path(args.matrix).exists():
-        raise FileNotFoundError(
-            f"{args.matrix!r} is neither a CSV file nor a COMPADRE/COMADRE id (such as "
-            "compadre_Nov_22_2017_row4910)"
-        )
-    else:
+    if Path(args.matrix).is_file():
         data = io.read_matrix_csv(args.matrix)
+    else:  # a COMPADRE/COMADRE id or a shipped data set; the error says what is accepted
+        data = datasets.load_matrix(args.matrix, release=args.compadre)
     U, F = data.U, data.F
     if args.fecundity_rows is not None:
         try:
@@ -252,7 +255,7 @@ def _add_plot(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="write the figures of a results file (PNG, optionally SVG/PDF)",
         description="Write extinction CDFs, fan charts of trajectories, the intervention "
         "comparison, Red List categories by year, category transitions, the Red List Index and "
-        "extinctions prevented as image files into a folder. Needs matplotlib (pva[plot]).",
+        "extinctions prevented as image files into a folder.",
     )
     _add_results_options(p)
     p.add_argument("--out", "-o", metavar="DIR", required=True, help="folder for the figures")
@@ -287,7 +290,7 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "report",
         help="write a self-contained HTML report of a results file",
         description="Write one HTML page with everything embedded (figures, tables, the study's "
-        "assumptions) that can be opened offline and forwarded. Needs matplotlib (pva[plot]).",
+        "assumptions) that can be opened offline and forwarded.",
     )
     _add_results_options(p)
     p.add_argument("--out", "-o", metavar="FILE", required=True, help="the HTML file to write")

@@ -1,7 +1,8 @@
-"""Files in and out. Nothing else in pva reads files.
+"""Files in and out. Nothing else in pva reads files, except :mod:`pva.datasets` (the data sets
+shipped with pva and COMPADRE/COMADRE release files).
 
-Sections: matrix readers (popbio CSV/JSON, COMPADRE/COMADRE JSON Lines) and the location of the
-shared data folder. Study files and results have their own sections.
+Sections: matrix readers (a user's CSV file; the shipped data sets through :mod:`pva.datasets`),
+study files and results files.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ from __future__ import annotations
 # Matrix readers
 # ---------------------------------------------------------------------------------------------------
 import csv
-import dataclasses
 import json
 import os
 import re
 import tempfile
 import tomllib
-import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,95 +24,10 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import streams
+from pva import datasets, streams
+from pva.datasets import MatrixData, _float_or_nan
 from pva.errors import StudyFileError
 from pva.study import Study, UnknownKeyError
-
-_SHARED_DATA_ENV = "PVA_SHARED_DATA"
-_COMPADRE_FILES = {"compadre": "compadre_sample.jsonl", "comadre": "comadre_sample.jsonl"}
-_COMPADRE_ID = re.compile(r"^(compadre|comadre)_[A-Za-z]{3}_\d{1,2}_\d{4}_row\d+$")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
-class MatrixData:
-    """A projection matrix read from a file, with its parts and provenance.
-
-    Matrices are read-only float arrays of shape (n, n), ``A[to, from]``; entries that the source
-    marks as missing are NaN.
-    """
-
-    name: str
-    """Identifier: the record id, the data set and matrix name, or the file name."""
-    stages: tuple[str, ...]
-    """Stage names in matrix order."""
-    A: npt.NDArray[np.float64]
-    """Projection matrix."""
-    U: npt.NDArray[np.float64] | None = None
-    """Survival/transition part, if the source gives it."""
-    F: npt.NDArray[np.float64] | None = None
-    """Sexual reproduction part, if the source gives it."""
-    C: npt.NDArray[np.float64] | None = None
-    """Clonal reproduction part, if the source gives it."""
-    source: str = ""
-    """The file it was read from."""
-    metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    """Other fields of the record (read-only)."""
-
-    def __post_init__(self) -> None:
-        n = len(self.stages)
-        for field in ("A", "U", "F", "C"):
-            value = getattr(self, field)
-            if value is None:
-                continue
-            arr = np.array(value, dtype=float)
-            if arr.shape != (n, n):
-                raise StudyFileError(
-                    f"{self.source or self.name}: {field} must be {n}x{n} to match the {n} stages; "
-                    f"got shape {arr.shape}"
-                )
-            arr.flags.writeable = False
-            object.__setattr__(self, field, arr)
-        object.__setattr__(self, "metadata", types.MappingProxyType(dict(self.metadata)))
-
-
-def shared_data_dir() -> Path:
-    """The folder of shared data sets (``../shared/data`` beside the repository).
-
-    Looks at ``$PVA_SHARED_DATA`` first, then for ``shared/data`` in the current directory and its
-    parents, then beside the source checkout of the package.
-
-    Raises
-    ------
-    FileNotFoundError
-        If none is found, saying where it looked.
-    """
-    env = os.environ.get(_SHARED_DATA_ENV)
-    if env:
-        path = Path(env).expanduser()
-        if not path.is_dir():
-            raise FileNotFoundError(f"${_SHARED_DATA_ENV} is {env!r}, which is not a directory")
-        return path
-    starts = [Path.cwd().resolve(), Path(__file__).resolve().parent]
-    looked: list[str] = []
-    for start in starts:
-        for folder in (start, *start.parents):
-            candidate = folder / "shared" / "data"
-            if candidate.is_dir():
-                return candidate
-            looked.append(str(candidate))
-    raise FileNotFoundError(
-        f"no shared data folder found: set ${_SHARED_DATA_ENV} or run from a checkout beside "
-        f"shared/data (looked in {looked[0]} and its parents, and beside the package)"
-    )
-
-
-def _float_or_nan(value: Any, where: str) -> float:
-    if value is None or (isinstance(value, str) and value.strip() in {"", "NA"}):
-        return float("nan")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise StudyFileError(f"{where}: {value!r} is not a number") from None
 
 
 def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
@@ -191,133 +105,18 @@ def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
     return MatrixData(name=p.stem, stages=tuple(names), A=np.array(values), source=str(p))
 
 
-def _compadre_matrix(
-    record: Mapping[str, Any], key: str, where: str
-) -> npt.NDArray[np.float64] | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
-        raise StudyFileError(f"{where}: {key} must be a list of rows; got {type(value).__name__}")
-    return np.array([[_float_or_nan(x, f"{where}: {key}") for x in row] for row in value])
+def load_compadre(
+    record_id: str | int,
+    *,
+    release: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+) -> MatrixData:
+    """Load one COMPADRE/COMADRE matrix model by its id: :func:`pva.datasets.load_compadre`."""
+    return datasets.load_compadre(record_id, release=release)
 
 
-def load_compadre(record_id: str, *, data_dir: str | os.PathLike[str] | None = None) -> MatrixData:
-    """Load one matrix model from the COMPADRE/COMADRE samples by its id.
-
-    Parameters
-    ----------
-    record_id
-        For example ``"compadre_Nov_22_2017_row4910"``; the prefix chooses the database.
-    data_dir
-        The shared data folder (default: :func:`shared_data_dir`); the records are read from
-        ``compadre/{compadre,comadre}_sample.jsonl`` in it (Salguero-Gómez et al. 2015, 2016).
-
-    Returns
-    -------
-    MatrixData
-        ``A``, ``U``, ``F``, ``C`` (matA..matC; NA entries are NaN), stage names from the authors'
-        class labels, and the rest of the record (taxonomy, source, ``qc`` flags) as metadata.
-
-    Raises
-    ------
-    ValueError
-        If the id is malformed or not in the file.
-    FileNotFoundError
-        If the data file is missing.
-    """
-    if not isinstance(record_id, str) or not _COMPADRE_ID.match(record_id):
-        raise ValueError(
-            f"record_id must look like 'compadre_Nov_22_2017_row4910' (or comadre_...); got "
-            f"{record_id!r}"
-        )
-    root = Path(data_dir) if data_dir is not None else shared_data_dir()
-    path = root / "compadre" / _COMPADRE_FILES[record_id.split("_", 1)[0]]
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if f'"{record_id}"' not in line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise StudyFileError(f"{path}: line {lineno} is not valid JSON ({exc})") from None
-            if record.get("id") != record_id:
-                continue
-            where = f"{path}: record {record_id}"
-            stages_raw = record.get("stages")
-            if not isinstance(stages_raw, list):
-                raise StudyFileError(f"{where}: 'stages' must be a list")
-            stages = tuple(
-                str(s.get("author") or s.get("number")) if isinstance(s, dict) else str(s)
-                for s in stages_raw
-            )
-            A = _compadre_matrix(record, "matA", where)
-            if A is None:
-                raise StudyFileError(f"{where}: matA is missing")
-            meta = {k: v for k, v in record.items() if k not in {"matA", "matU", "matF", "matC"}}
-            return MatrixData(
-                name=record_id,
-                stages=stages,
-                A=A,
-                U=_compadre_matrix(record, "matU", where),
-                F=_compadre_matrix(record, "matF", where),
-                C=_compadre_matrix(record, "matC", where),
-                source=str(path),
-                metadata=meta,
-            )
-    raise ValueError(f"{path}: no record with id {record_id!r}")
-
-
-def load_popbio_matrices(
-    name: str, *, data_dir: str | os.PathLike[str] | None = None
-) -> dict[str, MatrixData]:
-    """Load the projection matrices of a popbio data set (``teasel``, ``hudsonia``, ...).
-
-    Reads ``popbio/{name}.json`` from the shared data folder (popbio 2.8 data exported as JSON;
-    Stubben & Milligan 2007). A file with one ``"matrix"`` gives ``{name: ...}``; one with
-    ``"matrices"`` gives them in the file's ``"names"`` order, keyed by those names.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no such data set.
-    StudyFileError
-        If the file does not follow that layout.
-    """
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.]+", name):
-        raise ValueError(f"name must be a popbio data set name such as 'teasel'; got {name!r}")
-    root = Path(data_dir) if data_dir is not None else shared_data_dir()
-    path = root / "popbio" / f"{name}.json"
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise StudyFileError(f"{path}: not valid JSON ({exc})") from None
-    stages = doc.get("stages")
-    if not isinstance(stages, list):
-        raise StudyFileError(f"{path}: 'stages' must be a list of stage names")
-    if "matrix" in doc:
-        items = {name: doc["matrix"]}
-    elif isinstance(doc.get("matrices"), dict):
-        order = doc.get("names") or list(doc["matrices"])
-        missing = [k for k in order if k not in doc["matrices"]]
-        if missing:
-            raise StudyFileError(f"{path}: 'names' lists {missing!r}, absent from 'matrices'")
-        items = {k: doc["matrices"][k] for k in order}
-    else:
-        raise StudyFileError(f"{path}: expected a 'matrix' or a 'matrices' object")
-    out: dict[str, MatrixData] = {}
-    for key, rows in items.items():
-        where = f"{path}: matrix {key!r}"
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise StudyFileError(f"{where} must be a list of rows")
-        A = np.array([[_float_or_nan(x, where) for x in r] for r in rows])
-        out[key] = MatrixData(
-            name=f"{name}:{key}" if key != name else name,
-            stages=tuple(str(s) for s in stages),
-            A=A,
-            source=str(path),
-        )
-    return out
+def load_popbio_matrices(name: str) -> dict[str, MatrixData]:
+    """The projection matrices of a shipped popbio data set: :func:`pva.datasets.load_popbio`."""
+    return datasets.load_popbio(name)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -365,12 +164,18 @@ def _key_line(text: str, key: str, table: str) -> int | None:
     return None
 
 
-def _compadre_species(table: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Fill stages, U, F (and C) of a species table from a COMPADRE/COMADRE record."""
+def _compadre_species(table: Mapping[str, Any], where: str, base: Path) -> dict[str, Any]:
+    """Fill stages, U, F (and C) of a species table from a COMPADRE/COMADRE record, looked up in
+    the release file ``compadre_file`` (relative to ``base``, the study's folder) if given."""
     record_id = table["compadre"]
-    if not isinstance(record_id, str):
-        raise StudyFileError(f"{where}.compadre must be a record id string; got {record_id!r}")
-    data = load_compadre(record_id)
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int):
+        raise StudyFileError(
+            f"{where}.compadre must be a record id (or a release's MatrixID); got {record_id!r}"
+        )
+    release = table.get("compadre_file")
+    if release is not None and not isinstance(release, str):
+        raise StudyFileError(f"{where}.compadre_file must be a path; got {release!r}")
+    data = load_compadre(record_id, release=None if release is None else base / release)
     out: dict[str, Any] = {}
     for part in ("U", "F", "C"):
         matrix = getattr(data, part)
@@ -398,7 +203,7 @@ def _compadre_species(table: Mapping[str, Any], where: str) -> dict[str, Any]:
         str(meta[k]) for k in ("Authors", "YearPublication", "Journal", "DOI_ISBN") if meta.get(k)
     )
     out["source"] = f"{cite} (via {data.name}, Salguero-Gómez et al. 2015/2016)"
-    rest = {k: v for k, v in table.items() if k != "compadre"}
+    rest = {k: v for k, v in table.items() if k not in ("compadre", "compadre_file")}
     return {**out, **rest}
 
 
@@ -442,7 +247,7 @@ def read_study(path: str | os.PathLike[str]) -> Study:
                 table = {**sub, **{k: v for k, v in table.items() if k != "file"}}
             if isinstance(table, dict) and "compadre" in table:
                 try:
-                    table = _compadre_species(table, where)
+                    table = _compadre_species(table, where, path.parent)
                 except (ValueError, OSError) as exc:
                     raise StudyFileError(f"{path}: {exc}") from None
             resolved.append(table)

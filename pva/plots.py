@@ -5,7 +5,7 @@ recomputation, optionally what :mod:`pva.summary` or :func:`pva.redlist.assess` 
 from it) and returns a
 :class:`matplotlib.figure.Figure`. Figures are built on matplotlib's object API with the Agg canvas,
 never through ``pyplot``: no global figure registry, no display needed, nothing to close. matplotlib is
-imported only when a figure is made, so ``import pva`` works without the ``plot`` extra.
+imported only when a figure is made, so ``import pva`` stays quick.
 
 Axis labels come from the ``long_name`` and ``units`` attributes of what is plotted (as CF and
 xarray's ``label_from_attrs`` do). Intervals are the ones :mod:`pva.outcomes` and :mod:`pva.redlist`
@@ -55,9 +55,10 @@ def require_matplotlib() -> type[Figure]:
     try:
         figure_module = importlib.import_module("matplotlib.figure")
         importlib.import_module("matplotlib.backends.backend_agg")
-    except ImportError as exc:  # pragma: no cover - the test extra installs matplotlib
+    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency of pva
         raise ImportError(
-            "pva figures need matplotlib; install it with `pip install 'pva[plot]'`"
+            "pva figures need matplotlib, a dependency of pva that is missing here: reinstall pva "
+            "(from a checkout: `python3 -m pip install .`) or `python3 -m pip install matplotlib`"
         ) from exc
     return figure_module.Figure  # type: ignore[no-any-return]
 

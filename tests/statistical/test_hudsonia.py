@@ -5,30 +5,24 @@ popbio's ``stoch.quasi.ext`` algorithm (Morris & Doak 2002, Box 7.5).
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pva import analysis, engine, outcomes, streams
+from pva import analysis, datasets, engine, outcomes, streams
 from pva.model import MatrixSelection, Species
 from pva.testing import bonferroni_z
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "popbio"
 N0 = (4264, 3, 30, 16, 25, 5)
 """Initial numbers used in Morris & Doak's Hudsonia examples and popbio's help pages."""
 
 
 @pytest.fixture(scope="module")
 def hudsonia() -> dict:
-    path = DATA / "hudsonia.json"
-    if not path.exists():
-        pytest.skip(f"popbio data not found at {path} (../shared/data beside the repository)")
-    return json.loads(path.read_text())
+    return datasets.popbio_document("hudsonia")
 
 
 def hudsonia_species(data: dict) -> tuple[Species, list[np.ndarray]]:

@@ -1,6 +1,6 @@
 """pva.analysis against published values and independent computations.
 
-Data: popbio 2.8's data sets in ../shared/data/popbio (Stubben & Milligan 2007), exported unchanged.
+Data: popbio 2.8's data sets shipped in pva/data/popbio (Stubben & Milligan 2007), exported unchanged.
 Where no published value was available for a quantity, it is checked against an independent
 computation (power iteration, numerical derivatives, age-by-age life-table sums) and the test says so.
 """
@@ -20,20 +20,20 @@ from pva import analysis
 from pva.errors import MatrixStructureWarning
 
 
-def _load(shared_data: Path, name: str) -> dict[str, np.ndarray]:
-    doc = json.loads((shared_data / "popbio" / f"{name}.json").read_text())
+def _load(package_data: Path, name: str) -> dict[str, np.ndarray]:
+    doc = json.loads((package_data / "popbio" / f"{name}.json").read_text())
     if "matrix" in doc:
         return {name: np.array(doc["matrix"], dtype=float)}
     return {k: np.array(doc["matrices"][k], dtype=float) for k in doc["names"]}
 
 
-def _all_popbio(shared_data: Path) -> dict[str, np.ndarray]:
+def _all_popbio(package_data: Path) -> dict[str, np.ndarray]:
     out = {}
-    out.update(_load(shared_data, "teasel"))
-    out.update(_load(shared_data, "whale"))
-    out["calathea pooled"] = _load(shared_data, "calathea")["pooled"]
-    out.update({f"tortoise {k}": v for k, v in _load(shared_data, "tortoise").items()})
-    out.update({f"hudsonia {k}": v for k, v in _load(shared_data, "hudsonia").items()})
+    out.update(_load(package_data, "teasel"))
+    out.update(_load(package_data, "whale"))
+    out["calathea pooled"] = _load(package_data, "calathea")["pooled"]
+    out.update({f"tortoise {k}": v for k, v in _load(package_data, "tortoise").items()})
+    out.update({f"hudsonia {k}": v for k, v in _load(package_data, "hudsonia").items()})
     return out
 
 
@@ -61,8 +61,8 @@ def _power_iteration(A: np.ndarray, iters: int = 20_000) -> tuple[float, np.ndar
 
 
 @pytest.fixture(scope="module")
-def popbio(shared_data: Path) -> dict[str, np.ndarray]:
-    return _all_popbio(shared_data)
+def popbio(package_data: Path) -> dict[str, np.ndarray]:
+    return _all_popbio(package_data)
 
 
 def _quiet(func, *args, **kwargs):

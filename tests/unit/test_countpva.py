@@ -3,21 +3,18 @@ inverse-Gaussian distribution."""
 
 from __future__ import annotations
 
-import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.stats
 
-from pva import countpva
+from pva import countpva, datasets
 
 
 @pytest.fixture(scope="module")
-def grizzly(shared_data: Path) -> tuple[np.ndarray, np.ndarray]:
-    with (shared_data / "popbio" / "grizzly.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
+def grizzly() -> tuple[np.ndarray, np.ndarray]:
+    rows = datasets.popbio_table("grizzly")  # Morris & Doak 2002, Table 3.1
     return np.array([float(r["year"]) for r in rows]), np.array([float(r["N"]) for r in rows])
 
 

@@ -60,8 +60,8 @@ def neutral(sp: Species, years: int, **arrays: object) -> Schedule:
     return Schedule(**fields)  # type: ignore[arg-type]
 
 
-def hudsonia(shared_data, **kw: object) -> Species:  # type: ignore[no-untyped-def]
-    h = json.loads((shared_data / "popbio" / "hudsonia.json").read_text())
+def hudsonia(package_data, **kw: object) -> Species:  # type: ignore[no-untyped-def]
+    h = json.loads((package_data / "popbio" / "hudsonia.json").read_text())
     mask = np.zeros((6, 6), dtype=bool)
     mask[:2, 2:] = True
     env = MatrixSelection.from_matrices(
@@ -100,9 +100,9 @@ def test_shapes_and_dtypes() -> None:
     assert q.carrying_capacity is None
 
 
-def test_same_streams_same_arrays_and_different_seeds_differ(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_same_streams_same_arrays_and_different_seeds_differ(package_data) -> None:  # type: ignore[no-untyped-def]
     sp = hudsonia(
-        shared_data,
+        package_data,
         carrying_capacity=300,
         density_dependence=DensityDependence(weights=(0, 1, 1, 1, 1, 1)),
         catastrophes=(Catastrophe(name="drought", probability=0.1, fecundity_multiplier=0.2),),
@@ -173,8 +173,8 @@ def test_deterministic_mode_is_matrix_power(years: int) -> None:
         np.testing.assert_allclose(p.abundance[r, :, 0], expected, rtol=1e-12)
 
 
-def test_deterministic_matrix_selection_follows_the_drawn_states(shared_data) -> None:  # type: ignore[no-untyped-def]
-    sp = hudsonia(shared_data, demographic_stochasticity=False)
+def test_deterministic_matrix_selection_follows_the_drawn_states(package_data) -> None:  # type: ignore[no-untyped-def]
+    sp = hudsonia(package_data, demographic_stochasticity=False)
     years, reps = 12, 4
     p = run(sp, seed=3, years=years, replicates=reps)
     # the same environment stream, alone, gives the states; n(t+1) = A_t n(t) exactly
@@ -221,10 +221,10 @@ def test_binomial_litters_never_exceed_max_litter() -> None:
 
 
 @pytest.mark.parametrize("stochastic", [True, False])
-def test_ceiling_is_never_exceeded(shared_data, stochastic: bool) -> None:  # type: ignore[no-untyped-def]
+def test_ceiling_is_never_exceeded(package_data, stochastic: bool) -> None:  # type: ignore[no-untyped-def]
     weights = (0, 1, 1, 1, 1, 1)  # seeds do not count towards K (Morris & Doak's sumweight)
     sp = hudsonia(
-        shared_data,
+        package_data,
         carrying_capacity=40,
         density_dependence=DensityDependence(weights=weights),
         demographic_stochasticity=stochastic,
@@ -236,9 +236,9 @@ def test_ceiling_is_never_exceeded(shared_data, stochastic: bool) -> None:  # ty
     assert counted.max() >= 30  # the ceiling binds
 
 
-def test_ceiling_with_catastrophe_and_k_multiplier(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_ceiling_with_catastrophe_and_k_multiplier(package_data) -> None:  # type: ignore[no-untyped-def]
     sp = hudsonia(
-        shared_data,
+        package_data,
         populations=(
             Population(
                 name="a",
@@ -487,9 +487,9 @@ def test_mating_limits_births() -> None:
 # ---- common random numbers --------------------------------------------------------------------
 
 
-def test_environment_is_common_across_scenarios(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_environment_is_common_across_scenarios(package_data) -> None:  # type: ignore[no-untyped-def]
     sp = hudsonia(
-        shared_data,
+        package_data,
         populations=(
             Population(
                 name="a",
@@ -650,10 +650,10 @@ def test_vital_rate_autocorrelation() -> None:
 
 
 @pytest.mark.slow
-def test_hudsonia_vital_rates_reproduce_hudvrs(shared_data) -> None:  # type: ignore[no-untyped-def]
-    with open(shared_data / "popbio" / "hudvrs.csv", newline="") as fh:
+def test_hudsonia_vital_rates_reproduce_hudvrs(package_data) -> None:  # type: ignore[no-untyped-def]
+    with open(package_data / "popbio" / "hudvrs.csv", newline="") as fh:
         rows = [(r["rate"], float(r["mean"]), float(r["var"])) for r in csv.DictReader(fh)]
-    corrs = json.loads((shared_data / "popbio" / "hudcorrs.json").read_text())
+    corrs = json.loads((package_data / "popbio" / "hudcorrs.json").read_text())
     env = VitalRateStochasticity(
         rates=tuple(corrs["rates"]),
         correlation=corrs["corrin"],

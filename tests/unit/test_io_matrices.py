@@ -1,4 +1,5 @@
-"""Matrix readers of pva.io against the shared data files and their documented contents."""
+"""Matrix readers of pva.io (a user's CSV file; the names that delegate to pva.datasets) against the
+shipped data files and their documented contents."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from pva.errors import StudyFileError
 RECORD = "compadre_Nov_22_2017_row4910"
 
 
-def test_read_matrix_csv_popbio_layout_equals_json(shared_data: Path):
-    # teasel.csv and teasel.json are two exports of the same popbio data set (README of the folder).
-    data = io.read_matrix_csv(shared_data / "popbio" / "teasel.csv")
-    doc = json.loads((shared_data / "popbio" / "teasel.json").read_text())
+def test_read_matrix_csv_popbio_layout_equals_json(package_data: Path):
+    # teasel.csv and teasel.json are two exports of the same popbio data set (pva/data/README.md).
+    data = io.read_matrix_csv(package_data / "popbio" / "teasel.csv")
+    doc = json.loads((package_data / "popbio" / "teasel.json").read_text())
     assert data.stages == tuple(doc["stages"])
     np.testing.assert_array_equal(data.A, np.array(doc["matrix"]))
     assert data.U is None
@@ -58,10 +59,10 @@ def test_read_matrix_csv_errors_name_file_and_problem(tmp_path: Path, text, matc
     assert isinstance(info.value, ValueError)
 
 
-def test_load_compadre_record(shared_data: Path):
-    # The record's qc block (computed by the data curators, README of shared/data/compadre) gives
+def test_load_compadre_record():
+    # The record's qc block (computed by the data curators; pva/data/README.md) gives
     # lambda = 1.0580286045 and A == U + F + C.
-    data = io.load_compadre(RECORD, data_dir=shared_data)
+    data = io.load_compadre(RECORD)
     assert data.metadata["SpeciesAccepted"] == "Setaria incrassata"
     assert data.A.shape == (4, 4)
     assert len(data.stages) == 4
@@ -69,38 +70,28 @@ def test_load_compadre_record(shared_data: Path):
     assert analysis.growth_rate(data.A) == pytest.approx(data.metadata["qc"]["lambda"], abs=1e-9)
 
 
-def test_load_compadre_nulls_become_nan(shared_data: Path):
+def test_load_compadre_nulls_become_nan(package_data: Path):
     # README: matA contains NA in 2 plant matrices; find one and check NaN survives reading.
-    with (shared_data / "compadre" / "compadre_sample.jsonl").open() as fh:
+    with (package_data / "compadre" / "compadre_sample.jsonl").open() as fh:
         rid = next(r["id"] for r in map(json.loads, fh) if r["qc"]["na_A"])
-    data = io.load_compadre(rid, data_dir=shared_data)
+    data = io.load_compadre(rid)
     assert np.isnan(data.A).any()
     with pytest.raises(ValueError, match="finite"):
         analysis.validate_matrix(data.A)
 
 
-def test_load_compadre_errors(shared_data: Path):
+def test_load_compadre_errors():
     with pytest.raises(ValueError, match="must look like"):
-        io.load_compadre("teasel", data_dir=shared_data)
-    with pytest.raises(ValueError, match="no record with id 'comadre_Nov_28_2017_row1'"):
-        io.load_compadre("comadre_Nov_28_2017_row1", data_dir=shared_data)
+        io.load_compadre("teasel")
+    with pytest.raises(ValueError, match="no record 'comadre_Nov_28_2017_row1' in the shipped"):
+        io.load_compadre("comadre_Nov_28_2017_row1")
 
 
-def test_load_popbio_matrices(shared_data: Path):
-    hud = io.load_popbio_matrices("hudsonia", data_dir=shared_data)
+def test_load_popbio_matrices():
+    hud = io.load_popbio_matrices("hudsonia")
     assert list(hud) == ["A85", "A86", "A87", "A88"]
     assert hud["A85"].stages[0] == "seed"
-    (teasel,) = io.load_popbio_matrices("teasel", data_dir=shared_data).values()
+    (teasel,) = io.load_popbio_matrices("teasel").values()
     assert teasel.A.shape == (6, 6)
-    with pytest.raises(FileNotFoundError):
-        io.load_popbio_matrices("no_such_set", data_dir=shared_data)
-
-
-def test_shared_data_dir(shared_data: Path, monkeypatch, tmp_path: Path):
-    monkeypatch.delenv("PVA_SHARED_DATA", raising=False)
-    assert io.shared_data_dir().resolve() == shared_data.resolve()
-    monkeypatch.setenv("PVA_SHARED_DATA", str(tmp_path))
-    assert io.shared_data_dir() == tmp_path
-    monkeypatch.setenv("PVA_SHARED_DATA", str(tmp_path / "missing"))
-    with pytest.raises(FileNotFoundError, match="not a directory"):
-        io.shared_data_dir()
+    with pytest.raises(ValueError, match="no popbio data set 'no_such_set'"):
+        io.load_popbio_matrices("no_such_set")

@@ -44,8 +44,8 @@ def two_stage(**kw: object) -> Species:
     return Species(**base)  # type: ignore[arg-type]
 
 
-def hudsonia_rows(shared_data):  # type: ignore[no-untyped-def]
-    with open(shared_data / "popbio" / "hudvrs.csv", newline="") as fh:
+def hudsonia_rows(package_data):  # type: ignore[no-untyped-def]
+    with open(package_data / "popbio" / "hudvrs.csv", newline="") as fh:
         return [(r["rate"], float(r["mean"]), float(r["var"])) for r in csv.DictReader(fh)]
 
 
@@ -291,15 +291,15 @@ def test_expression_unknown_rate() -> None:
         VitalRates(rates=(VitalRate(name="s", mean=0.5),), U=(("q",),), F=((0,),))
 
 
-def test_hudsonia_matrix_from_vital_rates_matches_hudmxdef(shared_data) -> None:  # type: ignore[no-untyped-def]
-    rows = hudsonia_rows(shared_data)
+def test_hudsonia_matrix_from_vital_rates_matches_hudmxdef(package_data) -> None:  # type: ignore[no-untyped-def]
+    rows = hudsonia_rows(package_data)
     vr = hudsonia_vital_rates(rows)
     v = {name: mean for name, mean, _ in rows}
 
     def G(i: int, j: int) -> float:
         return v[f"g>{i},{j}"]
 
-    # the hudmxdef table in ../shared/data/popbio/README.md, typed out independently here
+    # the hudmxdef table in pva/data/README.md, typed out independently here
     s3, s4, s5, s6 = v["s3"], v["s4"], v["s5"], v["s6"]
     expected = np.array(
         [
@@ -331,7 +331,7 @@ def test_hudsonia_matrix_from_vital_rates_matches_hudmxdef(shared_data) -> None:
     np.testing.assert_allclose(m["U"][2] + m["F"][2], expected, rtol=1e-14)
 
 
-def test_vital_rate_stochasticity_validation(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_vital_rate_stochasticity_validation(package_data) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=r"autocorrelation must be in \(-1, 1\); got 1.0"):
         VitalRateStochasticity(autocorrelation=1.0)
     with pytest.raises(ValueError, match=r"correlation needs `rates` naming its rows"):
@@ -344,7 +344,7 @@ def test_vital_rate_stochasticity_validation(shared_data) -> None:  # type: igno
         )
     with pytest.raises(ValueError, match=r"span must be an integer >= 4; got 3"):
         VitalRateStochasticity(span=3)
-    rows = hudsonia_rows(shared_data)
+    rows = hudsonia_rows(package_data)
     with pytest.raises(ValueError, match=r"needs vital_rates"):
         two_stage(environment=VitalRateStochasticity())
     with pytest.raises(ValueError, match=r"environment.rates names unknown vital rates \['zz'\]"):
@@ -357,8 +357,8 @@ def test_vital_rate_stochasticity_validation(shared_data) -> None:  # type: igno
         )
 
 
-def test_hudsonia_corrout_window_is_a_correlation_matrix(shared_data) -> None:  # type: ignore[no-untyped-def]
-    corrs = json.loads((shared_data / "popbio" / "hudcorrs.json").read_text())
+def test_hudsonia_corrout_window_is_a_correlation_matrix(package_data) -> None:  # type: ignore[no-untyped-def]
+    corrs = json.loads((package_data / "popbio" / "hudcorrs.json").read_text())
     env = VitalRateStochasticity(
         rates=tuple(corrs["rates"]),
         correlation=corrs["corrin"],
@@ -396,8 +396,8 @@ def test_matrix_selection_markov_weights_and_mean_matrix() -> None:
         MatrixSelection(U=(Ua, ((0.9, 0), (0.9, 0.5))), F=(Fa, Fb))
 
 
-def test_from_matrices_splits_by_reproduction_mask(shared_data) -> None:  # type: ignore[no-untyped-def]
-    h = json.loads((shared_data / "popbio" / "hudsonia.json").read_text())
+def test_from_matrices_splits_by_reproduction_mask(package_data) -> None:  # type: ignore[no-untyped-def]
+    h = json.loads((package_data / "popbio" / "hudsonia.json").read_text())
     mask = np.zeros((6, 6), dtype=bool)
     mask[:2, 2:] = True  # seeds and seedlings produced by tiny..large plants (Morris & Doak 2002)
     env = MatrixSelection.from_matrices(
@@ -414,9 +414,9 @@ def test_from_matrices_splits_by_reproduction_mask(shared_data) -> None:  # type
 # ---- round trip -------------------------------------------------------------------------------
 
 
-def test_to_dict_from_dict_round_trip(shared_data) -> None:  # type: ignore[no-untyped-def]
-    rows = hudsonia_rows(shared_data)
-    corrs = json.loads((shared_data / "popbio" / "hudcorrs.json").read_text())
+def test_to_dict_from_dict_round_trip(package_data) -> None:  # type: ignore[no-untyped-def]
+    rows = hudsonia_rows(package_data)
+    corrs = json.loads((package_data / "popbio" / "hudcorrs.json").read_text())
     sp = Species(
         name="Hudsonia montana",
         stages=("seed", "seedlings", "tiny", "small", "medium", "large"),

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from pva import datasets
 from pva.analysis import growth_rate
 from pva.engine import project
 from pva.model import Mating, Species
 from pva.streams import single_streams
 
 
-def _whale(shared_data: Path) -> tuple[np.ndarray, list[str]]:
-    path = shared_data / "popbio" / "whale.json"
-    if not path.exists():
-        pytest.skip(f"popbio whale matrix not found at {path}")
-    d = json.loads(path.read_text(encoding="utf-8"))
-    return np.asarray(d["matrix"], dtype=float), list(d["stages"])
+def _whale() -> tuple[np.ndarray, list[str]]:
+    (whale,) = datasets.load_popbio("whale").values()  # Caswell 2001, Example 5.1
+    return np.array(whale.A), list(whale.stages)
 
 
-def test_whale_split_sums_back_and_keeps_lambda(shared_data: Path) -> None:
-    A, stages = _whale(shared_data)
+def test_whale_split_sums_back_and_keeps_lambda() -> None:
+    A, stages = _whale()
     sp = Species.from_matrix(A, name="whale", stages=stages, initial_total=100)
     np.testing.assert_array_equal(sp.U_array + sp.F_array + sp.C_array, A)
     # the top row is reproduction (Caswell 2001, example 2.1: killer whale, yearling row)

@@ -25,7 +25,6 @@ from pva.scenario import (
 from pva.study import Study, StudySpecies
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
 
 
 def two_species_study(**changes: object) -> Study:
@@ -307,7 +306,6 @@ def test_write_results_replaces_atomically(sequential: xr.Dataset, tmp_path: Pat
         io.open_results(tmp_path / "missing.nc")
 
 
-@pytest.mark.skipif(not (DATA / "popbio").is_dir(), reason=f"shared data folder {DATA} is absent")
 def test_demo_study_runs(tmp_path: Path) -> None:
     study = io.read_study(ROOT / "scenarios" / "demo.toml").with_(replicates=50)
     ds = runner.run_study(study, backend="sequential")

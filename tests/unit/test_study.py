@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pva import countpva, io
+from pva import countpva, datasets, io
 from pva.errors import StudyFileError
 from pva.model import Species
 from pva.scenario import ConflictMitigation, Harvest, Scenario
@@ -20,10 +20,7 @@ from pva.study import Study, StudySpecies
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
-DATA = ROOT.parent / "shared" / "data"
-needs_data = pytest.mark.skipif(
-    not (DATA / "popbio").is_dir(), reason=f"shared data folder {DATA} is absent"
-)
+DATA = datasets.data_dir()  # the published data sets shipped with pva
 
 SPECIES = """
 [[species]]
@@ -266,7 +263,6 @@ def test_missing_species_file_is_an_os_error(tmp_path: Path) -> None:
         io.read_study(write(tmp_path, text))
 
 
-@needs_data
 def test_compadre_reference_fills_the_matrices(tmp_path: Path) -> None:
     table = """
 [[species]]
@@ -335,13 +331,6 @@ STUDY_FILES = sorted(SCENARIOS.glob("*.toml"))
 
 @pytest.mark.parametrize("path", STUDY_FILES, ids=lambda p: p.name)
 def test_every_shipped_study_file_validates(path: Path) -> None:
-    uses_compadre = any(
-        "compadre" in tomllib.loads(f.read_text(encoding="utf-8"))
-        for f in (SCENARIOS / "species").glob("*.toml")
-        if f"species/{f.name}" in path.read_text(encoding="utf-8")
-    )
-    if uses_compadre and not (DATA / "compadre").is_dir():
-        pytest.skip(f"{path.name} reads COMPADRE from {DATA}, which is absent")
     study = io.read_study(path)
     assert len(study.scenarios) >= 3 or path.name == "demo.toml"
     assert study.baseline == "no action"
@@ -370,7 +359,6 @@ def _species_file(name: str) -> StudySpecies:
     return io.read_study(path).species[0]
 
 
-@needs_data
 def test_hudsonia_file_holds_the_popbio_matrices() -> None:
     doc = json.loads((DATA / "popbio" / "hudsonia.json").read_text(encoding="utf-8"))
     env = _species_file("demo").species.environment
@@ -380,7 +368,6 @@ def test_hudsonia_file_holds_the_popbio_matrices() -> None:
     assert _species_file("demo").species.initial == (4264, 3, 30, 16, 25, 5)
 
 
-@needs_data
 @pytest.mark.parametrize(
     ("study", "dataset", "key"),
     [("desert_tortoise", "tortoise", "med.high"), ("killer_whale", "whale", None)],
@@ -393,7 +380,6 @@ def test_matrix_species_files_hold_the_popbio_matrices(
     np.testing.assert_allclose(_species_file(study).species.A, expected, rtol=0, atol=1e-12)
 
 
-@needs_data
 def test_grizzly_file_reproduces_the_count_based_fit() -> None:
     """mu and sigma2 of the grizzly counts (Dennis et al. 1991; Morris & Doak 2002 ch. 3) are the
     log-mean and log-variance of the file's lognormal growth rate."""
