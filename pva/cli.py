@@ -223,8 +223,9 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="table per species x scenario: extinction risk, abundance, Red List, RLI",
         description="Print, per species and scenario, the probability of extinction at chosen "
         "horizons with 95%% intervals, median final abundance, expected minimum abundance, the Red "
-        "List category distribution in the final year, and for all species the Red List Index, "
-        "ΔRLI and extinctions prevented against no action (and their cost).",
+        "List category distribution and the most likely category at each horizon (with what could "
+        "not be evaluated there), and for all species the Red List Index and ΔRLI at each horizon "
+        "and extinctions prevented against no action (and their cost).",
     )
     _add_results_options(p)
     _add_horizons_option(p)

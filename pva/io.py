@@ -352,6 +352,9 @@ class TaskArrays(NamedTuple):
     """All individuals, (scenario, replicate, year, population)."""
     extinction_risk: npt.NDArray[np.float64] | None = None
     """Nested criterion-E probabilities, (scenario, replicate, assessment year, window), or None."""
+    projected_mature: npt.NDArray[np.float64] | None = None
+    """Nested projections of mature individuals, (scenario, replicate, assessment year, lead), or
+    None."""
 
 
 _MANIFEST = "manifest.json"
@@ -414,6 +417,7 @@ class Checkpoints:
         *,
         shape: tuple[int, ...],
         risk_shape: tuple[int, ...] | None = None,
+        projected_shape: tuple[int, ...] | None = None,
     ) -> TaskArrays | None:
         """The saved task (species index, chunk index), or None if it has not finished.
 
@@ -421,7 +425,8 @@ class Checkpoints:
         ------
         ValueError
             If the file belongs to another study or seed, or its arrays do not have ``shape``
-            (mature and total) and ``risk_shape`` (extinction risk, when expected).
+            (mature and total), ``risk_shape`` (extinction risk) and ``projected_shape``
+            (projected mature individuals), when expected.
         """
         path = self._task_file(species, chunk)
         if not path.exists():
@@ -430,13 +435,21 @@ class Checkpoints:
             if str(data["digest"]) != self.digest or int(data["entropy"]) != self.entropy:
                 raise ValueError(f"checkpoint {path} belongs to a different study or seed")
             mature, total = data["mature"], data["total"]
-            risk = data["extinction_risk"] if "extinction_risk" in data.files else None
+            optional = {
+                key: data[key] if key in data.files else None
+                for key in ("extinction_risk", "projected_mature")
+            }
         if mature.shape != shape or total.shape != shape:
             raise ValueError(f"checkpoint {path} has shape {mature.shape}, expected {shape}")
-        if risk_shape is not None and (risk is None or risk.shape != risk_shape):
-            got = None if risk is None else risk.shape
-            raise ValueError(f"checkpoint {path} has extinction_risk {got}, expected {risk_shape}")
-        return TaskArrays(mature, total, risk)
+        for key, expected in (
+            ("extinction_risk", risk_shape),
+            ("projected_mature", projected_shape),
+        ):
+            got = optional[key]
+            if expected is not None and (got is None or got.shape != expected):
+                found = None if got is None else got.shape
+                raise ValueError(f"checkpoint {path} has {key} {found}, expected {expected}")
+        return TaskArrays(mature, total, optional["extinction_risk"], optional["projected_mature"])
 
     def save(self, species: int, chunk: int, task: TaskArrays) -> None:
         """Save a finished task (atomically: a crash leaves either the whole file or none)."""
@@ -444,19 +457,22 @@ class Checkpoints:
 
         def write(tmp: Path) -> None:
             # a file handle: given a path, np.savez would append ".npz" to the temporary name
+            nested = {
+                key: value
+                for key, value in (
+                    ("extinction_risk", task.extinction_risk),
+                    ("projected_mature", task.projected_mature),
+                )
+                if value is not None
+            }
             with tmp.open("wb") as fh:
-                if task.extinction_risk is None:
-                    np.savez(
-                        fh, mature=task.mature, total=task.total, digest=digest, entropy=entropy
-                    )
-                else:
-                    np.savez(
-                        fh,
-                        mature=task.mature,
-                        total=task.total,
-                        digest=digest,
-                        entropy=entropy,
-                        extinction_risk=task.extinction_risk,
-                    )
+                np.savez(
+                    fh,
+                    mature=task.mature,
+                    total=task.total,
+                    digest=digest,
+                    entropy=entropy,
+                    **nested,
+                )
 
         atomic_write(self._task_file(species, chunk), write)

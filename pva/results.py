@@ -99,6 +99,13 @@ E_WINDOW = "window"
 """Dimension of the criterion E windows (the same as :data:`pva.redlist.E_WINDOW`)."""
 E_WINDOWS = ("CR", "EN", "VU")
 """Labels of the criterion E windows (the same as :data:`pva.redlist.E_WINDOWS`)."""
+PROJECTED_MATURE = "projected_mature"
+"""Nested projections for A3, A4 and projected C1: expected mature individuals ``lead`` years after
+each assessment year from each replicate's state, (species, scenario, replicate, year, lead), NaN at
+years not assessed (and beyond a species' own lead). The same name as
+:data:`pva.redlist.PROJECTED_MATURE`."""
+LEAD = "lead"
+"""Dimension of the leads of ``projected_mature`` (the same as :data:`pva.redlist.LEAD`)."""
 
 # Red List (pva.redlist)
 CATEGORY = "category"
@@ -145,6 +152,32 @@ CATEGORY_SHARE = "category_share"
 RLI_SUMMARY = "rli"
 """Red List Index in the final year, mean over replicates (a summary table's variable)."""
 DELTA_RLI = "delta_rli"
+CATEGORY_SHARE_BY_HORIZON = "category_share_by_horizon"
+"""Share of replicates in each Red List category at each horizon: (species, scenario, horizon,
+category)."""
+MOST_LIKELY_CATEGORY = "most_likely_category"
+"""The category most replicates are in at each horizon (ties: the more threatened):
+(species, scenario, horizon), a label."""
+MOST_LIKELY_SHARE = "most_likely_share"
+"""Share of replicates in the most likely category: (species, scenario, horizon)."""
+MOST_LIKELY_CRITERIA = "most_likely_criteria"
+"""The criteria that set the most likely category in most of its replicates, IUCN style ("D",
+"A3+4; C1"; "" for LC and EX): (species, scenario, horizon)."""
+MOST_LIKELY_LOWER_BOUND = "most_likely_lower_bound"
+"""Whether the most likely category is a lower bound in some of its replicates (criteria not
+evaluated that could have given a higher one): (species, scenario, horizon)."""
+LOWER_BOUND_SHARE = "lower_bound_share"
+"""Share of replicates whose category at the horizon is a lower bound because some criterion was
+not evaluated there: (species, scenario, horizon)."""
+NOT_EVALUATED = "not_evaluated"
+"""What was not evaluated at the horizon and why ("A3, A4, E not evaluated: no projections at year
+20"), "" if nothing: (species, scenario, horizon)."""
+RLI_BY_HORIZON = "rli_by_horizon"
+"""Red List Index at each horizon, mean over replicates: (scenario, horizon)."""
+DELTA_RLI_BY_HORIZON = "delta_rli_by_horizon"
+"""ΔRLI against no action at each horizon, paired over replicates: (scenario, horizon)."""
+P_RLI_IMPROVED_BY_HORIZON = "p_rli_improved_by_horizon"
+"""Share of replicates with a higher RLI than under no action at each horizon."""
 P_RLI_IMPROVED = "p_rli_improved"
 EXTINCTIONS_PREVENTED = "extinctions_prevented"
 P_ANY_PREVENTED = "p_any_prevented"
@@ -201,6 +234,11 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "1",
         "long_name": "probability of extinction within the criterion E window (nested simulation)",
     },
+    PROJECTED_MATURE: {
+        "units": "individuals",
+        "long_name": "expected mature individuals ahead of the assessment year (nested simulation)",
+    },
+    LEAD: {"units": "year", "long_name": "years after the assessment year"},
     QUANTILE: {"units": "1", "long_name": "quantile level"},
     HORIZON: {"units": "year", "long_name": "years since the start"},
     GREEN_YEAR: {"units": "year", "long_name": "year of the Green Score"},
@@ -228,6 +266,34 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     RLI_SUMMARY: {"units": "1", "long_name": "Red List Index"},
     DELTA_RLI: {"units": "1", "long_name": "ΔRLI against no action"},
     P_RLI_IMPROVED: {
+        "units": "1",
+        "long_name": "share of replicates in which the RLI is higher than under no action",
+    },
+    CATEGORY_SHARE_BY_HORIZON: {
+        "units": "1",
+        "long_name": "share of replicates in each Red List category",
+    },
+    MOST_LIKELY_CATEGORY: {"units": "1", "long_name": "most likely Red List category"},
+    MOST_LIKELY_SHARE: {
+        "units": "1",
+        "long_name": "share of replicates in the most likely Red List category",
+    },
+    MOST_LIKELY_CRITERIA: {
+        "units": "1",
+        "long_name": "criteria that set the most likely category in most of its replicates",
+    },
+    MOST_LIKELY_LOWER_BOUND: {
+        "units": "1",
+        "long_name": "the most likely category is a lower bound (criteria not evaluated)",
+    },
+    LOWER_BOUND_SHARE: {
+        "units": "1",
+        "long_name": "share of replicates whose category is a lower bound (criteria not evaluated)",
+    },
+    NOT_EVALUATED: {"units": "1", "long_name": "criteria not evaluated, and why"},
+    RLI_BY_HORIZON: {"units": "1", "long_name": "Red List Index"},
+    DELTA_RLI_BY_HORIZON: {"units": "1", "long_name": "ΔRLI against no action (paired)"},
+    P_RLI_IMPROVED_BY_HORIZON: {
         "units": "1",
         "long_name": "share of replicates in which the RLI is higher than under no action",
     },
@@ -274,6 +340,7 @@ LAYOUT: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         COUNTRY: (SPECIES,),
         SITE: (SPECIES,),
         EXTINCTION_RISK: (SPECIES, SCENARIO, REPLICATE, YEAR, E_WINDOW),
+        PROJECTED_MATURE: (SPECIES, SCENARIO, REPLICATE, YEAR, LEAD),
     }
 )
 """Dims of every variable and non-index coordinate of a study's results (the ``pva run`` file)."""
@@ -290,6 +357,7 @@ def build(
     schedules: Sequence[Sequence[Schedule]],
     entropy: int,
     extinction_risk: FloatArray | None = None,
+    projected_mature: FloatArray | None = None,
     abundance: npt.NDArray[Any] | None = None,
     carrying_capacity: FloatArray | None = None,
 ) -> xr.Dataset:
@@ -309,6 +377,9 @@ def build(
     extinction_risk
         Nested criterion-E probabilities, shape (species, scenario, replicate, year, 3) for the CR,
         EN and VU windows, NaN at the years not assessed (needs ``study.outputs.red_list_e``).
+    projected_mature
+        Nested projections of mature individuals, shape (species, scenario, replicate, year,
+        lead), NaN at the years not assessed (needs ``study.outputs.red_list_e``).
     abundance
         Individuals by stage, shape (species, scenario, replicate, year, population, stage): only
         for a study of one species (whose stages name the ``stage`` coordinate).
@@ -359,7 +430,18 @@ def build(
             LAYOUT[EXTINCTION_RISK],
             extinction_risk,
             inner_replicates=int(settings.inner_replicates),
-            quasi_extinction=float(settings.quasi_extinction),
+            quasi_extinction=int(settings.quasi_extinction),
+        )
+    if projected_mature is not None:
+        settings = study.outputs.red_list_e
+        if settings is None:
+            raise ValueError("projected_mature needs the study's outputs.red_list_e settings")
+        data[PROJECTED_MATURE] = variable(
+            PROJECTED_MATURE,
+            LAYOUT[PROJECTED_MATURE],
+            projected_mature,
+            inner_replicates=int(settings.inner_replicates),
+            statistic="mean",
         )
     if abundance is not None:
         if n_sp != 1:
@@ -401,6 +483,9 @@ def build(
     if extinction_risk is not None:
         # an index coordinate without units: it labels the windows of IUCN criterion E
         ds = ds.assign_coords({E_WINDOW: list(E_WINDOWS)})
+    if projected_mature is not None:
+        leads = np.arange(np.shape(projected_mature)[-1], dtype=np.int64)
+        ds = ds.assign_coords({LEAD: variable(LEAD, LEAD, leads)})
     return ds
 
 

@@ -71,8 +71,8 @@ def run_task(
 ) -> io.TaskArrays:
     """Project one replicate chunk of one species under every scenario.
 
-    With ``red_list_e`` (assessment years set), also the nested criterion-E probabilities
-    (:func:`pva.nested.extinction_risk_windows`) from each replicate's state at those years, with
+    With ``red_list_e`` (assessment years set), also the nested projections
+    (:func:`pva.nested.project_from_states`) from each replicate's state at those years, with
     inner streams :func:`pva.nested.nested_seed` ``(entropy, species, chunk, year)`` shared by all
     scenarios.
 
@@ -80,18 +80,13 @@ def run_task(
     -------
     pva.io.TaskArrays
         ``mature`` and ``total``: int64 arrays of shape (scenarios, replicates, years + 1,
-        populations); ``extinction_risk``: float64 of shape (scenarios, replicates, assessment
-        years, 3) for the CR, EN and VU windows, or None.
+        populations); with ``red_list_e``, ``extinction_risk``: float64 of shape (scenarios,
+        replicates, assessment years, 3) for the CR, EN and VU windows of criterion E, and
+        ``projected_mature``: float64 of shape (scenarios, replicates, assessment years, L + 1),
+        L = :func:`pva.redlist.projection_leads`; else None.
     """
     e_years = () if red_list_e is None else red_list_e.years
-    windows: tuple[int, ...] = ()
-    if e_years:
-        if species.generation_length is None:
-            raise ValueError(
-                f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
-            )
-        windows = redlist.e_windows(species.generation_length)
-    mature, total, risk = [], [], []
+    mature, total, nested_out = [], [], []
     for schedule in schedules:
         out = engine.project(
             species,
@@ -99,31 +94,56 @@ def run_task(
             years=years,
             replicates=replicates,
             streams=streams.chunk_streams(entropy, species.name, chunk),
-            # the stage state is needed only at the assessment years of nested E
+            # the stage state is needed only at the assessment years of the nested projections
             record=("abundance",) if e_years else (),
         )
         mature.append(_counts(out.mature))
         total.append(_counts(out.total))
         if e_years and red_list_e is not None and out.abundance is not None:
-            risk.append(
-                np.stack(
-                    [
-                        nested.extinction_risk_windows(
-                            species,
-                            schedule,
-                            out.abundance[:, y],
-                            start_year=y,
-                            windows=windows,
-                            inner_replicates=red_list_e.inner_replicates,
-                            seed=nested.nested_seed(entropy, species.name, chunk, y),
-                            quasi_extinction=red_list_e.quasi_extinction,
-                        )
-                        for y in e_years
-                    ],
-                    axis=1,
-                )
+            nested_out.append(
+                _nested_projections(species, schedule, out.abundance, red_list_e, entropy, chunk)
             )
-    return io.TaskArrays(np.stack(mature), np.stack(total), np.stack(risk) if e_years else None)
+    if not e_years:
+        return io.TaskArrays(np.stack(mature), np.stack(total))
+    risk = np.stack([r for r, _ in nested_out])
+    projected = np.stack([p for _, p in nested_out])
+    return io.TaskArrays(np.stack(mature), np.stack(total), risk, projected)
+
+
+def _nested_projections(
+    species: Species,
+    schedule: Schedule,
+    abundance: npt.NDArray[Any],
+    red_list_e: RedListE,
+    entropy: int,
+    chunk: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Criterion-E probabilities (replicates, assessment years, 3) and projected mature
+    individuals (replicates, assessment years, L + 1) from each replicate's state (``abundance``:
+    replicate, year, population, stage) at each assessment year."""
+    if species.generation_length is None:
+        raise ValueError(
+            f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
+        )
+    windows = redlist.e_windows(species.generation_length)
+    leads = redlist.projection_leads(species.generation_length)
+    per_year = [
+        nested.project_from_states(
+            species,
+            schedule,
+            abundance[:, y],
+            start_year=y,
+            windows=windows,
+            leads=leads,
+            inner_replicates=red_list_e.inner_replicates,
+            seed=nested.nested_seed(entropy, species.name, chunk, y),
+            quasi_extinction=red_list_e.quasi_extinction,
+        )
+        for y in red_list_e.years
+    ]
+    risk = np.stack([p.extinction_risk for p in per_year], axis=1)
+    projected = np.stack([p.projected_mature for p in per_year], axis=1)
+    return risk, projected
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -182,6 +202,18 @@ class _Plan:
         start, stop = self.bounds[k]
         return (len(self.study.scenarios), stop - start, len(self.e_years), len(results.E_WINDOWS))
 
+    def leads(self, i: int) -> int:
+        """Leads of species i's nested projections of mature individuals (0 without them)."""
+        gl = self.study.species[i].species.generation_length
+        return 0 if not self.e_years or gl is None else redlist.projection_leads(gl)
+
+    def projected_shape(self, i: int, k: int) -> tuple[int, ...] | None:
+        """Shape of a task's nested projections of mature individuals (None without them)."""
+        if not self.e_years:
+            return None
+        start, stop = self.bounds[k]
+        return (len(self.study.scenarios), stop - start, len(self.e_years), self.leads(i) + 1)
+
     def call(self, i: int, k: int, entropy: int) -> Any:
         """The delayed call of :func:`run_task` for task (i, k)."""
         start, stop = self.bounds[k]
@@ -213,6 +245,8 @@ class _Assembly:
         self.total = np.zeros(shape, dtype=np.int64)
         # NaN at the years not assessed; only the assessment years are filled in
         self.risk = np.full((*shape[:4], len(results.E_WINDOWS)), np.nan) if plan.e_years else None
+        leads = max(plan.leads(i) for i in range(len(study.species)))
+        self.projected = np.full((*shape[:4], leads + 1), np.nan) if plan.e_years else None
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
         start, stop = self.plan.bounds[k]
@@ -221,6 +255,10 @@ class _Assembly:
         self.total[i, :, start:stop, :, :n_pop] = task.total
         if self.risk is not None:
             self.risk[i][:, start:stop, list(self.plan.e_years)] = task.extinction_risk
+        if self.projected is not None and task.projected_mature is not None:
+            width = task.projected_mature.shape[-1]
+            years = list(self.plan.e_years)
+            self.projected[i][:, start:stop, years, :width] = task.projected_mature
 
     def dataset(self, entropy: int) -> xr.Dataset:
         return results.build(
@@ -230,6 +268,7 @@ class _Assembly:
             schedules=self.plan.schedules,
             entropy=entropy,
             extinction_risk=self.risk,
+            projected_mature=self.projected,
         )
 
 
@@ -247,7 +286,13 @@ def _resume(
         saved = (
             None
             if store is None
-            else store.load(i, k, shape=plan.task_shape(i, k), risk_shape=plan.risk_shape(i, k))
+            else store.load(
+                i,
+                k,
+                shape=plan.task_shape(i, k),
+                risk_shape=plan.risk_shape(i, k),
+                projected_shape=plan.projected_shape(i, k),
+            )
         )
         if saved is None:
             todo.append((i, k))
@@ -365,7 +410,9 @@ def run_study(
         (:func:`pva.results.provenance`). With ``study.outputs.red_list_e``, also
         ``extinction_risk`` (species, scenario, replicate, year, window): the nested criterion-E
         probabilities from each replicate's state at the assessment years (:mod:`pva.nested`), NaN
-        at other years.
+        at other years, and ``projected_mature`` (species, scenario, replicate, year, lead): the
+        expected mature individuals 0 .. L years after each assessment year from each replicate's
+        state (mean over the inner futures), NaN at other years and beyond a species' own L.
 
     Raises
     ------

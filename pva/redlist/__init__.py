@@ -20,7 +20,10 @@ projected data). It reads:
   of A4 and projected C1, at most 100 years ahead) and the probabilities of extinction within the
   E windows, passed as ``projected_mature`` and ``extinction_probability`` (nested simulations from
   each replicate's state, :mod:`pva.nested`; results variables :data:`PROJECTED_MATURE` and
-  :data:`EXTINCTION_RISK`). At year 0, when all replicates start from one state, the replicates
+  :data:`EXTINCTION_RISK`, which ``pva run`` records at the years of the study's
+  ``[outputs.red_list_e]`` from the same inner futures: the mean of their mature individuals 0 ..
+  :func:`projection_leads` years ahead, and the fraction with no individuals at all within each E
+  window, the event of EX). At year 0, when all replicates start from one state, the replicates
   themselves are that projection (their mean trajectory; the fraction extinct within each window).
 
 It never reads the replicate's own years after ``t``: one realised future is not something an
@@ -99,12 +102,15 @@ from pva.redlist.classification import (
 )
 from pva.redlist.criteria import (
     CRITERIA,
+    CRITERION,
+    CRITERION_LEVEL,
     E_WINDOW,
     E_WINDOWS,
     EXTINCTION_RISK,
     LEAD,
     PROJECTED_MATURE,
     e_windows,
+    projection_leads,
 )
 from pva.redlist.green_status import (
     GREEN_STATES,
@@ -132,6 +138,8 @@ __all__ = [
     "CATEGORY_LABELS",
     "CR",
     "CRITERIA",
+    "CRITERION",
+    "CRITERION_LEVEL",
     "DD",
     "DEFAULT_CRITERION_A",
     "DEFAULT_WEIGHTS",
@@ -169,6 +177,7 @@ __all__ = [
     "extinctions_prevented",
     "green_status",
     "green_status_states",
+    "projection_leads",
     "red_list_index",
     "rli_by_replicate",
     "rli_summary",

@@ -49,6 +49,11 @@ CRITERIA: tuple[str, ...] = (
     "E",
 )
 """Sub-criteria reported per (replicate, year) in :attr:`Classification.levels`, in this order."""
+CRITERION = "criterion"
+"""Dim of the sub-criteria (:data:`CRITERIA`) in :func:`pva.redlist.assess`'s output."""
+CRITERION_LEVEL = "criterion_level"
+"""Variable of :func:`pva.redlist.assess`: the level each sub-criterion met (species, scenario,
+replicate, year, criterion)."""
 
 # IUCN (2012) thresholds, ordered (CR, EN, VU)
 A1_THRESHOLDS = (0.90, 0.70, 0.50)
@@ -77,10 +82,11 @@ E_WINDOWS = ("CR", "EN", "VU")
 PROJECTED_MATURE = "projected_mature"
 """Results variable of nested projections for A3, A4 and projected C1 (species, scenario,
 replicate, year, lead): expected mature individuals ``lead`` years after each assessment year,
-projected from each replicate's state there (NaN at years not assessed); see
+projected from each replicate's state there (the mean over the inner futures of
+:func:`pva.nested.project_from_states`; NaN at years not assessed); see
 :func:`pva.redlist.classify` (``projected_mature``)."""
 LEAD = "lead"
-"""Its lead dim: years after the assessment year, 0 .. at most 100."""
+"""Its lead dim: years after the assessment year, 0 .. :func:`projection_leads` (at most 100)."""
 
 
 def e_windows(generation_length: float) -> tuple[int, int, int]:
@@ -93,6 +99,20 @@ def e_windows(generation_length: float) -> tuple[int, int, int]:
         for yrs, gens in zip(E_YEARS, E_GENERATIONS, strict=True)
     )
     return out  # type: ignore[return-value]
+
+
+def projection_leads(generation_length: float) -> int:
+    """Years ahead that A3, A4 and projected C1 read from a projection (the lead ``L`` of
+    :data:`PROJECTED_MATURE`): the longest future part of their windows, capped at 100 years
+    (IUCN 2012: a window "up to a maximum of 100 years in the future").
+
+    A3 and the VU rate of projected C1 read max(10 years, 3 generations) ahead; A4's windows of
+    the same length hold at least one past year, so their future part is at most one year shorter
+    (and at most 100 years). Hence ``L = min(max(10, round(3 G)), 100)``."""
+    g = check_generation_length(generation_length)
+    a3 = years_window(10, 3, g)
+    c1 = max(years_window(yrs, gens, g) for yrs, gens in zip(C1_YEARS, C1_GENERATIONS, strict=True))
+    return min(max(a3, c1), MAX_FUTURE)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -6,11 +6,13 @@
 
 * the probability of extinction by chosen horizons, with its interval;
 * median final abundance and the expected minimum abundance (McCarthy & Thompson 2001);
-* through :func:`pva.redlist.assess`, the Red List category distribution in the final year, the Red
-  List Index by scenario with its interval (Butchart et al. 2007), ΔRLI against no action as paired
-  differences over replicates, expected extinctions prevented (the quantity Bolam et al. 2021
-  estimated by expert elicitation), and the cost per extinction prevented where ``annual_cost`` is
-  recorded;
+* through :func:`pva.redlist.assess`, at every horizon (:func:`red_list_by_horizon`) the Red
+  List category distribution, the most likely category and the criteria that set it, what could
+  not be evaluated there and why (a category is then a lower bound), the Red List Index by
+  scenario with its interval (Butchart et al. 2007) and ΔRLI against no action as paired
+  differences over replicates; expected extinctions prevented by the final year (the quantity
+  Bolam et al. 2021 estimated by expert elicitation), and the cost per extinction prevented where
+  ``annual_cost`` is recorded;
 * with a Green Status setting, the Green Scores and conservation metrics (:mod:`pva.summary.green`).
 
 Building the numbers (:mod:`pva.summary.tables`) is separate from formatting them
@@ -40,7 +42,10 @@ from pva.summary.formatting import (
     format_run_overview,
     format_table,
     green_status_rows,
+    red_list_notes,
+    red_list_rows,
     render_rows,
+    rli_rows,
     run_rows,
     species_rows,
     study_rows,
@@ -53,6 +58,7 @@ from pva.summary.tables import (
     check_results,
     default_horizons,
     extinction_curves,
+    red_list_by_horizon,
     red_list_unavailable,
     run_overview,
     summary_table,
@@ -71,8 +77,12 @@ __all__ = [
     "green_status_rows",
     "green_status_settings",
     "no_action_scenario",
+    "red_list_by_horizon",
+    "red_list_notes",
+    "red_list_rows",
     "red_list_unavailable",
     "render_rows",
+    "rli_rows",
     "run_overview",
     "run_rows",
     "species_rows",

@@ -110,8 +110,7 @@ def species_rows(table: xr.Dataset, species: str) -> Rows:
         (results.EXPECTED_MINIMUM, "expected minimum abundance"),
     ):
         rows.append([label] + [_cell(t, var, _fmt_n, **{results.SCENARIO: s}) for s in scenarios])
-    if results.CATEGORY_SHARE in t:
-        rows.append([f"Red List category in year {final}", *_category_cells(t, scenarios)])
+    rows.extend(_red_list_rows(table, t, scenarios))
     rows.extend(_green_rows(table, t, scenarios))
     if results.TOTAL_COST in t:
         cost = t[results.TOTAL_COST]
@@ -122,19 +121,152 @@ def species_rows(table: xr.Dataset, species: str) -> Rows:
     return ["", *scenarios], rows
 
 
-def _category_cells(t: xr.Dataset, scenarios: list[str]) -> list[str]:
+# ---------------------------------------------------------------------------------------------------
+# the Red List rows (pva.summary.tables.red_list_by_horizon)
+
+
+LOWER_BOUND_MARK = "≥ "
+"""Marks a category that is a lower bound (criteria not evaluated could have given a higher one)."""
+UPPER_BOUND_MARK = "≤ "
+"""Marks a Red List Index that is an upper bound (some species' category is a lower bound)."""
+
+
+def _category_cells(shares: xr.DataArray, scenarios: list[str]) -> list[str]:
     """Per scenario, the categories some replicate is in, with their shares ("CR 20%, EX 80%")."""
-    shares = t[results.CATEGORY_SHARE]
     cells = []
     for s in scenarios:
         row = shares.sel({results.SCENARIO: s})
         parts = [
-            f"{c} {100 * float(v):.0f}%"
+            f"{c} {_percent(float(v))}"
             for c, v in zip(row[results.CATEGORY_DIM].values, row.values, strict=True)
             if float(v) > 0
         ]
         cells.append(", ".join(parts) or "–")
     return cells
+
+
+def _percent(share: float) -> str:
+    """A share as a whole percentage; "<1%" and ">99%" where rounding would show 0% or 100%."""
+    if 0 < share < 0.005:
+        return "<1%"
+    if 0.995 <= share < 1:
+        return ">99%"
+    return f"{100 * share:.0f}%"
+
+
+def _most_likely_cell(t: xr.Dataset, **where: Any) -> str:
+    """The most likely category with the criteria that set it ("CR D"), marked "≥ " when it is a
+    lower bound."""
+    at = t.sel(where)
+    label = str(at[results.MOST_LIKELY_CATEGORY].item())
+    criteria = str(at[results.MOST_LIKELY_CRITERIA].item())
+    mark = LOWER_BOUND_MARK if bool(at[results.MOST_LIKELY_LOWER_BOUND]) else ""
+    return f"{mark}{label} {criteria}".rstrip()
+
+
+def red_list_rows(table: xr.Dataset, species: str) -> Rows:
+    """The Red List rows of one species as ``(header, rows)``, scenarios across: at each horizon
+    the share of replicates in each category and the most likely category with the criteria that
+    set it ("≥ " where it is a lower bound, see :func:`red_list_notes`). Empty without the Red
+    List part."""
+    scenarios = results.names_of(table, results.SCENARIO)
+    rows = _red_list_rows(table, table.sel({results.SPECIES: species}), scenarios)
+    return (["", *scenarios], rows) if rows else ([], [])
+
+
+def _red_list_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
+    if results.CATEGORY_SHARE_BY_HORIZON not in t:
+        if results.CATEGORY_SHARE not in t:
+            return []
+        # a table of an earlier version: the final year only
+        final = table.attrs["final_year"]
+        return [
+            [
+                f"Red List category in year {final}",
+                *_category_cells(t[results.CATEGORY_SHARE], scenarios),
+            ]
+        ]
+    rows = []
+    for h in table[results.HORIZON].values:
+        at = {results.HORIZON: h}
+        shares = t[results.CATEGORY_SHARE_BY_HORIZON].sel(at)
+        rows.append([f"Red List category in year {int(h)}", *_category_cells(shares, scenarios)])
+        rows.append(
+            [
+                "  most likely, criteria",
+                *(_most_likely_cell(t, **at, **{results.SCENARIO: s}) for s in scenarios),
+            ]
+        )
+    return rows
+
+
+def red_list_notes(table: xr.Dataset, species: str) -> list[str]:
+    """What was not evaluated for one species at each horizon and why, one line per reason
+    (prefixed by the scenarios it holds for when it does not hold for all), then what "≥ " means
+    where some category is a lower bound. Empty without the Red List part."""
+    if results.NOT_EVALUATED not in table:
+        return []
+    scenarios = results.names_of(table, results.SCENARIO)
+    t = table.sel({results.SPECIES: species})
+    lines = []
+    for h in table[results.HORIZON].values:
+        by_note: dict[str, list[str]] = {}
+        for s in scenarios:
+            note = str(
+                t[results.NOT_EVALUATED].sel({results.HORIZON: h, results.SCENARIO: s}).item()
+            )
+            if note:
+                by_note.setdefault(note, []).append(s)
+        for note, where in by_note.items():
+            prefix = "" if len(where) == len(scenarios) else f"{', '.join(where)}: "
+            # one line per reason ("A2 not evaluated: ...; A3, E not evaluated: ...")
+            lines.extend(f"{prefix}{part}" for part in note.split("; "))
+    if bool(t[results.MOST_LIKELY_LOWER_BOUND].any()):
+        lines.append(
+            f"{LOWER_BOUND_MARK.strip()} a lower bound: a criterion not evaluated could have "
+            "given a higher category"
+        )
+    return lines
+
+
+def rli_rows(table: xr.Dataset) -> Rows:
+    """The Red List Index and ΔRLI against no action at each horizon, with their intervals, as
+    ``(header, rows)`` (scenarios across); "≤ " marks an index that is an upper bound because
+    some species' category is a lower bound there. Empty without the Red List part."""
+    if results.RLI_BY_HORIZON not in table:
+        return [], []
+    scenarios = results.names_of(table, results.SCENARIO)
+    return ["", *scenarios], _rli_rows(table, scenarios)
+
+
+def _rli_rows(table: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
+    no_action = table.attrs["no_action"]
+    rows = []
+    for h in table[results.HORIZON].values:
+        at = {results.HORIZON: h}
+        bound = table[results.LOWER_BOUND_SHARE].sel(at).max(results.SPECIES) > 0
+        cells = []
+        deltas = []
+        for s in scenarios:
+            where = {**at, results.SCENARIO: s}
+            mark = UPPER_BOUND_MARK if bool(bound.sel({results.SCENARIO: s})) else ""
+            cells.append(mark + _cell(table, results.RLI_BY_HORIZON, _fmt_rli, **where))
+            deltas.append(
+                "–"
+                if s == no_action
+                else _cell(table, results.DELTA_RLI_BY_HORIZON, _signed, **where)
+            )
+        rows.append([f"Red List Index in year {int(h)}", *cells])
+        rows.append([f"ΔRLI vs {no_action!r} in year {int(h)}", *deltas])
+    return rows
+
+
+def _fmt_rli(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "–"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.3f}" if math.isfinite(value) else "–"
 
 
 _GREEN_METRICS = (
@@ -216,17 +348,22 @@ def study_rows(table: xr.Dataset) -> Rows:
             for s in scenarios
         ]
 
-    rows = [
+    if results.RLI_BY_HORIZON in table:
+        rows = _rli_rows(table, scenarios)
+    else:  # a table of an earlier version: the final year only
+        rows = [
+            [
+                f"Red List Index in year {year}",
+                *(
+                    _cell(table, results.RLI_SUMMARY, _fmt_rli, **{results.SCENARIO: s})
+                    for s in scenarios
+                ),
+            ],
+            [f"ΔRLI vs {no_action!r} (paired)", *against(results.DELTA_RLI, signed)],
+        ]
+    rows += [
         [
-            f"Red List Index in year {year}",
-            *(
-                _cell(table, results.RLI_SUMMARY, lambda v: f"{v:.3f}", **{results.SCENARIO: s})
-                for s in scenarios
-            ),
-        ],
-        [f"ΔRLI vs {no_action!r} (paired)", *against(results.DELTA_RLI, signed)],
-        [
-            f"extinctions prevented vs {no_action!r}",
+            f"extinctions prevented vs {no_action!r} by year {year}",
             *against(results.EXTINCTIONS_PREVENTED, _fmt_p),
         ],
         ["P(at least one extinction prevented)", *plain(results.P_ANY_PREVENTED, _fmt_p)],
@@ -323,6 +460,7 @@ def format_table(table: xr.Dataset, *, style: TableStyle = "text") -> str:
     for sp in results.names_of(table, results.SPECIES):
         header, rows = species_rows(table, sp)
         blocks.append(_titled(sp, render_rows(header, rows, style), style))
+        blocks.extend(_notes(red_list_notes(table, sp), style))
     header, rows = study_rows(table)
     if rows:
         blocks.append(_titled("All species", render_rows(header, rows, style), style))
@@ -336,6 +474,17 @@ def format_run_overview(overview: xr.Dataset) -> str:
     """:func:`pva.summary.run_overview` as an aligned text table (what ``pva run`` prints)."""
     header, rows = run_rows(overview)
     return render_rows(header, rows, "text", align="left")
+
+
+def _notes(lines: list[str], style: TableStyle) -> list[str]:
+    """Notes under a table: one block of lines (a list in Markdown, paragraphs in HTML)."""
+    if not lines:
+        return []
+    if style == "markdown":
+        return ["\n".join(f"- {line}" for line in lines)]
+    if style == "html":
+        return ["\n".join(f'<p class="note">{html.escape(line)}</p>' for line in lines)]
+    return ["\n".join(lines)]
 
 
 def _titled(title: str, body: str, style: TableStyle) -> str:

@@ -392,6 +392,11 @@ def _add_red_list(
     _add_paired_comparisons(table, ds, categories, no_action, final, confidence)
     if results.TOTAL_COST in table:
         _add_cost_effectiveness(table, no_action)
+    by_horizon = red_list_by_horizon(
+        assessment, table[results.HORIZON].values, no_action=no_action, confidence=confidence
+    )
+    for name, variable in by_horizon.data_vars.items():
+        table[name] = variable
     if assessment.attrs.get("notes"):
         table.attrs["red_list_notes"] = str(assessment.attrs["notes"])
 
@@ -505,4 +510,241 @@ def _add_cost_effectiveness(table: xr.Dataset, no_action: str) -> None:
     table[results.COST_PER_EXTINCTION_PREVENTED] = per.assign_attrs(
         units=f"{units} per species",
         long_name=results.VARIABLE_ATTRS[results.COST_PER_EXTINCTION_PREVENTED]["long_name"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# the Red List at every horizon
+# ---------------------------------------------------------------------------------------------------
+
+PROJECTED_CRITERIA = ("A3", "A4", "C1", "E")
+"""Sub-criteria read from projections from the assessment year (:func:`pva.redlist.classify`): at
+a later year they need the nested projections of ``[outputs.red_list_e]``."""
+INPUT_CRITERIA = ("B1", "B2", "C2a(i)", "C2a(ii)", "D2")
+"""Sub-criteria that need inputs a study may not give (EOO, AOO, locations, subpopulations); when
+not evaluated at any year they are left out of the per-horizon notes (the assessment's notes say
+why)."""
+
+
+def red_list_by_horizon(
+    assessment: xr.Dataset,
+    horizons: Sequence[int],
+    *,
+    no_action: str,
+    confidence: float = 0.95,
+) -> xr.Dataset:
+    """The Red List at each horizon: categories, the most likely one and what sets it, what was
+    not evaluated, and the Red List Index and ΔRLI with their intervals.
+
+    Parameters
+    ----------
+    assessment
+        What :func:`pva.redlist.assess` returned (with ``criterion_level``).
+    horizons
+        Years (simulated years of ``assessment``).
+    no_action
+        The scenario ΔRLI is taken against.
+    confidence
+        Coverage of the intervals.
+
+    Returns
+    -------
+    xarray.Dataset
+        With a ``horizon`` dim (the years given):
+
+        * ``category_share_by_horizon`` (species, scenario, horizon, category): share of
+          replicates in each category (:func:`pva.redlist.category_distribution`);
+        * ``most_likely_category`` (species, scenario, horizon): the category with the largest
+          share (ties: the more threatened), ``most_likely_share`` its share, and
+          ``most_likely_criteria`` the criteria that set it in most of its replicates (IUCN
+          notation, e.g. ``"D"`` or ``"A3+4; C1"``; ``""`` for LC and EX);
+        * ``lower_bound_share`` (species, scenario, horizon): the share of replicates whose
+          category is a lower bound: some sub-criterion listed in ``not_evaluated`` was not
+          evaluated in it and could have given a higher category (any but CR and EX, and but VU
+          and above for D2); ``most_likely_lower_bound`` whether some replicate of the most
+          likely category is such a lower bound;
+        * ``not_evaluated`` (species, scenario, horizon): those sub-criteria and why, e.g.
+          ``"A3, A4, E not evaluated: no projections at year 20"`` (A3, A4, projected C1 and E at
+          a year without nested projections) or ``"A2 not evaluated: window not covered at year
+          10"`` (a window longer than the years simulated before or after it); ``""`` if none.
+          Sub-criteria never evaluated for want of inputs (B, C2a, D2 without EOO, AOO,
+          locations or subpopulations) are left out: the assessment's ``notes`` say so once;
+        * ``rli_by_horizon`` (scenario, horizon): the Red List Index of all species jointly, mean
+          over replicates (:func:`pva.redlist.rli_summary`), and ``delta_rli_by_horizon``
+          (scenario, horizon): ΔRLI against ``no_action`` paired over replicates
+          (:func:`pva.redlist.delta_rli`), each with ``_mcse``, the normal interval of the mean
+          (``_lower``/``_upper``) and the central ``confidence`` share of replicates
+          (``_spread_lower``/``_spread_upper``); ``p_rli_improved_by_horizon`` (scenario,
+          horizon).
+
+        Where ``lower_bound_share`` is above 0 the Red List Index at that horizon is an upper
+        bound (a higher category lowers it).
+    """
+    years = [int(y) for y in horizons]
+    if not years:
+        raise ValueError("horizons must name at least one year")
+    at = assessment.sel({results.YEAR: years}).rename({results.YEAR: results.HORIZON})
+    at = at.assign_coords({results.HORIZON: np.asarray(years, dtype=np.int64)})
+    dims = (results.SPECIES, results.SCENARIO, results.HORIZON)
+    out = xr.Dataset()
+    share = redlist.category_distribution(at[results.CATEGORY]).transpose(
+        *dims, results.CATEGORY_DIM
+    )
+    out[results.CATEGORY_SHARE_BY_HORIZON] = share.assign_attrs(
+        results.VARIABLE_ATTRS[results.CATEGORY_SHARE_BY_HORIZON]
+    )
+    lower, why = _not_evaluated(assessment, at, years)
+    label, label_share, criteria, label_lower = _most_likely(at, share, lower)
+    for name, values in (
+        (results.MOST_LIKELY_CATEGORY, label),
+        (results.MOST_LIKELY_SHARE, label_share),
+        (results.MOST_LIKELY_CRITERIA, criteria),
+        (results.MOST_LIKELY_LOWER_BOUND, label_lower),
+        (results.LOWER_BOUND_SHARE, lower.mean(axis=2)),
+        (results.NOT_EVALUATED, why),
+    ):
+        out[name] = results.variable(name, dims, values)
+    _add_rli_by_horizon(out, at, no_action, confidence)
+    out.attrs = {"horizons": years, "no_action": no_action, "confidence": confidence}
+    return out
+
+
+def _most_likely(
+    at: xr.Dataset, share: xr.DataArray, lower: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (species, scenario, horizon): the most likely category label (ties: the more
+    threatened), its share, the criteria most of its replicates meet it under, and whether it is
+    a lower bound in some of them (``lower``: species, scenario, replicate, horizon)."""
+    labels = [str(c) for c in share[results.CATEGORY_DIM].values]
+    values = share.values  # (species, scenario, horizon, category)
+    # among equal shares the more threatened wins: look at the categories from EX down to LC
+    # (argmax takes the first maximum); the sentinels (DD, NE, not evaluable) come last
+    threat = [redlist.category_code(c) if c in redlist.CATEGORIES else -1 for c in labels]
+    order = np.argsort(-np.asarray(threat), kind="stable")
+    best = order[np.argmax(values[..., order], axis=-1)]
+    label = np.array(labels, dtype=object)[best]
+    label_share = np.take_along_axis(values, best[..., None], axis=-1)[..., 0]
+    category = at[results.CATEGORY].transpose(
+        results.SPECIES, results.SCENARIO, results.HORIZON, results.REPLICATE
+    )
+    strings = at[results.CRITERIA].transpose(*category.dims).values
+    codes = category.values
+    bound = np.moveaxis(lower, 2, 3)  # (species, scenario, horizon, replicate)
+    criteria = np.full(label.shape, "", dtype=object)
+    label_lower = np.zeros(label.shape, dtype=bool)
+    for idx in np.ndindex(label.shape):
+        name = str(label[idx])
+        if name not in redlist.CATEGORIES:
+            continue
+        members = codes[idx] == redlist.category_code(name)
+        label_lower[idx] = bool(np.any(bound[idx][members]))
+        chosen = strings[idx][members]
+        if chosen.size:
+            texts, counts = np.unique(chosen, return_counts=True)
+            # "CR D; E" -> "D; E": the category is the label, the rest the criteria
+            criteria[idx] = str(texts[np.argmax(counts)]).partition(" ")[2]
+    return label, label_share, criteria, label_lower
+
+
+def _not_evaluated(
+    assessment: xr.Dataset, at: xr.Dataset, years: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each replicate's category is a lower bound (species, scenario, replicate,
+    horizon), and per (species, scenario, horizon) which sub-criteria were not evaluated and
+    why."""
+    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+    levels_all = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
+    subs = [str(c) for c in assessment[redlist.CRITERION].values]
+    requested = _requested_criteria(assessment, levels_all, subs)
+    h_order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.HORIZON)
+    levels = at[redlist.CRITERION_LEVEL].transpose(*h_order, redlist.CRITERION).values
+    category = at[results.CATEGORY].transpose(*h_order).values
+    # the highest level each sub-criterion can give (VU D2; CR for the others): a category at or
+    # above it would not change had that sub-criterion been evaluated
+    ceiling = np.array([redlist.VU if c == "D2" else redlist.CR for c in subs], dtype=np.int8)
+    n_sp, n_sc = levels.shape[:2]
+    lower = np.zeros((n_sp, n_sc, levels.shape[2], len(years)), dtype=bool)
+    why = np.full((n_sp, n_sc, len(years)), "", dtype=object)
+    for i, j in np.ndindex(n_sp, n_sc):
+        never = np.all(levels_all[i, j] == redlist.NE, axis=(0, 1))
+        listed = [
+            k
+            for k, c in enumerate(subs)
+            if c in requested and not (c in INPUT_CRITERIA and never[k])
+        ]
+        alive = category[i, j] != redlist.EX  # (rep, h)
+        missing = (levels[i, j][:, :, listed] < 0) & alive[:, :, None]  # (rep, h, sub)
+        below = category[i, j][:, :, None] < ceiling[listed]
+        lower[i, j] = (missing & below).any(axis=2)
+        for h, year in enumerate(years):
+            reasons: dict[str, list[str]] = {}
+            for col, k in enumerate(listed):
+                gone = missing[:, h, col]
+                if not gone.any():
+                    continue
+                not_covered = bool(np.any(levels[i, j][gone, h, k] == redlist.NOT_EVALUABLE))
+                if not_covered:
+                    reason = f"window not covered at year {year}"
+                elif subs[k] in PROJECTED_CRITERIA:
+                    reason = f"no projections at year {year}"
+                else:
+                    reason = f"not evaluated at year {year}"
+                reasons.setdefault(reason, []).append(subs[k])
+            why[i, j, h] = "; ".join(
+                f"{', '.join(names)} not evaluated: {reason}" for reason, names in reasons.items()
+            )
+    return lower, why
+
+
+def _requested_criteria(assessment: xr.Dataset, levels: np.ndarray, subs: list[str]) -> set[str]:
+    """The sub-criteria the assessment asked for: those evaluated somewhere and those it lists
+    as not evaluated somewhere (the others are NE everywhere and never listed)."""
+    evaluated = {c for k, c in enumerate(subs) if np.any(levels[..., k] >= 0)}
+    texts = np.unique(assessment["not_evaluated"].values)
+    listed = {part.strip() for text in texts for part in str(text).split(",") if part.strip()}
+    return evaluated | (listed & set(subs))
+
+
+def _add_rli_by_horizon(out: xr.Dataset, at: xr.Dataset, no_action: str, confidence: float) -> None:
+    """``rli_by_horizon`` and ``delta_rli_by_horizon`` (scenario, horizon) with their intervals."""
+    rli = redlist.rli_summary(at[results.RLI], level=confidence)
+    order = (results.SCENARIO, results.HORIZON)
+    _put_replicate_summary(
+        out,
+        results.RLI_BY_HORIZON,
+        rli["mean"].transpose(*order),
+        rli["mcse"].transpose(*order),
+        rli["lower"].transpose(*order),
+        rli["upper"].transpose(*order),
+        attrs=results.VARIABLE_ATTRS[results.RLI_BY_HORIZON],
+        confidence=confidence,
+    )
+    categories = at[results.CATEGORY]
+    base = categories.sel({results.SCENARIO: no_action}, drop=True)
+    parts = [
+        redlist.delta_rli(
+            categories.sel({results.SCENARIO: s}, drop=True), base, level=confidence
+        ).drop_vars("delta")
+        for s in results.names_of(at, results.SCENARIO)
+    ]
+    d = xr.concat(parts, dim=results.SCENARIO).assign_coords(
+        {results.SCENARIO: at[results.SCENARIO].values}
+    )
+    _put_replicate_summary(
+        out,
+        results.DELTA_RLI_BY_HORIZON,
+        d["mean"].transpose(*order),
+        d["mcse"].transpose(*order),
+        d["lower"].transpose(*order),
+        d["upper"].transpose(*order),
+        attrs={
+            **results.VARIABLE_ATTRS[results.DELTA_RLI_BY_HORIZON],
+            "long_name": f"ΔRLI against {no_action!r} (paired)",
+        },
+        confidence=confidence,
+    )
+    out[results.P_RLI_IMPROVED_BY_HORIZON] = (
+        d["p_improved"]
+        .transpose(*order)
+        .assign_attrs(results.VARIABLE_ATTRS[results.P_RLI_IMPROVED_BY_HORIZON])
     )
