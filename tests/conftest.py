@@ -1,4 +1,9 @@
-"""Shared fixtures and Hypothesis profiles for the pva test suite."""
+"""Shared fixtures, Hypothesis profiles and the kinds of test for the pva test suite.
+
+A test's kind is the folder it lives in, and each folder gives its tests a marker (see ``KINDS``), so
+a new file gets its kind by where it is put: ``python -m pytest tests/unit`` is the fast loop,
+``-m "not slow"`` leaves out the Monte Carlo checks against theory.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,37 @@ settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+
+TESTS = Path(__file__).resolve().parent
+
+KINDS = {
+    "unit": "unit",
+    "statistical": "slow",
+    "integration": "integration",
+    "browser": "browser",
+    "properties": "properties",
+}
+"""Folder under tests/ -> the marker its tests get. unit: fast (tiny Monte Carlo sizes, no
+subprocesses; the folder runs in well under 20 s); statistical: Monte Carlo checks against theory;
+integration: CLI verbs end to end, the runner with processes or Dask, files written and read back;
+browser: the HTML report in headless Chromium; properties: Hypothesis."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/ with the kind of its folder; one outside the kind folders is an
+    error (so that no test goes unclassified)."""
+    for item in items:
+        path = Path(item.path).resolve()
+        if not path.is_relative_to(TESTS):
+            continue
+        kind = path.relative_to(TESTS).parts[0]
+        if kind not in KINDS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test lives in one of tests/{{{','.join(KINDS)}}}/ "
+                "(its folder gives its kind and marker; see tests/conftest.py)"
+            )
+        item.add_marker(KINDS[kind])
 
 
 @pytest.fixture(scope="session")
