@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+import xarray as xr
+from conftest_results import known_results, one_species_study, run_and_simulate
 from hypothesis import HealthCheck, settings
 
 from pva import datasets
@@ -49,8 +51,8 @@ browser: the HTML report in headless Chromium; properties: Hypothesis."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test under tests/ with the kind of its folder; one outside the kind folders is an
-    error (so that no test goes unclassified)."""
+    """Mark every test under tests/ with the kind of its folder. A test outside the kind folders,
+    or one marked slow in tests/unit, is an error: the folder is the kind."""
     for item in items:
         path = Path(item.path).resolve()
         if not path.is_relative_to(TESTS):
@@ -61,7 +63,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 f"{item.nodeid}: a test lives in one of tests/{{{','.join(KINDS)}}}/ "
                 "(its folder gives its kind and marker; see tests/conftest.py)"
             )
+        if kind == "unit" and item.get_closest_marker("slow") is not None:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked slow but lives in tests/unit, the fast loop: move it to "
+                "tests/statistical (a Monte Carlo check against theory) or tests/integration"
+            )
         item.add_marker(KINDS[kind])
+
+
+@pytest.fixture(scope="session")
+def results() -> xr.Dataset:
+    """The two-species, two-scenario Dataset of known answers, 8 replicates
+    (:func:`conftest_results.known_results`; read, never modify)."""
+    return known_results(8)
+
+
+@pytest.fixture(scope="session")
+def run_and_simulation() -> tuple[xr.Dataset, xr.Dataset]:
+    """``pva run`` and :func:`pva.simulate` of :func:`conftest_results.one_species_study`, with the
+    same seed (read, never modify)."""
+    return run_and_simulate(one_species_study())
 
 
 @pytest.fixture(scope="session")

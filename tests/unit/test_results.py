@@ -8,14 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import STUDY, known_results, one_species_study, run_and_simulate
+from conftest_results import STUDY, known_results, one_species_study
 
 from pva import io, redlist, results
-
-
-@pytest.fixture(scope="module")
-def run_and_simulation() -> tuple[xr.Dataset, xr.Dataset]:
-    return run_and_simulate(one_species_study())
 
 
 def test_provenance_of_a_run(run_and_simulation: tuple[xr.Dataset, xr.Dataset]) -> None:
