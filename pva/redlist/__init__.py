@@ -97,15 +97,7 @@ from pva.redlist.classification import (
     classify,
     classify_range,
 )
-from pva.redlist.criteria import (
-    CRITERIA,
-    E_WINDOW,
-    E_WINDOWS,
-    EXTINCTION_RISK,
-    LEAD,
-    PROJECTED_MATURE,
-    e_windows,
-)
+from pva.redlist.criteria import CRITERIA, e_windows
 from pva.redlist.green_status import (
     GREEN_STATES,
     GREEN_WEIGHTS,
@@ -125,6 +117,10 @@ from pva.redlist.index import (
     transition_matrix,
 )
 from pva.redlist.settings import CriterionA, RedListSettings, ReductionMethod
+
+# results variables and dims the Red List code reads, defined in pva.results (the one place for
+# result names); also here, where they were first defined
+from pva.results import E_WINDOW, E_WINDOWS, EXTINCTION_RISK, LEAD, PROJECTED_MATURE
 
 __all__ = [
     "CATEGORIES",

@@ -13,10 +13,10 @@ import xarray as xr
 from pva import results as names
 from pva.redlist.categories import category_attrs
 from pva.redlist.classification import DEFAULT_CRITERION_A, classify
-from pva.redlist.criteria import E_WINDOW, E_WINDOWS, EXTINCTION_RISK, LEAD, PROJECTED_MATURE
 from pva.redlist.index import rli_by_replicate
 from pva.redlist.inputs import check_generation_length
 from pva.redlist.settings import CriterionA, RedListSettings
+from pva.results import E_WINDOW, E_WINDOWS, EXTINCTION_RISK, LEAD, PROJECTED_MATURE
 
 
 def assess(

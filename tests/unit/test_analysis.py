@@ -332,7 +332,9 @@ def test_split_matrix_rows_and_masks(popbio):
     assert U[0].sum() == 0
     with pytest.raises(ValueError, match="exactly one"):
         analysis.split_matrix(A)
-    with pytest.raises(ValueError, match=r"row indices in 0\.\.3"):
+    with pytest.raises(
+        ValueError, match=r"reproduction_rows must be an integer in \[0, 3\]; got 4"
+    ):
         analysis.split_matrix(A, reproduction_rows=[4])
     mask = np.zeros((4, 4), bool)
     mask[0, 2] = True

@@ -27,11 +27,11 @@ from pva.study import Study
 @pytest.mark.parametrize(
     ("value", "error", "match"),
     [
-        (0, ValueError, "must be a positive integer \\(>= 1\\); got 0"),
-        (-3, ValueError, "must be a positive integer \\(>= 1\\); got -3"),
-        (True, TypeError, "must be a positive integer; got True"),
-        (2.0, TypeError, "must be a positive integer; got 2.0"),
-        ("5", TypeError, "must be a positive integer; got '5'"),
+        (0, ValueError, "must be an integer >= 1; got 0"),
+        (-3, ValueError, "must be an integer >= 1; got -3"),
+        (True, TypeError, "must be an integer; got True"),
+        (2.0, TypeError, "must be an integer; got 2.0"),
+        ("5", TypeError, "must be an integer; got '5'"),
     ],
 )
 def test_counts_are_validated(field, value, error, match):
