@@ -404,6 +404,18 @@ def test_files_printing_and_randomness_have_one_owner_each() -> None:
     assert not found, "owners bypassed (docs/architecture.md):\n" + "\n".join(found)
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("document", ["docs/architecture.md", "README.md"])
+def test_the_maps_name_every_part(document: str) -> None:
+    """The map (docs/architecture.md) and the README's layout name every module of pva, so that
+    neither goes stale when a module is added."""
+    text = (REPO / document).read_text(encoding="utf-8")
+    missing = sorted(p for p in PARTS if f"`{p}`" not in text and f"`{p}/`" not in text)
+    assert not missing, f"{document} does not name {missing}"
+
+
 OPTIONAL_DEPENDENCIES = {"dask", "distributed", "SALib"}
 """Extras of pyproject.toml: imported where needed, so that pva runs without them."""
 
