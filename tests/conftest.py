@@ -45,7 +45,7 @@ KINDS = {
     "properties": "properties",
 }
 """Folder under tests/ -> the marker its tests get. unit: fast (tiny Monte Carlo sizes, no
-subprocesses; the folder runs in well under 20 s); statistical: Monte Carlo checks against theory;
+subprocesses; the folder runs in under 20 s); statistical: Monte Carlo checks against theory;
 integration: CLI verbs end to end, the runner with processes or Dask, files written and read back;
 browser: the HTML report in headless Chromium; properties: Hypothesis."""
 
