@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
-from pva import streams
+from pva import streams, validation
 from pva.errors import MatrixStructureWarning
 
 __all__ = [
@@ -268,10 +268,7 @@ def split_matrix(
             [reproduction_rows] if isinstance(reproduction_rows, int) else list(reproduction_rows)
         )
         for r in rows:
-            if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 0 <= r < n:
-                raise ValueError(
-                    f"reproduction_rows must hold row indices in 0..{n - 1}; got {reproduction_rows!r}"
-                )
+            validation.integer(r, "reproduction_rows", minimum=0, maximum=n - 1)
         fmask = np.zeros((n, n), dtype=bool)
         fmask[rows, :] = True
     else:
@@ -802,8 +799,7 @@ def stochastic_growth_rate(
     stack = _matrix_set(matrices)
     p = _probabilities(probabilities, stack.shape[0])
     for name, value, low in (("years", years, 1), ("burn_in", burn_in, 0), ("batches", batches, 2)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        validation.integer(value, name, minimum=low)
     if years < batches:
         raise ValueError(f"years must be >= batches ({batches}); got {years!r}")
     rng, entropy = streams.generator(seed=seed, rng=rng)

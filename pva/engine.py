@@ -887,6 +887,10 @@ def _ceiling(
     pool = sub.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         target = np.where(over, np.floor(pool * np.minimum(K / np.where(over, N, 1.0), 1.0)), pool)
+        # pool * (K / N) is rounded in floating point and can land on the integer just above the
+        # exact value (K = 199.99999999999997, pool = N = 201 gives 200): keep the weighted
+        # abundance at or below K
+        target = np.where(over & (target * N > K * pool), target - 1, target)
     keep_left = target.astype(np.int64)
     pool_left = pool.copy()
     kept = np.zeros_like(sub)

@@ -35,6 +35,7 @@ import numpy.typing as npt
 import xarray as xr
 
 import pva
+from pva import validation
 
 if TYPE_CHECKING:
     from pva.schedule import Schedule
@@ -58,6 +59,11 @@ GREEN_YEAR = "green_year"
 """Years at which a summary table reports the Green Score."""
 CATEGORY_DIM = "category"
 """Red List categories of a summary table's category shares."""
+CATEGORY_FROM = "category_from"
+"""Rows of a Red List transition matrix: the category in the first year
+(:func:`pva.redlist.transition_matrix`)."""
+CATEGORY_TO = "category_to"
+"""Columns of a Red List transition matrix: the category in the second year."""
 
 # ---------------------------------------------------------------------------------------------------
 # results variables
@@ -93,21 +99,27 @@ SITE = "site"
 """Site or range: coordinate (species,), "" if unknown."""
 EXTINCTION_RISK = "extinction_risk"
 """Nested criterion-E probabilities of extinction within the CR, EN and VU windows from each
-replicate's state: (species, scenario, replicate, year, window), NaN at years not assessed. The same
-name as :data:`pva.redlist.EXTINCTION_RISK` (which is to become this one)."""
+replicate's state: (species, scenario, replicate, year, window), NaN at years not assessed
+(:mod:`pva.nested`; read by :func:`pva.redlist.assess`)."""
 E_WINDOW = "window"
-"""Dimension of the criterion E windows (the same as :data:`pva.redlist.E_WINDOW`)."""
+"""Dimension of :data:`EXTINCTION_RISK`: the criterion E windows."""
 E_WINDOWS = ("CR", "EN", "VU")
-"""Labels of the criterion E windows (the same as :data:`pva.redlist.E_WINDOWS`)."""
+"""Coordinate of :data:`E_WINDOW`: the CR, EN and VU windows of criterion E
+(:func:`pva.redlist.e_windows`)."""
 PROJECTED_MATURE = "projected_mature"
 """Nested projections for A3, A4 and projected C1: expected mature individuals ``lead`` years after
-each assessment year from each replicate's state, (species, scenario, replicate, year, lead), NaN at
-years not assessed (and beyond a species' own lead). The same name as
-:data:`pva.redlist.PROJECTED_MATURE`."""
+each assessment year, projected from each replicate's state there: (species, scenario, replicate,
+year, lead), NaN at years not assessed (see :func:`pva.redlist.classify`, ``projected_mature``)."""
 LEAD = "lead"
-"""Dimension of the leads of ``projected_mature`` (the same as :data:`pva.redlist.LEAD`)."""
+"""Dimension of :data:`PROJECTED_MATURE`: years after the assessment year, 0 .. at most 100."""
 
 # Red List (pva.redlist)
+CRITERION = "criterion"
+"""Dim of the Red List sub-criteria (:data:`pva.redlist.CRITERIA`) in :func:`pva.redlist.assess`'s
+output."""
+CRITERION_LEVEL = "criterion_level"
+"""Level each sub-criterion met, as a category code: (species, scenario, replicate, year,
+criterion), from :func:`pva.redlist.assess`."""
 CATEGORY = "category"
 """IUCN Red List category code, int8 (see pva.redlist): (species, scenario, replicate, year)."""
 CRITERIA = "criteria"
@@ -669,9 +681,7 @@ class Provenance:
     def horizons(self) -> tuple[int, ...]:
         """The study's ``outputs.horizons`` (years), possibly empty."""
         chosen = self.outputs.get("horizons")
-        if isinstance(chosen, list) and all(
-            isinstance(h, int) and not isinstance(h, bool) for h in chosen
-        ):
+        if isinstance(chosen, list) and all(validation.is_integer(h) for h in chosen):
             return tuple(chosen)
         return ()
 

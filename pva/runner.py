@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import engine, io, nested, redlist, results, streams
+from pva import engine, io, nested, redlist, results, streams, validation
 from pva.model import Species
 from pva.schedule import Schedule
 from pva.study import RedListE, Study
@@ -313,7 +313,10 @@ def _dask_backend(jobs: int) -> Iterator[None]:
     try:
         from dask.distributed import Client, LocalCluster, get_client
     except ImportError:  # pragma: no cover - dask is an optional extra
-        raise ValueError("backend='dask' needs dask.distributed: pip install 'pva[dask]'") from None
+        raise ValueError(
+            "backend='dask' needs dask.distributed: pip install '.[dask]' (from a checkout of pva) "
+            "or pip install 'pva[dask]'"
+        ) from None
     try:
         get_client()
         owned = None
@@ -350,9 +353,10 @@ def _execute(
 
 
 def _check_jobs(jobs: object) -> int:
-    if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs == 0:
+    n = validation.integer(jobs, "jobs")
+    if n == 0:
         raise ValueError(f"jobs must be a non-zero integer (-1: all cores); got {jobs!r}")
-    return int(jobs)
+    return n
 
 
 def _check_backend(backend: object) -> Backend:

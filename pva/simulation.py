@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import engine, results, streams
+from pva import engine, results, streams, validation
 from pva.model import Species
 from pva.scenario import Scenario
 from pva.schedule import Schedule
@@ -26,14 +26,6 @@ from pva.study import Study, StudySpecies
 
 SCHEDULE_SCENARIO = "schedule"
 """Scenario name recorded for a :class:`pva.schedule.Schedule` passed to :func:`simulate`."""
-
-
-def _positive_int(field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{field} must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{field} must be a positive integer (>= 1); got {value!r}")
-    return int(value)
 
 
 def _record(record: Sequence[str] | str) -> tuple[str, ...]:
@@ -139,9 +131,9 @@ def simulate(
     """
     if not isinstance(species, Species):
         raise TypeError(f"species must be a Species (pva.model.Species); got {species!r}")
-    years = _positive_int("years", years)
-    replicates = _positive_int("replicates", replicates)
-    chunk_size = _positive_int("chunk_size", chunk_size)
+    years = validation.integer(years, "years", minimum=1)
+    replicates = validation.integer(replicates, "replicates", minimum=1)
+    chunk_size = validation.integer(chunk_size, "chunk_size", minimum=1)
     recorded = _record(record)
     entropy = streams.resolve_entropy(seed)
     as_recorded, given = _scenario(scenario, years)

@@ -100,18 +100,7 @@ from pva.redlist.classification import (
     classify,
     classify_range,
 )
-from pva.redlist.criteria import (
-    CRITERIA,
-    CRITERION,
-    CRITERION_LEVEL,
-    E_WINDOW,
-    E_WINDOWS,
-    EXTINCTION_RISK,
-    LEAD,
-    PROJECTED_MATURE,
-    e_windows,
-    projection_leads,
-)
+from pva.redlist.criteria import CRITERIA, e_windows, projection_leads
 from pva.redlist.green_status import (
     GREEN_STATES,
     GREEN_WEIGHTS,
@@ -131,6 +120,18 @@ from pva.redlist.index import (
     transition_matrix,
 )
 from pva.redlist.settings import CriterionA, RedListSettings, ReductionMethod
+
+# results variables and dims the Red List code reads, defined in pva.results (the one place for
+# result names); also here, where they were first defined
+from pva.results import (
+    CRITERION,
+    CRITERION_LEVEL,
+    E_WINDOW,
+    E_WINDOWS,
+    EXTINCTION_RISK,
+    LEAD,
+    PROJECTED_MATURE,
+)
 
 __all__ = [
     "CATEGORIES",

@@ -13,8 +13,11 @@ import xarray as xr
 from pva import results as names
 from pva.redlist.categories import NE, NOT_EVALUABLE, category_attrs
 from pva.redlist.classification import DEFAULT_CRITERION_A, classify
-from pva.redlist.criteria import (
-    CRITERIA,
+from pva.redlist.criteria import CRITERIA
+from pva.redlist.index import rli_by_replicate
+from pva.redlist.inputs import check_generation_length
+from pva.redlist.settings import CriterionA, RedListSettings
+from pva.results import (
     CRITERION,
     CRITERION_LEVEL,
     E_WINDOW,
@@ -23,9 +26,6 @@ from pva.redlist.criteria import (
     LEAD,
     PROJECTED_MATURE,
 )
-from pva.redlist.index import rli_by_replicate
-from pva.redlist.inputs import check_generation_length
-from pva.redlist.settings import CriterionA, RedListSettings
 
 
 def assess(

@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
+from pva import validation
 from pva.redlist.categories import CR, EN, LC, NE, NOT_EVALUABLE, NT, VU
 from pva.redlist.inputs import check_generation_length
 from pva.redlist.logic import TOL, Levels, and3, ge3, levels, or3
@@ -49,11 +50,6 @@ CRITERIA: tuple[str, ...] = (
     "E",
 )
 """Sub-criteria reported per (replicate, year) in :attr:`Classification.levels`, in this order."""
-CRITERION = "criterion"
-"""Dim of the sub-criteria (:data:`CRITERIA`) in :func:`pva.redlist.assess`'s output."""
-CRITERION_LEVEL = "criterion_level"
-"""Variable of :func:`pva.redlist.assess`: the level each sub-criterion met (species, scenario,
-replicate, year, criterion)."""
 
 # IUCN (2012) thresholds, ordered (CR, EN, VU)
 A1_THRESHOLDS = (0.90, 0.70, 0.50)
@@ -71,22 +67,6 @@ D_SIZE = (50.0, 250.0, 1_000.0)  # strict "<"
 E_PROB = (0.50, 0.20, 0.10)  # ">="
 E_YEARS = (10, 20, 100)
 E_GENERATIONS = (3, 5, None)
-
-EXTINCTION_RISK = "extinction_risk"
-"""Results variable of nested criterion-E probabilities (species, scenario, replicate, year,
-window)."""
-E_WINDOW = "window"
-"""Its window dim."""
-E_WINDOWS = ("CR", "EN", "VU")
-"""Its window coordinate: the CR, EN and VU windows of criterion E (:func:`e_windows`)."""
-PROJECTED_MATURE = "projected_mature"
-"""Results variable of nested projections for A3, A4 and projected C1 (species, scenario,
-replicate, year, lead): expected mature individuals ``lead`` years after each assessment year,
-projected from each replicate's state there (the mean over the inner futures of
-:func:`pva.nested.project_from_states`; NaN at years not assessed); see
-:func:`pva.redlist.classify` (``projected_mature``)."""
-LEAD = "lead"
-"""Its lead dim: years after the assessment year, 0 .. :func:`projection_leads` (at most 100)."""
 
 
 def e_windows(generation_length: float) -> tuple[int, int, int]:
@@ -533,8 +513,7 @@ def _e_levels(
 ) -> Levels:
     i0, settings = t.year0, t.settings
     reps, cols = t.shape
-    if not isinstance(partial, bool | np.bool_):
-        raise TypeError(f"partial_extinction_probability must be a bool; got {partial!r}")
+    validation.flag(partial, "partial_extinction_probability")
     if extinction_probability is not None and partial:
         p = np.asarray(extinction_probability, dtype=float)
         if p.shape != (reps, cols, 3):

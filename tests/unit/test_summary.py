@@ -1,6 +1,6 @@
 """pva.summary on synthetic results whose every number is known by construction.
 
-See tests/unit/conftest_results.py for the trajectories. Interval ends are checked against the closed
+See tests/conftest_results.py for the trajectories. Interval ends are checked against the closed
 form of the Wilson (1927) score interval; Red List categories against the IUCN criterion D
 thresholds (v3.1: EN < 250, CR < 50 mature individuals); RLI against Butchart et al. (2007) weights
 computed by hand.
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.stats
 import xarray as xr
-from conftest_results import STUDY, known_results, make_results, one_species_study, run_and_simulate
+from conftest_results import STUDY, known_results, make_results
 
 from pva import summary
 
@@ -25,11 +25,6 @@ Z = float(scipy.stats.norm.isf(0.025))
 def wilson_upper_at_zero(n: int) -> float:
     """Upper end of the Wilson interval for 0 successes in n: z^2 / (n + z^2)."""
     return Z * Z / (n + Z * Z)
-
-
-@pytest.fixture(scope="module")
-def results() -> xr.Dataset:
-    return known_results(R)
 
 
 @pytest.fixture(scope="module")
@@ -241,10 +236,12 @@ def test_json_round_trip(table: xr.Dataset) -> None:
     assert doc["variables"]["cost_per_extinction_prevented"]["data"][0] is None
 
 
-def test_every_summary_function_accepts_a_simulation() -> None:
+def test_every_summary_function_accepts_a_simulation(
+    run_and_simulation: tuple[xr.Dataset, xr.Dataset],
+) -> None:
     # pva.simulate's Dataset is a study of one species and one scenario: every function gives what
     # it gives for `pva run` of that study with the same seed
-    run, simulated = run_and_simulate(one_species_study())
+    run, simulated = run_and_simulation
     table = summary.summary_table(simulated)
     xr.testing.assert_identical(table, summary.summary_table(run))
     assert {"p_quasi_extinction", "rli", "category_share", "total_cost"} <= set(table.data_vars)

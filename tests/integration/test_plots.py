@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import known_results, one_species_study, run_and_simulate
+from conftest_results import one_species_study, run_and_simulate
 
 from pva import plots, redlist, summary
 
@@ -21,11 +21,6 @@ from matplotlib.image import AxesImage
 
 R = 8
 YEAR_LABEL = "years since the start of the projection [year]"
-
-
-@pytest.fixture(scope="module")
-def results() -> xr.Dataset:
-    return known_results(R)
 
 
 @pytest.fixture(scope="module")

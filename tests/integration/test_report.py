@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import STUDY, known_results, make_results, one_species_study, run_and_simulate
+from conftest_results import STUDY, make_results, one_species_study, run_and_simulate
 
 from pva import report
 
@@ -44,11 +44,6 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     assert data[12:16] == b"IHDR"
     return struct.unpack(">II", data[16:24])
-
-
-@pytest.fixture(scope="module")
-def results() -> xr.Dataset:
-    return known_results(8)
 
 
 @pytest.fixture(scope="module")

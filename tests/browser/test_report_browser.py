@@ -21,8 +21,6 @@ from conftest_results import known_results
 
 from pva import report
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 )

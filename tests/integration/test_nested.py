@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-import scipy.stats
+from example_species import galton_watson
 
 from pva import engine, nested, redlist, results, runner, streams
 from pva.model import Catastrophe, DensityDependence, Population, Species
@@ -15,7 +15,7 @@ from pva.redlist import CR, EN, EX, VU, RedListSettings
 from pva.scenario import Harvest, Scenario
 from pva.schedule import Schedule
 from pva.study import Outputs, RedListE, Study, StudySpecies, UnknownKeyError
-from pva.testing import galton_watson_extinction
+from pva.testing import assert_proportion_close, galton_watson_extinction
 
 ONLY_E = RedListSettings(criteria=("E",))
 
@@ -40,11 +40,6 @@ def bird(north: tuple[int, int] = (8, 30)) -> Species:
         density_dependence=DensityDependence(kind="ceiling"),
         catastrophes=(Catastrophe(name="storm", probability=0.1, survival_multiplier=0.7),),
     )
-
-
-def galton_watson(m: float, n0: int = 1) -> Species:
-    """One stage, no survival, Poisson(m) offspring: a Galton-Watson process, pgf exp(m (s - 1))."""
-    return Species(name="gw", stages=("all",), U=((0.0,),), F=((m,),), initial=(n0,))
 
 
 def _same(a: engine.Projection, b: engine.Projection) -> None:
@@ -180,9 +175,7 @@ def test_nested_probabilities_match_the_galton_watson_closed_form() -> None:
     )
     ms = [base * multipliers[min(2 + t, 3)] for t in range(max(windows))]
     want = np.array([[galton_watson_extinction(ms, n)[w] for w in windows] for n in (1, 3, 6)])
-    se = np.sqrt(want * (1 - want) / inner)
-    z = scipy.stats.norm.isf(0.001 / (2 * want.size))  # Bonferroni over the 9 estimates
-    assert np.all(np.abs(got - want) <= z * se + 1e-12), (got, want)
+    assert_proportion_close(got, want, inner, n_tests=want.size)
 
 
 def test_nested_results_do_not_depend_on_the_batch_size_of_the_caller() -> None:
