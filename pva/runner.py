@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterator
-from typing import Any, Literal, get_args
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal, TypeVar, get_args
 
 import joblib
 import numpy as np
@@ -38,6 +38,7 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` in the calling process at the start and after each finished
 task."""
 
+T = TypeVar("T")
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -350,6 +351,34 @@ def _execute(
             n = 1 if backend == "sequential" else jobs
             parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
         yield from zip(todo, parallel(calls), strict=True)
+
+
+def run_calls(
+    function: Callable[..., T],
+    calls: Iterable[tuple[tuple[Any, ...], dict[str, Any]]],
+    *,
+    jobs: int = 1,
+    backend: Backend = "loky",
+) -> Iterator[T]:
+    """Call ``function(*args, **kwargs)`` for each ``(args, kwargs)`` of ``calls`` on ``backend``
+    (as :func:`run_study` runs its tasks) and yield the results in the order of ``calls``, so that
+    what is built from them does not depend on ``jobs`` or the backend.
+
+    The parallel execution of tasks other than a study's (the samples of a sweep,
+    :mod:`pva.sensitivity`); ``function`` must be importable by the workers (a module-level
+    function).
+    """
+    jobs = _check_jobs(jobs)
+    backend = _check_backend(backend)
+    delayed = (joblib.delayed(function)(*args, **kwargs) for args, kwargs in calls)
+    context = _dask_backend(jobs) if backend == "dask" else contextlib.nullcontext()
+    with context:
+        if backend == "dask":
+            parallel = joblib.Parallel(n_jobs=-1, return_as="generator")
+        else:
+            n = 1 if backend == "sequential" else jobs
+            parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
+        yield from parallel(delayed)
 
 
 def _check_jobs(jobs: object) -> int:

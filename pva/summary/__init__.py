@@ -37,6 +37,7 @@ Conservation 4:351-355.
 from __future__ import annotations
 
 from pva.results import no_action_scenario
+from pva.summary import sweep
 from pva.summary.formatting import (
     TableStyle,
     format_run_overview,
@@ -88,6 +89,7 @@ __all__ = [
     "species_rows",
     "study_rows",
     "summary_table",
+    "sweep",
     "table_to_json",
     "trajectory_quantiles",
 ]
