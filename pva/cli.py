@@ -411,15 +411,22 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate",
         help="check a study file without running it",
         description="Read and validate a study file (docs/study-file.md): every key, value and "
-        "reference. Prints 'ok: N species, M scenarios' or the one-line error (exit 2).",
+        "reference, and the paths and ranges of its [sweep] and [uncertainty] tables. Prints 'ok: "
+        "N species, M scenarios' or the one-line error (exit 2).",
     )
     p.add_argument("study", metavar="STUDY.toml", help="the study file")
     p.set_defaults(func=_cmd_validate)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    study = io.read_study(args.study)
-    print(f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios")
+    found = io.read_sweep(args.study)  # the study, and its [sweep] / [uncertainty] tables if any
+    study = found.study
+    parts = [f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios"]
+    for label, settings in (("[sweep]", found.sweep), ("[uncertainty]", found.uncertainty)):
+        if settings is not None:  # paths that lead to numbers, ranges the study accepts
+            sensitivity.factors(study, settings.parameters)
+            parts.append(f"{label} {len(settings.parameters)} parameters")
+    print("; ".join(parts))
     return 0
 
 

@@ -14,7 +14,10 @@ Policy (numpy's ``random/parallel`` guide; ``docs/architecture.md``):
 * the nested criterion-E projections of a chunk (:func:`nested_seed`, :func:`batch_streams`) and each
   scenario event (:func:`event_stream`) get their own keys below the chunk's;
 * a single-generator call (:func:`generator`: ``pva.analysis.stochastic_growth_rate``,
-  ``pva.countpva.extinction_band``) takes a seed or a Generator, and reports the entropy it resolved.
+  ``pva.countpva.extinction_band``) takes a seed or a Generator, and reports the entropy it resolved;
+* a parameter sweep (:mod:`pva.sensitivity`) runs every sample on the study's entropy and chunk keys
+  (common random numbers across samples); its design points, bootstrap and parameter draws come
+  from :func:`sweep_generator`, on keys no model stream uses.
 
 Nothing else in pva builds a SeedSequence or a Generator.
 """

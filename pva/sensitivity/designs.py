@@ -32,7 +32,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -42,8 +42,9 @@ from scipy.stats import qmc
 from pva import validation
 
 FloatArray = npt.NDArray[np.float64]
-DesignKind = Literal["grid", "oat", "lhs", "sobol", "morris"]
-DESIGNS: tuple[str, ...] = get_args(DesignKind)
+DesignKind = Literal["grid", "oat", "lhs", "sobol", "morris", "random"]
+DESIGNS: tuple[str, ...] = ("grid", "oat", "lhs", "sobol", "morris")
+"""The designs a sweep can ask for (``random`` is the draws of parameter uncertainty)."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -397,6 +398,15 @@ def latin_hypercube(factors: Sequence[Factor], samples: int, *, rng: np.random.G
     samples = validation.integer(samples, "samples", minimum=2)
     unit = _latin_hypercube(len(factors), rng).random(samples)
     return _design("lhs", factors, unit)
+
+
+def random(factors: Sequence[Factor], samples: int, *, rng: np.random.Generator) -> Design:
+    """``samples`` independent draws of every factor from its distribution (plain Monte Carlo: the
+    parameter draws of :func:`pva.sensitivity.run_uncertainty`, which its variance split assumes
+    independent)."""
+    factors = _factors(factors)
+    samples = validation.integer(samples, "samples", minimum=1)
+    return _design("random", factors, rng.random((samples, len(factors))))
 
 
 def _latin_hypercube(d: int, rng: np.random.Generator) -> qmc.LatinHypercube:

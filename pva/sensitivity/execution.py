@@ -833,9 +833,7 @@ def run_uncertainty(
     base = study.with_(seed=entropy)
     doc = base.to_dict()
     parameters, factor_list = factors(base, settings.parameters, doc=doc)
-    unit = streams.sweep_generator(entropy, "uncertainty").random((draws, len(factor_list)))
-    values = np.column_stack([f.values(unit[:, i]) for i, f in enumerate(factor_list)])
-    design = designs.Design("lhs", tuple(factor_list), unit, values.astype(float), {})
+    design = designs.random(factor_list, draws, rng=streams.sweep_generator(entropy, "uncertainty"))
     blocks = sample_studies(base.with_(replicates=block), parameters, design, doc=doc, label="draw")
     horizons = default_horizons(base)
     if red_list is None:

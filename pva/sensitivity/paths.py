@@ -227,6 +227,8 @@ class Parameter:
     def value(self, x: float) -> float | int:
         """``x`` as this parameter holds it: rounded to the nearest integer for integer fields
         (halves to even), a float otherwise."""
+        if not math.isfinite(x):
+            raise ParameterValueError(f"{self.path} must be a finite number; got {x!r}")
         return int(np.rint(x)) if self.integer else float(x)
 
     @property
