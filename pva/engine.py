@@ -39,6 +39,7 @@ Lacy, R.C. 2000. Structure of the VORTEX simulation model for population viabili
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -47,6 +48,7 @@ import numpy.typing as npt
 import scipy.optimize
 
 from pva import validation
+from pva.errors import DensityDependenceWarning
 from pva.model import (
     DensityDependence,
     MatrixSelection,
@@ -191,6 +193,39 @@ def density_strength(species: Species) -> float:
             )
         g = scipy.optimize.brentq(lambda x: _lambda(x * U + F) - 1, 0.0, 1.0)
     return 1 / g - 1 if dd.kind == "beverton_holt" else -float(np.log(g))
+
+
+def inert_density_dependence(species: Species) -> str:
+    """Why the density dependence of ``species`` cannot act, or "" when it can.
+
+    A Beverton-Holt, Ricker or theta-logistic scaling at its default strength (``strength=None``)
+    gets ``b = 0`` when the mean matrix has λ <= 1 (:func:`density_strength`): the population never
+    grows, so no strength makes K an equilibrium. Without a ceiling and an Allee effect the
+    projection is then exactly density independent.
+    """
+    dd = species.density_dependence
+    if dd is None or dd.kind not in ("beverton_holt", "ricker", "theta_logistic"):
+        return ""
+    if dd.strength is not None or dd.ceiling or dd.allee > 0:
+        return ""
+    lam = _lambda(species.U_array + species.F_array + species.C_array)
+    if lam > 1:
+        return ""
+    return (
+        f"Species({species.name!r}).density_dependence: kind={dd.kind!r} at its default strength "
+        f"cannot act: the mean matrix has lambda = {lam:.4g} <= 1, so the strength that makes K an "
+        "equilibrium is 0 and the projection is density independent; give strength, ceiling=true "
+        "or kind='ceiling'"
+    )
+
+
+def warn_inert_density_dependence(species: Species) -> None:
+    """Warn (:class:`pva.errors.DensityDependenceWarning`) when :func:`inert_density_dependence`
+    finds that the density dependence of ``species`` cannot act. One place, so that a study
+    validated and then run warns once."""
+    reason = inert_density_dependence(species)
+    if reason:
+        warnings.warn(reason, DensityDependenceWarning, stacklevel=1)
 
 
 def _plan(species: Species, replicates: int) -> _Plan:

@@ -1470,17 +1470,26 @@ class Species(_Spec):
         *,
         name: str,
         stages: Sequence[str],
-        reproduction_rows: Sequence[int] = (0,),
+        reproduction_rows: Sequence[int] | None = None,
         clonal_rows: Sequence[int] = (),
+        reproduction: npt.ArrayLike | None = None,
         **fields: Any,
     ) -> Species:
         """A species from a single projection matrix ``A`` (e.g. a published Leslie matrix).
 
-        ``A`` is split by :func:`pva.analysis.split_matrix` (Caswell 2001, section 5.1): every
-        entry of a row in ``reproduction_rows`` is sexual reproduction ``F``, every entry of a row
-        in ``clonal_rows`` is clonal reproduction ``C``, and the rest is survival/transition ``U``,
-        so ``U + F + C == A``. The other ``fields`` are passed to :class:`Species` unchanged, and
-        the result is validated like any species (e.g. column sums of ``U`` must not exceed 1).
+        ``A`` is split by :func:`pva.analysis.split_matrix` (Caswell 2001, section 5.1): the
+        entries marked by ``reproduction`` (a boolean mask ``[to][from]``, as
+        :meth:`MatrixSelection.from_matrices` takes), or else every entry of a row in
+        ``reproduction_rows``, are sexual reproduction ``F``; every entry of a row in
+        ``clonal_rows`` is clonal reproduction ``C``; the rest is survival/transition ``U``, so
+        ``U + F + C == A``. The other ``fields`` are passed to :class:`Species` unchanged, and the
+        result is validated like any species (e.g. column sums of ``U`` must not exceed 1).
+
+        A mask keeps survival what whole rows would call births: for *Hudsonia montana* (stages
+        seed, seedlings, tiny..large) ``reproduction_rows=(0, 1)`` would turn seed-bank survival
+        (``a11``) and germination (``a21``) into reproduction, making seeds mature and giving a
+        generation length of 4.9 years instead of 28.3; a mask with ``True`` in rows 0-1 and
+        columns 2-5 only marks the seeds and seedlings that plants produce.
 
         Parameters
         ----------
@@ -1489,30 +1498,41 @@ class Species(_Spec):
         name, stages
             As in :class:`Species`.
         reproduction_rows
-            Rows of ``A`` holding only sexual reproduction; default the first row.
+            Rows of ``A`` holding only sexual reproduction; default the first row (when no
+            ``reproduction`` mask is given).
         clonal_rows
             Rows of ``A`` holding only clonal reproduction; default none.
+        reproduction
+            Boolean mask of the sexual-reproduction entries, shape (n_stages, n_stages), instead
+            of ``reproduction_rows``.
         **fields
             Any other :class:`Species` field except ``U``, ``F``, ``C`` and ``vital_rates``.
 
         Raises
         ------
         ValueError
-            If a row index is out of range or repeated in both row lists, ``A`` is not a square
-            finite non-negative matrix of ``len(stages)`` rows, or the species is invalid.
+            If a row index is out of range or repeated in both row lists, the mask has the wrong
+            shape or marks a clonal row, ``A`` is not a square finite non-negative matrix of
+            ``len(stages)`` rows, or the species is invalid.
         TypeError
-            If ``fields`` holds ``U``, ``F``, ``C`` or ``vital_rates``.
+            If ``fields`` holds ``U``, ``F``, ``C`` or ``vital_rates``, or both
+            ``reproduction_rows`` and ``reproduction`` are given.
         """
         own = f"Species.from_matrix({name!r})"
         clash = sorted({"U", "F", "C", "vital_rates"} & set(fields))
         if clash:
             raise TypeError(f"{own}: the matrix replaces {clash!r}; do not pass them as well")
+        if reproduction is not None and reproduction_rows is not None:
+            raise TypeError(
+                f"{own}: give reproduction_rows or the reproduction mask, not both; got "
+                f"reproduction_rows={reproduction_rows!r}"
+            )
         size = len(stages) if isinstance(stages, Sequence) and not isinstance(stages, str) else None
         M = np.asarray(_matrix(own, "A", A, size), dtype=float)
         n = M.shape[0]
         rows: dict[str, list[int]] = {}
         for label, given in (
-            ("reproduction_rows", reproduction_rows),
+            ("reproduction_rows", (0,) if reproduction_rows is None else reproduction_rows),
             ("clonal_rows", clonal_rows),
         ):
             listed = [given] if validation.is_integer(given) else given
@@ -1533,9 +1553,20 @@ class Species(_Spec):
             )
         clonal = np.zeros((n, n), dtype=bool)
         clonal[rows["clonal_rows"], :] = True
-        U, F, C = analysis.split_matrix(
-            M, reproduction_rows=rows["reproduction_rows"], clonal_mask=clonal
-        )
+        if reproduction is None:
+            U, F, C = analysis.split_matrix(
+                M, reproduction_rows=rows["reproduction_rows"], clonal_mask=clonal
+            )
+        else:
+            mask = np.asarray(reproduction)
+            if mask.shape != (n, n) or not np.isin(mask, (0, 1)).all():
+                raise ValueError(
+                    f"{own}: reproduction must be a boolean mask of shape {(n, n)} (True where an "
+                    f"entry counts offspring); got {reproduction!r}"
+                )
+            U, F, C = analysis.split_matrix(
+                M, reproduction_mask=mask.astype(bool), clonal_mask=clonal
+            )
         return cls(
             name=name,
             stages=tuple(stages),

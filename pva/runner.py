@@ -388,6 +388,8 @@ def run_study(
         store = io.Checkpoints(checkpoint_dir, study.digest(), given)
         entropy = store.entropy
 
+    for entry in study.species:  # the warning of validation, for a study built in Python
+        engine.warn_inert_density_dependence(entry.species)
     plan = _Plan.of(study)
     assembly = _Assembly(plan)
     todo = _resume(plan, store, assembly)

@@ -35,24 +35,32 @@ Conservation 4:351-355.
 from __future__ import annotations
 
 from pva.results import no_action_scenario
+from pva.summary.costs import CostSettings, cost_settings, replicate_costs, single_interventions
 from pva.summary.formatting import (
     TableStyle,
+    best_action_text,
     format_run_overview,
     format_table,
     green_status_rows,
+    money,
+    ranking_rows,
     render_rows,
     run_rows,
+    species_note,
     species_rows,
     study_rows,
     table_to_json,
 )
 from pva.summary.green import green_status_settings
+from pva.summary.sites import occupancy, site_counts, site_curves
 from pva.summary.tables import (
     DEFAULT_HORIZONS,
     Horizon,
+    abundance_counts,
     check_results,
     default_horizons,
     extinction_curves,
+    reached_by,
     red_list_unavailable,
     run_overview,
     summary_table,
@@ -61,20 +69,33 @@ from pva.summary.tables import (
 
 __all__ = [
     "DEFAULT_HORIZONS",
+    "CostSettings",
     "Horizon",
     "TableStyle",
+    "abundance_counts",
+    "best_action_text",
     "check_results",
+    "cost_settings",
     "default_horizons",
     "extinction_curves",
     "format_run_overview",
     "format_table",
     "green_status_rows",
     "green_status_settings",
+    "money",
     "no_action_scenario",
+    "occupancy",
+    "ranking_rows",
+    "reached_by",
     "red_list_unavailable",
     "render_rows",
+    "replicate_costs",
     "run_overview",
     "run_rows",
+    "single_interventions",
+    "site_counts",
+    "site_curves",
+    "species_note",
     "species_rows",
     "study_rows",
     "summary_table",
