@@ -484,6 +484,8 @@ def plot_cost_effectiveness(table: xr.Dataset) -> Figure:
         (names.EXTINCTIONS_PREVENTED, "extinctions prevented"),
     ]
     fig, axes = _new_figure(len(effects), height=3.0, sharey=False)
+    costs = [float(table[names.INCREMENTAL_COST].sel({names.SCENARIO: s})) for s in scenarios]
+    right = 1.1 * max([*costs, 0.0]) or 1.0
     for ax, (var, label) in zip(axes, effects, strict=True):
         for scenario in scenarios:
             row = table.sel({names.SCENARIO: scenario})
@@ -495,7 +497,7 @@ def plot_cost_effectiveness(table: xr.Dataset) -> Figure:
                 capsize=3, label=scenario,
             )  # fmt: skip
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_xlim(left=0)
+        ax.set_xlim(0, right)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         _money_axis(ax.xaxis)

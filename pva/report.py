@@ -58,6 +58,8 @@ th, td { border: 1px solid var(--rule); padding: .3rem .55rem; vertical-align: t
 thead th { background: var(--band); text-align: center; }
 tbody th { text-align: left; font-weight: 600; background: #fafbfb; }
 table.summary td { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.summary tbody th { min-width: 12em; }
+table.summary td.text { text-align: left; }
 table.spec td { text-align: left; }
 table.matrix td { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0 1.6rem; }
@@ -503,6 +505,10 @@ def _answer_html(table: xr.Dataset, sp: str) -> str:
     return "\n".join(parts)
 
 
+_TEXT_CELL = ' class="text"'
+"""Marks a table cell holding words (left-aligned) rather than a number."""
+
+
 def _portfolio_html(table: xr.Dataset) -> str:
     """One sortable table of species x scenarios: the risk measure and absolute extinction by the
     final year, the modal Red List category and the species' contribution to ΔRLI."""
@@ -559,7 +565,8 @@ def _portfolio_html(table: xr.Dataset) -> str:
             body.append(
                 "<tr>"
                 + "".join(
-                    f'<td data-value="{html.escape(str(v))}">{html.escape(str(c))}</td>'
+                    f"<td{_TEXT_CELL if isinstance(v, str) else ''} "
+                    f'data-value="{html.escape(str(v))}">{html.escape(str(c))}</td>'
                     for c, v in cells
                 )
                 + "</tr>"

@@ -209,3 +209,24 @@ def test_bad_cost_settings() -> None:
     with pytest.raises(ValueError, match="discount_rate"):
         Outputs(discount_rate=-0.1)
     assert Outputs.from_dict({"discount_rate": 0.03}).to_dict() == {"discount_rate": 0.03}
+
+
+def test_the_summary_command_switches_costs(
+    results: xr.Dataset,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pva import cli, io
+
+    path = io.write_results(results, tmp_path_factory.mktemp("costs") / "costs.nc")
+
+    def futile_cost(*options: str) -> float:
+        assert cli.main(["summary", str(path), "--json", "--no-red-list", *options]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        return doc["variables"]["total_cost"]["data"][0][SCENARIOS.index("futile")]
+
+    assert futile_cost() == 10 * 500.0
+    assert futile_cost("--costs-to-horizon") == 50 * 500.0
+    assert futile_cost("--discount-rate", "0.05") == pytest.approx(
+        500 * (1 - 1.05**-10) / (1 - 1 / 1.05)
+    )
