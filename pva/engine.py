@@ -44,7 +44,6 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-import scipy.optimize
 
 from pva import validation
 from pva.model import (
@@ -54,6 +53,7 @@ from pva.model import (
     VitalRate,
     VitalRates,
     VitalRateStochasticity,
+    density_strength,
 )
 from pva.schedule import Schedule
 from pva.streams import Streams, event_stream
@@ -153,44 +153,6 @@ def _structure(species: Species) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.
             masks.append(m)
         return masks[0], masks[1] | masks[2]
     return species.U_array > 0, (species.F_array + species.C_array) > 0
-
-
-def _lambda(A: FloatArray) -> float:
-    return float(np.max(np.abs(np.linalg.eigvals(A))))
-
-
-def density_strength(species: Species) -> float:
-    """Strength ``b`` of Beverton-Holt, Ricker or theta-logistic density dependence.
-
-    Given by the user, or the value that makes the mean deterministic model stationary (λ = 1) at
-    weighted abundance K: the scaling ``g*`` of the chosen rates with λ(g*) = 1 is ``1/R0`` for
-    fecundity (λ = 1 exactly when R0 = 1; Caswell 2001, section 5.3.4), ``1/λ`` for both fecundity and
-    survival, and found by root finding for survival alone; then ``b = 1/g* - 1`` (Beverton-Holt) or
-    ``-log g*`` (Ricker and theta-logistic). A population that cannot grow (λ <= 1) gets ``b = 0``.
-    """
-    dd = species.density_dependence
-    if dd is None or dd.kind in ("ceiling", "vortex_breeding"):
-        return 0.0
-    if dd.strength is not None:
-        return float(dd.strength)
-    U, F = species.U_array, species.F_array + species.C_array
-    lam0 = _lambda(U + F)
-    if lam0 <= 1:
-        return 0.0
-    applies = set(dd.applies_to)
-    if applies == {"fecundity", "survival"}:
-        g = 1 / lam0
-    elif applies == {"fecundity"}:
-        R0 = _lambda(F @ np.linalg.inv(np.eye(species.n_stages) - U))
-        g = 1 / R0
-    else:
-        if _lambda(F) >= 1:
-            raise ValueError(
-                f"Species({species.name!r}).density_dependence: scaling survival alone cannot bring "
-                f"lambda to 1 (reproduction alone gives lambda = {_lambda(F)!r}); give strength"
-            )
-        g = scipy.optimize.brentq(lambda x: _lambda(x * U + F) - 1, 0.0, 1.0)
-    return 1 / g - 1 if dd.kind == "beverton_holt" else -float(np.log(g))
 
 
 def _plan(species: Species, replicates: int) -> _Plan:

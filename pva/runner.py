@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import engine, io, nested, redlist, results, streams, validation
+from pva import engine, io, model, nested, redlist, results, streams, validation
 from pva.model import Species
 from pva.schedule import Schedule
 from pva.study import RedListE, Study
@@ -439,6 +439,8 @@ def run_study(
         store = io.Checkpoints(checkpoint_dir, study.digest(), given)
         entropy = store.entropy
 
+    for entry in study.species:  # the warning of validation, for a study built in Python
+        model.warn_inert_density_dependence(entry.species)
     plan = _Plan.of(study)
     assembly = _Assembly(plan)
     todo = _resume(plan, store, assembly)
