@@ -22,8 +22,10 @@ annual matrices drawn iid with equal probabilities, n0 = (4264, 3, 30, 16, 25, 5
   (3 scenarios x 1,000 replicates in one projection), engine against floor, numba on and off.
 * **pva.simulate overhead** over ``engine.project`` (the Dataset, the chunks), on both models.
 
-Each time is the median of ``--repeats`` runs (default 5), all methods interleaved in each repeat;
-BLAS runs on one thread, as in the runner's workers. The machine's load (``uptime``) is noted.
+Each time is the CPU time of this process (R's ``system.time``, user + system, for popbio; and the
+wall time of an ``Rscript`` call), the median of ``--repeats`` runs (default 5), all methods
+interleaved in each repeat; BLAS runs on one thread, as in the runner's workers. CPU time is steadier
+than the wall clock on a machine shared with other work; the load (``uptime``) is noted.
 Writes ``results/benchmark_engine.md``. Run: ``python experiments/benchmark_engine.py``
 (``--quick`` for a smoke run with 1,000 replicates, written nowhere).
 """
@@ -102,9 +104,11 @@ def hudsonia_expected() -> Species:
 
 
 def timed(call: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
+    """CPU seconds of ``call()`` (this process, one BLAS thread): steadier than the wall clock on a
+    machine shared with other work."""
+    t0 = time.process_time()
     call()
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def load() -> str:
@@ -175,7 +179,7 @@ suppressMessages(library(popbio)); data(hudsonia); n0 <- c({n0})
 set.seed(1)
 for (i in seq_len({repeats})) {{
   t <- system.time(x <- stoch.projection(hudsonia, n0, tmax = {years}, nreps = {replicates}))
-  cat(t[["elapsed"]], "\\n")
+  cat(t[["user.self"]] + t[["sys.self"]], "\\n")
 }}
 """
 
@@ -193,8 +197,9 @@ def popbio_available() -> str | None:
 
 
 def popbio(replicates: int, repeats: int) -> tuple[list[float], float]:
-    """popbio's ``stoch.projection`` times inside R (``repeats`` runs), and the wall time of one
-    ``Rscript`` call of one projection, R start-up and loading popbio included."""
+    """popbio's ``stoch.projection`` CPU times inside R (``system.time``, user + system; ``repeats``
+    runs), and the wall time of one ``Rscript`` call of one projection, R start-up and loading popbio
+    included."""
 
     def script(k: int) -> list[str]:
         code = POPBIO.format(
@@ -206,7 +211,9 @@ def popbio(replicates: int, repeats: int) -> tuple[list[float], float]:
         return out.split()
 
     in_r = [float(x) for x in script(repeats)]
-    wall = timed(lambda: script(1))
+    t0 = time.perf_counter()
+    script(1)
+    wall = time.perf_counter() - t0
     return in_r, wall
 
 
@@ -233,7 +240,7 @@ def floor_draws(sp: Species, abundance: np.ndarray, seed: int) -> float:
     # the counts of each year, sliced before the clock starts
     counts = [np.ascontiguousarray(abundance[:, t]) for t in range(T1 - 1)]
     means = [c @ F[plan.f_rows].T for c in counts]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for t in range(T1 - 1):
         n = counts[t]
         rng.random(R)  # environmental state
@@ -247,7 +254,7 @@ def floor_draws(sp: Species, abundance: np.ndarray, seed: int) -> float:
         for k in range(len(counted) - 1):
             good = n[..., counted[k]]
             rng.hypergeometric(good, pool - good, np.minimum(keep, pool))
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def naive_replicate(
@@ -281,10 +288,10 @@ def time_naive(sp: Species, replicates: int, seed: int) -> float:
     assert isinstance(env, MatrixSelection)
     rng = np.random.default_rng(seed)
     n0 = np.asarray(N0, dtype=np.int64)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(replicates):
         naive_replicate(env.U_stack, env.F_stack + env.C_stack, n0, YEARS, rng)
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def three_scenarios(sp: Species) -> list[Schedule]:
@@ -377,20 +384,20 @@ def main(argv: list[str] | None = None) -> int:
         # demographic: engine paths and the floor on the counts the numpy path had
         projection = None
         for path in paths:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             projection = with_kernels(
                 path,
                 lambda: engine.project(
                     demo, years=YEARS, replicates=R, streams=single_streams(100 + r)
                 ),
             )()
-            tm.add(f"demo {path}", time.perf_counter() - t0)
+            tm.add(f"demo {path}", time.process_time() - t0)
         assert isinstance(projection, engine.Projection)
         assert projection.abundance is not None
         tm.add("demo floor", floor_draws(demo, projection.abundance, seed=200 + r))
         # narrow tasks: 3 scenarios x 1,000 replicates in one projection
         for path in paths:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             parts = with_kernels(
                 path,
                 lambda: engine.project_chunks(
@@ -401,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
                     record=("abundance",),
                 ),
             )()
-            tm.add(f"narrow {path}", time.perf_counter() - t0)
+            tm.add(f"narrow {path}", time.process_time() - t0)
         stacked = np.concatenate([p.abundance for p in parts], axis=0)  # type: ignore[misc]
         tm.add("narrow floor", floor_draws(demo, stacked, seed=400 + r))
 
@@ -422,9 +429,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"*Hudsonia montana* (Morris & Doak 2002, Table 6.7; popbio `hudsonia`): 6 stages, the 4 annual "
         f"matrices iid with equal probabilities, {R:,} replicates x {YEARS} years, one process, BLAS on "
-        f"one thread. Every time is the median of {repeats} interleaved runs. Load average "
-        f"(`uptime`, 1 min) {load_before} at the start and {load_after} at the end, on "
-        f"{os.cpu_count()} cores shared with other work: compare ratios, not absolute times.",
+        f"one thread. Every time is CPU time (seconds of this process; popbio: R's `system.time`, "
+        f"user + system), the median of {repeats} interleaved runs: CPU time is steadier than the "
+        f"wall clock on a shared machine. Load average (`uptime`, 1 min) {load_before} at the start "
+        f"and {load_after} at the end, on {os.cpu_count()} cores shared with other work: compare "
+        "ratios, not absolute times.",
         "",
         "## Environmental stochasticity only (popbio `stoch.projection`'s model)",
         "",
@@ -442,10 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     if popbio_in_r:
         env_rows += [
             (
-                "popbio 2.8 `stoch.projection`, inside R (`system.time`)",
+                "popbio 2.8 `stoch.projection`, inside R (`system.time`, CPU)",
                 statistics.median(popbio_in_r),
             ),
-            ("popbio, wall time of `Rscript` (R start-up and library included)", popbio_wall),
+            ("popbio, wall time of one `Rscript` call (R start-up, library)", popbio_wall),
         ]
     base = tm["env simulate"]
     lines += [f"| {name} | {t:.3f} | {ry / t:,.0f} | {t / base:.2f} |" for name, t in env_rows]

@@ -1146,7 +1146,7 @@ def _project_linear(
     U, F = environment.stacks()  # (k, S, S)
     k = U.shape[0]
     cap = cast(_Rates, environment.table).cap  # (k, S)
-    index = None  # where each replicate's own product is, in the flattened products of a year
+    states = None  # each replicate's environmental state, (years, R)
     if isinstance(species.environment, MatrixSelection):
         u = [
             _Environment(species, dataclasses.replace(plan, R=size), streams.environment).uniforms(
@@ -1154,8 +1154,8 @@ def _project_linear(
             )
             for size, streams in chunks
         ]
-        states = environment.states(np.concatenate(u, axis=1))  # (years, R)
-        index = np.arange(S * R).reshape(S, R), states
+        states = environment.states(np.concatenate(u, axis=1))
+    base = np.arange(S * R).reshape(S, R)  # where a replicate's own product is, for state 0
     # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
     n = _initial_state(run, initial)
     x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
@@ -1166,14 +1166,13 @@ def _project_linear(
         sm = np.minimum(scenarios.survival[t][:, 0, :, None, :], cap)  # (J, P, k, S)
         fm = scenarios.fecundity[t][:, 0, :, None, :]  # (J, P, 1, S)
         A = U * sm[..., None, :] + F * fm[..., None, :]  # (J, P, k, S_to, S_from)
-        products = A.reshape(B, k * S, S) @ x  # (J P, k S, R): the k matrices one below the other
-        if index is None:
+        products = A.reshape(B, k * S, S) @ x  # (J P, k S, R): the k matrices one below another
+        if states is None:
             x = products
         else:
-            base, states = index
-            offset = states[t].astype(np.intp) * (S * R)
-            x = np.take(products.reshape(B, -1), (base + offset).ravel(), axis=1)
-            x = x.reshape(B, S, R)
+            index = base + states[t].astype(np.intp) * (S * R)
+            x = np.take(products.reshape(B, -1), index.ravel(), axis=1).reshape(B, S, R)
+        y = sums @ x  # (J P, 2, R)
         n = np.moveaxis(x.reshape(J, P, S, R), 3, 1)  # (J, R, P, S), a view
         if scenarios.acting[t] or (plan.dispersal is not None and plan.dispersal_stages.size):
             n = _harvest(run, n, t)
@@ -1182,7 +1181,8 @@ def _project_linear(
             if plan.dispersal is not None and plan.dispersal_stages.size:
                 n = _disperse(None, n, plan.dispersal, plan.dispersal_stages)
             x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
-        y = (sums @ x).reshape(J, P, 2, R)
+            y = sums @ x
+        y = y.reshape(J, P, 2, R)
         mature, total = np.swapaxes(y[:, :, 0], 1, 2), np.swapaxes(y[:, :, 1], 1, 2)  # (J, R, P)
         K = _carrying_capacity(run, None, t) if record_year.K is not None else None
         record_year.put(t + 1, mature, total, n, K)
