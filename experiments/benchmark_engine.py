@@ -521,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## pva.simulate overhead over pva.engine.project",
         "",
-        f"Both record abundance by stage (the default); simulate in chunks of "
-        f"{pva.streams.DEFAULT_CHUNK_SIZE} replicates (the default) and builds the Dataset.",
+        f"Both record abundance by stage (the default). pva.simulate cuts the replicates into "
+        f"chunks of {pva.streams.DEFAULT_CHUNK_SIZE} (the default), each drawing from its own "
+        "streams, projects them together and builds the Dataset.",
         "",
         "| model | project (s) | simulate (s) | overhead |",
         "|---|---:|---:|---:|",

@@ -3,8 +3,9 @@
 :func:`project` advances the state ``n`` of shape (scenarios, replicates, populations, stages) one
 year at a time; the only Python loop is over years (and, inside a year, over the few levels of a
 fate chain and the catastrophe types). The scenarios of a species are projected together
-(:func:`project_chunks`): they share the year's environment, catastrophes and events, and every
-numpy call works on all of them at once. One year is, in this order (each step a function below,
+(:func:`project_chunks`), and so are several replicate chunks, each drawing from its own streams:
+scenarios share the year's environment, catastrophes and events, and every numpy call works on all
+scenarios and chunks at once. One year is, in this order (each step a function below,
 the state passed explicitly):
 
 1. environment: this year's matrices (an environmental state, or vital rates drawn through a
@@ -308,15 +309,16 @@ class _Rates:
     """F + C at the rows that receive offspring, (R|1, f, S)."""
 
     @classmethod
-    def of(cls, U: FloatArray, F: FloatArray, plan: _Plan) -> _Rates:
-        """From U and F + C of shape (R|k, S, S)."""
+    def of(cls, U: FloatArray, F: FloatArray, fates: _Fates, f_rows: IntArray) -> _Rates:
+        """From U and F + C of shape (R|k, S, S), for the fate entries ``fates`` and the offspring
+        rows ``f_rows``."""
         colsum = U.sum(axis=-2)
         with np.errstate(divide="ignore", over="ignore"):
             cap = np.where(colsum > 0, 1.0 / np.where(colsum > 0, colsum, 1.0), np.inf)
         return cls(
-            u=U[:, plan.fates.destination, plan.fates.source],
+            u=U[:, fates.destination, fates.source],
             cap=cap,
-            F=np.ascontiguousarray(F[:, plan.f_rows, :]),
+            F=np.ascontiguousarray(F[:, f_rows, :]),
         )
 
     def select(self, state: IntArray) -> _Rates:
@@ -348,13 +350,28 @@ def _inverse_cdf(cum: FloatArray, u: FloatArray) -> npt.NDArray[np.integer[Any]]
     return state
 
 
+def _state_uniforms(rng: np.random.Generator, years: int, replicates: int) -> FloatArray:
+    """The uniforms that choose the environmental states of ``years`` years at once, (years,
+    replicates): the numbers :meth:`_Environment.year` draws year by year, since a Generator fills
+    ``random((years, R))`` in the order of ``years`` calls of ``random(R)``. Only for an environment
+    stream that draws nothing else (no K variation)."""
+    return rng.random((years, replicates))
+
+
 class _Environment:
     """Yearly matrices from the environment stream; draws never depend on the population state."""
 
-    def __init__(self, species: Species, plan: _Plan, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        species: Species,
+        replicates: int,
+        rng: Rng,
+        fates: _Fates,
+        f_rows: IntArray,
+    ) -> None:
         self.species = species
-        self.plan = plan
-        self.R = plan.R
+        self.fates, self.f_rows = fates, f_rows
+        self.R = replicates
         self.rng = rng
         self.env = species.environment
         self.state: npt.NDArray[np.int64] | None = None
@@ -364,7 +381,7 @@ class _Environment:
             self._init_rates(self.env)
         else:
             U, F = self.stacks()
-            self.table = _Rates.of(U, F, plan)
+            self.table = _Rates.of(U, F, fates, f_rows)
 
     def stacks(self) -> tuple[FloatArray, FloatArray]:
         """U and F + C of each environmental state, (k, S, S) (k = 1 for a constant environment)."""
@@ -444,13 +461,6 @@ class _Environment:
         self.state = state.astype(np.int64)
         return self.state
 
-    def uniforms(self, years: int) -> FloatArray:
-        """The uniforms of the states of ``years`` years at once, (years, R): the same numbers as
-        ``years`` calls of :meth:`year` draw, since a Generator fills ``random((years, R))`` in the
-        order of ``years`` calls of ``random(R)``. Only for an environment stream that draws nothing
-        else (no K variation)."""
-        return self.rng.random((years, self.R))
-
     def states(self, u: FloatArray) -> npt.NDArray[np.integer[Any]]:
         """The states of consecutive years from their uniforms ``u`` (years, R), as :meth:`next_state`
         gives them year by year (in the smallest integer type that holds them)."""
@@ -470,8 +480,72 @@ class _Environment:
         if isinstance(env, VitalRateStochasticity):
             vr = cast(VitalRates, self.species.vital_rates)
             m = vr.matrices(self.rates(env))
-            return _Rates.of(m["U"], m["F"] + m["C"], self.plan)
+            return _Rates.of(m["U"], m["F"] + m["C"], self.fates, self.f_rows)
         return cast(_Rates, self.table)
+
+
+class _Chunked:
+    """The generators of consecutive replicate chunks, used as one generator for all of them.
+
+    Every draw is made chunk by chunk, each chunk from its own generator on its own part of the
+    arrays, so that chunks projected together (``pva.simulate``) draw exactly what each draws when
+    projected alone (a runner task). ``axis`` is the replicate axis of what is drawn: 0 for the
+    environment, catastrophe and event streams (``size=(R, ...)``), 1 for the demography stream
+    (arrays (scenario, replicate, ...)). Draws whose number depends on the counts go through
+    :func:`_per_chunk` with the function that decides, so that each chunk decides for itself.
+    """
+
+    def __init__(
+        self, generators: Sequence[np.random.Generator], sizes: Sequence[int], axis: int
+    ) -> None:
+        self.generators = tuple(generators)
+        self.bounds = [int(b) for b in np.cumsum([0, *sizes])]
+        self.axis = axis
+
+    def _sized(self, method: str, size: int | tuple[int, ...]) -> FloatArray:
+        shape = [size] if isinstance(size, int) else list(size)
+        parts = []
+        for g, a, b in zip(self.generators, self.bounds[:-1], self.bounds[1:], strict=True):
+            shape[self.axis] = b - a
+            parts.append(getattr(g, method)(tuple(shape)))
+        return np.concatenate(parts, axis=self.axis)
+
+    def random(self, size: int | tuple[int, ...]) -> FloatArray:
+        return self._sized("random", size)
+
+    def standard_normal(self, size: int | tuple[int, ...]) -> FloatArray:
+        return self._sized("standard_normal", size)
+
+    def map(self, draw: Any, *arrays: Any) -> Any:
+        """``draw(generator, *parts)`` chunk by chunk, joined along the replicate axis (``draw``
+        returns an array or a list of arrays). An array whose replicate axis has length 1 (or that
+        has none) is passed whole to every chunk."""
+        R = self.bounds[-1]
+        out = []
+        for g, a, b in zip(self.generators, self.bounds[:-1], self.bounds[1:], strict=True):
+            parts = []
+            for x in arrays:
+                x = np.asarray(x)
+                if x.ndim > self.axis and (x.shape[self.axis] == R != 1):
+                    x = x[(slice(None),) * self.axis + (slice(a, b),)]
+                parts.append(x)
+            out.append(draw(g, *parts))
+        if isinstance(out[0], list | tuple):
+            return [np.concatenate(o, axis=self.axis) for o in zip(*out, strict=True)]
+        return np.concatenate(out, axis=self.axis)
+
+
+Rng = np.random.Generator | _Chunked
+"""A generator, or the generators of several replicate chunks (:class:`_Chunked`)."""
+
+
+def _per_chunk(rng: Any, draw: Any, *arrays: Any) -> Any:
+    """``draw(rng, *arrays)``, or chunk by chunk when ``rng`` is a :class:`_Chunked`."""
+    return rng.map(draw, *arrays) if isinstance(rng, _Chunked) else draw(rng, *arrays)
+
+
+def _binomial(rng: np.random.Generator, n: npt.ArrayLike, p: npt.ArrayLike) -> IntArray:
+    return rng.binomial(n, p)
 
 
 def draw_rate(rate: VitalRate, z: FloatArray) -> FloatArray:
@@ -723,15 +797,19 @@ class _Run:
     species: Species
     plan: _Plan
     scenarios: _Scenarios
-    streams: Streams
-    demo: np.random.Generator | None
-    """The demography stream, or None without demographic stochasticity (then expectations)."""
+    environment: Rng
+    """The environment stream (of each chunk)."""
+    catastrophes: Rng
+    """The catastrophe stream (of each chunk)."""
+    demo: Rng | None
+    """The demography stream (of each chunk), or None without demographic stochasticity (then
+    expectations)."""
     dtype: type
     """int64 with demographic stochasticity, float64 without."""
     max_count: int
     """Largest count of one stage in one population (int64 overflow guard)."""
     start_year: int
-    event_rngs: tuple[np.random.Generator, ...]
+    event_rngs: tuple[Rng, ...]
     """One generator per event name of ``scenarios.events`` (:func:`pva.streams.event_stream`)."""
     compiled: bool
     """Whether the fate draws run in the compiled kernel (:mod:`pva.kernels`)."""
@@ -918,11 +996,14 @@ def project_chunks(
 ) -> list[Projection]:
     """Project ``species`` under each of ``schedules`` for the replicate chunks ``chunks``.
 
-    The numbers of chunk k depend on its own streams and size alone, so a chunk projected on its
-    own (as a worker does) gives what it gives here; scenarios share the environment, catastrophe
-    and event streams of a chunk (common random numbers: the same environmental states, K, catastrophe
-    years and, per event name, event years in replicate r under every scenario that has them) and its
-    demography stream. Scenarios whose schedules differ in their costs alone are projected once.
+    All chunks and scenarios are projected together, as one wide array (every numpy call works on
+    all of them), but each chunk draws from its own streams what it would draw alone
+    (:class:`_Chunked`): the numbers of chunk k depend on its streams and size alone, so a chunk
+    projected on its own (a runner task) gives what it gives here (up to rounding in the linear fast
+    path). Scenarios share the environment, catastrophe and event streams of a chunk (common random
+    numbers: the same environmental states, K, catastrophe years and, per event name, event years in
+    replicate r under every scenario that has them) and its demography stream, drawn for all
+    scenarios at once. Scenarios whose schedules differ in their costs alone are projected once.
 
     Parameters
     ----------
@@ -966,26 +1047,8 @@ def project_chunks(
         checked = _check_initial(
             initial, (sum(sizes), P, S), species.demographic_stochasticity, _max_count(S, P)
         )
-    if _is_linear(species, distinct):
-        projections = _project_linear(species, distinct, years, chunks, record, checked, start_year)
-    else:
-        bounds = np.cumsum([0, *sizes])
-        parts = [
-            _project(
-                species,
-                distinct,
-                years,
-                size,
-                streams,
-                record,
-                None if checked is None else checked[bounds[k] : bounds[k + 1]],
-                start_year,
-            )
-            for k, (size, (_, streams)) in enumerate(zip(sizes, chunks, strict=True))
-        ]
-        projections = (
-            parts[0] if len(parts) == 1 else [_concatenate(p) for p in zip(*parts, strict=True)]
-        )
+    project_all = _project_linear if _is_linear(species, distinct) else _project
+    projections = project_all(species, distinct, years, chunks, record, checked, start_year)
     return [projections[i] for i in index]
 
 
@@ -1028,21 +1091,6 @@ def _same_projection(a: Schedule, b: Schedule) -> bool:
     )
 
 
-def _concatenate(parts: Sequence[Projection]) -> Projection:
-    """One projection from those of consecutive replicate chunks."""
-
-    def joined(field: str) -> npt.NDArray[Any] | None:
-        arrays = [getattr(p, field) for p in parts]
-        return None if arrays[0] is None else np.concatenate(arrays, axis=0)
-
-    return Projection(
-        mature=cast(npt.NDArray[Any], joined("mature")),
-        total=cast(npt.NDArray[Any], joined("total")),
-        abundance=joined("abundance"),
-        carrying_capacity=joined("carrying_capacity"),
-    )
-
-
 def _max_count(S: int, P: int) -> int:
     """The largest count of one stage in one population: S of them plus a year's births, and the
     sum over all stages and populations, then stay below 2**63 (int64)."""
@@ -1052,23 +1100,32 @@ def _max_count(S: int, P: int) -> int:
 def _make_run(
     species: Species,
     schedules: Sequence[Schedule],
-    replicates: int,
-    streams: Streams,
+    chunks: Sequence[tuple[int, Streams]],
     start_year: int,
 ) -> _Run:
-    plan = _plan(species, replicates, len(schedules))
+    sizes = [size for size, _ in chunks]
+    plan = _plan(species, sum(sizes), len(schedules))
     scenarios = _Scenarios.of(schedules)
     stochastic = species.demographic_stochasticity
+
+    def joined(generators: Sequence[np.random.Generator], axis: int) -> Rng:
+        return generators[0] if len(generators) == 1 else _Chunked(generators, sizes, axis)
+
+    parts = [streams for _, streams in chunks]
     return _Run(
         species=species,
         plan=plan,
         scenarios=scenarios,
-        streams=streams,
-        demo=streams.demography if stochastic else None,
+        environment=joined([s.environment for s in parts], axis=0),
+        catastrophes=joined([s.catastrophes for s in parts], axis=0),
+        demo=joined([s.demography for s in parts], axis=1) if stochastic else None,
         dtype=np.int64 if stochastic else np.float64,
         max_count=_max_count(plan.S, plan.P),
         start_year=start_year,
-        event_rngs=tuple(event_stream(streams.events, name) for name, _ in scenarios.events),
+        event_rngs=tuple(
+            joined([event_stream(s.events, name) for s in parts], axis=0)
+            for name, _ in scenarios.events
+        ),
         compiled=stochastic and kernels.enabled(),
     )
 
@@ -1077,19 +1134,19 @@ def _project(
     species: Species,
     schedules: Sequence[Schedule],
     years: int,
-    replicates: int,
-    streams: Streams,
+    chunks: Sequence[tuple[int, Streams]],
     record: Sequence[str],
     initial: npt.NDArray[Any] | None,
     start_year: int,
 ) -> list[Projection]:
-    """One replicate chunk under every schedule, year by year (:func:`_one_year`)."""
-    run = _make_run(species, schedules, replicates, streams, start_year)
+    """The replicate chunks under every schedule, year by year (:func:`_one_year`), as one wide
+    array; each chunk draws from its own streams what it would draw alone (:class:`_Chunked`)."""
+    run = _make_run(species, schedules, chunks, start_year)
     plan = run.plan
     n = _initial_state(run, initial)
     record_year = _Recorder(run, years, record)
     record_year(0, n, np.broadcast_to(plan.K0, (plan.R, plan.P)))
-    environment = _Environment(species, plan, streams.environment)
+    environment = _Environment(species, plan.R, run.environment, plan.fates, plan.f_rows)
     for t in range(years):
         n, K = _one_year(run, environment, n, t)
         record_year(t + 1, n, K)
@@ -1138,22 +1195,17 @@ def _project_linear(
     follow as there, in the years a scenario has them.
     """
     R = sum(size for size, _ in chunks)
-    run = _make_run(species, schedules, R, chunks[0][1], start_year)
+    run = _make_run(species, schedules, chunks, start_year)
     plan, scenarios = run.plan, run.scenarios
     J, _, P, S = plan.shape
     B = J * P
-    environment = _Environment(species, plan, chunks[0][1].environment)
+    environment = _Environment(species, R, chunks[0][1].environment, plan.fates, plan.f_rows)
     U, F = environment.stacks()  # (k, S, S)
     k = U.shape[0]
     cap = cast(_Rates, environment.table).cap  # (k, S)
     states = None  # each replicate's environmental state, (years, R)
     if isinstance(species.environment, MatrixSelection):
-        u = [
-            _Environment(species, dataclasses.replace(plan, R=size), streams.environment).uniforms(
-                years
-            )
-            for size, streams in chunks
-        ]
+        u = [_state_uniforms(streams.environment, years, size) for size, streams in chunks]
         states = environment.states(np.concatenate(u, axis=1))
     base = np.arange(S * R).reshape(S, R)  # where a replicate's own product is, for state 0
     # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
@@ -1250,7 +1302,7 @@ def _modifiers(run: _Run, t: int, K: FloatArray) -> tuple[FloatArray, FloatArray
     for c, cs, cf in zip(
         run.species.catastrophes, plan.catastrophe_survival, plan.catastrophe_fecundity, strict=True
     ):
-        hit = run.streams.catastrophes.random((plan.R, plan.P)) < c.probability
+        hit = run.catastrophes.random((plan.R, plan.P)) < c.probability
         if c.scope == "species":
             hit = np.broadcast_to(hit[:, :1], (plan.R, plan.P))
         surv_m = surv_m * np.where(hit[..., None], cs, 1.0)
@@ -1285,7 +1337,11 @@ def _density_and_mating(
     if mating is not None:
         females = n[..., run.plan.mature].sum(axis=-1)
         ratio = (1 - mating.sex_ratio) / mating.sex_ratio
-        males = _poisson(run.demo, females * ratio) if run.demo is not None else females * ratio
+        males = (
+            _per_chunk(run.demo, _poisson, females * ratio)
+            if run.demo is not None
+            else females * ratio
+        )
         mated = np.minimum(females, mating.harem_size * males)
         with np.errstate(divide="ignore", invalid="ignore"):
             fec_m = (
@@ -1315,45 +1371,64 @@ def _survival_and_births(
         if mean is not None:
             new[..., plan.f_rows] += mean
         return new
-    if run.compiled:
-        N = plan.J * plan.R * plan.P
-        survivors = kernels.fates(
-            demo,
-            n.reshape(N, plan.S),
-            np.broadcast_to(p, (*plan.shape[:3], p.shape[-1])).reshape(N, -1),
-            fates.sources,
-            fates.levels,
-            fates.destination,
-        )
-        new = survivors.reshape(plan.shape)
-    else:
-        new = _by_destination(_draw_fates(demo, n, p, fates), fates, plan.S)
+    draw_fates = _compiled_fates if run.compiled else _numpy_fates
+    new = _per_chunk(demo, lambda g, alive, prob: draw_fates(g, alive, prob, fates), n, p)
     if mean is not None:
-        new[..., plan.f_rows] += _poisson(demo, mean)
-    if plan.f_rows.size and mean is None:
-        _litters(run, n, rates, fec_m, new)
+        new[..., plan.f_rows] += _per_chunk(demo, _poisson, mean)
+    elif plan.f_rows.size:
+        new[..., plan.f_rows] += _litters(run, n, rates, fec_m)
     return np.minimum(new, run.max_count)
 
 
-def _litters(run: _Run, n: IntArray, rates: _Rates, fec_m: FloatArray, new: IntArray) -> None:
-    """Add births as binomial litters: each individual of a producing stage has
+def _numpy_fates(rng: np.random.Generator, n: IntArray, p: FloatArray, fates: _Fates) -> IntArray:
+    """Survivors by destination stage, (..., S), drawn by :func:`_draw_fates`."""
+    return cast(IntArray, _by_destination(_draw_fates(rng, n, p, fates), fates, n.shape[-1]))
+
+
+def _compiled_fates(
+    rng: np.random.Generator, n: IntArray, p: FloatArray, fates: _Fates
+) -> IntArray:
+    """Survivors by destination stage, (..., S), drawn by the compiled kernel (the same numbers)."""
+    S, E = n.shape[-1], p.shape[-1]
+    N = int(np.prod(n.shape[:-1]))
+    survivors = kernels.fates(
+        rng,
+        n.reshape(N, S),
+        np.broadcast_to(p, (*n.shape[:-1], E)).reshape(N, E),
+        fates.sources,
+        fates.levels,
+        fates.destination,
+    )
+    return survivors.reshape(n.shape)
+
+
+def _litters(run: _Run, n: IntArray, rates: _Rates, fec_m: FloatArray) -> IntArray:
+    """Births as binomial litters, (J, R, P, f): each individual of a producing stage has
     ``Bin(max_litter, F / max_litter)`` offspring, shared among the offspring stages in proportion
-    to their entries of F (a binomial chain). ``new`` is changed in place."""
-    plan, demo = run.plan, cast(np.random.Generator, run.demo)
+    to their entries of F (a binomial chain)."""
+    plan = run.plan
     L = run.species.max_litter or 1
+    births = np.zeros((*plan.shape[:3], plan.f_rows.size), dtype=np.int64)
     for j in plan.fec_cols:
         column = rates.F[:, :, j]  # (R|1, f): F + C at the offspring rows, from stage j
         total = column.sum(axis=-1)[:, None]  # (R|1, 1)
         per_capita = total * fec_m[..., j]  # (J, R|1, P)
         trials = np.minimum(n[..., j], 2**62 // L) * L  # no int64 overflow
-        born = demo.binomial(trials, np.clip(per_capita / L, 0.0, 1.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             shares = [
                 np.where(total > 0, column[:, a][:, None] / total, 0.0) * (per_capita > 0)
                 for a in range(plan.f_rows.size)
             ]
-        for i, x in zip(plan.f_rows, _binomial_chain(demo, born, shares), strict=True):
-            new[..., i] += x
+        litters = _per_chunk(run.demo, _litter, trials, np.clip(per_capita / L, 0.0, 1.0), *shares)
+        births += np.stack(np.broadcast_arrays(*litters), axis=-1)
+    return births
+
+
+def _litter(
+    rng: np.random.Generator, trials: IntArray, p: FloatArray, *shares: FloatArray
+) -> list[IntArray]:
+    """The offspring of ``trials`` Bernoulli(``p``) chances, shared among the offspring stages."""
+    return _binomial_chain(rng, rng.binomial(trials, p), list(shares))
 
 
 def _harvest(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
@@ -1362,10 +1437,16 @@ def _harvest(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
     h_prop, h_num = run.scenarios.harvest_proportion[t], run.scenarios.harvest_number[t]
     if run.scenarios.harvesting[t]:
         n = n - (
-            demo.binomial(n, np.broadcast_to(h_prop, n.shape)) if demo is not None else n * h_prop
+            _per_chunk(demo, _binomial, n, np.broadcast_to(h_prop, n.shape))
+            if demo is not None
+            else n * h_prop
         )
     if run.scenarios.culling[t]:
-        take = _poisson(demo, np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
+        take = (
+            _per_chunk(demo, _poisson, np.broadcast_to(h_num, n.shape))
+            if demo is not None
+            else h_num
+        )
         n = n - np.minimum(n, take)
     return n
 
@@ -1380,16 +1461,17 @@ def _transfers(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
             want = tr.number[t]  # (S,)
             if not np.any(want > 0):
                 continue
-            have = n[j, :, tr.source]
+            have = n[j : j + 1, :, tr.source]  # (1, R, S)
             if demo is not None:
-                moved = np.minimum(_whole(demo, np.broadcast_to(want, have.shape)), have)
-                arrived = demo.binomial(moved, tr.survival)
+                wanted = _per_chunk(demo, _whole, np.broadcast_to(want, have.shape))
+                moved = np.minimum(wanted, have)
+                arrived = _per_chunk(demo, _binomial, moved, tr.survival)
             else:
                 moved = np.minimum(want, have)
                 arrived = moved * tr.survival
             n = n.copy()
-            n[j, :, tr.source] -= moved
-            n[j, :, tr.population] += arrived
+            n[j, :, tr.source] -= moved[0]
+            n[j, :, tr.population] += arrived[0]
     return n
 
 
@@ -1402,8 +1484,9 @@ def _releases(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
         return n
     if demo is None:
         return n + rel * scenarios.release_survival[t]
-    released = _whole(demo, np.broadcast_to(rel, n.shape))
-    return n + demo.binomial(released, np.broadcast_to(scenarios.release_survival[t], n.shape))
+    released = _per_chunk(demo, _whole, np.broadcast_to(rel, n.shape))
+    survival = np.broadcast_to(scenarios.release_survival[t], n.shape)
+    return n + _per_chunk(demo, _binomial, released, survival)
 
 
 def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
@@ -1413,7 +1496,7 @@ def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
 
 
 def _disperse(
-    demo: np.random.Generator | None,
+    demo: Rng | None,
     n: npt.NDArray[Any],
     D: FloatArray,
     stages: npt.NDArray[np.int64],
@@ -1428,8 +1511,13 @@ def _disperse(
         if not dests:
             continue
         for s in stages:
-            src = n[..., j, s]
-            outs = _binomial_chain(demo, src, [np.full(src.shape, D[i, j]) for i in dests])
+            src = n[..., j, s]  # (J, R)
+            probs = [np.full(src.shape, D[i, j]) for i in dests]
+            outs = (
+                _binomial_chain(None, src, probs)
+                if demo is None
+                else _per_chunk(demo, lambda g, x, *q: _binomial_chain(g, x, list(q)), src, *probs)
+            )
             for i, x in zip(dests, outs, strict=True):
                 moved[..., i, s] += x
                 moved[..., j, s] -= x
@@ -1437,7 +1525,7 @@ def _disperse(
 
 
 def _ceiling(
-    demo: np.random.Generator | None,
+    demo: Rng | None,
     n: npt.NDArray[Any],
     K: FloatArray,
     weights: FloatArray,
@@ -1447,7 +1535,7 @@ def _ceiling(
 
     Where ``N_w = sum_s w_s n_s`` exceeds K, a fraction ``K / N_w`` of the counted individuals is kept
     (with 0/1 weights, exactly ``floor(K)``), chosen at random without replacement across the counted
-    stages: a chain of hypergeometric draws (multivariate hypergeometric thinning).
+    stages: a chain of hypergeometric draws (multivariate hypergeometric thinning, :func:`_thin`).
     """
     N = _matmul_last(n, weights)
     over = N > K
@@ -1459,27 +1547,35 @@ def _ceiling(
         n = n.copy()
         n[..., idx] = n[..., idx] * scale[..., None]
         return n
-    sub = n[..., idx]  # (R, P, c)
+    sub = n[..., idx]  # (J, R, P, c)
     pool = sub.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         target = np.where(over, np.floor(pool * np.minimum(K / np.where(over, N, 1.0), 1.0)), pool)
-    keep_left = target.astype(np.int64)
-    pool_left = pool.copy()
+    n = n.copy()
+    n[..., idx] = _per_chunk(demo, _thin, sub, target.astype(np.int64), over)
+    return n
+
+
+def _thin(
+    rng: np.random.Generator, sub: IntArray, keep: IntArray, over: npt.NDArray[np.bool_]
+) -> IntArray:
+    """Keep ``keep`` (...) of the individuals ``sub`` (..., c) at random without replacement: a chain
+    of hypergeometric draws over the c stages. Draws nothing when no population is ``over`` K."""
+    if not np.any(over):
+        return sub
+    pool_left = sub.sum(axis=-1)
+    keep_left = keep
     kept = np.zeros_like(sub)
-    c = len(idx)
-    for k in range(c):
+    c = sub.shape[-1]
+    for k in range(c - 1):
         good = sub[..., k]
-        if k == c - 1:
-            kept[..., k] = keep_left
-            break
         bad = pool_left - good
-        x = _hypergeometric(demo, good, bad, keep_left)
+        x = _hypergeometric(rng, good, bad, keep_left)
         kept[..., k] = x
         keep_left = keep_left - x
         pool_left = bad
-    n = n.copy()
-    n[..., idx] = kept
-    return n
+    kept[..., c - 1] = keep_left
+    return kept
 
 
 def sample_environment(
@@ -1496,7 +1592,9 @@ def sample_environment(
         :class:`pva.model.VitalRateStochasticity` one (replicates, years) array per vital rate; empty
         for a constant environment. Index ``t`` is the step from year t to t + 1.
     """
-    env = _Environment(species, _plan(species, int(replicates)), rng)
+    u_pattern, f_pattern = _structure(species)
+    f_rows = np.flatnonzero(f_pattern.any(axis=1))
+    env = _Environment(species, int(replicates), rng, _fates(u_pattern), f_rows)
     k_noise = any(p.carrying_capacity_cv > 0 for p in species.all_populations)
     out: dict[str, list[npt.NDArray[Any]]] = {}
     for _ in range(int(years)):

@@ -71,5 +71,7 @@ def test_linear_path_computes_the_general_step(sp: Species, seed: int) -> None:
     fast = engine._project_linear(
         sp, [neutral], 6, ((7, single_streams(seed)),), ("abundance",), None, 0
     )
-    general = engine._project(sp, [neutral], 6, 7, single_streams(seed), ("abundance",), None, 0)
+    general = engine._project(
+        sp, [neutral], 6, ((7, single_streams(seed)),), ("abundance",), None, 0
+    )
     np.testing.assert_allclose(fast[0].abundance, general[0].abundance, rtol=1e-12, atol=1e-12)  # type: ignore[arg-type]

@@ -13,12 +13,13 @@ from pva.model import (
     Catastrophe,
     DensityDependence,
     Dispersal,
+    Mating,
     MatrixSelection,
     Population,
     Species,
 )
 from pva.schedule import Schedule, StochasticEvent, Transfer
-from pva.streams import chunk_streams, single_streams
+from pva.streams import Streams, chunk_streams, single_streams
 
 U = ((0.2, 0.0, 0.0), (0.3, 0.5, 0.0), (0.0, 0.3, 0.9))
 F = ((0.0, 0.5, 2.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
@@ -104,7 +105,7 @@ def test_linear_path_equals_the_general_year_step(name: str) -> None:
     assert engine._is_linear(sp, schedules)
     record = ("abundance", "carrying_capacity")
     fast = engine._project_linear(sp, schedules, years, ((40, single_streams(3)),), record, None, 0)
-    general = engine._project(sp, schedules, years, 40, single_streams(3), record, None, 0)
+    general = engine._project(sp, schedules, years, ((40, single_streams(3)),), record, None, 0)
     for a, b in zip(fast, general, strict=True):
         for field in ("mature", "total", "abundance", "carrying_capacity"):
             np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12, atol=1e-9)
@@ -289,3 +290,91 @@ def test_one_scenario_together_is_the_scenario_alone() -> None:
     alone = engine.project(sp, years=years, replicates=64, streams=single_streams(4))
     np.testing.assert_array_equal(together.abundance, alone.abundance)  # type: ignore[arg-type]
     np.testing.assert_array_equal(together.total, alone.total)
+
+
+# ---------------------------------------------------------------------------------------------------
+# chunks projected together
+
+
+def metapopulation() -> Species:
+    """Two populations with dispersal, K variation, a catastrophe, mating, binomial litters and
+    Beverton-Holt density dependence."""
+    return Species(
+        name="metapop",
+        stages=("juvenile", "adult"),
+        U=((0.2, 0.0), (0.4, 0.85)),
+        F=((0.0, 1.6), (0.0, 0.0)),
+        populations=(
+            Population(name="a", initial=(30, 40), carrying_capacity=150, carrying_capacity_cv=0.2),
+            Population(name="b", initial=(5, 8), carrying_capacity=60),
+        ),
+        dispersal=Dispersal(rates=((0.0, 0.1), (0.05, 0.0))),
+        catastrophes=(Catastrophe(name="fire", probability=0.1, survival_multiplier=0.6),),
+        density_dependence=DensityDependence(kind="beverton_holt"),
+        sex=Mating(system="polygynous", sex_ratio=0.5, harem_size=2.0),
+        litter="binomial",
+        max_litter=3,
+    )
+
+
+def schedules_with_everything(sp: Species, years: int) -> list[Schedule]:
+    P, S = sp.n_populations, sp.n_stages
+    neutral = Schedule.neutral(years=years, populations=P, stages=S)
+    epidemic = StochasticEvent(
+        name="epidemic",
+        probability=np.full(years, 0.2),
+        survival_multiplier=np.full((P, S), 0.7),
+        fecundity_multiplier=np.full((P, S), 0.9),
+        carrying_capacity_multiplier=np.full(P, 0.8),
+    )
+    acting = Schedule(
+        **{
+            **{f: getattr(neutral, f) for f in neutral.__dataclass_fields__},
+            "survival_multiplier": np.full((years, P, S), 1.1),
+            "harvest_proportion": np.full((years, P, S), 0.05),
+            "harvest_number": np.full((years, P, S), 0.5),
+            "release_number": np.full((years, P, S), 1.5),
+            "release_survival": np.full((years, P, S), 0.8),
+            "events": (epidemic,),
+            "transfers": (
+                (
+                    Transfer(
+                        name="move",
+                        source=0,
+                        population=P - 1,
+                        number=np.full((years, S), 2.0),
+                        survival=0.9,
+                    ),
+                )
+                if P > 1
+                else ()
+            ),
+        }
+    )
+    return [neutral, acting]
+
+
+def test_chunks_together_draw_what_each_chunk_draws_alone() -> None:
+    """pva.simulate projects its chunks as one wide array, each chunk drawing from its own streams
+    (engine._Chunked); a runner task projects one chunk. A model with every random step (K variation,
+    catastrophes, events, mating, litters, harvest, transfers, releases, dispersal, density
+    dependence) gives each chunk the same numbers either way."""
+    sp = metapopulation()
+    years = 30
+    schedules = schedules_with_everything(sp, years)
+    sizes = (40, 40, 13)
+
+    def chunks() -> list[tuple[int, Streams]]:  # fresh generators: they keep their state
+        return [(size, chunk_streams(9, sp.name, k)) for k, size in enumerate(sizes)]
+
+    record = ("abundance", "carrying_capacity")
+    together = engine.project_chunks(sp, schedules, years=years, chunks=chunks(), record=record)
+    alone = [
+        engine.project_chunks(sp, schedules, years=years, chunks=[chunk], record=record)
+        for chunk in chunks()
+    ]
+    for j, projection in enumerate(together):
+        for field in ("mature", "total", "abundance", "carrying_capacity"):
+            joined = np.concatenate([getattr(a[j], field) for a in alone])
+            np.testing.assert_array_equal(getattr(projection, field), joined, err_msg=field)
+    assert together[1].total[:, -1].sum() > 0

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_engine_paths import metapopulation, schedules_with_everything
 
 from pva import datasets, engine, kernels, results
 from pva.model import (
-    Catastrophe,
     DensityDependence,
-    Dispersal,
-    Mating,
     MatrixSelection,
-    Population,
     Species,
     VitalRateStochasticity,
     hudsonia_vital_rates,
 )
-from pva.schedule import Schedule, StochasticEvent, Transfer
 from pva.simulation import simulate
 from pva.streams import single_streams
 
@@ -136,64 +132,6 @@ def hudsonia_vital_rate_draws() -> Species:
         between_year_correlation=corrs["corrout"],
     )
     return hudsonia_ceiling().with_(vital_rates=hudsonia_vital_rates(rows), environment=env)
-
-
-def metapopulation() -> Species:
-    """Two populations with dispersal, K variation, a catastrophe, mating, binomial litters and
-    Beverton-Holt density dependence."""
-    return Species(
-        name="metapop",
-        stages=("juvenile", "adult"),
-        U=((0.2, 0.0), (0.4, 0.85)),
-        F=((0.0, 1.6), (0.0, 0.0)),
-        populations=(
-            Population(name="a", initial=(30, 40), carrying_capacity=150, carrying_capacity_cv=0.2),
-            Population(name="b", initial=(5, 8), carrying_capacity=60),
-        ),
-        dispersal=Dispersal(rates=((0.0, 0.1), (0.05, 0.0))),
-        catastrophes=(Catastrophe(name="fire", probability=0.1, survival_multiplier=0.6),),
-        density_dependence=DensityDependence(kind="beverton_holt"),
-        sex=Mating(system="polygynous", sex_ratio=0.5, harem_size=2.0),
-        litter="binomial",
-        max_litter=3,
-    )
-
-
-def schedules_with_everything(sp: Species, years: int) -> list[Schedule]:
-    P, S = sp.n_populations, sp.n_stages
-    neutral = Schedule.neutral(years=years, populations=P, stages=S)
-    epidemic = StochasticEvent(
-        name="epidemic",
-        probability=np.full(years, 0.2),
-        survival_multiplier=np.full((P, S), 0.7),
-        fecundity_multiplier=np.full((P, S), 0.9),
-        carrying_capacity_multiplier=np.full(P, 0.8),
-    )
-    acting = Schedule(
-        **{
-            **{f: getattr(neutral, f) for f in neutral.__dataclass_fields__},
-            "survival_multiplier": np.full((years, P, S), 1.1),
-            "harvest_proportion": np.full((years, P, S), 0.05),
-            "harvest_number": np.full((years, P, S), 0.5),
-            "release_number": np.full((years, P, S), 1.5),
-            "release_survival": np.full((years, P, S), 0.8),
-            "events": (epidemic,),
-            "transfers": (
-                (
-                    Transfer(
-                        name="move",
-                        source=0,
-                        population=P - 1,
-                        number=np.full((years, S), 2.0),
-                        survival=0.9,
-                    ),
-                )
-                if P > 1
-                else ()
-            ),
-        }
-    )
-    return [neutral, acting]
 
 
 @pytest.mark.parametrize(
