@@ -305,6 +305,9 @@ class _Rates:
     """U at the fate entries (:class:`_Fates`), (R|1, E)."""
     cap: FloatArray
     """The largest survival multiplier of each stage, 1 / (column sum of U) (inf where 0), (R|1, S)."""
+    least_cap: float
+    """A lower bound of ``cap`` (its minimum over all replicates, or over all environmental states):
+    multipliers up to it need no capping."""
     F: FloatArray
     """F + C at the rows that receive offspring, (R|1, f, S)."""
 
@@ -318,12 +321,22 @@ class _Rates:
         return cls(
             u=U[:, fates.destination, fates.source],
             cap=cap,
+            least_cap=float(cap.min()) if cap.size else np.inf,
             F=np.ascontiguousarray(F[:, f_rows, :]),
         )
 
     def select(self, state: IntArray) -> _Rates:
         """The rates of environmental state ``state[r]`` for each replicate, from a table of states."""
-        return _Rates(u=self.u[state], cap=self.cap[state], F=self.F[state])
+        return _Rates(
+            u=self.u[state], cap=self.cap[state], least_cap=self.least_cap, F=self.F[state]
+        )
+
+    def capped(self, surv_m: FloatArray) -> FloatArray:
+        """Survival multipliers (J|1, R|1, P, S) capped so that no column of U sums above 1; left
+        as they are (and as small) when none can exceed the cap."""
+        if surv_m.size == 0 or np.max(surv_m) <= self.least_cap:
+            return surv_m
+        return np.minimum(surv_m, self.cap[:, np.newaxis, :])
 
     def births(self, w: FloatArray) -> FloatArray:
         """Expected births (..., R, P, f) at the offspring rows from ``w`` = fecundity multiplier x
@@ -656,22 +669,25 @@ def _draw_fates(
     x = np.empty((*shape, len(fates.source)), dtype=np.int64)
     remaining = n[..., fates.sources]
     used: FloatArray | None = None
-    for a, b in fates.levels:
+    last = len(fates.levels) - 1
+    for k, (a, b) in enumerate(fates.levels):
         pk = p[..., a:b]
         m = b - a
         if used is None:
             q = np.clip(pk, 0.0, 1.0)
-            used = pk.copy()
+            used = pk.copy() if k < last else pk
         else:
             left = 1.0 - used[..., :m]
             q = np.divide(
                 pk, left, out=np.zeros(np.broadcast_shapes(pk.shape, left.shape)), where=left > 0
             )
             np.clip(q, 0.0, 1.0, out=q)
-            used[..., :m] += pk
+            if k < last:
+                used[..., :m] += pk
         xk = rng.binomial(remaining[..., :m], q)
         x[..., a:b] = xk
-        remaining[..., :m] -= xk
+        if k < last:
+            remaining[..., :m] -= xk
     return x
 
 
@@ -1266,7 +1282,7 @@ def _one_year(
     K = _carrying_capacity(run, environment, t)
     surv_m, fec_m, K = _modifiers(run, t, K)  # 2. schedule, catastrophes, events
     surv_m, fec_m = _density_and_mating(run, n, K, surv_m, fec_m)  # 3.
-    surv_m = np.minimum(surv_m, rates.cap[:, np.newaxis, :])  # survival may not exceed 1
+    surv_m = rates.capped(surv_m)  # survival may not exceed 1
     n = _survival_and_births(run, n, rates, surv_m, fec_m)  # 4.
     n = _harvest(run, n, t)  # 5.
     n = _transfers(run, n, t)  # 6.
