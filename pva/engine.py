@@ -654,9 +654,7 @@ def _hypergeometric(
     return out
 
 
-def _draw_fates(
-    rng: np.random.Generator, n: npt.NDArray[Any], p: FloatArray, fates: _Fates
-) -> IntArray:
+def _draw_fates(rng: Rng, n: npt.NDArray[Any], p: FloatArray, fates: _Fates) -> IntArray:
     """Draw every fate entry at once: the chains of conditional binomials of all source stages,
     advanced level by level (:class:`_Fates`).
 
@@ -684,7 +682,7 @@ def _draw_fates(
             np.clip(q, 0.0, 1.0, out=q)
             if k < last:
                 used[..., :m] += pk
-        xk = rng.binomial(remaining[..., :m], q)
+        xk = _per_chunk(rng, _binomial, remaining[..., :m], q)  # the arithmetic stays wide
         x[..., a:b] = xk
         if k < last:
             remaining[..., :m] -= xk
@@ -1387,18 +1385,15 @@ def _survival_and_births(
         if mean is not None:
             new[..., plan.f_rows] += mean
         return new
-    draw_fates = _compiled_fates if run.compiled else _numpy_fates
-    new = _per_chunk(demo, lambda g, alive, prob: draw_fates(g, alive, prob, fates), n, p)
+    if run.compiled:
+        new = _per_chunk(demo, lambda g, alive, prob: _compiled_fates(g, alive, prob, fates), n, p)
+    else:
+        new = _by_destination(_draw_fates(demo, n, p, fates), fates, plan.S)
     if mean is not None:
         new[..., plan.f_rows] += _per_chunk(demo, _poisson, mean)
     elif plan.f_rows.size:
         new[..., plan.f_rows] += _litters(run, n, rates, fec_m)
     return np.minimum(new, run.max_count)
-
-
-def _numpy_fates(rng: np.random.Generator, n: IntArray, p: FloatArray, fates: _Fates) -> IntArray:
-    """Survivors by destination stage, (..., S), drawn by :func:`_draw_fates`."""
-    return cast(IntArray, _by_destination(_draw_fates(rng, n, p, fates), fates, n.shape[-1]))
 
 
 def _compiled_fates(
