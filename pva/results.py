@@ -35,7 +35,7 @@ import numpy.typing as npt
 import xarray as xr
 
 import pva
-from pva import validation
+from pva import kernels, validation
 
 if TYPE_CHECKING:
     from pva.schedule import Schedule
@@ -243,6 +243,9 @@ ATTR_REPLICATES = "n_replicates"
 ATTR_CHUNK_SIZE = "chunk_size"
 ATTR_STUDY = "study"
 """Dataset attribute holding the study as JSON (study-file schema plus the key ``no_action``)."""
+ATTR_KERNELS = "engine_kernels"
+"""Dataset attribute naming the engine's path for the fate draws (:func:`pva.kernels.name`):
+``"numpy"`` or ``"numba <version>"`` (both draw the same numbers)."""
 NO_ACTION_KEY = "no_action"
 """Key of the study JSON naming the scenario the others are compared with."""
 ATTR_SPEC = "spec"
@@ -546,6 +549,7 @@ def build(
             ATTR_SEED_ENTROPY: str(entropy),
             ATTR_REPLICATES: int(n_rep),
             ATTR_CHUNK_SIZE: int(study.chunk_size),
+            ATTR_KERNELS: kernels.name(),
             ATTR_STUDY: json.dumps(
                 {**study.to_dict(), NO_ACTION_KEY: study.baseline}, sort_keys=True
             ),

@@ -29,8 +29,14 @@ import numpy as np
 
 from pva import validation
 
-DEFAULT_CHUNK_SIZE = 256
-"""Replicates per task. Part of the reproducibility contract: results depend on it, not on workers."""
+DEFAULT_CHUNK_SIZE = 2048
+"""Replicates per task. Part of the reproducibility contract: results depend on it, not on workers.
+
+Wide enough that the engine's fixed cost per year (a few dozen numpy calls, whatever the number of
+replicates) is small beside the work on a task's replicates (all scenarios of a species are
+projected together): a study of up to 2,048 replicates is one task per species; narrow enough that
+larger studies still spread over workers. ``pva.simulate`` projects its chunks together, each on its
+own streams, so its speed does not depend on the chunk size (``results/benchmark_engine.md``)."""
 
 _ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS = 0, 1, 2, 3
 _EVENT_CHILD = 0x45564E54  # "EVNT": marks the per-event children of the events stream
