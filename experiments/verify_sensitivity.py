@@ -25,8 +25,14 @@ import scipy.integrate
 
 from pva import io, results, streams
 from pva.model import Species
-from pva.sensitivity import Factor, UncertaintySettings, designs, evaluate, run_uncertainty
-from pva.sensitivity import sobol_indices
+from pva.sensitivity import (
+    Factor,
+    UncertaintySettings,
+    designs,
+    evaluate,
+    run_uncertainty,
+    sobol_indices,
+)
 from pva.sensitivity.designs import Uniform
 from pva.sensitivity.settings import UncertainParameter
 from pva.study import Study

@@ -35,7 +35,7 @@ import numpy.typing as npt
 import xarray as xr
 
 import pva
-from pva import validation
+from pva import kernels, validation
 
 if TYPE_CHECKING:
     from pva.schedule import Schedule
@@ -195,6 +195,37 @@ EXTINCTIONS_PREVENTED = "extinctions_prevented"
 P_ANY_PREVENTED = "p_any_prevented"
 INCREMENTAL_COST = "incremental_cost"
 COST_PER_EXTINCTION_PREVENTED = "cost_per_extinction_prevented"
+COST_PER_DELTA_RLI = "cost_per_delta_rli"
+"""Expected cost beyond no action per unit of expected ΔRLI (scenario)."""
+EXTINCTIONS_PREVENTED_PER_COST = "extinctions_prevented_per_cost"
+"""Expected extinctions prevented per million currency units beyond no action (scenario)."""
+RANK_BY_DELTA_RLI = "rank_by_delta_rli"
+"""Rank of a single intervention by ΔRLI (scenario; 1 = best, NaN = not ranked)."""
+RANK_BY_COST_EFFECTIVENESS = "rank_by_cost_effectiveness"
+"""Rank of a single intervention by extinctions prevented per cost (scenario)."""
+ABSOLUTE_EXTINCTIONS_PREVENTED = "absolute_extinctions_prevented"
+"""Expected extinctions prevented counting absolute extinction (no individuals) (scenario)."""
+DELTA_RLI_CONTRIBUTION = "delta_rli_contribution"
+"""A species' share of ΔRLI: its paired category-weight difference over W_EX N (species, scenario)."""
+RISK_MEASURE = "risk_measure"
+"""The event a species' risk measure counts, in words (species)."""
+ABUNDANCE_COUNTS = "abundance_counts"
+"""What a species' abundance figures count, in its stage names (species)."""
+P_SITE_EXTINCTION = "p_site_extinction"
+"""Probability that a site (population) has no individuals by a horizon (species, scenario,
+population, horizon)."""
+P_SITE_QUASI_EXTINCTION = "p_site_quasi_extinction"
+"""Probability that a site falls to the species' quasi-extinction threshold by a horizon."""
+SITES_OCCUPIED = "sites_occupied"
+"""Mean number of sites with individuals in a year (species, scenario, horizon)."""
+BEST_SCENARIO = "best_scenario"
+"""Per species, the scenario with the lowest risk by the final year (species)."""
+RISK_REDUCTION = "risk_reduction"
+"""Per species, the best scenario's risk below no action's, paired (species)."""
+RUNNER_UP = "runner_up"
+"""Per species, the scenario with the second-lowest risk (species)."""
+MARGIN = "margin"
+"""Per species, the runner-up's risk minus the best scenario's, paired (species)."""
 GREEN_SCORE = "green_score"
 SPECIES_RECOVERY_SCORE = "species_recovery_score"
 CONSERVATION_LEGACY = "conservation_legacy"
@@ -233,10 +264,6 @@ QUASI_EXTINCT_BY_HORIZON = "quasi_extinct_by_horizon"
 CATEGORY_BY_HORIZON = "category_by_horizon"
 """Per replicate, the Red List category code at the horizon: (sample, species, scenario,
 replicate, horizon), int8 (:data:`pva.redlist.NOT_EVALUABLE` beyond the sample's years)."""
-RISK_MEASURE = "risk_measure"
-"""The risk sensitivity indices describe for each species: ``"p_quasi_extinction"`` where the
-species has a quasi-extinction threshold above 0 in the study, else ``"p_extinction"``:
-(species,)."""
 SOBOL_FIRST = "sobol_first"
 """First-order Sobol' index of each parameter: (species, scenario, horizon, parameter)."""
 SOBOL_TOTAL = "sobol_total"
@@ -260,7 +287,7 @@ DRAW = "draw"
 REPLICATE_DRAW = "replicate_draw"
 """The draw each replicate's parameters come from: coordinate (replicate)."""
 RISK_BY_DRAW = "risk_by_draw"
-"""The risk (:data:`RISK_MEASURE`) estimated from each draw's replicates: (draw, species,
+"""The risk (each species' risk measure, :mod:`pva.measures`) estimated from each draw's replicates: (draw, species,
 scenario, horizon)."""
 VARIANCE_TOTAL = "risk_variance_total"
 """Variance of the risk indicator (extinct or not by the horizon) over replicates and draws:
@@ -299,6 +326,9 @@ ATTR_REPLICATES = "n_replicates"
 ATTR_CHUNK_SIZE = "chunk_size"
 ATTR_STUDY = "study"
 """Dataset attribute holding the study as JSON (study-file schema plus the key ``no_action``)."""
+ATTR_KERNELS = "engine_kernels"
+"""Dataset attribute naming the engine's path for the fate draws (:func:`pva.kernels.name`):
+``"numpy"`` or ``"numba <version>"`` (both draw the same numbers)."""
 NO_ACTION_KEY = "no_action"
 """Key of the study JSON naming the scenario the others are compared with."""
 ATTR_SPEC = "spec"
@@ -403,6 +433,34 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "currency units per species",
         "long_name": "incremental cost per expected extinction prevented",
     },
+    COST_PER_DELTA_RLI: {
+        "units": "currency units per unit of RLI",
+        "long_name": "expected cost beyond no action per unit of expected ΔRLI",
+    },
+    EXTINCTIONS_PREVENTED_PER_COST: {
+        "units": "species per 1,000,000 currency units",
+        "long_name": "expected extinctions prevented per million currency units",
+    },
+    ABSOLUTE_EXTINCTIONS_PREVENTED: {
+        "units": "species",
+        "long_name": "expected absolute extinctions (no individuals left) prevented",
+    },
+    DELTA_RLI_CONTRIBUTION: {"units": "1", "long_name": "the species' contribution to ΔRLI"},
+    RISK_MEASURE: {"units": "1", "long_name": "what the species' risk measure counts"},
+    ABUNDANCE_COUNTS: {"units": "1", "long_name": "what the species' abundance figures count"},
+    P_SITE_EXTINCTION: {"units": "1", "long_name": "probability that the site has no individuals"},
+    P_SITE_QUASI_EXTINCTION: {
+        "units": "1",
+        "long_name": "probability that the site falls to the species' quasi-extinction threshold",
+    },
+    SITES_OCCUPIED: {"units": "sites", "long_name": "mean number of sites with individuals"},
+    BEST_SCENARIO: {"units": "1", "long_name": "scenario with the lowest risk"},
+    RISK_REDUCTION: {
+        "units": "1",
+        "long_name": "risk under no action minus under the best scenario",
+    },
+    RUNNER_UP: {"units": "1", "long_name": "scenario with the second-lowest risk"},
+    MARGIN: {"units": "1", "long_name": "risk under the runner-up minus under the best scenario"},
     GREEN_SCORE: {"units": "percent", "long_name": "Species Recovery Score (Green Score)"},
     SPECIES_RECOVERY_SCORE: {"units": "percent", "long_name": "Species Recovery Score"},
     CONSERVATION_LEGACY: {"units": "percent", "long_name": "Conservation Legacy"},
@@ -425,7 +483,6 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "long_name": "quasi-extinct by the horizon (1), not (0), horizon not simulated (-1)",
     },
     CATEGORY_BY_HORIZON: {"units": "1", "long_name": "Red List category code at the horizon"},
-    RISK_MEASURE: {"units": "1", "long_name": "risk measure of the sensitivity indices"},
     SOBOL_FIRST: {"units": "1", "long_name": "first-order Sobol' index"},
     SOBOL_TOTAL: {"units": "1", "long_name": "total-order Sobol' index"},
     MORRIS_MU: {"units": "1", "long_name": "mean elementary effect (Morris mu)"},
@@ -619,6 +676,7 @@ def build(
             ATTR_SEED_ENTROPY: str(entropy),
             ATTR_REPLICATES: int(n_rep),
             ATTR_CHUNK_SIZE: int(study.chunk_size),
+            ATTR_KERNELS: kernels.name(),
             ATTR_STUDY: json.dumps(
                 {**study.to_dict(), NO_ACTION_KEY: study.baseline}, sort_keys=True
             ),
@@ -808,6 +866,17 @@ class Provenance:
     def currency(self) -> str:
         """Currency of intervention costs ("currency units" if not given)."""
         return str(self.outputs.get("currency") or "currency units")
+
+    @property
+    def discount_rate(self) -> float:
+        """The study's ``outputs.discount_rate`` (annual; 0 if not given)."""
+        rate = self.outputs.get("discount_rate")
+        return float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) else 0.0
+
+    @property
+    def costs_stop_at_extinction(self) -> bool:
+        """The study's ``outputs.costs_stop_at_extinction`` (default True)."""
+        return self.outputs.get("costs_stop_at_extinction") is not False
 
     @property
     def horizons(self) -> tuple[int, ...]:

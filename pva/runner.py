@@ -1,11 +1,12 @@
 """Run a :class:`~pva.study.Study`: tasks in parallel, checkpoints, one results Dataset.
 
 The only module of pva aware of parallelism. A task is one (species ``i``, replicate
-chunk ``k``); it runs every scenario ``j`` of the species on the same streams
-``pva.streams.chunk_streams(entropy, species, k)``, re-created for each scenario, so replicate ``r``
-sees the same environmental, catastrophe and demographic random numbers under every scenario
-(common random numbers: intervention effects are paired differences). Because the streams depend on
-the chunk layout only, the results are identical bit for bit for any ``jobs`` and ``backend``.
+chunk ``k``); it projects every scenario ``j`` of the species together, in one
+:func:`pva.engine.project_chunks` call on the streams ``pva.streams.chunk_streams(entropy, species,
+k)``, so replicate ``r`` sees the same environmental states, catastrophes and (per event name) events
+under every scenario (common random numbers: intervention effects are paired differences), and the
+engine works on arrays of all scenarios at once. Because the streams depend on the chunk layout
+only, the results are identical bit for bit for any ``jobs`` and ``backend``.
 
 :func:`run_study` follows four steps, one section each below: the tasks and the chunk layout
 (:class:`_Plan`), checkpoint resume (finished tasks read through :class:`pva.io.Checkpoints`, which
@@ -27,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import engine, io, nested, redlist, results, streams, validation
+from pva import engine, io, model, nested, redlist, results, streams, validation
 from pva.model import Species
 from pva.schedule import Schedule
 from pva.study import RedListE, Study
@@ -70,7 +71,7 @@ def run_task(
     chunk: int,
     red_list_e: RedListE | None = None,
 ) -> io.TaskArrays:
-    """Project one replicate chunk of one species under every scenario.
+    """Project one replicate chunk of one species under every scenario (in one projection).
 
     With ``red_list_e`` (assessment years set), also the nested projections
     (:func:`pva.nested.project_from_states`) from each replicate's state at those years, with
@@ -87,19 +88,18 @@ def run_task(
         L = :func:`pva.redlist.projection_leads`; else None.
     """
     e_years = () if red_list_e is None else red_list_e.years
-    mature, total, nested_out = [], [], []
-    for schedule in schedules:
-        out = engine.project(
-            species,
-            schedule,
-            years=years,
-            replicates=replicates,
-            streams=streams.chunk_streams(entropy, species.name, chunk),
-            # the stage state is needed only at the assessment years of the nested projections
-            record=("abundance",) if e_years else (),
-        )
-        mature.append(_counts(out.mature))
-        total.append(_counts(out.total))
+    projections = engine.project_chunks(
+        species,
+        schedules,
+        years=years,
+        chunks=((replicates, streams.chunk_streams(entropy, species.name, chunk)),),
+        # the stage state is needed only at the assessment years of the nested projections
+        record=("abundance",) if e_years else (),
+    )
+    mature = [_counts(out.mature) for out in projections]
+    total = [_counts(out.total) for out in projections]
+    nested_out = []
+    for schedule, out in zip(schedules, projections, strict=True):
         if e_years and red_list_e is not None and out.abundance is not None:
             nested_out.append(
                 _nested_projections(species, schedule, out.abundance, red_list_e, entropy, chunk)
@@ -468,6 +468,8 @@ def run_study(
         store = io.Checkpoints(checkpoint_dir, study.digest(), given)
         entropy = store.entropy
 
+    for entry in study.species:  # the warning of validation, for a study built in Python
+        model.warn_inert_density_dependence(entry.species)
     plan = _Plan.of(study)
     assembly = _Assembly(plan)
     todo = _resume(plan, store, assembly)

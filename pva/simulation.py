@@ -1,8 +1,8 @@
 """``pva.simulate``: one species, one scenario, many replicates, as a labelled :class:`xarray.Dataset`.
 
 The user-facing shell around the pure engine: it turns a seed into streams, runs
-:func:`pva.engine.project` over the fixed replicate chunks of :func:`pva.streams.chunk_bounds` and
-labels the result with :func:`pva.results.build`, the builder of ``pva run`` files. The species and
+:func:`pva.engine.project_chunks` over the fixed replicate chunks of :func:`pva.streams.chunk_bounds`
+(as the runner's tasks do, one chunk each) and labels the result with :func:`pva.results.build`, the builder of ``pva run`` files. The species and
 scenario are recorded as a one-species, one-scenario :class:`pva.study.Study`, so the Dataset is the
 (species, scenario) slice of what ``pva run`` of that study with the same seed writes, plus what
 was recorded by stage. Chunk ``k`` always draws from ``chunk_streams(entropy, species.name, k)``:
@@ -150,33 +150,30 @@ def simulate(
     schedule = (
         given if given is not None else study.scenario_for(0, 0).compile(species, years=years)
     )
-    parts = [
-        engine.project(
-            species,
-            schedule,
-            years=years,
-            replicates=stop - start,
-            streams=streams.chunk_streams(entropy, species.name, chunk),
-            record=recorded,
-        )
-        for chunk, (start, stop) in enumerate(streams.chunk_bounds(replicates, chunk_size))
-    ]
+    # one call for all chunks: a linear model projects them as one wide array, each chunk on its
+    # own streams (pva.engine.project_chunks), so the numbers are those of the chunks run one by one
+    (projection,) = engine.project_chunks(
+        species,
+        (schedule,),
+        years=years,
+        chunks=[
+            (stop - start, streams.chunk_streams(entropy, species.name, chunk))
+            for chunk, (start, stop) in enumerate(streams.chunk_bounds(replicates, chunk_size))
+        ],
+        record=recorded,
+    )
 
-    def stacked(arrays: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
-        # replicates in chunk order; one species and one scenario: the study layout's leading dims
-        return np.concatenate(arrays, axis=0)[np.newaxis, np.newaxis]
-
-    def optional(field: str) -> npt.NDArray[Any] | None:
-        arrays = [getattr(part, field) for part in parts]
-        return None if any(a is None for a in arrays) else stacked(arrays)
+    def stacked(array: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+        # one species and one scenario: the study layout's leading dims
+        return None if array is None else array[np.newaxis, np.newaxis]
 
     ds = results.build(
         study,
-        mature=stacked([part.mature for part in parts]),
-        total=stacked([part.total for part in parts]),
+        mature=projection.mature[np.newaxis, np.newaxis],
+        total=projection.total[np.newaxis, np.newaxis],
         schedules=[[schedule]],
         entropy=entropy,
-        abundance=optional("abundance"),
-        carrying_capacity=optional("carrying_capacity"),
+        abundance=stacked(projection.abundance),
+        carrying_capacity=stacked(projection.carrying_capacity),
     )
     return ds.isel({results.SPECIES: 0, results.SCENARIO: 0})

@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pva import streams, validation
+from pva import model, streams, validation
 from pva.errors import StudyFileError
 from pva.model import Species
 from pva.scenario import Action, Intervention, Scenario, Threat
@@ -95,6 +95,12 @@ class Outputs:
     red_list_e: RedListE | None = None
     """Projections from each replicate's state at later years, for A3, A4, projected C1 and E
     (None: those criteria at year 0 only)."""
+    discount_rate: float = 0.0
+    """Annual discount rate of intervention costs, in [0, 1): the summary reports costs as present
+    values, year t's cost divided by (1 + rate)^t (0: undiscounted)."""
+    costs_stop_at_extinction: bool = True
+    """Whether an intervention's cost stops, replicate by replicate, in the year the species goes
+    extinct (no individuals left); False: costs run to the horizon whatever happens."""
 
     def __post_init__(self) -> None:
         if self.green_status is not None and not isinstance(self.green_status, GreenStatus):
@@ -110,11 +116,27 @@ class Outputs:
         )
         object.__setattr__(self, "horizons", h)
         validation.text(self.currency, "currency", owner="Outputs")
+        rate = validation.number(
+            self.discount_rate, "discount_rate", owner="Outputs", low=0, high=1, high_open=True
+        )
+        object.__setattr__(self, "discount_rate", rate)
+        validation.flag(self.costs_stop_at_extinction, "costs_stop_at_extinction", owner="Outputs")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs]") -> Outputs:
         """Build from an ``[outputs]`` table; unknown keys are errors naming the key."""
-        check_keys(data, ("horizons", "currency", "green_status", "red_list_e"), where)
+        check_keys(
+            data,
+            (
+                "horizons",
+                "currency",
+                "green_status",
+                "red_list_e",
+                "discount_rate",
+                "costs_stop_at_extinction",
+            ),
+            where,
+        )
         data = dict(data)
         if "green_status" in data:
             data["green_status"] = GreenStatus.from_dict(
@@ -137,6 +159,10 @@ class Outputs:
             out["green_status"] = self.green_status.to_dict()
         if self.red_list_e is not None:
             out["red_list_e"] = self.red_list_e.to_dict()
+        if self.discount_rate:
+            out["discount_rate"] = self.discount_rate
+        if not self.costs_stop_at_extinction:
+            out["costs_stop_at_extinction"] = False
         return out
 
 
@@ -482,6 +508,7 @@ class Study:
         for s in wrapped:
             for j in range(len(scenarios)):
                 self.scenario_for(s.name, j).compile(s.species, years=self.years)
+            model.warn_inert_density_dependence(s.species)  # valid, but a silent no-op
 
     # ---- derived --------------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ validated before anything runs). A task runs one sample with :func:`pva.runner.r
 reduces it at once (:func:`reduce_sample`) to what ``pva summary`` reports, so a sweep holds one
 sample's trajectories at a time per worker, never all of them. Every sample runs on the same root
 entropy and chunk keys (:func:`pva.streams.chunk_streams`), so replicate r sees the same
-environmental, catastrophe and demographic random numbers in every sample (common random numbers):
-response curves are smooth and differences between samples are paired. The tasks run through
+environmental and catastrophe history in every sample (common random numbers): response curves are
+smooth and differences between samples are paired. Demographic draws come from the same streams
+too, and agree between samples while their states agree (the samplers use a variable number of
+random numbers; ``docs/study-file.md``). The tasks run through
 :func:`pva.runner.run_calls` (joblib's loky processes, threads, or Dask), each finished sample is
 checkpointed (:class:`pva.io.SampleCheckpoints`), and the results are the same for any number of
 workers and any backend.
@@ -31,7 +33,7 @@ import scipy.stats
 import xarray as xr
 
 import pva
-from pva import io, outcomes, redlist, results, runner, streams, summary
+from pva import io, measures, outcomes, redlist, results, runner, streams, summary
 from pva.runner import Backend
 from pva.sensitivity import designs, indices, paths, uncertainty
 from pva.sensitivity.settings import SweepSettings, UncertaintySettings, factors
@@ -150,20 +152,26 @@ def reduce_sample(
         joined = np.concatenate([getattr(q, field) for q in quasi], axis=1)
         out[results.P_QUASI_EXTINCTION + suffix] = at.pick(joined)
     out[results.QUASI_EXTINCTION_THRESHOLD] = np.array([settings[s].threshold for s in species])
-    final = outcomes.final_abundance_quantiles(total, [0.5], confidence=confidence)
-    ema = outcomes.expected_minimum_abundance(total, confidence=confidence)
+    # abundance counted as the summary counts it (pva.measures: mature individuals for a species
+    # with mature stages)
+    counted = np.stack(
+        [
+            (mature if c.on == "mature" else total)[:, :, i]
+            for i, c in enumerate(measures.abundance_counts(ds))
+        ],
+        axis=2,
+    )
+    final = outcomes.final_abundance_quantiles(counted, [0.5], confidence=confidence)
+    ema = outcomes.expected_minimum_abundance(counted, confidence=confidence)
     for name, est in ((results.MEDIAN_FINAL_ABUNDANCE, final), (results.EXPECTED_MINIMUM, ema)):
         for suffix, field in zip(
             ("", *_INTERVAL), (est.estimate, est.lower, est.upper), strict=True
         ):
             # quantiles come as (quantile = the median, species, scenario)
             out[name + suffix] = np.asarray(field).reshape(total.shape[2:])
-    out[results.TOTAL_COST] = (
-        ds[results.ANNUAL_COST]
-        .sum(results.YEAR)
-        .transpose(results.SPECIES, results.SCENARIO)
-        .values
-    )
+    # expected cost as the summary counts it (the study's discounting, stopping at extinction)
+    cost = summary.replicate_costs(ds, summary.cost_settings(ds))
+    out[results.TOTAL_COST] = cost.mean(results.REPLICATE).values
     assessment = None
     if not summary.red_list_unavailable(ds):
         assessment = redlist.assess(ds)
@@ -538,24 +546,15 @@ def _assemble(
             attrs["statistic"] = name[len(stem) + 1 :]
         data[name] = xr.Variable((results.SAMPLE, *SAMPLE_DIMS[name]), _stack(arrays, name), attrs)
     thresholds = data.pop(results.QUASI_EXTINCTION_THRESHOLD)
-    if not np.any(thresholds.values > 0):
-        for suffix in ("", *_INTERVAL):
-            data.pop(results.P_QUASI_EXTINCTION + suffix)
-    elif np.all(thresholds.values == thresholds.values[:1]):
-        data[results.QUASI_EXTINCTION_THRESHOLD] = results.variable(
+    if np.all(thresholds.values == thresholds.values[:1]):  # else swept: kept per sample
+        thresholds = results.variable(
             results.QUASI_EXTINCTION_THRESHOLD, (results.SPECIES,), thresholds.values[0]
         )
+    data[results.QUASI_EXTINCTION_THRESHOLD] = thresholds
     if not np.any(data[results.TOTAL_COST].values != 0):
         data.pop(results.TOTAL_COST)
     else:
         data[results.TOTAL_COST].attrs["units"] = base.outputs.currency or "currency units"
-    measure = [
-        results.P_QUASI_EXTINCTION if np.any(thresholds.values[:, i] > 0) else results.P_EXTINCTION
-        for i in range(len(base.species))
-    ]
-    data[results.RISK_MEASURE] = results.variable(
-        results.RISK_MEASURE, (results.SPECIES,), np.array(measure, dtype=object)
-    )
     data[results.DESIGN_POINT] = results.variable(
         results.DESIGN_POINT, (results.SAMPLE, results.PARAMETER), design.unit
     )
@@ -572,7 +571,20 @@ def _assemble(
         )
     ds = xr.Dataset(data, coords=coords)
     ds.attrs = _attrs(base, entropy)
+    _add_risk_measures(ds)
     return ds
+
+
+def _add_risk_measures(ds: xr.Dataset) -> None:
+    """``risk_measure`` and ``quasi_extinction_on`` (species) of the base study, as in the summary
+    table (:mod:`pva.measures`); ``p_quasi_extinction`` is each species' risk measure."""
+    chosen = measures.risk_measures(ds)
+    species = results.names_of(ds, results.SPECIES)
+    for name, values in (
+        (results.RISK_MEASURE, [chosen[sp].event for sp in species]),
+        (results.QUASI_EXTINCTION_ON, [chosen[sp].counted.on for sp in species]),
+    ):
+        ds[name] = results.variable(name, (results.SPECIES,), np.array(values, dtype=object))
 
 
 VARIED_PARAMETER = "varied_parameter"
@@ -629,14 +641,10 @@ def _attrs(base: Study, entropy: int) -> dict[str, Any]:
 
 
 def risk(ds: xr.Dataset) -> xr.DataArray:
-    """The risk of each species in a sweep's results (or per draw): its :data:`RISK_MEASURE`
-    (quasi-extinction where the species has a threshold above 0), dims (sample, species,
-    scenario, horizon)."""
-    parts = []
-    for i, sp in enumerate(results.names_of(ds, results.SPECIES)):
-        measure = str(ds[results.RISK_MEASURE].values[i])
-        parts.append(ds[measure].sel({results.SPECIES: [sp]}))
-    return xr.concat(parts, dim=results.SPECIES).transpose(results.SAMPLE, *HORIZON_DIMS)
+    """The risk of each species in a sweep's results: its risk measure (``p_quasi_extinction``,
+    the probability of reaching the species' quasi-extinction threshold, :mod:`pva.measures`),
+    dims (sample, species, scenario, horizon)."""
+    return ds[results.P_QUASI_EXTINCTION].transpose(results.SAMPLE, *HORIZON_DIMS)
 
 
 def _add_indices(

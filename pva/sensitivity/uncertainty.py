@@ -48,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import outcomes, redlist, results
+from pva import measures, outcomes, redlist, results
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -198,24 +198,19 @@ def category_range(
 
 
 def _indicators(ds: xr.Dataset, horizons: Sequence[int]) -> tuple[FloatArray, list[str]]:
-    """Per (species, scenario, replicate, horizon): 1 if the species reached its risk measure's
-    level by the horizon (quasi-extinction where its threshold is above 0, else extinction)."""
-    settings = results.provenance(ds).quasi_extinction
-    total = ds[results.TOTAL].sum(results.POPULATION)
-    mature = ds[results.MATURE].sum(results.POPULATION)
+    """Per (species, scenario, replicate, horizon): 1 if the species reached its risk measure
+    (its quasi-extinction threshold on what the threshold counts, :mod:`pva.measures`) by the
+    horizon; and each measure in words."""
+    chosen = measures.risk_measures(ds)
     order = (results.SPECIES, results.SCENARIO, results.REPLICATE)
-    parts, measures = [], []
-    for sp in results.names_of(ds, results.SPECIES):
-        setting = settings[sp]
-        quasi = setting.threshold > 0
-        counted = mature if quasi and setting.on == "mature" else total
-        first = outcomes.first_passage_year(
-            counted.sel({results.SPECIES: [sp]}), setting.threshold if quasi else 0.0
-        )
+    parts, events = [], []
+    for sp, measure in chosen.items():
+        counted = ds[measure.counted.variable].sum(results.POPULATION)
+        first = outcomes.first_passage_year(counted.sel({results.SPECIES: [sp]}), measure.threshold)
         parts.append(first.transpose(*order).values)
-        measures.append(results.P_QUASI_EXTINCTION if quasi else results.P_EXTINCTION)
+        events.append(measure.event)
     first = np.concatenate(parts)
-    return (first[..., None] <= np.asarray(horizons)).astype(float), measures
+    return (first[..., None] <= np.asarray(horizons)).astype(float), events
 
 
 def add_summaries(
@@ -229,7 +224,7 @@ def add_summaries(
     """Add the risk by draw, the variance split and (with ``red_list``) the category range to the
     pooled results ``ds`` of a run with parameter uncertainty, in place."""
     draws = ds.sizes[results.DRAW]
-    hits, measures = _indicators(ds, horizons)
+    hits, events = _indicators(ds, horizons)
     n_sp, n_sc, n_rep, n_h = hits.shape
     grouped = np.moveaxis(hits.reshape(n_sp, n_sc, draws, n_rep // draws, n_h), (2, 3), (0, 1))
     ds.coords[results.HORIZON] = results.variable(
@@ -237,7 +232,7 @@ def add_summaries(
     )
     dims = (results.SPECIES, results.SCENARIO, results.HORIZON)
     ds[results.RISK_MEASURE] = results.variable(
-        results.RISK_MEASURE, (results.SPECIES,), np.array(measures, dtype=object)
+        results.RISK_MEASURE, (results.SPECIES,), np.array(events, dtype=object)
     )
     ds[results.RISK_BY_DRAW] = results.variable(
         results.RISK_BY_DRAW, (results.DRAW, *dims), grouped.mean(axis=1)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from pva import results
+from pva import measures, results
 from pva.results import LOWER_SUFFIX, UPPER_SUFFIX
 
 _PER_SAMPLE = (
@@ -35,6 +35,7 @@ _PER_SAMPLE = (
     results.DELTA_RLI_BY_HORIZON,
     results.P_RLI_IMPROVED_BY_HORIZON,
     results.QUASI_EXTINCTION_THRESHOLD,
+    results.QUASI_EXTINCTION_ON,
     results.RISK_MEASURE,
 )
 _INDICES = (
@@ -167,14 +168,25 @@ def _cell(t: xr.Dataset, name: str, fmt: Any = _fmt, **where: Any) -> str:
     return f"{fmt(value)} ({fmt(low)}{joiner}{fmt(high)})"
 
 
+def risk_label(ds: xr.Dataset, species: str, year: int | str) -> str:
+    """The label of a species' risk measure in a sweep's results (or table), as the summary
+    labels it (:meth:`pva.measures.RiskMeasure.probability_label`), e.g. ``"P(≤ 10 mature by
+    year 50)"``; ``"P(quasi-extinct by year 50)"`` where the threshold was swept."""
+    at = {results.SPECIES: species}
+    threshold = ds[results.QUASI_EXTINCTION_THRESHOLD].sel(at)
+    if results.SAMPLE in threshold.dims:
+        return f"P(quasi-extinct by year {year})"
+    on = str(ds[results.QUASI_EXTINCTION_ON].sel(at).values)
+    measure = measures.RiskMeasure(
+        species=species,
+        threshold=float(threshold),
+        counted=measures.Counted(on=on),  # type: ignore[arg-type]
+    )
+    return measure.probability_label(year)
+
+
 def _risk_label(t: xr.Dataset, species: str, year: int) -> tuple[str, str]:
-    measure = str(t[results.RISK_MEASURE].sel({results.SPECIES: species}).values)
-    if measure == results.P_QUASI_EXTINCTION and results.QUASI_EXTINCTION_THRESHOLD in t:
-        threshold = float(t[results.QUASI_EXTINCTION_THRESHOLD].sel({results.SPECIES: species}))
-        return measure, f"P(≤ {threshold:g} by {year})"
-    if measure == results.P_QUASI_EXTINCTION:
-        return measure, f"P(quasi-extinct by {year})"
-    return measure, f"P(extinct by {year})"
+    return results.P_QUASI_EXTINCTION, risk_label(t, species, year)
 
 
 def parameter_names(table: xr.Dataset) -> list[str]:

@@ -9,6 +9,7 @@ scenario; see :func:`pva.results.study_layout`) and returns tables with ``specie
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Literal
 
@@ -16,9 +17,9 @@ import numpy as np
 import scipy.stats
 import xarray as xr
 
-from pva import outcomes, redlist, results
+from pva import measures, outcomes, redlist, results
 from pva.results import LOWER_SUFFIX, MCSE_SUFFIX, UPPER_SUFFIX
-from pva.summary import green, sweep
+from pva.summary import answer, costs, green, sites, sweep
 
 Horizon = int | Literal["final"]
 DEFAULT_HORIZONS: tuple[Horizon, ...] = (10, 20, 50, "final")
@@ -156,39 +157,113 @@ def extinction_curves(
 def trajectory_quantiles(
     ds: xr.Dataset,
     *,
-    variable: str = results.MATURE,
+    variable: str | None = None,
     quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+    count: measures.Count | None = None,
 ) -> xr.DataArray:
     """Quantiles over replicates of abundance summed over populations, by year:
-    shape (quantile, species, scenario, year), from :func:`pva.outcomes.quantile_bands`."""
+    shape (quantile, species, scenario, year), from :func:`pva.outcomes.quantile_bands`.
+
+    Each species is counted as its abundance figures are (:func:`pva.measures.abundance_count`:
+    mature individuals for a species with mature stages) unless ``count`` ("mature" or "total")
+    or ``variable`` (a results variable) says otherwise; the attribute ``counts`` says what each
+    species' quantiles count (JSON list, in species order).
+    """
     ds = check_results(ds)
-    summed = _summed(ds, variable)
+    if variable is not None:
+        count = "mature" if variable == results.MATURE else "total"
+        if variable not in (results.MATURE, results.TOTAL):
+            raise ValueError(
+                f"variable must be {results.MATURE!r} or {results.TOTAL!r}; got {variable!r}"
+            )
+    counts = abundance_counts(ds, count)
+    summed = measures.counted_abundance(ds, counts)
     est = outcomes.quantile_bands(summed, list(quantiles))
     out = est.estimate.transpose(results.QUANTILE, results.SPECIES, results.SCENARIO, results.YEAR)
     out.attrs = {
-        "long_name": str(ds[variable].attrs.get("long_name", variable)),
-        "units": str(ds[variable].attrs.get("units", "individuals")),
+        "long_name": str(summed.attrs["long_name"]),
+        "units": "individuals",
+        "counts": json.dumps([c.label for c in counts], ensure_ascii=False),
     }
     return out
 
 
+def abundance_counts(ds: xr.Dataset, count: measures.Count | None = None) -> list[measures.Counted]:
+    """What each species' abundance figures count (:func:`pva.measures.abundance_count`)."""
+    return measures.abundance_counts(ds, count)
+
+
+def reached_by(ds: xr.Dataset, year: int, *, absolute: bool = False) -> xr.DataArray:
+    """Whether each replicate reached its species' risk event (:mod:`pva.measures`; with
+    ``absolute``, no individuals of any stage) in some year up to ``year``: bool (species,
+    scenario, replicate), the per-replicate events behind ``p_quasi_extinction`` and
+    ``p_extinction``."""
+    ds = check_results(ds)
+    window = {results.YEAR: slice(None, year)}
+    if absolute:
+        total = _summed(ds, results.TOTAL).sel(window)
+        return (
+            (total <= 0)
+            .any(results.YEAR)
+            .transpose(results.SPECIES, results.SCENARIO, results.REPLICATE)
+        )
+    risk = measures.risk_measures(ds)
+    counted = measures.counted_abundance(ds, [m.counted for m in risk.values()]).sel(window)
+    thresholds = xr.DataArray([m.threshold for m in risk.values()], dims=(results.SPECIES,))
+    return (
+        (counted <= thresholds)
+        .any(results.YEAR)
+        .transpose(results.SPECIES, results.SCENARIO, results.REPLICATE)
+    )
+
+
 def run_overview(ds: xr.Dataset) -> xr.Dataset:
-    """What ``pva run`` prints: per species x scenario, the probability of extinction by the final
-    year (:func:`extinction_curves`) and the median total abundance in the final year
-    (:func:`pva.outcomes.final_abundance_quantiles`), shape (species, scenario)."""
+    """What ``pva run`` prints: per species x scenario, the probability of each species' risk
+    event (:mod:`pva.measures`) and of absolute extinction by the final year
+    (:func:`extinction_curves`), and the median abundance in the final year, each species counted
+    as its abundance figures are (:func:`abundance_counts`), shape (species, scenario).
+
+    Per species (variables ``risk_measure`` and ``abundance_counts``): the event and the count in
+    words."""
     ds = check_results(ds)
     final = extinction_curves(ds).isel({results.YEAR: -1})
-    median = outcomes.final_abundance_quantiles(_summed(ds, results.TOTAL), [0.5])
+    quasi = extinction_curves(ds, quasi=True).isel({results.YEAR: -1})
+    counts = abundance_counts(ds)
+    median = outcomes.final_abundance_quantiles(measures.counted_abundance(ds, counts), [0.5])
     out = xr.Dataset(
         {
+            results.P_QUASI_EXTINCTION: quasi[results.P_QUASI_EXTINCTION],
             results.P_EXTINCTION: final[results.P_EXTINCTION],
             results.MEDIAN_FINAL_ABUNDANCE: median.estimate.isel(
                 {results.QUANTILE: 0}, drop=True
             ).transpose(results.SPECIES, results.SCENARIO),
         }
     )
+    _add_labels(out, ds, counts)
     out.attrs = {"final_year": int(ds[results.YEAR].values[-1])}
     return out
+
+
+def _add_labels(table: xr.Dataset, ds: xr.Dataset, counts: Sequence[measures.Counted]) -> None:
+    """``risk_measure`` (with the settings ``quasi_extinction_threshold`` and
+    ``quasi_extinction_on``) and ``abundance_counts``, per species."""
+    risk = measures.risk_measures(ds)
+
+    def per_species(name: str, values: list[object], dtype: object = object) -> xr.DataArray:
+        return results.variable(name, (results.SPECIES,), np.array(values, dtype=dtype))
+
+    table[results.RISK_MEASURE] = per_species(
+        results.RISK_MEASURE, [m.event for m in risk.values()]
+    )
+    table[results.QUASI_EXTINCTION_THRESHOLD] = per_species(
+        results.QUASI_EXTINCTION_THRESHOLD, [m.threshold for m in risk.values()], float
+    )
+    table[results.QUASI_EXTINCTION_ON] = per_species(
+        results.QUASI_EXTINCTION_ON, [m.counted.on for m in risk.values()]
+    )
+    table[results.ABUNDANCE_COUNTS] = per_species(
+        results.ABUNDANCE_COUNTS, [c.label for c in counts]
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -205,8 +280,11 @@ def summary_table(
     red_list: bool | None = None,
     assessment: xr.Dataset | None = None,
     green_status: green.GreenStatus | None = None,
+    count: measures.Count | None = None,
+    costs_stop_at_extinction: bool | None = None,
+    discount_rate: float | None = None,
 ) -> xr.Dataset:
-    """Per species x scenario: extinction risk, abundance, and the Red List view of the results.
+    """Per species x scenario: extinction risk, abundance, sites, costs and the Red List view.
 
     Parameters
     ----------
@@ -214,7 +292,7 @@ def summary_table(
         A results Dataset of ``pva run`` (dims species, scenario, replicate, year, population) or
         of :func:`pva.simulate` (a study of one species and one scenario).
     horizons
-        Years since the start at which P(extinction) is reported; ``"final"`` is the last simulated
+        Years since the start at which risks are reported; ``"final"`` is the last simulated
         year. Horizons beyond the simulation are dropped. Default: :func:`default_horizons`.
     no_action
         The scenario the others are compared with; default :func:`pva.results.no_action_scenario`.
@@ -231,30 +309,49 @@ def summary_table(
         Counterfactual scenarios and unit thresholds of the Green Status of Species; default the
         study's ``[outputs.green_status]`` (:func:`pva.summary.green_status_settings`); none: no
         Green Status part.
+    count
+        What abundance figures count ("mature" or "total"); default per species
+        (:func:`pva.measures.abundance_count`: mature individuals when it has mature stages).
+    costs_stop_at_extinction, discount_rate
+        How costs are counted (:mod:`pva.summary.costs`); default the study's ``[outputs]``
+        (costs stop at extinction, no discounting).
 
     Returns
     -------
     xarray.Dataset
         Variables (each ``*_lower``/``*_upper`` is the ``confidence`` interval of its estimate):
 
-        * ``p_extinction`` (species, scenario, horizon), probability;
-        * ``p_quasi_extinction`` (species, scenario, horizon), when some species has a
-          quasi-extinction threshold above 0, with ``quasi_extinction_threshold`` (species);
-        * ``median_final_abundance`` (species, scenario), total individuals in the last year,
-          summed over populations, with ``*_lower``/``*_upper`` the order-statistic interval;
-        * ``expected_minimum_abundance`` (species, scenario), individuals;
-        * ``total_cost`` (species, scenario) when ``annual_cost`` is recorded;
+        * per species, ``risk_measure`` (the event of the species' risk measure in words, with its
+          settings ``quasi_extinction_threshold`` and ``quasi_extinction_on``) and
+          ``abundance_counts`` (what its abundance figures count);
+        * ``p_quasi_extinction`` (species, scenario, horizon): the species' risk measure, and
+          ``p_extinction``: absolute extinction (no individuals of any stage), probabilities;
+        * ``median_final_abundance`` (species, scenario) in the last year, summed over
+          populations, with ``*_lower``/``*_upper`` the order-statistic interval, and
+          ``expected_minimum_abundance`` (species, scenario), both counted as
+          ``abundance_counts`` says;
+        * when some species has several sites, ``p_site_extinction`` and
+          ``p_site_quasi_extinction`` (species, scenario, population, horizon) and
+          ``sites_occupied`` (species, scenario, horizon) (:mod:`pva.summary.sites`);
+        * ``best_scenario``, ``risk_reduction``, ``runner_up``, ``margin`` (species)
+          (:mod:`pva.summary.answer`);
+        * ``total_cost`` (species, scenario) when some intervention has a cost: the expected cost
+          in the study's currency (:mod:`pva.summary.costs`);
         * with ``red_list``: ``category_share`` (species, scenario, category) in the final year,
           ``rli`` (scenario) over all species jointly, ``delta_rli`` (scenario) against no action,
           each a mean over replicates with ``*_mcse`` and the normal interval of the mean in
           ``*_lower``/``*_upper``, and the central ``confidence`` share of replicates in
           ``*_spread_lower``/``*_spread_upper`` (the range of futures); ``p_rli_improved``;
-          ``extinctions_prevented`` (scenario), ``p_any_prevented`` (scenario) and, with costs,
-          ``incremental_cost`` and ``cost_per_extinction_prevented`` (scenario).
+          ``delta_rli_contribution`` (species, scenario); ``extinctions_prevented`` (scenario,
+          counted by each species' risk measure), ``absolute_extinctions_prevented`` and
+          ``p_any_prevented`` (scenario) and, with costs, ``incremental_cost``,
+          ``cost_per_extinction_prevented``, ``cost_per_delta_rli``,
+          ``extinctions_prevented_per_cost`` and the ranks of single interventions (scenario).
         * with a Green Status: ``green_score`` (species, scenario, green_year) and the conservation
           metrics (species), see :func:`pva.summary.green.add_green_status`.
 
-        Attributes: ``no_action``, ``final_year``, ``confidence``, ``n_replicates``.
+        Attributes: ``no_action``, ``final_year``, ``confidence``, ``n_replicates``,
+        ``currency``.
 
         For a sweep's results (a ``sample`` dim), the numbers the sweep recorded per sample, with
         the parameter values and sensitivity indices (:func:`pva.summary.sweep.sweep_table`).
@@ -265,22 +362,55 @@ def summary_table(
     action0 = results.no_action_scenario(ds, no_action)
     years = _resolve_horizons(ds, default_horizons(ds) if horizons is None else horizons)
     final_year = int(ds[results.YEAR].values[-1])
+    risk = measures.risk_measures(ds)
     table = _extinction_at_horizons(ds, years, confidence)
-    _add_abundance(table, ds, confidence)
-    _add_cost(table, ds, final_year)
+    counts = abundance_counts(ds, count)
+    _add_labels(table, ds, counts)
+    _add_abundance(table, ds, confidence, counts)
+    sites.add_sites(table, ds, years, risk, confidence=confidence)
+    cost_settings = costs.cost_settings(
+        ds, stop_at_extinction=costs_stop_at_extinction, discount_rate=discount_rate
+    )
+    per_replicate_cost = (
+        costs.add_costs(table, ds, cost_settings, confidence=confidence)
+        if costs.has_costs(ds)
+        else None
+    )
     table.attrs = {
         "no_action": action0,
         "final_year": final_year,
         "confidence": confidence,
         "n_replicates": int(ds.sizes[results.REPLICATE]),
+        "currency": cost_settings.currency,
     }
+    reached = reached_by(ds, final_year)
+    answer.add_best_actions(
+        table, reached, reached_by(ds, final_year, absolute=True), action0, confidence=confidence
+    )
     reason = red_list_unavailable(ds) if assessment is None and red_list is not False else ""
     if reason and red_list:
         raise ValueError(f"cannot assess Red List categories: {reason}")
     if reason:
         table.attrs["red_list_skipped"] = reason
     elif red_list is not False:
+        if assessment is None:
+            assessment = redlist.assess(ds)
         _add_red_list(table, ds, action0, confidence=confidence, assessment=assessment)
+        _add_absolute_extinctions_prevented(table, ds, action0, confidence)
+        _add_rli_contributions(table, assessment, action0, confidence)
+        if per_replicate_cost is not None:
+            final_rli = assessment[results.RLI].sel({results.YEAR: final_year}, drop=True)
+            costs.add_cost_effectiveness(
+                table,
+                per_replicate_cost,
+                prevented=_prevented_per_replicate(reached, action0),
+                delta_rli=final_rli - final_rli.sel({results.SCENARIO: action0}),
+                no_action=action0,
+                settings=cost_settings,
+                confidence=confidence,
+                entropy=results.provenance(ds).seed_entropy,
+                single_interventions=costs.single_interventions(ds, action0),
+            )
     settings = green.green_status_settings(ds) if green_status is None else green_status
     if settings is not None:
         green.add_green_status(table, ds, action0, settings, confidence=confidence)
@@ -294,63 +424,115 @@ def _at_horizons(curves: xr.Dataset, years: list[int]) -> xr.Dataset:
 
 
 def _extinction_at_horizons(ds: xr.Dataset, years: list[int], confidence: float) -> xr.Dataset:
-    """``p_extinction`` and (when some threshold is above 0) ``p_quasi_extinction`` with their
-    intervals at the horizons."""
+    """``p_quasi_extinction`` (each species' risk measure) and ``p_extinction`` (absolute
+    extinction) with their intervals at the horizons."""
     table = xr.Dataset()
-    curves = _at_horizons(extinction_curves(ds, confidence=confidence), years)
-    for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX):
-        name = results.P_EXTINCTION + suffix
-        table[name] = curves[name].assign_attrs(results.VARIABLE_ATTRS[results.P_EXTINCTION])
-    table[results.HORIZON].attrs = dict(results.VARIABLE_ATTRS[results.HORIZON])
-    settings = results.provenance(ds).quasi_extinction
-    thresholds = [settings[sp].threshold for sp in results.names_of(ds, results.SPECIES)]
-    if any(t > 0 for t in thresholds):
-        quasi = _at_horizons(extinction_curves(ds, quasi=True, confidence=confidence), years)
-        attrs = results.VARIABLE_ATTRS[results.P_QUASI_EXTINCTION]
+    for quasi, name in ((True, results.P_QUASI_EXTINCTION), (False, results.P_EXTINCTION)):
+        curves = _at_horizons(extinction_curves(ds, quasi=quasi, confidence=confidence), years)
         for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX):
-            name = results.P_QUASI_EXTINCTION + suffix
-            table[name] = quasi[name].assign_attrs(attrs)
-        table[results.QUASI_EXTINCTION_THRESHOLD] = results.variable(
-            results.QUASI_EXTINCTION_THRESHOLD, (results.SPECIES,), np.asarray(thresholds)
-        )
+            table[name + suffix] = curves[name + suffix].assign_attrs(results.VARIABLE_ATTRS[name])
+    table[results.HORIZON].attrs = dict(results.VARIABLE_ATTRS[results.HORIZON])
     return table
 
 
-def _add_abundance(table: xr.Dataset, ds: xr.Dataset, confidence: float) -> None:
-    """Median final total abundance and the expected minimum abundance, with intervals."""
-    total = _summed(ds, results.TOTAL)
-    final = outcomes.final_abundance_quantiles(total, [0.5], confidence=confidence)
-    ema = outcomes.expected_minimum_abundance(total, confidence=confidence)
+def _add_abundance(
+    table: xr.Dataset, ds: xr.Dataset, confidence: float, counts: Sequence[measures.Counted]
+) -> None:
+    """Median final abundance and the expected minimum abundance, with intervals, each species
+    counted as ``counts`` says."""
+    counted = measures.counted_abundance(ds, counts)
+    final = outcomes.final_abundance_quantiles(counted, [0.5], confidence=confidence)
+    ema = outcomes.expected_minimum_abundance(counted, confidence=confidence)
+    last = int(ds[results.YEAR].values[-1])
     pairs = (
-        (results.MEDIAN_FINAL_ABUNDANCE, final, {"drop": True}),
-        (results.EXPECTED_MINIMUM, ema, None),
+        (results.MEDIAN_FINAL_ABUNDANCE, final, True, f"median abundance in year {last}"),
+        (results.EXPECTED_MINIMUM, ema, False, f"expected minimum abundance over years 0–{last}"),
     )
-    for name, est, quantile in pairs:
-        attrs = results.VARIABLE_ATTRS[name]
+    for name, est, quantile, long_name in pairs:
+        attrs = {
+            **results.VARIABLE_ATTRS[name],
+            "long_name": f"{long_name} (counted as abundance_counts says)",
+        }
         for suffix, field in (
             ("", est.estimate),
             (LOWER_SUFFIX, est.lower),
             (UPPER_SUFFIX, est.upper),
         ):
-            if quantile is not None:
+            if quantile:
                 field = field.isel({results.QUANTILE: 0}, drop=True)
             table[name + suffix] = field.transpose(results.SPECIES, results.SCENARIO).assign_attrs(
                 attrs
             )
 
 
-def _add_cost(table: xr.Dataset, ds: xr.Dataset, final_year: int) -> None:
-    """``total_cost`` over the simulated years, unless no intervention has a cost (the runner
-    always writes ``annual_cost``; all zeros means none)."""
-    if results.ANNUAL_COST not in ds or not bool((ds[results.ANNUAL_COST] != 0).any()):
-        return
-    cost = ds[results.ANNUAL_COST].sum(results.YEAR)
-    table[results.TOTAL_COST] = cost.transpose(results.SPECIES, results.SCENARIO).assign_attrs(
-        {
-            "units": results.provenance(ds).currency,
-            "long_name": f"total cost over years 0..{final_year}",
-        }
+def _prevented_per_replicate(reached: xr.DataArray, no_action: str) -> xr.DataArray:
+    """Extinctions (each species' risk event) prevented against ``no_action`` in each replicate,
+    summed over species: (scenario, replicate)."""
+    count = reached.astype(np.int64).sum(results.SPECIES)
+    return (count.sel({results.SCENARIO: no_action}) - count).transpose(
+        results.SCENARIO, results.REPLICATE
     )
+
+
+def _add_absolute_extinctions_prevented(
+    table: xr.Dataset, ds: xr.Dataset, no_action: str, confidence: float
+) -> None:
+    """``absolute_extinctions_prevented`` (scenario): as ``extinctions_prevented``, counting
+    absolute extinction (no individuals of any stage) by the final year."""
+    final = int(table.attrs["final_year"])
+    extinct = reached_by(ds, final, absolute=True)
+    base = extinct.sel({results.SCENARIO: no_action}).values
+    scenarios = results.names_of(ds, results.SCENARIO)
+    out = {
+        k: np.full(len(scenarios), np.nan) for k in ("", MCSE_SUFFIX, LOWER_SUFFIX, UPPER_SUFFIX)
+    }
+    for i, scenario in enumerate(scenarios):
+        e = redlist.extinctions_prevented(
+            base, extinct.sel({results.SCENARIO: scenario}).values, level=confidence
+        )
+        out[""][i], out[MCSE_SUFFIX][i] = e.expected, e.mcse
+        out[LOWER_SUFFIX][i], out[UPPER_SUFFIX][i] = e.ci
+    attrs = results.VARIABLE_ATTRS[results.ABSOLUTE_EXTINCTIONS_PREVENTED]
+    for suffix, values in out.items():
+        table[results.ABSOLUTE_EXTINCTIONS_PREVENTED + suffix] = xr.DataArray(
+            values, dims=(results.SCENARIO,), attrs=attrs
+        )
+
+
+def _add_rli_contributions(
+    table: xr.Dataset, assessment: xr.Dataset, no_action: str, confidence: float
+) -> None:
+    """``delta_rli_contribution`` (species, scenario): each species' share of ΔRLI in the final
+    year, ``(W(no action) - W(scenario)) / (W_EX N)`` paired over replicates (the species' own
+    ΔRLI over the N species of the RLI), so that the contributions sum to ``delta_rli``; mean with
+    ``_lower``/``_upper`` (normal interval of the mean)."""
+    final = int(table.attrs["final_year"])
+    categories = assessment[results.CATEGORY].sel({results.YEAR: final}, drop=True)
+    joint = redlist.rli_by_replicate(categories)
+    n = int(joint.attrs.get("species_counted", 0))
+    if n == 0:
+        return
+    parts = []
+    for sp in results.names_of(categories, results.SPECIES):
+        alone = redlist.rli_by_replicate(categories.sel({results.SPECIES: [sp]}))
+        if int(alone.attrs.get("species_counted", 0)) == 0:
+            alone = xr.full_like(alone, np.nan, dtype=float)
+        parts.append((alone - alone.sel({results.SCENARIO: no_action})) / n)
+    per_replicate = xr.concat(parts, dim=results.SPECIES).assign_coords(
+        {results.SPECIES: categories[results.SPECIES].values}
+    )
+    z = _z(confidence)
+    mean = per_replicate.mean(results.REPLICATE, skipna=True)
+    se = per_replicate.std(results.REPLICATE, ddof=1, skipna=True) / np.sqrt(
+        per_replicate.notnull().sum(results.REPLICATE)
+    )
+    attrs = {
+        **results.VARIABLE_ATTRS[results.DELTA_RLI_CONTRIBUTION],
+        "long_name": f"the species' contribution to ΔRLI against {no_action!r} in year {final}",
+    }
+    dims = (results.SPECIES, results.SCENARIO)
+    for suffix, value in (("", mean), (LOWER_SUFFIX, mean - z * se), (UPPER_SUFFIX, mean + z * se)):
+        table[results.DELTA_RLI_CONTRIBUTION + suffix] = value.transpose(*dims).assign_attrs(attrs)
 
 
 def _add_red_list(
@@ -365,8 +547,8 @@ def _add_red_list(
 
     Categories and the RLI come from :func:`pva.redlist.assess`; the RLI interval and ΔRLI are
     :func:`pva.redlist.rli_summary` and :func:`pva.redlist.delta_rli` (paired over replicates);
-    extinctions prevented are :func:`pva.redlist.extinctions_prevented` applied to "extinct by the
-    final year" from :func:`pva.outcomes.first_passage_year`, the same event as ``p_extinction``.
+    extinctions prevented are :func:`pva.redlist.extinctions_prevented` applied to each species'
+    risk event by the final year (:func:`reached_by`), the event of ``p_quasi_extinction``.
     """
     if assessment is None:
         assessment = redlist.assess(ds)
@@ -395,8 +577,6 @@ def _add_red_list(
         confidence=confidence,
     )
     _add_paired_comparisons(table, ds, categories, no_action, final, confidence)
-    if results.TOTAL_COST in table:
-        _add_cost_effectiveness(table, no_action)
     by_horizon = red_list_by_horizon(
         assessment, table[results.HORIZON].values, no_action=no_action, confidence=confidence
     )
@@ -443,9 +623,8 @@ def _add_paired_comparisons(
 ) -> None:
     """ΔRLI and extinctions prevented against ``no_action``, paired over replicates."""
     scenarios = results.names_of(ds, results.SCENARIO)
-    total = _summed(ds, results.TOTAL).sel({results.YEAR: slice(None, final)})
-    first = outcomes.first_passage_year(total, 0.0)
-    extinct = np.isfinite(first).transpose(results.SPECIES, results.SCENARIO, results.REPLICATE)
+    # each species' risk event (pva.measures), the event of p_quasi_extinction (issue 15)
+    extinct = reached_by(ds, final)
     n = len(scenarios)
     delta = {k: np.full(n, np.nan) for k in ("mean", "mcse", "lower", "upper", "p_improved")}
     prevented = {k: np.full(n, np.nan) for k in ("expected", "mcse", "lower", "upper", "p_any")}
@@ -483,7 +662,10 @@ def _add_paired_comparisons(
     table[results.P_RLI_IMPROVED] = results.variable(
         results.P_RLI_IMPROVED, (results.SCENARIO,), delta["p_improved"]
     )
-    attrs = results.VARIABLE_ATTRS[results.EXTINCTIONS_PREVENTED]
+    attrs = {
+        **results.VARIABLE_ATTRS[results.EXTINCTIONS_PREVENTED],
+        "event": "each species' risk measure (risk_measure)",
+    }
     ci = {**attrs, "interval": _interval_note(confidence)}
     for suffix, key, value_attrs in (
         ("", "expected", attrs),
@@ -496,25 +678,6 @@ def _add_paired_comparisons(
         )
     table[results.P_ANY_PREVENTED] = results.variable(
         results.P_ANY_PREVENTED, (results.SCENARIO,), prevented["p_any"]
-    )
-
-
-def _add_cost_effectiveness(table: xr.Dataset, no_action: str) -> None:
-    """Cost beyond no action and the cost per expected extinction prevented."""
-    cost = table[results.TOTAL_COST].sum(results.SPECIES)
-    extra = cost - cost.sel({results.SCENARIO: no_action})
-    prevented = table[results.EXTINCTIONS_PREVENTED]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per = extra / prevented
-    # no extinction prevented (or more extinctions): the ratio has no meaning
-    per = per.where(prevented > 0)
-    units = table[results.TOTAL_COST].attrs["units"]
-    table[results.INCREMENTAL_COST] = extra.assign_attrs(
-        units=units, long_name=f"cost of all species beyond that of {no_action!r}"
-    )
-    table[results.COST_PER_EXTINCTION_PREVENTED] = per.assign_attrs(
-        units=f"{units} per species",
-        long_name=results.VARIABLE_ATTRS[results.COST_PER_EXTINCTION_PREVENTED]["long_name"],
     )
 
 

@@ -147,7 +147,7 @@ def test_a_sweep_file_round_trips_and_summarises(sequential: xr.Dataset, tmp_pat
     )
     text = summary.format_table(table)
     assert "herb — no action" in text
-    assert "sensitivity of P(≤ 5 by 12)" in text  # PRCC of the lhs design
+    assert "sensitivity of P(≤ 5 individuals by year 12)" in text  # PRCC of the lhs design
     doc = json.loads(summary.table_to_json(table))
     assert doc["variables"]["param_carrying_capacity"]["dims"] == ["sample"]
     with pytest.raises(ValueError, match="recorded against 'no action'"):
@@ -333,7 +333,7 @@ def test_pva_sweep_runs_the_sweep_table(
     )
     assert main(["summary", str(out)]) == 0
     table = capsys.readouterr().out
-    assert re.search(r"^sample\s+proportion\s+K\s+P\(extinct by 5\)", table, re.MULTILINE)
+    assert re.search(r"^sample\s+proportion\s+K\s+P\(extinct by year 5\)", table, re.MULTILINE)
     assert len(re.findall(r"^5 ", table, re.MULTILINE)) == 2  # sample 5, once per scenario
     assert main(["summary", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["attrs"]["design"] == "oat"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 import scipy.integrate
 from sweep_studies import harvest_study, large_herb
 
@@ -79,15 +78,6 @@ def test_ishigami_indices_through_the_pipeline() -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def harvest_sweep() -> object:
-    study = harvest_study(replicates=200, years=30, seed=17)
-    settings = SweepSettings(
-        parameters=(parse_setting("threats.poaching.proportion=0.05:0.25:5"),), design="grid"
-    )
-    return sweep(study, settings, backend="sequential")
-
-
 def test_risk_rises_with_harvest_and_common_random_numbers_pair_the_samples() -> None:
     """A population whose risk the run of good and bad years sets (:func:`large_herb`): every
     step up the harvest raises the risk in the paired estimate, no replicate is saved by more
@@ -123,17 +113,43 @@ def test_risk_rises_with_harvest_and_common_random_numbers_pair_the_samples() ->
     assert total.mean() > 4 * total.std(ddof=1) / math.sqrt(n)
 
 
-def test_patrols_halving_the_harvest_equal_half_the_harvest_replicate_by_replicate(
-    harvest_sweep: object,
-) -> None:
-    """Common random numbers across samples and scenarios: patrols halve a harvest of 0.2 to the
-    harvest of 0.1 without patrols, and every replicate then has the same future."""
-    ds = harvest_sweep
-    values = ds[results.PARAMETER_PREFIX + "proportion"].values
-    at = {float(v): i for i, v in enumerate(values)}
-    patrols = ds[results.EXTINCT_BY_HORIZON].isel(sample=at[0.2]).sel(scenario="patrols")
-    none = ds[results.EXTINCT_BY_HORIZON].isel(sample=at[0.1]).sel(scenario="no action")
-    np.testing.assert_array_equal(patrols.values, none.values)
+def test_design_points_with_the_same_harvest_have_the_same_futures_replicate_by_replicate() -> None:
+    """Common random numbers across design points: patrols halving a harvest of 0.2 leave the
+    harvest of 0.1 that patrols abating nothing leave, so those two samples (different parameter
+    values, the same dynamics) must give every replicate the same future, extinction year and
+    abundance alike; samples with different harvests must not. The study has the one scenario
+    (patrols): scenarios are projected together (pva.engine.project_chunks), and the demographic
+    draws of one scenario follow the others' states, so only the environment and catastrophes
+    are shared between scenarios whose states differ."""
+    study = harvest_study(replicates=200, years=30, seed=17)
+    study = study.with_(scenarios=study.scenarios[1:])  # patrols alone
+    settings = SweepSettings(
+        parameters=(
+            parse_setting("threats.poaching.proportion=0.1:0.2:2"),
+            parse_setting("interventions.patrols.fraction=0:0.5:2"),
+        ),
+        design="grid",
+    )
+    ds = sweep(study, settings, backend="sequential")
+    proportion = ds[results.PARAMETER_PREFIX + "proportion"].values
+    fraction = ds[results.PARAMETER_PREFIX + "fraction"].values
+    sample = {
+        (float(p), float(f)): s for s, (p, f) in enumerate(zip(proportion, fraction, strict=True))
+    }
+    outcome = ds[results.EXTINCT_BY_HORIZON].sel(scenario="patrols")
+    halved = outcome.isel(sample=sample[(0.2, 0.5)]).values
+    unabated = outcome.isel(sample=sample[(0.1, 0.0)]).values
+    assert 0 < halved.mean() < 1  # some replicates go extinct, some do not
+    np.testing.assert_array_equal(halved, unabated)
+    for name in (results.P_QUASI_EXTINCTION, results.MEDIAN_FINAL_ABUNDANCE):
+        patrols = ds[name].sel(scenario="patrols")
+        np.testing.assert_array_equal(
+            patrols.isel(sample=sample[(0.2, 0.5)]).values,
+            patrols.isel(sample=sample[(0.1, 0.0)]).values,
+        )
+    # and the harvest does change the futures: equal outcomes above are not for want of effect
+    doubled = outcome.isel(sample=sample[(0.2, 0.0)]).values
+    assert doubled.mean() > unabated.mean()
 
 
 def test_a_parameter_without_effect_has_a_total_order_index_holding_zero() -> None:

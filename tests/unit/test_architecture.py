@@ -41,7 +41,7 @@ PARTS = {part(m) for m in SOURCES} - {"pva"}
 
 SHELL = frozenset({"cli", "io", "plots", "report", "summary"})
 """Files, the command line, tables, figures and the report."""
-ENGINE = frozenset({"engine", "nested", "simulation", "runner"})
+ENGINE = frozenset({"engine", "kernels", "nested", "simulation", "runner"})
 """The engine and what runs it."""
 SPECIFICATIONS = frozenset({"model", "scenario", "schedule", "study", "validation"})
 """Frozen, validated values: what to simulate."""
@@ -60,7 +60,7 @@ RULES = (
     Rule(
         "the engine (engine, nested, simulation) never imports the shell "
         "(cli, io, plots, report, summary) or the runner",
-        frozenset({"engine", "nested", "simulation"}),
+        frozenset({"engine", "kernels", "nested", "simulation"}),
         SHELL | {"runner"},
     ),
     Rule(
@@ -296,6 +296,18 @@ def _open_mode(call: ast.Call) -> str | None:
     return None
 
 
+def _opens_memory(call: ast.Call) -> bool:
+    """Whether ``call`` opens an in-memory buffer made on the spot (``Image.open(BytesIO(b))``)."""
+    first = call.args[0] if call.args else None
+    return isinstance(first, ast.Call) and _called_name(first) in ("BytesIO", "StringIO")
+
+
+def _called_name(call: ast.Call) -> str:
+    """``f`` of ``f(...)`` or ``m.f(...)``."""
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
 def _memory_buffers(function: ast.AST) -> set[str]:
     """Names bound to ``BytesIO()`` or ``StringIO()`` in a function: rendering into them (a
     figure into PNG bytes) is not file output."""
@@ -335,6 +347,8 @@ def side_effects(module: str, source: str) -> list[str]:
             continue  # pva.io's own functions (io.write_bytes, io.open_results): through the owner
         name = func.id if isinstance(func, ast.Name) else None
         method = func.attr if isinstance(func, ast.Attribute) else None
+        if (name == "open" or method == "open") and _opens_memory(node):
+            continue  # Image.open(BytesIO(data)): an in-memory buffer, no file
         if name == "open" or method == "open":
             mode = _open_mode(node)
             if mode is None or set(mode) & set("wax+"):
@@ -472,6 +486,8 @@ def test_allowed_imports_pass() -> None:
     [
         ("def f(p):\n    open(p, 'w')\n", "opens a file for writing"),
         ("def f(p, m):\n    p.open(mode=m)\n", "opens a file for writing"),
+        ("def f(p):\n    Image.open(p, BytesIO())\n", "opens a file for writing"),
+        ("def f(p):\n    Image.open(p)\n", "opens a file"),
         ("def f(p):\n    return open(p).read()\n", "opens a file"),
         ("def f(ds, p):\n    ds.to_netcdf(p)\n", "writes a file"),
         ("def f(a, p):\n    np.savez(p, a=a)\n", "writes a file"),

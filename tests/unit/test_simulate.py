@@ -116,6 +116,7 @@ def test_provenance_attrs():
         results.ATTR_SEED_ENTROPY,
         results.ATTR_REPLICATES,
         results.ATTR_CHUNK_SIZE,
+        results.ATTR_KERNELS,
         results.ATTR_STUDY,
     }
     made = results.provenance(ds)
