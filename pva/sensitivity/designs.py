@@ -424,7 +424,7 @@ def _salib(kind: str) -> Any:
             from SALib.sample import sobol as module
         else:
             from SALib.sample import morris as module
-    except ImportError:  # pragma: no cover - SALib is the `sensitivity` extra
+    except ImportError:  # SALib is the `sensitivity` extra (tests/integration/test_sweep.py)
         raise ImportError(
             f"the {kind} design needs SALib: pip install 'pva[sensitivity]' (from a checkout: "
             "pip install '.[sensitivity]')"

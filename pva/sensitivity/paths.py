@@ -272,7 +272,8 @@ def resolve(study: Study, path: str, *, doc: Mapping[str, Any] | None = None) ->
     """The parameter of ``study`` at ``path``.
 
     A path may end at a field the study leaves unset (e.g. ``generation_length``), which then has
-    no base value; whether such a field exists is checked when a value is set (:func:`assign`).
+    no base value (a threat's or intervention's field left at its default has that default);
+    whether such a field exists is checked when a value is set (:func:`assign`).
 
     Raises
     ------
@@ -300,7 +301,21 @@ def resolve(study: Study, path: str, *, doc: Mapping[str, Any] | None = None) ->
         raise
     except (ValueError, TypeError):
         pass  # the field exists; 0 is not a value it takes
-    return parameter
+    default = _action_default(parent, keys)
+    if default is None:
+        return parameter
+    return Parameter(canonical, keys, default, validation.is_integer(default))
+
+
+def _action_default(table: Any, keys: tuple[Key, ...]) -> float | int | None:
+    """The value a threat or intervention takes for a field its table leaves out (``to_dict``
+    leaves out fields at their defaults, e.g. ``delay = 0``), or None (no number by default)."""
+    if keys[0] not in ("threats", "interventions") or len(keys) != 3:
+        return None
+    value = getattr(_action(table, format_path(keys[:2])), str(keys[-1]), None)
+    if isinstance(value, bool) or not _is_number(value):
+        return None
+    return value  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -436,3 +437,28 @@ def test_pva_sweep_needs_something_to_sweep(
     assert (
         main(["run", str(tmp_path / "copy.toml"), "--quiet", "--out", str(tmp_path / "r.nc")]) == 0
     )
+
+
+@pytest.mark.parametrize("design", ["sobol", "morris"])
+def test_pva_sweep_without_salib_names_the_extra_in_one_line(
+    study_file: Path,
+    design: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # SALib uninstalled, as far as Python's import system is concerned (None in sys.modules)
+    for module in ("SALib", "SALib.sample", "SALib.analyze"):
+        monkeypatch.setitem(sys.modules, module, None)
+    out = tmp_path / "sweep.nc"
+    argv = ["sweep", str(study_file), "--design", design, "--quiet", "--out", str(out)]
+    assert main([*argv, "--set", f"{PROPORTION}=0:0.3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"pva sweep: error: the {design} design needs SALib")
+    assert "pip install 'pva[sensitivity]'" in err
+    assert not out.exists()  # refused before anything ran
+    # the designs of scipy and numpy do not need it
+    grid = ["sweep", str(study_file), "--design", "grid", "--quiet", "--out", str(out)]
+    assert main([*grid, "--set", f"{PROPORTION}=0:0.3:2"]) == 0
+    assert io.open_results(out).sizes[results.SAMPLE] == 2

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import math
+import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -221,3 +224,14 @@ def test_uncertainty_table_round_trips() -> None:
     assert isinstance(settings.parameters[1].distribution, Beta)
     assert UncertaintySettings.from_dict(settings.to_dict()) == settings
     assert math.isclose(settings.parameters[1].distribution.mean, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("table", "settings"), [("sweep", SweepSettings), ("uncertainty", UncertaintySettings)]
+)
+def test_the_documented_tables_are_valid(table: str, settings: type) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "study-file.md").read_text(encoding="utf-8")
+    (example,) = re.findall(rf"```toml {table}\n(.*?)```", doc, flags=re.S)
+    parsed = settings.from_dict(tomllib.loads(example)[table], where=f"[{table}]")
+    assert parsed.parameters
+    assert settings.from_dict(parsed.to_dict()) == parsed
