@@ -699,7 +699,8 @@ def _print_sweep(ds: xr.Dataset) -> None:
         for sc in results.names_of(table, results.SCENARIO):
             header, rows = summary.sweep.index_rows(table, sp, sc, final)
             if rows:
-                print(f"\n{sp} — {sc}: sensitivity of the risk by year {final}")
+                label = summary.sweep.risk_label(table, sp, final)
+                print(f"\n{sp} — {sc}: sensitivity of {label}")
                 print(summary.render_rows(header, rows, "text", align="left"))
     print(
         f"\n{table.attrs['design']} design: {table.attrs['samples']} samples x "

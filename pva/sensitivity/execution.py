@@ -546,11 +546,12 @@ def _assemble(
             attrs["statistic"] = name[len(stem) + 1 :]
         data[name] = xr.Variable((results.SAMPLE, *SAMPLE_DIMS[name]), _stack(arrays, name), attrs)
     thresholds = data.pop(results.QUASI_EXTINCTION_THRESHOLD)
-    if np.all(thresholds.values == thresholds.values[:1]):  # else swept: kept per sample
-        thresholds = results.variable(
+    # a swept threshold is in its param_<name> coordinate; the results' threshold (species) is
+    # the one every sample shares, else the study's own (pva.results.provenance)
+    if np.all(thresholds.values == thresholds.values[:1]):
+        data[results.QUASI_EXTINCTION_THRESHOLD] = results.variable(
             results.QUASI_EXTINCTION_THRESHOLD, (results.SPECIES,), thresholds.values[0]
         )
-    data[results.QUASI_EXTINCTION_THRESHOLD] = thresholds
     if not np.any(data[results.TOTAL_COST].values != 0):
         data.pop(results.TOTAL_COST)
     else:

@@ -173,9 +173,9 @@ def risk_label(ds: xr.Dataset, species: str, year: int | str) -> str:
     labels it (:meth:`pva.measures.RiskMeasure.probability_label`), e.g. ``"P(≤ 10 mature by
     year 50)"``; ``"P(quasi-extinct by year 50)"`` where the threshold was swept."""
     at = {results.SPECIES: species}
-    threshold = ds[results.QUASI_EXTINCTION_THRESHOLD].sel(at)
-    if results.SAMPLE in threshold.dims:
+    if results.QUASI_EXTINCTION_THRESHOLD not in ds:  # swept: it differs between samples
         return f"P(quasi-extinct by year {year})"
+    threshold = ds[results.QUASI_EXTINCTION_THRESHOLD].sel(at)
     on = str(ds[results.QUASI_EXTINCTION_ON].sel(at).values)
     measure = measures.RiskMeasure(
         species=species,
