@@ -90,6 +90,18 @@ RULES = (
         frozenset({"summary", "plots", "report"}),
         ENGINE,
     ),
+    Rule(
+        "summaries, figures and the report read a sweep's results; they never import the sweeps "
+        "(sensitivity), which run studies",
+        frozenset({"summary", "plots", "report"}),
+        frozenset({"sensitivity"}),
+    ),
+    Rule(
+        "the sweeps (sensitivity) reduce each sample as the summary does; they never import "
+        "figures or the report",
+        frozenset({"sensitivity"}),
+        frozenset({"plots", "report"}),
+    ),
     Rule("nothing imports the command line (cli)", frozenset(PARTS | {"pva"}), frozenset({"cli"})),
     Rule(
         "pva.testing is for tests: no other part imports it",
