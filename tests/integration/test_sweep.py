@@ -462,3 +462,31 @@ def test_pva_sweep_without_salib_names_the_extra_in_one_line(
     grid = ["sweep", str(study_file), "--design", "grid", "--quiet", "--out", str(out)]
     assert main([*grid, "--set", f"{PROPORTION}=0:0.3:2"]) == 0
     assert io.open_results(out).sizes[results.SAMPLE] == 2
+
+
+def test_a_swept_threshold_measures_the_same_futures(study: Study) -> None:
+    """The quasi-extinction threshold changes what is measured, not the dynamics: every sample
+    has the same futures (common random numbers), so a replicate below 2 individuals is below 10,
+    extinction is the same in both, and the threshold stays in its coordinate."""
+    settings = SweepSettings(
+        parameters=(parse_setting("species.herb.quasi_extinction_threshold=2:10:2"),),
+        design="grid",
+    )
+    ds = sweep(study, settings, backend="sequential")
+    assert results.QUASI_EXTINCTION_THRESHOLD not in ds
+    np.testing.assert_array_equal(
+        ds[results.PARAMETER_PREFIX + "quasi_extinction_threshold"], [2, 10]
+    )
+    quasi = ds[results.QUASI_EXTINCT_BY_HORIZON].values
+    assert np.all(quasi[1] >= quasi[0])
+    assert np.any(quasi[1] > quasi[0])
+    extinct = ds[results.EXTINCT_BY_HORIZON].values
+    np.testing.assert_array_equal(extinct[0], extinct[1])
+    np.testing.assert_array_equal(
+        ds[results.P_QUASI_EXTINCTION].values,
+        ds[results.QUASI_EXTINCT_BY_HORIZON]
+        .mean(results.REPLICATE)
+        .transpose(*ds[results.P_QUASI_EXTINCTION].dims)
+        .values,
+    )
+    assert "P(quasi-extinct by year 12)" in summary.format_table(summary.summary_table(ds))
