@@ -373,7 +373,9 @@ _HYPERGEOMETRIC_LIMIT = 10**9
 def _poisson(rng: np.random.Generator, lam: npt.ArrayLike) -> IntArray:
     """Poisson counts that never fail on an exploding population (normal approximation above
     ``_POISSON_NORMAL``, capped at ``_MAX_COUNT``)."""
-    lam = np.asarray(lam, dtype=float)
+    # an exploding mean (up to inf) is held at twice the cap: the draw is capped there anyway, and
+    # a normal of mean inf would be NaN (a negative count once cast to int64)
+    lam = np.minimum(np.asarray(lam, dtype=float), 2.0 * _MAX_COUNT)
     big = lam > _POISSON_NORMAL
     if not np.any(big):
         return rng.poisson(lam)

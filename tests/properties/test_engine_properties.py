@@ -60,6 +60,7 @@ def species(draw: st.DrawFn, *, allow_survival_growth: bool = True) -> Species:
     )
     env = None
     U = draw(survival_matrices(n))
+    survival = max(sum(row[j] for row in U) for j in range(n))  # of the fittest stage
     F = (
         draw(fecundity_matrices(n))
         if allow_survival_growth
@@ -68,6 +69,7 @@ def species(draw: st.DrawFn, *, allow_survival_growth: bool = True) -> Species:
     if draw(st.booleans()):
         U2 = draw(survival_matrices(n))
         F2 = draw(fecundity_matrices(n)) if allow_survival_growth else F
+        survival = max(survival, *(sum(row[j] for row in U2) for j in range(n)))
         env = MatrixSelection(U=(U, U2), F=(F, F2))
         U = F = None  # type: ignore[assignment]
     dd = None
@@ -90,7 +92,8 @@ def species(draw: st.DrawFn, *, allow_survival_growth: bool = True) -> Species:
             Catastrophe(
                 name="c",
                 probability=draw(probability),
-                survival_multiplier=draw(st.floats(0.0, 1.5)),
+                # good years (> 1) too, as far as survival stays a probability (issue 14)
+                survival_multiplier=draw(st.floats(0.0, min(1.5, 1.0 / max(survival, 1e-9)))),
                 fecundity_multiplier=draw(st.floats(0.0, 2.0)),
                 carrying_capacity_multiplier=draw(st.floats(0.0, 1.0)),
             ),

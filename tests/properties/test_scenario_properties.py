@@ -26,6 +26,7 @@ from pva.scenario import (
     dump,
     load,
 )
+from pva.validation import printable_name
 
 STAGES = ("juvenile", "adult")
 POPS = ("north", "south")
@@ -150,7 +151,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 name="zoo", individuals={"adult": draw(st.floats(0, 10))}, programme="zoo"
             )
         )
-    return Scenario(draw(st.text(min_size=1, max_size=10).filter(str.strip)), tuple(actions))
+    # names are printable text (no control characters: pva.validation.printable_name)
+    names = st.text(min_size=1, max_size=10).filter(lambda s: s.strip() and printable_name(s))
+    return Scenario(draw(names), tuple(actions))
 
 
 @settings(deadline=None, max_examples=60)
