@@ -15,6 +15,7 @@ temporary files are removed and worker processes stopped on the way out. An unex
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -95,6 +96,13 @@ def _warnings_as_lines(verb: str) -> Iterator[None]:
         yield
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """:func:`build_parser`, built once (parsing does not change it; building takes milliseconds,
+    which add up over the thousands of in-process calls of the fuzz tests)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pva`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
@@ -104,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _signals.terminate_as_exception()
     verb = "pva"
     try:
-        parser = build_parser()
+        parser = _parser()
         args = parser.parse_args(argv)
         verb = f"pva {args.verb}" if getattr(args, "verb", None) else "pva"
         if getattr(args, "func", None) is None:

@@ -57,6 +57,25 @@ class StudyFileError(ValueError):
         self.key = key
 
 
+class StudyFileTypeError(TypeError):
+    """A value of a study file has the wrong kind (a string where a number is needed, ...); like
+    :class:`StudyFileError`, the message names the file and the key, and ``file``, ``table`` and
+    ``key`` say where the problem is."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        table: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.table = table
+        self.key = key
+
+
 class ResourceError(ValueError):
     """A run would need more memory or disk than the machine has; the message gives the estimate
     and what to change. Raised before anything is allocated or simulated."""

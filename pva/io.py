@@ -10,6 +10,7 @@ from __future__ import annotations
 # ---------------------------------------------------------------------------------------------------
 # Matrix readers
 # ---------------------------------------------------------------------------------------------------
+import contextlib
 import csv
 import errno
 import json
@@ -30,7 +31,7 @@ import xarray as xr
 
 from pva import _signals, datasets, streams
 from pva.datasets import MatrixData, _float_or_nan
-from pva.errors import DamagedCheckpointWarning, StudyFileError
+from pva.errors import DamagedCheckpointWarning, StudyFileError, StudyFileTypeError
 from pva.study import Study, UnknownKeyError
 
 
@@ -181,48 +182,39 @@ def read_text(path: str | os.PathLike[str], *, what: str = "a study file") -> st
         ) from None
 
 
-_TOML_TOKENS = re.compile(
+_STRINGS_AND_COMMENTS = re.compile(
     r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'  # multi-line basic string (unrolled loop)
     r"|'''.*?'''"  # multi-line literal string
     r'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"'  # basic string
     r"|'[^'\n]*'"  # literal string
-    r"|#[^\n]*"  # comment
-    r"|[\[\]{}\n]",
+    r"|#[^\n]*",  # comment
     re.DOTALL,
 )
 
 _DOTTED_KEY = re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)+")
 """A dotted key (``a.b.c``) in TOML text whose strings are masked (quoted parts read as ``_``)."""
 
+_OPEN, _CLOSE = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
+
+
+def _mask(match: re.Match[str]) -> str:
+    """A string keeps its place in a key as ``_``; a comment disappears; line breaks stay."""
+    t = match.group()
+    return ("" if t[0] == "#" else "_") + "\n" * t.count("\n")
+
 
 def _structure(text: str) -> tuple[int, int, int, int, str]:
     """(deepest nesting of ``[`` and ``{``, its line, most parts of a dotted key, its line, its
-    start) outside
-    strings and comments: a linear scan of the TOML text, so that what tomllib handles badly (it
-    recurses into nested arrays and is quadratic in the parts of a dotted key) is refused before
-    tomllib sees it."""
-    depth = deepest = 0
-    line = where = 1
-    masked: list[str] = []
-    end = 0
-    for token in _TOML_TOKENS.finditer(text):
-        t = token.group()
-        masked.append(text[end : token.start()])
-        end = token.end()
-        if t in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest, where = depth, line
-            masked.append(t)
-        elif t in "]}":
-            depth -= 1
-            masked.append(t)
-        else:
-            line += t.count("\n")
-            # a string keeps its place in a key as "_"; a comment disappears; lines stay lines
-            masked.append("\n" * t.count("\n") if t[0] in "#\n" else "_" + "\n" * t.count("\n"))
-    masked.append(text[end:])
-    plain = "".join(masked)
+    start) outside strings and comments: a linear scan of the TOML text, so that what tomllib
+    handles badly (it recurses into nested arrays and is quadratic in the parts of a dotted key) is
+    refused before tomllib sees it."""
+    plain = _STRINGS_AND_COMMENTS.sub(_mask, text)
+    raw = plain.encode("utf-8", errors="surrogateescape")  # brackets are single bytes in UTF-8
+    chars = np.frombuffer(raw, dtype=np.uint8)
+    step = np.isin(chars, _OPEN).astype(np.int64) - np.isin(chars, _CLOSE)
+    depth = np.cumsum(step)
+    deepest = int(depth.max(initial=0))
+    where = raw.count(b"\n", 0, int(np.argmax(depth))) + 1 if deepest else 1
     parts = key_line = 0
     key = ""
     for match in _DOTTED_KEY.finditer(plain):
@@ -418,13 +410,29 @@ def read_study(path: str | os.PathLike[str]) -> Study:
             f"{file}{at}: {exc}", file=str(file), table=exc.table, key=exc.key
         ) from None
     except StudyFileError as exc:
+        table, key = _locate(str(exc))
         raise StudyFileError(
-            f"{path}: {exc}", file=str(path), table=exc.table, key=exc.key
+            f"{path}: {exc}", file=str(path), table=exc.table or table, key=exc.key or key
         ) from None
     except TypeError as exc:
-        raise TypeError(f"{path}: {exc}") from None
+        table, key = _locate(str(exc))
+        raise StudyFileTypeError(f"{path}: {exc}", file=str(path), table=table, key=key) from None
     except ValueError as exc:
-        raise StudyFileError(f"{path}: {exc}", file=str(path)) from None
+        table, key = _locate(str(exc))
+        raise StudyFileError(f"{path}: {exc}", file=str(path), table=table, key=key) from None
+
+
+_WHERE = re.compile(r"^(\[[\w.]+\]|(?:species|threats|interventions|scenarios)\[\d+\][\w.\[\]]*)")
+_FIELD = re.compile(r"(?:^|: )([A-Za-z_][\w\[\]]*?)(?:\[\d+\])* must ")
+
+
+def _locate(message: str) -> tuple[str | None, str | None]:
+    """The table (``species[0].vital_rates``, ``[study]``) and the key a validation message is
+    about, read from its start (``"species[0]: Population 'main': initial_total must be ..."``);
+    None where the message does not say."""
+    where = _WHERE.match(message)
+    field = _FIELD.search(message)
+    return (where.group(1) if where else None), (field.group(1) if field else None)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -558,26 +566,33 @@ def check_output(
     where = path if folder else path.parent
     if not folder and path.is_dir():
         raise WriteError(errno.EISDIR, f"cannot write {what} to {path}: it is a folder")
+    created = [p for p in (where, *where.parents) if not p.exists()]
     try:
-        where.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=where, prefix=".pva-probe.", suffix=".tmp")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise WriteError(
-            exc.errno or errno.EIO,
-            f"cannot write {what} to {where}: {exc.strerror or exc}",
-        ) from None
-    remove_stale_temporaries(where)
-    free = free_space(where)
-    if needed > free:
-        from pva.resources import format_bytes  # resources imports the study layer
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=where, prefix=".pva-probe.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise WriteError(
+                exc.errno or errno.EIO,
+                f"cannot write {what} to {where}: {exc.strerror or exc}",
+            ) from None
+        remove_stale_temporaries(where)
+        free = free_space(where)
+        if needed > free:
+            from pva.resources import format_bytes  # resources imports the study layer
 
-        raise WriteError(
-            errno.ENOSPC,
-            f"not enough space for the {what} in {where}: about {format_bytes(needed)} needed, "
-            f"{format_bytes(free)} free",
-        )
+            raise WriteError(
+                errno.ENOSPC,
+                f"not enough space for the {what} in {where}: about {format_bytes(needed)} "
+                f"needed, {format_bytes(free)} free",
+            )
+    except WriteError:
+        for p in created:  # deepest first: leave no empty folder behind a refusal
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise
     return path
 
 
@@ -597,7 +612,13 @@ def results_bytes(ds: xr.Dataset) -> bytes:
     }
     with _signals.deferred():
         _signals.pause_point("encode")
-        data = ds.to_netcdf(None, engine="netcdf4", format="NETCDF4", encoding=encoding)
+        try:
+            data = ds.to_netcdf(None, engine="netcdf4", format="NETCDF4", encoding=encoding)
+        except (ValueError, NotImplementedError):  # an xarray without in-memory NetCDF-4
+            with tempfile.TemporaryDirectory(prefix="pva-") as folder:
+                scratch = Path(folder) / "results.nc"
+                ds.to_netcdf(scratch, engine="netcdf4", format="NETCDF4", encoding=encoding)
+                return scratch.read_bytes()
     return bytes(data) if data is not None else b""
 
 
@@ -731,7 +752,7 @@ class Checkpoints:
         """The seed entropy of the first intact task file of this study, if any."""
         for path in sorted(self.folder.glob("task-*.npz")):
             try:
-                with np.load(path, allow_pickle=False) as data:
+                with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
                     if str(data["digest"]) == digest:
                         return int(data["entropy"])
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
@@ -762,10 +783,15 @@ class Checkpoints:
         if not path.exists():
             return None
         try:
-            with np.load(path, allow_pickle=False) as data:
-                digest, entropy = str(data["digest"]), int(data["entropy"])
-                mature, total = data["mature"], data["total"]
-                risk = data["extinction_risk"] if "extinction_risk" in data.files else None
+            # our own handle: numpy leaves its own open when it refuses a file
+            with path.open("rb") as fh:
+                if fh.read(4) != b"PK\x03\x04":
+                    return self._damaged(path, "not an .npz (zip) file")
+                fh.seek(0)
+                with np.load(fh, allow_pickle=False) as data:
+                    digest, entropy = str(data["digest"]), int(data["entropy"])
+                    mature, total = data["mature"], data["total"]
+                    risk = data["extinction_risk"] if "extinction_risk" in data.files else None
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             return self._damaged(path, _reason(exc))
         if digest != self.digest or entropy != self.entropy:

@@ -656,10 +656,19 @@ class MatrixSelection(_Spec):
 
     def __post_init__(self) -> None:
         own = validation.owner(self)
+        for field in ("U", "F", "C"):
+            value = getattr(self, field)
+            if value is not None and (
+                isinstance(value, str | Mapping) or not isinstance(value, Sequence | np.ndarray)
+            ):
+                raise TypeError(f"{own}: {field} must be a list of matrices; got {value!r}")
         if not self.U:
             raise ValueError(f"{own}: U must hold at least one matrix; got {self.U!r}")
         k = len(self.U)
-        n = len(self.U[0])
+        first = self.U[0]
+        if isinstance(first, str | Mapping) or not isinstance(first, Sequence | np.ndarray):
+            raise TypeError(f"{own}: U must be a list of matrices; got {self.U!r}")
+        n = len(first)
         _set(self, "U", tuple(_matrix(own, f"U[{i}]", m, n) for i, m in enumerate(self.U)))
         for field in ("F", "C"):
             value = getattr(self, field)
@@ -1525,7 +1534,8 @@ class Species(_Spec):
         if fn is None:
             return None
         try:
-            with warnings.catch_warnings():
+            # over/underflow with extreme entries gives a value that is not finite: None below
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
                 # a reducible life cycle (e.g. a post-reproductive stage) is fine for projection;
                 # pva.analysis warns about it where eigenvectors are reported, not here
                 warnings.simplefilter("ignore", MatrixStructureWarning)

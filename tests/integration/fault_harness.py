@@ -205,33 +205,32 @@ def unshare_command() -> list[str] | None:
     return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private"]
 
 
-def in_small_filesystem(
-    mount_point: Path, script: str, *, size: str = "256k", read_only: bool = False
+def with_small_filesystems(
+    mounts: list[tuple[Path, str, bool]], script: str
 ) -> subprocess.CompletedProcess[str] | None:
-    """Run the shell ``script`` with a fresh tmpfs of ``size`` mounted at ``mount_point`` (read
-    only if asked), in a private mount namespace that ends with the script (nothing outside sees
-    the mount). Returns None if mounting is not permitted here; ``$PVA`` in the script is the
-    ``pva`` command."""
+    """Run the shell ``script`` with a fresh tmpfs at each ``(mount point, size, read only)``, in a
+    private mount namespace that ends with the script (nothing outside sees the mounts). Returns
+    None if mounting is not permitted here; status 99 if a mount failed."""
     unshare = unshare_command()
     if unshare is None:
         return None
-    mount_point.mkdir(parents=True, exist_ok=True)
-    remount = f"mount -o remount,ro {mount_point} && " if read_only else ""
+    for point, _, _ in mounts:
+        point.mkdir(parents=True, exist_ok=True)
     probe = subprocess.run(
-        [*unshare, "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs {mount_point}"],
+        [*unshare, "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {mounts[0][0]}"],
         capture_output=True,
         text=True,
         check=False,
     )
     if probe.returncode != 0:
         return None
-    pva = " ".join(PVA)
-    full = (
-        f"set -u\nmount -t tmpfs -o size={size} tmpfs {mount_point} && {remount}true || exit 99\n"
-        f"PVA='{pva}'\n{script}"
-    )
+    lines = ["set -u"]
+    for point, size, read_only in mounts:
+        lines.append(f"mount -t tmpfs -o size={size} tmpfs {point} || exit 99")
+        if read_only:
+            lines.append(f"mount -o remount,ro {point} || exit 99")
     return subprocess.run(
-        [*unshare, "sh", "-c", full],
+        [*unshare, "sh", "-c", "\n".join([*lines, script])],
         capture_output=True,
         text=True,
         env=environment(),

@@ -1,168 +1,191 @@
 """A full disk and a read-only folder (issue 14): refused before simulating where that can be
 known, one clear line where it cannot, and never a truncated file or a lost old one.
 
-Each test mounts a small tmpfs in a private mount namespace (``unshare``: as root, or in a user
-namespace otherwise) that ends with the test's script; it is skipped only where mounting is not
-permitted. ``.ci/run`` makes sure ``unshare`` is there.
+Small file systems are tmpfs mounts in a private mount namespace (``unshare``: as root, or in a user
+namespace otherwise) that lives as long as one Python process, which runs every case through the
+command (``pva.cli.main``) and reports what happened as JSON; each test then checks one case. The
+tests are skipped only where mounting is not permitted (``.ci/run`` makes sure ``unshare`` is
+there). One process for all the cases keeps them quick: importing pva is most of a case's time.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
-import subprocess
 import sys
-from pathlib import Path
+from typing import Any
 
 import pytest
 import xarray as xr
-from fault_harness import finish, in_small_filesystem, start, temporaries, write_study
+from fault_harness import with_small_filesystems, write_study
 
 from pva import io, runner
 
 NOT_PERMITTED = "mounting a tmpfs (unshare --mount) is not permitted on this machine"
 
+# Run inside the namespace: every case through pva.cli.main, its status, stderr and what it left.
+CASES = r'''
+import contextlib, io as _io, json, os, sys
+from pathlib import Path
+from pva import io
+from pva.cli import main
 
-def _script(
-    mount: Path, script: str, *, size: str = "320k", read_only: bool = False
-) -> subprocess.CompletedProcess[str]:
-    done = in_small_filesystem(mount, script, size=size, read_only=read_only)
+root, report = Path(sys.argv[1]), {}
+
+def listing(folder):
+    return sorted(p.name for p in Path(folder).iterdir()) if Path(folder).exists() else None
+
+def pva(case, *args, pause=None):
+    if pause:
+        os.environ["PVA_TEST_PAUSE_AT"] = f"task:{root / (case + '.marker')}"
+    err = _io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(_io.StringIO()):
+        status = main([str(a) for a in args])
+    os.environ.pop("PVA_TEST_PAUSE_AT", None)
+    report[case] = {"status": status, "err": err.getvalue().splitlines(),
+                    "started": (root / (case + ".marker")).exists()}
+
+small, tiny, ro = root / "small", root / "tiny", root / "ro"
+big, mid, toy = root / "big.toml", root / "mid.toml", root / "toy.toml"
+
+# results whose lower bound (raw / 16) exceeds the 320 KiB disk: refused before simulating
+pva("results refused", "run", big, "-q", "--out", small / "r.nc", pause=True)
+# checkpoints that cannot fit: refused before simulating
+pva("checkpoints refused", "run", mid, "-q", "--out", root / "x.nc", "--checkpoint-dir", small / "ckpt", pause=True)
+# the results fit the lower bound but not the disk: known once encoded, after the simulation
+pva("full at the end", "run", mid, "-q", "--out", small / "r.nc", "--checkpoint-dir", root / "ckpt")
+report["full at the end"]["left"] = listing(small)
+# ... and the same command with room resumes from the checkpoints without simulating
+pva("resumed", "run", mid, "-q", "--out", root / "resumed.nc", "--checkpoint-dir", root / "ckpt", pause=True)
+# a read-only folder, for results and for checkpoints
+pva("read-only results", "run", toy, "-q", "--out", ro / "r.nc", pause=True)
+pva("read-only checkpoints", "run", toy, "-q", "--out", root / "y.nc", "--checkpoint-dir", ro / "ckpt", pause=True)
+
+# a write that runs out of space after every check (another program filled the disk)
+old = io.write_bytes(tiny / "f.bin", b"old" * 1000)
+try:
+    io.write_bytes(tiny / "f.bin", bytes(400_000))
+    report["full write"] = {"error": None}
+except io.WriteError as exc:
+    report["full write"] = {"error": str(exc)}
+report["full write"].update(same=old.read_bytes() == b"old" * 1000, left=listing(tiny))
+(tiny / "f.bin").unlink()
+
+# report and figures on a full disk: the old report stays, no empty figure
+(tiny / "report.html").write_text("<html>old report</html>")
+(tiny / "filler").write_bytes(bytes(40_000))
+pva("report", "report", root / "toy.nc", "--out", tiny / "report.html", "-q")
+report["report"]["kept"] = (tiny / "report.html").read_text()
+pva("plot", "plot", root / "toy.nc", "--out", tiny / "figures", "-q")
+report["plot"]["figures"] = {p.name: p.stat().st_size for p in (tiny / "figures").glob("*")}
+report["plot"]["left"] = listing(tiny)
+
+print(json.dumps(report))
+'''
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("full-disk")
+    for name, replicates, years in (("big", 2000, 100), ("mid", 1000, 100), ("toy", 40, 20)):
+        write_study(root, replicates=replicates, years=years, chunk_size=250).rename(
+            root / f"{name}.toml"
+        )
+    toy = runner.run_study(io.read_study(root / "toy.toml"), backend="sequential")
+    io.write_results(toy, root / "toy.nc")
+    script = root / "cases.py"
+    script.write_text(CASES, encoding="utf-8")
+    done = with_small_filesystems(
+        [(root / "small", "320k", False), (root / "tiny", "64k", False), (root / "ro", "64k", True)],
+        f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} {shlex.quote(str(root))}",
+    )
     if done is None:
         pytest.skip(NOT_PERMITTED)
-    assert done.returncode != 99, done.stderr  # the mount itself failed
-    return done
-
-
-def _lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip()]
-
-
-def test_results_that_cannot_fit_are_refused_before_simulating(tmp_path: Path) -> None:
-    """The output folder was checked only after the simulation: a full disk lost everything."""
-    study = write_study(tmp_path, replicates=2000, years=100, chunk_size=250)
-    mount, marker = tmp_path / "small", tmp_path / "task.marker"
-    done = _script(
-        mount,
-        f"PVA_TEST_PAUSE_AT=task:{marker} $PVA run {study} -q --out {mount}/r.nc\n"
-        "echo status=$?",
-    )
-    assert done.stdout.strip() == "status=2"
-    [line] = _lines(done.stderr)
-    assert line.startswith(f"pva run: error: not enough space for the results in {mount}: about ")
-    assert "needed" in line
-    assert "free" in line
-    assert not marker.exists()  # no task started
-
-
-def test_a_full_disk_at_the_end_is_one_line_and_the_checkpoints_resume(tmp_path: Path) -> None:
-    """The disk is big enough for the results' lower bound but not for the file: the exact size
-    is known only once encoded, after the simulation. The checkpoints make a rerun write without
-    simulating again."""
-    study = write_study(tmp_path, replicates=1000, years=100, chunk_size=250)
-    mount, checkpoints = tmp_path / "small", tmp_path / "ckpt"
-    done = _script(
-        mount,
-        f"$PVA run {study} -q --out {mount}/r.nc --checkpoint-dir {checkpoints}\n"
-        f"echo status=$?\nls -a {mount}",
-    )
-    status, *listing = done.stdout.split()
-    assert status == "status=2"
-    assert sorted(listing) == [".", ".."]  # neither a truncated file nor a temporary one
-    [line] = _lines(done.stderr)
-    assert line.startswith(f"pva run: error: not enough space for the results in {mount}")
-    assert f"finished tasks are kept in {checkpoints}" in line
-    assert len(list(checkpoints.glob("task-*.npz"))) == 4
-
-    marker = tmp_path / "task.marker"
-    args = ["run", str(study), "-q", "--out", str(tmp_path / "r.nc")]
-    again = start([*args, "--checkpoint-dir", str(checkpoints)], pause=("task", marker))
-    status, _, err = finish(again)
-    assert status == 0, err
-    assert not marker.exists()  # every task came from the checkpoints
-    fresh = runner.run_study(io.read_study(study), backend="sequential")
-    xr.testing.assert_identical(io.open_results(tmp_path / "r.nc"), fresh)
-
-
-def test_checkpoints_that_cannot_fit_are_refused_before_simulating(tmp_path: Path) -> None:
-    study = write_study(tmp_path, replicates=1000, years=100, chunk_size=250)
-    mount, marker = tmp_path / "small", tmp_path / "task.marker"
-    done = _script(
-        mount,
-        f"PVA_TEST_PAUSE_AT=task:{marker} $PVA run {study} -q --out {tmp_path}/r.nc "
-        f"--checkpoint-dir {mount}/ckpt\necho status=$?",
-    )
-    assert done.stdout.strip() == "status=2"
-    [line] = _lines(done.stderr)
-    assert line.startswith(f"pva run: error: not enough space for the checkpoints in {mount}/ckpt")
-    assert not marker.exists()
-
-
-def test_a_read_only_folder_is_refused_before_simulating(tmp_path: Path) -> None:
-    """Root ignores permission bits, so the folder is a read-only mount."""
-    study = write_study(tmp_path)
-    mount, marker = tmp_path / "ro", tmp_path / "task.marker"
-    done = _script(
-        mount,
-        f"export PVA_TEST_PAUSE_AT=task:{marker}\n"
-        f"$PVA run {study} -q --out {mount}/r.nc; echo status=$?\n"
-        f"$PVA run {study} -q --out {tmp_path}/r.nc --checkpoint-dir {mount}/ckpt; "
-        "echo status=$?",
-        read_only=True,
-    )
-    assert done.stdout.split() == ["status=2", "status=2"]
-    results, checkpoints = _lines(done.stderr)
-    assert results == f"pva run: error: cannot write results to {mount}: Read-only file system"
-    assert checkpoints.startswith(f"pva run: error: cannot write checkpoints to {mount}/ckpt: ")
-    assert not marker.exists()
-    assert not (tmp_path / "r.nc").exists()
-
-
-def test_a_full_disk_never_truncates_nor_loses_the_old_file(tmp_path: Path) -> None:
-    """Any write that runs out of space (after the checks, e.g. another program filling the disk)
-    fails in one clear error and leaves the old file as it was."""
-    mount = tmp_path / "small"
-    code = (
-        "from pva import io\n"
-        f"old = io.write_bytes('{mount}/f.bin', b'old' * 1000)\n"
-        "try:\n"
-        f"    io.write_bytes('{mount}/f.bin', bytes(400_000))\n"
-        "except io.WriteError as exc:\n"
-        "    print(exc)\n"
-        "print(old.read_bytes() == b'old' * 1000)\n"
-    )
-    done = _script(mount, f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}\nls -a {mount}")
     assert done.returncode == 0, done.stderr
-    error, same, *listing = done.stdout.splitlines()
-    assert error == f"cannot write {mount}/f.bin: No space left on device"
-    assert same == "True"
-    assert sorted(listing) == [".", "..", "f.bin"]
+    report: dict[str, Any] = json.loads(done.stdout)
+    report["root"] = root
+    return report
 
 
-def test_report_and_plot_on_a_full_disk_keep_the_old_files(tmp_path: Path) -> None:
+def _error(case: dict[str, Any]) -> str:
+    assert case["status"] == 2, case
+    [line] = case["err"]
+    assert "Traceback" not in line
+    return line
+
+
+def test_results_that_cannot_fit_are_refused_before_simulating(cases: dict[str, Any]) -> None:
+    """The output folder was checked only after the simulation: a full disk lost everything."""
+    case, small = cases["results refused"], cases["root"] / "small"
+    line = _error(case)
+    assert line.startswith(f"pva run: error: not enough space for the results in {small}: about ")
+    assert line.endswith(" free")
+    assert not case["started"]  # no task ran
+
+
+def test_checkpoints_that_cannot_fit_are_refused_before_simulating(cases: dict[str, Any]) -> None:
+    case, small = cases["checkpoints refused"], cases["root"] / "small"
+    line = _error(case)
+    assert line.startswith(f"pva run: error: not enough space for the checkpoints in {small}/ckpt")
+    assert not case["started"]
+
+
+def test_a_full_disk_at_the_end_is_one_line_and_keeps_the_checkpoints(cases: dict[str, Any]) -> None:
+    case, root = cases["full at the end"], cases["root"]
+    line = _error(case)
+    assert line.startswith(f"pva run: error: not enough space for the results in {root}/small")
+    assert line.endswith(
+        f"the finished tasks are kept in {root}/ckpt: make room and run the same command to "
+        "write the results without simulating again"
+    )
+    assert case["left"] == []  # neither a truncated file nor a temporary one
+    assert len(list((root / "ckpt").glob("task-*.npz"))) == 4
+
+
+def test_the_same_command_with_room_writes_without_simulating(cases: dict[str, Any]) -> None:
+    case, root = cases["resumed"], cases["root"]
+    assert case["status"] == 0, case
+    assert not case["started"]  # every task came from the checkpoints
+    fresh = runner.run_study(io.read_study(root / "mid.toml"), backend="sequential")
+    xr.testing.assert_identical(io.open_results(root / "resumed.nc"), fresh)
+
+
+def test_a_read_only_folder_is_refused_before_simulating(cases: dict[str, Any]) -> None:
+    """Root ignores permission bits, so the folder is a read-only mount."""
+    ro = cases["root"] / "ro"
+    results, checkpoints = cases["read-only results"], cases["read-only checkpoints"]
+    assert _error(results) == f"pva run: error: cannot write results to {ro}: Read-only file system"
+    assert _error(checkpoints).startswith(f"pva run: error: cannot write checkpoints to {ro}/ckpt: ")
+    assert not results["started"]
+    assert not checkpoints["started"]
+
+
+def test_a_full_disk_never_truncates_nor_loses_the_old_file(cases: dict[str, Any]) -> None:
+    """Any write that runs out of space after the checks fails in one clear error and leaves the
+    old file as it was, and no temporary file."""
+    case, tiny = cases["full write"], cases["root"] / "tiny"
+    assert case["error"] == f"cannot write {tiny}/f.bin: No space left on device"
+    assert case["same"]
+    assert case["left"] == ["f.bin"]
+
+
+def test_report_and_plot_on_a_full_disk_keep_the_old_files(cases: dict[str, Any]) -> None:
     """`pva report` and `pva plot` wrote in place: a full disk destroyed the old report and left
     a 0-byte PNG. Both now write through the one atomic writer."""
-    study = write_study(tmp_path, replicates=40, years=20)
-    results = tmp_path / "r.nc"
-    io.write_results(runner.run_study(io.read_study(study), backend="sequential"), results)
-    mount = tmp_path / "small"
-    done = _script(
-        mount,
-        f"echo '<html>old report</html>' > {mount}/report.html\n"
-        f"head -c 60000 /dev/zero > {mount}/filler\n"
-        f"$PVA report {results} --out {mount}/report.html -q; echo status=$?\n"
-        f"$PVA plot {results} --out {mount}/figures -q; echo status=$?\n"
-        f"cat {mount}/report.html; find {mount}/figures -size 0 -name '*.png' | wc -l\n"
-        f"ls -a {mount}",
-        size="64k",
-    )
-    out = done.stdout.splitlines()
-    assert out[:2] == ["status=2", "status=2"], done.stderr
-    assert out[2] == "<html>old report</html>"
-    assert out[3].strip() == "0"  # no empty figure
-    assert sorted(out[4:]) == [".", "..", "figures", "filler", "report.html"]
-    report_line, plot_line = _lines(done.stderr)
-    assert report_line == (
-        f"pva report: error: cannot write {mount}/report.html: No space left on device"
-    )
-    assert plot_line.startswith("pva plot: error: cannot write ")
-    assert plot_line.endswith(": No space left on device")
-    assert temporaries(mount) == []
+    tiny = cases["root"] / "tiny"
+    report, plot = cases["report"], cases["plot"]
+    assert _error(report) == f"pva report: error: cannot write {tiny}/report.html: No space left on device"
+    assert report["kept"] == "<html>old report</html>"
+    line = _error(plot)
+    assert line.startswith(f"pva plot: error: cannot write {tiny}/figures/")
+    assert line.endswith(": No space left on device")
+    assert all(size > 0 for size in plot["figures"].values())  # no empty figure
+    assert plot["left"] == ["figures", "filler", "report.html"]
+
+
+def test_the_mounts_were_private(cases: dict[str, Any]) -> None:
+    """Nothing of the namespace is left outside: the folders are plain, empty mount points."""
+    root = cases["root"]
+    for folder in ("small", "tiny", "ro"):
+        assert os.listdir(root / folder) == []
