@@ -48,7 +48,7 @@ from pva.model import (
     VitalRateStochasticity,
 )
 from pva.simulation import simulate
-from pva.testing import galton_watson_extinction
+from pva.testing import galton_watson_extinction, proportion_se
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "verification"
@@ -310,7 +310,7 @@ def diffusion() -> str:
     ax.plot(t, yearly_only, "x", ms=3, label="checked at whole years only")
     ax.set(xlabel="year", ylabel="P(reached threshold)", title="diffusion approximation")
     ax.legend()
-    se = np.sqrt(exact * (1 - exact) / replicates)
+    se = proportion_se(exact, replicates)
     rows = [
         [k, exact[k - 1], simulated[k - 1], yearly_only[k - 1], se[k - 1]]
         for k in (10, 25, 50, 100)

@@ -5,7 +5,7 @@
    the end of its window has a closed form, both for point-to-point reductions
    (``log(N_L / N_0) ~ Normal(mu L, sigma^2 L)``) and for the fitted exponential trend (the
    least-squares slope is ``Normal(mu, sigma^2 sum_j c_j^2)``, see
-   tests/unit/test_redlist_montecarlo.py). Drift, noise and generation length are swept (window =
+   tests/statistical/test_redlist_montecarlo.py). Drift, noise and generation length are swept (window =
    the longer of 10 years or 3 generations, never capped for the past: 120 years at G = 40);
    observed vs exact probabilities with their Monte Carlo standard errors go to
    results/verification/redlist_criterion_a.csv.
@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from pva import redlist as rl
+from pva.testing import proportion_se
 
 THRESHOLDS = {"CR": 0.80, "EN": 0.50, "VU": 0.30, "NT": 0.20}
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in THRESHOLDS.items():
             exact = exact_probability(method, mu, sigma, window, r)
             observed = float(np.mean(cat >= rl.CATEGORY_CODES[name]))
-            se = max(np.sqrt(exact * (1 - exact) / args.replicates), 1 / args.replicates)
+            se = float(proportion_se(exact, args.replicates))
             z = (observed - exact) / se
             worst_z = max(worst_z, abs(z))
             rows.append([mu, sigma, g, window, method, name, observed, exact, se, z])

@@ -2,11 +2,15 @@
 
 Submodules: :mod:`pva.analysis` (matrix models), :mod:`pva.countpva` (count-based PVA),
 :mod:`pva.model` (specifications), :mod:`pva.scenario` (threats and interventions),
-:mod:`pva.study` (species x scenarios x settings), :mod:`pva.engine` (the Monte Carlo kernel),
-:mod:`pva.runner` (a study in parallel), :mod:`pva.results` (the one results layout and its
+:mod:`pva.schedule` (the engine's input contract), :mod:`pva.study` (species x scenarios x
+settings), :mod:`pva.validation` (the one set of input checks), :mod:`pva.engine` (the Monte Carlo
+kernel), :mod:`pva.streams` (all seeding), :mod:`pva.nested` (projections from each replicate's
+state), :mod:`pva.runner` (a study in parallel), :mod:`pva.results` (the one results layout and its
 provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red List categories and
 the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
-and an HTML report), :mod:`pva.io` (files in and out).
+and an HTML report), :mod:`pva.io` (files in and out), :mod:`pva.datasets` (the data shipped with
+pva). :mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the
+tests. The map of the parts and the rules between them: docs/architecture.md.
 
 :func:`pva.simulate` runs one species under one scenario and returns the (species, scenario) slice
 of what ``pva run`` writes for that study.
@@ -48,10 +52,12 @@ _SUBMODULES = frozenset(
         "results",
         "runner",
         "scenario",
+        "schedule",
         "simulation",
         "streams",
         "study",
         "summary",
+        "validation",
     }
 )
 
@@ -74,10 +80,12 @@ if TYPE_CHECKING:
         results,
         runner,
         scenario,
+        schedule,
         simulation,
         streams,
         study,
         summary,
+        validation,
     )
     from pva.simulation import simulate
 
@@ -118,9 +126,11 @@ __all__ = [
     "results",
     "runner",
     "scenario",
+    "schedule",
     "simulate",
     "simulation",
     "streams",
     "study",
     "summary",
+    "validation",
 ]

@@ -9,10 +9,10 @@ Kept free of heavy imports: :mod:`pva.__main__` uses it before numpy is loaded.
 * :func:`deferred` holds SIGINT and SIGTERM back while a block runs and delivers them when it ends.
   Around the NetCDF encoding: an interrupt landing inside ``to_netcdf`` leaves a lock of xarray's
   held and its cleanup then waits for it forever.
-* :func:`pause_point` is a test hook: with ``$PVA_TEST_PAUSE_AT`` set to ``"<point>:<marker file>"``,
-  a process reaching ``point`` writes its pid to the marker file and waits there (for a signal, or
-  at most :data:`PAUSE_SECONDS`), so that a test can interrupt or kill it at a known place instead
-  of after a guessed delay.
+* :func:`pause_point` is a test hook: with ``$PVA_TEST_PAUSE_AT`` set to ``"<point>:<pid>"``, a
+  process reaching ``point`` sends SIGUSR1 to process ``pid`` (the test, which learns from it which
+  process got there) and waits there (for a signal, or at most :data:`PAUSE_SECONDS`), so that a
+  test can interrupt or kill it at a known place instead of after a guessed delay.
 """
 
 from __future__ import annotations
@@ -82,15 +82,13 @@ def deferred() -> Iterator[None]:
 
 def pause_point(point: str) -> None:
     """Test hook (see the module docstring): a no-op unless ``$PVA_TEST_PAUSE_AT`` names
-    ``point``. The marker file is written atomically (a rename), holding this process's pid."""
+    ``point``. A signal, not a file, tells the test: nothing is written, and worker processes
+    (which inherit the environment but no pipes) can tell it too."""
     spec = os.environ.get(PAUSE_ENV, "")
-    name, _, marker = spec.partition(":")
-    if name != point or not marker:
+    name, _, pid = spec.partition(":")
+    if name != point or not pid.isdigit():
         return
-    tmp = f"{marker}.{os.getpid()}.part"
-    with open(tmp, "w", encoding="ascii") as fh:
-        fh.write(str(os.getpid()))
-    os.replace(tmp, marker)
+    os.kill(int(pid), signal.SIGUSR1)
     deadline = time.monotonic() + PAUSE_SECONDS
     # a signal either raises here (KeyboardInterrupt, TerminatedError) or, inside deferred(), is
     # held: then the work goes on to the end of the deferred block, where it is delivered

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
-from pva import streams
+from pva import streams, validation
 from pva.errors import MatrixStructureWarning
 
 __all__ = [
@@ -268,10 +268,7 @@ def split_matrix(
             [reproduction_rows] if isinstance(reproduction_rows, int) else list(reproduction_rows)
         )
         for r in rows:
-            if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 0 <= r < n:
-                raise ValueError(
-                    f"reproduction_rows must hold row indices in 0..{n - 1}; got {reproduction_rows!r}"
-                )
+            validation.integer(r, "reproduction_rows", minimum=0, maximum=n - 1)
         fmask = np.zeros((n, n), dtype=bool)
         fmask[rows, :] = True
     else:
@@ -592,8 +589,9 @@ def describe(
     dict
         ``lambda``, ``damping_ratio``, ``net_reproductive_rate``, ``generation_time``,
         ``generation_length`` (floats or ``None`` where undefined or unknown), ``stable_stage``
-        (n,), ``elasticity`` (n, n) as numpy arrays, and ``notes``: a list of strings saying why a
-        quantity is missing.
+        (n,), ``reproductive_value`` (n,), ``sensitivity`` (n, n) and ``elasticity`` (n, n) as
+        numpy arrays (or ``None``), and ``notes``: a list of strings saying why a quantity is
+        missing.
 
     Raises
     ------
@@ -621,6 +619,8 @@ def describe(
         "generation_time": None,
         "generation_length": None,
         "stable_stage": None,
+        "reproductive_value": None,
+        "sensitivity": None,
         "elasticity": None,
         "notes": notes,
     }
@@ -629,6 +629,11 @@ def describe(
         warnings.simplefilter("ignore", MatrixStructureWarning)
         out["damping_ratio"] = damping_ratio(M)
         out["stable_stage"] = stable_stage(M)
+        for key, func in (("reproductive_value", reproductive_value), ("sensitivity", sensitivity)):
+            try:
+                out[key] = func(M)
+            except ValueError as exc:
+                notes.append(f"{key.replace('_', ' ')}: {exc}")
         if out["lambda"] > 0:
             try:
                 out["elasticity"] = elasticity(M)
@@ -725,8 +730,8 @@ def _probabilities(probabilities: Any, k: int) -> FloatArray:
 
 
 def _tuljapurkar(stack: FloatArray, p: FloatArray, covariance: str = "process") -> float:
-    """log λ̄ - τ² / (2 λ̄²) with τ² = Σ_m p_m (Σ_ij S_ij (A_m - Ā)_ij)² (times 1 / (1 - Σ p²) for
-    the sample covariance)."""
+    """log λ̄ - τ² / (2 λ̄²) with τ² = Σ_m p_m (Σ_ij S_ij (A_m - Ā)_ij)² (times k / (k - 1) for
+    the sample covariance of k matrices, as popbio's ``stoch.growth.rate``)."""
     if covariance not in ("process", "sample"):
         raise ValueError(f"covariance must be 'process' or 'sample'; got {covariance!r}")
     mean = np.einsum("m,mij->ij", p, stack)
@@ -741,11 +746,12 @@ def _tuljapurkar(stack: FloatArray, p: FloatArray, covariance: str = "process") 
     dev = np.einsum("ij,mij->m", S, stack - mean)
     tau2 = float(np.sum(p * dev**2))
     if covariance == "sample":
-        if len(p) < 2 or np.max(p) >= 1.0:
-            raise ValueError(
-                "the sample covariance needs at least two matrices with probability > 0"
-            )
-        tau2 /= 1.0 - float(np.sum(p**2))  # R's cov.wt(method="unbiased"): k / (k - 1) if equal
+        k = len(p)
+        if k < 2:
+            raise ValueError("the sample covariance needs at least two matrices")
+        # popbio 2.8 stoch.growth.rate: C <- (Exy - kronecker(Abar, Abar)) * n / (n - 1), the
+        # probability-weighted covariance scaled by the number of matrices, whatever the weights
+        tau2 *= k / (k - 1)
     return math.log(lam) - tau2 / (2.0 * lam**2)
 
 
@@ -771,9 +777,10 @@ def stochastic_growth_rate(
       distribution (Caswell 2001, eq. 14.67 without the autocorrelation term; Morris & Doak 2002,
       eq. 7.14). These are the covariances of the iid process that is simulated (weights ``p_m``).
       popbio's ``stoch.growth.rate`` (Morris & Doak's Box 7.4) multiplies them by ``k / (k - 1)``
-      (the unbiased sample covariance of ``k`` matrices), so its ``approx`` is lower: for the four
-      Hudsonia matrices it gives about -0.0371 where this gives -0.0365 (the simulated value is
-      about -0.0367). ``covariance="sample"`` reproduces that convention.
+      (the sample covariance of ``k`` matrices, applied to the probability-weighted covariance
+      whatever the probabilities), so its ``approx`` is lower: for the four Hudsonia matrices it
+      gives about -0.0371 where this gives -0.0365 (the simulated value is about -0.0367).
+      ``covariance="sample"`` reproduces that convention exactly.
     * ``simulated``: the mean of ``r_t = log(N_{t+1} / N_t)`` over ``years`` simulated years,
       after ``burn_in`` years that are discarded so that the start (the stable stage distribution
       of ``Ā``) does not bias the mean.
@@ -802,9 +809,10 @@ def stochastic_growth_rate(
     batches
         Number of batches for the standard error (>= 2).
     covariance
-        ``"process"`` (default): covariances of the iid process with probabilities ``p``;
-        ``"sample"``: those divided by ``1 - Σ p²`` (``k / (k - 1)`` for equal probabilities), the
-        unbiased sample covariance that Morris & Doak (2002, Box 7.4) and popbio use.
+        ``"process"`` (default): covariances of the iid process with probabilities ``p``, the
+        exact second moments of what is simulated; ``"sample"``: those times ``k / (k - 1)`` for
+        ``k`` matrices, the convention of Morris & Doak (2002, Box 7.4) and popbio 2.8's
+        ``stoch.growth.rate`` (``n / (n - 1)``, applied whatever the probabilities).
 
     Returns
     -------
@@ -814,8 +822,7 @@ def stochastic_growth_rate(
     stack = _matrix_set(matrices)
     p = _probabilities(probabilities, stack.shape[0])
     for name, value, low in (("years", years, 1), ("burn_in", burn_in, 0), ("batches", batches, 2)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        validation.integer(value, name, minimum=low)
     if years < batches:
         raise ValueError(f"years must be >= batches ({batches}); got {years!r}")
     rng, entropy = streams.generator(seed=seed, rng=rng)

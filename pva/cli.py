@@ -129,8 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{verb}: {_one_line(exc)}", file=sys.stderr)
         return EXIT_TERMINATED
     except BrokenPipeError:  # the reader of stdout went away (`pva summary ... | head`)
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), sys.stdout.fileno())
+        io.discard_stdout()
         return 0
     except MemoryError as exc:
         print(f"{verb}: error: out of memory ({_one_line(exc)})", file=sys.stderr)
@@ -163,9 +162,10 @@ _VERBS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], Non
 def _add_analyse(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = verbs.add_parser(
         "analyse",
-        help="deterministic analysis of a projection matrix (lambda, R0, elasticities)",
-        description="Print lambda, damping ratio, R0, generation time, generation length and the "
-        "elasticity matrix of a projection matrix (Caswell 2001).",
+        help="deterministic analysis of a projection matrix (lambda, R0, sensitivities)",
+        description="Print lambda, damping ratio, R0, generation time, generation length, the "
+        "stable stage distribution, reproductive values, and the sensitivity and elasticity "
+        "matrices of a projection matrix (Caswell 2001).",
     )
     p.add_argument(
         "matrix",
@@ -192,6 +192,22 @@ def _add_analyse(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.set_defaults(func=_cmd_analyse)
 
 
+_ANALYSE_SCALARS = (
+    ("lambda", "lambda (dominant eigenvalue)"),
+    ("damping_ratio", "damping ratio"),
+    ("net_reproductive_rate", "net reproductive rate R0"),
+    ("generation_time", "generation time log(R0)/log(lambda)"),
+    ("generation_length", "generation length (mean age of parents)"),
+)
+_ANALYSE_VECTORS = (
+    ("stable_stage", "stable stage"),
+    ("reproductive_value", "reproductive value"),
+)
+_ANALYSE_MATRICES = (("sensitivity", "sensitivity"), ("elasticity", "elasticity"))
+_ANALYSE_COLUMN = 12
+"""Stage names longer than this head matrix columns by number (the rows keep the full names)."""
+
+
 def _cmd_analyse(args: argparse.Namespace) -> int:
     if Path(args.matrix).is_file():
         data = io.read_matrix_csv(args.matrix)
@@ -211,47 +227,76 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
         described = analysis.describe(data.A, U, F)
     for w in caught:
         print(f"pva analyse: warning: {_one_line(w.message)}", file=sys.stderr)
-    keys = [
-        ("lambda", "lambda (dominant eigenvalue)"),
-        ("damping_ratio", "damping ratio"),
-        ("net_reproductive_rate", "net reproductive rate R0"),
-        ("generation_time", "generation time log(R0)/log(lambda)"),
-        ("generation_length", "generation length (mean age of parents)"),
-    ]
+    stages = [str(s) for s in data.stages]
     if args.json:
+        print(json.dumps(_analyse_document(data.name, stages, described), indent=2))
+    else:
+        print("\n".join(_analyse_lines(data.name, stages, described)))
+    return 0
 
-        def plain(x: object) -> object:
-            if isinstance(x, np.ndarray):
-                return [plain(v) for v in x.tolist()]
-            if isinstance(x, list):
-                return [plain(v) for v in x]
-            if isinstance(x, float) and not np.isfinite(x):
-                return None
-            return x
 
-        doc: dict[str, object] = {"matrix": data.name, "stages": list(data.stages)}
-        doc.update({k: plain(described[k]) for k, _ in keys})
-        doc["elasticity"] = plain(described["elasticity"])
-        doc["notes"] = described["notes"]
-        print(json.dumps(doc, indent=2))
-        return 0
-    width = max(len(label) for _, label in keys)
-    print(f"matrix: {data.name} ({len(data.stages)} stages)")
-    for key, label in keys:
+def _plain(x: object) -> object:
+    """numpy arrays as lists, non-finite floats as None (JSON has no NaN)."""
+    if isinstance(x, np.ndarray):
+        return [_plain(v) for v in x.tolist()]
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def _analyse_document(
+    name: str, stages: list[str], described: dict[str, object]
+) -> dict[str, object]:
+    """``pva analyse --json``: the scalars, the vectors by stage and the matrices as rows (stage
+    at t+1) of columns (stage at t)."""
+    doc: dict[str, object] = {"matrix": name, "stages": stages}
+    doc.update({k: _plain(described[k]) for k, _ in _ANALYSE_SCALARS})
+    doc.update({k: _plain(described[k]) for k, _ in _ANALYSE_VECTORS})
+    doc.update({k: _plain(described[k]) for k, _ in _ANALYSE_MATRICES})
+    doc["notes"] = described["notes"]
+    return doc
+
+
+def _analyse_lines(name: str, stages: list[str], described: dict[str, object]) -> list[str]:
+    """The table of ``pva analyse``: scalars, then per stage the stable stage distribution and
+    reproductive values, then the sensitivity and elasticity matrices, with full stage names."""
+    width = max(len(label) for _, label in _ANALYSE_SCALARS)
+    lines = [f"matrix: {name} ({len(stages)} stages)"]
+    for key, label in _ANALYSE_SCALARS:
         value = described[key]
         shown = "n/a" if value is None else f"{value:.6g}"
-        print(f"{label:<{width}}  {shown}")
-    for note in described["notes"]:
-        print(f"note: {note}")
-    E = described["elasticity"]
-    if E is not None:
-        names = [s if len(s) <= 12 else s[:11] + "~" for s in data.stages]
-        col = max(10, *(len(s) for s in names))
-        print("\nelasticity (rows = stage at t+1, columns = stage at t)")
-        print(" " * col + "".join(f"{s:>{col + 1}}" for s in names))
-        for name, row in zip(names, E, strict=True):
-            print(f"{name:<{col}}" + "".join(f"{v:>{col + 1}.4f}" for v in row))
-    return 0
+        lines.append(f"{label:<{width}}  {shown}")
+    lines.extend(f"note: {note}" for note in described["notes"])  # type: ignore[attr-defined]
+    # rows carry the full names; long names head the matrix columns by their number (#)
+    numbered = max(len(s) for s in stages) > _ANALYSE_COLUMN
+    rows = [f"{i + 1} {s}" if numbered else s for i, s in enumerate(stages)]
+    heads = [str(i + 1) for i in range(len(stages))] if numbered else stages
+    name_width = max(5, *(len(s) for s in rows))
+    vectors = [
+        (label, described[key]) for key, label in _ANALYSE_VECTORS if described[key] is not None
+    ]
+    if vectors:
+        col = max(len(label) for label, _ in vectors)
+        head = "# stage" if numbered else "stage"
+        lines.append("")
+        lines.append(f"{head:<{name_width}}" + "".join(f"  {label:>{col}}" for label, _ in vectors))
+        for i, stage in enumerate(rows):
+            values = "".join(f"  {float(v[i]):>{col}.4f}" for _, v in vectors)  # type: ignore[index]
+            lines.append(f"{stage:<{name_width}}{values}")
+    col = max(_ANALYSE_COLUMN - 2, *(len(s) for s in heads))
+    for key, label in _ANALYSE_MATRICES:
+        M = described[key]
+        if M is None:
+            continue
+        lines.append("")
+        columns = "columns = stage at t, by number" if numbered else "columns = stage at t"
+        lines.append(f"{label} (rows = stage at t+1, {columns})")
+        lines.append(" " * name_width + "".join(f"  {s:>{col}}" for s in heads))
+        for stage, row in zip(rows, M, strict=True):  # type: ignore[call-overload]
+            lines.append(f"{stage:<{name_width}}" + "".join(f"  {v:>{col}.4f}" for v in row))
+    return lines
 
 
 _VERBS.append(_add_analyse)
@@ -308,14 +353,35 @@ def _add_horizons_option(p: argparse.ArgumentParser) -> None:
 def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = verbs.add_parser(
         "summary",
-        help="table per species x scenario: extinction risk, abundance, Red List, RLI",
-        description="Print, per species and scenario, the probability of extinction at chosen "
-        "horizons with 95%% intervals, median final abundance, expected minimum abundance, the Red "
-        "List category distribution in the final year, and for all species the Red List Index, "
-        "ΔRLI and extinctions prevented against no action (and their cost).",
+        help="table per species x scenario: risk, abundance, sites, costs, Red List, RLI",
+        description="Print, per species and scenario, the species' risk measure (its "
+        "quasi-extinction threshold) and absolute extinction at chosen horizons with 95%% "
+        "intervals, median final and expected minimum abundance (mature individuals for species "
+        "with mature stages), per-site risk and occupancy, the Red List category distribution and "
+        "the most likely category at each horizon (with what could not be evaluated there) and "
+        "expected costs, and for all species the Red List Index and ΔRLI at each horizon, "
+        "extinctions prevented and cost-effectiveness against no action, with single "
+        "interventions ranked.",
     )
     _add_results_options(p)
     _add_horizons_option(p)
+    p.add_argument(
+        "--costs-to-horizon",
+        dest="costs_stop_at_extinction",
+        action="store_const",
+        const=False,
+        default=None,
+        help="count intervention costs to the horizon even after a species is extinct (default: "
+        "the study's outputs.costs_stop_at_extinction, true unless set)",
+    )
+    p.add_argument(
+        "--discount-rate",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="annual discount rate of costs, e.g. 0.03 (default: the study's "
+        "outputs.discount_rate, else 0)",
+    )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the table as JSON")
     fmt.add_argument("--markdown", action="store_true", help="print Markdown tables")
@@ -325,7 +391,12 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 def _cmd_summary(args: argparse.Namespace) -> int:
     ds = io.open_results(args.results)
     table = summary.summary_table(
-        ds, horizons=args.horizons, no_action=args.no_action, red_list=args.red_list
+        ds,
+        horizons=args.horizons,
+        no_action=args.no_action,
+        red_list=args.red_list,
+        costs_stop_at_extinction=args.costs_stop_at_extinction,
+        discount_rate=args.discount_rate,
     )
     if args.json:
         print(summary.table_to_json(table))
@@ -385,6 +456,13 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--title", default=None, help="page title (default: the study's name)")
     _add_horizons_option(p)
     p.add_argument("--svg", action="store_true", help="inline figures as SVG instead of PNG")
+    p.add_argument(
+        "--fan-scale",
+        choices=("auto", "log", "linear"),
+        default="auto",
+        help="abundance axis of fan charts (default auto: logarithmic when the 95%% band exceeds "
+        "100 individuals)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the file written")
     p.set_defaults(func=_cmd_report)
 
@@ -401,6 +479,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         red_list=args.red_list,
         figure_format="svg" if args.svg else "png",
         source=Path(args.results).name,
+        log_scale={"auto": None, "log": True, "linear": False}[args.fan_scale],
     )
     if not args.quiet:
         print(path)

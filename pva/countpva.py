@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
-from pva import streams
+from pva import streams, validation
 
 __all__ = [
     "CountFit",
@@ -224,8 +224,7 @@ def extinction_cdf(
     s2 = _check_positive("sigma2", sigma2)
     nc = _check_positive("n_current", n_current)
     nx = _check_positive("n_threshold", n_threshold)
-    if isinstance(t_max, bool) or not isinstance(t_max, int | np.integer) or t_max < 1:
-        raise ValueError(f"t_max must be an integer >= 1; got {t_max!r}")
+    t_max = validation.integer(t_max, "t_max", minimum=1)
     if nc <= nx:
         return np.ones(int(t_max))
     d = math.log(nc / nx)
@@ -297,12 +296,7 @@ def bootstrap_extinction_cdf(
     """
     if not isinstance(estimate, CountFit):
         raise TypeError(f"estimate must be a CountFit from pva.countpva.fit; got {estimate!r}")
-    if (
-        isinstance(replicates, bool)
-        or not isinstance(replicates, int | np.integer)
-        or replicates < 10
-    ):
-        raise ValueError(f"replicates must be an integer >= 10; got {replicates!r}")
+    replicates = validation.integer(replicates, "replicates", minimum=10)
     rng, entropy = streams.generator(seed=seed, rng=rng)
     best = extinction_cdf(estimate.mu, estimate.sigma2, n_current, n_threshold, t_max)
     if estimate.sigma2 <= 0:

@@ -1,8 +1,12 @@
 """The vectorised Monte Carlo kernel: many stochastic futures of one species at once.
 
-:func:`project` advances the state ``n`` of shape (replicates, populations, stages) one year at a
-time; the only Python loop is over years (and, inside a year, over the few stages and catastrophe
-types). One year is, in this order (each step a function below, the state passed explicitly):
+:func:`project` advances the state ``n`` of shape (scenarios, replicates, populations, stages) one
+year at a time; the only Python loop is over years (and, inside a year, over the few levels of a
+fate chain and the catastrophe types). The scenarios of a species are projected together
+(:func:`project_chunks`), and so are several replicate chunks, each drawing from its own streams:
+scenarios share the year's environment, catastrophes and events, and every numpy call works on all
+scenarios and chunks at once. One year is, in this order (each step a function below,
+the state passed explicitly):
 
 1. environment: this year's matrices (an environmental state, or vital rates drawn through a
    Gaussian copula) and carrying capacity variation — from ``streams.environment`` only, in a fixed
@@ -10,7 +14,8 @@ types). One year is, in this order (each step a function below, the state passed
    in replicate r (common random numbers);
 2. the schedule's multipliers for this year, catastrophes (``streams.catastrophes``, every type every
    year, extinct or not) and the schedule's stochastic events (each from its own stream under
-   ``streams.events``, keyed by the event's name);
+   ``streams.events``, keyed by the event's name, so a scenario that has the event sees it strike in
+   the same replicates and years as every other scenario that has it);
 3. density dependence from the abundance at the start of the year, and mate limitation;
 4. survival and transitions — each individual's fate a multinomial draw over its column of U (move to
    each stage or die), drawn as a chain of conditional binomials, which is exact — and births,
@@ -23,7 +28,10 @@ types). One year is, in this order (each step a function below, the state passed
 9. record.
 
 Without demographic stochasticity the state is real-valued and ``n(t + 1) = A_t n(t)`` exactly, as in
-popbio's ``stoch.projection`` (Stubben & Milligan 2007).
+popbio's ``stoch.projection`` (Stubben & Milligan 2007); when that map is linear with one of a few
+matrices per year (no density dependence, catastrophes or events), :func:`_project_linear` takes the
+place of steps 1-4 (:func:`_is_linear` says when). The fate draws of step 4 run in a
+compiled kernel when numba is installed (:mod:`pva.kernels`), with identical results.
 
 References
 ----------
@@ -34,6 +42,8 @@ Akçakaya, H.R. 2000. Viability analyses with habitat-based metapopulation model
     42:45-53 (ceiling density dependence, dispersal among populations).
 Lacy, R.C. 2000. Structure of the VORTEX simulation model for population viability analysis.
     Ecological Bulletins 48:191-203.
+Stubben, C.J. & B.G. Milligan. 2007. Estimating and analyzing demographic models using the popbio
+    package in R. Journal of Statistical Software 22(11).
 """
 
 from __future__ import annotations
@@ -44,9 +54,8 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-import scipy.optimize
 
-from pva import validation
+from pva import kernels, validation
 from pva.model import (
     DensityDependence,
     MatrixSelection,
@@ -54,8 +63,9 @@ from pva.model import (
     VitalRate,
     VitalRates,
     VitalRateStochasticity,
+    density_strength,
 )
-from pva.schedule import Schedule
+from pva.schedule import Schedule, StochasticEvent
 from pva.streams import Streams, event_stream
 
 FloatArray = npt.NDArray[np.float64]
@@ -94,14 +104,64 @@ class Projection:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class _Fates:
+    """The order in which an individual's fate (its column of U) is drawn, for all stages at once.
+
+    The fates of the individuals of stage j are a multinomial over the stages U can move them to
+    (and death), drawn as a chain of conditional binomials over those destinations in stage order.
+    The chains of all stages advance together, level by level: level k draws the k-th destination
+    of every stage that has more than k of them, in one call. The source stages are sorted by their
+    number of destinations (most first), so those of level k are the first ``m_k`` of ``sources``.
+    Entries (a source and a destination) are numbered level by level.
+    """
+
+    sources: IntArray
+    """Stages with at least one destination, most destinations first, (m0,)."""
+    levels: IntArray
+    """Entries ``[levels[k, 0], levels[k, 1])`` form level k, (depth, 2)."""
+    source: IntArray
+    """Source stage of each entry, (E,)."""
+    destination: IntArray
+    """Destination stage of each entry, (E,)."""
+    by_destination: tuple[tuple[int, IntArray], ...]
+    """Each destination stage with the entries that move individuals to it."""
+
+
+def _fates(u_pattern: npt.NDArray[np.bool_]) -> _Fates:
+    S = u_pattern.shape[0]
+    dests = {j: [i for i in range(S) if u_pattern[i, j]] for j in range(S)}
+    sources = sorted((j for j in range(S) if dests[j]), key=lambda j: (-len(dests[j]), j))
+    source, destination, levels = [], [], []
+    for k in range(len(dests[sources[0]]) if sources else 0):
+        start = len(source)
+        for j in sources:
+            if len(dests[j]) > k:
+                source.append(j)
+                destination.append(dests[j][k])
+        levels.append((start, len(source)))
+    dest = np.array(destination, dtype=np.int64)
+    return _Fates(
+        sources=np.array(sources, dtype=np.int64),
+        levels=np.array(levels, dtype=np.int64).reshape(-1, 2),
+        source=np.array(source, dtype=np.int64),
+        destination=dest,
+        by_destination=tuple((i, np.flatnonzero(dest == i)) for i in range(S) if np.any(dest == i)),
+    )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class _Plan:
     """Precomputed structure of one species for the yearly loop."""
 
     S: int
     P: int
     R: int
+    J: int
+    """Number of scenarios projected together."""
     u_pattern: npt.NDArray[np.bool_]
     """Entries of U that can be non-zero in some year, (S, S)."""
+    fates: _Fates
+    """The order of the fate draws (:class:`_Fates`)."""
     f_rows: npt.NDArray[np.int64]
     """Stages that receive offspring (non-zero rows of F + C in some year)."""
     fec_cols: npt.NDArray[np.int64]
@@ -121,8 +181,6 @@ class _Plan:
     """Strength of density dependence (:func:`density_strength`)."""
     ceiling: bool
     """Whether the year ends with truncation to K."""
-    u_entries: list[tuple[int, list[int]]]
-    """For each source stage j, the stages i that U can move it to."""
     any_k_noise: bool
     """Whether K varies among years in some population (part of the fixed environment pattern)."""
     catastrophe_survival: list[FloatArray]
@@ -133,6 +191,11 @@ class _Plan:
     """Dispersal rates D[to, from] among populations, (P, P), or None."""
     dispersal_stages: npt.NDArray[np.int64]
     """Stages that disperse."""
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """Shape of the state: (scenarios, replicates, populations, stages)."""
+        return (self.J, self.R, self.P, self.S)
 
 
 def _structure(species: Species) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -155,45 +218,7 @@ def _structure(species: Species) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.
     return species.U_array > 0, (species.F_array + species.C_array) > 0
 
 
-def _lambda(A: FloatArray) -> float:
-    return float(np.max(np.abs(np.linalg.eigvals(A))))
-
-
-def density_strength(species: Species) -> float:
-    """Strength ``b`` of Beverton-Holt, Ricker or theta-logistic density dependence.
-
-    Given by the user, or the value that makes the mean deterministic model stationary (λ = 1) at
-    weighted abundance K: the scaling ``g*`` of the chosen rates with λ(g*) = 1 is ``1/R0`` for
-    fecundity (λ = 1 exactly when R0 = 1; Caswell 2001, section 5.3.4), ``1/λ`` for both fecundity and
-    survival, and found by root finding for survival alone; then ``b = 1/g* - 1`` (Beverton-Holt) or
-    ``-log g*`` (Ricker and theta-logistic). A population that cannot grow (λ <= 1) gets ``b = 0``.
-    """
-    dd = species.density_dependence
-    if dd is None or dd.kind in ("ceiling", "vortex_breeding"):
-        return 0.0
-    if dd.strength is not None:
-        return float(dd.strength)
-    U, F = species.U_array, species.F_array + species.C_array
-    lam0 = _lambda(U + F)
-    if lam0 <= 1:
-        return 0.0
-    applies = set(dd.applies_to)
-    if applies == {"fecundity", "survival"}:
-        g = 1 / lam0
-    elif applies == {"fecundity"}:
-        R0 = _lambda(F @ np.linalg.inv(np.eye(species.n_stages) - U))
-        g = 1 / R0
-    else:
-        if _lambda(F) >= 1:
-            raise ValueError(
-                f"Species({species.name!r}).density_dependence: scaling survival alone cannot bring "
-                f"lambda to 1 (reproduction alone gives lambda = {_lambda(F)!r}); give strength"
-            )
-        g = scipy.optimize.brentq(lambda x: _lambda(x * U + F) - 1, 0.0, 1.0)
-    return 1 / g - 1 if dd.kind == "beverton_holt" else -float(np.log(g))
-
-
-def _plan(species: Species, replicates: int) -> _Plan:
+def _plan(species: Species, replicates: int, scenarios: int = 1) -> _Plan:
     u_pattern, f_pattern = _structure(species)
     pops = species.all_populations
     S = species.n_stages
@@ -204,7 +229,9 @@ def _plan(species: Species, replicates: int) -> _Plan:
         S=S,
         P=species.n_populations,
         R=replicates,
+        J=scenarios,
         u_pattern=u_pattern,
+        fates=_fates(u_pattern),
         f_rows=np.flatnonzero(f_pattern.any(axis=1)),
         fec_cols=np.flatnonzero(f_pattern.any(axis=0)),
         K0=species.carrying_capacities,
@@ -215,7 +242,6 @@ def _plan(species: Species, replicates: int) -> _Plan:
         mature=species.mature_mask,
         dd_b=density_strength(species),
         ceiling=dd is not None and bool(dd.ceiling),
-        u_entries=[(j, [i for i in range(S) if u_pattern[i, j]]) for j in range(S)],
         any_k_noise=bool(np.any(k_sigma > 0)),
         catastrophe_survival=[
             np.broadcast_to(np.asarray(c.survival_multiplier, dtype=float), (S,)) for c in cats
@@ -232,17 +258,113 @@ def _plan(species: Species, replicates: int) -> _Plan:
 # environment
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Rates:
+    """This year's U and F + C, reduced to what the year step reads, for each replicate (leading
+    axis R) or shared by all (leading axis 1)."""
+
+    u: FloatArray
+    """U at the fate entries (:class:`_Fates`), (R|1, E)."""
+    cap: FloatArray
+    """The largest survival multiplier of each stage, 1 / (column sum of U) (inf where 0), (R|1, S)."""
+    least_cap: float
+    """A lower bound of ``cap`` (its minimum over all replicates, or over all environmental states):
+    multipliers up to it need no capping."""
+    F: FloatArray
+    """F + C at the rows that receive offspring, (R|1, f, S)."""
+
+    @classmethod
+    def of(cls, U: FloatArray, F: FloatArray, fates: _Fates, f_rows: IntArray) -> _Rates:
+        """From U and F + C of shape (R|k, S, S), for the fate entries ``fates`` and the offspring
+        rows ``f_rows``."""
+        colsum = U.sum(axis=-2)
+        with np.errstate(divide="ignore", over="ignore"):
+            cap = np.where(colsum > 0, 1.0 / np.where(colsum > 0, colsum, 1.0), np.inf)
+        return cls(
+            u=U[:, fates.destination, fates.source],
+            cap=cap,
+            least_cap=float(cap.min()) if cap.size else np.inf,
+            F=np.ascontiguousarray(F[:, f_rows, :]),
+        )
+
+    def select(self, state: IntArray) -> _Rates:
+        """The rates of environmental state ``state[r]`` for each replicate, from a table of states."""
+        return _Rates(
+            u=self.u[state], cap=self.cap[state], least_cap=self.least_cap, F=self.F[state]
+        )
+
+    def capped(self, surv_m: FloatArray) -> FloatArray:
+        """Survival multipliers (J|1, R|1, P, S) capped so that no column of U sums above 1; left
+        as they are (and as small) when none can exceed the cap."""
+        if surv_m.size == 0 or np.max(surv_m) <= self.least_cap:
+            return surv_m
+        return np.minimum(surv_m, self.cap[:, np.newaxis, :])
+
+    def births(self, w: FloatArray) -> FloatArray:
+        """Expected births (..., R, P, f) at the offspring rows from ``w`` = fecundity multiplier x
+        individuals, (..., R, P, S): ``sum_j F[i, j] w[j]``."""
+        if self.F.shape[0] == 1:
+            return _matmul_last(w, self.F[0].T)
+        return cast(FloatArray, np.einsum("...rps,rfs->...rpf", w, self.F))
+
+
+def _matmul_last(a: npt.NDArray[Any], b: FloatArray) -> FloatArray:
+    """``a @ b`` over the last axis of ``a`` (..., S) with ``b`` (S,) or (S, m), as one 2-D product:
+    numpy's ``matmul`` would treat the leading axes of ``a`` as a stack of tiny matrices."""
+    out = np.reshape(a, (-1, a.shape[-1])) @ b
+    return cast(FloatArray, out.reshape(*a.shape[:-1], *b.shape[1:]))
+
+
+def _inverse_cdf(cum: FloatArray, u: FloatArray) -> npt.NDArray[np.integer[Any]]:
+    """The index drawn by each uniform ``u`` from cumulative probabilities ``cum`` (k,):
+    ``min(searchsorted(cum, u, side="right"), k - 1)``, counted as ``k - 1`` comparisons in the
+    smallest integers that hold k (several times faster than ``searchsorted`` for a few states)."""
+    state = np.zeros(np.shape(u), dtype=np.min_scalar_type(len(cum)))
+    for c in cum[:-1]:
+        state += u >= c
+    return state
+
+
+def _state_uniforms(rng: np.random.Generator, years: int, replicates: int) -> FloatArray:
+    """The uniforms that choose the environmental states of ``years`` years at once, (years,
+    replicates): the numbers :meth:`_Environment.year` draws year by year, since a Generator fills
+    ``random((years, R))`` in the order of ``years`` calls of ``random(R)``. Only for an environment
+    stream that draws nothing else (no K variation)."""
+    return rng.random((years, replicates))
+
+
 class _Environment:
     """Yearly matrices from the environment stream; draws never depend on the population state."""
 
-    def __init__(self, species: Species, replicates: int, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        species: Species,
+        replicates: int,
+        rng: Rng,
+        fates: _Fates,
+        f_rows: IntArray,
+    ) -> None:
         self.species = species
+        self.fates, self.f_rows = fates, f_rows
         self.R = replicates
         self.rng = rng
         self.env = species.environment
         self.state: npt.NDArray[np.int64] | None = None
+        self.table: _Rates | None = None
+        """The rates of each environmental state (MatrixSelection) or of the one constant matrix."""
         if isinstance(self.env, VitalRateStochasticity):
             self._init_rates(self.env)
+        else:
+            U, F = self.stacks()
+            self.table = _Rates.of(U, F, fates, f_rows)
+
+    def stacks(self) -> tuple[FloatArray, FloatArray]:
+        """U and F + C of each environmental state, (k, S, S) (k = 1 for a constant environment)."""
+        env = self.env
+        if isinstance(env, MatrixSelection):
+            return env.U_stack, env.F_stack + env.C_stack
+        sp = self.species
+        return sp.U_array[None], (sp.F_array + sp.C_array)[None]
 
     # ---- vital rates ------------------------------------------------------------------------
     def _init_rates(self, env: VitalRateStochasticity) -> None:
@@ -300,26 +422,105 @@ class _Environment:
         """Standard normal scores of this year's K variation, (R, P); drawn after the matrices."""
         return self.rng.standard_normal((self.R, P))
 
-    def matrices(self) -> tuple[FloatArray, FloatArray]:
-        """(U, F + C) for this year, each of shape (R, S, S) or (1, S, S)."""
+    def next_state(self, u: FloatArray) -> IntArray:
+        """The environmental state of each replicate (:class:`pva.model.MatrixSelection`) from this
+        year's uniforms ``u`` (R,): the initial distribution in the first year, then the iid
+        probabilities or the Markov transition from last year's state."""
+        env = cast(MatrixSelection, self.env)
+        if env.transition is None or self.state is None:
+            first = self.state is None
+            state = _inverse_cdf(np.cumsum(env.initial_probabilities if first else env.weights), u)
+        else:
+            cum = np.cumsum(np.asarray(env.transition), axis=0)[:, self.state]  # (k, R)
+            state = np.minimum((u[None, :] >= cum).sum(axis=0), env.n_states - 1)
+        self.state = state.astype(np.int64)
+        return self.state
+
+    def states(self, u: FloatArray) -> npt.NDArray[np.integer[Any]]:
+        """The states of consecutive years from their uniforms ``u`` (years, R), as :meth:`next_state`
+        gives them year by year (in the smallest integer type that holds them)."""
+        env = cast(MatrixSelection, self.env)
+        if env.transition is not None or len(u) < 2:
+            return np.stack([self.next_state(row) for row in u])
+        first = self.next_state(u[0])
+        later = _inverse_cdf(np.cumsum(env.weights), u[1:])
+        self.state = later[-1].astype(np.int64)
+        return np.concatenate([first[None].astype(later.dtype), later])
+
+    def year(self) -> _Rates:
+        """This year's rates (:class:`_Rates`)."""
         env = self.env
         if isinstance(env, MatrixSelection):
-            u = self.rng.random(self.R)
-            if env.transition is None or self.state is None:
-                first = self.state is None
-                cum = np.cumsum(env.initial_probabilities if first else env.weights)
-                state = np.minimum(np.searchsorted(cum, u, side="right"), env.n_states - 1)
-            else:
-                cum = np.cumsum(np.asarray(env.transition), axis=0)[:, self.state]  # (k, R)
-                state = np.minimum((u[None, :] >= cum).sum(axis=0), env.n_states - 1)
-            self.state = state
-            return env.U_stack[state], (env.F_stack + env.C_stack)[state]
+            return cast(_Rates, self.table).select(self.next_state(self.rng.random(self.R)))
         if isinstance(env, VitalRateStochasticity):
             vr = cast(VitalRates, self.species.vital_rates)
             m = vr.matrices(self.rates(env))
-            return m["U"], m["F"] + m["C"]
-        sp = self.species
-        return sp.U_array[None], (sp.F_array + sp.C_array)[None]
+            return _Rates.of(m["U"], m["F"] + m["C"], self.fates, self.f_rows)
+        return cast(_Rates, self.table)
+
+
+class _Chunked:
+    """The generators of consecutive replicate chunks, used as one generator for all of them.
+
+    Every draw is made chunk by chunk, each chunk from its own generator on its own part of the
+    arrays, so that chunks projected together (``pva.simulate``) draw exactly what each draws when
+    projected alone (a runner task). ``axis`` is the replicate axis of what is drawn: 0 for the
+    environment, catastrophe and event streams (``size=(R, ...)``), 1 for the demography stream
+    (arrays (scenario, replicate, ...)). Draws whose number depends on the counts go through
+    :func:`_per_chunk` with the function that decides, so that each chunk decides for itself.
+    """
+
+    def __init__(
+        self, generators: Sequence[np.random.Generator], sizes: Sequence[int], axis: int
+    ) -> None:
+        self.generators = tuple(generators)
+        self.bounds = [int(b) for b in np.cumsum([0, *sizes])]
+        self.axis = axis
+
+    def _sized(self, method: str, size: int | tuple[int, ...]) -> FloatArray:
+        shape = [size] if isinstance(size, int) else list(size)
+        parts = []
+        for g, a, b in zip(self.generators, self.bounds[:-1], self.bounds[1:], strict=True):
+            shape[self.axis] = b - a
+            parts.append(getattr(g, method)(tuple(shape)))
+        return np.concatenate(parts, axis=self.axis)
+
+    def random(self, size: int | tuple[int, ...]) -> FloatArray:
+        return self._sized("random", size)
+
+    def standard_normal(self, size: int | tuple[int, ...]) -> FloatArray:
+        return self._sized("standard_normal", size)
+
+    def map(self, draw: Any, *arrays: Any) -> Any:
+        """``draw(generator, *parts)`` chunk by chunk, joined along the replicate axis (``draw``
+        returns an array or a list of arrays). An array whose replicate axis has length 1 (or that
+        has none) is passed whole to every chunk."""
+        R = self.bounds[-1]
+        out = []
+        for g, a, b in zip(self.generators, self.bounds[:-1], self.bounds[1:], strict=True):
+            parts = []
+            for x in arrays:
+                x = np.asarray(x)
+                if x.ndim > self.axis and (x.shape[self.axis] == R != 1):
+                    x = x[(slice(None),) * self.axis + (slice(a, b),)]
+                parts.append(x)
+            out.append(draw(g, *parts))
+        if isinstance(out[0], list | tuple):
+            return [np.concatenate(o, axis=self.axis) for o in zip(*out, strict=True)]
+        return np.concatenate(out, axis=self.axis)
+
+
+Rng = np.random.Generator | _Chunked
+"""A generator, or the generators of several replicate chunks (:class:`_Chunked`)."""
+
+
+def _per_chunk(rng: Any, draw: Any, *arrays: Any) -> Any:
+    """``draw(rng, *arrays)``, or chunk by chunk when ``rng`` is a :class:`_Chunked`."""
+    return rng.map(draw, *arrays) if isinstance(rng, _Chunked) else draw(rng, *arrays)
+
+
+def _binomial(rng: np.random.Generator, n: npt.ArrayLike, p: npt.ArrayLike) -> IntArray:
+    return rng.binomial(n, p)
 
 
 def draw_rate(rate: VitalRate, z: FloatArray) -> FloatArray:
@@ -417,6 +618,49 @@ def _hypergeometric(
     return out
 
 
+def _draw_fates(rng: Rng, n: npt.NDArray[Any], p: FloatArray, fates: _Fates) -> IntArray:
+    """Draw every fate entry at once: the chains of conditional binomials of all source stages,
+    advanced level by level (:class:`_Fates`).
+
+    ``n`` (..., S) individuals by stage and ``p`` (..., E) the probability of each entry (broadcast
+    against ``n``); returns the individuals that take each entry, (..., E). Entry k of a stage's
+    chain is ``Bin(n - x_1 - ... - x_{k-1}, p_k / (1 - p_1 - ... - p_{k-1}))``, an exact multinomial.
+    :func:`pva.kernels.fates` draws the same numbers in the same order.
+    """
+    shape = np.broadcast_shapes(n.shape[:-1], p.shape[:-1])
+    x = np.empty((*shape, len(fates.source)), dtype=np.int64)
+    remaining = n[..., fates.sources]
+    used: FloatArray | None = None
+    last = len(fates.levels) - 1
+    for k, (a, b) in enumerate(fates.levels):
+        pk = p[..., a:b]
+        m = b - a
+        if used is None:
+            q = np.clip(pk, 0.0, 1.0)
+            used = pk.copy() if k < last else pk
+        else:
+            left = 1.0 - used[..., :m]
+            q = np.divide(
+                pk, left, out=np.zeros(np.broadcast_shapes(pk.shape, left.shape)), where=left > 0
+            )
+            np.clip(q, 0.0, 1.0, out=q)
+            if k < last:
+                used[..., :m] += pk
+        xk = _per_chunk(rng, _binomial, remaining[..., :m], q)  # the arithmetic stays wide
+        x[..., a:b] = xk
+        if k < last:
+            remaining[..., :m] -= xk
+    return x
+
+
+def _by_destination(x: npt.NDArray[Any], fates: _Fates, S: int) -> npt.NDArray[Any]:
+    """Individuals arriving in each stage, (..., S), from those taking each fate entry, (..., E)."""
+    out = np.zeros((*x.shape[:-1], S), dtype=x.dtype)
+    for i, entries in fates.by_destination:
+        out[..., i] = x[..., entries[0]] if entries.size == 1 else x[..., entries].sum(axis=-1)
+    return out
+
+
 def _density_multipliers(
     species: Species, plan: _Plan, n: npt.NDArray[Any], K: FloatArray
 ) -> tuple[FloatArray | None, FloatArray | None]:
@@ -424,7 +668,7 @@ def _density_multipliers(
     dd: DensityDependence | None = species.density_dependence
     if dd is None or (dd.kind == "ceiling" and dd.allee == 0):
         return None, None
-    N = n @ plan.weights  # (R, P) weighted abundance
+    N = _matmul_last(n, plan.weights)  # (J, R, P) weighted abundance
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # K = 0 (habitat gone) gives x = inf; cap it so that b = 0 still means "no effect"
         x = np.minimum(np.where(N > 0, N / K, 0.0), 1e12)
@@ -462,68 +706,161 @@ def _scalings(
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class _Scenarios:
+    """The schedules of the scenarios projected together, stacked so that step ``t`` of each array
+    broadcasts against the state (scenario, replicate, population, stage): ``survival[t]`` has shape
+    (J, 1, P, S) and ``capacity[t]`` (J, 1, P)."""
+
+    schedules: tuple[Schedule, ...]
+    survival: FloatArray
+    fecundity: FloatArray
+    capacity: FloatArray
+    harvest_proportion: FloatArray
+    harvest_number: FloatArray
+    release_number: FloatArray
+    release_survival: FloatArray
+    events: tuple[tuple[str, tuple[tuple[int, StochasticEvent], ...]], ...]
+    """Each event name (in order of first appearance) with the (scenario, event) pairs that have it."""
+    harvesting: npt.NDArray[np.bool_]
+    """Steps in which some scenario harvests a proportion, (T,)."""
+    culling: npt.NDArray[np.bool_]
+    """Steps in which some scenario harvests a number, (T,)."""
+    releasing: npt.NDArray[np.bool_]
+    """Steps in which some scenario releases individuals, (T,)."""
+    acting: npt.NDArray[np.bool_]
+    """Steps in which some scenario harvests, translocates or releases individuals, (T,)."""
+
+    @classmethod
+    def of(cls, schedules: Sequence[Schedule]) -> _Scenarios:
+        def stacked(field: str) -> FloatArray:
+            arrays = [np.asarray(getattr(s, field), dtype=float) for s in schedules]
+            return np.stack(arrays, axis=1)[:, :, np.newaxis]
+
+        names: dict[str, list[tuple[int, StochasticEvent]]] = {}
+        for j, schedule in enumerate(schedules):
+            for event in schedule.events:
+                names.setdefault(event.name, []).append((j, event))
+
+        def active(array: FloatArray) -> npt.NDArray[np.bool_]:
+            return cast(npt.NDArray[np.bool_], np.any(array > 0, axis=tuple(range(1, array.ndim))))
+
+        harvest_proportion = stacked("harvest_proportion")
+        harvest_number = stacked("harvest_number")
+        release_number = stacked("release_number")
+        return cls(
+            schedules=tuple(schedules),
+            survival=stacked("survival_multiplier"),
+            fecundity=stacked("fecundity_multiplier"),
+            capacity=stacked("carrying_capacity_multiplier"),
+            harvest_proportion=harvest_proportion,
+            harvest_number=harvest_number,
+            release_number=release_number,
+            release_survival=stacked("release_survival"),
+            events=tuple((name, tuple(members)) for name, members in names.items()),
+            harvesting=active(harvest_proportion),
+            culling=active(harvest_number),
+            releasing=active(release_number),
+            acting=active(harvest_proportion)
+            | active(harvest_number)
+            | active(release_number)
+            | np.any([active(tr.number) for s in schedules for tr in s.transfers], axis=0),
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class _Run:
-    """What stays fixed during one :func:`project` call; the yearly steps read it, and only the
-    state (individuals ``n`` and this year's K) passes from step to step."""
+    """What stays fixed during one projection; the yearly steps read it, and only the state
+    (individuals ``n`` and this year's K) passes from step to step."""
 
     species: Species
     plan: _Plan
-    schedule: Schedule
-    streams: Streams
-    demo: np.random.Generator | None
-    """The demography stream, or None without demographic stochasticity (then expectations)."""
+    scenarios: _Scenarios
+    environment: Rng
+    """The environment stream (of each chunk)."""
+    catastrophes: Rng
+    """The catastrophe stream (of each chunk)."""
+    demo: Rng | None
+    """The demography stream (of each chunk), or None without demographic stochasticity (then
+    expectations)."""
     dtype: type
     """int64 with demographic stochasticity, float64 without."""
     max_count: int
     """Largest count of one stage in one population (int64 overflow guard)."""
     start_year: int
-    event_rngs: list[np.random.Generator]
-    """One generator per schedule event (:func:`pva.streams.event_stream`)."""
+    event_rngs: tuple[Rng, ...]
+    """One generator per event name of ``scenarios.events`` (:func:`pva.streams.event_stream`)."""
+    compiled: bool
+    """Whether the fate draws run in the compiled kernel (:mod:`pva.kernels`)."""
 
 
 class _Recorder:
-    """Year-major buffers of what :func:`project` records (each year's write is one contiguous
-    block), returned replicate-major as a :class:`Projection`."""
+    """Year-major buffers of what is recorded (each year's write is one contiguous block), returned
+    replicate-major as one :class:`Projection` per scenario."""
 
     def __init__(self, run: _Run, years: int, record: Sequence[str]) -> None:
-        R, P, S = run.plan.R, run.plan.P, run.plan.S
+        J, R, P, S = run.plan.shape
         self.run = run
         # Only females are projected under Mating, but IUCN counts mature individuals of both
         # sexes (Red List Guidelines, section 4.3): record the expected total, females / sex ratio.
         sex = run.species.sex
         self.both_sexes = None if sex is None else 1.0 / sex.sex_ratio
-        self.mature: npt.NDArray[Any] = np.empty((years + 1, R, P), dtype=run.dtype)
-        self.total: npt.NDArray[Any] = np.empty((years + 1, R, P), dtype=run.dtype)
+        self.mature: npt.NDArray[Any] = np.empty((years + 1, J, R, P), dtype=run.dtype)
+        self.total: npt.NDArray[Any] = np.empty((years + 1, J, R, P), dtype=run.dtype)
         self.abundance: npt.NDArray[Any] | None = (
-            np.empty((years + 1, R, P, S), dtype=run.dtype) if "abundance" in record else None
+            np.empty((years + 1, J, R, P, S), dtype=run.dtype) if "abundance" in record else None
         )
-        self.K = np.empty((years + 1, R, P)) if "carrying_capacity" in record else None
+        self.K = np.empty((years + 1, J, R, P)) if "carrying_capacity" in record else None
+        self.mature_weights = run.plan.mature.astype(float)
+        self.ones = np.ones(S)
 
-    def __call__(self, t: int, n: npt.NDArray[Any], K: FloatArray) -> None:
-        m = n[..., self.run.plan.mature].sum(axis=-1)
+    def __call__(self, t: int, n: npt.NDArray[Any], K: FloatArray | None) -> None:
+        if self.run.demo is None:  # real numbers: sums as dot products (BLAS)
+            m = _matmul_last(n, self.mature_weights)
+            total = _matmul_last(n, self.ones)
+        else:
+            m = n[..., self.run.plan.mature].sum(axis=-1)
+            total = n.sum(axis=-1)
         if self.both_sexes is not None:
             m = (
                 np.rint(np.minimum(m * self.both_sexes, 2.0**62)).astype(self.run.dtype)
                 if self.run.demo is not None
                 else m * self.both_sexes
             )
-        self.mature[t] = m
-        self.total[t] = n.sum(axis=-1)
+        self.put(t, m, total, n, K)
+
+    def put(
+        self,
+        t: int,
+        mature: npt.NDArray[Any],
+        total: npt.NDArray[Any],
+        n: npt.NDArray[Any],
+        K: FloatArray | None,
+    ) -> None:
+        """Record year ``t``: mature and total (J, R, P), the state ``n`` (J, R, P, S) and K."""
+        self.mature[t] = mature
+        self.total[t] = total
         if self.abundance is not None:
             self.abundance[t] = n
-        if self.K is not None:
+        if self.K is not None and K is not None:
             self.K[t] = K
 
-    def projection(self) -> Projection:
+    def projections(self) -> list[Projection]:
         def replicate_major(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-            return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+            # contiguous, so that reductions over replicates round alike whoever made the array
+            return np.ascontiguousarray(np.moveaxis(a, 0, 2))  # (J, R, year, ...)
 
-        return Projection(
-            mature=replicate_major(self.mature),
-            total=replicate_major(self.total),
-            abundance=None if self.abundance is None else replicate_major(self.abundance),
-            carrying_capacity=None if self.K is None else replicate_major(self.K),
-        )
+        mature, total = replicate_major(self.mature), replicate_major(self.total)
+        abundance = None if self.abundance is None else replicate_major(self.abundance)
+        K = None if self.K is None else replicate_major(self.K)
+        return [
+            Projection(
+                mature=mature[j],
+                total=total[j],
+                abundance=None if abundance is None else abundance[j],
+                carrying_capacity=None if K is None else K[j],
+            )
+            for j in range(self.run.plan.J)
+        ]
 
 
 def _check_initial(
@@ -549,14 +886,13 @@ def _check_initial(
     return a.astype(np.int64)
 
 
-def _initial_state(run: _Run, initial: npt.ArrayLike | None) -> npt.NDArray[Any]:
-    """Individuals by stage at year 0, (R, P, S)."""
-    plan = run.plan
+def _initial_state(run: _Run, initial: npt.NDArray[Any] | None) -> npt.NDArray[Any]:
+    """Individuals by stage at year 0, (J, R, P, S); ``initial`` is checked, (R, P, S)."""
     if initial is None:
         n0 = run.species.initial_abundance
         n0 = np.minimum(n0, run.max_count) if run.demo is not None else n0
-        return np.broadcast_to(n0.astype(run.dtype), (plan.R, plan.P, plan.S)).copy()
-    return _check_initial(initial, (plan.R, plan.P, plan.S), run.demo is not None, run.max_count)
+        return np.broadcast_to(n0.astype(run.dtype), run.plan.shape).copy()
+    return np.broadcast_to(initial, run.plan.shape).copy()
 
 
 def project(
@@ -614,6 +950,58 @@ def project(
     """
     years = validation.integer(years, "years", minimum=1)
     R = validation.integer(replicates, "replicates", minimum=1)
+    (projection,) = project_chunks(
+        species,
+        (schedule,),
+        years=years,
+        chunks=((R, streams),),
+        record=record,
+        initial=initial,
+        start_year=start_year,
+    )
+    return projection
+
+
+def project_chunks(
+    species: Species,
+    schedules: Sequence[Schedule | None],
+    *,
+    years: int,
+    chunks: Sequence[tuple[int, Streams]],
+    record: Sequence[str] = ("abundance",),
+    initial: npt.ArrayLike | None = None,
+    start_year: int = 0,
+) -> list[Projection]:
+    """Project ``species`` under each of ``schedules`` for the replicate chunks ``chunks``.
+
+    All chunks and scenarios are projected together, as one wide array (every numpy call works on
+    all of them), but each chunk draws from its own streams what it would draw alone
+    (:class:`_Chunked`): the numbers of chunk k depend on its streams and size alone, so a chunk
+    projected on its own (a runner task) gives what it gives here (up to rounding in the linear fast
+    path). Scenarios share the environment, catastrophe and event streams of a chunk (common random
+    numbers: the same environmental states, K, catastrophe years and, per event name, event years in
+    replicate r under every scenario that has them) and its demography stream, drawn for all
+    scenarios at once. Scenarios whose schedules differ in their costs alone are projected once.
+
+    Parameters
+    ----------
+    species
+        The validated specification.
+    schedules
+        One :class:`pva.schedule.Schedule` per scenario (None = no action).
+    years, record, start_year
+        As for :func:`project`.
+    chunks
+        ``(replicates, streams)`` of each chunk, in replicate order.
+    initial
+        As for :func:`project`, over the replicates of all chunks, (replicates, populations, stages).
+
+    Returns
+    -------
+    list of Projection
+        One per schedule, replicates in chunk order.
+    """
+    years = validation.integer(years, "years", minimum=1)
     if isinstance(record, str):
         record = (record,)
     unknown = sorted(set(record) - set(RECORDABLE))
@@ -621,45 +1009,243 @@ def project(
         raise ValueError(f"record must name some of {RECORDABLE!r}; got {tuple(record)!r}")
     validation.instance(species, "species", Species)
     start_year = validation.integer(start_year, "start_year", minimum=0)
-    plan = _plan(species, R)
-    if schedule is None:
-        schedule = Schedule.neutral(years=years, populations=plan.P, stages=plan.S)
-    schedule.check(years=years, populations=plan.P, stages=plan.S)
+    sizes = [validation.integer(r, "replicates", minimum=1) for r, _ in chunks]
+    if not sizes:
+        raise ValueError("chunks must hold at least one (replicates, streams) pair")
+    S, P = species.n_stages, species.n_populations
+    full = [
+        Schedule.neutral(years=years, populations=P, stages=S) if s is None else s
+        for s in schedules
+    ]
+    for s in full:
+        s.check(years=years, populations=P, stages=S)
+    distinct, index = _distinct(full)
+    checked = None
+    if initial is not None:
+        checked = _check_initial(
+            initial, (sum(sizes), P, S), species.demographic_stochasticity, _max_count(S, P)
+        )
+    project_all = _project_linear if _is_linear(species, distinct) else _project
+    projections = project_all(species, distinct, years, chunks, record, checked, start_year)
+    return [projections[i] for i in index]
 
+
+def _distinct(schedules: list[Schedule]) -> tuple[list[Schedule], list[int]]:
+    """The schedules that project differently (they may differ in ``annual_cost`` alone), and the
+    index of each schedule among them."""
+    distinct: list[Schedule] = []
+    index = []
+    for schedule in schedules:
+        for k, seen in enumerate(distinct):
+            if _same_projection(schedule, seen):
+                index.append(k)
+                break
+        else:
+            index.append(len(distinct))
+            distinct.append(schedule)
+    return distinct, index
+
+
+def _same_projection(a: Schedule, b: Schedule) -> bool:
+    """Whether two schedules make the engine do the same: every field but ``annual_cost`` equal."""
+    if a is b:
+        return True
+
+    def same(x: Any, y: Any) -> bool:
+        if dataclasses.is_dataclass(x) and dataclasses.is_dataclass(y):
+            return type(x) is type(y) and all(
+                same(getattr(x, f.name), getattr(y, f.name)) for f in dataclasses.fields(x)
+            )
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            return len(x) == len(y) and all(same(u, v) for u, v in zip(x, y, strict=True))
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            return bool(np.array_equal(x, y))
+        return bool(x == y)
+
+    return all(
+        same(getattr(a, f.name), getattr(b, f.name))
+        for f in dataclasses.fields(a)
+        if f.name != "annual_cost"
+    )
+
+
+def _max_count(S: int, P: int) -> int:
+    """The largest count of one stage in one population: S of them plus a year's births, and the
+    sum over all stages and populations, then stay below 2**63 (int64)."""
+    return min(_MAX_COUNT, 2**62 // ((S + 1) * P))
+
+
+def _make_run(
+    species: Species,
+    schedules: Sequence[Schedule],
+    chunks: Sequence[tuple[int, Streams]],
+    start_year: int,
+) -> _Run:
+    sizes = [size for size, _ in chunks]
+    plan = _plan(species, sum(sizes), len(schedules))
+    scenarios = _Scenarios.of(schedules)
     stochastic = species.demographic_stochasticity
-    run = _Run(
+
+    def joined(generators: Sequence[np.random.Generator], axis: int) -> Rng:
+        return generators[0] if len(generators) == 1 else _Chunked(generators, sizes, axis)
+
+    parts = [streams for _, streams in chunks]
+    return _Run(
         species=species,
         plan=plan,
-        schedule=schedule,
-        streams=streams,
-        demo=streams.demography if stochastic else None,
+        scenarios=scenarios,
+        environment=joined([s.environment for s in parts], axis=0),
+        catastrophes=joined([s.catastrophes for s in parts], axis=0),
+        demo=joined([s.demography for s in parts], axis=1) if stochastic else None,
         dtype=np.int64 if stochastic else np.float64,
-        # the largest count of one stage in one population: S of them plus a year's births, and
-        # the sum over all stages and populations, then stay below 2**63 (int64)
-        max_count=min(_MAX_COUNT, 2**62 // ((plan.S + 1) * plan.P)),
+        max_count=_max_count(plan.S, plan.P),
         start_year=start_year,
-        event_rngs=[event_stream(streams.events, e.name) for e in schedule.events],
+        event_rngs=tuple(
+            joined([event_stream(s.events, name) for s in parts], axis=0)
+            for name, _ in scenarios.events
+        ),
+        compiled=stochastic and kernels.enabled(),
     )
+
+
+def _project(
+    species: Species,
+    schedules: Sequence[Schedule],
+    years: int,
+    chunks: Sequence[tuple[int, Streams]],
+    record: Sequence[str],
+    initial: npt.NDArray[Any] | None,
+    start_year: int,
+) -> list[Projection]:
+    """The replicate chunks under every schedule, year by year (:func:`_one_year`), as one wide
+    array; each chunk draws from its own streams what it would draw alone (:class:`_Chunked`)."""
+    run = _make_run(species, schedules, chunks, start_year)
+    plan = run.plan
     n = _initial_state(run, initial)
     record_year = _Recorder(run, years, record)
-    record_year(0, n, np.broadcast_to(plan.K0, (R, plan.P)))
-    environment = _Environment(species, R, streams.environment)
+    record_year(0, n, np.broadcast_to(plan.K0, (plan.R, plan.P)))
+    environment = _Environment(species, plan.R, run.environment, plan.fates, plan.f_rows)
     for t in range(years):
         n, K = _one_year(run, environment, n, t)
         record_year(t + 1, n, K)
-    return record_year.projection()
+    return record_year.projections()
+
+
+# --------------------------------------------------------------------------------------------------
+# the fast path of a linear model
+
+
+def _is_linear(species: Species, schedules: Sequence[Schedule]) -> bool:
+    """Whether :func:`_project_linear` applies: without demographic stochasticity, density
+    dependence, mating, catastrophes, K variation or schedule events, with matrices chosen among a
+    few (:class:`pva.model.MatrixSelection`) or constant, a year is ``n <- A_state n`` followed by
+    the schedule's harvest, transfers and releases and by dispersal."""
+    return (
+        not species.demographic_stochasticity
+        and not isinstance(species.environment, VitalRateStochasticity)
+        and species.density_dependence is None
+        and species.sex is None
+        and not species.catastrophes
+        and not any(p.carrying_capacity_cv > 0 for p in species.all_populations)
+        and not any(s.events for s in schedules)
+    )
+
+
+def _project_linear(
+    species: Species,
+    schedules: Sequence[Schedule],
+    years: int,
+    chunks: Sequence[tuple[int, Streams]],
+    record: Sequence[str],
+    initial: npt.NDArray[Any] | None,
+    start_year: int,
+) -> list[Projection]:
+    """The projection of a linear model (:func:`_is_linear`), all chunks at once.
+
+    Used in place of :func:`_project` when it applies; the same numbers up to rounding (tested
+    against it). Each chunk's environment stream draws its states for all years in one call, the
+    same numbers :func:`_project` draws year by year, and the only stream such a model uses; so the
+    chunks can be projected as one wide array. Each year, every scenario and population multiplies
+    its state by all the year's matrices in one matrix product (the k matrices one below the other
+    times the state, stage-major) and keeps the product with its replicate's own matrix (one
+    ``take``): two large calls a year instead of steps 1-4 of :func:`_one_year`, as a plain numpy
+    version of popbio's ``stoch.projection`` would do. Harvest, transfers, releases and dispersal
+    follow as there, in the years a scenario has them.
+    """
+    R = sum(size for size, _ in chunks)
+    run = _make_run(species, schedules, chunks, start_year)
+    plan, scenarios = run.plan, run.scenarios
+    J, _, P, S = plan.shape
+    B = J * P
+    environment = _Environment(species, R, chunks[0][1].environment, plan.fates, plan.f_rows)
+    U, F = environment.stacks()  # (k, S, S)
+    k = U.shape[0]
+    cap = cast(_Rates, environment.table).cap  # (k, S)
+    states = None  # each replicate's environmental state, (years, R)
+    if isinstance(species.environment, MatrixSelection):
+        u = [_state_uniforms(streams.environment, years, size) for size, streams in chunks]
+        states = environment.states(np.concatenate(u, axis=1))
+    base = np.arange(S * R).reshape(S, R)  # where a replicate's own product is, for state 0
+    # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
+    n = _initial_state(run, initial)
+    x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
+    record_year = _Recorder(run, years, record)
+    record_year(0, n, np.broadcast_to(plan.K0, (R, P)))
+    sums = np.stack([plan.mature, np.ones(S)]).astype(float)  # mature and total, (2, S)
+    for t in range(years):
+        sm = np.minimum(scenarios.survival[t][:, 0, :, None, :], cap)  # (J, P, k, S)
+        fm = scenarios.fecundity[t][:, 0, :, None, :]  # (J, P, 1, S)
+        A = U * sm[..., None, :] + F * fm[..., None, :]  # (J, P, k, S_to, S_from)
+        products = A.reshape(B, k * S, S) @ x  # (J P, k S, R): the k matrices one below another
+        if states is None:
+            x = products
+        else:
+            index = base + states[t].astype(np.intp) * (S * R)
+            x = np.take(products.reshape(B, -1), index.ravel(), axis=1).reshape(B, S, R)
+        y = sums @ x  # (J P, 2, R)
+        n = np.moveaxis(x.reshape(J, P, S, R), 3, 1)  # (J, R, P, S), a view
+        if scenarios.acting[t] or (plan.dispersal is not None and plan.dispersal_stages.size):
+            n = _harvest(run, n, t)
+            n = _transfers(run, n, t)
+            n = _releases(run, n, t)
+            if plan.dispersal is not None and plan.dispersal_stages.size:
+                n = _disperse(None, n, plan.dispersal, plan.dispersal_stages)
+            x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
+            y = sums @ x
+        y = y.reshape(J, P, 2, R)
+        mature, total = np.swapaxes(y[:, :, 0], 1, 2), np.swapaxes(y[:, :, 1], 1, 2)  # (J, R, P)
+        K = _carrying_capacity(run, None, t) if record_year.K is not None else None
+        record_year.put(t + 1, mature, total, n, K)
+    return record_year.projections()
+
+
+def _by_population(n: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The state (J, R, P, S) as (J P, R, S)."""
+    J, R, P, S = n.shape
+    return np.ascontiguousarray(np.swapaxes(n, 1, 2)).reshape(J * P, R, S)
+
+
+def _by_replicate(n: npt.NDArray[Any], J: int, P: int) -> npt.NDArray[Any]:
+    """(J P, R, S) back to the state (J, R, P, S)."""
+    _, R, S = n.shape
+    return np.ascontiguousarray(np.swapaxes(n.reshape(J, P, R, S), 1, 2))
+
+
+# --------------------------------------------------------------------------------------------------
+# one year
 
 
 def _one_year(
     run: _Run, environment: _Environment, n: npt.NDArray[Any], t: int
 ) -> tuple[npt.NDArray[Any], FloatArray]:
-    """Step ``t``: the state ``n`` (R, P, S) at year t -> at year t + 1, and this year's K (R, P)."""
-    U, F = environment.matrices()  # 1. environment, (R|1, S, S)
+    """Step ``t``: the state ``n`` (J, R, P, S) at year t -> at year t + 1, and this year's K
+    (J, R|1, P)."""
+    rates = environment.year()  # 1. environment
     K = _carrying_capacity(run, environment, t)
     surv_m, fec_m, K = _modifiers(run, t, K)  # 2. schedule, catastrophes, events
     surv_m, fec_m = _density_and_mating(run, n, K, surv_m, fec_m)  # 3.
-    surv_m = _cap_survival(U, surv_m)
-    n = _survival_and_births(run, n, U, F, surv_m, fec_m)  # 4.
+    surv_m = rates.capped(surv_m)  # survival may not exceed 1
+    n = _survival_and_births(run, n, rates, surv_m, fec_m)  # 4.
     n = _harvest(run, n, t)  # 5.
     n = _transfers(run, n, t)  # 6.
     n = _releases(run, n, t)
@@ -672,42 +1258,46 @@ def _one_year(
     return n, K
 
 
-def _carrying_capacity(run: _Run, environment: _Environment, t: int) -> FloatArray:
-    """This year's K (R, P): trend, lognormal variation (environment stream, drawn after the
+def _carrying_capacity(run: _Run, environment: _Environment | None, t: int) -> FloatArray:
+    """This year's K (J, R|1, P): trend, lognormal variation (environment stream, drawn after the
     matrices) and the schedule's multiplier."""
     plan = run.plan
     K = plan.K0 * plan.k_growth ** (run.start_year + t)  # (P,)
-    if plan.any_k_noise:
+    if plan.any_k_noise and environment is not None:
         zk = environment.carrying_capacity_scores(plan.P)
         # lognormal with mean 1 and the population's CV
         K = K * np.exp(plan.k_sigma * zk - plan.k_sigma**2 / 2)
-    return _scale_k(
-        np.broadcast_to(K, (plan.R, plan.P)), run.schedule.carrying_capacity_multiplier[t]
-    )
+    return _scale_k(np.broadcast_to(K, (1, *np.shape(K))), run.scenarios.capacity[t])
 
 
 def _modifiers(run: _Run, t: int, K: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Survival and fecundity multipliers (R, P, S) of step ``t`` from the schedule, catastrophes
-    (every type every year, from the catastrophes stream) and the schedule's events (each from its
-    own stream); K (R, P) scaled by those that strike."""
-    plan, schedule = run.plan, run.schedule
-    shape = (plan.R, plan.P, plan.S)
-    surv_m = np.broadcast_to(schedule.survival_multiplier[t], shape).astype(float)
-    fec_m = np.broadcast_to(schedule.fecundity_multiplier[t], shape).astype(float)
+    """Survival and fecundity multipliers (J, R|1, P, S) of step ``t`` from the schedules,
+    catastrophes (every type every year, from the catastrophes stream) and the schedules' events
+    (each name from its own stream, shared by the scenarios that have it); K (J, R|1, P) scaled by
+    those that strike."""
+    plan, scenarios = run.plan, run.scenarios
+    surv_m, fec_m = scenarios.survival[t], scenarios.fecundity[t]  # (J, 1, P, S)
     for c, cs, cf in zip(
         run.species.catastrophes, plan.catastrophe_survival, plan.catastrophe_fecundity, strict=True
     ):
-        hit = run.streams.catastrophes.random((plan.R, plan.P)) < c.probability
+        hit = run.catastrophes.random((plan.R, plan.P)) < c.probability
         if c.scope == "species":
             hit = np.broadcast_to(hit[:, :1], (plan.R, plan.P))
         surv_m = surv_m * np.where(hit[..., None], cs, 1.0)
         fec_m = fec_m * np.where(hit[..., None], cf, 1.0)
         K = _scale_k(K, np.where(hit, c.carrying_capacity_multiplier, 1.0))
-    for e, rng in zip(schedule.events, run.event_rngs, strict=True):
-        hit = (rng.random(plan.R) < e.probability[t])[:, None]
-        surv_m = surv_m * np.where(hit[..., None], e.survival_multiplier, 1.0)
-        fec_m = fec_m * np.where(hit[..., None], e.fecundity_multiplier, 1.0)
-        K = _scale_k(K, np.where(hit, e.carrying_capacity_multiplier, 1.0))
+    if scenarios.events:
+        shape = plan.shape
+        surv_m = np.broadcast_to(surv_m, shape).copy()
+        fec_m = np.broadcast_to(fec_m, shape).copy()
+        K = np.broadcast_to(K, shape[:3]).copy()
+        for (_, members), rng in zip(scenarios.events, run.event_rngs, strict=True):
+            u = rng.random(plan.R)
+            for j, e in members:
+                hit = (u < e.probability[t])[:, None]  # (R, 1)
+                surv_m[j] *= np.where(hit[..., None], e.survival_multiplier, 1.0)
+                fec_m[j] *= np.where(hit[..., None], e.fecundity_multiplier, 1.0)
+                K[j] = _scale_k(K[j], np.where(hit, e.carrying_capacity_multiplier, 1.0))
     return surv_m, fec_m, K
 
 
@@ -725,7 +1315,11 @@ def _density_and_mating(
     if mating is not None:
         females = n[..., run.plan.mature].sum(axis=-1)
         ratio = (1 - mating.sex_ratio) / mating.sex_ratio
-        males = _poisson(run.demo, females * ratio) if run.demo is not None else females * ratio
+        males = (
+            _per_chunk(run.demo, _poisson, females * ratio)
+            if run.demo is not None
+            else females * ratio
+        )
         mated = np.minimum(females, mating.harem_size * males)
         with np.errstate(divide="ignore", invalid="ignore"):
             fec_m = (
@@ -735,101 +1329,140 @@ def _density_and_mating(
     return surv_m, fec_m
 
 
-def _cap_survival(U: FloatArray, surv_m: FloatArray) -> FloatArray:
-    """Survival may not exceed 1: cap the multiplier of any column of U that would sum above 1."""
-    colsum = U.sum(axis=1)[:, None, :]  # (R|1, 1, S)
-    with np.errstate(divide="ignore", over="ignore"):
-        cap = np.where(colsum > 0, 1.0 / colsum, np.inf)
-    return np.minimum(surv_m, cap)
-
-
 def _survival_and_births(
     run: _Run,
     n: npt.NDArray[Any],
-    U: FloatArray,
-    F: FloatArray,
+    rates: _Rates,
     surv_m: FloatArray,
     fec_m: FloatArray,
 ) -> npt.NDArray[Any]:
     """Next year's individuals: each individual's fate a multinomial over its column of U (a chain
-    of binomials), plus births — Poisson(F n) or binomial litters — from the demography stream."""
+    of binomials, :func:`_draw_fates`), plus births — Poisson(F n) or binomial litters — from the
+    demography stream."""
     plan, demo, species = run.plan, run.demo, run.species
-    new: npt.NDArray[Any] = np.zeros((plan.R, plan.P, plan.S), dtype=run.dtype)
-    for j, dests in plan.u_entries:
-        if not dests:
-            continue
-        probs = [U[:, None, i, j] * surv_m[..., j] for i in dests]
-        for i, x in zip(dests, _binomial_chain(demo, n[..., j], probs), strict=True):
-            new[..., i] += x
-    if plan.f_rows.size:
-        Fe = F[:, None, :, :] * fec_m[:, :, None, :]  # (R, P, S_to, S_from)
-        if species.litter == "poisson" or demo is None:
-            mean_births = np.einsum("rpij,rpj->rpi", Fe[:, :, plan.f_rows, :], n)
-            new[..., plan.f_rows] += (
-                _poisson(demo, mean_births) if demo is not None else mean_births
-            )
-        else:
-            L = species.max_litter or 1
-            for j in plan.fec_cols:
-                per_capita = Fe[..., j].sum(axis=-1)  # (R, P)
-                trials = np.minimum(n[..., j], 2**62 // L) * L  # no int64 overflow
-                born = demo.binomial(trials, np.clip(per_capita / L, 0.0, 1.0))
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    shares = [
-                        np.where(per_capita > 0, Fe[..., i, j] / per_capita, 0.0)
-                        for i in plan.f_rows
-                    ]
-                for i, x in zip(plan.f_rows, _binomial_chain(demo, born, shares), strict=True):
-                    new[..., i] += x
-    return np.minimum(new, run.max_count) if demo is not None else new
+    fates = plan.fates
+    p = rates.u[:, None, :] * surv_m[..., fates.source]  # (J|1, R|1, P, E)
+    poisson = plan.f_rows.size > 0 and (species.litter == "poisson" or demo is None)
+    with np.errstate(over="ignore"):  # an exploding mean is inf here; _poisson caps it
+        mean = rates.births(fec_m * n) if poisson else None  # (J, R, P, f)
+    if demo is None:
+        new = _by_destination(n[..., fates.source] * p, fates, plan.S)
+        if mean is not None:
+            new[..., plan.f_rows] += mean
+        return new
+    if run.compiled:
+        new = _per_chunk(demo, lambda g, alive, prob: _compiled_fates(g, alive, prob, fates), n, p)
+    else:
+        new = _by_destination(_draw_fates(demo, n, p, fates), fates, plan.S)
+    if mean is not None:
+        new[..., plan.f_rows] += _per_chunk(demo, _poisson, mean)
+    elif plan.f_rows.size:
+        new[..., plan.f_rows] += _litters(run, n, rates, fec_m)
+    return np.minimum(new, run.max_count)
+
+
+def _compiled_fates(
+    rng: np.random.Generator, n: IntArray, p: FloatArray, fates: _Fates
+) -> IntArray:
+    """Survivors by destination stage, (..., S), drawn by the compiled kernel (the same numbers)."""
+    S, E = n.shape[-1], p.shape[-1]
+    N = int(np.prod(n.shape[:-1]))
+    survivors = kernels.fates(
+        rng,
+        n.reshape(N, S),
+        np.broadcast_to(p, (*n.shape[:-1], E)).reshape(N, E),
+        fates.sources,
+        fates.levels,
+        fates.destination,
+    )
+    return survivors.reshape(n.shape)
+
+
+def _litters(run: _Run, n: IntArray, rates: _Rates, fec_m: FloatArray) -> IntArray:
+    """Births as binomial litters, (J, R, P, f): each individual of a producing stage has
+    ``Bin(max_litter, F / max_litter)`` offspring, shared among the offspring stages in proportion
+    to their entries of F (a binomial chain)."""
+    plan = run.plan
+    L = run.species.max_litter or 1
+    births = np.zeros((*plan.shape[:3], plan.f_rows.size), dtype=np.int64)
+    for j in plan.fec_cols:
+        column = rates.F[:, :, j]  # (R|1, f): F + C at the offspring rows, from stage j
+        total = column.sum(axis=-1)[:, None]  # (R|1, 1)
+        per_capita = total * fec_m[..., j]  # (J, R|1, P)
+        trials = np.minimum(n[..., j], 2**62 // L) * L  # no int64 overflow
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares = [
+                np.where(total > 0, column[:, a][:, None] / total, 0.0) * (per_capita > 0)
+                for a in range(plan.f_rows.size)
+            ]
+        litters = _per_chunk(run.demo, _litter, trials, np.clip(per_capita / L, 0.0, 1.0), *shares)
+        births += np.stack(np.broadcast_arrays(*litters), axis=-1)
+    return births
+
+
+def _litter(
+    rng: np.random.Generator, trials: IntArray, p: FloatArray, *shares: FloatArray
+) -> list[IntArray]:
+    """The offspring of ``trials`` Bernoulli(``p``) chances, shared among the offspring stages."""
+    return _binomial_chain(rng, rng.binomial(trials, p), list(shares))
 
 
 def _harvest(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
     """Remove a binomial proportion, then a Poisson number capped at what is there."""
     demo = run.demo
-    h_prop, h_num = run.schedule.harvest_proportion[t], run.schedule.harvest_number[t]
-    if np.any(h_prop > 0):
+    h_prop, h_num = run.scenarios.harvest_proportion[t], run.scenarios.harvest_number[t]
+    if run.scenarios.harvesting[t]:
         n = n - (
-            demo.binomial(n, np.broadcast_to(h_prop, n.shape)) if demo is not None else n * h_prop
+            _per_chunk(demo, _binomial, n, np.broadcast_to(h_prop, n.shape))
+            if demo is not None
+            else n * h_prop
         )
-    if np.any(h_num > 0):
-        take = _poisson(demo, np.broadcast_to(h_num, n.shape)) if demo is not None else h_num
+    if run.scenarios.culling[t]:
+        take = (
+            _per_chunk(demo, _poisson, np.broadcast_to(h_num, n.shape))
+            if demo is not None
+            else h_num
+        )
         n = n - np.minimum(n, take)
     return n
 
 
 def _transfers(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
-    """Translocations between populations, in order: at most what the donor has is moved, and
-    each moved individual survives release with the transfer's probability (binomial)."""
+    """Translocations between populations, scenario by scenario and in order: at most what the
+    donor has is moved, and each moved individual survives release with the transfer's probability
+    (binomial)."""
     demo = run.demo
-    for tr in run.schedule.transfers:
-        want = tr.number[t]  # (S,)
-        if not np.any(want > 0):
-            continue
-        have = n[:, tr.source]
-        if demo is not None:
-            moved = np.minimum(_whole(demo, np.broadcast_to(want, have.shape)), have)
-            arrived = demo.binomial(moved, tr.survival)
-        else:
-            moved = np.minimum(want, have)
-            arrived = moved * tr.survival
-        n = n.copy()
-        n[:, tr.source] -= moved
-        n[:, tr.population] += arrived
+    for j, schedule in enumerate(run.scenarios.schedules):
+        for tr in schedule.transfers:
+            want = tr.number[t]  # (S,)
+            if not np.any(want > 0):
+                continue
+            have = n[j : j + 1, :, tr.source]  # (1, R, S)
+            if demo is not None:
+                wanted = _per_chunk(demo, _whole, np.broadcast_to(want, have.shape))
+                moved = np.minimum(wanted, have)
+                arrived = _per_chunk(demo, _binomial, moved, tr.survival)
+            else:
+                moved = np.minimum(want, have)
+                arrived = moved * tr.survival
+            n = n.copy()
+            n[j, :, tr.source] -= moved[0]
+            n[j, :, tr.population] += arrived[0]
     return n
 
 
 def _releases(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
     """Releases from outside the model: a whole number by unbiased random rounding, each surviving
     release with the schedule's probability (binomial)."""
-    demo, schedule = run.demo, run.schedule
-    rel = schedule.release_number[t]
-    if not np.any(rel > 0):
+    demo, scenarios = run.demo, run.scenarios
+    rel = scenarios.release_number[t]
+    if not scenarios.releasing[t]:
         return n
     if demo is None:
-        return n + rel * schedule.release_survival[t]
-    released = _whole(demo, np.broadcast_to(rel, n.shape))
-    return n + demo.binomial(released, np.broadcast_to(schedule.release_survival[t], n.shape))
+        return n + rel * scenarios.release_survival[t]
+    released = _per_chunk(demo, _whole, np.broadcast_to(rel, n.shape))
+    survival = np.broadcast_to(scenarios.release_survival[t], n.shape)
+    return n + _per_chunk(demo, _binomial, released, survival)
 
 
 def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
@@ -839,7 +1472,7 @@ def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
 
 
 def _disperse(
-    demo: np.random.Generator | None,
+    demo: Rng | None,
     n: npt.NDArray[Any],
     D: FloatArray,
     stages: npt.NDArray[np.int64],
@@ -854,16 +1487,21 @@ def _disperse(
         if not dests:
             continue
         for s in stages:
-            src = n[:, j, s]
-            outs = _binomial_chain(demo, src, [np.full(src.shape, D[i, j]) for i in dests])
+            src = n[..., j, s]  # (J, R)
+            probs = [np.full(src.shape, D[i, j]) for i in dests]
+            outs = (
+                _binomial_chain(None, src, probs)
+                if demo is None
+                else _per_chunk(demo, lambda g, x, *q: _binomial_chain(g, x, list(q)), src, *probs)
+            )
             for i, x in zip(dests, outs, strict=True):
-                moved[:, i, s] += x
-                moved[:, j, s] -= x
+                moved[..., i, s] += x
+                moved[..., j, s] -= x
     return n + moved
 
 
 def _ceiling(
-    demo: np.random.Generator | None,
+    demo: Rng | None,
     n: npt.NDArray[Any],
     K: FloatArray,
     weights: FloatArray,
@@ -873,9 +1511,9 @@ def _ceiling(
 
     Where ``N_w = sum_s w_s n_s`` exceeds K, a fraction ``K / N_w`` of the counted individuals is kept
     (with 0/1 weights, exactly ``floor(K)``), chosen at random without replacement across the counted
-    stages: a chain of hypergeometric draws (multivariate hypergeometric thinning).
+    stages: a chain of hypergeometric draws (multivariate hypergeometric thinning, :func:`_thin`).
     """
-    N = n @ weights
+    N = _matmul_last(n, weights)
     over = N > K
     if not np.any(over):
         return n
@@ -885,27 +1523,39 @@ def _ceiling(
         n = n.copy()
         n[..., idx] = n[..., idx] * scale[..., None]
         return n
-    sub = n[..., idx]  # (R, P, c)
+    sub = n[..., idx]  # (J, R, P, c)
     pool = sub.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         target = np.where(over, np.floor(pool * np.minimum(K / np.where(over, N, 1.0), 1.0)), pool)
-    keep_left = target.astype(np.int64)
-    pool_left = pool.copy()
+        # pool * (K / N) is rounded in floating point and can land on the integer just above the
+        # exact value (K = 199.99999999999997, pool = N = 201 gives 200): keep the weighted
+        # abundance at or below K
+        target = np.where(over & (target * N > K * pool), target - 1, target)
+    n = n.copy()
+    n[..., idx] = _per_chunk(demo, _thin, sub, target.astype(np.int64), over)
+    return n
+
+
+def _thin(
+    rng: np.random.Generator, sub: IntArray, keep: IntArray, over: npt.NDArray[np.bool_]
+) -> IntArray:
+    """Keep ``keep`` (...) of the individuals ``sub`` (..., c) at random without replacement: a chain
+    of hypergeometric draws over the c stages. Draws nothing when no population is ``over`` K."""
+    if not np.any(over):
+        return sub
+    pool_left = sub.sum(axis=-1)
+    keep_left = keep
     kept = np.zeros_like(sub)
-    c = len(idx)
-    for k in range(c):
+    c = sub.shape[-1]
+    for k in range(c - 1):
         good = sub[..., k]
-        if k == c - 1:
-            kept[..., k] = keep_left
-            break
         bad = pool_left - good
-        x = _hypergeometric(demo, good, bad, keep_left)
+        x = _hypergeometric(rng, good, bad, keep_left)
         kept[..., k] = x
         keep_left = keep_left - x
         pool_left = bad
-    n = n.copy()
-    n[..., idx] = kept
-    return n
+    kept[..., c - 1] = keep_left
+    return kept
 
 
 def sample_environment(
@@ -922,12 +1572,14 @@ def sample_environment(
         :class:`pva.model.VitalRateStochasticity` one (replicates, years) array per vital rate; empty
         for a constant environment. Index ``t`` is the step from year t to t + 1.
     """
-    env = _Environment(species, int(replicates), rng)
+    u_pattern, f_pattern = _structure(species)
+    f_rows = np.flatnonzero(f_pattern.any(axis=1))
+    env = _Environment(species, int(replicates), rng, _fates(u_pattern), f_rows)
     k_noise = any(p.carrying_capacity_cv > 0 for p in species.all_populations)
     out: dict[str, list[npt.NDArray[Any]]] = {}
     for _ in range(int(years)):
         if isinstance(species.environment, MatrixSelection):
-            env.matrices()
+            env.year()
             out.setdefault("state", []).append(cast(npt.NDArray[np.int64], env.state))
         elif isinstance(species.environment, VitalRateStochasticity):
             for name, value in env.rates(species.environment).items():

@@ -36,6 +36,12 @@ class DamagedCheckpointWarning(PVAWarning):
     again."""
 
 
+class DensityDependenceWarning(PVAWarning):
+    """Density dependence as specified cannot act: the projection is density independent (e.g. a
+    Beverton-Holt, Ricker or theta-logistic scaling at its default strength on a species whose mean
+    matrix cannot grow, where the strength that makes K an equilibrium is 0)."""
+
+
 class StudyFileError(ValueError):
     """A study or data file does not follow its schema; the message names the file and the key.
 

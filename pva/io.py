@@ -182,6 +182,22 @@ def read_text(path: str | os.PathLike[str], *, what: str = "a study file") -> st
         ) from None
 
 
+def read_system_text(path: str | os.PathLike[str]) -> str | None:
+    """A small text file of the operating system (``/proc/meminfo``, a cgroup's ``memory.max``),
+    stripped; None if it cannot be read (absent, not permitted, another system)."""
+    try:
+        return Path(path).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def discard_stdout() -> None:
+    """Send what is left to write on stdout to /dev/null: when the reader of a pipe has gone
+    (``pva summary ... | head``), so that Python's final flush does not fail with a second error."""
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+
+
 _STRINGS_AND_COMMENTS = re.compile(
     r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'  # multi-line basic string (unrolled loop)
     r"|'''.*?'''"  # multi-line literal string
@@ -672,6 +688,9 @@ class TaskArrays(NamedTuple):
     """All individuals, (scenario, replicate, year, population)."""
     extinction_risk: npt.NDArray[np.float64] | None = None
     """Nested criterion-E probabilities, (scenario, replicate, assessment year, window), or None."""
+    projected_mature: npt.NDArray[np.float64] | None = None
+    """Nested projections of mature individuals, (scenario, replicate, assessment year, lead), or
+    None."""
 
 
 _MANIFEST = "manifest.json"
@@ -769,10 +788,13 @@ class Checkpoints:
         *,
         shape: tuple[int, ...],
         risk_shape: tuple[int, ...] | None = None,
+        projected_shape: tuple[int, ...] | None = None,
     ) -> TaskArrays | None:
         """The saved task (species index, chunk index), or None if it has not finished or its file
-        is damaged (then a :class:`~pva.errors.DamagedCheckpointWarning` says so and the file is
-        removed, so that the task runs again).
+        is damaged — unreadable, or arrays without ``shape`` (mature and total), ``risk_shape``
+        (extinction risk) and ``projected_shape`` (projected mature individuals) when expected:
+        then a :class:`~pva.errors.DamagedCheckpointWarning` says so and the file is removed, so
+        that the task runs again.
 
         Raises
         ------
@@ -791,17 +813,25 @@ class Checkpoints:
                 with np.load(fh, allow_pickle=False) as data:
                     digest, entropy = str(data["digest"]), int(data["entropy"])
                     mature, total = data["mature"], data["total"]
-                    risk = data["extinction_risk"] if "extinction_risk" in data.files else None
+                    optional = {
+                        key: data[key] if key in data.files else None
+                        for key in ("extinction_risk", "projected_mature")
+                    }
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             return self._damaged(path, _reason(exc))
         if digest != self.digest or entropy != self.entropy:
             raise ValueError(f"checkpoint {path} belongs to a different study or seed")
         if mature.shape != shape or total.shape != shape:
             return self._damaged(path, f"its arrays have shape {mature.shape}, not {shape}")
-        if risk_shape is not None and (risk is None or risk.shape != risk_shape):
-            got = None if risk is None else risk.shape
-            return self._damaged(path, f"its extinction_risk has shape {got}, not {risk_shape}")
-        return TaskArrays(mature, total, risk)
+        for key, expected in (
+            ("extinction_risk", risk_shape),
+            ("projected_mature", projected_shape),
+        ):
+            got = optional[key]
+            if expected is not None and (got is None or got.shape != expected):
+                found = None if got is None else got.shape
+                return self._damaged(path, f"its {key} has shape {found}, not {expected}")
+        return TaskArrays(mature, total, optional["extinction_risk"], optional["projected_mature"])
 
     @staticmethod
     def _damaged(path: Path, reason: str) -> None:
@@ -815,9 +845,17 @@ class Checkpoints:
     def save(self, species: int, chunk: int, task: TaskArrays) -> None:
         """Save a finished task (atomically: a crash leaves either the whole file or none)."""
         digest, entropy = np.array(self.digest), np.array(str(self.entropy))
-        arrays = {"mature": task.mature, "total": task.total, "digest": digest, "entropy": entropy}
-        if task.extinction_risk is not None:
-            arrays["extinction_risk"] = task.extinction_risk
+        optional = {
+            "extinction_risk": task.extinction_risk,
+            "projected_mature": task.projected_mature,
+        }
+        arrays = {
+            "mature": task.mature,
+            "total": task.total,
+            "digest": digest,
+            "entropy": entropy,
+            **{key: value for key, value in optional.items() if value is not None},
+        }
 
         def write(tmp: Path) -> None:
             # a file handle: given a path, np.savez would append ".npz" to the temporary name

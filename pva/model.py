@@ -33,10 +33,11 @@ from typing import Any, Literal, Self, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
+import scipy.optimize
 import scipy.special
 
 from pva import analysis, validation
-from pva.errors import MatrixStructureWarning
+from pva.errors import DensityDependenceWarning, MatrixStructureWarning
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 Matrix: TypeAlias = tuple[tuple[float, ...], ...]
@@ -62,7 +63,6 @@ def count_limit(n_stages: int, n_populations: int) -> int:
     survivors plus births, stay below ``2**63`` (int64). Initial numbers above it are refused;
     a projection that grows beyond it is capped there (see :class:`pva.errors.CountCapWarning`)."""
     return min(MAX_COUNT, 2**62 // ((n_stages + 1) * max(n_populations, 1)))
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -287,9 +287,7 @@ def compile_expression(
     try:
         tree = ast.parse(_QUOTED.sub(_quote, text), mode="eval")
     except SyntaxError as exc:
-        raise ValueError(
-            f"vital-rate expression {_shown(text)} is not valid: {exc.msg}"
-        ) from None
+        raise ValueError(f"vital-rate expression {_shown(text)} is not valid: {exc.msg}") from None
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -1669,17 +1667,26 @@ class Species(_Spec):
         *,
         name: str,
         stages: Sequence[str],
-        reproduction_rows: Sequence[int] = (0,),
+        reproduction_rows: Sequence[int] | None = None,
         clonal_rows: Sequence[int] = (),
+        reproduction: npt.ArrayLike | None = None,
         **fields: Any,
     ) -> Species:
         """A species from a single projection matrix ``A`` (e.g. a published Leslie matrix).
 
-        ``A`` is split by :func:`pva.analysis.split_matrix` (Caswell 2001, section 5.1): every
-        entry of a row in ``reproduction_rows`` is sexual reproduction ``F``, every entry of a row
-        in ``clonal_rows`` is clonal reproduction ``C``, and the rest is survival/transition ``U``,
-        so ``U + F + C == A``. The other ``fields`` are passed to :class:`Species` unchanged, and
-        the result is validated like any species (e.g. column sums of ``U`` must not exceed 1).
+        ``A`` is split by :func:`pva.analysis.split_matrix` (Caswell 2001, section 5.1): the
+        entries marked by ``reproduction`` (a boolean mask ``[to][from]``, as
+        :meth:`MatrixSelection.from_matrices` takes), or else every entry of a row in
+        ``reproduction_rows``, are sexual reproduction ``F``; every entry of a row in
+        ``clonal_rows`` is clonal reproduction ``C``; the rest is survival/transition ``U``, so
+        ``U + F + C == A``. The other ``fields`` are passed to :class:`Species` unchanged, and the
+        result is validated like any species (e.g. column sums of ``U`` must not exceed 1).
+
+        A mask keeps survival what whole rows would call births: for *Hudsonia montana* (stages
+        seed, seedlings, tiny..large) ``reproduction_rows=(0, 1)`` would turn seed-bank survival
+        (``a11``) and germination (``a21``) into reproduction, making seeds mature and giving a
+        generation length of 4.9 years instead of 28.3; a mask with ``True`` in rows 0-1 and
+        columns 2-5 only marks the seeds and seedlings that plants produce.
 
         Parameters
         ----------
@@ -1688,30 +1695,41 @@ class Species(_Spec):
         name, stages
             As in :class:`Species`.
         reproduction_rows
-            Rows of ``A`` holding only sexual reproduction; default the first row.
+            Rows of ``A`` holding only sexual reproduction; default the first row (when no
+            ``reproduction`` mask is given).
         clonal_rows
             Rows of ``A`` holding only clonal reproduction; default none.
+        reproduction
+            Boolean mask of the sexual-reproduction entries, shape (n_stages, n_stages), instead
+            of ``reproduction_rows``.
         **fields
             Any other :class:`Species` field except ``U``, ``F``, ``C`` and ``vital_rates``.
 
         Raises
         ------
         ValueError
-            If a row index is out of range or repeated in both row lists, ``A`` is not a square
-            finite non-negative matrix of ``len(stages)`` rows, or the species is invalid.
+            If a row index is out of range or repeated in both row lists, the mask has the wrong
+            shape or marks a clonal row, ``A`` is not a square finite non-negative matrix of
+            ``len(stages)`` rows, or the species is invalid.
         TypeError
-            If ``fields`` holds ``U``, ``F``, ``C`` or ``vital_rates``.
+            If ``fields`` holds ``U``, ``F``, ``C`` or ``vital_rates``, or both
+            ``reproduction_rows`` and ``reproduction`` are given.
         """
         own = f"Species.from_matrix({name!r})"
         clash = sorted({"U", "F", "C", "vital_rates"} & set(fields))
         if clash:
             raise TypeError(f"{own}: the matrix replaces {clash!r}; do not pass them as well")
+        if reproduction is not None and reproduction_rows is not None:
+            raise TypeError(
+                f"{own}: give reproduction_rows or the reproduction mask, not both; got "
+                f"reproduction_rows={reproduction_rows!r}"
+            )
         size = len(stages) if isinstance(stages, Sequence) and not isinstance(stages, str) else None
         M = np.asarray(_matrix(own, "A", A, size), dtype=float)
         n = M.shape[0]
         rows: dict[str, list[int]] = {}
         for label, given in (
-            ("reproduction_rows", reproduction_rows),
+            ("reproduction_rows", (0,) if reproduction_rows is None else reproduction_rows),
             ("clonal_rows", clonal_rows),
         ):
             listed = [given] if validation.is_integer(given) else given
@@ -1732,9 +1750,20 @@ class Species(_Spec):
             )
         clonal = np.zeros((n, n), dtype=bool)
         clonal[rows["clonal_rows"], :] = True
-        U, F, C = analysis.split_matrix(
-            M, reproduction_rows=rows["reproduction_rows"], clonal_mask=clonal
-        )
+        if reproduction is None:
+            U, F, C = analysis.split_matrix(
+                M, reproduction_rows=rows["reproduction_rows"], clonal_mask=clonal
+            )
+        else:
+            mask = np.asarray(reproduction)
+            if mask.shape != (n, n) or not np.isin(mask, (0, 1)).all():
+                raise ValueError(
+                    f"{own}: reproduction must be a boolean mask of shape {(n, n)} (True where an "
+                    f"entry counts offspring); got {reproduction!r}"
+                )
+            U, F, C = analysis.split_matrix(
+                M, reproduction_mask=mask.astype(bool), clonal_mask=clonal
+            )
         return cls(
             name=name,
             stages=tuple(stages),
@@ -1797,3 +1826,79 @@ def hudsonia_vital_rates(
         (0, 0, 0, 0, 0, 0),
     )
     return VitalRates(rates=vrs, U=U, F=F)
+
+
+# ---------------------------------------------------------------------------------------------------
+# density dependence of a species: its strength, and whether it can act
+# ---------------------------------------------------------------------------------------------------
+
+
+def _lambda(A: FloatArray) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(A))))
+
+
+def density_strength(species: Species) -> float:
+    """Strength ``b`` of Beverton-Holt, Ricker or theta-logistic density dependence.
+
+    Given by the user, or the value that makes the mean deterministic model stationary (λ = 1) at
+    weighted abundance K: the scaling ``g*`` of the chosen rates with λ(g*) = 1 is ``1/R0`` for
+    fecundity (λ = 1 exactly when R0 = 1; Caswell 2001, section 5.3.4), ``1/λ`` for both fecundity and
+    survival, and found by root finding for survival alone; then ``b = 1/g* - 1`` (Beverton-Holt) or
+    ``-log g*`` (Ricker and theta-logistic). A population that cannot grow (λ <= 1) gets ``b = 0``.
+    """
+    dd = species.density_dependence
+    if dd is None or dd.kind in ("ceiling", "vortex_breeding"):
+        return 0.0
+    if dd.strength is not None:
+        return float(dd.strength)
+    U, F = species.U_array, species.F_array + species.C_array
+    lam0 = _lambda(U + F)
+    if lam0 <= 1:
+        return 0.0
+    applies = set(dd.applies_to)
+    if applies == {"fecundity", "survival"}:
+        g = 1 / lam0
+    elif applies == {"fecundity"}:
+        R0 = _lambda(F @ np.linalg.inv(np.eye(species.n_stages) - U))
+        g = 1 / R0
+    else:
+        if _lambda(F) >= 1:
+            raise ValueError(
+                f"Species({species.name!r}).density_dependence: scaling survival alone cannot bring "
+                f"lambda to 1 (reproduction alone gives lambda = {_lambda(F)!r}); give strength"
+            )
+        g = scipy.optimize.brentq(lambda x: _lambda(x * U + F) - 1, 0.0, 1.0)
+    return 1 / g - 1 if dd.kind == "beverton_holt" else -float(np.log(g))
+
+
+def inert_density_dependence(species: Species) -> str:
+    """Why the density dependence of ``species`` cannot act, or "" when it can.
+
+    A Beverton-Holt, Ricker or theta-logistic scaling at its default strength (``strength=None``)
+    gets ``b = 0`` when the mean matrix has λ <= 1 (:func:`density_strength`): the population never
+    grows, so no strength makes K an equilibrium. Without a ceiling and an Allee effect the
+    projection is then exactly density independent.
+    """
+    dd = species.density_dependence
+    if dd is None or dd.kind not in ("beverton_holt", "ricker", "theta_logistic"):
+        return ""
+    if dd.strength is not None or dd.ceiling or dd.allee > 0:
+        return ""
+    lam = _lambda(species.U_array + species.F_array + species.C_array)
+    if lam > 1:
+        return ""
+    return (
+        f"Species({species.name!r}).density_dependence: kind={dd.kind!r} at its default strength "
+        f"cannot act: the mean matrix has lambda = {lam:.4g} <= 1, so the strength that makes K an "
+        "equilibrium is 0 and the projection is density independent; give strength, ceiling=true "
+        "or kind='ceiling'"
+    )
+
+
+def warn_inert_density_dependence(species: Species) -> None:
+    """Warn (:class:`pva.errors.DensityDependenceWarning`) when :func:`inert_density_dependence`
+    finds that the density dependence of ``species`` cannot act. One place, so that a study
+    validated and then run warns once."""
+    reason = inert_density_dependence(species)
+    if reason:
+        warnings.warn(reason, DensityDependenceWarning, stacklevel=1)

@@ -15,6 +15,7 @@ compute; nothing here estimates anything.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from io import BytesIO
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from pva import io, redlist, summary
+from pva import io, measures, outcomes, redlist, summary
 from pva import results as names
 
 if TYPE_CHECKING:
@@ -135,52 +136,112 @@ def plot_extinction_cdf(
     results: xr.Dataset,
     *,
     species: str | Sequence[str] | None = None,
-    quasi: bool = False,
+    quasi: bool | None = None,
     confidence: float = 0.95,
     curves: xr.Dataset | None = None,
 ) -> Figure:
-    """Probability of (quasi-)extinction by year, one line and interval band per scenario.
+    """Each species' risk by year: the probability of its risk event (the study's
+    quasi-extinction threshold on what it counts, :mod:`pva.measures`) as a line with its interval
+    band per scenario, and absolute extinction (no individuals of any stage) as a dashed line
+    beside it.
 
-    One panel per species. The curves and their ``confidence`` intervals come from
-    :func:`pva.summary.extinction_curves` (pass ``curves`` to reuse them).
+    One panel per species. ``quasi=True`` draws the risk measure alone, ``quasi=False`` absolute
+    extinction alone, ``None`` (default) both. The curves and their ``confidence`` intervals come
+    from :func:`pva.summary.extinction_curves` (pass ``curves`` to reuse one of them).
     """
     results = summary.check_results(results)
-    if curves is None:
-        curves = summary.extinction_curves(results, quasi=quasi, confidence=confidence)
-    p = names.P_QUASI_EXTINCTION if curves.attrs.get("quasi") else names.P_EXTINCTION
+    wanted = [True, False] if quasi is None else [bool(quasi)]
+    given = {bool(curves.attrs.get("quasi")): curves} if curves is not None else {}
+    sets = {
+        q: given[q]
+        if q in given
+        else summary.extinction_curves(results, quasi=q, confidence=confidence)
+        for q in wanted
+    }
     chosen = _species_list(results, species)
     colours = scenario_colours(_scenario_list(results))
     fig, axes = _new_figure(len(chosen))
-    years = curves[names.YEAR]
+    risk = measures.risk_measures(results, species=chosen)
     for ax, sp in zip(axes, chosen, strict=True):
-        for scenario in _scenario_list(results):
-            sel = curves.sel({names.SPECIES: sp, names.SCENARIO: scenario})
-            colour = colours[scenario]
-            ax.fill_between(
-                years.values, sel[p + names.LOWER_SUFFIX].values,
-                sel[p + names.UPPER_SUFFIX].values, color=colour, alpha=0.2, linewidth=0,
-            )  # fmt: skip
-            ax.plot(years.values, sel[p].values, color=colour, label=scenario)
-        ax.set_title(sp)
+        # a measure that is absolute extinction itself is drawn once
+        shown = [q for q in wanted if not (q and False in sets and risk[sp].is_extinction)]
+        for q in shown:
+            _draw_curves(ax, sets[q], sp, colours, quasi=q, band=len(shown) == 1 or q)
+        title = sp if len(chosen) > 1 else f"{sp}: risk by year"
+        ax.set_title(title, fontsize="medium")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
+    years = next(iter(sets.values()))[names.YEAR]
     _set_xlabel(fig, axes, axis_label(years))
-    axes[0].set_ylabel(axis_label(curves[p]))
-    axes[0].legend(loc="best", fontsize="small", title=f"scenario ({confidence:.0%} band)")
+    axes[0].set_ylabel("probability by year")
+    handles = _scenario_handles(colours)
+    styles = _style_handles(chosen, risk, wanted)
+    axes[0].legend(
+        handles=handles + styles,
+        loc="best",
+        fontsize="small",
+        title=f"scenario ({confidence:.0%} band)",
+    )
     return fig
+
+
+def _draw_curves(
+    ax: Axes, curves: xr.Dataset, sp: str, colours: dict[str, Any], *, quasi: bool, band: bool
+) -> None:
+    p = names.P_QUASI_EXTINCTION if quasi else names.P_EXTINCTION
+    years = curves[names.YEAR].values
+    for scenario, colour in colours.items():
+        sel = curves.sel({names.SPECIES: sp, names.SCENARIO: scenario})
+        if band:
+            ax.fill_between(
+                years, sel[p + names.LOWER_SUFFIX].values, sel[p + names.UPPER_SUFFIX].values,
+                color=colour, alpha=0.2, linewidth=0,
+            )  # fmt: skip
+        label = scenario if quasi else f"{scenario} (extinct)"
+        ax.plot(years, sel[p].values, color=colour, linestyle="-" if quasi else "--", label=label)
+
+
+def _scenario_handles(colours: dict[str, Any]) -> list[Any]:
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], color=c, label=s) for s, c in colours.items()]
+
+
+def _style_handles(
+    chosen: Sequence[str], risk: dict[str, measures.RiskMeasure], wanted: Sequence[bool]
+) -> list[Any]:
+    """Legend entries for the line styles: the risk measure (solid) and extinction (dashed)."""
+    from matplotlib.lines import Line2D
+
+    out = []
+    if True in wanted and not all(risk[sp].is_extinction for sp in chosen):
+        events = {risk[sp].event for sp in chosen}
+        label = events.pop() if len(events) == 1 else "each species' risk measure"
+        out.append(Line2D([], [], color="black", linestyle="-", label=label))
+    if False in wanted:
+        out.append(Line2D([], [], color="black", linestyle="--", label="extinct (no individuals)"))
+    return out
 
 
 def plot_fan_chart(
     results: xr.Dataset,
     *,
     species: str,
-    variable: str = names.MATURE,
+    variable: str | None = None,
     quantiles: xr.DataArray | None = None,
+    log: bool | None = None,
+    threshold: bool = True,
 ) -> Figure:
-    """Fan chart of one species' abundance summed over populations: median, 50% and 90% bands.
+    """Fan chart of one species' abundance summed over populations, every scenario overlaid in
+    one panel: the median line, the central 50% of replicates shaded and the central 90% lightly.
 
-    One panel per scenario, on a shared y axis. Quantiles over replicates come from
-    :func:`pva.summary.trajectory_quantiles` (pass ``quantiles`` to reuse them).
+    Abundance is counted as the species' abundance figures are (mature individuals for a species
+    with mature stages, :func:`pva.measures.abundance_count`) unless ``variable`` names
+    ``mature_abundance`` or ``total_abundance``. ``log``: a logarithmic y axis (symmetric log, so
+    that 0 stays on it); ``None`` chooses it when the 95% quantile exceeds 100 individuals.
+    ``threshold``: draw the species' quasi-extinction threshold as a horizontal line when it
+    counts what the chart counts. Quantiles come from :func:`pva.summary.trajectory_quantiles`
+    (pass ``quantiles`` to reuse them).
     """
     results = summary.check_results(results)
     (sp,) = _species_list(results, species)
@@ -188,30 +249,142 @@ def plot_fan_chart(
         quantiles = summary.trajectory_quantiles(
             results, variable=variable, quantiles=FAN_QUANTILES
         )
+    counted = _counts_of(quantiles, results, sp)
     q = quantiles.sel({names.SPECIES: sp})
-    scenarios = _scenario_list(results)
-    colours = scenario_colours(scenarios)
-    fig, axes = _new_figure(len(scenarios))
+    fig, (ax,) = _new_figure(1, height=3.4)
+    measure = measures.risk_measure(results, sp)
+    line = measure.threshold if threshold and measure.counted.on == counted.on else None
+    _draw_fan(ax, q, scenario_colours(_scenario_list(results)), log=log, threshold=line)
+    ax.set_xlabel(axis_label(q[names.YEAR]))
+    ax.set_ylabel(f"{counted.label} [individuals]")
+    ax.set_title(f"{sp}: {counted.noun} by year", fontsize="medium")
+    ax.legend(loc="best", fontsize="small", title="median; 50% and 90% of replicates")
+    return fig
+
+
+def _counts_of(quantiles: xr.DataArray, results: xr.Dataset, species: str) -> measures.Counted:
+    """What the quantiles of ``species`` count (from their ``counts`` attribute, else the
+    species' default count)."""
+    labels = json.loads(quantiles.attrs.get("counts", "null") or "null")
+    if labels is None:
+        return measures.abundance_count(results, species)
+    i = names.names_of(quantiles, names.SPECIES).index(species)
+    on: measures.Count = "mature" if str(labels[i]).startswith("mature") else "total"
+    return measures.abundance_count(results, species, on)
+
+
+def _draw_fan(
+    ax: Axes,
+    q: xr.DataArray,
+    colours: dict[str, Any],
+    *,
+    log: bool | None,
+    threshold: float | None,
+) -> None:
+    """Median line and 50%/90% bands of every scenario of ``q`` (quantile, scenario, year)."""
     years = q[names.YEAR].values
-    for ax, scenario in zip(axes, scenarios, strict=True):
+    for scenario, colour in colours.items():
         s = q.sel({names.SCENARIO: scenario})
-        colour = colours[scenario]
 
-        def band(lo: float, hi: float, s: xr.DataArray = s) -> tuple[np.ndarray, np.ndarray]:
-            return s.sel({names.QUANTILE: lo}).values, s.sel({names.QUANTILE: hi}).values
+        def at(level: float, s: xr.DataArray = s) -> np.ndarray:
+            return np.asarray(s.sel({names.QUANTILE: level}).values, dtype=float)
 
-        ax.fill_between(years, *band(0.05, 0.95), color=colour, alpha=0.2, linewidth=0, label="90%")
-        ax.fill_between(years, *band(0.25, 0.75), color=colour, alpha=0.4, linewidth=0, label="50%")
-        ax.plot(years, s.sel({names.QUANTILE: 0.5}).values, color=colour, label="median")
-        ax.set_title(scenario)
-        ax.grid(alpha=0.3)
-    # one y range for all panels (they share the axis), from 0 to above the highest 95% band
+        ax.fill_between(years, at(0.05), at(0.95), color=colour, alpha=0.12, linewidth=0)
+        ax.fill_between(years, at(0.25), at(0.75), color=colour, alpha=0.3, linewidth=0)
+        ax.plot(years, at(0.5), color=colour, label=scenario)
     top = float(np.nanmax(q.sel({names.QUANTILE: 0.95}).values))
-    axes[0].set_ylim(0, 1.05 * top if top > 0 else 1)
-    _set_xlabel(fig, axes, axis_label(q[names.YEAR]))
-    axes[0].set_ylabel(axis_label(quantiles))
-    axes[0].legend(loc="best", fontsize="small")
-    fig.suptitle(sp)
+    if log is None:
+        log = top > 100
+    if threshold is not None:
+        ax.axhline(
+            threshold, color="black", linewidth=0.9, linestyle=":", label=f"threshold {threshold:g}"
+        )
+    if log:
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(0, max(1.5 * top, 2.0))
+    else:
+        ax.set_ylim(0, 1.05 * top if top > 0 else 1)
+    ax.set_xlim(years[0], years[-1])
+    ax.grid(alpha=0.3)
+
+
+def plot_site_fan_charts(
+    results: xr.Dataset,
+    *,
+    species: str,
+    log: bool | None = None,
+    count: measures.Count | None = None,
+) -> Figure:
+    """Fan charts of each site (population) of one species, one panel per site with every
+    scenario overlaid (as :func:`plot_fan_chart`), counted as the species' abundance figures are;
+    the species' quasi-extinction threshold is drawn for reference (it applies to the species,
+    per site it marks the same count)."""
+    results = summary.check_results(results)
+    (sp,) = _species_list(results, species)
+    counted = measures.abundance_count(results, sp, count)
+    exists = (
+        results[names.POPULATION_EXISTS].sel({names.SPECIES: sp}).values
+        if names.POPULATION_EXISTS in results
+        else np.ones(results.sizes[names.POPULATION], dtype=bool)
+    )
+    sites = [int(p) for p in np.flatnonzero(exists)]
+    labels = (
+        results[names.POPULATION_NAME].sel({names.SPECIES: sp}).values
+        if names.POPULATION_NAME in results.coords
+        else np.array([str(p) for p in results[names.POPULATION].values])
+    )
+    da = results[counted.variable].sel({names.SPECIES: sp}).isel({names.POPULATION: sites})
+    bands = outcomes.quantile_bands(da, list(FAN_QUANTILES)).estimate
+    measure = measures.risk_measure(results, sp)
+    line = measure.threshold if measure.counted.on == counted.on else None
+    colours = scenario_colours(_scenario_list(results))
+    fig, axes = _new_figure(len(sites), height=2.8)
+    for ax, index, p in zip(axes, range(len(sites)), sites, strict=True):
+        q = bands.isel({names.POPULATION: index})
+        _draw_fan(ax, q, colours, log=log, threshold=line)
+        ax.set_title(f"site {labels[p]}", fontsize="medium")
+    _set_xlabel(fig, axes, axis_label(results[names.YEAR]))
+    axes[0].set_ylabel(f"{counted.noun} [individuals]")
+    axes[0].legend(loc="best", fontsize="x-small")
+    fig.suptitle(f"{sp}: {counted.label} by site", fontsize="medium")
+    return fig
+
+
+def plot_species_overview(
+    results: xr.Dataset,
+    *,
+    species: str,
+    curves: Sequence[xr.Dataset] = (),
+    quantiles: xr.DataArray | None = None,
+    confidence: float = 0.95,
+) -> Figure:
+    """One compact figure per species for a study of many: its risk by year (the risk measure,
+    solid, and absolute extinction, dashed) beside its fan chart, scenarios overlaid in both."""
+    results = summary.check_results(results)
+    (sp,) = _species_list(results, species)
+    sets = {bool(c.attrs.get("quasi")): c for c in curves}
+    for q in (True, False):
+        if q not in sets:
+            sets[q] = summary.extinction_curves(results, quasi=q, confidence=confidence)
+    if quantiles is None:
+        quantiles = summary.trajectory_quantiles(results, quantiles=FAN_QUANTILES)
+    counted = _counts_of(quantiles, results, sp)
+    colours = scenario_colours(_scenario_list(results))
+    fig, (risk_ax, fan_ax) = _new_figure(2, height=2.6, sharey=False)
+    measure = measures.risk_measure(results, sp)
+    for q in (True, False):
+        if q and measure.is_extinction:
+            continue
+        _draw_curves(risk_ax, sets[q], sp, colours, quasi=q, band=q or measure.is_extinction)
+    risk_ax.set_ylim(-0.02, 1.02)
+    risk_ax.set_ylabel("probability by year")
+    risk_ax.set_title(measure.probability_label("t"), fontsize="small")
+    risk_ax.grid(alpha=0.3)
+    line = measure.threshold if measure.counted.on == counted.on else None
+    _draw_fan(fan_ax, quantiles.sel({names.SPECIES: sp}), colours, log=None, threshold=line)
+    fan_ax.set_title(counted.label, fontsize="small")
+    _set_xlabel(fig, [risk_ax, fan_ax], "year")
+    fan_ax.legend(handles=_scenario_handles(colours), fontsize="x-small", loc="best")
     return fig
 
 
@@ -223,10 +396,11 @@ def plot_intervention_comparison(
     table: xr.Dataset | None = None,
     confidence: float = 0.95,
 ) -> Figure:
-    """P(extinction) by ``horizon`` (default: the final year) with its interval, per scenario.
+    """Each species' risk by ``horizon`` (default: the final year) with its interval, per
+    scenario: the risk measure (filled circle) and absolute extinction (open circle).
 
-    One panel per species, one point with an error bar per scenario, read from
-    :func:`pva.summary.summary_table` (pass ``table`` to reuse it).
+    One panel per species, read from :func:`pva.summary.summary_table` (pass ``table`` to reuse
+    it).
     """
     results = summary.check_results(results)
     if table is None:
@@ -238,24 +412,106 @@ def plot_intervention_comparison(
     scenarios = [str(s) for s in table[names.SCENARIO].values]
     colours = scenario_colours(scenarios)
     chosen = _species_list(results, species)
+    risk = measures.risk_measures(results, species=chosen)
     fig, axes = _new_figure(len(chosen), height=1.6 + 0.35 * len(scenarios))
     for ax, sp in zip(axes, chosen, strict=True):
         t = table.sel({names.SPECIES: sp, names.HORIZON: h})
+        marks = [(names.P_EXTINCTION, "none", 0.12)]
+        if not risk[sp].is_extinction:
+            marks.insert(0, (names.P_QUASI_EXTINCTION, None, -0.12))
         for i, scenario in enumerate(scenarios):
             row = t.sel({names.SCENARIO: scenario})
-            p = float(row[names.P_EXTINCTION])
-            lo = float(row[names.P_EXTINCTION + names.LOWER_SUFFIX])
-            hi = float(row[names.P_EXTINCTION + names.UPPER_SUFFIX])
-            ax.errorbar(
-                p, i, xerr=_error_bar(p, lo, hi), fmt="o", color=colours[scenario], capsize=4
-            )
+            for var, face, offset in marks:
+                p = float(row[var])
+                lo = float(row[var + names.LOWER_SUFFIX])
+                hi = float(row[var + names.UPPER_SUFFIX])
+                ax.errorbar(
+                    p, i + offset, xerr=_error_bar(p, lo, hi), fmt="o", color=colours[scenario],
+                    markerfacecolor=face or colours[scenario], capsize=3,
+                )  # fmt: skip
         ax.set_yticks(range(len(scenarios)), scenarios)
         ax.set_ylim(len(scenarios) - 0.5, -0.5)
         ax.set_xlim(-0.02, 1.02)
-        ax.set_xlabel(f"P(extinction by year {h})")
-        ax.set_title(sp)
+        ax.set_xlabel(f"P(by year {h})")
+        title = (
+            sp if risk[sp].is_extinction else f"{sp}\n● {risk[sp].probability_label(h)}  ○ extinct"
+        )
+        ax.set_title(title, fontsize="small")
         ax.grid(alpha=0.3, axis="x")
     return fig
+
+
+def plot_delta_rli(table: xr.Dataset) -> Figure:
+    """ΔRLI against no action in the final year per scenario: the mean (paired over replicates)
+    with the normal interval of the mean (thick) and the central share of replicates (thin), from
+    :func:`pva.summary.summary_table` with the Red List part."""
+    no_action = str(table.attrs["no_action"])
+    scenarios = [str(s) for s in table[names.SCENARIO].values if str(s) != no_action]
+    colours = scenario_colours(str(s) for s in table[names.SCENARIO].values)
+    fig, (ax,) = _new_figure(1, height=1.4 + 0.35 * max(len(scenarios), 1))
+    for i, scenario in enumerate(scenarios):
+        row = table.sel({names.SCENARIO: scenario})
+        value = float(row[names.DELTA_RLI])
+        spread = (
+            float(row[names.DELTA_RLI + names.SPREAD_LOWER_SUFFIX]),
+            float(row[names.DELTA_RLI + names.SPREAD_UPPER_SUFFIX]),
+        )
+        ci = (
+            float(row[names.DELTA_RLI + names.LOWER_SUFFIX]),
+            float(row[names.DELTA_RLI + names.UPPER_SUFFIX]),
+        )
+        ax.hlines(i, *spread, color=colours[scenario], linewidth=1, alpha=0.6)
+        ax.hlines(i, *ci, color=colours[scenario], linewidth=5)
+        ax.plot(value, i, "o", color="black", markersize=4)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(scenarios)), scenarios)
+    ax.set_ylim(len(scenarios) - 0.5, -0.5)
+    ax.set_xlabel(f"ΔRLI against {no_action!r} in year {int(table.attrs['final_year'])}")
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def plot_cost_effectiveness(table: xr.Dataset) -> Figure:
+    """What each scenario costs beyond no action (x, in the study's currency) against what it
+    buys (y): ΔRLI and extinctions prevented, each with its interval, from
+    :func:`pva.summary.summary_table` with costs and the Red List part."""
+    no_action = str(table.attrs["no_action"])
+    currency = str(table.attrs.get("currency", "currency units"))
+    scenarios = [str(s) for s in table[names.SCENARIO].values if str(s) != no_action]
+    colours = scenario_colours(str(s) for s in table[names.SCENARIO].values)
+    effects = [
+        (names.DELTA_RLI, f"ΔRLI against {no_action!r}"),
+        (names.EXTINCTIONS_PREVENTED, "extinctions prevented"),
+    ]
+    fig, axes = _new_figure(len(effects), height=3.0, sharey=False)
+    costs = [float(table[names.INCREMENTAL_COST].sel({names.SCENARIO: s})) for s in scenarios]
+    right = 1.1 * max([*costs, 0.0]) or 1.0
+    for ax, (var, label) in zip(axes, effects, strict=True):
+        for scenario in scenarios:
+            row = table.sel({names.SCENARIO: scenario})
+            x = float(row[names.INCREMENTAL_COST])
+            y = float(row[var])
+            lo, hi = float(row[var + names.LOWER_SUFFIX]), float(row[var + names.UPPER_SUFFIX])
+            ax.errorbar(
+                x, y, yerr=_error_bar(y, lo, hi), fmt="o", color=colours[scenario],
+                capsize=3, label=scenario,
+            )  # fmt: skip
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xlim(0, right)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        _money_axis(ax.xaxis)
+    _set_xlabel(fig, axes, f"expected cost beyond {no_action!r} [{currency}]")
+    axes[0].legend(fontsize="small", loc="best")
+    return fig
+
+
+def _money_axis(axis: Any) -> None:
+    """Few ticks, written as people write sums: 100,000 (not 1e5)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=3, min_n_ticks=2))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
 
 
 def _present_categories(shares: xr.DataArray, *extra_dims: str) -> list[str]:
@@ -314,16 +570,22 @@ def plot_rli(assessment: xr.Dataset, *, confidence: float = 0.95) -> Figure:
     colours = scenario_colours(scenarios)
     fig, (ax,) = _new_figure(1)
     years = rli[names.YEAR].values
+    # overlapping bands of many scenarios hide each other: bands for up to three only
+    bands = len(scenarios) <= 3
     for scenario in scenarios:
         s = rli.sel({names.SCENARIO: scenario})
         colour = colours[scenario]
-        ax.fill_between(years, s["lower"].values, s["upper"].values, color=colour, alpha=0.2, lw=0)
+        if bands:
+            ax.fill_between(
+                years, s["lower"].values, s["upper"].values, color=colour, alpha=0.2, lw=0
+            )
         ax.plot(years, s["mean"].values, color=colour, label=scenario)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(axis_label(rli[names.YEAR]))
     ax.set_ylabel(axis_label(assessment[names.RLI]))
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small", title=f"scenario (central {confidence:.0%})")
+    title = f"scenario (central {confidence:.0%})" if bands else "scenario (mean)"
+    ax.legend(loc="best", fontsize="small", title=title)
     return fig
 
 
@@ -447,17 +709,22 @@ def iter_figures(
     table = summary.summary_table(
         results, confidence=confidence, red_list=red_list, assessment=assessment
     )
-    curves = summary.extinction_curves(results, confidence=confidence)
     quantiles = summary.trajectory_quantiles(results, quantiles=FAN_QUANTILES)
-    yield "extinction_cdf", plot_extinction_cdf(results, curves=curves, confidence=confidence)
+    yield "extinction_cdf", plot_extinction_cdf(results, confidence=confidence)
     yield "intervention_comparison", plot_intervention_comparison(results, table=table)
+    counts = summary.site_counts(results)
     for sp in _species_list(results, None):
         yield f"fan_chart_{safe_name(sp)}", plot_fan_chart(results, species=sp, quantiles=quantiles)
+        if counts[sp] > 1:
+            yield f"site_fan_charts_{safe_name(sp)}", plot_site_fan_charts(results, species=sp)
     if assessment is None:
         return
     yield "red_list_index", plot_rli(assessment, confidence=confidence)
     if results.sizes[names.SCENARIO] > 1:
+        yield "delta_rli", plot_delta_rli(table)
         yield "extinctions_prevented", plot_extinctions_prevented(table)
+        if names.INCREMENTAL_COST in table:
+            yield "cost_effectiveness", plot_cost_effectiveness(table)
     for sp in _species_list(results, None):
         stem = safe_name(sp)
         yield f"red_list_categories_{stem}", plot_category_distribution(assessment, species=sp)

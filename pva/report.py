@@ -1,14 +1,19 @@
 """A self-contained HTML report of a results Dataset, for planners to open offline and forward.
 
 One file, nothing fetched: styles are inline, figures are embedded as base64 PNG (or inline SVG) and
-no link points outside the page. The page needs no JavaScript; a few lines of it only mark, for the
-headless-browser test and for anyone inspecting the page, whether every figure decoded
-(``data-loaded`` on each ``<img>``, ``data-figures-loaded="n/m"`` on ``<body>``) and whether any
-resource failed (``data-errors`` on ``<html>``).
+no link points outside the page. The page reads without JavaScript; a few lines of it make the
+portfolio table sortable (click a column heading) and mark, for the headless-browser test and for
+anyone inspecting the page, whether every figure decoded and at what size (``data-loaded`` and
+``data-rendered="WxH"`` on each ``<img>``, ``data-figures-loaded="n/m"`` on ``<body>``) and whether
+any resource failed (``data-errors`` on ``<html>``).
 
-Layout: an overview with the all-species comparison (Red List Index, ΔRLI, extinctions prevented,
-cost), then per species the scenarios side by side with intervals and the figures, then the Red List
-section, then the assumptions (the study specification as stored with the results).
+Layout: the answer first: per species, the risk under each scenario (the species' own risk measure,
+with absolute extinction beside it) and the best action with its margin and interval; a study of
+many species opens instead with the portfolio, one sortable table of species x scenarios (risk,
+Red List category, contribution to ΔRLI), with the RLI and ΔRLI. Then costs and cost-effectiveness,
+the species (full sections with every figure for a few species, compact ones with one figure each
+for many), the Red List Index, the Green Status and the assumptions (the study as recorded with the
+results, without engine settings, matrices labelled with their stages).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import xarray as xr
 
 import pva
@@ -52,6 +58,8 @@ th, td { border: 1px solid var(--rule); padding: .3rem .55rem; vertical-align: t
 thead th { background: var(--band); text-align: center; }
 tbody th { text-align: left; font-weight: 600; background: #fafbfb; }
 table.summary td { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.summary tbody th { min-width: 12em; }
+table.summary td.text { text-align: left; }
 table.spec td { text-align: left; }
 table.matrix td { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0 1.6rem; }
@@ -61,10 +69,16 @@ dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; 
 dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; }
 code, pre { font: .85rem/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 pre { background: var(--band); padding: .6rem; overflow-x: auto; }
+table.sortable th { cursor: pointer; }
+table.sortable th[aria-sort="ascending"]::after { content: " ▲"; }
+table.sortable th[aria-sort="descending"]::after { content: " ▼"; }
+.answer { background: var(--band); border-left: 4px solid var(--accent); padding: .5rem .8rem; }
+.compact figure { margin: .4rem 0 1rem; }
 @media print { body { max-width: none; } h2 { break-before: page; } figure { break-inside: avoid; } }
 """
 
-# Only marks what loaded; the page reads the same without it.
+# Marks what loaded and its size, and makes tables of class "sortable" sortable; the page reads the
+# same without it.
 _SCRIPT = """
 (function () {
   var root = document.documentElement, errors = 0;
@@ -72,14 +86,42 @@ _SCRIPT = """
   window.addEventListener('error', function () {
     errors += 1; root.setAttribute('data-errors', String(errors));
   }, true);
+  function sortBy(table, column, th) {
+    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+    var down = th.getAttribute('aria-sort') === 'ascending';
+    rows.sort(function (a, b) {
+      var x = a.cells[column].getAttribute('data-value'), y = b.cells[column].getAttribute('data-value');
+      var nx = parseFloat(x), ny = parseFloat(y), r;
+      if (!isNaN(nx) && !isNaN(ny)) { r = nx - ny; } else { r = String(x).localeCompare(String(y)); }
+      return down ? -r : r;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    var heads = table.tHead.rows[0].cells;
+    for (var i = 0; i < heads.length; i++) { heads[i].removeAttribute('aria-sort'); }
+    th.setAttribute('aria-sort', down ? 'descending' : 'ascending');
+  }
   window.addEventListener('load', function () {
     var images = document.images, loaded = 0;
     for (var i = 0; i < images.length; i++) {
+      var box = images[i].getBoundingClientRect();
+      images[i].setAttribute('data-rendered', Math.round(box.width) + 'x' + Math.round(box.height));
       if (images[i].complete && images[i].naturalWidth > 0) {
         images[i].setAttribute('data-loaded', 'true'); loaded += 1;
       }
     }
     document.body.setAttribute('data-figures-loaded', loaded + '/' + images.length);
+    var tables = document.querySelectorAll('table.sortable');
+    for (var t = 0; t < tables.length; t++) {
+      (function (table) {
+        var heads = table.tHead.rows[0].cells;
+        for (var c = 0; c < heads.length; c++) {
+          (function (column) {
+            heads[column].addEventListener('click', function () { sortBy(table, column, heads[column]); });
+          })(c);
+        }
+        table.setAttribute('data-sortable', 'ready');
+      })(tables[t]);
+    }
   });
 })();
 """
@@ -92,7 +134,7 @@ def _figure_html(fig: Figure, *, alt: str, caption: str, fmt: str, dpi: int) -> 
     buffer = BytesIO()
     fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_figure_metadata(fmt))
     if fmt == "png":
-        png = buffer.getvalue()
+        png = _palette_png(buffer.getvalue())
         data = base64.b64encode(png).decode("ascii")
         # pixel size from the PNG header (IHDR, PNG specification 11.2.2): what the browser reserves
         width, height = struct.unpack(">II", png[16:24])
@@ -108,6 +150,24 @@ def _figure_html(fig: Figure, *, alt: str, caption: str, fmt: str, dpi: int) -> 
     return f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
+PALETTE_COLOURS = 128
+"""Colours of the palette embedded PNG figures are reduced to."""
+
+
+def _palette_png(png: bytes) -> bytes:
+    """``png`` with its colours reduced to a palette of :data:`PALETTE_COLOURS` (median cut),
+    about a quarter of the bytes: the figures are flat lines, bands and text on white, so the
+    difference does not show, and a report of many species stays a few MB. Pillow (a dependency
+    of matplotlib) does it; the result is the same for the same figure."""
+    from PIL import Image
+
+    image = Image.open(BytesIO(png)).convert("RGB")
+    palette = image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
+    out = BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def _figure_metadata(fmt: str) -> dict[str, Any]:
     # no creation date or tool URL inside the image: identical inputs give identical figures
     if fmt == "png":
@@ -115,9 +175,83 @@ def _figure_metadata(fmt: str) -> dict[str, Any]:
     return {"Date": None, "Creator": None}
 
 
-def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
-    items = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{_value_html(v)}</dd>" for k, v in pairs)
-    return f'<dl class="kv">{items}</dl>'
+FULL_SECTIONS_UP_TO = 6
+"""A study of up to this many species gets full per-species sections (every figure); more species
+get the portfolio view and compact sections (one figure each)."""
+
+_IDENTIFIERS = frozenset({"seed", "seed entropy", "compadre"})
+"""Keys whose numbers are identifiers, printed without thousands separators."""
+_ENGINE_INTERNALS = frozenset({"chunk_size", "span"})
+"""Keys of the study specification that set how the engine computes, not what it assumes: left out
+of the assumptions (the results file keeps them)."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# the study as recorded: assumptions
+# ---------------------------------------------------------------------------------------------------
+
+
+class _Spec:
+    """Renders the recorded study (JSON values) as HTML: objects as key/value lists, number matrices
+    as tables labelled with the species' stage names, costs with their currency, numbers as people
+    write them."""
+
+    def __init__(self, currency: str, stages: Sequence[str] = ()) -> None:
+        self.currency = currency
+        self.stages = list(stages)
+
+    def kv(self, pairs: Sequence[tuple[str, Any]]) -> str:
+        states = dict(pairs).get("names")  # the states of a MatrixSelection environment
+        states = states if isinstance(states, list) else None
+        items = "".join(
+            f"<dt>{html.escape(str(k))}</dt><dd>{self.value(v, key=str(k), states=states)}</dd>"
+            for k, v in pairs
+        )
+        return f'<dl class="kv">{items}</dl>'
+
+    def value(self, value: Any, *, key: str = "", states: list[Any] | None = None) -> str:
+        """Any JSON value as HTML."""
+        if isinstance(value, dict):
+            if not value:
+                return "<em>none</em>"
+            return self.kv(list(value.items()))
+        if _is_number_matrix(value):
+            return self.matrix(value)
+        if isinstance(value, list):
+            if not value:
+                return "<em>none</em>"
+            if all(_is_number_matrix(v) for v in value):  # one matrix per environmental state
+                labels = states if states is not None and len(states) == len(value) else None
+                return "".join(
+                    (f"<p>{html.escape(str(labels[i]))}</p>" if labels else "") + self.matrix(v)
+                    for i, v in enumerate(value)
+                )
+            if all(not isinstance(v, dict | list) for v in value):
+                return html.escape(", ".join(_scalar_text(v) for v in value))
+            return "<ol>" + "".join(f"<li>{self.value(v)}</li>" for v in value) + "</ol>"
+        if key.endswith("cost") and isinstance(value, int | float) and not isinstance(value, bool):
+            return html.escape(summary.money(float(value), self.currency) + " a year")
+        if key in _IDENTIFIERS:
+            return html.escape(str(value))
+        return html.escape(_scalar_text(value))
+
+    def matrix(self, rows: list[list[float]]) -> str:
+        """A number matrix; with the species' stages on rows (to) and columns (from) when it is
+        a square stage matrix."""
+        n = len(rows)
+        labelled = len(self.stages) == n and all(len(r) == n for r in rows)
+        head = ""
+        if labelled:
+            cells = "".join(f'<th scope="col">{html.escape(s)}</th>' for s in self.stages)
+            head = f'<thead><tr><th scope="col">to \\ from</th>{cells}</tr></thead>'
+        body = "".join(
+            "<tr>"
+            + (f'<th scope="row">{html.escape(self.stages[i])}</th>' if labelled else "")
+            + "".join(f"<td>{html.escape(_number_text(x))}</td>" for x in row)
+            + "</tr>"
+            for i, row in enumerate(rows)
+        )
+        return f'<table class="matrix">{head}<tbody>{body}</tbody></table>'
 
 
 def _is_number_matrix(value: Any) -> bool:
@@ -125,29 +259,21 @@ def _is_number_matrix(value: Any) -> bool:
         isinstance(value, list)
         and len(value) > 0
         and all(isinstance(row, list) and row for row in value)
-        and all(isinstance(x, int | float) for row in value for x in row)
+        and all(
+            isinstance(x, int | float) and not isinstance(x, bool) for row in value for x in row
+        )
     )
 
 
-def _value_html(value: Any) -> str:
-    """Any JSON value as HTML: objects as key/value lists, number matrices as tables."""
-    if isinstance(value, dict):
-        if not value:
-            return "<em>none</em>"
-        return _kv(list(value.items()))
-    if _is_number_matrix(value):
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(f'{x:g}')}</td>" for x in row) + "</tr>"
-            for row in value
-        )
-        return f'<table class="matrix"><tbody>{rows}</tbody></table>'
-    if isinstance(value, list):
-        if not value:
-            return "<em>none</em>"
-        if all(not isinstance(v, dict | list) for v in value):
-            return html.escape(", ".join(_scalar_text(v) for v in value))
-        return "<ol>" + "".join(f"<li>{_value_html(v)}</li>" for v in value) + "</ol>"
-    return html.escape(_scalar_text(value))
+def _number_text(x: float) -> str:
+    """A number as people write it: 12,500 and 0.4995, never 1.25e+04."""
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if float(x) == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.6g}"
 
 
 def _scalar_text(value: Any) -> str:
@@ -155,9 +281,18 @@ def _scalar_text(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, int | float):
+        return _number_text(value)
     return str(value)
+
+
+def _without_internals(value: Any) -> Any:
+    """``value`` without the keys of :data:`_ENGINE_INTERNALS`, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_internals(v) for k, v in value.items() if k not in _ENGINE_INTERNALS}
+    if isinstance(value, list):
+        return [_without_internals(v) for v in value]
+    return value
 
 
 def _named_items(spec: dict[str, Any], key: str) -> list[tuple[str, Any]]:
@@ -191,9 +326,11 @@ def _recorded(value: Any) -> Any:
 
 def _assumptions_html(results: xr.Dataset, table: xr.Dataset) -> str:
     made = names.provenance(results)
-    spec = made.study
+    spec = _without_internals(made.study)
     if made.no_action is not None:
         spec[names.NO_ACTION_KEY] = made.no_action
+    currency = str(table.attrs.get("currency", made.currency))
+    plain = _Spec(currency)
     years = results[names.YEAR].values
     settings: list[tuple[str, Any]] = [
         ("years simulated", f"{int(years[0])} to {int(years[-1])}"),
@@ -202,36 +339,58 @@ def _assumptions_html(results: xr.Dataset, table: xr.Dataset) -> str:
             made.replicates if made.replicates is not None else results.sizes[names.REPLICATE],
         ),
         ("seed entropy", str(_recorded(made.seed_entropy))),
-        ("replicates per chunk", _recorded(made.chunk_size)),
         ("pva version", str(_recorded(made.version))),
         ("scenarios", ", ".join(names.names_of(results, names.SCENARIO))),
         ("compared against", table.attrs["no_action"]),
         ("extinction", "no individuals left in any population"),
         ("intervals", f"{table.attrs['confidence']:.0%} (Monte Carlo)"),
+        ("costs", _cost_assumption(table)),
     ]
-    parts = ["<h3>Settings</h3>", _kv(settings)]
+    parts = ["<h3>Settings</h3>", plain.kv(settings)]
     head = spec.get("study")
     if isinstance(head, dict) and head:
-        parts.append("<h3>Study</h3>" + _value_html(head))
+        parts.append("<h3>Study</h3>" + plain.value(head))
     for key, heading in _SPEC_SECTIONS:
         items = _named_items(spec, key)
         if items:
             parts.append(f"<h3>{heading}</h3>")
-            parts.extend(f"<h4>{html.escape(n)}</h4>{_value_html(body)}" for n, body in items)
+            for n, body in items:
+                stages = body.get("stages", ()) if isinstance(body, dict) else ()
+                render = _Spec(currency, stages if isinstance(stages, list) else ())
+                parts.append(f"<h4>{html.escape(n)}</h4>{render.value(body)}")
         elif key == "species":
             parts.append(f"<h3>{heading}</h3>" + _species_from_results(results))
     known = {"study", names.NO_ACTION_KEY, *(k for k, _ in _SPEC_SECTIONS)}
     others = {k: v for k, v in spec.items() if k not in known}
     if others:
-        parts.append("<h3>Other settings</h3>" + _value_html(others))
-    if spec:
+        parts.append("<h3>Other settings</h3>" + plain.value(others))
+    if spec and results.sizes[names.SPECIES] <= FULL_SECTIONS_UP_TO:
         parts.append(
-            "<details><summary>Study specification as stored with the results (JSON)</summary>"
-            "<pre>"
+            "<details><summary>The study as recorded with the results (JSON, without engine "
+            "settings)</summary><pre>"
             + html.escape(json.dumps(spec, indent=2, ensure_ascii=False, sort_keys=True))
             + "</pre></details>"
         )
+    elif spec:  # the tables above hold every value; the JSON would double a long page
+        parts.append(
+            '<p class="note">The study as JSON is in the results file (its attribute '
+            "<code>study</code>).</p>"
+        )
     return "\n".join(parts)
+
+
+def _cost_assumption(table: xr.Dataset) -> str:
+    if names.TOTAL_COST not in table:
+        return "no intervention has a cost"
+    cost = table[names.TOTAL_COST].attrs
+    stop = (
+        "stop in the year a species goes extinct"
+        if cost.get("stops_at_extinction")
+        else ("run to the horizon whatever happens")
+    )
+    rate = float(cost.get("discount_rate", 0.0))
+    discount = f"discounted at {100 * rate:g}% a year" if rate else "not discounted"
+    return f"in {table.attrs.get('currency', 'currency units')}; {stop}; {discount}"
 
 
 def _species_from_results(results: xr.Dataset) -> str:
@@ -242,10 +401,13 @@ def _species_from_results(results: xr.Dataset) -> str:
         for v in (names.GENERATION_LENGTH, names.QUASI_EXTINCTION_THRESHOLD)
         if v in results.data_vars
     ]
+    plain = _Spec("")
     for sp in names.names_of(results, names.SPECIES):
         sel = results.sel({names.SPECIES: sp})
-        pairs = [(plots.axis_label(results[v], v), f"{float(sel[v]):g}") for v in per_species]
-        rows.append(f"<h4>{html.escape(str(sp))}</h4>{_kv(pairs)}")
+        pairs = [
+            (plots.axis_label(results[v], v), _number_text(float(sel[v]))) for v in per_species
+        ]
+        rows.append(f"<h4>{html.escape(str(sp))}</h4>{plain.kv(pairs)}")
     return "".join(rows)
 
 
@@ -275,6 +437,199 @@ def _anchor(prefix: str, name: str) -> str:
     return f"{prefix}-{plots.safe_name(name).lower()}"
 
 
+# ---------------------------------------------------------------------------------------------------
+# the answer and the portfolio
+# ---------------------------------------------------------------------------------------------------
+
+
+def _p(value: float) -> str:
+    return (
+        "–" if value != value else (f"{value:.2f}" if value not in (0.0, 1.0) else f"{value:.0f}")
+    )
+
+
+def _interval(table: xr.Dataset, var: str, **at: Any) -> str:
+    value, low, high = (
+        float(table[var + s].sel(at)) for s in ("", names.LOWER_SUFFIX, names.UPPER_SUFFIX)
+    )
+    return f"{_p(value)} ({_p(low)}–{_p(high)})"
+
+
+def _modal_category(table: xr.Dataset, sp: str, scenario: str) -> tuple[str, float]:
+    """The category most replicates are in by the final year, and its share."""
+    if names.CATEGORY_SHARE not in table:
+        return "", float("nan")
+    share = table[names.CATEGORY_SHARE].sel({names.SPECIES: sp, names.SCENARIO: scenario})
+    i = int(np.argmax(share.values))
+    return str(share[names.CATEGORY_DIM].values[i]), float(share.values[i])
+
+
+def _answer_html(table: xr.Dataset, sp: str) -> str:
+    """One species' answer: the risk under every scenario at the final year and the best action
+    with its margin and interval."""
+    final = int(table.attrs["final_year"])
+    t = table.sel({names.SPECIES: sp})
+    measure_label = str(t[names.RISK_MEASURE].values)
+    # a measure that is absolute extinction itself gets one column
+    quasi = float(t[names.QUASI_EXTINCTION_THRESHOLD]) > 0 or (
+        str(t[names.QUASI_EXTINCTION_ON].values) != "total"
+    )
+    currency = str(table.attrs.get("currency", ""))
+    header = ["scenario"]
+    if quasi:
+        header.append(f"P({measure_label} by year {final})")
+    header.append(f"P(extinct by year {final})")
+    if names.CATEGORY_SHARE in table:
+        header.append(f"Red List category in year {final}")
+    if names.TOTAL_COST in table:
+        header.append(f"expected cost ({currency})")
+    rows = []
+    for scenario in names.names_of(table, names.SCENARIO):
+        at = {names.SCENARIO: scenario, names.HORIZON: final}
+        row = [scenario]
+        if quasi:
+            row.append(_interval(t, names.P_QUASI_EXTINCTION, **at))
+        row.append(_interval(t, names.P_EXTINCTION, **at))
+        if names.CATEGORY_SHARE in table:
+            category, share = _modal_category(table, sp, scenario)
+            row.append(f"{category} ({share:.0%} of futures)")
+        if names.TOTAL_COST in table:
+            row.append(
+                summary.money(float(t[names.TOTAL_COST].sel({names.SCENARIO: scenario})), currency)
+            )
+        rows.append(row)
+    parts = [f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>']
+    best = summary.best_action_text(table, sp)
+    if best:
+        parts.append(f'<p class="answer">{html.escape(best[0].upper() + best[1:])}.</p>')
+    return "\n".join(parts)
+
+
+_TEXT_CELL = ' class="text"'
+"""Marks a table cell holding words (left-aligned) rather than a number."""
+
+
+def _portfolio_html(table: xr.Dataset) -> str:
+    """One sortable table of species x scenarios: the risk measure and absolute extinction by the
+    final year, the modal Red List category and the species' contribution to ΔRLI."""
+    final = int(table.attrs["final_year"])
+    no_action = str(table.attrs["no_action"])
+    columns = [
+        "species",
+        "scenario",
+        f"P(quasi-extinct by year {final})",
+        f"P(extinct by year {final})",
+        f"Red List category in year {final}",
+        f"contribution to ΔRLI vs {no_action!r}",
+        "best action for the species",
+        "quasi-extinct at",
+    ]
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns)
+    body = []
+    red_list = names.CATEGORY_SHARE in table
+    contribution = names.DELTA_RLI_CONTRIBUTION in table
+    for sp in names.names_of(table, names.SPECIES):
+        t = table.sel({names.SPECIES: sp})
+        best = str(t[names.BEST_SCENARIO].values) if names.BEST_SCENARIO in t else ""
+        on = str(t[names.QUASI_EXTINCTION_ON].values)
+        threshold = f"≤ {float(t[names.QUASI_EXTINCTION_THRESHOLD]):g} {'mature' if on == 'mature' else 'individuals'}"
+        for scenario in names.names_of(table, names.SCENARIO):
+            at = {names.SCENARIO: scenario, names.HORIZON: final}
+            risk = float(t[names.P_QUASI_EXTINCTION].sel(at))
+            extinct = float(t[names.P_EXTINCTION].sel(at))
+            category, share = _modal_category(table, sp, scenario) if red_list else ("", 0.0)
+            code = redlist.CATEGORY_CODES.get(category, -9) if category else -9
+            delta, low, high = (
+                (
+                    float(t[names.DELTA_RLI_CONTRIBUTION + suffix].sel({names.SCENARIO: scenario}))
+                    for suffix in ("", names.LOWER_SUFFIX, names.UPPER_SUFFIX)
+                )
+                if contribution
+                else (float("nan"),) * 3
+            )
+            cells = [
+                (sp, sp),
+                (scenario, scenario),
+                (_p(risk), risk),
+                (_p(extinct), extinct),
+                (f"{category} {share:.0%}" if category else "–", code),
+                (
+                    "–"
+                    if scenario == no_action or delta != delta
+                    else f"{delta:+.4f} ({low:+.4f} to {high:+.4f})",
+                    delta,
+                ),
+                ("best" if scenario == best else "", 1 if scenario == best else 0),
+                (threshold, threshold),
+            ]
+            body.append(
+                "<tr>"
+                + "".join(
+                    f"<td{_TEXT_CELL if isinstance(v, str) else ''} "
+                    f'data-value="{html.escape(str(v))}">{html.escape(str(c))}</td>'
+                    for c, v in cells
+                )
+                + "</tr>"
+            )
+    return (
+        '<div class="scroll"><table class="summary sortable" id="portfolio-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Red List categories by year, with the criteria that set them
+# ---------------------------------------------------------------------------------------------------
+
+
+def _categories_by_year_html(assessment: xr.Dataset, sp: str, years: Sequence[int]) -> str:
+    """Per scenario and year, the categories replicates are in with their shares, each with the
+    criteria most often met by the replicates in it ("CR 20% (D), EX 80%")."""
+    categories = assessment[names.CATEGORY].sel({names.SPECIES: sp})
+    criteria = (
+        assessment[names.CRITERIA].sel({names.SPECIES: sp})
+        if names.CRITERIA in assessment
+        else None
+    )
+    scenarios = names.names_of(categories, names.SCENARIO)
+    rows = []
+    for year in years:
+        row = [f"year {year}"]
+        for scenario in scenarios:
+            codes = categories.sel({names.SCENARIO: scenario, names.YEAR: year}).values
+            texts = (
+                criteria.sel({names.SCENARIO: scenario, names.YEAR: year}).values
+                if criteria is not None
+                else None
+            )
+            row.append(_category_cell(codes, texts))
+        rows.append(row)
+    return summary.render_rows(["", *scenarios], rows, "html")
+
+
+def _category_cell(codes: Any, texts: Any) -> str:
+    values, counts = np.unique(np.asarray(codes), return_counts=True)
+    order = np.argsort(-counts)
+    parts = []
+    for k in order:
+        code = int(values[k])
+        name = redlist.category_name(code)
+        text = f"{name} {counts[k] / counts.sum():.0%}"
+        if texts is not None:
+            chosen = np.asarray(texts)[np.asarray(codes) == code]
+            common, times = np.unique(chosen, return_counts=True)
+            setting = str(common[int(np.argmax(times))]).removeprefix(name).strip()
+            if setting:
+                text += f" ({setting})"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the page
+# ---------------------------------------------------------------------------------------------------
+
+
 def render_report(
     results: xr.Dataset,
     *,
@@ -286,6 +641,7 @@ def render_report(
     figure_format: str = "png",
     dpi: int = 100,
     source: str | None = None,
+    log_scale: bool | None = None,
 ) -> str:
     """The report of ``results`` as one self-contained HTML document (a string).
 
@@ -301,9 +657,13 @@ def render_report(
     figure_format
         ``"png"`` (embedded as base64) or ``"svg"`` (inlined).
     dpi
-        Resolution of PNG figures, in dots per inch.
+        Resolution of PNG figures, in dots per inch (compact sections of a study of many species
+        use four fifths of it).
     source
         Name of the results file, shown in the header.
+    log_scale
+        Fan charts on a logarithmic abundance axis (True), a linear one (False) or chosen by their
+        range (None).
     """
     if figure_format not in FIGURE_FORMATS:
         raise ValueError(f"figure_format must be 'png' or 'svg'; got {figure_format!r}")
@@ -322,156 +682,343 @@ def render_report(
         red_list=assessment is not None,
         assessment=assessment,
     )
+    page = _Page(results, table, assessment, confidence, figure_format, dpi, log_scale)
     title = title or names.provenance(results).name or "Population viability analysis"
-    species = names.names_of(results, names.SPECIES)
-    curves = summary.extinction_curves(results, confidence=confidence)
-    quantiles = summary.trajectory_quantiles(results, quantiles=plots.FAN_QUANTILES)
+    return page.document(title, source, skipped)
 
-    def figure(fig: Figure, alt: str, caption: str) -> str:
-        return _figure_html(fig, alt=alt, caption=caption, fmt=figure_format, dpi=dpi)
 
-    band = f"{confidence:.0%}"
-    toc = ['<li><a href="#overview">Overview</a></li>']
-    toc += [f'<li><a href="#{_anchor("species", sp)}">{html.escape(sp)}</a></li>' for sp in species]
-    if assessment is not None:
-        toc.append('<li><a href="#red-list">Red List Index and extinctions prevented</a></li>')
-    if names.GREEN_SCORE in table:
-        toc.append('<li><a href="#green-status">Green Status of Species</a></li>')
-    toc.append('<li><a href="#assumptions">Assumptions</a></li>')
+class _Page:
+    """The sections of one report, sharing what they compute."""
 
-    body: list[str] = []
-    generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    meta = [
-        f"{len(species)} species",
-        f"{results.sizes[names.SCENARIO]} scenarios",
-        f"{results.sizes[names.REPLICATE]} replicates",
-        f"years 0–{table.attrs['final_year']}",
-        f"pva {names.provenance(results).version or '?'}",
-        f"generated {generated}",
-    ]
-    if source:
-        meta.insert(0, f"results: {source}")
-    body.append(f"<header><h1>{html.escape(title)}</h1>")
-    body.append(f'<p class="meta">{html.escape(" · ".join(meta))}</p></header>')
-    body.append(f'<nav aria-label="contents"><ol>{"".join(toc)}</ol></nav>')
+    def __init__(
+        self,
+        results: xr.Dataset,
+        table: xr.Dataset,
+        assessment: xr.Dataset | None,
+        confidence: float,
+        figure_format: str,
+        dpi: int,
+        log_scale: bool | None,
+    ) -> None:
+        self.results = results
+        self.table = table
+        self.assessment = assessment
+        self.confidence = confidence
+        self.format = figure_format
+        self.dpi = dpi
+        self.log = log_scale
+        self.species = names.names_of(results, names.SPECIES)
+        self.compact = len(self.species) > FULL_SECTIONS_UP_TO
+        self.curves = [
+            summary.extinction_curves(results, quasi=q, confidence=confidence)
+            for q in (True, False)
+        ]
+        self.quantiles = summary.trajectory_quantiles(results, quantiles=plots.FAN_QUANTILES)
+        self.band = f"{confidence:.0%}"
+        self.final = int(table.attrs["final_year"])
+        self.no_action = str(table.attrs["no_action"])
 
-    body.append('<section id="overview"><h2>Overview</h2>')
-    body.append(
-        "<p>Each species was projected under every scenario with the same random environmental "
-        "history in each replicate (common random numbers), so differences between scenarios are "
-        f"paired. Numbers in parentheses are {band} Monte Carlo intervals; comparisons are against "
-        f"the scenario <strong>{html.escape(table.attrs['no_action'])}</strong>.</p>"
-    )
-    header, rows = summary.study_rows(table)
-    if rows:
-        body.append(f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>')
-    if skipped:
-        body.append(
-            f'<p class="note">Red List assessment not shown: {html.escape(skipped)} '
-            "(the IUCN criteria need it).</p>"
+    def figure(self, fig: Figure, alt: str, caption: str, *, dpi: int | None = None) -> str:
+        return _figure_html(
+            fig, alt=alt, caption=caption, fmt=self.format, dpi=dpi if dpi is not None else self.dpi
         )
-    body.append(
-        figure(
-            plots.plot_intervention_comparison(results, table=table),
-            "probability of extinction by the final year per scenario and species",
-            f"Probability of extinction by year {table.attrs['final_year']}, with {band} intervals.",
-        )
-    )
-    body.append("</section>")
 
-    for sp in species:
-        body.append(f'<section id="{_anchor("species", sp)}"><h2>{html.escape(sp)}</h2>')
-        body.append(_species_meta(results, sp))
-        header, rows = summary.species_rows(table, sp)
-        body.append(f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>')
+    # ---- the page --------------------------------------------------------------------------------
+
+    def document(self, title: str, source: str | None, skipped: str) -> str:
+        sections = [self.answer(skipped)]
+        if names.TOTAL_COST in self.table:
+            sections.append(self.costs())
+        sections.extend(self.species_section(sp) for sp in self.species)
+        if self.assessment is not None:
+            sections.append(self.red_list())
+        green_header, green_rows = summary.green_status_rows(self.table)
+        if green_rows:
+            sections.append(_green_status_html(self.table, green_header, green_rows))
+        sections.append(
+            '<section id="assumptions"><h2>Assumptions</h2>'
+            + _assumptions_html(self.results, self.table)
+            + "</section>"
+        )
+        body = [self.header(title, source), self.contents(), *sections]
         body.append(
-            figure(
+            f'<footer><p class="note">Generated by pva {html.escape(str(pva_version()))}. '
+            "This page is self-contained: it can be saved, opened offline and forwarded.</p>"
+            "</footer>"
+        )
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
+            f"<script>{_SCRIPT}</script>\n</head>\n<body>\n"
+            + "\n".join(body)
+            + "\n</body>\n</html>\n"
+        )
+
+    def header(self, title: str, source: str | None) -> str:
+        generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        meta = [
+            f"{len(self.species)} species",
+            f"{self.results.sizes[names.SCENARIO]} scenarios",
+            f"{self.results.sizes[names.REPLICATE]} replicates",
+            f"years 0–{self.final}",
+            f"pva {names.provenance(self.results).version or '?'}",
+            f"generated {generated}",
+        ]
+        if source:
+            meta.insert(0, f"results: {source}")
+        return (
+            f"<header><h1>{html.escape(title)}</h1>"
+            f'<p class="meta">{html.escape(" · ".join(meta))}</p></header>'
+        )
+
+    def contents(self) -> str:
+        toc = [("answer", "Portfolio" if self.compact else "The answer")]
+        if names.TOTAL_COST in self.table:
+            toc.append(("costs", "Costs and cost-effectiveness"))
+        if not self.compact:
+            toc += [(_anchor("species", sp), sp) for sp in self.species]
+        else:
+            toc.append((_anchor("species", self.species[0]), "Species"))
+        if self.assessment is not None:
+            toc.append(("red-list", "Red List Index and extinctions prevented"))
+        if names.GREEN_SCORE in self.table:
+            toc.append(("green-status", "Green Status of Species"))
+        toc.append(("assumptions", "Assumptions"))
+        items = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in toc)
+        return f'<nav aria-label="contents"><ol>{items}</ol></nav>'
+
+    # ---- sections --------------------------------------------------------------------------------
+
+    def answer(self, skipped: str) -> str:
+        heading = "Portfolio" if self.compact else "The answer"
+        parts = [f'<section id="answer"><h2>{heading}</h2>']
+        parts.append(
+            "<p>Risk is each species' own measure, as the study sets it (its quasi-extinction "
+            "threshold on what it counts, e.g. mature individuals), shown beside absolute "
+            "extinction (no individuals of any stage left). Each species was projected under "
+            "every scenario with the same random environmental history in each replicate "
+            "(common random numbers), so differences between scenarios are paired. Numbers in "
+            f"parentheses are {self.band} Monte Carlo intervals; comparisons are against "
+            f"<strong>{html.escape(self.no_action)}</strong>.</p>"
+        )
+        if not self.compact:
+            for sp in self.species:
+                parts.append(f"<h3>{html.escape(sp)}</h3>")
+                parts.append(
+                    f'<p class="note">{html.escape(summary.species_note(self.table, sp))}</p>'
+                )
+                parts.append(_answer_html(self.table, sp))
+        if skipped:
+            parts.append(
+                f'<p class="note">Red List assessment not shown: {html.escape(skipped)} '
+                "(the IUCN criteria need it).</p>"
+            )
+        if len(self.species) > 1:
+            joint = self.all_species()
+            if joint:
+                parts.append("<h3>All species</h3>")
+                parts.extend(joint)
+            parts.append("<h3>Species by scenario</h3>")
+            parts.append("<p>One row per species and scenario; click a column heading to sort.</p>")
+            parts.append(_portfolio_html(self.table))
+        parts.append("</section>")
+        return "\n".join(parts)
+
+    def all_species(self) -> list[str]:
+        """The Red List Index and ΔRLI of all species: the table, the ΔRLI figure and, for a
+        study of many species, the RLI by year (which the Red List section shows otherwise)."""
+        header, rows = summary.study_rows(self.table)
+        if not rows:
+            return []
+        parts = [f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>']
+        if self.results.sizes[names.SCENARIO] > 1:
+            parts.append(
+                self.figure(
+                    plots.plot_delta_rli(self.table),
+                    "ΔRLI against no action per scenario with intervals",
+                    f"ΔRLI against {self.no_action!r} in year {self.final}: mean (dot), "
+                    f"{self.band} interval of the mean (thick) and the central {self.band} of "
+                    "replicates (thin).",
+                )
+            )
+        if self.compact and self.assessment is not None:
+            parts.append(self.rli_figure())
+        return parts
+
+    def rli_figure(self) -> str:
+        assert self.assessment is not None
+        return self.figure(
+            plots.plot_rli(self.assessment, confidence=self.confidence),
+            "Red List Index by year per scenario",
+            "Red List Index of all species by year: mean over replicates (with the central "
+            f"{self.band} of replicates shaded for up to three scenarios).",
+        )
+
+    def costs(self) -> str:
+        currency = str(self.table.attrs.get("currency", "currency units"))
+        parts = ['<section id="costs"><h2>Costs and cost-effectiveness</h2>']
+        parts.append(
+            f"<p>Costs are in {html.escape(currency)}: "
+            f"{html.escape(_cost_assumption(self.table).split('; ', 1)[1])}. Cost-effectiveness is "
+            "the expected cost beyond no action over the expected effect, with a paired bootstrap "
+            "interval over replicates; it is <em>not estimable</em> when the effect's own interval "
+            "includes 0.</p>"
+        )
+        header, rows = summary.ranking_rows(self.table)
+        if rows:
+            parts.append("<h3>Single interventions ranked</h3>")
+            parts.append(f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>')
+        if len(self.species) == 1:
+            header, rows = summary.study_rows(self.table)
+            if rows:
+                parts.append(
+                    f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>'
+                )
+        if names.INCREMENTAL_COST in self.table and self.results.sizes[names.SCENARIO] > 1:
+            parts.append(
+                self.figure(
+                    plots.plot_cost_effectiveness(self.table),
+                    f"what each scenario costs beyond no action in {currency} and what it buys",
+                    f"Expected cost beyond {self.no_action!r} ({currency}) against ΔRLI and "
+                    f"extinctions prevented, with {self.band} intervals.",
+                )
+            )
+        parts.append("</section>")
+        return "\n".join(parts)
+
+    def species_section(self, sp: str) -> str:
+        parts = [
+            f'<section id="{_anchor("species", sp)}"'
+            + (' class="compact"' if self.compact else "")
+            + f"><h2>{html.escape(sp)}</h2>"
+        ]
+        parts.append(_species_meta(self.results, sp))
+        parts.append(f'<p class="note">{html.escape(summary.species_note(self.table, sp))}</p>')
+        if self.compact:
+            parts.append(_answer_html(self.table, sp))
+            parts.append(
+                self.figure(
+                    plots.plot_species_overview(
+                        self.results,
+                        species=sp,
+                        curves=self.curves,
+                        quantiles=self.quantiles,
+                        confidence=self.confidence,
+                    ),
+                    f"{sp}: risk by year and abundance by year per scenario",
+                    f"{sp}: left, risk by year (solid: the species' risk measure with its "
+                    f"{self.band} band; dashed: extinction); right, median and the central 50% and "
+                    "90% of replicates.",
+                    dpi=max(30, self.dpi * 4 // 5),
+                )
+            )
+            parts.append("</section>")
+            return "\n".join(parts)
+        header, rows = summary.species_rows(self.table, sp)
+        parts.append(f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>')
+        parts.append(
+            self.figure(
                 plots.plot_extinction_cdf(
-                    results, species=sp, curves=curves, confidence=confidence
+                    self.results, species=sp, curves=self.curves[0], confidence=self.confidence
                 ),
-                f"{sp}: cumulative probability of extinction by year per scenario",
-                f"{sp}: probability of extinction by each year; shaded: {band} interval.",
+                f"{sp}: cumulative probability of the risk event and of extinction by year",
+                f"{sp}: probability of the risk event (solid, {self.band} band) and of extinction "
+                "(dashed) by each year, per scenario.",
             )
         )
-        body.append(
-            figure(
-                plots.plot_fan_chart(results, species=sp, quantiles=quantiles),
-                f"{sp}: mature individuals by year per scenario, median and bands",
-                f"{sp}: mature individuals, median line with the central 50% and 90% of "
-                "replicates shaded.",
+        parts.append(
+            self.figure(
+                plots.plot_fan_chart(
+                    self.results, species=sp, quantiles=self.quantiles, log=self.log
+                ),
+                f"{sp}: abundance by year, every scenario, median and bands",
+                f"{sp}: median (line) and the central 50% and 90% of replicates (shaded), every "
+                "scenario in one panel; dotted: the quasi-extinction threshold.",
             )
         )
-        if assessment is not None:
-            body.append("<h3>Red List category</h3>")
-            body.append(
-                figure(
-                    plots.plot_category_distribution(assessment, species=sp),
+        if summary.site_counts(self.results)[sp] > 1:
+            parts.append(
+                self.figure(
+                    plots.plot_site_fan_charts(self.results, species=sp, log=self.log),
+                    f"{sp}: abundance by year at each site",
+                    f"{sp}: each site's median and central 50% and 90% of replicates.",
+                )
+            )
+        if self.assessment is not None:
+            parts.append("<h3>Red List category</h3>")
+            parts.append(
+                "<p>Share of futures in each category, with the criteria most often met by the "
+                "futures in it (the criterion that sets the category).</p>"
+            )
+            years = sorted({0, *(int(h) for h in self.table[names.HORIZON].values)})
+            parts.append(
+                f'<div class="scroll">{_categories_by_year_html(self.assessment, sp, years)}</div>'
+            )
+            parts.append(
+                self.figure(
+                    plots.plot_category_distribution(self.assessment, species=sp),
                     f"{sp}: share of replicates in each Red List category by year",
                     f"{sp}: share of replicates in each IUCN Red List category by year.",
                 )
             )
-            body.append(
-                figure(
-                    plots.plot_transition_matrix(assessment, species=sp),
+            parts.append(
+                self.figure(
+                    plots.plot_transition_matrix(self.assessment, species=sp),
                     f"{sp}: Red List category transition probabilities",
                     f"{sp}: probability of each category at the end given the category at the "
                     "start (rows), per scenario.",
                 )
             )
-        body.append("</section>")
+        parts.append("</section>")
+        return "\n".join(parts)
 
-    if assessment is not None:
-        body.append('<section id="red-list"><h2>Red List Index and extinctions prevented</h2>')
-        body.append(
-            "<p>The Red List Index (Butchart et al. 2007) weights categories LC 0, NT 1, VU 2, EN 3, "
-            "CR 4, EW and EX 5 and is 1 when every species is Least Concern and 0 when all are "
+    def red_list(self) -> str:
+        assert self.assessment is not None
+        parts = ['<section id="red-list"><h2>Red List Index and extinctions prevented</h2>']
+        parts.append(
+            "<p>The Red List Index (Butchart et al. 2007) weights categories LC 0, NT 1, VU 2, EN "
+            "3, CR 4, EW and EX 5 and is 1 when every species is Least Concern and 0 when all are "
             "extinct; it is computed per replicate over all species jointly. Extinctions prevented "
-            "are expected extinctions under no action minus under the scenario, paired over "
-            "replicates.</p>"
+            "are expected risk events (each species' own measure) under no action minus under the "
+            "scenario, paired over replicates; absolute extinctions prevented count species with "
+            "no individuals left.</p>"
         )
-        body.append(
-            figure(
-                plots.plot_rli(assessment, confidence=confidence),
-                "Red List Index by year per scenario",
-                f"Red List Index of all species by year: mean over replicates; shaded: the "
-                f"central {band} of replicates.",
-            )
-        )
-        if table.attrs.get("red_list_notes"):
-            body.append(
+        if len(self.species) == 1:
+            header, rows = summary.study_rows(self.table)
+            if rows and names.TOTAL_COST not in self.table:
+                parts.append(
+                    f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>'
+                )
+            if self.results.sizes[names.SCENARIO] > 1:
+                parts.append(
+                    self.figure(
+                        plots.plot_delta_rli(self.table),
+                        "ΔRLI against no action per scenario with intervals",
+                        f"ΔRLI against {self.no_action!r} in year {self.final}: mean (dot), "
+                        f"{self.band} interval of the mean (thick) and the central {self.band} of "
+                        "replicates (thin).",
+                    )
+                )
+        if not self.compact:
+            parts.append(self.rli_figure())
+        if self.table.attrs.get("red_list_notes"):
+            parts.append(
                 '<p class="note">Assessment notes: '
-                f"{html.escape(table.attrs['red_list_notes'])}.</p>"
+                f"{html.escape(self.table.attrs['red_list_notes'])}.</p>"
             )
-        if results.sizes[names.SCENARIO] > 1:
-            body.append(
-                figure(
-                    plots.plot_extinctions_prevented(table),
+        if self.results.sizes[names.SCENARIO] > 1:
+            parts.append(
+                self.figure(
+                    plots.plot_extinctions_prevented(self.table),
                     "expected extinctions prevented per scenario",
-                    f"Expected extinctions prevented against {table.attrs['no_action']!r} by year "
-                    f"{table.attrs['final_year']}, with {band} intervals.",
+                    f"Expected extinctions prevented (each species' risk measure) against "
+                    f"{self.no_action!r} by year {self.final}, with {self.band} intervals.",
                 )
             )
-        body.append("</section>")
-
-    green_header, green_rows = summary.green_status_rows(table)
-    if green_rows:
-        body.append(_green_status_html(table, green_header, green_rows))
-
-    body.append('<section id="assumptions"><h2>Assumptions</h2>')
-    body.append(_assumptions_html(results, table))
-    body.append("</section>")
-    body.append(
-        f'<footer><p class="note">Generated by pva {html.escape(str(pva_version()))}. '
-        "This page is self-contained: it can be saved, opened offline and forwarded.</p></footer>"
-    )
-
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
-        f"<script>{_SCRIPT}</script>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
-    )
+        parts.append("</section>")
+        return "\n".join(parts)
 
 
 def _green_status_html(table: xr.Dataset, header: list[str], rows: list[list[str]]) -> str:

@@ -44,7 +44,7 @@ import os
 import resource
 from pathlib import Path
 
-from pva import nested
+from pva import io, nested
 from pva.errors import ResourceError
 from pva.study import Study
 
@@ -271,10 +271,7 @@ def estimate(study: Study, *, jobs: int = 1, backend: str = "loky") -> Estimate:
 
 
 def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+    return io.read_system_text(path)
 
 
 def _meminfo(key: str) -> int | None:

@@ -35,6 +35,7 @@ import numpy.typing as npt
 import xarray as xr
 
 import pva
+from pva import kernels, validation
 
 if TYPE_CHECKING:
     from pva.schedule import Schedule
@@ -58,6 +59,11 @@ GREEN_YEAR = "green_year"
 """Years at which a summary table reports the Green Score."""
 CATEGORY_DIM = "category"
 """Red List categories of a summary table's category shares."""
+CATEGORY_FROM = "category_from"
+"""Rows of a Red List transition matrix: the category in the first year
+(:func:`pva.redlist.transition_matrix`)."""
+CATEGORY_TO = "category_to"
+"""Columns of a Red List transition matrix: the category in the second year."""
 
 # ---------------------------------------------------------------------------------------------------
 # results variables
@@ -93,14 +99,27 @@ SITE = "site"
 """Site or range: coordinate (species,), "" if unknown."""
 EXTINCTION_RISK = "extinction_risk"
 """Nested criterion-E probabilities of extinction within the CR, EN and VU windows from each
-replicate's state: (species, scenario, replicate, year, window), NaN at years not assessed. The same
-name as :data:`pva.redlist.EXTINCTION_RISK` (which is to become this one)."""
+replicate's state: (species, scenario, replicate, year, window), NaN at years not assessed
+(:mod:`pva.nested`; read by :func:`pva.redlist.assess`)."""
 E_WINDOW = "window"
-"""Dimension of the criterion E windows (the same as :data:`pva.redlist.E_WINDOW`)."""
+"""Dimension of :data:`EXTINCTION_RISK`: the criterion E windows."""
 E_WINDOWS = ("CR", "EN", "VU")
-"""Labels of the criterion E windows (the same as :data:`pva.redlist.E_WINDOWS`)."""
+"""Coordinate of :data:`E_WINDOW`: the CR, EN and VU windows of criterion E
+(:func:`pva.redlist.e_windows`)."""
+PROJECTED_MATURE = "projected_mature"
+"""Nested projections for A3, A4 and projected C1: expected mature individuals ``lead`` years after
+each assessment year, projected from each replicate's state there: (species, scenario, replicate,
+year, lead), NaN at years not assessed (see :func:`pva.redlist.classify`, ``projected_mature``)."""
+LEAD = "lead"
+"""Dimension of :data:`PROJECTED_MATURE`: years after the assessment year, 0 .. at most 100."""
 
 # Red List (pva.redlist)
+CRITERION = "criterion"
+"""Dim of the Red List sub-criteria (:data:`pva.redlist.CRITERIA`) in :func:`pva.redlist.assess`'s
+output."""
+CRITERION_LEVEL = "criterion_level"
+"""Level each sub-criterion met, as a category code: (species, scenario, replicate, year,
+criterion), from :func:`pva.redlist.assess`."""
 CATEGORY = "category"
 """IUCN Red List category code, int8 (see pva.redlist): (species, scenario, replicate, year)."""
 CRITERIA = "criteria"
@@ -145,11 +164,68 @@ CATEGORY_SHARE = "category_share"
 RLI_SUMMARY = "rli"
 """Red List Index in the final year, mean over replicates (a summary table's variable)."""
 DELTA_RLI = "delta_rli"
+CATEGORY_SHARE_BY_HORIZON = "category_share_by_horizon"
+"""Share of replicates in each Red List category at each horizon: (species, scenario, horizon,
+category)."""
+MOST_LIKELY_CATEGORY = "most_likely_category"
+"""The category most replicates are in at each horizon (ties: the more threatened):
+(species, scenario, horizon), a label."""
+MOST_LIKELY_SHARE = "most_likely_share"
+"""Share of replicates in the most likely category: (species, scenario, horizon)."""
+MOST_LIKELY_CRITERIA = "most_likely_criteria"
+"""The criteria that set the most likely category in most of its replicates, IUCN style ("D",
+"A3+4; C1"; "" for LC and EX): (species, scenario, horizon)."""
+MOST_LIKELY_LOWER_BOUND = "most_likely_lower_bound"
+"""Whether the most likely category is a lower bound in some of its replicates (criteria not
+evaluated that could have given a higher one): (species, scenario, horizon)."""
+LOWER_BOUND_SHARE = "lower_bound_share"
+"""Share of replicates whose category at the horizon is a lower bound because some criterion was
+not evaluated there: (species, scenario, horizon)."""
+NOT_EVALUATED = "not_evaluated"
+"""What was not evaluated at the horizon and why ("A3, A4, E not evaluated: no projections at year
+20"), "" if nothing: (species, scenario, horizon)."""
+RLI_BY_HORIZON = "rli_by_horizon"
+"""Red List Index at each horizon, mean over replicates: (scenario, horizon)."""
+DELTA_RLI_BY_HORIZON = "delta_rli_by_horizon"
+"""ΔRLI against no action at each horizon, paired over replicates: (scenario, horizon)."""
+P_RLI_IMPROVED_BY_HORIZON = "p_rli_improved_by_horizon"
+"""Share of replicates with a higher RLI than under no action at each horizon."""
 P_RLI_IMPROVED = "p_rli_improved"
 EXTINCTIONS_PREVENTED = "extinctions_prevented"
 P_ANY_PREVENTED = "p_any_prevented"
 INCREMENTAL_COST = "incremental_cost"
 COST_PER_EXTINCTION_PREVENTED = "cost_per_extinction_prevented"
+COST_PER_DELTA_RLI = "cost_per_delta_rli"
+"""Expected cost beyond no action per unit of expected ΔRLI (scenario)."""
+EXTINCTIONS_PREVENTED_PER_COST = "extinctions_prevented_per_cost"
+"""Expected extinctions prevented per million currency units beyond no action (scenario)."""
+RANK_BY_DELTA_RLI = "rank_by_delta_rli"
+"""Rank of a single intervention by ΔRLI (scenario; 1 = best, NaN = not ranked)."""
+RANK_BY_COST_EFFECTIVENESS = "rank_by_cost_effectiveness"
+"""Rank of a single intervention by extinctions prevented per cost (scenario)."""
+ABSOLUTE_EXTINCTIONS_PREVENTED = "absolute_extinctions_prevented"
+"""Expected extinctions prevented counting absolute extinction (no individuals) (scenario)."""
+DELTA_RLI_CONTRIBUTION = "delta_rli_contribution"
+"""A species' share of ΔRLI: its paired category-weight difference over W_EX N (species, scenario)."""
+RISK_MEASURE = "risk_measure"
+"""The event a species' risk measure counts, in words (species)."""
+ABUNDANCE_COUNTS = "abundance_counts"
+"""What a species' abundance figures count, in its stage names (species)."""
+P_SITE_EXTINCTION = "p_site_extinction"
+"""Probability that a site (population) has no individuals by a horizon (species, scenario,
+population, horizon)."""
+P_SITE_QUASI_EXTINCTION = "p_site_quasi_extinction"
+"""Probability that a site falls to the species' quasi-extinction threshold by a horizon."""
+SITES_OCCUPIED = "sites_occupied"
+"""Mean number of sites with individuals in a year (species, scenario, horizon)."""
+BEST_SCENARIO = "best_scenario"
+"""Per species, the scenario with the lowest risk by the final year (species)."""
+RISK_REDUCTION = "risk_reduction"
+"""Per species, the best scenario's risk below no action's, paired (species)."""
+RUNNER_UP = "runner_up"
+"""Per species, the scenario with the second-lowest risk (species)."""
+MARGIN = "margin"
+"""Per species, the runner-up's risk minus the best scenario's, paired (species)."""
 GREEN_SCORE = "green_score"
 SPECIES_RECOVERY_SCORE = "species_recovery_score"
 CONSERVATION_LEGACY = "conservation_legacy"
@@ -167,6 +243,9 @@ ATTR_REPLICATES = "n_replicates"
 ATTR_CHUNK_SIZE = "chunk_size"
 ATTR_STUDY = "study"
 """Dataset attribute holding the study as JSON (study-file schema plus the key ``no_action``)."""
+ATTR_KERNELS = "engine_kernels"
+"""Dataset attribute naming the engine's path for the fate draws (:func:`pva.kernels.name`):
+``"numpy"`` or ``"numba <version>"`` (both draw the same numbers)."""
 NO_ACTION_KEY = "no_action"
 """Key of the study JSON naming the scenario the others are compared with."""
 ATTR_SPEC = "spec"
@@ -201,6 +280,11 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "1",
         "long_name": "probability of extinction within the criterion E window (nested simulation)",
     },
+    PROJECTED_MATURE: {
+        "units": "individuals",
+        "long_name": "expected mature individuals ahead of the assessment year (nested simulation)",
+    },
+    LEAD: {"units": "year", "long_name": "years after the assessment year"},
     QUANTILE: {"units": "1", "long_name": "quantile level"},
     HORIZON: {"units": "year", "long_name": "years since the start"},
     GREEN_YEAR: {"units": "year", "long_name": "year of the Green Score"},
@@ -231,6 +315,34 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "1",
         "long_name": "share of replicates in which the RLI is higher than under no action",
     },
+    CATEGORY_SHARE_BY_HORIZON: {
+        "units": "1",
+        "long_name": "share of replicates in each Red List category",
+    },
+    MOST_LIKELY_CATEGORY: {"units": "1", "long_name": "most likely Red List category"},
+    MOST_LIKELY_SHARE: {
+        "units": "1",
+        "long_name": "share of replicates in the most likely Red List category",
+    },
+    MOST_LIKELY_CRITERIA: {
+        "units": "1",
+        "long_name": "criteria that set the most likely category in most of its replicates",
+    },
+    MOST_LIKELY_LOWER_BOUND: {
+        "units": "1",
+        "long_name": "the most likely category is a lower bound (criteria not evaluated)",
+    },
+    LOWER_BOUND_SHARE: {
+        "units": "1",
+        "long_name": "share of replicates whose category is a lower bound (criteria not evaluated)",
+    },
+    NOT_EVALUATED: {"units": "1", "long_name": "criteria not evaluated, and why"},
+    RLI_BY_HORIZON: {"units": "1", "long_name": "Red List Index"},
+    DELTA_RLI_BY_HORIZON: {"units": "1", "long_name": "ΔRLI against no action (paired)"},
+    P_RLI_IMPROVED_BY_HORIZON: {
+        "units": "1",
+        "long_name": "share of replicates in which the RLI is higher than under no action",
+    },
     EXTINCTIONS_PREVENTED: {"units": "species", "long_name": "expected extinctions prevented"},
     P_ANY_PREVENTED: {"units": "1", "long_name": "P(at least one extinction prevented)"},
     INCREMENTAL_COST: {"units": "currency units", "long_name": "incremental cost"},
@@ -238,6 +350,34 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "currency units per species",
         "long_name": "incremental cost per expected extinction prevented",
     },
+    COST_PER_DELTA_RLI: {
+        "units": "currency units per unit of RLI",
+        "long_name": "expected cost beyond no action per unit of expected ΔRLI",
+    },
+    EXTINCTIONS_PREVENTED_PER_COST: {
+        "units": "species per 1,000,000 currency units",
+        "long_name": "expected extinctions prevented per million currency units",
+    },
+    ABSOLUTE_EXTINCTIONS_PREVENTED: {
+        "units": "species",
+        "long_name": "expected absolute extinctions (no individuals left) prevented",
+    },
+    DELTA_RLI_CONTRIBUTION: {"units": "1", "long_name": "the species' contribution to ΔRLI"},
+    RISK_MEASURE: {"units": "1", "long_name": "what the species' risk measure counts"},
+    ABUNDANCE_COUNTS: {"units": "1", "long_name": "what the species' abundance figures count"},
+    P_SITE_EXTINCTION: {"units": "1", "long_name": "probability that the site has no individuals"},
+    P_SITE_QUASI_EXTINCTION: {
+        "units": "1",
+        "long_name": "probability that the site falls to the species' quasi-extinction threshold",
+    },
+    SITES_OCCUPIED: {"units": "sites", "long_name": "mean number of sites with individuals"},
+    BEST_SCENARIO: {"units": "1", "long_name": "scenario with the lowest risk"},
+    RISK_REDUCTION: {
+        "units": "1",
+        "long_name": "risk under no action minus under the best scenario",
+    },
+    RUNNER_UP: {"units": "1", "long_name": "scenario with the second-lowest risk"},
+    MARGIN: {"units": "1", "long_name": "risk under the runner-up minus under the best scenario"},
     GREEN_SCORE: {"units": "percent", "long_name": "Species Recovery Score (Green Score)"},
     SPECIES_RECOVERY_SCORE: {"units": "percent", "long_name": "Species Recovery Score"},
     CONSERVATION_LEGACY: {"units": "percent", "long_name": "Conservation Legacy"},
@@ -274,6 +414,7 @@ LAYOUT: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         COUNTRY: (SPECIES,),
         SITE: (SPECIES,),
         EXTINCTION_RISK: (SPECIES, SCENARIO, REPLICATE, YEAR, E_WINDOW),
+        PROJECTED_MATURE: (SPECIES, SCENARIO, REPLICATE, YEAR, LEAD),
     }
 )
 """Dims of every variable and non-index coordinate of a study's results (the ``pva run`` file)."""
@@ -290,6 +431,7 @@ def build(
     schedules: Sequence[Sequence[Schedule]],
     entropy: int,
     extinction_risk: FloatArray | None = None,
+    projected_mature: FloatArray | None = None,
     abundance: npt.NDArray[Any] | None = None,
     carrying_capacity: FloatArray | None = None,
 ) -> xr.Dataset:
@@ -309,6 +451,9 @@ def build(
     extinction_risk
         Nested criterion-E probabilities, shape (species, scenario, replicate, year, 3) for the CR,
         EN and VU windows, NaN at the years not assessed (needs ``study.outputs.red_list_e``).
+    projected_mature
+        Nested projections of mature individuals, shape (species, scenario, replicate, year,
+        lead), NaN at the years not assessed (needs ``study.outputs.red_list_e``).
     abundance
         Individuals by stage, shape (species, scenario, replicate, year, population, stage): only
         for a study of one species (whose stages name the ``stage`` coordinate).
@@ -359,7 +504,18 @@ def build(
             LAYOUT[EXTINCTION_RISK],
             extinction_risk,
             inner_replicates=int(settings.inner_replicates),
-            quasi_extinction=float(settings.quasi_extinction),
+            quasi_extinction=int(settings.quasi_extinction),
+        )
+    if projected_mature is not None:
+        settings = study.outputs.red_list_e
+        if settings is None:
+            raise ValueError("projected_mature needs the study's outputs.red_list_e settings")
+        data[PROJECTED_MATURE] = variable(
+            PROJECTED_MATURE,
+            LAYOUT[PROJECTED_MATURE],
+            projected_mature,
+            inner_replicates=int(settings.inner_replicates),
+            statistic="mean",
         )
     if abundance is not None:
         if n_sp != 1:
@@ -393,6 +549,7 @@ def build(
             ATTR_SEED_ENTROPY: str(entropy),
             ATTR_REPLICATES: int(n_rep),
             ATTR_CHUNK_SIZE: int(study.chunk_size),
+            ATTR_KERNELS: kernels.name(),
             ATTR_STUDY: json.dumps(
                 {**study.to_dict(), NO_ACTION_KEY: study.baseline}, sort_keys=True
             ),
@@ -401,6 +558,9 @@ def build(
     if extinction_risk is not None:
         # an index coordinate without units: it labels the windows of IUCN criterion E
         ds = ds.assign_coords({E_WINDOW: list(E_WINDOWS)})
+    if projected_mature is not None:
+        leads = np.arange(np.shape(projected_mature)[-1], dtype=np.int64)
+        ds = ds.assign_coords({LEAD: variable(LEAD, LEAD, leads)})
     return ds
 
 
@@ -581,12 +741,21 @@ class Provenance:
         return str(self.outputs.get("currency") or "currency units")
 
     @property
+    def discount_rate(self) -> float:
+        """The study's ``outputs.discount_rate`` (annual; 0 if not given)."""
+        rate = self.outputs.get("discount_rate")
+        return float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) else 0.0
+
+    @property
+    def costs_stop_at_extinction(self) -> bool:
+        """The study's ``outputs.costs_stop_at_extinction`` (default True)."""
+        return self.outputs.get("costs_stop_at_extinction") is not False
+
+    @property
     def horizons(self) -> tuple[int, ...]:
         """The study's ``outputs.horizons`` (years), possibly empty."""
         chosen = self.outputs.get("horizons")
-        if isinstance(chosen, list) and all(
-            isinstance(h, int) and not isinstance(h, bool) for h in chosen
-        ):
+        if isinstance(chosen, list) and all(validation.is_integer(h) for h in chosen):
             return tuple(chosen)
         return ()
 

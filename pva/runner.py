@@ -1,11 +1,12 @@
 """Run a :class:`~pva.study.Study`: tasks in parallel, checkpoints, one results Dataset.
 
 The only module of pva aware of parallelism. A task is one (species ``i``, replicate
-chunk ``k``); it runs every scenario ``j`` of the species on the same streams
-``pva.streams.chunk_streams(entropy, species, k)``, re-created for each scenario, so replicate ``r``
-sees the same environmental, catastrophe and demographic random numbers under every scenario
-(common random numbers: intervention effects are paired differences). Because the streams depend on
-the chunk layout only, the results are identical bit for bit for any ``jobs`` and ``backend``.
+chunk ``k``); it projects every scenario ``j`` of the species together, in one
+:func:`pva.engine.project_chunks` call on the streams ``pva.streams.chunk_streams(entropy, species,
+k)``, so replicate ``r`` sees the same environmental states, catastrophes and (per event name) events
+under every scenario (common random numbers: intervention effects are paired differences), and the
+engine works on arrays of all scenarios at once. Because the streams depend on the chunk layout
+only, the results are identical bit for bit for any ``jobs`` and ``backend``.
 
 :func:`run_study` follows four steps, one section each below: the tasks and the chunk layout
 (:class:`_Plan`), checkpoint resume (finished tasks read through :class:`pva.io.Checkpoints`, which
@@ -30,7 +31,18 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import _signals, engine, io, nested, redlist, resources, results, streams
+from pva import (
+    _signals,
+    engine,
+    io,
+    model,
+    nested,
+    redlist,
+    resources,
+    results,
+    streams,
+    validation,
+)
 from pva.errors import CountCapWarning
 from pva.model import Species, count_limit
 from pva.schedule import Schedule
@@ -73,10 +85,10 @@ def run_task(
     chunk: int,
     red_list_e: RedListE | None = None,
 ) -> io.TaskArrays:
-    """Project one replicate chunk of one species under every scenario.
+    """Project one replicate chunk of one species under every scenario (in one projection).
 
-    With ``red_list_e`` (assessment years set), also the nested criterion-E probabilities
-    (:func:`pva.nested.extinction_risk_windows`) from each replicate's state at those years, with
+    With ``red_list_e`` (assessment years set), also the nested projections
+    (:func:`pva.nested.project_from_states`) from each replicate's state at those years, with
     inner streams :func:`pva.nested.nested_seed` ``(entropy, species, chunk, year)`` shared by all
     scenarios.
 
@@ -84,50 +96,69 @@ def run_task(
     -------
     pva.io.TaskArrays
         ``mature`` and ``total``: int64 arrays of shape (scenarios, replicates, years + 1,
-        populations); ``extinction_risk``: float64 of shape (scenarios, replicates, assessment
-        years, 3) for the CR, EN and VU windows, or None.
+        populations); with ``red_list_e``, ``extinction_risk``: float64 of shape (scenarios,
+        replicates, assessment years, 3) for the CR, EN and VU windows of criterion E, and
+        ``projected_mature``: float64 of shape (scenarios, replicates, assessment years, L + 1),
+        L = :func:`pva.redlist.projection_leads`; else None.
     """
     e_years = () if red_list_e is None else red_list_e.years
-    windows: tuple[int, ...] = ()
-    if e_years:
-        if species.generation_length is None:
-            raise ValueError(
-                f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
+    projections = engine.project_chunks(
+        species,
+        schedules,
+        years=years,
+        chunks=((replicates, streams.chunk_streams(entropy, species.name, chunk)),),
+        # the stage state is needed only at the assessment years of the nested projections
+        record=("abundance",) if e_years else (),
+    )
+    mature = [_counts(out.mature) for out in projections]
+    total = [_counts(out.total) for out in projections]
+    nested_out = []
+    for schedule, out in zip(schedules, projections, strict=True):
+        if e_years and red_list_e is not None and out.abundance is not None:
+            nested_out.append(
+                _nested_projections(species, schedule, out.abundance, red_list_e, entropy, chunk)
             )
-        windows = redlist.e_windows(species.generation_length)
-    mature, total, risk = [], [], []
-    for schedule in schedules:
-        out = engine.project(
+    if not e_years:
+        return io.TaskArrays(np.stack(mature), np.stack(total))
+    risk = np.stack([r for r, _ in nested_out])
+    projected = np.stack([p for _, p in nested_out])
+    return io.TaskArrays(np.stack(mature), np.stack(total), risk, projected)
+
+
+def _nested_projections(
+    species: Species,
+    schedule: Schedule,
+    abundance: npt.NDArray[Any],
+    red_list_e: RedListE,
+    entropy: int,
+    chunk: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Criterion-E probabilities (replicates, assessment years, 3) and projected mature
+    individuals (replicates, assessment years, L + 1) from each replicate's state (``abundance``:
+    replicate, year, population, stage) at each assessment year."""
+    if species.generation_length is None:
+        raise ValueError(
+            f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
+        )
+    windows = redlist.e_windows(species.generation_length)
+    leads = redlist.projection_leads(species.generation_length)
+    per_year = [
+        nested.project_from_states(
             species,
             schedule,
-            years=years,
-            replicates=replicates,
-            streams=streams.chunk_streams(entropy, species.name, chunk),
-            # the stage state is needed only at the assessment years of nested E
-            record=("abundance",) if e_years else (),
+            abundance[:, y],
+            start_year=y,
+            windows=windows,
+            leads=leads,
+            inner_replicates=red_list_e.inner_replicates,
+            seed=nested.nested_seed(entropy, species.name, chunk, y),
+            quasi_extinction=red_list_e.quasi_extinction,
         )
-        mature.append(_counts(out.mature))
-        total.append(_counts(out.total))
-        if e_years and red_list_e is not None and out.abundance is not None:
-            risk.append(
-                np.stack(
-                    [
-                        nested.extinction_risk_windows(
-                            species,
-                            schedule,
-                            out.abundance[:, y],
-                            start_year=y,
-                            windows=windows,
-                            inner_replicates=red_list_e.inner_replicates,
-                            seed=nested.nested_seed(entropy, species.name, chunk, y),
-                            quasi_extinction=red_list_e.quasi_extinction,
-                        )
-                        for y in e_years
-                    ],
-                    axis=1,
-                )
-            )
-    return io.TaskArrays(np.stack(mature), np.stack(total), np.stack(risk) if e_years else None)
+        for y in red_list_e.years
+    ]
+    risk = np.stack([p.extinction_risk for p in per_year], axis=1)
+    projected = np.stack([p.projected_mature for p in per_year], axis=1)
+    return risk, projected
 
 
 def _task(*args: Any, **kwargs: Any) -> io.TaskArrays:
@@ -234,6 +265,18 @@ class _Plan:
         start, stop = self.bounds[k]
         return (len(self.study.scenarios), stop - start, len(self.e_years), len(results.E_WINDOWS))
 
+    def leads(self, i: int) -> int:
+        """Leads of species i's nested projections of mature individuals (0 without them)."""
+        gl = self.study.species[i].species.generation_length
+        return 0 if not self.e_years or gl is None else redlist.projection_leads(gl)
+
+    def projected_shape(self, i: int, k: int) -> tuple[int, ...] | None:
+        """Shape of a task's nested projections of mature individuals (None without them)."""
+        if not self.e_years:
+            return None
+        start, stop = self.bounds[k]
+        return (len(self.study.scenarios), stop - start, len(self.e_years), self.leads(i) + 1)
+
     def call(self, i: int, k: int, entropy: int) -> Any:
         """The delayed call of :func:`run_task` for task (i, k)."""
         start, stop = self.bounds[k]
@@ -265,6 +308,8 @@ class _Assembly:
         self.total = np.zeros(shape, dtype=np.int64)
         # NaN at the years not assessed; only the assessment years are filled in
         self.risk = np.full((*shape[:4], len(results.E_WINDOWS)), np.nan) if plan.e_years else None
+        leads = max(plan.leads(i) for i in range(len(study.species)))
+        self.projected = np.full((*shape[:4], leads + 1), np.nan) if plan.e_years else None
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
         start, stop = self.plan.bounds[k]
@@ -273,6 +318,10 @@ class _Assembly:
         self.total[i, :, start:stop, :, :n_pop] = task.total
         if self.risk is not None:
             self.risk[i][:, start:stop, list(self.plan.e_years)] = task.extinction_risk
+        if self.projected is not None and task.projected_mature is not None:
+            width = task.projected_mature.shape[-1]
+            years = list(self.plan.e_years)
+            self.projected[i][:, start:stop, years, :width] = task.projected_mature
 
     def dataset(self, entropy: int) -> xr.Dataset:
         return results.build(
@@ -282,6 +331,7 @@ class _Assembly:
             schedules=self.plan.schedules,
             entropy=entropy,
             extinction_risk=self.risk,
+            projected_mature=self.projected,
         )
 
 
@@ -299,7 +349,13 @@ def _resume(
         saved = (
             None
             if store is None
-            else store.load(i, k, shape=plan.task_shape(i, k), risk_shape=plan.risk_shape(i, k))
+            else store.load(
+                i,
+                k,
+                shape=plan.task_shape(i, k),
+                risk_shape=plan.risk_shape(i, k),
+                projected_shape=plan.projected_shape(i, k),
+            )
         )
         if saved is None:
             todo.append((i, k))
@@ -320,7 +376,10 @@ def _dask_backend(jobs: int) -> Iterator[None]:
     try:
         from dask.distributed import Client, LocalCluster, get_client
     except ImportError:  # pragma: no cover - dask is an optional extra
-        raise ValueError("backend='dask' needs dask.distributed: pip install 'pva[dask]'") from None
+        raise ValueError(
+            "backend='dask' needs dask.distributed: pip install '.[dask]' (from a checkout of pva) "
+            "or pip install 'pva[dask]'"
+        ) from None
     try:
         get_client()
         owned = None
@@ -363,9 +422,10 @@ def _execute(
 
 
 def _check_jobs(jobs: object) -> int:
-    if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs == 0:
+    n = validation.integer(jobs, "jobs")
+    if n == 0:
         raise ValueError(f"jobs must be a non-zero integer (-1: all cores); got {jobs!r}")
-    return int(jobs)
+    return n
 
 
 def _check_backend(backend: object) -> Backend:
@@ -423,7 +483,9 @@ def run_study(
         (:func:`pva.results.provenance`). With ``study.outputs.red_list_e``, also
         ``extinction_risk`` (species, scenario, replicate, year, window): the nested criterion-E
         probabilities from each replicate's state at the assessment years (:mod:`pva.nested`), NaN
-        at other years.
+        at other years, and ``projected_mature`` (species, scenario, replicate, year, lead): the
+        expected mature individuals 0 .. L years after each assessment year from each replicate's
+        state (mean over the inner futures), NaN at other years and beyond a species' own L.
 
     Raises
     ------
@@ -458,6 +520,8 @@ def run_study(
         store = io.Checkpoints(checkpoint_dir, study.digest(seed=False), given)
         entropy = store.entropy
 
+    for entry in study.species:  # the warning of validation, for a study built in Python
+        model.warn_inert_density_dependence(entry.species)
     plan = _Plan.of(study)
     assembly = _Assembly(plan)
     todo = _resume(plan, store, assembly)

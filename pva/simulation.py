@@ -1,8 +1,8 @@
 """``pva.simulate``: one species, one scenario, many replicates, as a labelled :class:`xarray.Dataset`.
 
 The user-facing shell around the pure engine: it turns a seed into streams, runs
-:func:`pva.engine.project` over the fixed replicate chunks of :func:`pva.streams.chunk_bounds` and
-labels the result with :func:`pva.results.build`, the builder of ``pva run`` files. The species and
+:func:`pva.engine.project_chunks` over the fixed replicate chunks of :func:`pva.streams.chunk_bounds`
+(as the runner's tasks do, one chunk each) and labels the result with :func:`pva.results.build`, the builder of ``pva run`` files. The species and
 scenario are recorded as a one-species, one-scenario :class:`pva.study.Study`, so the Dataset is the
 (species, scenario) slice of what ``pva run`` of that study with the same seed writes, plus what
 was recorded by stage. Chunk ``k`` always draws from ``chunk_streams(entropy, species.name, k)``:
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import engine, results, streams
+from pva import engine, results, streams, validation
 from pva.model import Species
 from pva.scenario import Scenario
 from pva.schedule import Schedule
@@ -26,14 +26,6 @@ from pva.study import Study, StudySpecies
 
 SCHEDULE_SCENARIO = "schedule"
 """Scenario name recorded for a :class:`pva.schedule.Schedule` passed to :func:`simulate`."""
-
-
-def _positive_int(field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{field} must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{field} must be a positive integer (>= 1); got {value!r}")
-    return int(value)
 
 
 def _record(record: Sequence[str] | str) -> tuple[str, ...]:
@@ -139,9 +131,9 @@ def simulate(
     """
     if not isinstance(species, Species):
         raise TypeError(f"species must be a Species (pva.model.Species); got {species!r}")
-    years = _positive_int("years", years)
-    replicates = _positive_int("replicates", replicates)
-    chunk_size = _positive_int("chunk_size", chunk_size)
+    years = validation.integer(years, "years", minimum=1)
+    replicates = validation.integer(replicates, "replicates", minimum=1)
+    chunk_size = validation.integer(chunk_size, "chunk_size", minimum=1)
     recorded = _record(record)
     entropy = streams.resolve_entropy(seed)
     as_recorded, given = _scenario(scenario, years)
@@ -158,33 +150,30 @@ def simulate(
     schedule = (
         given if given is not None else study.scenario_for(0, 0).compile(species, years=years)
     )
-    parts = [
-        engine.project(
-            species,
-            schedule,
-            years=years,
-            replicates=stop - start,
-            streams=streams.chunk_streams(entropy, species.name, chunk),
-            record=recorded,
-        )
-        for chunk, (start, stop) in enumerate(streams.chunk_bounds(replicates, chunk_size))
-    ]
+    # one call for all chunks: a linear model projects them as one wide array, each chunk on its
+    # own streams (pva.engine.project_chunks), so the numbers are those of the chunks run one by one
+    (projection,) = engine.project_chunks(
+        species,
+        (schedule,),
+        years=years,
+        chunks=[
+            (stop - start, streams.chunk_streams(entropy, species.name, chunk))
+            for chunk, (start, stop) in enumerate(streams.chunk_bounds(replicates, chunk_size))
+        ],
+        record=recorded,
+    )
 
-    def stacked(arrays: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
-        # replicates in chunk order; one species and one scenario: the study layout's leading dims
-        return np.concatenate(arrays, axis=0)[np.newaxis, np.newaxis]
-
-    def optional(field: str) -> npt.NDArray[Any] | None:
-        arrays = [getattr(part, field) for part in parts]
-        return None if any(a is None for a in arrays) else stacked(arrays)
+    def stacked(array: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+        # one species and one scenario: the study layout's leading dims
+        return None if array is None else array[np.newaxis, np.newaxis]
 
     ds = results.build(
         study,
-        mature=stacked([part.mature for part in parts]),
-        total=stacked([part.total for part in parts]),
+        mature=projection.mature[np.newaxis, np.newaxis],
+        total=projection.total[np.newaxis, np.newaxis],
         schedules=[[schedule]],
         entropy=entropy,
-        abundance=optional("abundance"),
-        carrying_capacity=optional("carrying_capacity"),
+        abundance=stacked(projection.abundance),
+        carrying_capacity=stacked(projection.carrying_capacity),
     )
     return ds.isel({results.SPECIES: 0, results.SCENARIO: 0})

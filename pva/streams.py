@@ -29,14 +29,21 @@ import numpy as np
 
 from pva import validation
 
-DEFAULT_CHUNK_SIZE = 256
-"""Replicates per task. Part of the reproducibility contract: results depend on it, not on workers."""
+DEFAULT_CHUNK_SIZE = 2048
+"""Replicates per task. Part of the reproducibility contract: results depend on it, not on workers.
+
+Wide enough that the engine's fixed cost per year (a few dozen numpy calls, whatever the number of
+replicates) is small beside the work on a task's replicates (all scenarios of a species are
+projected together): a study of up to 2,048 replicates is one task per species; narrow enough that
+larger studies still spread over workers. ``pva.simulate`` projects its chunks together, each on its
+own streams, so its speed does not depend on the chunk size (``results/benchmark_engine.md``)."""
 
 _ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS = 0, 1, 2, 3
 _EVENT_CHILD = 0x45564E54  # "EVNT": marks the per-event children of the events stream
 _NESTED_E = 4
 """spawn_key component that marks the nested criterion-E streams of a chunk; the chunk's own four
 streams use the components 0-3 (:func:`chunk_streams`) at a shorter key."""
+_BOOTSTRAP = 0x424F4F54  # "BOOT": the one-component key of the summaries' paired bootstrap
 
 
 def stable_key(name: str) -> int:
@@ -158,6 +165,16 @@ def generator(
         return rng, None
     root = resolve_entropy(seed)
     return np.random.default_rng(np.random.SeedSequence(root)), str(root)
+
+
+def bootstrap_generator(entropy: int | None) -> np.random.Generator:
+    """The generator of the paired bootstrap over replicates that a summary of results with root
+    ``entropy`` draws (:mod:`pva.summary.costs`): a key of its own below the root (one component,
+    where every projection stream has three or more), so the same results give the same intervals
+    and the resampling shares no numbers with the projections. ``None`` (results without a recorded
+    entropy) uses 0."""
+    root = 0 if entropy is None else int(entropy)
+    return np.random.default_rng(np.random.SeedSequence(root, spawn_key=(_BOOTSTRAP,)))
 
 
 def single_streams(rng: np.random.Generator | int | None) -> Streams:

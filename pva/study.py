@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from pva import streams, validation
+from pva import model, streams, validation
 from pva.errors import InactiveActionWarning, StudyFileError, SurvivalCapWarning
 from pva.model import Species
 from pva.scenario import Action, ClimateTrend, Intervention, Scenario, ScheduleBuilder, Threat
@@ -95,7 +95,14 @@ class Outputs:
     green_status: GreenStatus | None = None
     """Counterfactual scenarios and unit thresholds of the Green Status (None: not reported)."""
     red_list_e: RedListE | None = None
-    """Criterion E at later years by nested simulation (None: E at year 0 only)."""
+    """Projections from each replicate's state at later years, for A3, A4, projected C1 and E
+    (None: those criteria at year 0 only)."""
+    discount_rate: float = 0.0
+    """Annual discount rate of intervention costs, in [0, 1): the summary reports costs as present
+    values, year t's cost divided by (1 + rate)^t (0: undiscounted)."""
+    costs_stop_at_extinction: bool = True
+    """Whether an intervention's cost stops, replicate by replicate, in the year the species goes
+    extinct (no individuals left); False: costs run to the horizon whatever happens."""
 
     def __post_init__(self) -> None:
         if self.green_status is not None and not isinstance(self.green_status, GreenStatus):
@@ -111,11 +118,27 @@ class Outputs:
         )
         object.__setattr__(self, "horizons", h)
         validation.text(self.currency, "currency", owner="Outputs")
+        rate = validation.number(
+            self.discount_rate, "discount_rate", owner="Outputs", low=0, high=1, high_open=True
+        )
+        object.__setattr__(self, "discount_rate", rate)
+        validation.flag(self.costs_stop_at_extinction, "costs_stop_at_extinction", owner="Outputs")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs]") -> Outputs:
         """Build from an ``[outputs]`` table; unknown keys are errors naming the key."""
-        check_keys(data, ("horizons", "currency", "green_status", "red_list_e"), where)
+        check_keys(
+            data,
+            (
+                "horizons",
+                "currency",
+                "green_status",
+                "red_list_e",
+                "discount_rate",
+                "costs_stop_at_extinction",
+            ),
+            where,
+        )
         data = dict(data)
         if "green_status" in data:
             data["green_status"] = GreenStatus.from_dict(
@@ -138,35 +161,59 @@ class Outputs:
             out["green_status"] = self.green_status.to_dict()
         if self.red_list_e is not None:
             out["red_list_e"] = self.red_list_e.to_dict()
+        if self.discount_rate:
+            out["discount_rate"] = self.discount_rate
+        if not self.costs_stop_at_extinction:
+            out["costs_stop_at_extinction"] = False
         return out
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RedListE:
-    """Criterion E at later assessment years, by a nested simulation (:mod:`pva.nested`).
+    """Projections from each replicate's state at later assessment years (:mod:`pva.nested`): what
+    an assessor standing at such a year could project, for criteria A3, A4, projected C1 and E.
 
     At each assessment year the runner projects ``inner_replicates`` futures from every replicate's
-    state and records the probability of extinction within the CR, EN and VU windows of E as the
-    results variable ``extinction_risk``; :func:`pva.redlist.assess` then evaluates E at those years
-    (IUCN Guidelines section 9). The cost is about ``len(years) x inner_replicates x`` (up to 100
-    years) x the outer projection per scenario.
+    state (individuals by stage in each population) under the same scenario and records, from
+    those same inner futures, the probability of extinction within the CR, EN and VU windows of E
+    (results variable ``extinction_risk``) and the expected mature individuals 0 .. L years ahead
+    (``projected_mature``, L = :func:`pva.redlist.projection_leads`, at most 100).
+    :func:`pva.redlist.assess` then evaluates A3, A4, projected C1 and E at those years (IUCN
+    Guidelines sections 4.5.2 and 9); without this table they are evaluated at year 0 only (from
+    the replicates) and are "not evaluated" at later years.
+
+    Cost: each assessment year projects ``replicates x inner_replicates`` futures of 100 years
+    (the longest E window) per scenario, ``len(years) x inner_replicates x 100`` projected years
+    per replicate and scenario against ``years`` for the run itself (``scenarios/demo.toml`` with
+    3 years x 200 inner replicates: 255 s of CPU against 3 s); ``projected_mature`` holds
+    ``replicates x scenarios x (years + 1) x (L + 1)`` floats per species in memory (NaN at the
+    years not assessed, which compress away in the file).
+
+    The name is historical (the table first gave criterion E only); it is kept so that study files
+    and results written with it keep working.
     """
 
     years: tuple[int, ...] = ()
     """Assessment years (0 .. the study's ``years``), increasing; empty = off."""
     inner_replicates: int = 100
     """Inner futures per replicate and year (Monte Carlo SE of each probability <= 0.05 at 100)."""
-    quasi_extinction: float = 0.0
-    """Mature individuals at or below which an inner future counts as extinct; must equal the
-    ``RedListSettings.quasi_extinction`` used in the assessment (default 0 = true extinction)."""
+    quasi_extinction: bool = False
+    """False (default): an inner future counts as extinct when it has no individuals at all
+    (total abundance, summed over populations, at 0): the event of EX and of extinctions
+    prevented. True: when it falls to each species' ``quasi_extinction_threshold`` or below
+    (counting what the species' ``quasi_extinction_on`` says); :func:`pva.redlist.assess` then
+    evaluates E at year 0 at the same threshold."""
 
     def __post_init__(self) -> None:
         own = "RedListE"
         y = validation.integers(self.years, "years", owner=own, minimum=0, increasing=True)
         object.__setattr__(self, "years", y)
         validation.integer(self.inner_replicates, "inner_replicates", owner=own, minimum=1)
-        q = validation.number(self.quasi_extinction, "quasi_extinction", owner=own, low=0)
-        object.__setattr__(self, "quasi_extinction", q)
+        if not isinstance(self.quasi_extinction, bool):
+            raise TypeError(
+                f"RedListE.quasi_extinction must be true (each species' quasi_extinction_threshold)"
+                f" or false (extinction: no individuals at all); got {self.quasi_extinction!r}"
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "[outputs.red_list_e]") -> RedListE:
@@ -182,8 +229,8 @@ class RedListE:
         out: dict[str, Any] = {"years": list(self.years)}
         if self.inner_replicates != 100:
             out["inner_replicates"] = self.inner_replicates
-        if self.quasi_extinction != 0:
-            out["quasi_extinction"] = self.quasi_extinction
+        if self.quasi_extinction:
+            out["quasi_extinction"] = True
         return out
 
 
@@ -458,6 +505,7 @@ class Study:
                 builder = ScheduleBuilder.start(sc, s.species, years=1)
                 for action in (*sc.threats, *sc.interventions):
                     builder.check_names(action)
+            model.warn_inert_density_dependence(s.species)  # valid, but a silent no-op
         self._warn_inactive(by_name)
         self._warn_survival_trends(wrapped, scenarios)
 

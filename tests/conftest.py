@@ -1,4 +1,9 @@
-"""Shared fixtures and Hypothesis profiles for the pva test suite."""
+"""Shared fixtures, Hypothesis profiles and the kinds of test for the pva test suite.
+
+A test's kind is the folder it lives in, and each folder gives its tests a marker (see ``KINDS``), so
+a new file gets its kind by where it is put: ``python -m pytest tests/unit`` is the fast loop,
+``-m "not slow"`` leaves out the Monte Carlo checks against theory.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+import xarray as xr
+from conftest_results import known_results, one_species_study, run_and_simulate
 from hypothesis import HealthCheck, settings
 
 from pva import datasets
@@ -26,6 +33,56 @@ settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+
+TESTS = Path(__file__).resolve().parent
+
+KINDS = {
+    "unit": "unit",
+    "statistical": "slow",
+    "integration": "integration",
+    "browser": "browser",
+    "properties": "properties",
+}
+"""Folder under tests/ -> the marker its tests get. unit: fast (tiny Monte Carlo sizes, no
+subprocesses; the folder runs in under 20 s); statistical: Monte Carlo checks against theory;
+integration: CLI verbs end to end, the runner with processes or Dask, files written and read back;
+browser: the HTML report in headless Chromium; properties: Hypothesis."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/ with the kind of its folder. A test outside the kind folders,
+    or one marked slow in tests/unit, is an error: the folder is the kind."""
+    for item in items:
+        path = Path(item.path).resolve()
+        if not path.is_relative_to(TESTS):
+            continue
+        kind = path.relative_to(TESTS).parts[0]
+        if kind not in KINDS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test lives in one of tests/{{{','.join(KINDS)}}}/ "
+                "(its folder gives its kind and marker; see tests/conftest.py)"
+            )
+        if kind == "unit" and item.get_closest_marker("slow") is not None:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked slow but lives in tests/unit, the fast loop: move it to "
+                "tests/statistical (a Monte Carlo check against theory) or tests/integration"
+            )
+        item.add_marker(KINDS[kind])
+
+
+@pytest.fixture(scope="session")
+def results() -> xr.Dataset:
+    """The two-species, two-scenario Dataset of known answers, 8 replicates
+    (:func:`conftest_results.known_results`; read, never modify)."""
+    return known_results(8)
+
+
+@pytest.fixture(scope="session")
+def run_and_simulation() -> tuple[xr.Dataset, xr.Dataset]:
+    """``pva run`` and :func:`pva.simulate` of :func:`conftest_results.one_species_study`, with the
+    same seed (read, never modify)."""
+    return run_and_simulate(one_species_study())
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,10 @@ projected data). It reads:
   of A4 and projected C1, at most 100 years ahead) and the probabilities of extinction within the
   E windows, passed as ``projected_mature`` and ``extinction_probability`` (nested simulations from
   each replicate's state, :mod:`pva.nested`; results variables :data:`PROJECTED_MATURE` and
-  :data:`EXTINCTION_RISK`). At year 0, when all replicates start from one state, the replicates
+  :data:`EXTINCTION_RISK`, which ``pva run`` records at the years of the study's
+  ``[outputs.red_list_e]`` from the same inner futures: the mean of their mature individuals 0 ..
+  :func:`projection_leads` years ahead, and the fraction with no individuals at all within each E
+  window, the event of EX). At year 0, when all replicates start from one state, the replicates
   themselves are that projection (their mean trajectory; the fraction extinct within each window).
 
 It never reads the replicate's own years after ``t``: one realised future is not something an
@@ -97,15 +100,7 @@ from pva.redlist.classification import (
     classify,
     classify_range,
 )
-from pva.redlist.criteria import (
-    CRITERIA,
-    E_WINDOW,
-    E_WINDOWS,
-    EXTINCTION_RISK,
-    LEAD,
-    PROJECTED_MATURE,
-    e_windows,
-)
+from pva.redlist.criteria import CRITERIA, e_windows, projection_leads
 from pva.redlist.green_status import (
     GREEN_STATES,
     GREEN_WEIGHTS,
@@ -126,12 +121,26 @@ from pva.redlist.index import (
 )
 from pva.redlist.settings import CriterionA, RedListSettings, ReductionMethod
 
+# results variables and dims the Red List code reads, defined in pva.results (the one place for
+# result names); also here, where they were first defined
+from pva.results import (
+    CRITERION,
+    CRITERION_LEVEL,
+    E_WINDOW,
+    E_WINDOWS,
+    EXTINCTION_RISK,
+    LEAD,
+    PROJECTED_MATURE,
+)
+
 __all__ = [
     "CATEGORIES",
     "CATEGORY_CODES",
     "CATEGORY_LABELS",
     "CR",
     "CRITERIA",
+    "CRITERION",
+    "CRITERION_LEVEL",
     "DD",
     "DEFAULT_CRITERION_A",
     "DEFAULT_WEIGHTS",
@@ -169,6 +178,7 @@ __all__ = [
     "extinctions_prevented",
     "green_status",
     "green_status_states",
+    "projection_leads",
     "red_list_index",
     "rli_by_replicate",
     "rli_summary",

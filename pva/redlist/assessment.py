@@ -11,12 +11,21 @@ import numpy as np
 import xarray as xr
 
 from pva import results as names
-from pva.redlist.categories import category_attrs
+from pva.redlist.categories import NE, NOT_EVALUABLE, category_attrs
 from pva.redlist.classification import DEFAULT_CRITERION_A, classify
-from pva.redlist.criteria import E_WINDOW, E_WINDOWS, EXTINCTION_RISK, LEAD, PROJECTED_MATURE
+from pva.redlist.criteria import CRITERIA
 from pva.redlist.index import rli_by_replicate
 from pva.redlist.inputs import check_generation_length
 from pva.redlist.settings import CriterionA, RedListSettings
+from pva.results import (
+    CRITERION,
+    CRITERION_LEVEL,
+    E_WINDOW,
+    E_WINDOWS,
+    EXTINCTION_RISK,
+    LEAD,
+    PROJECTED_MATURE,
+)
 
 
 def assess(
@@ -25,7 +34,7 @@ def assess(
     criterion_a: CriterionA | Iterable[CriterionA] = DEFAULT_CRITERION_A,
     settings: RedListSettings | None = None,
     weights: Mapping[str, float] | None = None,
-    quasi_extinction: bool = False,
+    quasi_extinction: bool | None = None,
     **kwargs: Any,
 ) -> xr.Dataset:
     """Classify every species and scenario of a results Dataset and compute the RLI.
@@ -42,29 +51,36 @@ def assess(
         ``plausible_threat``, ``eoo``, ``aoo``, ``severely_fragmented`` and ``continuing_decline``
         (a decline the user knows of, instead of the trend test) are passed on to
         :func:`classify` (NaN or missing: not given). Missing ``species`` or ``scenario`` dims are
-        treated as length one. An optional ``extinction_risk`` (species, scenario, replicate, year,
-        window) with windows "CR", "EN", "VU" (nested simulations, see :mod:`pva.nested` and the
-        study file's ``[outputs.red_list_e]``) is passed as ``extinction_probability`` with
-        ``partial_extinction_probability=True`` (unless ``extinction_probability`` is given): E is
-        evaluated from it at the years it covers and as without it at the others. An optional
-        ``projected_mature`` (species, scenario, replicate, year, lead) is passed as
-        ``projected_mature`` (A3, A4 and projected C1 at the years it covers).
+        treated as length one. The nested projections of ``pva run`` with
+        ``[outputs.red_list_e]`` (:mod:`pva.nested`) are read where present: ``extinction_risk``
+        (species, scenario, replicate, year, window) with windows "CR", "EN", "VU" is passed as
+        ``extinction_probability`` with ``partial_extinction_probability=True`` (unless
+        ``extinction_probability`` is given): E is evaluated from it at the years it covers and as
+        without it at the others; ``projected_mature`` (species, scenario, replicate, year, lead)
+        is passed as ``projected_mature`` (unless given): A3, A4 and projected C1 at the years it
+        covers.
     criterion_a, settings
         As in :func:`classify`; other keyword arguments go to :func:`classify` for every species.
     weights : mapping, optional
         RLI weights (:func:`red_list_index`).
-    quasi_extinction : bool
+    quasi_extinction : bool, optional
         If True, criterion E counts a future as extinct at each species'
         ``quasi_extinction_threshold`` (results variable) on what the study's
-        ``quasi_extinction_on`` counts, instead of at no individuals at all (the default, the event
-        of EX and of extinctions prevented).
+        ``quasi_extinction_on`` counts; if False, at no individuals at all (the event of EX and of
+        extinctions prevented). Default: as the nested ``extinction_risk`` was computed (its
+        ``quasi_extinction`` attribute, the study's ``[outputs.red_list_e] quasi_extinction``),
+        else False. A value that contradicts the nested ``extinction_risk`` raises
+        :class:`ValueError`: E would mean two events at different years.
 
     Returns
     -------
     xarray.Dataset
         ``category`` (species, scenario, replicate, year) int8 with CF flag attributes,
         ``criteria`` strings, ``complete``, ``not_evaluated`` (the sub-criteria that could not be
-        evaluated, :attr:`Classification.not_evaluated`) and ``red_list_index`` (scenario,
+        evaluated, :attr:`Classification.not_evaluated`), ``criterion_level`` (species, scenario,
+        replicate, year, criterion) int8 (:attr:`Classification.levels`: the level each
+        sub-criterion of :data:`CRITERIA` met, ``NE`` where it was not evaluated,
+        ``NOT_EVALUABLE`` where its window was not covered) and ``red_list_index`` (scenario,
         replicate, year) over the fixed set of species (:func:`rli_by_replicate`).
     """
     if names.MATURE not in results:
@@ -145,6 +161,7 @@ def assess(
             projected = projected.reindex({names.YEAR: mature[names.YEAR].values})
     base = RedListSettings() if settings is None else settings
     species_settings = [base] * mature.sizes[names.SPECIES]
+    quasi_extinction = _quasi_extinction_choice(quasi_extinction, risk)
     if quasi_extinction:
         species_settings = _quasi_extinction_settings(results, base, mature.sizes[names.SPECIES])
 
@@ -153,6 +170,7 @@ def assess(
     criteria = np.empty((ns, nsc, nr, ny), dtype=object)
     complete = np.empty((ns, nsc, nr, ny), dtype=bool)
     missing = np.empty((ns, nsc, nr, ny), dtype=object)
+    level = np.empty((ns, nsc, nr, ny, len(CRITERIA)), dtype=np.int8)
     notes: set[str] = set()
     optional = (
         "locations",
@@ -208,6 +226,7 @@ def assess(
             criteria[i, j] = c.criteria
             complete[i, j] = c.complete
             missing[i, j] = c.not_evaluated
+            level[i, j] = c.levels
             notes.update(c.notes)
     coords = {d: mature[d] for d in order[:4] if d in mature.coords}
     dims4 = tuple(order[:4])
@@ -221,12 +240,39 @@ def assess(
                 missing.astype(str),
                 {"long_name": "sub-criteria asked for that could not be evaluated"},
             ),
+            CRITERION_LEVEL: (
+                (*dims4, CRITERION),
+                level,
+                {
+                    "long_name": "level met by each sub-criterion (codes as category; "
+                    f"{NE} not evaluated, {NOT_EVALUABLE} window not covered)",
+                    "units": "1",
+                },
+            ),
         },
-        coords=coords,
+        coords={**coords, CRITERION: list(CRITERIA)},
         attrs={"notes": "; ".join(sorted(notes))},
     )
     out[names.RLI] = rli_by_replicate(out[names.CATEGORY], weights=weights)
     return out
+
+
+def _quasi_extinction_choice(given: bool | None, risk: xr.DataArray | None) -> bool:
+    """Whether E counts quasi-extinction: as given, else as the nested ``extinction_risk`` says
+    (attribute ``quasi_extinction``; results of earlier versions hold a number of mature
+    individuals there, 0 meaning extinction), else False."""
+    nested = None if risk is None else risk.attrs.get("quasi_extinction")
+    nested_quasi = None if nested is None else bool(float(nested) != 0)
+    if given is None:
+        return bool(nested_quasi)
+    if not isinstance(given, bool | np.bool_):
+        raise TypeError(f"quasi_extinction must be True, False or None; got {given!r}")
+    if nested_quasi is not None and bool(given) != nested_quasi:
+        raise ValueError(
+            f"quasi_extinction={given!r} contradicts the nested {EXTINCTION_RISK!r}, computed with"
+            f" quasi_extinction={nested_quasi!r} ([outputs.red_list_e]); leave it None"
+        )
+    return bool(given)
 
 
 def _quasi_extinction_settings(

@@ -25,6 +25,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from pva import results as names
+from pva import validation
 from pva.redlist import criteria as crit
 from pva.redlist.categories import (
     EW,
@@ -376,8 +377,7 @@ def _counts(
 
 
 def _year0(years_before: int, cols: int) -> int:
-    if isinstance(years_before, bool) or int(years_before) != years_before or years_before < 0:
-        raise ValueError(f"years_before must be an integer >= 0; got {years_before!r}")
+    years_before = validation.integer(years_before, "years_before", minimum=0)
     if years_before >= cols:
         raise ValueError(f"years_before={years_before!r} leaves no year 0 in {cols} columns")
     return int(years_before)
@@ -397,12 +397,9 @@ def _check_attributes(
         ("severely_fragmented", severely_fragmented),
         ("ensemble_at_start", ensemble_at_start),
     ):
-        if not isinstance(flag, bool | np.bool_):
-            raise TypeError(f"{field} must be a bool; got {flag!r}")
-    if locations is not None and (
-        isinstance(locations, bool) or int(locations) != locations or locations < 1
-    ):
-        raise ValueError(f"locations must be an integer >= 1; got {locations!r}")
+        validation.flag(flag, field)
+    if locations is not None:
+        validation.integer(locations, "locations", minimum=1)
     for field, v in (("eoo", eoo), ("aoo", aoo)):
         if v is not None and not (np.isfinite(v) and v > 0):
             raise ValueError(f"{field} must be finite and > 0 (km²); got {v!r}")

@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
+from pva import validation
 from pva.redlist.categories import CR, EN, LC, NE, NOT_EVALUABLE, NT, VU
 from pva.redlist.inputs import check_generation_length
 from pva.redlist.logic import TOL, Levels, and3, ge3, levels, or3
@@ -67,21 +68,6 @@ E_PROB = (0.50, 0.20, 0.10)  # ">="
 E_YEARS = (10, 20, 100)
 E_GENERATIONS = (3, 5, None)
 
-EXTINCTION_RISK = "extinction_risk"
-"""Results variable of nested criterion-E probabilities (species, scenario, replicate, year,
-window)."""
-E_WINDOW = "window"
-"""Its window dim."""
-E_WINDOWS = ("CR", "EN", "VU")
-"""Its window coordinate: the CR, EN and VU windows of criterion E (:func:`e_windows`)."""
-PROJECTED_MATURE = "projected_mature"
-"""Results variable of nested projections for A3, A4 and projected C1 (species, scenario,
-replicate, year, lead): expected mature individuals ``lead`` years after each assessment year,
-projected from each replicate's state there (NaN at years not assessed); see
-:func:`pva.redlist.classify` (``projected_mature``)."""
-LEAD = "lead"
-"""Its lead dim: years after the assessment year, 0 .. at most 100."""
-
 
 def e_windows(generation_length: float) -> tuple[int, int, int]:
     """Lengths in years of the CR, EN and VU windows of criterion E: the longer of 10 years or 3
@@ -93,6 +79,20 @@ def e_windows(generation_length: float) -> tuple[int, int, int]:
         for yrs, gens in zip(E_YEARS, E_GENERATIONS, strict=True)
     )
     return out  # type: ignore[return-value]
+
+
+def projection_leads(generation_length: float) -> int:
+    """Years ahead that A3, A4 and projected C1 read from a projection (the lead ``L`` of
+    :data:`PROJECTED_MATURE`): the longest future part of their windows, capped at 100 years
+    (IUCN 2012: a window "up to a maximum of 100 years in the future").
+
+    A3 and the VU rate of projected C1 read max(10 years, 3 generations) ahead; A4's windows of
+    the same length hold at least one past year, so their future part is at most one year shorter
+    (and at most 100 years). Hence ``L = min(max(10, round(3 G)), 100)``."""
+    g = check_generation_length(generation_length)
+    a3 = years_window(10, 3, g)
+    c1 = max(years_window(yrs, gens, g) for yrs, gens in zip(C1_YEARS, C1_GENERATIONS, strict=True))
+    return min(max(a3, c1), MAX_FUTURE)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -513,8 +513,7 @@ def _e_levels(
 ) -> Levels:
     i0, settings = t.year0, t.settings
     reps, cols = t.shape
-    if not isinstance(partial, bool | np.bool_):
-        raise TypeError(f"partial_extinction_probability must be a bool; got {partial!r}")
+    validation.flag(partial, "partial_extinction_probability")
     if extinction_probability is not None and partial:
         p = np.asarray(extinction_probability, dtype=float)
         if p.shape != (reps, cols, 3):

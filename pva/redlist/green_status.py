@@ -16,6 +16,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from pva import results as names
+from pva import validation
 from pva.redlist.inputs import check_counts
 
 GREEN_STATES: dict[str, int] = {
@@ -218,8 +219,7 @@ def green_status(
         ("short_term", short_term),
         ("long_term", long_term),
     ):
-        if isinstance(v, bool) or int(v) != v or v < 0:
-            raise ValueError(f"{field} must be an integer >= 0; got {v!r}")
+        validation.integer(v, field, minimum=0)
     srs = score(current, "current", current_year)
     metrics = conservation_metrics(
         srs,

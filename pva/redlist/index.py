@@ -22,6 +22,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from pva import results as names
+from pva import validation
 from pva.redlist.categories import (
     CATEGORIES,
     CATEGORY_CODES,
@@ -112,7 +113,7 @@ def red_list_index(
                 category_code(c)  # raises naming it
             total += w[key]
         else:
-            if isinstance(c, bool) or not isinstance(c, int | np.integer):
+            if not validation.is_integer(c):
                 raise TypeError(f"categories must hold category names or integer codes; got {c!r}")
             code = int(c)
             name = category_name(code)
@@ -346,12 +347,12 @@ def transition_matrix(
     for label, y in (("year_from", year_from), ("year_to", year_to)):
         if y not in cats[names.YEAR].values:
             raise ValueError(f"{label}={y!r} is not a year of categories")
-    c0 = _one_hot(cats.sel({names.YEAR: year_from}, drop=True), "category_from")
-    c1 = _one_hot(cats.sel({names.YEAR: year_to}, drop=True), "category_to")
+    c0 = _one_hot(cats.sel({names.YEAR: year_from}, drop=True), names.CATEGORY_FROM)
+    c1 = _one_hot(cats.sel({names.YEAR: year_to}, drop=True), names.CATEGORY_TO)
     counts = xr.dot(c0, c1, dim=names.REPLICATE)
     if not normalize:
         return counts
-    rows = counts.sum("category_to")
+    rows = counts.sum(names.CATEGORY_TO)
     out = (counts / rows).where(rows > 0)
     out.name = "transition_probability"
     out.attrs = {"units": "1", "year_from": int(year_from), "year_to": int(year_to)}

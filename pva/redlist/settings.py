@@ -13,6 +13,8 @@ from typing import Literal, TypeAlias
 
 import numpy as np
 
+from pva import validation
+
 ReductionMethod: TypeAlias = Literal["point", "fitted"]
 CriterionA: TypeAlias = Literal["A1", "A2", "A3", "A4"]
 
@@ -113,12 +115,7 @@ class RedListSettings:
             )
         if not (0 < self.decline_alpha < 0.5):
             raise ValueError(f"decline_alpha must lie in (0, 0.5); got {self.decline_alpha!r}")
-        if (
-            isinstance(self.decline_years, bool)
-            or int(self.decline_years) != self.decline_years
-            or self.decline_years < 2
-        ):
-            raise ValueError(f"decline_years must be an integer >= 2; got {self.decline_years!r}")
+        validation.integer(self.decline_years, "decline_years", minimum=2)
         if not (np.isfinite(self.decline_generations) and self.decline_generations >= 0):
             raise ValueError(
                 f"decline_generations must be a finite number >= 0; got {self.decline_generations!r}"
@@ -137,10 +134,7 @@ class RedListSettings:
             )
         if not (np.isfinite(self.quasi_extinction) and self.quasi_extinction >= 0):
             raise ValueError(f"quasi_extinction must be >= 0; got {self.quasi_extinction!r}")
-        if isinstance(self.d2_max_locations, bool) or int(self.d2_max_locations) < 1:
-            raise ValueError(
-                f"d2_max_locations must be an integer >= 1; got {self.d2_max_locations!r}"
-            )
+        validation.integer(self.d2_max_locations, "d2_max_locations", minimum=1)
         if not (np.isfinite(self.d2_max_aoo) and self.d2_max_aoo > 0):
             raise ValueError(f"d2_max_aoo must be finite and > 0 (km²); got {self.d2_max_aoo!r}")
         object.__setattr__(self, "criteria", tuple(self.criteria))

@@ -6,11 +6,13 @@
 
 * the probability of extinction by chosen horizons, with its interval;
 * median final abundance and the expected minimum abundance (McCarthy & Thompson 2001);
-* through :func:`pva.redlist.assess`, the Red List category distribution in the final year, the Red
-  List Index by scenario with its interval (Butchart et al. 2007), ΔRLI against no action as paired
-  differences over replicates, expected extinctions prevented (the quantity Bolam et al. 2021
-  estimated by expert elicitation), and the cost per extinction prevented where ``annual_cost`` is
-  recorded;
+* through :func:`pva.redlist.assess`, at every horizon (:func:`red_list_by_horizon`) the Red
+  List category distribution, the most likely category and the criteria that set it, what could
+  not be evaluated there and why (a category is then a lower bound), the Red List Index by
+  scenario with its interval (Butchart et al. 2007) and ΔRLI against no action as paired
+  differences over replicates; expected extinctions prevented by the final year (the quantity
+  Bolam et al. 2021 estimated by expert elicitation), and the cost per extinction prevented where
+  ``annual_cost`` is recorded;
 * with a Green Status setting, the Green Scores and conservation metrics (:mod:`pva.summary.green`).
 
 Building the numbers (:mod:`pva.summary.tables`) is separate from formatting them
@@ -35,24 +37,36 @@ Conservation 4:351-355.
 from __future__ import annotations
 
 from pva.results import no_action_scenario
+from pva.summary.costs import CostSettings, cost_settings, replicate_costs, single_interventions
 from pva.summary.formatting import (
     TableStyle,
+    best_action_text,
     format_run_overview,
     format_table,
     green_status_rows,
+    money,
+    ranking_rows,
+    red_list_notes,
+    red_list_rows,
     render_rows,
+    rli_rows,
     run_rows,
+    species_note,
     species_rows,
     study_rows,
     table_to_json,
 )
 from pva.summary.green import green_status_settings
+from pva.summary.sites import occupancy, site_counts, site_curves
 from pva.summary.tables import (
     DEFAULT_HORIZONS,
     Horizon,
+    abundance_counts,
     check_results,
     default_horizons,
     extinction_curves,
+    reached_by,
+    red_list_by_horizon,
     red_list_unavailable,
     run_overview,
     summary_table,
@@ -61,20 +75,37 @@ from pva.summary.tables import (
 
 __all__ = [
     "DEFAULT_HORIZONS",
+    "CostSettings",
     "Horizon",
     "TableStyle",
+    "abundance_counts",
+    "best_action_text",
     "check_results",
+    "cost_settings",
     "default_horizons",
     "extinction_curves",
     "format_run_overview",
     "format_table",
     "green_status_rows",
     "green_status_settings",
+    "money",
     "no_action_scenario",
+    "occupancy",
+    "ranking_rows",
+    "reached_by",
+    "red_list_by_horizon",
+    "red_list_notes",
+    "red_list_rows",
     "red_list_unavailable",
     "render_rows",
+    "replicate_costs",
+    "rli_rows",
     "run_overview",
     "run_rows",
+    "single_interventions",
+    "site_counts",
+    "site_curves",
+    "species_note",
     "species_rows",
     "study_rows",
     "summary_table",

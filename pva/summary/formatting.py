@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ TableStyle = Literal["text", "markdown", "html"]
 Formatter = Callable[[float], str]
 Rows = tuple[list[str], list[list[str]]]
 """A header and rows of cells."""
+_TEXT_WIDTH = 100
+"""Sentences of the text summary are wrapped at this many characters."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -44,9 +47,28 @@ def _fmt_n(value: float) -> str:
 
 
 def _fmt_money(value: float) -> str:
+    """A sum of money as people write it: 12,500 and 2,497,650 (never 1.25e+04); three
+    significant digits below 100."""
     if not math.isfinite(value):
         return "–"
-    return f"{value:,.0f}"
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.3g}"
+
+
+def money(value: float, currency: str) -> str:
+    """``value`` in ``currency``: "12,500 USD"; "–" when not finite."""
+    text = _fmt_money(value)
+    return text if text == "–" else f"{text} {currency}"
+
+
+def _fmt_rate(value: float) -> str:
+    """A small positive rate (extinctions per million): two significant digits."""
+    if math.isinf(value):
+        return "free"
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:.2g}" if value else "0"
 
 
 def _fmt_whole(value: float) -> str:
@@ -78,63 +100,349 @@ def _cell(table: xr.Dataset, var: str, fmt: Formatter, **where: Any) -> str:
 
 
 def species_rows(table: xr.Dataset, species: str) -> Rows:
-    """The comparison of one species as ``(header, rows)``: metrics down, scenarios across."""
+    """The comparison of one species as ``(header, rows)``: metrics down, scenarios across.
+
+    Rows: the species' risk measure at every horizon, absolute extinction at every horizon, median
+    final and expected minimum abundance (labelled with what they count), per-site rows for a
+    species with several sites, the Red List category, the Green Status and the expected cost."""
     scenarios = results.names_of(table, results.SCENARIO)
     t = table.sel({results.SPECIES: species})
     final = table.attrs["final_year"]
-    rows = [
-        [f"P(extinct by year {int(h)})"]
-        + [
-            _cell(t, results.P_EXTINCTION, _fmt_p, **{results.SCENARIO: s, results.HORIZON: h})
-            for s in scenarios
+    horizons = [int(h) for h in table[results.HORIZON].values]
+    short = _risk_short(t)
+    rows = []
+    if short is not None:
+        rows += [
+            [short.format(year=h), *_cells(t, results.P_QUASI_EXTINCTION, _fmt_p, scenarios, h)]
+            for h in horizons
         ]
-        for h in table[results.HORIZON].values
+    rows += [
+        [f"P(extinct by year {h})", *_cells(t, results.P_EXTINCTION, _fmt_p, scenarios, h)]
+        for h in horizons
     ]
-    if results.P_QUASI_EXTINCTION in t and float(t[results.QUASI_EXTINCTION_THRESHOLD]) > 0:
-        threshold = float(t[results.QUASI_EXTINCTION_THRESHOLD])
-        h = int(table[results.HORIZON].values[-1])
-        rows.append(
-            [f"P(≤ {threshold:g} individuals by year {h})"]
-            + [
-                _cell(
-                    t,
-                    results.P_QUASI_EXTINCTION,
-                    _fmt_p,
-                    **{results.SCENARIO: s, results.HORIZON: h},
-                )
-                for s in scenarios
-            ]
-        )
+    noun = _count_noun(t)
     for var, label in (
-        (results.MEDIAN_FINAL_ABUNDANCE, f"median abundance in year {final}"),
-        (results.EXPECTED_MINIMUM, "expected minimum abundance"),
+        (results.MEDIAN_FINAL_ABUNDANCE, f"median {noun} in year {final}"),
+        (results.EXPECTED_MINIMUM, f"expected minimum {noun}, years 0–{final}"),
     ):
         rows.append([label] + [_cell(t, var, _fmt_n, **{results.SCENARIO: s}) for s in scenarios])
-    if results.CATEGORY_SHARE in t:
-        rows.append([f"Red List category in year {final}", *_category_cells(t, scenarios)])
+    rows.extend(_site_rows(table, t, scenarios, short))
+    rows.extend(_red_list_rows(table, t, scenarios))
     rows.extend(_green_rows(table, t, scenarios))
     if results.TOTAL_COST in t:
         cost = t[results.TOTAL_COST]
+        currency = str(cost.attrs.get("units", table.attrs.get("currency", "")))
         rows.append(
-            [str(cost.attrs["long_name"])]
-            + [_fmt_money(float(cost.sel({results.SCENARIO: s}))) for s in scenarios]
+            [_cost_label(cost)]
+            + [
+                _with_interval_money(t, results.TOTAL_COST, currency, **{results.SCENARIO: s})
+                for s in scenarios
+            ]
         )
     return ["", *scenarios], rows
 
 
-def _category_cells(t: xr.Dataset, scenarios: list[str]) -> list[str]:
+def _cells(
+    t: xr.Dataset, var: str, fmt: Formatter, scenarios: list[str], horizon: int
+) -> list[str]:
+    return [
+        _cell(t, var, fmt, **{results.SCENARIO: s, results.HORIZON: horizon}) for s in scenarios
+    ]
+
+
+def _risk_short(t: xr.Dataset) -> str | None:
+    """The row label of a species' risk measure with ``{year}`` to fill in, e.g.
+    "P(≤ 10 mature by year {year})"; None when the measure is absolute extinction itself."""
+    if results.P_QUASI_EXTINCTION not in t or results.QUASI_EXTINCTION_THRESHOLD not in t:
+        return None
+    threshold = float(t[results.QUASI_EXTINCTION_THRESHOLD])
+    on = str(t[results.QUASI_EXTINCTION_ON].values) if results.QUASI_EXTINCTION_ON in t else "total"
+    if threshold == 0 and on == "total":
+        return None
+    counted = "mature" if on == "mature" else "individuals"
+    return f"P(≤ {threshold:g} {counted} by year {{year}})"
+
+
+def _count_noun(t: xr.Dataset) -> str:
+    """ "mature individuals" or "individuals", as the species' abundance figures count."""
+    if results.ABUNDANCE_COUNTS not in t:
+        return "abundance"
+    label = str(t[results.ABUNDANCE_COUNTS].values)
+    return "mature individuals" if label.startswith("mature") else "individuals"
+
+
+def _cost_label(cost: xr.DataArray) -> str:
+    """ "expected cost, years 0–49, while the species is extant" from the variable's long name."""
+    return str(cost.attrs.get("long_name", "expected cost")).replace(
+        "expected cost of interventions", "expected cost"
+    )
+
+
+def _with_interval_money(t: xr.Dataset, var: str, currency: str, **where: Any) -> str:
+    """A cost with its interval: "99,906 USD (99,853–99,959)"; the interval left out when it is a
+    single number (a cost that does not depend on the replicate)."""
+    value, lower, upper = (
+        float(t[var + suffix].sel(where)) for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX)
+    )
+    text = money(value, currency)
+    if text == "–" or not (math.isfinite(lower) and math.isfinite(upper)):
+        return text
+    low, high = _fmt_money(lower), _fmt_money(upper)
+    if low == high == _fmt_money(value):
+        return text
+    joiner = " to " if low.startswith("-") or high.startswith("-") else "–"
+    return f"{text} ({low}{joiner}{high})"
+
+
+def _site_rows(
+    table: xr.Dataset, t: xr.Dataset, scenarios: list[str], short: str | None
+) -> list[list[str]]:
+    """Per-site rows of a species with several sites (none for one site): each site's risk and
+    P(no individuals) by the final horizon, and the mean number of sites occupied at each horizon."""
+    if results.P_SITE_EXTINCTION not in t:
+        return []
+    exists = (
+        t[results.POPULATION_EXISTS].values
+        if results.POPULATION_EXISTS in t.coords
+        else np.ones(t.sizes[results.POPULATION], dtype=bool)
+    )
+    if int(np.sum(exists)) < 2:
+        return []
+    names = (
+        [str(n) for n in t[results.POPULATION_NAME].values]
+        if results.POPULATION_NAME in t.coords
+        else [str(p) for p in t[results.POPULATION].values]
+    )
+    horizons = [int(h) for h in table[results.HORIZON].values]
+    h = horizons[-1]
+    rows = []
+    for p, (name, real) in enumerate(zip(names, exists, strict=True)):
+        if not real:
+            continue
+        at = {results.POPULATION: p}
+        if short is not None:
+            label = short.format(year=h).replace("P(", f"site {name}: P(", 1)
+            quasi = _cells(t.isel(at), results.P_SITE_QUASI_EXTINCTION, _fmt_p, scenarios, h)
+            rows.append([label, *quasi])
+        extinct = _cells(t.isel(at), results.P_SITE_EXTINCTION, _fmt_p, scenarios, h)
+        rows.append([f"site {name}: P(no individuals by year {h})", *extinct])
+    n = int(np.sum(exists))
+    rows.extend(
+        [
+            f"sites occupied in year {year} (of {n})",
+            *(
+                _cell(t, results.SITES_OCCUPIED, _fmt_sites, scenario=s, horizon=year)
+                for s in scenarios
+            ),
+        ]
+        for year in horizons
+    )
+    return rows
+
+
+def _fmt_sites(value: float) -> str:
+    return f"{value:.1f}" if math.isfinite(value) else "–"
+
+
+def species_note(table: xr.Dataset, species: str) -> str:
+    """What one species' rows count, in words: its risk measure, its abundance count and what
+    absolute extinction means."""
+    t = table.sel({results.SPECIES: species})
+    parts = []
+    if results.RISK_MEASURE in t:
+        parts.append(f"risk: {t[results.RISK_MEASURE].values}")
+    if results.ABUNDANCE_COUNTS in t:
+        parts.append(f"abundance: {t[results.ABUNDANCE_COUNTS].values}")
+    parts.append("extinct: no individuals of any stage")
+    return "; ".join(parts)
+
+
+def best_action_text(table: xr.Dataset, species: str) -> str:
+    """The answer for one species in one sentence: the best scenario with its risk and
+    probability of extinction, the reduction against no action and the margin over the
+    runner-up, with intervals (paired); "" when there is nothing to compare."""
+    if results.BEST_SCENARIO not in table:
+        return ""
+    t = table.sel({results.SPECIES: species})
+    best = str(t[results.BEST_SCENARIO].values)
+    if not best:
+        return ""
+    final = int(table.attrs["final_year"])
+    no_action = str(table.attrs["no_action"])
+    short = _risk_short(t)
+    at = {results.SCENARIO: best, results.HORIZON: final}
+    parts = []
+    if short is not None:
+        parts.append(
+            f"{short.format(year=final)} = {_cell(t, results.P_QUASI_EXTINCTION, _fmt_p, **at)}"
+        )
+    parts.append(f"P(extinct by year {final}) = {_cell(t, results.P_EXTINCTION, _fmt_p, **at)}")
+    text = f"best: {best} — " + ", ".join(parts)
+    text += "; " + _difference(t, results.RISK_REDUCTION, repr(no_action))
+    runner = str(t[results.RUNNER_UP].values)
+    if runner:
+        text += "; " + _difference(t, results.MARGIN, f"the runner-up {runner!r}")
+    return text
+
+
+def _difference(t: xr.Dataset, var: str, other: str) -> str:
+    """ "risk 0.04 (0.03–0.05) below 'no action' (paired)", or "risk no different from ..." when
+    the interval of the paired difference includes 0."""
+    value, lower, upper = (float(t[var + s]) for s in ("", LOWER_SUFFIX, UPPER_SUFFIX))
+    if not math.isfinite(value):
+        return ""
+    if lower <= 0 <= upper:
+        return f"risk no different from {other} ({value:.2f}; {lower:.2f} to {upper:.2f}, paired)"
+    cell = _with_interval(value, lower, upper, lambda v: f"{v:.2f}")
+    return f"risk {cell} below {other} (paired)"
+
+
+# ---------------------------------------------------------------------------------------------------
+# the Red List rows (pva.summary.tables.red_list_by_horizon)
+
+
+LOWER_BOUND_MARK = "≥ "
+"""Marks a category that is a lower bound (criteria not evaluated could have given a higher one)."""
+UPPER_BOUND_MARK = "≤ "
+"""Marks a Red List Index that is an upper bound (some species' category is a lower bound)."""
+
+
+def _category_cells(shares: xr.DataArray, scenarios: list[str]) -> list[str]:
     """Per scenario, the categories some replicate is in, with their shares ("CR 20%, EX 80%")."""
-    shares = t[results.CATEGORY_SHARE]
     cells = []
     for s in scenarios:
         row = shares.sel({results.SCENARIO: s})
         parts = [
-            f"{c} {100 * float(v):.0f}%"
+            f"{c} {_percent(float(v))}"
             for c, v in zip(row[results.CATEGORY_DIM].values, row.values, strict=True)
             if float(v) > 0
         ]
         cells.append(", ".join(parts) or "–")
     return cells
+
+
+def _percent(share: float) -> str:
+    """A share as a whole percentage; "<1%" and ">99%" where rounding would show 0% or 100%."""
+    if 0 < share < 0.005:
+        return "<1%"
+    if 0.995 <= share < 1:
+        return ">99%"
+    return f"{100 * share:.0f}%"
+
+
+def _most_likely_cell(t: xr.Dataset, **where: Any) -> str:
+    """The most likely category with the criteria that set it ("CR D"), marked "≥ " when it is a
+    lower bound."""
+    at = t.sel(where)
+    label = str(at[results.MOST_LIKELY_CATEGORY].item())
+    criteria = str(at[results.MOST_LIKELY_CRITERIA].item())
+    mark = LOWER_BOUND_MARK if bool(at[results.MOST_LIKELY_LOWER_BOUND]) else ""
+    return f"{mark}{label} {criteria}".rstrip()
+
+
+def red_list_rows(table: xr.Dataset, species: str) -> Rows:
+    """The Red List rows of one species as ``(header, rows)``, scenarios across: at each horizon
+    the share of replicates in each category and the most likely category with the criteria that
+    set it ("≥ " where it is a lower bound, see :func:`red_list_notes`). Empty without the Red
+    List part."""
+    scenarios = results.names_of(table, results.SCENARIO)
+    rows = _red_list_rows(table, table.sel({results.SPECIES: species}), scenarios)
+    return (["", *scenarios], rows) if rows else ([], [])
+
+
+def _red_list_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
+    if results.CATEGORY_SHARE_BY_HORIZON not in t:
+        if results.CATEGORY_SHARE not in t:
+            return []
+        # a table of an earlier version: the final year only
+        final = table.attrs["final_year"]
+        return [
+            [
+                f"Red List category in year {final}",
+                *_category_cells(t[results.CATEGORY_SHARE], scenarios),
+            ]
+        ]
+    rows = []
+    for h in table[results.HORIZON].values:
+        at = {results.HORIZON: h}
+        shares = t[results.CATEGORY_SHARE_BY_HORIZON].sel(at)
+        rows.append([f"Red List category in year {int(h)}", *_category_cells(shares, scenarios)])
+        rows.append(
+            [
+                "  most likely, criteria",
+                *(_most_likely_cell(t, **at, **{results.SCENARIO: s}) for s in scenarios),
+            ]
+        )
+    return rows
+
+
+def red_list_notes(table: xr.Dataset, species: str) -> list[str]:
+    """What was not evaluated for one species at each horizon and why, one line per reason
+    (prefixed by the scenarios it holds for when it does not hold for all), then what "≥ " means
+    where some category is a lower bound. Empty without the Red List part."""
+    if results.NOT_EVALUATED not in table:
+        return []
+    scenarios = results.names_of(table, results.SCENARIO)
+    t = table.sel({results.SPECIES: species})
+    lines = []
+    for h in table[results.HORIZON].values:
+        by_note: dict[str, list[str]] = {}
+        for s in scenarios:
+            note = str(
+                t[results.NOT_EVALUATED].sel({results.HORIZON: h, results.SCENARIO: s}).item()
+            )
+            if note:
+                by_note.setdefault(note, []).append(s)
+        for note, where in by_note.items():
+            prefix = "" if len(where) == len(scenarios) else f"{', '.join(where)}: "
+            # one line per reason ("A2 not evaluated: ...; A3, E not evaluated: ...")
+            lines.extend(f"{prefix}{part}" for part in note.split("; "))
+    if bool(t[results.MOST_LIKELY_LOWER_BOUND].any()):
+        lines.append(
+            f"{LOWER_BOUND_MARK.strip()} a lower bound: a criterion not evaluated could have "
+            "given a higher category"
+        )
+    return lines
+
+
+def rli_rows(table: xr.Dataset) -> Rows:
+    """The Red List Index and ΔRLI against no action at each horizon, with their intervals, as
+    ``(header, rows)`` (scenarios across); "≤ " marks an index that is an upper bound because
+    some species' category is a lower bound there. Empty without the Red List part."""
+    if results.RLI_BY_HORIZON not in table:
+        return [], []
+    scenarios = results.names_of(table, results.SCENARIO)
+    return ["", *scenarios], _rli_rows(table, scenarios)
+
+
+def _rli_rows(table: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
+    no_action = table.attrs["no_action"]
+    rows = []
+    for h in table[results.HORIZON].values:
+        at = {results.HORIZON: h}
+        bound = table[results.LOWER_BOUND_SHARE].sel(at).max(results.SPECIES) > 0
+        cells = []
+        deltas = []
+        for s in scenarios:
+            where = {**at, results.SCENARIO: s}
+            mark = UPPER_BOUND_MARK if bool(bound.sel({results.SCENARIO: s})) else ""
+            cells.append(mark + _cell(table, results.RLI_BY_HORIZON, _fmt_rli, **where))
+            deltas.append(
+                "–"
+                if s == no_action
+                else _cell(table, results.DELTA_RLI_BY_HORIZON, _signed, **where)
+            )
+        rows.append([f"Red List Index in year {int(h)}", *cells])
+        rows.append([f"ΔRLI vs {no_action!r} in year {int(h)}", *deltas])
+    return rows
+
+
+def _fmt_rli(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "–"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.3f}" if math.isfinite(value) else "–"
 
 
 _GREEN_METRICS = (
@@ -192,13 +500,14 @@ def green_status_rows(table: xr.Dataset) -> Rows:
 
 
 def study_rows(table: xr.Dataset) -> Rows:
-    """The all-species comparison (Red List Index, extinctions prevented, cost) as ``(header, rows)``;
-    empty when the table has no Red List part."""
+    """The all-species comparison (Red List Index, ΔRLI, extinctions prevented, costs and
+    cost-effectiveness) as ``(header, rows)``; empty when the table has no Red List part."""
     if results.RLI_SUMMARY not in table:
         return [], []
     scenarios = results.names_of(table, results.SCENARIO)
     no_action = table.attrs["no_action"]
     year = table.attrs["final_year"]
+    currency = str(table.attrs.get("currency", "currency units"))
 
     def signed(value: float) -> str:
         return f"{value:+.3f}" if math.isfinite(value) else "–"
@@ -216,48 +525,161 @@ def study_rows(table: xr.Dataset) -> Rows:
             for s in scenarios
         ]
 
-    rows = [
+    if results.RLI_BY_HORIZON in table:
+        rows = _rli_rows(table, scenarios)
+    else:  # a table of an earlier version: the final year only
+        rows = [
+            [
+                f"Red List Index in year {year}",
+                *(
+                    _cell(table, results.RLI_SUMMARY, _fmt_rli, **{results.SCENARIO: s})
+                    for s in scenarios
+                ),
+            ],
+            [f"ΔRLI vs {no_action!r} (paired)", *against(results.DELTA_RLI, signed)],
+        ]
+    rows += [
         [
-            f"Red List Index in year {year}",
-            *(
-                _cell(table, results.RLI_SUMMARY, lambda v: f"{v:.3f}", **{results.SCENARIO: s})
-                for s in scenarios
-            ),
-        ],
-        [f"ΔRLI vs {no_action!r} (paired)", *against(results.DELTA_RLI, signed)],
-        [
-            f"extinctions prevented vs {no_action!r}",
+            f"extinctions prevented vs {no_action!r} by year {year} (risk measures)",
             *against(results.EXTINCTIONS_PREVENTED, _fmt_p),
         ],
-        ["P(at least one extinction prevented)", *plain(results.P_ANY_PREVENTED, _fmt_p)],
     ]
-    if results.COST_PER_EXTINCTION_PREVENTED in table:
+    if results.ABSOLUTE_EXTINCTIONS_PREVENTED in table:
         rows.append(
             [
-                "cost per extinction prevented",
-                *plain(results.COST_PER_EXTINCTION_PREVENTED, _fmt_money),
+                "absolute extinctions prevented (no individuals)",
+                *against(results.ABSOLUTE_EXTINCTIONS_PREVENTED, _fmt_p),
             ]
         )
+    rows.append(["P(at least one extinction prevented)", *plain(results.P_ANY_PREVENTED, _fmt_p)])
+    if results.INCREMENTAL_COST in table:
+        rows.append(
+            [
+                f"expected cost beyond {no_action!r}",
+                *(
+                    _with_interval_money(table, results.INCREMENTAL_COST, currency, scenario=s)
+                    if s != no_action
+                    else "–"
+                    for s in scenarios
+                ),
+            ]
+        )
+        for var, label in (
+            (results.COST_PER_EXTINCTION_PREVENTED, "cost per extinction prevented"),
+            (results.COST_PER_DELTA_RLI, "cost per unit of ΔRLI"),
+        ):
+            if var in table:
+                rows.append([label, *_ratio_cells(table, var, currency, scenarios, no_action)])
+        if results.EXTINCTIONS_PREVENTED_PER_COST in table:
+            rows.append(
+                [
+                    f"extinctions prevented per 1,000,000 {currency}",
+                    *plain(results.EXTINCTIONS_PREVENTED_PER_COST, _fmt_rate),
+                ]
+            )
     return ["", *scenarios], rows
+
+
+def _ratio_cells(
+    table: xr.Dataset, var: str, currency: str, scenarios: list[str], no_action: str
+) -> list[str]:
+    """A cost-effectiveness ratio with its bootstrap interval, "not estimable" where the effect's
+    interval includes 0."""
+    not_estimable = set(str(table[var].attrs.get("not_estimable", "")).split("; ")) - {""}
+    cells = []
+    for s in scenarios:
+        if s == no_action:
+            cells.append("–")
+        elif s in not_estimable:
+            cells.append("not estimable")
+        else:
+            cells.append(_with_interval_money(table, var, currency, scenario=s))
+    return cells
+
+
+def ranking_rows(table: xr.Dataset) -> Rows:
+    """Single interventions (scenarios adding one intervention to no action) ranked by ΔRLI, with
+    their rank by extinctions prevented per currency unit, as ``(header, rows)``; empty when the
+    table ranks none."""
+    if results.RANK_BY_DELTA_RLI not in table:
+        return [], []
+    currency = str(table.attrs.get("currency", "currency units"))
+    ranks = table[results.RANK_BY_DELTA_RLI]
+    ranked = sorted(
+        (int(r), str(s))
+        for s, r in zip(ranks[results.SCENARIO].values, ranks.values, strict=True)
+        if math.isfinite(float(r))
+    )
+    header = [
+        "intervention",
+        "rank by ΔRLI",
+        "ΔRLI (paired)",
+        "extinctions prevented",
+        "cost beyond no action",
+        f"prevented per 1,000,000 {currency}",
+        "rank by cost-effectiveness",
+    ]
+    rows = []
+    for rank, s in ranked:
+        at = {results.SCENARIO: s}
+        other = (
+            float(table[results.RANK_BY_COST_EFFECTIVENESS].sel(at))
+            if results.RANK_BY_COST_EFFECTIVENESS in table
+            else float("nan")
+        )
+        rows.append(
+            [
+                s,
+                str(rank),
+                _cell(table, results.DELTA_RLI, lambda v: f"{v:+.3f}", **at),
+                _cell(table, results.EXTINCTIONS_PREVENTED, _fmt_p, **at),
+                money(float(table[results.INCREMENTAL_COST].sel(at)), currency)
+                if results.INCREMENTAL_COST in table
+                else "–",
+                _fmt_rate(float(table[results.EXTINCTIONS_PREVENTED_PER_COST].sel(at)))
+                if results.EXTINCTIONS_PREVENTED_PER_COST in table
+                else "–",
+                str(int(other)) if math.isfinite(other) else "not estimable",
+            ]
+        )
+    return header, rows
 
 
 def run_rows(overview: xr.Dataset) -> Rows:
     """:func:`pva.summary.run_overview` as ``(header, rows)``: one row per species x scenario with
-    P(extinct by the final year) to 3 decimals and the median final abundance."""
+    the probability of the species' risk event (quasi-extinction at the threshold the study sets)
+    and of absolute extinction by the final year (3
+    decimals) and the median final abundance (as the species counts it)."""
+    year = overview.attrs["final_year"]
     header = [
         "species",
         "scenario",
-        f"P(extinct by year {overview.attrs['final_year']})",
-        "median final abundance",
+        f"P(quasi-extinct by year {year})",
+        f"P(extinct by year {year})",
+        f"median abundance in year {year}",
     ]
     rows = []
     for sp in results.names_of(overview, results.SPECIES):
         for sc in results.names_of(overview, results.SCENARIO):
             at = overview.sel({results.SPECIES: sp, results.SCENARIO: sc})
+            quasi = float(at[results.P_QUASI_EXTINCTION])
             p = float(at[results.P_EXTINCTION])
             median = float(at[results.MEDIAN_FINAL_ABUNDANCE])
-            rows.append([sp, sc, f"{p:.3f}", f"{median:g}"])
+            rows.append([sp, sc, f"{quasi:.3f}", f"{p:.3f}", f"{median:,.6g}"])
     return header, rows
+
+
+def run_notes(overview: xr.Dataset) -> list[str]:
+    """What the columns of :func:`run_rows` count, one line per species, and absolute extinction."""
+    lines = []
+    for sp in results.names_of(overview, results.SPECIES):
+        at = overview.sel({results.SPECIES: sp})
+        lines.append(
+            f"{sp}: quasi-extinct = {at[results.RISK_MEASURE].values}; "
+            f"abundance = {at[results.ABUNDANCE_COUNTS].values}"
+        )
+    lines.append("extinct: no individuals of any stage left")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -322,10 +744,19 @@ def format_table(table: xr.Dataset, *, style: TableStyle = "text") -> str:
     )
     for sp in results.names_of(table, results.SPECIES):
         header, rows = species_rows(table, sp)
-        blocks.append(_titled(sp, render_rows(header, rows, style), style))
+        lines = [species_note(table, sp), render_rows(header, rows, style)]
+        best = best_action_text(table, sp)
+        if best:
+            lines.append(best)
+        blocks.append(_titled(sp, _joined(lines, style), style))
+        blocks.extend(_notes(red_list_notes(table, sp), style))
     header, rows = study_rows(table)
     if rows:
         blocks.append(_titled("All species", render_rows(header, rows, style), style))
+    header, rows = ranking_rows(table)
+    if rows:
+        body = render_rows(header, rows, style)
+        blocks.append(_titled("Single interventions ranked", body, style))
     if table.attrs.get("red_list_skipped"):
         note += f"; Red List part skipped: {table.attrs['red_list_skipped']}"
     blocks.append(html.escape(note) if style == "html" else note)
@@ -333,9 +764,38 @@ def format_table(table: xr.Dataset, *, style: TableStyle = "text") -> str:
 
 
 def format_run_overview(overview: xr.Dataset) -> str:
-    """:func:`pva.summary.run_overview` as an aligned text table (what ``pva run`` prints)."""
+    """:func:`pva.summary.run_overview` as an aligned text table with a line per species saying
+    what its risk event and abundance count (what ``pva run`` prints)."""
     header, rows = run_rows(overview)
-    return render_rows(header, rows, "text", align="left")
+    return "\n".join([render_rows(header, rows, "text", align="left"), *run_notes(overview)])
+
+
+def _joined(lines: list[str], style: TableStyle) -> str:
+    """Lines of a block: sentences become paragraphs in HTML (escaped) and stay lines elsewhere;
+    tables (already rendered) are kept as they are."""
+    if style == "text":
+        # sentences wrapped for a terminal; tables (several lines already) kept as they are
+        return "\n".join(
+            line if "\n" in line else textwrap.fill(line, _TEXT_WIDTH, subsequent_indent="  ")
+            for line in lines
+        )
+    if style != "html":
+        return "\n\n".join(lines)
+    return "\n".join(
+        line if line.startswith("<table") else f'<p class="note">{html.escape(line)}</p>'
+        for line in lines
+    )
+
+
+def _notes(lines: list[str], style: TableStyle) -> list[str]:
+    """Notes under a table: one block of lines (a list in Markdown, paragraphs in HTML)."""
+    if not lines:
+        return []
+    if style == "markdown":
+        return ["\n".join(f"- {line}" for line in lines)]
+    if style == "html":
+        return ["\n".join(f'<p class="note">{html.escape(line)}</p>' for line in lines)]
+    return ["\n".join(lines)]
 
 
 def _titled(title: str, body: str, style: TableStyle) -> str:
@@ -364,6 +824,12 @@ def table_to_json(table: xr.Dataset) -> str:
     doc: dict[str, Any] = {"attrs": dict(table.attrs), "coords": {}, "variables": {}}
     for dim in table.dims:
         doc["coords"][str(dim)] = table[dim].values.tolist()
+    for name, coord in table.coords.items():
+        if name not in table.dims:  # e.g. population_name (species, population)
+            doc["coords"][str(name)] = {
+                "dims": [str(d) for d in coord.dims],
+                "data": coord.values.tolist(),
+            }
     for name, var in table.data_vars.items():
         doc["variables"][str(name)] = {
             "dims": [str(d) for d in var.dims],

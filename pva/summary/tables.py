@@ -9,6 +9,7 @@ scenario; see :func:`pva.results.study_layout`) and returns tables with ``specie
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Literal
 
@@ -16,9 +17,9 @@ import numpy as np
 import scipy.stats
 import xarray as xr
 
-from pva import outcomes, redlist, results
+from pva import measures, outcomes, redlist, results
 from pva.results import LOWER_SUFFIX, MCSE_SUFFIX, UPPER_SUFFIX
-from pva.summary import green
+from pva.summary import answer, costs, green, sites
 
 Horizon = int | Literal["final"]
 DEFAULT_HORIZONS: tuple[Horizon, ...] = (10, 20, 50, "final")
@@ -156,39 +157,113 @@ def extinction_curves(
 def trajectory_quantiles(
     ds: xr.Dataset,
     *,
-    variable: str = results.MATURE,
+    variable: str | None = None,
     quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+    count: measures.Count | None = None,
 ) -> xr.DataArray:
     """Quantiles over replicates of abundance summed over populations, by year:
-    shape (quantile, species, scenario, year), from :func:`pva.outcomes.quantile_bands`."""
+    shape (quantile, species, scenario, year), from :func:`pva.outcomes.quantile_bands`.
+
+    Each species is counted as its abundance figures are (:func:`pva.measures.abundance_count`:
+    mature individuals for a species with mature stages) unless ``count`` ("mature" or "total")
+    or ``variable`` (a results variable) says otherwise; the attribute ``counts`` says what each
+    species' quantiles count (JSON list, in species order).
+    """
     ds = check_results(ds)
-    summed = _summed(ds, variable)
+    if variable is not None:
+        count = "mature" if variable == results.MATURE else "total"
+        if variable not in (results.MATURE, results.TOTAL):
+            raise ValueError(
+                f"variable must be {results.MATURE!r} or {results.TOTAL!r}; got {variable!r}"
+            )
+    counts = abundance_counts(ds, count)
+    summed = measures.counted_abundance(ds, counts)
     est = outcomes.quantile_bands(summed, list(quantiles))
     out = est.estimate.transpose(results.QUANTILE, results.SPECIES, results.SCENARIO, results.YEAR)
     out.attrs = {
-        "long_name": str(ds[variable].attrs.get("long_name", variable)),
-        "units": str(ds[variable].attrs.get("units", "individuals")),
+        "long_name": str(summed.attrs["long_name"]),
+        "units": "individuals",
+        "counts": json.dumps([c.label for c in counts], ensure_ascii=False),
     }
     return out
 
 
+def abundance_counts(ds: xr.Dataset, count: measures.Count | None = None) -> list[measures.Counted]:
+    """What each species' abundance figures count (:func:`pva.measures.abundance_count`)."""
+    return measures.abundance_counts(ds, count)
+
+
+def reached_by(ds: xr.Dataset, year: int, *, absolute: bool = False) -> xr.DataArray:
+    """Whether each replicate reached its species' risk event (:mod:`pva.measures`; with
+    ``absolute``, no individuals of any stage) in some year up to ``year``: bool (species,
+    scenario, replicate), the per-replicate events behind ``p_quasi_extinction`` and
+    ``p_extinction``."""
+    ds = check_results(ds)
+    window = {results.YEAR: slice(None, year)}
+    if absolute:
+        total = _summed(ds, results.TOTAL).sel(window)
+        return (
+            (total <= 0)
+            .any(results.YEAR)
+            .transpose(results.SPECIES, results.SCENARIO, results.REPLICATE)
+        )
+    risk = measures.risk_measures(ds)
+    counted = measures.counted_abundance(ds, [m.counted for m in risk.values()]).sel(window)
+    thresholds = xr.DataArray([m.threshold for m in risk.values()], dims=(results.SPECIES,))
+    return (
+        (counted <= thresholds)
+        .any(results.YEAR)
+        .transpose(results.SPECIES, results.SCENARIO, results.REPLICATE)
+    )
+
+
 def run_overview(ds: xr.Dataset) -> xr.Dataset:
-    """What ``pva run`` prints: per species x scenario, the probability of extinction by the final
-    year (:func:`extinction_curves`) and the median total abundance in the final year
-    (:func:`pva.outcomes.final_abundance_quantiles`), shape (species, scenario)."""
+    """What ``pva run`` prints: per species x scenario, the probability of each species' risk
+    event (:mod:`pva.measures`) and of absolute extinction by the final year
+    (:func:`extinction_curves`), and the median abundance in the final year, each species counted
+    as its abundance figures are (:func:`abundance_counts`), shape (species, scenario).
+
+    Per species (variables ``risk_measure`` and ``abundance_counts``): the event and the count in
+    words."""
     ds = check_results(ds)
     final = extinction_curves(ds).isel({results.YEAR: -1})
-    median = outcomes.final_abundance_quantiles(_summed(ds, results.TOTAL), [0.5])
+    quasi = extinction_curves(ds, quasi=True).isel({results.YEAR: -1})
+    counts = abundance_counts(ds)
+    median = outcomes.final_abundance_quantiles(measures.counted_abundance(ds, counts), [0.5])
     out = xr.Dataset(
         {
+            results.P_QUASI_EXTINCTION: quasi[results.P_QUASI_EXTINCTION],
             results.P_EXTINCTION: final[results.P_EXTINCTION],
             results.MEDIAN_FINAL_ABUNDANCE: median.estimate.isel(
                 {results.QUANTILE: 0}, drop=True
             ).transpose(results.SPECIES, results.SCENARIO),
         }
     )
+    _add_labels(out, ds, counts)
     out.attrs = {"final_year": int(ds[results.YEAR].values[-1])}
     return out
+
+
+def _add_labels(table: xr.Dataset, ds: xr.Dataset, counts: Sequence[measures.Counted]) -> None:
+    """``risk_measure`` (with the settings ``quasi_extinction_threshold`` and
+    ``quasi_extinction_on``) and ``abundance_counts``, per species."""
+    risk = measures.risk_measures(ds)
+
+    def per_species(name: str, values: list[object], dtype: object = object) -> xr.DataArray:
+        return results.variable(name, (results.SPECIES,), np.array(values, dtype=dtype))
+
+    table[results.RISK_MEASURE] = per_species(
+        results.RISK_MEASURE, [m.event for m in risk.values()]
+    )
+    table[results.QUASI_EXTINCTION_THRESHOLD] = per_species(
+        results.QUASI_EXTINCTION_THRESHOLD, [m.threshold for m in risk.values()], float
+    )
+    table[results.QUASI_EXTINCTION_ON] = per_species(
+        results.QUASI_EXTINCTION_ON, [m.counted.on for m in risk.values()]
+    )
+    table[results.ABUNDANCE_COUNTS] = per_species(
+        results.ABUNDANCE_COUNTS, [c.label for c in counts]
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -205,8 +280,11 @@ def summary_table(
     red_list: bool | None = None,
     assessment: xr.Dataset | None = None,
     green_status: green.GreenStatus | None = None,
+    count: measures.Count | None = None,
+    costs_stop_at_extinction: bool | None = None,
+    discount_rate: float | None = None,
 ) -> xr.Dataset:
-    """Per species x scenario: extinction risk, abundance, and the Red List view of the results.
+    """Per species x scenario: extinction risk, abundance, sites, costs and the Red List view.
 
     Parameters
     ----------
@@ -214,7 +292,7 @@ def summary_table(
         A results Dataset of ``pva run`` (dims species, scenario, replicate, year, population) or
         of :func:`pva.simulate` (a study of one species and one scenario).
     horizons
-        Years since the start at which P(extinction) is reported; ``"final"`` is the last simulated
+        Years since the start at which risks are reported; ``"final"`` is the last simulated
         year. Horizons beyond the simulation are dropped. Default: :func:`default_horizons`.
     no_action
         The scenario the others are compared with; default :func:`pva.results.no_action_scenario`.
@@ -231,51 +309,103 @@ def summary_table(
         Counterfactual scenarios and unit thresholds of the Green Status of Species; default the
         study's ``[outputs.green_status]`` (:func:`pva.summary.green_status_settings`); none: no
         Green Status part.
+    count
+        What abundance figures count ("mature" or "total"); default per species
+        (:func:`pva.measures.abundance_count`: mature individuals when it has mature stages).
+    costs_stop_at_extinction, discount_rate
+        How costs are counted (:mod:`pva.summary.costs`); default the study's ``[outputs]``
+        (costs stop at extinction, no discounting).
 
     Returns
     -------
     xarray.Dataset
         Variables (each ``*_lower``/``*_upper`` is the ``confidence`` interval of its estimate):
 
-        * ``p_extinction`` (species, scenario, horizon), probability;
-        * ``p_quasi_extinction`` (species, scenario, horizon), when some species has a
-          quasi-extinction threshold above 0, with ``quasi_extinction_threshold`` (species);
-        * ``median_final_abundance`` (species, scenario), total individuals in the last year,
-          summed over populations, with ``*_lower``/``*_upper`` the order-statistic interval;
-        * ``expected_minimum_abundance`` (species, scenario), individuals;
-        * ``total_cost`` (species, scenario) when ``annual_cost`` is recorded;
+        * per species, ``risk_measure`` (the event of the species' risk measure in words, with its
+          settings ``quasi_extinction_threshold`` and ``quasi_extinction_on``) and
+          ``abundance_counts`` (what its abundance figures count);
+        * ``p_quasi_extinction`` (species, scenario, horizon): the species' risk measure, and
+          ``p_extinction``: absolute extinction (no individuals of any stage), probabilities;
+        * ``median_final_abundance`` (species, scenario) in the last year, summed over
+          populations, with ``*_lower``/``*_upper`` the order-statistic interval, and
+          ``expected_minimum_abundance`` (species, scenario), both counted as
+          ``abundance_counts`` says;
+        * when some species has several sites, ``p_site_extinction`` and
+          ``p_site_quasi_extinction`` (species, scenario, population, horizon) and
+          ``sites_occupied`` (species, scenario, horizon) (:mod:`pva.summary.sites`);
+        * ``best_scenario``, ``risk_reduction``, ``runner_up``, ``margin`` (species)
+          (:mod:`pva.summary.answer`);
+        * ``total_cost`` (species, scenario) when some intervention has a cost: the expected cost
+          in the study's currency (:mod:`pva.summary.costs`);
         * with ``red_list``: ``category_share`` (species, scenario, category) in the final year,
           ``rli`` (scenario) over all species jointly, ``delta_rli`` (scenario) against no action,
           each a mean over replicates with ``*_mcse`` and the normal interval of the mean in
           ``*_lower``/``*_upper``, and the central ``confidence`` share of replicates in
           ``*_spread_lower``/``*_spread_upper`` (the range of futures); ``p_rli_improved``;
-          ``extinctions_prevented`` (scenario), ``p_any_prevented`` (scenario) and, with costs,
-          ``incremental_cost`` and ``cost_per_extinction_prevented`` (scenario).
+          ``delta_rli_contribution`` (species, scenario); ``extinctions_prevented`` (scenario,
+          counted by each species' risk measure), ``absolute_extinctions_prevented`` and
+          ``p_any_prevented`` (scenario) and, with costs, ``incremental_cost``,
+          ``cost_per_extinction_prevented``, ``cost_per_delta_rli``,
+          ``extinctions_prevented_per_cost`` and the ranks of single interventions (scenario).
         * with a Green Status: ``green_score`` (species, scenario, green_year) and the conservation
           metrics (species), see :func:`pva.summary.green.add_green_status`.
 
-        Attributes: ``no_action``, ``final_year``, ``confidence``, ``n_replicates``.
+        Attributes: ``no_action``, ``final_year``, ``confidence``, ``n_replicates``,
+        ``currency``.
     """
     ds = check_results(ds)
     action0 = results.no_action_scenario(ds, no_action)
     years = _resolve_horizons(ds, default_horizons(ds) if horizons is None else horizons)
     final_year = int(ds[results.YEAR].values[-1])
+    risk = measures.risk_measures(ds)
     table = _extinction_at_horizons(ds, years, confidence)
-    _add_abundance(table, ds, confidence)
-    _add_cost(table, ds, final_year)
+    counts = abundance_counts(ds, count)
+    _add_labels(table, ds, counts)
+    _add_abundance(table, ds, confidence, counts)
+    sites.add_sites(table, ds, years, risk, confidence=confidence)
+    cost_settings = costs.cost_settings(
+        ds, stop_at_extinction=costs_stop_at_extinction, discount_rate=discount_rate
+    )
+    per_replicate_cost = (
+        costs.add_costs(table, ds, cost_settings, confidence=confidence)
+        if costs.has_costs(ds)
+        else None
+    )
     table.attrs = {
         "no_action": action0,
         "final_year": final_year,
         "confidence": confidence,
         "n_replicates": int(ds.sizes[results.REPLICATE]),
+        "currency": cost_settings.currency,
     }
+    reached = reached_by(ds, final_year)
+    answer.add_best_actions(
+        table, reached, reached_by(ds, final_year, absolute=True), action0, confidence=confidence
+    )
     reason = red_list_unavailable(ds) if assessment is None and red_list is not False else ""
     if reason and red_list:
         raise ValueError(f"cannot assess Red List categories: {reason}")
     if reason:
         table.attrs["red_list_skipped"] = reason
     elif red_list is not False:
+        if assessment is None:
+            assessment = redlist.assess(ds)
         _add_red_list(table, ds, action0, confidence=confidence, assessment=assessment)
+        _add_absolute_extinctions_prevented(table, ds, action0, confidence)
+        _add_rli_contributions(table, assessment, action0, confidence)
+        if per_replicate_cost is not None:
+            final_rli = assessment[results.RLI].sel({results.YEAR: final_year}, drop=True)
+            costs.add_cost_effectiveness(
+                table,
+                per_replicate_cost,
+                prevented=_prevented_per_replicate(reached, action0),
+                delta_rli=final_rli - final_rli.sel({results.SCENARIO: action0}),
+                no_action=action0,
+                settings=cost_settings,
+                confidence=confidence,
+                entropy=results.provenance(ds).seed_entropy,
+                single_interventions=costs.single_interventions(ds, action0),
+            )
     settings = green.green_status_settings(ds) if green_status is None else green_status
     if settings is not None:
         green.add_green_status(table, ds, action0, settings, confidence=confidence)
@@ -289,63 +419,115 @@ def _at_horizons(curves: xr.Dataset, years: list[int]) -> xr.Dataset:
 
 
 def _extinction_at_horizons(ds: xr.Dataset, years: list[int], confidence: float) -> xr.Dataset:
-    """``p_extinction`` and (when some threshold is above 0) ``p_quasi_extinction`` with their
-    intervals at the horizons."""
+    """``p_quasi_extinction`` (each species' risk measure) and ``p_extinction`` (absolute
+    extinction) with their intervals at the horizons."""
     table = xr.Dataset()
-    curves = _at_horizons(extinction_curves(ds, confidence=confidence), years)
-    for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX):
-        name = results.P_EXTINCTION + suffix
-        table[name] = curves[name].assign_attrs(results.VARIABLE_ATTRS[results.P_EXTINCTION])
-    table[results.HORIZON].attrs = dict(results.VARIABLE_ATTRS[results.HORIZON])
-    settings = results.provenance(ds).quasi_extinction
-    thresholds = [settings[sp].threshold for sp in results.names_of(ds, results.SPECIES)]
-    if any(t > 0 for t in thresholds):
-        quasi = _at_horizons(extinction_curves(ds, quasi=True, confidence=confidence), years)
-        attrs = results.VARIABLE_ATTRS[results.P_QUASI_EXTINCTION]
+    for quasi, name in ((True, results.P_QUASI_EXTINCTION), (False, results.P_EXTINCTION)):
+        curves = _at_horizons(extinction_curves(ds, quasi=quasi, confidence=confidence), years)
         for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX):
-            name = results.P_QUASI_EXTINCTION + suffix
-            table[name] = quasi[name].assign_attrs(attrs)
-        table[results.QUASI_EXTINCTION_THRESHOLD] = results.variable(
-            results.QUASI_EXTINCTION_THRESHOLD, (results.SPECIES,), np.asarray(thresholds)
-        )
+            table[name + suffix] = curves[name + suffix].assign_attrs(results.VARIABLE_ATTRS[name])
+    table[results.HORIZON].attrs = dict(results.VARIABLE_ATTRS[results.HORIZON])
     return table
 
 
-def _add_abundance(table: xr.Dataset, ds: xr.Dataset, confidence: float) -> None:
-    """Median final total abundance and the expected minimum abundance, with intervals."""
-    total = _summed(ds, results.TOTAL)
-    final = outcomes.final_abundance_quantiles(total, [0.5], confidence=confidence)
-    ema = outcomes.expected_minimum_abundance(total, confidence=confidence)
+def _add_abundance(
+    table: xr.Dataset, ds: xr.Dataset, confidence: float, counts: Sequence[measures.Counted]
+) -> None:
+    """Median final abundance and the expected minimum abundance, with intervals, each species
+    counted as ``counts`` says."""
+    counted = measures.counted_abundance(ds, counts)
+    final = outcomes.final_abundance_quantiles(counted, [0.5], confidence=confidence)
+    ema = outcomes.expected_minimum_abundance(counted, confidence=confidence)
+    last = int(ds[results.YEAR].values[-1])
     pairs = (
-        (results.MEDIAN_FINAL_ABUNDANCE, final, {"drop": True}),
-        (results.EXPECTED_MINIMUM, ema, None),
+        (results.MEDIAN_FINAL_ABUNDANCE, final, True, f"median abundance in year {last}"),
+        (results.EXPECTED_MINIMUM, ema, False, f"expected minimum abundance over years 0–{last}"),
     )
-    for name, est, quantile in pairs:
-        attrs = results.VARIABLE_ATTRS[name]
+    for name, est, quantile, long_name in pairs:
+        attrs = {
+            **results.VARIABLE_ATTRS[name],
+            "long_name": f"{long_name} (counted as abundance_counts says)",
+        }
         for suffix, field in (
             ("", est.estimate),
             (LOWER_SUFFIX, est.lower),
             (UPPER_SUFFIX, est.upper),
         ):
-            if quantile is not None:
+            if quantile:
                 field = field.isel({results.QUANTILE: 0}, drop=True)
             table[name + suffix] = field.transpose(results.SPECIES, results.SCENARIO).assign_attrs(
                 attrs
             )
 
 
-def _add_cost(table: xr.Dataset, ds: xr.Dataset, final_year: int) -> None:
-    """``total_cost`` over the simulated years, unless no intervention has a cost (the runner
-    always writes ``annual_cost``; all zeros means none)."""
-    if results.ANNUAL_COST not in ds or not bool((ds[results.ANNUAL_COST] != 0).any()):
-        return
-    cost = ds[results.ANNUAL_COST].sum(results.YEAR)
-    table[results.TOTAL_COST] = cost.transpose(results.SPECIES, results.SCENARIO).assign_attrs(
-        {
-            "units": results.provenance(ds).currency,
-            "long_name": f"total cost over years 0..{final_year}",
-        }
+def _prevented_per_replicate(reached: xr.DataArray, no_action: str) -> xr.DataArray:
+    """Extinctions (each species' risk event) prevented against ``no_action`` in each replicate,
+    summed over species: (scenario, replicate)."""
+    count = reached.astype(np.int64).sum(results.SPECIES)
+    return (count.sel({results.SCENARIO: no_action}) - count).transpose(
+        results.SCENARIO, results.REPLICATE
     )
+
+
+def _add_absolute_extinctions_prevented(
+    table: xr.Dataset, ds: xr.Dataset, no_action: str, confidence: float
+) -> None:
+    """``absolute_extinctions_prevented`` (scenario): as ``extinctions_prevented``, counting
+    absolute extinction (no individuals of any stage) by the final year."""
+    final = int(table.attrs["final_year"])
+    extinct = reached_by(ds, final, absolute=True)
+    base = extinct.sel({results.SCENARIO: no_action}).values
+    scenarios = results.names_of(ds, results.SCENARIO)
+    out = {
+        k: np.full(len(scenarios), np.nan) for k in ("", MCSE_SUFFIX, LOWER_SUFFIX, UPPER_SUFFIX)
+    }
+    for i, scenario in enumerate(scenarios):
+        e = redlist.extinctions_prevented(
+            base, extinct.sel({results.SCENARIO: scenario}).values, level=confidence
+        )
+        out[""][i], out[MCSE_SUFFIX][i] = e.expected, e.mcse
+        out[LOWER_SUFFIX][i], out[UPPER_SUFFIX][i] = e.ci
+    attrs = results.VARIABLE_ATTRS[results.ABSOLUTE_EXTINCTIONS_PREVENTED]
+    for suffix, values in out.items():
+        table[results.ABSOLUTE_EXTINCTIONS_PREVENTED + suffix] = xr.DataArray(
+            values, dims=(results.SCENARIO,), attrs=attrs
+        )
+
+
+def _add_rli_contributions(
+    table: xr.Dataset, assessment: xr.Dataset, no_action: str, confidence: float
+) -> None:
+    """``delta_rli_contribution`` (species, scenario): each species' share of ΔRLI in the final
+    year, ``(W(no action) - W(scenario)) / (W_EX N)`` paired over replicates (the species' own
+    ΔRLI over the N species of the RLI), so that the contributions sum to ``delta_rli``; mean with
+    ``_lower``/``_upper`` (normal interval of the mean)."""
+    final = int(table.attrs["final_year"])
+    categories = assessment[results.CATEGORY].sel({results.YEAR: final}, drop=True)
+    joint = redlist.rli_by_replicate(categories)
+    n = int(joint.attrs.get("species_counted", 0))
+    if n == 0:
+        return
+    parts = []
+    for sp in results.names_of(categories, results.SPECIES):
+        alone = redlist.rli_by_replicate(categories.sel({results.SPECIES: [sp]}))
+        if int(alone.attrs.get("species_counted", 0)) == 0:
+            alone = xr.full_like(alone, np.nan, dtype=float)
+        parts.append((alone - alone.sel({results.SCENARIO: no_action})) / n)
+    per_replicate = xr.concat(parts, dim=results.SPECIES).assign_coords(
+        {results.SPECIES: categories[results.SPECIES].values}
+    )
+    z = _z(confidence)
+    mean = per_replicate.mean(results.REPLICATE, skipna=True)
+    se = per_replicate.std(results.REPLICATE, ddof=1, skipna=True) / np.sqrt(
+        per_replicate.notnull().sum(results.REPLICATE)
+    )
+    attrs = {
+        **results.VARIABLE_ATTRS[results.DELTA_RLI_CONTRIBUTION],
+        "long_name": f"the species' contribution to ΔRLI against {no_action!r} in year {final}",
+    }
+    dims = (results.SPECIES, results.SCENARIO)
+    for suffix, value in (("", mean), (LOWER_SUFFIX, mean - z * se), (UPPER_SUFFIX, mean + z * se)):
+        table[results.DELTA_RLI_CONTRIBUTION + suffix] = value.transpose(*dims).assign_attrs(attrs)
 
 
 def _add_red_list(
@@ -360,8 +542,8 @@ def _add_red_list(
 
     Categories and the RLI come from :func:`pva.redlist.assess`; the RLI interval and ΔRLI are
     :func:`pva.redlist.rli_summary` and :func:`pva.redlist.delta_rli` (paired over replicates);
-    extinctions prevented are :func:`pva.redlist.extinctions_prevented` applied to "extinct by the
-    final year" from :func:`pva.outcomes.first_passage_year`, the same event as ``p_extinction``.
+    extinctions prevented are :func:`pva.redlist.extinctions_prevented` applied to each species'
+    risk event by the final year (:func:`reached_by`), the event of ``p_quasi_extinction``.
     """
     if assessment is None:
         assessment = redlist.assess(ds)
@@ -390,8 +572,11 @@ def _add_red_list(
         confidence=confidence,
     )
     _add_paired_comparisons(table, ds, categories, no_action, final, confidence)
-    if results.TOTAL_COST in table:
-        _add_cost_effectiveness(table, no_action)
+    by_horizon = red_list_by_horizon(
+        assessment, table[results.HORIZON].values, no_action=no_action, confidence=confidence
+    )
+    for name, variable in by_horizon.data_vars.items():
+        table[name] = variable
     if assessment.attrs.get("notes"):
         table.attrs["red_list_notes"] = str(assessment.attrs["notes"])
 
@@ -433,9 +618,8 @@ def _add_paired_comparisons(
 ) -> None:
     """ΔRLI and extinctions prevented against ``no_action``, paired over replicates."""
     scenarios = results.names_of(ds, results.SCENARIO)
-    total = _summed(ds, results.TOTAL).sel({results.YEAR: slice(None, final)})
-    first = outcomes.first_passage_year(total, 0.0)
-    extinct = np.isfinite(first).transpose(results.SPECIES, results.SCENARIO, results.REPLICATE)
+    # each species' risk event (pva.measures), the event of p_quasi_extinction (issue 15)
+    extinct = reached_by(ds, final)
     n = len(scenarios)
     delta = {k: np.full(n, np.nan) for k in ("mean", "mcse", "lower", "upper", "p_improved")}
     prevented = {k: np.full(n, np.nan) for k in ("expected", "mcse", "lower", "upper", "p_any")}
@@ -473,7 +657,10 @@ def _add_paired_comparisons(
     table[results.P_RLI_IMPROVED] = results.variable(
         results.P_RLI_IMPROVED, (results.SCENARIO,), delta["p_improved"]
     )
-    attrs = results.VARIABLE_ATTRS[results.EXTINCTIONS_PREVENTED]
+    attrs = {
+        **results.VARIABLE_ATTRS[results.EXTINCTIONS_PREVENTED],
+        "event": "each species' risk measure (risk_measure)",
+    }
     ci = {**attrs, "interval": _interval_note(confidence)}
     for suffix, key, value_attrs in (
         ("", "expected", attrs),
@@ -489,20 +676,238 @@ def _add_paired_comparisons(
     )
 
 
-def _add_cost_effectiveness(table: xr.Dataset, no_action: str) -> None:
-    """Cost beyond no action and the cost per expected extinction prevented."""
-    cost = table[results.TOTAL_COST].sum(results.SPECIES)
-    extra = cost - cost.sel({results.SCENARIO: no_action})
-    prevented = table[results.EXTINCTIONS_PREVENTED]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per = extra / prevented
-    # no extinction prevented (or more extinctions): the ratio has no meaning
-    per = per.where(prevented > 0)
-    units = table[results.TOTAL_COST].attrs["units"]
-    table[results.INCREMENTAL_COST] = extra.assign_attrs(
-        units=units, long_name=f"cost of all species beyond that of {no_action!r}"
+# ---------------------------------------------------------------------------------------------------
+# the Red List at every horizon
+# ---------------------------------------------------------------------------------------------------
+
+PROJECTED_CRITERIA = ("A3", "A4", "C1", "E")
+"""Sub-criteria read from projections from the assessment year (:func:`pva.redlist.classify`): at
+a later year they need the nested projections of ``[outputs.red_list_e]``."""
+INPUT_CRITERIA = ("B1", "B2", "C2a(i)", "C2a(ii)", "D2")
+"""Sub-criteria that need inputs a study may not give (EOO, AOO, locations, subpopulations); when
+not evaluated at any year they are left out of the per-horizon notes (the assessment's notes say
+why)."""
+
+
+def red_list_by_horizon(
+    assessment: xr.Dataset,
+    horizons: Sequence[int],
+    *,
+    no_action: str,
+    confidence: float = 0.95,
+) -> xr.Dataset:
+    """The Red List at each horizon: categories, the most likely one and what sets it, what was
+    not evaluated, and the Red List Index and ΔRLI with their intervals.
+
+    Parameters
+    ----------
+    assessment
+        What :func:`pva.redlist.assess` returned (with ``criterion_level``).
+    horizons
+        Years (simulated years of ``assessment``).
+    no_action
+        The scenario ΔRLI is taken against.
+    confidence
+        Coverage of the intervals.
+
+    Returns
+    -------
+    xarray.Dataset
+        With a ``horizon`` dim (the years given):
+
+        * ``category_share_by_horizon`` (species, scenario, horizon, category): share of
+          replicates in each category (:func:`pva.redlist.category_distribution`);
+        * ``most_likely_category`` (species, scenario, horizon): the category with the largest
+          share (ties: the more threatened), ``most_likely_share`` its share, and
+          ``most_likely_criteria`` the criteria that set it in most of its replicates (IUCN
+          notation, e.g. ``"D"`` or ``"A3+4; C1"``; ``""`` for LC and EX);
+        * ``lower_bound_share`` (species, scenario, horizon): the share of replicates whose
+          category is a lower bound: some sub-criterion listed in ``not_evaluated`` was not
+          evaluated in it and could have given a higher category (any but CR and EX, and but VU
+          and above for D2); ``most_likely_lower_bound`` whether some replicate of the most
+          likely category is such a lower bound;
+        * ``not_evaluated`` (species, scenario, horizon): those sub-criteria and why, e.g.
+          ``"A3, A4, E not evaluated: no projections at year 20"`` (A3, A4, projected C1 and E at
+          a year without nested projections) or ``"A2 not evaluated: window not covered at year
+          10"`` (a window longer than the years simulated before or after it); ``""`` if none.
+          Sub-criteria never evaluated for want of inputs (B, C2a, D2 without EOO, AOO,
+          locations or subpopulations) are left out: the assessment's ``notes`` say so once;
+        * ``rli_by_horizon`` (scenario, horizon): the Red List Index of all species jointly, mean
+          over replicates (:func:`pva.redlist.rli_summary`), and ``delta_rli_by_horizon``
+          (scenario, horizon): ΔRLI against ``no_action`` paired over replicates
+          (:func:`pva.redlist.delta_rli`), each with ``_mcse``, the normal interval of the mean
+          (``_lower``/``_upper``) and the central ``confidence`` share of replicates
+          (``_spread_lower``/``_spread_upper``); ``p_rli_improved_by_horizon`` (scenario,
+          horizon).
+
+        Where ``lower_bound_share`` is above 0 the Red List Index at that horizon is an upper
+        bound (a higher category lowers it).
+    """
+    years = [int(y) for y in horizons]
+    if not years:
+        raise ValueError("horizons must name at least one year")
+    at = assessment.sel({results.YEAR: years}).rename({results.YEAR: results.HORIZON})
+    at = at.assign_coords({results.HORIZON: np.asarray(years, dtype=np.int64)})
+    dims = (results.SPECIES, results.SCENARIO, results.HORIZON)
+    out = xr.Dataset()
+    share = redlist.category_distribution(at[results.CATEGORY]).transpose(
+        *dims, results.CATEGORY_DIM
     )
-    table[results.COST_PER_EXTINCTION_PREVENTED] = per.assign_attrs(
-        units=f"{units} per species",
-        long_name=results.VARIABLE_ATTRS[results.COST_PER_EXTINCTION_PREVENTED]["long_name"],
+    out[results.CATEGORY_SHARE_BY_HORIZON] = share.assign_attrs(
+        results.VARIABLE_ATTRS[results.CATEGORY_SHARE_BY_HORIZON]
+    )
+    lower, why = _not_evaluated(assessment, at, years)
+    label, label_share, criteria, label_lower = _most_likely(at, share, lower)
+    for name, values in (
+        (results.MOST_LIKELY_CATEGORY, label),
+        (results.MOST_LIKELY_SHARE, label_share),
+        (results.MOST_LIKELY_CRITERIA, criteria),
+        (results.MOST_LIKELY_LOWER_BOUND, label_lower),
+        (results.LOWER_BOUND_SHARE, lower.mean(axis=2)),
+        (results.NOT_EVALUATED, why),
+    ):
+        out[name] = results.variable(name, dims, values)
+    _add_rli_by_horizon(out, at, no_action, confidence)
+    out.attrs = {"horizons": years, "no_action": no_action, "confidence": confidence}
+    return out
+
+
+def _most_likely(
+    at: xr.Dataset, share: xr.DataArray, lower: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (species, scenario, horizon): the most likely category label (ties: the more
+    threatened), its share, the criteria most of its replicates meet it under, and whether it is
+    a lower bound in some of them (``lower``: species, scenario, replicate, horizon)."""
+    labels = [str(c) for c in share[results.CATEGORY_DIM].values]
+    values = share.values  # (species, scenario, horizon, category)
+    # among equal shares the more threatened wins: look at the categories from EX down to LC
+    # (argmax takes the first maximum); the sentinels (DD, NE, not evaluable) come last
+    threat = [redlist.category_code(c) if c in redlist.CATEGORIES else -1 for c in labels]
+    order = np.argsort(-np.asarray(threat), kind="stable")
+    best = order[np.argmax(values[..., order], axis=-1)]
+    label = np.array(labels, dtype=object)[best]
+    label_share = np.take_along_axis(values, best[..., None], axis=-1)[..., 0]
+    category = at[results.CATEGORY].transpose(
+        results.SPECIES, results.SCENARIO, results.HORIZON, results.REPLICATE
+    )
+    strings = at[results.CRITERIA].transpose(*category.dims).values
+    codes = category.values
+    bound = np.moveaxis(lower, 2, 3)  # (species, scenario, horizon, replicate)
+    criteria = np.full(label.shape, "", dtype=object)
+    label_lower = np.zeros(label.shape, dtype=bool)
+    for idx in np.ndindex(label.shape):
+        name = str(label[idx])
+        if name not in redlist.CATEGORIES:
+            continue
+        members = codes[idx] == redlist.category_code(name)
+        label_lower[idx] = bool(np.any(bound[idx][members]))
+        chosen = strings[idx][members]
+        if chosen.size:
+            texts, counts = np.unique(chosen, return_counts=True)
+            # "CR D; E" -> "D; E": the category is the label, the rest the criteria
+            criteria[idx] = str(texts[np.argmax(counts)]).partition(" ")[2]
+    return label, label_share, criteria, label_lower
+
+
+def _not_evaluated(
+    assessment: xr.Dataset, at: xr.Dataset, years: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each replicate's category is a lower bound (species, scenario, replicate,
+    horizon), and per (species, scenario, horizon) which sub-criteria were not evaluated and
+    why."""
+    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+    levels_all = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
+    subs = [str(c) for c in assessment[redlist.CRITERION].values]
+    requested = _requested_criteria(assessment, levels_all, subs)
+    h_order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.HORIZON)
+    levels = at[redlist.CRITERION_LEVEL].transpose(*h_order, redlist.CRITERION).values
+    category = at[results.CATEGORY].transpose(*h_order).values
+    # the highest level each sub-criterion can give (VU D2; CR for the others): a category at or
+    # above it would not change had that sub-criterion been evaluated
+    ceiling = np.array([redlist.VU if c == "D2" else redlist.CR for c in subs], dtype=np.int8)
+    n_sp, n_sc = levels.shape[:2]
+    lower = np.zeros((n_sp, n_sc, levels.shape[2], len(years)), dtype=bool)
+    why = np.full((n_sp, n_sc, len(years)), "", dtype=object)
+    for i, j in np.ndindex(n_sp, n_sc):
+        never = np.all(levels_all[i, j] == redlist.NE, axis=(0, 1))
+        listed = [
+            k
+            for k, c in enumerate(subs)
+            if c in requested and not (c in INPUT_CRITERIA and never[k])
+        ]
+        alive = category[i, j] != redlist.EX  # (rep, h)
+        missing = (levels[i, j][:, :, listed] < 0) & alive[:, :, None]  # (rep, h, sub)
+        below = category[i, j][:, :, None] < ceiling[listed]
+        lower[i, j] = (missing & below).any(axis=2)
+        for h, year in enumerate(years):
+            reasons: dict[str, list[str]] = {}
+            for col, k in enumerate(listed):
+                gone = missing[:, h, col]
+                if not gone.any():
+                    continue
+                not_covered = bool(np.any(levels[i, j][gone, h, k] == redlist.NOT_EVALUABLE))
+                if not_covered:
+                    reason = f"window not covered at year {year}"
+                elif subs[k] in PROJECTED_CRITERIA:
+                    reason = f"no projections at year {year}"
+                else:
+                    reason = f"not evaluated at year {year}"
+                reasons.setdefault(reason, []).append(subs[k])
+            why[i, j, h] = "; ".join(
+                f"{', '.join(names)} not evaluated: {reason}" for reason, names in reasons.items()
+            )
+    return lower, why
+
+
+def _requested_criteria(assessment: xr.Dataset, levels: np.ndarray, subs: list[str]) -> set[str]:
+    """The sub-criteria the assessment asked for: those evaluated somewhere and those it lists
+    as not evaluated somewhere (the others are NE everywhere and never listed)."""
+    evaluated = {c for k, c in enumerate(subs) if np.any(levels[..., k] >= 0)}
+    texts = np.unique(assessment["not_evaluated"].values)
+    listed = {part.strip() for text in texts for part in str(text).split(",") if part.strip()}
+    return evaluated | (listed & set(subs))
+
+
+def _add_rli_by_horizon(out: xr.Dataset, at: xr.Dataset, no_action: str, confidence: float) -> None:
+    """``rli_by_horizon`` and ``delta_rli_by_horizon`` (scenario, horizon) with their intervals."""
+    rli = redlist.rli_summary(at[results.RLI], level=confidence)
+    order = (results.SCENARIO, results.HORIZON)
+    _put_replicate_summary(
+        out,
+        results.RLI_BY_HORIZON,
+        rli["mean"].transpose(*order),
+        rli["mcse"].transpose(*order),
+        rli["lower"].transpose(*order),
+        rli["upper"].transpose(*order),
+        attrs=results.VARIABLE_ATTRS[results.RLI_BY_HORIZON],
+        confidence=confidence,
+    )
+    categories = at[results.CATEGORY]
+    base = categories.sel({results.SCENARIO: no_action}, drop=True)
+    parts = [
+        redlist.delta_rli(
+            categories.sel({results.SCENARIO: s}, drop=True), base, level=confidence
+        ).drop_vars("delta")
+        for s in results.names_of(at, results.SCENARIO)
+    ]
+    d = xr.concat(parts, dim=results.SCENARIO).assign_coords(
+        {results.SCENARIO: at[results.SCENARIO].values}
+    )
+    _put_replicate_summary(
+        out,
+        results.DELTA_RLI_BY_HORIZON,
+        d["mean"].transpose(*order),
+        d["mcse"].transpose(*order),
+        d["lower"].transpose(*order),
+        d["upper"].transpose(*order),
+        attrs={
+            **results.VARIABLE_ATTRS[results.DELTA_RLI_BY_HORIZON],
+            "long_name": f"ΔRLI against {no_action!r} (paired)",
+        },
+        confidence=confidence,
+    )
+    out[results.P_RLI_IMPROVED_BY_HORIZON] = (
+        d["p_improved"]
+        .transpose(*order)
+        .assign_attrs(results.VARIABLE_ATTRS[results.P_RLI_IMPROVED_BY_HORIZON])
     )

@@ -2,9 +2,10 @@
 entry point of the ``pva`` script), stop it at a known point and look at what it leaves behind.
 
 Synchronisation is explicit, never a tuned sleep: a process is stopped at a named point by the test
-hook of :mod:`pva._signals` (``$PVA_TEST_PAUSE_AT = "<point>:<marker>"``: the process writes the
-marker file and waits there), and a test waits for the marker or for a condition on the process
-table, each with a generous deadline that only a hang reaches.
+hook of :mod:`pva._signals` (``$PVA_TEST_PAUSE_AT = "<point>:<pid of the test>"``: the process
+sends SIGUSR1 to the test and waits there), and a test waits for that signal (which names the
+process that sent it) or for a condition on the process table, each with a generous deadline that
+only a hang reaches.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ actions = ["patrols"]
 """
 
 
-def write_study(folder: Path, *, replicates: int = 64, chunk_size: int = 8, years: int = 20) -> Path:
+def write_study(
+    folder: Path, *, replicates: int = 64, chunk_size: int = 8, years: int = 20
+) -> Path:
     """A small two-scenario study of ``replicates / chunk_size`` tasks, in ``folder``."""
     path = folder / "faults.toml"
     path.write_text(
@@ -72,54 +75,62 @@ def write_study(folder: Path, *, replicates: int = 64, chunk_size: int = 8, year
     return path
 
 
-def environment(pause: tuple[str, Path] | None = None) -> dict[str, str]:
+PAUSED = signal.SIGUSR1
+"""What a paused process sends the test (:func:`pva._signals.pause_point`)."""
+
+
+def environment(pause: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != PAUSE_ENV}
     if pause is not None:
-        env[PAUSE_ENV] = f"{pause[0]}:{pause[1]}"
+        env[PAUSE_ENV] = f"{pause}:{os.getpid()}"
     return env
 
 
-def start(
-    args: list[str], *, pause: tuple[str, Path] | None = None, cwd: Path | None = None
-) -> subprocess.Popen[str]:
+def _ignore(signum: int, frame: object) -> None:
+    """A SIGUSR1 that arrives while not awaited (a second worker at its pause point) is dropped."""
+
+
+def start(args: list[str], *, pause: str | None = None) -> subprocess.Popen[str]:
     """Start ``pva args`` in its own session (so that a test can signal its process group as a
-    terminal's Ctrl-C does), stopping at ``pause = (point, marker)`` if given."""
+    terminal's Ctrl-C does), stopping at the pause point ``pause`` if given."""
+    signal.signal(PAUSED, _ignore)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {PAUSED})  # held for sigtimedwait, never lost
+    while signal.sigtimedwait({PAUSED}, 0) is not None:  # drop any left by an earlier test
+        pass
     return subprocess.Popen(
         [*PVA, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=environment(pause),
-        cwd=cwd,
         start_new_session=True,
     )
 
 
-def run(args: list[str], *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(args: list[str]) -> subprocess.CompletedProcess[str]:
     """Run ``pva args`` to the end (failing the test if it hangs)."""
     return subprocess.run(
         [*PVA, *args],
         capture_output=True,
         text=True,
         env=environment(),
-        cwd=cwd,
         timeout=DEADLINE * 3,
         check=False,
     )
 
 
-def wait_for_marker(marker: Path, proc: subprocess.Popen[str]) -> int:
-    """Wait until ``marker`` exists (the process reached its pause point); return the pid in it.
-    Fails if the process ends first or the deadline passes."""
+def wait_for_pause(proc: subprocess.Popen[str]) -> int:
+    """Wait until ``proc`` (or one of its children) reaches its pause point; return the pid of
+    the process that did. Fails if ``proc`` ends first or the deadline passes."""
     deadline = time.monotonic() + DEADLINE
-    while not marker.exists():
+    while time.monotonic() < deadline:
+        info = signal.sigtimedwait({PAUSED}, 0.2)
+        if info is not None and (info.si_pid == proc.pid or info.si_pid in children(proc.pid)):
+            return info.si_pid
         if proc.poll() is not None:
-            _out, err = proc.communicate()
-            raise AssertionError(f"pva ended ({proc.returncode}) before {marker.name}: {err}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"pva did not reach {marker.name} in {DEADLINE} s")
-        time.sleep(0.01)
-    return int(marker.read_text(encoding="ascii"))
+            _, err = proc.communicate()
+            raise AssertionError(f"pva ended ({proc.returncode}) before its pause point: {err}")
+    raise AssertionError(f"pva did not reach its pause point in {DEADLINE} s")
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -130,6 +141,8 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         raise AssertionError(f"pva hung (killed after {DEADLINE} s): {err}") from None
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {PAUSED})
     return proc.returncode, out, err
 
 

@@ -24,7 +24,9 @@ def clean(tmp_path: Path) -> tuple[Path, Path, xr.Dataset]:
     return study, folder, expected
 
 
-def _rerun(study: Path, folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[str], xr.Dataset]:
+def _rerun(
+    study: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[list[str], xr.Dataset]:
     out = study.parent / "again.nc"
     assert main(["run", str(study), "-q", "--out", str(out), "--checkpoint-dir", str(folder)]) == 0
     err = capsys.readouterr().err
@@ -83,7 +85,9 @@ def test_a_damaged_manifest_is_reported_and_written_again(
     lines, again = _rerun(study, folder, capsys)
     assert len(lines) == 1
     assert lines[0].startswith(f"pva run: warning: checkpoint manifest {manifest} is damaged (")
-    assert lines[0].endswith("it is written again (intact task files of this study and seed are kept)")
+    assert lines[0].endswith(
+        "it is written again (intact task files of this study and seed are kept)"
+    )
     xr.testing.assert_identical(again, expected)
     assert json.loads(manifest.read_text(encoding="utf-8"))["entropy"] == str(
         expected.attrs["seed_entropy"]
@@ -110,8 +114,23 @@ def test_intact_checkpoints_of_another_study_are_still_refused(
 ) -> None:
     study, folder, _ = clean
     other = study.parent / "other.toml"
-    other.write_text(study.read_text(encoding="utf-8").replace("years = 10", "years = 9"), encoding="utf-8")
-    assert main(["run", str(other), "-q", "--out", str(study.parent / "o.nc"), "--checkpoint-dir", str(folder)]) == 2
+    other.write_text(
+        study.read_text(encoding="utf-8").replace("years = 10", "years = 9"), encoding="utf-8"
+    )
+    assert (
+        main(
+            [
+                "run",
+                str(other),
+                "-q",
+                "--out",
+                str(study.parent / "o.nc"),
+                "--checkpoint-dir",
+                str(folder),
+            ]
+        )
+        == 2
+    )
     line = capsys.readouterr().err.strip()
     assert line == (
         f"pva run: error: checkpoints in {folder} belong to a different study (its specification "

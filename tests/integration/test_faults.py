@@ -20,7 +20,7 @@ from fault_harness import (
     one_line,
     start,
     temporaries,
-    wait_for_marker,
+    wait_for_pause,
     wait_gone,
     write_study,
 )
@@ -34,12 +34,11 @@ def test_sigkill_of_a_parallel_run_leaves_no_process_behind(tmp_path: Path) -> N
     """SIGKILL of `pva run -j 2` (which nothing can catch) used to leave 2 loky workers and 2
     resource trackers alive for 15+ minutes, holding the caller's stdout (`| tee` never ended)."""
     study = write_study(tmp_path)
-    marker = tmp_path / "task.marker"
     proc = start(
         ["run", str(study), "-j", "2", "-q", "--out", str(tmp_path / "r.nc")],
-        pause=("task", marker),
+        pause="task",
     )
-    worker = wait_for_marker(marker, proc)  # a worker is inside a task
+    worker = wait_for_pause(proc)  # a worker is inside a task
     family = children(proc.pid)
     try:
         assert worker in family
@@ -58,12 +57,20 @@ def test_ctrl_c_during_the_simulation_is_one_line_and_keeps_the_checkpoints(
     tmp_path: Path,
 ) -> None:
     study = write_study(tmp_path)
-    marker, checkpoints = tmp_path / "task.marker", tmp_path / "ckpt"
+    checkpoints = tmp_path / "ckpt"
     proc = start(
-        ["run", str(study), "-q", "--out", str(tmp_path / "r.nc"), "--checkpoint-dir", str(checkpoints)],
-        pause=("task", marker),
+        [
+            "run",
+            str(study),
+            "-q",
+            "--out",
+            str(tmp_path / "r.nc"),
+            "--checkpoint-dir",
+            str(checkpoints),
+        ],
+        pause="task",
     )
-    assert wait_for_marker(marker, proc) == proc.pid  # sequential: the task runs in pva itself
+    assert wait_for_pause(proc) == proc.pid  # sequential: the task runs in pva itself
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     status, _, err = finish(proc)
     assert status == 130
@@ -78,12 +85,11 @@ def test_ctrl_c_during_the_simulation_is_one_line_and_keeps_the_checkpoints(
 
 def test_ctrl_c_of_a_parallel_run_stops_its_workers(tmp_path: Path) -> None:
     study = write_study(tmp_path)
-    marker = tmp_path / "task.marker"
     proc = start(
         ["run", str(study), "-j", "2", "-q", "--out", str(tmp_path / "r.nc")],
-        pause=("task", marker),
+        pause="task",
     )
-    wait_for_marker(marker, proc)
+    wait_for_pause(proc)
     family = children(proc.pid)
     try:
         os.killpg(proc.pid, signal.SIGINT)
@@ -101,9 +107,8 @@ def test_ctrl_c_while_the_results_are_encoded_never_hangs(tmp_path: Path) -> Non
     study = write_study(tmp_path)
     out = tmp_path / "r.nc"
     out.write_bytes(b"the previous results")
-    marker = tmp_path / "encode.marker"
-    proc = start(["run", str(study), "-q", "--out", str(out)], pause=("encode", marker))
-    wait_for_marker(marker, proc)
+    proc = start(["run", str(study), "-q", "--out", str(out)], pause="encode")
+    wait_for_pause(proc)
     os.killpg(proc.pid, signal.SIGINT)
     status, _, err = finish(proc)  # a deadlock fails here, at the deadline
     assert status == 130
@@ -116,9 +121,8 @@ def test_sigterm_while_writing_removes_the_temporary_file(tmp_path: Path) -> Non
     study = write_study(tmp_path)
     out = tmp_path / "r.nc"
     out.write_bytes(b"the previous results")
-    marker = tmp_path / "write.marker"
-    proc = start(["run", str(study), "-q", "--out", str(out)], pause=("write", marker))
-    wait_for_marker(marker, proc)
+    proc = start(["run", str(study), "-q", "--out", str(out)], pause="write")
+    wait_for_pause(proc)
     assert len(temporaries(tmp_path)) == 1  # the write has begun
     os.kill(proc.pid, signal.SIGTERM)
     status, _, err = finish(proc)
@@ -132,9 +136,8 @@ def test_a_temporary_file_left_by_sigkill_is_removed_by_the_next_write(tmp_path:
     study = write_study(tmp_path)
     out = tmp_path / "r.nc"
     out.write_bytes(b"the previous results")
-    marker = tmp_path / "write.marker"
-    proc = start(["run", str(study), "-q", "--out", str(out)], pause=("write", marker))
-    wait_for_marker(marker, proc)
+    proc = start(["run", str(study), "-q", "--out", str(out)], pause="write")
+    wait_for_pause(proc)
     os.kill(proc.pid, signal.SIGKILL)  # cannot be caught: the temporary file stays
     finish(proc)
     assert not alive(proc.pid)
@@ -158,9 +161,8 @@ def test_a_signal_while_pva_loads_is_one_line(
 ) -> None:
     """Ctrl-C in the first second (while numpy, scipy and xarray load) used to print a
     KeyboardInterrupt traceback."""
-    marker = tmp_path / "start.marker"
-    proc = start(["validate", str(write_study(tmp_path))], pause=("start", marker))
-    wait_for_marker(marker, proc)
+    proc = start(["validate", str(write_study(tmp_path))], pause="start")
+    wait_for_pause(proc)
     os.killpg(proc.pid, sent)
     got, out, err = finish(proc)
     assert got == status

@@ -25,26 +25,32 @@ from pva import io, runner
 NOT_PERMITTED = "mounting a tmpfs (unshare --mount) is not permitted on this machine"
 
 # Run inside the namespace: every case through pva.cli.main, its status, stderr and what it left.
-CASES = r'''
-import contextlib, io as _io, json, os, sys
+CASES = r"""
+import contextlib, io as _io, json, os, signal, sys
 from pathlib import Path
 from pva import io
 from pva.cli import main
 
-root, report = Path(sys.argv[1]), {}
+root, report, started = Path(sys.argv[1]), {}, []
 
 def listing(folder):
     return sorted(p.name for p in Path(folder).iterdir()) if Path(folder).exists() else None
 
+def task_started(signum, frame):  # the pause point of a task signals this process: stop there
+    started.append(True)
+    raise RuntimeError("a task started")
+
+signal.signal(signal.SIGUSR1, task_started)
+
 def pva(case, *args, pause=None):
+    started.clear()
     if pause:
-        os.environ["PVA_TEST_PAUSE_AT"] = f"task:{root / (case + '.marker')}"
+        os.environ["PVA_TEST_PAUSE_AT"] = f"task:{os.getpid()}"
     err = _io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(_io.StringIO()):
         status = main([str(a) for a in args])
     os.environ.pop("PVA_TEST_PAUSE_AT", None)
-    report[case] = {"status": status, "err": err.getvalue().splitlines(),
-                    "started": (root / (case + ".marker")).exists()}
+    report[case] = {"status": status, "err": err.getvalue().splitlines(), "started": bool(started)}
 
 small, tiny, ro = root / "small", root / "tiny", root / "ro"
 big, mid, toy = root / "big.toml", root / "mid.toml", root / "toy.toml"
@@ -82,7 +88,7 @@ report["plot"]["figures"] = {p.name: p.stat().st_size for p in (tiny / "figures"
 report["plot"]["left"] = listing(tiny)
 
 print(json.dumps(report))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +103,11 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     script = root / "cases.py"
     script.write_text(CASES, encoding="utf-8")
     done = with_small_filesystems(
-        [(root / "small", "320k", False), (root / "tiny", "64k", False), (root / "ro", "64k", True)],
+        [
+            (root / "small", "320k", False),
+            (root / "tiny", "64k", False),
+            (root / "ro", "64k", True),
+        ],
         f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} {shlex.quote(str(root))}",
     )
     if done is None:
@@ -131,7 +141,9 @@ def test_checkpoints_that_cannot_fit_are_refused_before_simulating(cases: dict[s
     assert not case["started"]
 
 
-def test_a_full_disk_at_the_end_is_one_line_and_keeps_the_checkpoints(cases: dict[str, Any]) -> None:
+def test_a_full_disk_at_the_end_is_one_line_and_keeps_the_checkpoints(
+    cases: dict[str, Any],
+) -> None:
     case, root = cases["full at the end"], cases["root"]
     line = _error(case)
     assert line.startswith(f"pva run: error: not enough space for the results in {root}/small")
@@ -156,7 +168,9 @@ def test_a_read_only_folder_is_refused_before_simulating(cases: dict[str, Any]) 
     ro = cases["root"] / "ro"
     results, checkpoints = cases["read-only results"], cases["read-only checkpoints"]
     assert _error(results) == f"pva run: error: cannot write results to {ro}: Read-only file system"
-    assert _error(checkpoints).startswith(f"pva run: error: cannot write checkpoints to {ro}/ckpt: ")
+    assert _error(checkpoints).startswith(
+        f"pva run: error: cannot write checkpoints to {ro}/ckpt: "
+    )
     assert not results["started"]
     assert not checkpoints["started"]
 
@@ -175,7 +189,10 @@ def test_report_and_plot_on_a_full_disk_keep_the_old_files(cases: dict[str, Any]
     a 0-byte PNG. Both now write through the one atomic writer."""
     tiny = cases["root"] / "tiny"
     report, plot = cases["report"], cases["plot"]
-    assert _error(report) == f"pva report: error: cannot write {tiny}/report.html: No space left on device"
+    assert (
+        _error(report)
+        == f"pva report: error: cannot write {tiny}/report.html: No space left on device"
+    )
     assert report["kept"] == "<html>old report</html>"
     line = _error(plot)
     assert line.startswith(f"pva plot: error: cannot write {tiny}/figures/")

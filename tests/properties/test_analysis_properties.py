@@ -6,27 +6,20 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from pva import analysis
-
-
-@st.composite
-def positive_matrices(draw, min_n: int = 1, max_n: int = 5):
-    """Strictly positive n x n matrices: irreducible and primitive, so λ is simple."""
-    n = draw(st.integers(min_n, max_n))
-    return draw(arrays(np.float64, (n, n), elements=st.floats(0.01, 5.0)))
+from pva.testing import strategies as pst
 
 
 @settings(deadline=None, max_examples=50)
-@given(A=positive_matrices(), c=st.floats(0.01, 100.0))
+@given(A=pst.positive_matrices(), c=st.floats(0.01, 100.0))
 def test_lambda_is_homogeneous(A, c):
     # λ(cA) = c λ(A) for c > 0 (eigenvalues scale with the matrix).
     assert analysis.growth_rate(c * A) == pytest.approx(c * analysis.growth_rate(A), rel=1e-9)
 
 
 @settings(deadline=None, max_examples=50)
-@given(A=positive_matrices())
+@given(A=pst.positive_matrices())
 def test_elasticities_sum_to_one(A):
     # Caswell 2001, section 9.2.
     E = analysis.elasticity(A)
@@ -62,7 +55,7 @@ def _lambda_derivative_by_complex_step(A: np.ndarray, i: int, j: int) -> float:
 
 
 @settings(deadline=None, max_examples=30)
-@given(A=positive_matrices(min_n=2), data=st.data())
+@given(A=pst.positive_matrices(min_n=2), data=st.data())
 def test_sensitivity_is_derivative_of_lambda(A, data):
     # Caswell 2001, eq. 9.10: s_ij = ∂λ/∂a_ij. Checked against a derivative taken by the complex
     # step, which (unlike a finite difference) loses no digits to cancellation: a central
@@ -84,7 +77,7 @@ def test_sensitivity_is_derivative_of_lambda(A, data):
 
 
 @settings(deadline=None, max_examples=50)
-@given(A=positive_matrices(), data=st.data())
+@given(A=pst.positive_matrices(), data=st.data())
 def test_invalid_entries_are_refused_with_their_position(A, data):
     n = A.shape[0]
     i = data.draw(st.integers(0, n - 1))
@@ -108,7 +101,7 @@ def test_non_square_is_refused(rows, cols):
 
 
 @settings(deadline=None, max_examples=50)
-@given(A=positive_matrices(), data=st.data())
+@given(A=pst.positive_matrices(), data=st.data())
 def test_survival_column_over_one_is_refused(A, data):
     n = A.shape[0]
     U = A / (A.sum(axis=0) * 1.5)  # every column sums to 2/3

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from pva import redlist as rl
+from pva.testing import strategies as pst
 
 SETTINGS = settings(deadline=None, max_examples=60)
 
@@ -50,11 +51,8 @@ def test_a_shallower_decline_never_gives_a_worse_a_category(traj, growth, sub, m
     assert np.all(a[b == rl.LC] == rl.LC)
 
 
-category_names = st.sampled_from(["LC", "NT", "VU", "EN", "CR", "EW", "EX", "DD", "NE", "CR(PE)"])
-
-
 @SETTINGS
-@given(cats=st.lists(category_names, min_size=1, max_size=40), pe=st.floats(0.0, 5.0))
+@given(cats=st.lists(pst.category_names(), min_size=1, max_size=40), pe=st.floats(0.0, 5.0))
 def test_rli_stays_in_unit_interval(cats, pe):
     if all(c in ("DD", "NE") for c in cats):
         cats = [*cats, "LC"]
@@ -62,15 +60,8 @@ def test_rli_stays_in_unit_interval(cats, pe):
     assert 0.0 <= value <= 1.0
 
 
-codes = hnp.arrays(
-    np.int8,
-    st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(1, 4)),
-    elements=st.sampled_from([-3, -2, -1, 0, 1, 2, 3, 4, 5, 6]),
-)
-
-
 @SETTINGS
-@given(c=codes)
+@given(c=pst.category_codes(st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(1, 4))))
 def test_delta_rli_of_a_scenario_against_itself_is_exactly_zero(c):
     da = xr.DataArray(c, dims=("species", "replicate", "year"))
     d = rl.delta_rli(da, da)
@@ -93,11 +84,7 @@ def test_extinctions_prevented_of_identical_inputs_is_zero(ext):
 
 @SETTINGS
 @given(
-    c=hnp.arrays(
-        np.int8,
-        st.tuples(st.integers(1, 40), st.integers(2, 5)),
-        elements=st.sampled_from([-3, 0, 1, 2, 3, 4, 6]),
-    ),
+    c=pst.category_codes(st.tuples(st.integers(1, 40), st.integers(2, 5)), classified=True),
     data=st.data(),
 )
 def test_transition_rows_sum_to_one_where_occupied(c, data):
@@ -112,11 +99,7 @@ def test_transition_rows_sum_to_one_where_occupied(c, data):
 
 @SETTINGS
 @given(
-    traj=hnp.arrays(
-        np.float64,
-        st.tuples(st.integers(1, 4), st.integers(12, 40)),
-        elements=st.floats(0.0, 20_000.0, allow_nan=False, allow_infinity=False),
-    ),
+    traj=pst.abundances(st.tuples(st.integers(1, 4), st.integers(12, 40))),
     data=st.data(),
     g=st.floats(0.5, 6.0),
     method=st.sampled_from(["point", "fitted"]),
@@ -128,13 +111,7 @@ def test_the_category_at_year_t_does_not_read_the_future(traj, data, g, method, 
     # start, so it is checked with ensemble_at_start=False; later years with the default too).
     reps, cols = traj.shape
     t = data.draw(st.integers(0, cols - 2))
-    after = data.draw(
-        hnp.arrays(
-            np.float64,
-            (reps, cols - t - 1),
-            elements=st.floats(0.0, 20_000.0, allow_nan=False, allow_infinity=False),
-        )
-    )
+    after = data.draw(pst.abundances((reps, cols - t - 1)))
     altered = traj.copy()
     altered[:, t + 1 :] = after
     if subpopulations:

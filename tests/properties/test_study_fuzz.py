@@ -97,8 +97,26 @@ def to_toml(doc: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 EXTREMES = [
-    0, -1, 1, 2**31, 2**53 + 1, 2**62, 2**63, -(2**63) - 1, 2**64, 10**29, 10**40, 0.5, -0.0,
-    1e-320, 1e20, 1e308, -1e308, math.inf, -math.inf, math.nan,
+    0,
+    -1,
+    1,
+    2**31,
+    2**53 + 1,
+    2**62,
+    2**63,
+    -(2**63) - 1,
+    2**64,
+    10**29,
+    10**40,
+    0.5,
+    -0.0,
+    1e-320,
+    1e20,
+    1e308,
+    -1e308,
+    math.inf,
+    -math.inf,
+    math.nan,
 ]
 CONTROLS = ["\x00", "\x07", "\x1b", "\n", "\t", "\r", "\x7f", "\x85", "\u200b", "\u202e"]
 text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
@@ -156,7 +174,17 @@ def _corrupt(draw: st.DrawFn, doc: dict[str, Any]) -> None:
     value = container[key]
     kind = draw(
         st.sampled_from(
-            ["delete", "duplicate", "rename", "retype", "extreme", "nest", "unnest", "control", "huge"]
+            [
+                "delete",
+                "duplicate",
+                "rename",
+                "retype",
+                "extreme",
+                "nest",
+                "unnest",
+                "control",
+                "huge",
+            ]
         )
     )
     if kind == "delete":
@@ -195,7 +223,11 @@ def _corrupt_text(draw: st.DrawFn, text_: str) -> str:
     if kind == "truncate":
         return text_[:at]
     if kind == "insert":
-        return text_[:at] + draw(st.sampled_from(['"', "[", "{", "=", "\n[[", "\\", "'''", "#"])) + text_[at:]
+        return (
+            text_[:at]
+            + draw(st.sampled_from(['"', "[", "{", "=", "\n[[", "\\", "'''", "#"]))
+            + text_[at:]
+        )
     if kind == "deep":
         depth = draw(st.sampled_from([15, 25, 1000, 100_000]))
         return f"x = {'[' * depth}{']' * depth}\n" + text_

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from pva import countpva
-from pva.testing import bonferroni_z
+from pva.testing import assert_mc_close, assert_proportion_close
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("mu", "sigma2"), [(-0.02, 0.04), (0.03, 0.06)])
 def test_extinction_cdf_matches_simulated_brownian_motion(mu, sigma2):
     # Direct simulation of log N as Brownian motion with drift (Dennis et al. 1991; Morris & Doak
@@ -41,13 +40,9 @@ def test_extinction_cdf_matches_simulated_brownian_motion(mu, sigma2):
     simulated = (hit_year[:, None] <= t[None, :]).mean(axis=0)
     exact = countpva.extinction_cdf(mu, sigma2, n_current, n_threshold, years)
     # At integer years, "hit by step k" == "hit by year t" exactly (steps nest in years).
-    se = np.sqrt(np.maximum(exact * (1 - exact), 1.0 / paths) / paths)
-    assert np.all(np.abs(simulated - exact) <= bonferroni_z(4.0, years) * se), np.max(
-        np.abs(simulated - exact) / se
-    )
+    assert_proportion_close(simulated, exact, paths, n_tests=years)
 
 
-@pytest.mark.slow
 def test_fit_is_unbiased_and_intervals_cover_on_uneven_censuses():
     # Simulate censuses from the diffusion at uneven times; the regression of Dennis et al. (1991)
     # gives an unbiased mu and sigma2, and 95% intervals that cover the truth 95% of the time
@@ -62,11 +57,10 @@ def test_fit_is_unbiased_and_intervals_cover_on_uneven_censuses():
     fits = [countpva.fit(np.exp(row), years) for row in logN]
     mus = np.array([f.mu for f in fits])
     s2 = np.array([f.sigma2 for f in fits])
-    z = bonferroni_z(4.0, 4)
-    assert abs(mus.mean() - mu) <= z * mus.std(ddof=1) / math.sqrt(reps)
-    assert abs(s2.mean() - sigma2) <= z * s2.std(ddof=1) / math.sqrt(reps)
-    for cover in (
+    assert_mc_close(mus.mean(), mu, mus.std(ddof=1) / math.sqrt(reps), n_tests=4)
+    assert_mc_close(s2.mean(), sigma2, s2.std(ddof=1) / math.sqrt(reps), n_tests=4)
+    cover = [
         np.mean([f.mu_ci[0] <= mu <= f.mu_ci[1] for f in fits]),
         np.mean([f.sigma2_ci[0] <= sigma2 <= f.sigma2_ci[1] for f in fits]),
-    ):
-        assert abs(cover - 0.95) <= z * math.sqrt(0.95 * 0.05 / reps)
+    ]
+    assert_proportion_close(cover, 0.95, reps, n_tests=4)

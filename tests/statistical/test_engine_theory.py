@@ -3,19 +3,19 @@ the diffusion approximation, and a per-individual reference implementation.
 
 Every check compares a Monte Carlo estimate with an exact value (or with an independent simulation)
 within z Monte Carlo standard errors, z = 4 Bonferroni-adjusted over the comparisons of a test
-(../shared/STYLE.md section 2.8). Seeds are fixed so that the tests are deterministic; the tolerance
+(pva.testing; docs/architecture.md, "Tests"). Seeds are fixed so that the tests are deterministic; the tolerance
 comes from the SE, so nearly any seed passes and none was chosen.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+import reference  # tests/reference.py: the per-individual reference model
 import scipy.stats
+from example_species import F3, N3, U3, galton_watson, three_stage
 
 from pva import countpva, engine, outcomes, streams
 from pva.model import (
@@ -27,33 +27,9 @@ from pva.model import (
     VitalRateStochasticity,
 )
 from pva.simulation import simulate
-from pva.testing import assert_mc_close, galton_watson_extinction
+from pva.testing import assert_mc_close, assert_proportion_close, galton_watson_extinction
 
-pytestmark = pytest.mark.slow
-
-_spec = importlib.util.spec_from_file_location(
-    "pva_tests_reference", Path(__file__).resolve().parents[1] / "reference.py"
-)
-if _spec is None or _spec.loader is None:  # pragma: no cover
-    raise ImportError("tests/reference.py not found beside tests/statistical")
-reference = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(reference)
-
-U = np.array([[0.2, 0.0, 0.0], [0.3, 0.5, 0.0], [0.0, 0.3, 0.9]])
-F = np.array([[0.0, 0.5, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
-N0 = np.array([20, 10, 5])
-
-
-def three_stage(**changes: object) -> Species:
-    fields: dict[str, object] = {
-        "name": "three-stage",
-        "stages": ("juvenile", "subadult", "adult"),
-        "U": tuple(map(tuple, U)),
-        "F": tuple(map(tuple, F)),
-        "initial": tuple(int(x) for x in N0),
-    }
-    fields.update(changes)
-    return Species(**fields)  # type: ignore[arg-type]
+U, F, N0 = np.array(U3), np.array(F3), np.array(N3)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -98,12 +74,10 @@ def test_one_stage_poisson_matches_galton_watson_extinction():
     """One stage, no survival, Poisson(m) offspring: a Galton-Watson process whose extinction
     probability by year T is ``f^T(0)^{n0}`` with ``f(s) = exp(m (s - 1))`` (Harris 1963, ch. I)."""
     m, n0, years, replicates = 0.95, 5, 30, 20_000
-    species = Species(name="galton-watson", stages=("all",), U=((0.0,),), F=((m,),), initial=(n0,))
-    ds = simulate(species, years=years, replicates=replicates, seed=2024, record=())
+    ds = simulate(galton_watson(m, n0), years=years, replicates=replicates, seed=2024, record=())
     est = outcomes.extinction_probability(ds["total_abundance"].isel(population=0))
     exact = galton_watson_extinction([m] * years, n0)
-    se = np.maximum(np.sqrt(exact * (1 - exact) / replicates), 1 / replicates)
-    assert_mc_close(est.estimate.values, exact, se, n_tests=years + 1)
+    assert_proportion_close(est.estimate.values, exact, replicates, n_tests=years + 1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -224,8 +198,7 @@ def test_lognormal_environment_gives_a_gaussian_random_walk():
         (math.log(threshold / n0) - horizons * mu) / np.sqrt(horizons * sigma2)
     )
     estimate = (total[:, horizons] < threshold).mean(axis=0)
-    se = np.maximum(np.sqrt(exact * (1 - exact) / replicates), 1 / replicates)
-    assert_mc_close(estimate, exact, se, n_tests=horizons.size)
+    assert_proportion_close(estimate, exact, replicates, n_tests=horizons.size)
     # the trajectory growth-rate estimators recover mu and sigma^2 (Dennis et al. 1991)
     growth = outcomes.stochastic_growth_rate(total)
     assert_mc_close(growth.log_lambda, mu, growth.mcse, n_tests=2)
@@ -255,5 +228,4 @@ def test_diffusion_first_passage_matches_countpva_extinction_cdf():
     abundance = np.where(hit, n_threshold, np.exp(x) + 1.0)
     est = outcomes.quasi_extinction_probability(abundance, n_threshold)
     exact = countpva.extinction_cdf(mu, sigma2, n_current, n_threshold, years)
-    se = np.maximum(np.sqrt(exact * (1 - exact) / replicates), 1 / replicates)
-    assert_mc_close(est.estimate[1:], exact, se, n_tests=years)
+    assert_proportion_close(est.estimate[1:], exact, replicates, n_tests=years)

@@ -87,7 +87,9 @@ def rates_study(expression: str, more_rates: str = "") -> str:
     )
 
 
-def validate(tmp_path: Path, text: str | bytes, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def validate(
+    tmp_path: Path, text: str | bytes, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
     path = tmp_path / "study.toml"
     if isinstance(text, bytes):
         path.write_bytes(text)
@@ -132,8 +134,16 @@ REFUSED = [
         ["species[0]", "catastrophe 'boom'", "survival_multiplier=3.0", "above 1", "at most 2"],
     ),
     # tracebacks before
-    ("division by a variable's zero", rates_study('"s/0"'), ["vital_rates", "U[1][0]", "'s/0'", "finite"]),
-    ("division of constants by zero", rates_study('"1/0"'), ["vital_rates", "U[1][0]", "'1/0'", "finite"]),
+    (
+        "division by a variable's zero",
+        rates_study('"s/0"'),
+        ["vital_rates", "U[1][0]", "'s/0'", "finite"],
+    ),
+    (
+        "division of constants by zero",
+        rates_study('"1/0"'),
+        ["vital_rates", "U[1][0]", "'1/0'", "finite"],
+    ),
     (
         "division by a rate that can be 0",
         rates_study('"0.01/s"'),
@@ -252,7 +262,9 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "fragments"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(
+    ("text", "fragments"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
+)
 def test_a_bad_input_is_one_line_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fragments: list[str]
 ) -> None:
@@ -280,7 +292,10 @@ def test_a_huge_file_is_refused_before_it_is_read(
         fh.truncate(6 * 2**30)
     assert main(["validate", str(huge)]) == 2
     line = one_error(capsys.readouterr().err, huge)
-    assert f"the file has {6 * 2**30:,} bytes; a study file may have at most {io.MAX_STUDY_FILE_BYTES:,}" in line
+    assert (
+        f"the file has {6 * 2**30:,} bytes; a study file may have at most {io.MAX_STUDY_FILE_BYTES:,}"
+        in line
+    )
 
 
 def test_a_reserved_alias_cannot_collide_with_a_rate_name() -> None:
@@ -314,7 +329,10 @@ def test_counts_up_to_the_limit_are_kept_exactly() -> None:
     limit = count_limit(2, 1)
     assert limit == min(MAX_COUNT, 2**62 // 3)
     sp = Species(
-        name="many", stages=("j", "a"), U=((0.0, 0.0), (0.5, 0.9)), F=((0.0, 0.0), (0.0, 0.0)),
+        name="many",
+        stages=("j", "a"),
+        U=((0.0, 0.0), (0.5, 0.9)),
+        F=((0.0, 0.0), (0.0, 0.0)),
         initial=(limit, 0),
     )
     with pytest.warns(CountCapWarning, match="at or beyond the engine's largest count"):
@@ -389,7 +407,9 @@ def test_an_abatement_whose_delay_passes_the_horizon_is_a_warning(tmp_path: Path
     )
     path = tmp_path / "study.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.warns(InactiveActionWarning, match=r"takes effect at step 10 \(start 5 \+ delay 5\)"):
+    with pytest.warns(
+        InactiveActionWarning, match=r"takes effect at step 10 \(start 5 \+ delay 5\)"
+    ):
         io.read_study(path)
 
 
@@ -449,7 +469,15 @@ def test_a_resume_with_another_seed_says_so(
     """It said "specification changed"."""
     path = tmp_path / "study.toml"
     path.write_text(study(), encoding="utf-8")
-    args = ["run", str(path), "-q", "--out", str(tmp_path / "r.nc"), "--checkpoint-dir", str(tmp_path / "c")]
+    args = [
+        "run",
+        str(path),
+        "-q",
+        "--out",
+        str(tmp_path / "r.nc"),
+        "--checkpoint-dir",
+        str(tmp_path / "c"),
+    ]
     assert main(args) == 0
     capsys.readouterr()
     assert main([*args, "--seed", "99"]) == 2
@@ -471,7 +499,7 @@ def test_a_header_taken_from_a_number_row_says_why(
 def test_control_characters_in_free_text_are_refused_but_line_breaks_kept() -> None:
     from pva.study import Study
 
-    ok = study(tail="").replace('seed = 3', 'seed = 3\ndescription = "two\\nlines\\tand a tab"')
+    ok = study(tail="").replace("seed = 3", 'seed = 3\ndescription = "two\\nlines\\tand a tab"')
     doc = __import__("tomllib").loads(ok)
     assert Study.from_dict(doc).description == "two\nlines\tand a tab"
     doc["study"]["description"] = "bell \x07"
@@ -517,7 +545,11 @@ def test_errors_carry_the_file_the_table_and_the_key(tmp_path: Path) -> None:
     path.write_text(study().replace("seed = 3", "seed = 3\nsed = 4"))
     with pytest.raises(StudyFileError) as unknown:
         io.read_study(path)
-    assert (unknown.value.file, unknown.value.table, unknown.value.key) == (str(path), "[study]", "sed")
+    assert (unknown.value.file, unknown.value.table, unknown.value.key) == (
+        str(path),
+        "[study]",
+        "sed",
+    )
     path.write_text(study(extra="generation_length = -1.0"))
     with pytest.raises(StudyFileError) as value:
         io.read_study(path)

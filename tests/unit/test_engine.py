@@ -3,14 +3,13 @@ the schedule's harvest and releases, density dependence at its equilibrium, comm
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
 
 import numpy as np
 import pytest
 import scipy.special
 import scipy.stats
+from example_species import hudsonia, two_stage
 
 from pva.engine import Projection, density_strength, project, sample_environment
 from pva.model import (
@@ -24,27 +23,11 @@ from pva.model import (
     VitalRate,
     VitalRates,
     VitalRateStochasticity,
-    hudsonia_vital_rates,
 )
 from pva.scenario import Scenario, Translocation
 from pva.schedule import Schedule, StochasticEvent
 from pva.streams import single_streams
-from pva.testing import assert_mc_close
-
-U2 = ((0.2, 0.0), (0.5, 0.8))
-F2 = ((0.0, 1.5), (0.0, 0.0))
-
-
-def two_stage(**kw: object) -> Species:
-    base: dict[str, object] = {
-        "name": "toy",
-        "stages": ("juvenile", "adult"),
-        "U": U2,
-        "F": F2,
-        "initial": (10, 5),
-    }
-    base.update(kw)
-    return Species(**base)  # type: ignore[arg-type]
+from pva.testing import assert_mc_close, assert_proportion_close
 
 
 def run(sp: Species, seed: int = 1, **kw: object) -> Projection:
@@ -58,25 +41,6 @@ def neutral(sp: Species, years: int, **arrays: object) -> Schedule:
     fields = {f: getattr(s, f) for f in s.__dataclass_fields__}
     fields.update(arrays)
     return Schedule(**fields)  # type: ignore[arg-type]
-
-
-def hudsonia(package_data, **kw: object) -> Species:  # type: ignore[no-untyped-def]
-    h = json.loads((package_data / "popbio" / "hudsonia.json").read_text())
-    mask = np.zeros((6, 6), dtype=bool)
-    mask[:2, 2:] = True
-    env = MatrixSelection.from_matrices(
-        [h["matrices"][k] for k in h["names"]], reproduction=mask, names=h["names"]
-    )
-    base: dict[str, object] = {
-        "name": "Hudsonia montana",
-        "stages": tuple(h["stages"]),
-        "environment": env,
-        "initial": (4264, 3, 30, 16, 25, 5),
-    }
-    if "populations" in kw:
-        del base["initial"]
-    base.update(kw)
-    return Species(**base)  # type: ignore[arg-type]
 
 
 # ---- shapes, dtypes, reproducibility ----------------------------------------------------------
@@ -100,9 +64,8 @@ def test_shapes_and_dtypes() -> None:
     assert q.carrying_capacity is None
 
 
-def test_same_streams_same_arrays_and_different_seeds_differ(package_data) -> None:  # type: ignore[no-untyped-def]
+def test_same_streams_same_arrays_and_different_seeds_differ() -> None:
     sp = hudsonia(
-        package_data,
         carrying_capacity=300,
         density_dependence=DensityDependence(weights=(0, 1, 1, 1, 1, 1)),
         catastrophes=(Catastrophe(name="drought", probability=0.1, fecundity_multiplier=0.2),),
@@ -173,8 +136,8 @@ def test_deterministic_mode_is_matrix_power(years: int) -> None:
         np.testing.assert_allclose(p.abundance[r, :, 0], expected, rtol=1e-12)
 
 
-def test_deterministic_matrix_selection_follows_the_drawn_states(package_data) -> None:  # type: ignore[no-untyped-def]
-    sp = hudsonia(package_data, demographic_stochasticity=False)
+def test_deterministic_matrix_selection_follows_the_drawn_states() -> None:
+    sp = hudsonia(demographic_stochasticity=False)
     years, reps = 12, 4
     p = run(sp, seed=3, years=years, replicates=reps)
     # the same environment stream, alone, gives the states; n(t+1) = A_t n(t) exactly
@@ -221,10 +184,9 @@ def test_binomial_litters_never_exceed_max_litter() -> None:
 
 
 @pytest.mark.parametrize("stochastic", [True, False])
-def test_ceiling_is_never_exceeded(package_data, stochastic: bool) -> None:  # type: ignore[no-untyped-def]
+def test_ceiling_is_never_exceeded(stochastic: bool) -> None:
     weights = (0, 1, 1, 1, 1, 1)  # seeds do not count towards K (Morris & Doak's sumweight)
     sp = hudsonia(
-        package_data,
         carrying_capacity=40,
         density_dependence=DensityDependence(weights=weights),
         demographic_stochasticity=stochastic,
@@ -236,9 +198,8 @@ def test_ceiling_is_never_exceeded(package_data, stochastic: bool) -> None:  # t
     assert counted.max() >= 30  # the ceiling binds
 
 
-def test_ceiling_with_catastrophe_and_k_multiplier(package_data) -> None:  # type: ignore[no-untyped-def]
+def test_ceiling_with_catastrophe_and_k_multiplier() -> None:
     sp = hudsonia(
-        package_data,
         populations=(
             Population(
                 name="a",
@@ -481,15 +442,14 @@ def test_mating_limits_births() -> None:
     births = run(one, years=1, replicates=R).total[:, 1, 0]
     # males ~ Poisson(1); births ~ Poisson(2) if a male is there, else none
     p0 = np.exp(-1.0) + (1 - np.exp(-1.0)) * np.exp(-2.0)
-    assert abs((births == 0).mean() - p0) < 5 * np.sqrt(p0 * (1 - p0) / R)
+    assert_proportion_close((births == 0).mean(), p0, R)
 
 
 # ---- common random numbers --------------------------------------------------------------------
 
 
-def test_environment_is_common_across_scenarios(package_data) -> None:  # type: ignore[no-untyped-def]
+def test_environment_is_common_across_scenarios() -> None:
     sp = hudsonia(
-        package_data,
         populations=(
             Population(
                 name="a",
@@ -552,133 +512,11 @@ def test_sample_environment_markov_frequencies() -> None:
     # stationary distribution of the chain: pi_1 = 0.1 / (0.1 + 0.3) = 0.25; replicates are
     # independent, so the SE comes from the spread of replicate means
     per_rep = states.mean(axis=1)
-    assert abs(per_rep.mean() - 0.25) < 5 * per_rep.std(ddof=1) / np.sqrt(per_rep.size)
+    assert_mc_close(per_rep.mean(), 0.25, per_rep.std(ddof=1) / np.sqrt(per_rep.size), n_tests=2)
     # given the previous state, the next one is a Bernoulli draw: P(stay in state 1) = 0.7
     prev, nxt = states[:, :-1].ravel(), states[:, 1:].ravel()
     stay = nxt[prev == 1]
-    assert abs(stay.mean() - 0.7) < 5 * np.sqrt(0.7 * 0.3 / stay.size)
-
-
-# ---- vital-rate draws against their specification (Monte Carlo, slow) -------------------------
-
-
-def _rates_species(rates: tuple[VitalRate, ...], env: VitalRateStochasticity) -> Species:
-    names = [r.name for r in rates]
-    return Species(
-        name="rates",
-        stages=tuple(f"stage{i}" for i in range(len(rates))),
-        vital_rates=VitalRates(
-            rates=rates,
-            U=tuple(
-                tuple(
-                    names[i] if i == j and rates[i].distribution == "beta" else 0
-                    for j in range(len(rates))
-                )
-                for i in range(len(rates))
-            ),
-            F=tuple(
-                tuple(
-                    names[i] if i == j and rates[i].distribution != "beta" else 0
-                    for j in range(len(rates))
-                )
-                for i in range(len(rates))
-            ),
-        ),
-        environment=env,
-        initial_total=10,
-    )
-
-
-@pytest.mark.slow
-def test_vital_rate_draws_reproduce_means_sds_and_correlations() -> None:
-    rates = (
-        VitalRate(name="s", mean=0.7, sd=0.15),
-        VitalRate(name="g", mean=0.2, sd=0.1),
-        VitalRate(name="f", mean=12.0, sd=4.0, distribution="lognormal"),
-        VitalRate(name="b", mean=3.0, sd=1.5, distribution="stretched_beta", lower=1.0, upper=8.0),
-    )
-    r = 0.6
-    corr = ((1, r, 0, 0), (r, 1, -r, 0), (0, -r, 1, 0), (0, 0, 0, 1))
-    env = VitalRateStochasticity(rates=("s", "g", "f", "b"), correlation=corr)
-    sp = _rates_species(rates, env)
-    R = 20_000
-    draws = sample_environment(sp, years=3, replicates=R, rng=np.random.default_rng(11))
-    x = {k: v[:, 2] for k, v in draws.items()}  # one year per replicate: independent draws
-    dists = {
-        "s": scipy.stats.beta(*rates[0].beta_parameters()),
-        "g": scipy.stats.beta(*rates[1].beta_parameters()),
-        "f": scipy.stats.lognorm(
-            s=rates[2].lognormal_parameters()[1], scale=np.exp(rates[2].lognormal_parameters()[0])
-        ),
-        "b": scipy.stats.beta(*rates[3].beta_parameters(), loc=1.0, scale=7.0),
-    }
-    for rate in rates:
-        v = x[rate.name]
-        kurt = float(dists[rate.name].stats(moments="k"))  # excess kurtosis
-        assert_mc_close(v.mean(), rate.mean, rate.sd / np.sqrt(R), n_tests=8)
-        # SE of a sample variance: sigma^2 sqrt((kurtosis_excess + 2) / R)
-        assert_mc_close(v.var(ddof=1), rate.sd**2, rate.sd**2 * np.sqrt((kurt + 2) / R), n_tests=8)
-    # normal scores recovered through each rate's CDF have the given correlations
-    z = {k: scipy.special.ndtri(dists[k].cdf(x[k])) for k in x}
-    for (a, b), rho in {("s", "g"): r, ("g", "f"): -r, ("s", "f"): 0.0, ("s", "b"): 0.0}.items():
-        est = np.corrcoef(z[a], z[b])[0, 1]
-        assert_mc_close(est, rho, (1 - rho**2) / np.sqrt(R - 1), n_tests=4)
-    # and Spearman rank correlations of the rates are (6/pi) arcsin(r/2) (Gaussian copula)
-    rho_s = scipy.stats.spearmanr(x["s"], x["g"]).statistic
-    assert_mc_close(rho_s, 6 / np.pi * np.arcsin(r / 2), 1 / np.sqrt(R - 1))
-
-
-@pytest.mark.slow
-def test_vital_rate_autocorrelation() -> None:
-    rates = (
-        VitalRate(name="s", mean=0.5, sd=0.2),
-        VitalRate(name="f", mean=2.0, sd=1.0, distribution="lognormal"),
-    )
-    phi = 0.5
-    sp = _rates_species(rates, VitalRateStochasticity(autocorrelation=phi))
-    R = 20_000
-    draws = sample_environment(sp, years=4, replicates=R, rng=np.random.default_rng(5))
-    mu, sigma = rates[1].lognormal_parameters()
-    zf = (np.log(draws["f"]) - mu) / sigma  # lognormal scores are exact
-    est = np.corrcoef(zf[:, 2], zf[:, 3])[0, 1]
-    assert_mc_close(est, phi, (1 - phi**2) / np.sqrt(R - 1), n_tests=2)
-    zs = scipy.special.ndtri(scipy.stats.beta(*rates[0].beta_parameters()).cdf(draws["s"]))
-    # stationary: year-3 scores are still standard normal
-    assert_mc_close(zs[:, 3].std(ddof=1), 1.0, np.sqrt(2 / R), n_tests=2)
-    est = np.corrcoef(zs[:, 2], zs[:, 3])[0, 1]
-    assert_mc_close(est, phi, (1 - phi**2) / np.sqrt(R - 1), n_tests=2)
-
-
-@pytest.mark.slow
-def test_hudsonia_vital_rates_reproduce_hudvrs(package_data) -> None:  # type: ignore[no-untyped-def]
-    with open(package_data / "popbio" / "hudvrs.csv", newline="") as fh:
-        rows = [(r["rate"], float(r["mean"]), float(r["var"])) for r in csv.DictReader(fh)]
-    corrs = json.loads((package_data / "popbio" / "hudcorrs.json").read_text())
-    env = VitalRateStochasticity(
-        rates=tuple(corrs["rates"]),
-        correlation=corrs["corrin"],
-        between_year_correlation=corrs["corrout"],
-    )
-    sp = Species(
-        name="Hudsonia montana",
-        stages=("seed", "seedlings", "tiny", "small", "medium", "large"),
-        vital_rates=hudsonia_vital_rates(rows),
-        environment=env,
-        initial=(4264, 3, 30, 16, 25, 5),
-    )
-    R = 20_000
-    draws = sample_environment(sp, years=5, replicates=R, rng=np.random.default_rng(2))
-    variable = [(n, m, v) for n, m, v in rows if v > 0]
-    for name, mean, var in variable:
-        x = draws[name][:, 4]
-        assert_mc_close(x.mean(), mean, np.sqrt(var / R), n_tests=2 * len(variable))
-        assert x.min() >= 0
-    for name, mean, var in rows:
-        if var == 0:
-            np.testing.assert_array_equal(draws[name], mean)
-    # survival-type matrices stay valid probabilities whatever the draw
-    m = sp.vital_rates.matrices({k: v[:, 4] for k, v in draws.items()})  # type: ignore[union-attr]
-    assert m["U"].sum(axis=1).max() <= 1 + 1e-12
+    assert_proportion_close(stay.mean(), 0.7, stay.size, n_tests=2)
 
 
 # ---- carrying capacity, catastrophe scope, vital-rate environment -------------------------------

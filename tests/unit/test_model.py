@@ -3,13 +3,13 @@ the dict round trip."""
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 
 import numpy as np
 import pytest
 import scipy.stats
+from example_species import F2, U2, hudsonia_rate_rows, two_stage
 
 from pva import analysis
 from pva.model import (
@@ -27,27 +27,6 @@ from pva.model import (
     hudsonia_vital_rates,
     largest_remainder,
 )
-
-U2 = ((0.2, 0.0), (0.5, 0.8))
-F2 = ((0.0, 1.5), (0.0, 0.0))
-
-
-def two_stage(**kw: object) -> Species:
-    base: dict[str, object] = {
-        "name": "toy",
-        "stages": ("juvenile", "adult"),
-        "U": U2,
-        "F": F2,
-        "initial": (10, 5),
-    }
-    base.update(kw)
-    return Species(**base)  # type: ignore[arg-type]
-
-
-def hudsonia_rows(package_data):  # type: ignore[no-untyped-def]
-    with open(package_data / "popbio" / "hudvrs.csv", newline="") as fh:
-        return [(r["rate"], float(r["mean"]), float(r["var"])) for r in csv.DictReader(fh)]
-
 
 # ---- Species basics ---------------------------------------------------------------------------
 
@@ -291,8 +270,8 @@ def test_expression_unknown_rate() -> None:
         VitalRates(rates=(VitalRate(name="s", mean=0.5),), U=(("q",),), F=((0,),))
 
 
-def test_hudsonia_matrix_from_vital_rates_matches_hudmxdef(package_data) -> None:  # type: ignore[no-untyped-def]
-    rows = hudsonia_rows(package_data)
+def test_hudsonia_matrix_from_vital_rates_matches_hudmxdef() -> None:
+    rows = hudsonia_rate_rows()
     vr = hudsonia_vital_rates(rows)
     v = {name: mean for name, mean, _ in rows}
 
@@ -331,7 +310,7 @@ def test_hudsonia_matrix_from_vital_rates_matches_hudmxdef(package_data) -> None
     np.testing.assert_allclose(m["U"][2] + m["F"][2], expected, rtol=1e-14)
 
 
-def test_vital_rate_stochasticity_validation(package_data) -> None:  # type: ignore[no-untyped-def]
+def test_vital_rate_stochasticity_validation() -> None:
     with pytest.raises(ValueError, match=r"autocorrelation must be in \(-1, 1\); got 1.0"):
         VitalRateStochasticity(autocorrelation=1.0)
     with pytest.raises(ValueError, match=r"correlation needs `rates` naming its rows"):
@@ -344,7 +323,7 @@ def test_vital_rate_stochasticity_validation(package_data) -> None:  # type: ign
         )
     with pytest.raises(ValueError, match=r"span must be an integer >= 4; got 3"):
         VitalRateStochasticity(span=3)
-    rows = hudsonia_rows(package_data)
+    rows = hudsonia_rate_rows()
     with pytest.raises(ValueError, match=r"needs vital_rates"):
         two_stage(environment=VitalRateStochasticity())
     with pytest.raises(ValueError, match=r"environment.rates names unknown vital rates \['zz'\]"):
@@ -415,7 +394,7 @@ def test_from_matrices_splits_by_reproduction_mask(package_data) -> None:  # typ
 
 
 def test_to_dict_from_dict_round_trip(package_data) -> None:  # type: ignore[no-untyped-def]
-    rows = hudsonia_rows(package_data)
+    rows = hudsonia_rate_rows()
     corrs = json.loads((package_data / "popbio" / "hudcorrs.json").read_text())
     sp = Species(
         name="Hudsonia montana",

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.stats
 import xarray as xr
-from conftest_results import known_results, one_species_study, run_and_simulate
+from conftest_results import known_results, one_species_study
 
 from pva import outcomes, results, runner
 
@@ -432,11 +432,6 @@ def test_summarize_on_a_run_file_counts_mature_individuals_when_the_study_says_s
     np.testing.assert_allclose(summary[results.P_QUASI_EXTINCTION], reached.mean(results.REPLICATE))
     final = summary.isel(year=-1)
     assert float(final[results.P_QUASI_EXTINCTION]) > float(final[results.P_EXTINCTION])
-
-
-@pytest.fixture(scope="module")
-def run_and_simulation() -> tuple[xr.Dataset, xr.Dataset]:
-    return run_and_simulate(one_species_study())
 
 
 PUBLIC_FUNCTIONS = {

@@ -158,7 +158,7 @@ def test_green_states_bad_input():
 
 
 # ---------------------------------------------------------------------------------------------------
-# assess on the shared known-answer Dataset (tests/unit/conftest_results.py)
+# assess on the shared known-answer Dataset (tests/conftest_results.py)
 
 
 def test_assess_known_results():

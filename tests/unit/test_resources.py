@@ -82,7 +82,7 @@ def test_the_estimate_is_within_a_factor_of_the_measured_peak(settings: dict[str
 
 
 def test_workers_add_their_memory() -> None:
-    study = _study(replicates=1024)  # 4 tasks
+    study = _study(replicates=1024, chunk_size=256)  # 4 tasks
     one = resources.estimate(study, jobs=1)
     two = resources.estimate(study, jobs=2, backend="loky")
     assert two.jobs == 2
@@ -99,9 +99,14 @@ def test_a_run_that_cannot_fit_is_refused_in_one_line() -> None:
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith("study.toml: [study]: the run needs about ")
-    assert f"results {resources.format_bytes(need.results)} for 1 species x 2 scenarios x 1,000,000 replicates x 1,001 years" in message
+    assert (
+        f"results {resources.format_bytes(need.results)} for 1 species x 2 scenarios x 1,000,000 replicates x 1,001 years"
+        in message
+    )
     assert "but 1.0 GiB are available" in message
-    assert message.endswith("use fewer [study] replicates or years (or fewer species or scenarios per study)")
+    assert message.endswith(
+        "use fewer [study] replicates or years (or fewer species or scenarios per study)"
+    )
     resources.require_memory(need, available=need.memory)  # exactly enough: no error
 
 
@@ -174,7 +179,13 @@ def test_available_memory_respects_ulimit() -> None:
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(512, "512 bytes"), (1536, "1.5 KiB"), (25 * 2**20, "25 MiB"), (3 * 2**40, "3 TiB"), (2**60, "1e+06 TiB")],
+    [
+        (512, "512 bytes"),
+        (1536, "1.5 KiB"),
+        (25 * 2**20, "25 MiB"),
+        (3 * 2**40, "3 TiB"),
+        (2**60, "1e+06 TiB"),
+    ],
 )
 def test_bytes_read_as_people_write_them(n: int, text: str) -> None:
     assert resources.format_bytes(n) == text

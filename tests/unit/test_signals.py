@@ -73,26 +73,25 @@ def test_outside_the_main_thread_the_block_just_runs() -> None:
     assert len(ran) == 1
 
 
-def test_a_pause_point_is_a_no_op_unless_named(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    marker = tmp_path / "m"
-    monkeypatch.setenv(_signals.PAUSE_ENV, f"other:{marker}")
-    _signals.pause_point("task")
-    assert not marker.exists()
+def test_a_pause_point_is_a_no_op_unless_named(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(_signals.PAUSE_ENV, f"other:{os.getpid()}")
+    _signals.pause_point("task")  # would signal this process (SIGUSR1's default ends it)
 
 
-def test_a_pause_point_writes_its_marker_and_waits_for_a_signal(tmp_path, monkeypatch, handlers) -> None:  # type: ignore[no-untyped-def]
-    marker = tmp_path / "m"
-    monkeypatch.setenv(_signals.PAUSE_ENV, f"task:{marker}")
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+def test_a_pause_point_tells_the_test_and_waits_for_a_signal(monkeypatch, handlers) -> None:  # type: ignore[no-untyped-def]
+    told: list[int] = []
+    previous = signal.getsignal(signal.SIGUSR1)
 
-    def interrupt_when_paused() -> None:  # waits for the marker: no timing involved
-        while not marker.exists():
-            threading.Event().wait(0.005)
+    def paused(signum: int, frame: object) -> None:  # the test: interrupt the paused process
+        told.append(signum)
         os.kill(os.getpid(), signal.SIGINT)
 
-    helper = threading.Thread(target=interrupt_when_paused)
-    helper.start()
-    with pytest.raises(KeyboardInterrupt):
-        _signals.pause_point("task")
-    helper.join()
-    assert marker.read_text(encoding="ascii") == str(os.getpid())
+    monkeypatch.setenv(_signals.PAUSE_ENV, f"task:{os.getpid()}")
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGUSR1, paused)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _signals.pause_point("task")
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert told == [signal.SIGUSR1]

@@ -8,7 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import one_species_study, run_and_simulate
+from conftest_results import one_species_study
+from example_species import F3, U3, three_stage
 
 import pva
 from pva import engine, outcomes, results, streams
@@ -18,22 +19,6 @@ from pva.schedule import Schedule
 from pva.simulation import simulate
 from pva.study import Study
 
-U = ((0.2, 0.0, 0.0), (0.3, 0.5, 0.0), (0.0, 0.3, 0.9))
-F = ((0.0, 0.5, 2.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
-
-
-def three_stage(**changes: object) -> Species:
-    fields: dict[str, object] = {
-        "name": "toy",
-        "stages": ("juvenile", "subadult", "adult"),
-        "U": U,
-        "F": F,
-        "initial": (20, 10, 5),
-    }
-    fields.update(changes)
-    return Species(**fields)  # type: ignore[arg-type]
-
-
 # ---------------------------------------------------------------------------------------------------
 # validation
 
@@ -42,11 +27,11 @@ def three_stage(**changes: object) -> Species:
 @pytest.mark.parametrize(
     ("value", "error", "match"),
     [
-        (0, ValueError, "must be a positive integer \\(>= 1\\); got 0"),
-        (-3, ValueError, "must be a positive integer \\(>= 1\\); got -3"),
-        (True, TypeError, "must be a positive integer; got True"),
-        (2.0, TypeError, "must be a positive integer; got 2.0"),
-        ("5", TypeError, "must be a positive integer; got '5'"),
+        (0, ValueError, "must be an integer >= 1; got 0"),
+        (-3, ValueError, "must be an integer >= 1; got -3"),
+        (True, TypeError, "must be an integer; got True"),
+        (2.0, TypeError, "must be an integer; got 2.0"),
+        ("5", TypeError, "must be an integer; got '5'"),
     ],
 )
 def test_counts_are_validated(field, value, error, match):
@@ -131,6 +116,7 @@ def test_provenance_attrs():
         results.ATTR_SEED_ENTROPY,
         results.ATTR_REPLICATES,
         results.ATTR_CHUNK_SIZE,
+        results.ATTR_KERNELS,
         results.ATTR_STUDY,
     }
     made = results.provenance(ds)
@@ -215,7 +201,7 @@ def test_deterministic_mode_reproduces_matrix_powers():
     years = 25
     ds = simulate(species, years=years, replicates=3, seed=1)
     assert ds[results.ABUNDANCE].dtype == np.float64
-    A = np.asarray(U) + np.asarray(F)
+    A = np.asarray(U3) + np.asarray(F3)
     n = np.array([20.0, 10.0, 5.0])
     expected = [n]
     for _ in range(years):
@@ -230,9 +216,10 @@ def test_deterministic_mode_reproduces_matrix_powers():
 
 def test_deterministic_matrix_selection_multiplies_one_annual_matrix_per_year():
     # each year's change must be A_k n for one of the annual matrices, the same for every stage
-    As = [np.asarray(U) + np.asarray(F), np.asarray(U) * 0.5 + np.asarray(F) * 2.0]
+    As = [np.asarray(U3) + np.asarray(F3), np.asarray(U3) * 0.5 + np.asarray(F3) * 2.0]
     env = MatrixSelection(
-        U=(U, tuple(map(tuple, np.asarray(U) * 0.5))), F=(F, tuple(map(tuple, np.asarray(F) * 2.0)))
+        U=(U3, tuple(map(tuple, np.asarray(U3) * 0.5))),
+        F=(F3, tuple(map(tuple, np.asarray(F3) * 2.0))),
     )
     species = Species(
         name="toy",
@@ -276,7 +263,7 @@ def test_scenario_is_compiled_named_and_recorded():
     halve = Scenario("halve fecundity", (VitalRateReduction(name="drought", fecundity=0.5),))
     species = three_stage(demographic_stochasticity=False)
     ds = simulate(species, years=3, replicates=1, seed=1, scenario=halve)
-    A = np.asarray(U) + 0.5 * np.asarray(F)
+    A = np.asarray(U3) + 0.5 * np.asarray(F3)
     expected = np.linalg.matrix_power(A, 3) @ np.array([20.0, 10.0, 5.0])
     np.testing.assert_allclose(
         ds[results.ABUNDANCE].isel(replicate=0, population=0, year=3), expected
@@ -300,9 +287,9 @@ def test_summarize_reads_the_species_threshold_from_a_simulation():
 # one layout with `pva run`
 
 
-def test_simulate_is_the_slice_of_a_run_of_the_same_study():
+def test_simulate_is_the_slice_of_a_run_of_the_same_study(run_and_simulation):
     study = one_species_study()
-    run, simulated = run_and_simulate(study)
+    run, simulated = run_and_simulation
     # abundance by stage is what simulate records besides; the rest is the run's slice, attrs too
     assert simulated[results.ABUNDANCE].dims == (
         results.REPLICATE,

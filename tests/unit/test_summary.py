@@ -1,6 +1,6 @@
 """pva.summary on synthetic results whose every number is known by construction.
 
-See tests/unit/conftest_results.py for the trajectories. Interval ends are checked against the closed
+See tests/conftest_results.py for the trajectories. Interval ends are checked against the closed
 form of the Wilson (1927) score interval; Red List categories against the IUCN criterion D
 thresholds (v3.1: EN < 250, CR < 50 mature individuals); RLI against Butchart et al. (2007) weights
 computed by hand.
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.stats
 import xarray as xr
-from conftest_results import STUDY, known_results, make_results, one_species_study, run_and_simulate
+from conftest_results import STUDY, known_results, make_results
 
 from pva import summary
 
@@ -25,11 +25,6 @@ Z = float(scipy.stats.norm.isf(0.025))
 def wilson_upper_at_zero(n: int) -> float:
     """Upper end of the Wilson interval for 0 successes in n: z^2 / (n + z^2)."""
     return Z * Z / (n + Z * Z)
-
-
-@pytest.fixture(scope="module")
-def results() -> xr.Dataset:
-    return known_results(R)
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +58,17 @@ def test_extinction_intervals_are_wilson(table: xr.Dataset) -> None:
 
 
 def test_abundance_metrics(table: xr.Dataset) -> None:
-    # Alpha under protect: total = 2 populations x 2 x (100 + r), r = 0..7
-    totals = 4 * (100 + np.arange(R))
+    # abundance figures count mature individuals (both species have them; issue 15)
+    assert table["abundance_counts"].values.tolist() == ["mature individuals"] * 2
+    # Alpha under protect: 2 populations x (100 + r) mature, r = 0..7
+    mature = 2 * (100 + np.arange(R))
     sel = {"species": "Alpha", "scenario": "protect"}
-    assert cell(table, "median_final_abundance", **sel) == np.median(totals)
-    assert cell(table, "expected_minimum_abundance", **sel) == totals.mean()
-    # Beta under no action: half the replicates at 0, half at 2 x 50
+    assert cell(table, "median_final_abundance", **sel) == np.median(mature)
+    assert cell(table, "expected_minimum_abundance", **sel) == mature.mean()
+    # Beta under no action: half the replicates at 0, half at 50 mature
     sel = {"species": "Beta", "scenario": "no action"}
-    assert cell(table, "median_final_abundance", **sel) == 50.0
-    assert cell(table, "expected_minimum_abundance", **sel) == 50.0
+    assert cell(table, "median_final_abundance", **sel) == 25.0
+    assert cell(table, "expected_minimum_abundance", **sel) == 25.0
     assert cell(table, "expected_minimum_abundance", species="Alpha", scenario="no action") == 0.0
 
 
@@ -120,6 +117,7 @@ def test_rli_delta_rli_and_extinctions_prevented(table: xr.Dataset) -> None:
 
 
 def test_cost_per_extinction_prevented(table: xr.Dataset) -> None:
+    # "protect" keeps both species extant: their costs run every year
     assert cell(table, "total_cost", species="Alpha", scenario="protect") == 51 * 1000.0
     assert cell(table, "total_cost", species="Beta", scenario="no action") == 0.0
     assert cell(table, "cost_per_extinction_prevented", scenario="protect") == pytest.approx(
@@ -213,18 +211,26 @@ def test_format_text_markdown_html(table: xr.Dataset) -> None:
     text = summary.format_table(table)
     block = text.split("\n\n")[0].splitlines()
     assert block[0] == "Alpha"
-    assert block[1].split() == ["no", "action", "protect"]
-    assert "P(extinct by year 10)" in block[3]
-    assert block[3].split()[-4:] == ["1", "(0.68–1)", "0", "(0–0.32)"]
+    assert block[1].startswith("risk: at most 20 individuals")
+    # the note is wrapped at 100 characters; the table follows it
+    head = next(i for i, line in enumerate(block) if line.split() == ["no", "action", "protect"])
+    assert all(line.startswith("  ") for line in block[2:head])
+    rows = block[head + 2 :]
+    # the species' risk measure at every horizon, then absolute extinction
+    assert "P(≤ 20 individuals by year 10)" in rows[0]
+    assert "P(extinct by year 10)" in rows[3]
+    assert rows[3].split()[-4:] == ["1", "(0.68–1)", "0", "(0–0.32)"]
     # columns align: labels left, numbers right, so every row is as wide as the rule under the header
-    assert {len(line) for line in block[1:]} == {len(block[2])}
+    best = next(i for i, line in enumerate(block) if line.startswith("best: protect —"))
+    assert {len(line) for line in block[head:best]} == {len(block[head + 1])}
+    assert all(len(line) <= 100 for line in block[best:])
     assert "cost per extinction prevented" in text
-    assert "68,000" in text
+    assert "68,000 currency units" in text
     md = summary.format_table(table, style="markdown")
     assert "### Beta" in md
     assert "| P(extinct by year 20) | 0.50 (0.22–0.78) | 0 (0–0.32) |" in md
     html = summary.format_table(table, style="html")
-    assert html.count("<table") == 3
+    assert html.count("<table") == 4  # two species, all species, single interventions ranked
     assert '<th scope="col">protect</th>' in html
     with pytest.raises(ValueError, match="style must be"):
         summary.format_table(table, style="latex")  # type: ignore[arg-type]
@@ -241,10 +247,12 @@ def test_json_round_trip(table: xr.Dataset) -> None:
     assert doc["variables"]["cost_per_extinction_prevented"]["data"][0] is None
 
 
-def test_every_summary_function_accepts_a_simulation() -> None:
+def test_every_summary_function_accepts_a_simulation(
+    run_and_simulation: tuple[xr.Dataset, xr.Dataset],
+) -> None:
     # pva.simulate's Dataset is a study of one species and one scenario: every function gives what
     # it gives for `pva run` of that study with the same seed
-    run, simulated = run_and_simulate(one_species_study())
+    run, simulated = run_and_simulation
     table = summary.summary_table(simulated)
     xr.testing.assert_identical(table, summary.summary_table(run))
     assert {"p_quasi_extinction", "rli", "category_share", "total_cost"} <= set(table.data_vars)
@@ -273,11 +281,16 @@ def test_every_summary_function_accepts_a_simulation() -> None:
 def test_run_overview_is_what_pva_run_prints() -> None:
     overview = summary.run_overview(known_results(R))
     assert overview["p_extinction"].sel(species="Beta", scenario="no action") == 0.5
-    # Alpha under protect: 4 (100 + r) individuals, r = 0..7
+    # Alpha under protect: 2 (100 + r) mature individuals, r = 0..7
     median = float(overview["median_final_abundance"].sel(species="Alpha", scenario="protect"))
-    assert median == np.median(4 * (100 + np.arange(R)))
+    assert median == np.median(2 * (100 + np.arange(R)))
     lines = summary.format_run_overview(overview).splitlines()
     assert lines[0].split("  ")[0] == "species"
+    assert "P(quasi-extinct by year 50)" in lines[0]
     assert "P(extinct by year 50)" in lines[0]
-    # Beta under no action: half the replicates at 0, half at 2 x 50
-    assert lines[4].split() == ["Beta", "no", "action", "0.500", "50"]
+    # Beta under no action: half the replicates at 0, half at 50 mature (2 x 50 in total, above
+    # its threshold of 10)
+    assert lines[4].split() == ["Beta", "no", "action", "0.500", "0.500", "25"]
+    assert (
+        lines[7] == "Beta: quasi-extinct = at most 10 individuals; abundance = mature individuals"
+    )

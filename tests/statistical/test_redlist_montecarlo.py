@@ -17,11 +17,10 @@ does not enter a category).
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from scipy import stats
 
 from pva import redlist as rl
-from pva.testing import bonferroni_z
+from pva.testing import assert_proportion_close
 
 MU, SIGMA, L, R = -0.08, 0.3, 10, 20_000
 # A2-A4 thresholds and the NT margin of the default settings
@@ -35,13 +34,6 @@ def _walks(seed: int) -> np.ndarray:
     return np.exp(log_n)
 
 
-def _assert_mc_close(est: float, exact: float, *, n_tests: int, z: float = 4.0) -> None:
-    se = max(np.sqrt(exact * (1 - exact) / R), 1 / R)
-    zc = bonferroni_z(z, n_tests)
-    assert abs(est - exact) <= zc * se, (est, exact, se)
-
-
-@pytest.mark.slow
 def test_point_to_point_a2_matches_the_normal_increment():
     c = rl.classify(
         _walks(20261123),
@@ -52,10 +44,9 @@ def test_point_to_point_a2_matches_the_normal_increment():
     cat = c.category[:, L]
     for level, r in THRESHOLDS.items():
         exact = stats.norm.cdf((np.log(1 - r) - MU * L) / (SIGMA * np.sqrt(L)))
-        _assert_mc_close(float(np.mean(cat >= level)), exact, n_tests=len(THRESHOLDS))
+        assert_proportion_close(np.mean(cat >= level), exact, R, n_tests=len(THRESHOLDS))
 
 
-@pytest.mark.slow
 def test_fitted_trend_a2_matches_the_normal_slope():
     c = rl.classify(
         _walks(20261124),
@@ -71,4 +62,4 @@ def test_fitted_trend_a2_matches_the_normal_slope():
     sd = SIGMA * np.sqrt(np.sum(cj**2))
     for level, r in THRESHOLDS.items():
         exact = stats.norm.cdf((np.log(1 - r) / L - MU) / sd)
-        _assert_mc_close(float(np.mean(cat >= level)), exact, n_tests=len(THRESHOLDS))
+        assert_proportion_close(np.mean(cat >= level), exact, R, n_tests=len(THRESHOLDS))

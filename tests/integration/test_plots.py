@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import known_results, one_species_study, run_and_simulate
+from conftest_results import one_species_study, run_and_simulate
 
 from pva import plots, redlist, summary
 
@@ -21,11 +21,6 @@ from matplotlib.image import AxesImage
 
 R = 8
 YEAR_LABEL = "years since the start of the projection [year]"
-
-
-@pytest.fixture(scope="module")
-def results() -> xr.Dataset:
-    return known_results(R)
 
 
 @pytest.fixture(scope="module")
@@ -56,59 +51,80 @@ def test_import_pva_does_not_need_matplotlib() -> None:
 
 
 def test_extinction_cdf(results: xr.Dataset) -> None:
+    # each species' risk measure (solid, with its band) and absolute extinction (dashed) beside it
     fig = plots.plot_extinction_cdf(results)
     axes = visible_axes(fig)
     assert [ax.get_title() for ax in axes] == ["Alpha", "Beta"]
     for ax in axes:
-        assert [line.get_label() for line in ax.get_lines()] == ["no action", "protect"]
-        assert len(bands(ax)) == 2  # one interval band per scenario
-    assert axes[0].get_ylabel() == "probability of extinction by year"
+        assert [line.get_label() for line in ax.get_lines()] == [
+            "no action",
+            "protect",
+            "no action (extinct)",
+            "protect (extinct)",
+        ]
+        assert [line.get_linestyle() for line in ax.get_lines()] == ["-", "-", "--", "--"]
+        assert len(bands(ax)) == 2  # one interval band per scenario, for the risk measure
+    assert axes[0].get_ylabel() == "probability by year"
     assert fig.get_supxlabel() == YEAR_LABEL
-    alpha_no_action = axes[0].get_lines()[0]
-    np.testing.assert_array_equal(alpha_no_action.get_xdata(), np.arange(51))
-    np.testing.assert_array_equal(alpha_no_action.get_ydata(), (np.arange(51) >= 10).astype(float))
-    beta_no_action = axes[1].get_lines()[0].get_ydata()
-    assert beta_no_action[19] == 0.0
-    assert beta_no_action[20] == 0.5
+    risk, _, extinct, _ = axes[0].get_lines()
+    np.testing.assert_array_equal(risk.get_xdata(), np.arange(51))
+    # Alpha: 2 populations x 2 (100 - 10 t) individuals, above its threshold of 20 until 0 at 10
+    np.testing.assert_array_equal(risk.get_ydata(), (np.arange(51) >= 10).astype(float))
+    np.testing.assert_array_equal(extinct.get_ydata(), (np.arange(51) >= 10).astype(float))
+    # Beta: 2 (50 - floor(2.5 t)) in half the replicates: at most 10 (its threshold) from year 18,
+    # none left from year 20
+    beta_risk, _, beta_extinct, _ = (line.get_ydata() for line in axes[1].get_lines())
+    assert (beta_risk[17], beta_risk[18]) == (0.0, 0.5)
+    assert (beta_extinct[19], beta_extinct[20]) == (0.0, 0.5)
+    legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert legend[-2:] == ["each species' risk measure", "extinct (no individuals)"]
 
 
 def test_extinction_cdf_one_species_quasi(results: xr.Dataset) -> None:
     fig = plots.plot_extinction_cdf(results, species="Beta", quasi=True)
     (ax,) = visible_axes(fig)
     assert ax.get_xlabel() == YEAR_LABEL
-    assert ax.get_ylabel() == "probability of quasi-extinction by year"
+    assert ax.get_ylabel() == "probability by year"
+    assert ax.get_title() == "Beta: risk by year"
+    assert [line.get_linestyle() for line in ax.get_lines()] == ["-", "-"]
     ydata = ax.get_lines()[0].get_ydata()
     assert ydata[17] == 0.0
     assert ydata[18] == 0.5
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1] == "at most 10 individuals"
     with pytest.raises(ValueError, match="species 'Gamma' is not in the results"):
         plots.plot_extinction_cdf(results, species="Gamma")
 
 
 def test_fan_chart(results: xr.Dataset) -> None:
+    # every scenario in one panel
     fig = plots.plot_fan_chart(results, species="Alpha")
-    axes = visible_axes(fig)
-    assert [ax.get_title() for ax in axes] == ["no action", "protect"]
-    for ax in axes:
-        assert [line.get_label() for line in ax.get_lines()] == ["median"]
-        assert len(bands(ax)) == 2  # 90% and 50%
-    assert axes[0].get_ylabel() == "mature individuals [individuals]"
-    median = axes[1].get_lines()[0].get_ydata()
+    (ax,) = visible_axes(fig)
+    assert ax.get_title() == "Alpha: mature individuals by year"
+    assert [line.get_label() for line in ax.get_lines()] == ["no action", "protect"]
+    assert len(bands(ax)) == 4  # 90% and 50% per scenario
+    assert ax.get_ylabel() == "mature individuals [individuals]"
+    median = ax.get_lines()[1].get_ydata()
     # mature individuals summed over 2 populations: 2 (100 + r), r = 0..7
     np.testing.assert_allclose(median, np.median(2 * (100 + np.arange(R))))
-    # the shared y axis shows every panel's bands: up to the 95% quantile of 2 (100 + 7) = 214
-    bottom, top = axes[0].get_ylim()
+    bottom, top = ax.get_ylim()
     assert bottom == 0
     assert top >= np.quantile(2 * (100 + np.arange(R)), 0.95)
+    assert ax.get_yscale() == "symlog"  # the 95% band exceeds 100: logarithmic by default
+    linear = visible_axes(plots.plot_fan_chart(results, species="Alpha", log=False))[0]
+    assert linear.get_yscale() == "linear"
 
 
 def test_intervention_comparison(results: xr.Dataset, table: xr.Dataset) -> None:
     fig = plots.plot_intervention_comparison(results, table=table, horizon=20)
     axes = visible_axes(fig)
-    assert [ax.get_title() for ax in axes] == ["Alpha", "Beta"]
+    assert [ax.get_title().splitlines()[0] for ax in axes] == ["Alpha", "Beta"]
     beta = axes[1]
+    # per scenario the risk measure (filled) and absolute extinction (open)
     points = [line.get_xdata()[0] for line in beta.get_lines() if line.get_marker() == "o"]
-    assert points == [0.5, 0.0]
-    assert beta.get_xlabel() == "P(extinction by year 20)"
+    assert points == [0.5, 0.5, 0.0, 0.0]
+    assert beta.get_xlabel() == "P(by year 20)"
+    assert "P(≤ 10 individuals by year 20)" in beta.get_title()
     assert [t.get_text() for t in axes[0].get_yticklabels()] == ["no action", "protect"]
     with pytest.raises(ValueError, match="horizon 7 is not in the table"):
         plots.plot_intervention_comparison(results, table=table, horizon=7)
@@ -171,8 +187,11 @@ def test_plot_all_writes_every_figure(results: xr.Dataset, tmp_path: Path) -> No
             "intervention_comparison",
             "fan_chart_Alpha",
             "fan_chart_Beta",
+            "site_fan_charts_Alpha",
             "red_list_index",
+            "delta_rli",
             "extinctions_prevented",
+            "cost_effectiveness",
             "red_list_categories_Alpha",
             "red_list_categories_Beta",
             "red_list_transitions_Alpha",
@@ -194,6 +213,7 @@ def test_plot_all_without_red_list(results: xr.Dataset, tmp_path: Path) -> None:
         "fan_chart_Alpha",
         "fan_chart_Beta",
         "intervention_comparison",
+        "site_fan_charts_Alpha",
     ]
 
 

@@ -59,7 +59,8 @@ def test_plot(results_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert cli.main(["plot", str(results_file), "--out", str(out_dir), "--dpi", "30"]) == 0
     listed = capsys.readouterr().out.split()
     assert sorted(listed) == sorted(str(p) for p in out_dir.glob("*.png"))
-    assert len(listed) == 10
+    # the 10 figures of before issue 15, the per-site fan charts of Alpha, ΔRLI, cost-effectiveness
+    assert len(listed) == 13
 
 
 def test_report(results_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

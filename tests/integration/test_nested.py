@@ -7,15 +7,17 @@ import dataclasses
 
 import numpy as np
 import pytest
-import scipy.stats
+import xarray as xr
+from example_species import galton_watson
 
-from pva import engine, nested, redlist, runner, streams
+from pva import engine, nested, redlist, results, runner, streams
+from pva.errors import DamagedCheckpointWarning
 from pva.model import Catastrophe, DensityDependence, Population, Species
 from pva.redlist import CR, EN, EX, VU, RedListSettings
 from pva.scenario import Harvest, Scenario
 from pva.schedule import Schedule
 from pva.study import Outputs, RedListE, Study, StudySpecies, UnknownKeyError
-from pva.testing import galton_watson_extinction
+from pva.testing import assert_proportion_close, galton_watson_extinction
 
 ONLY_E = RedListSettings(criteria=("E",))
 
@@ -40,11 +42,6 @@ def bird(north: tuple[int, int] = (8, 30)) -> Species:
         density_dependence=DensityDependence(kind="ceiling"),
         catastrophes=(Catastrophe(name="storm", probability=0.1, survival_multiplier=0.7),),
     )
-
-
-def galton_watson(m: float, n0: int = 1) -> Species:
-    """One stage, no survival, Poisson(m) offspring: a Galton-Watson process, pgf exp(m (s - 1))."""
-    return Species(name="gw", stages=("all",), U=((0.0,),), F=((m,),), initial=(n0,))
 
 
 def _same(a: engine.Projection, b: engine.Projection) -> None:
@@ -180,9 +177,7 @@ def test_nested_probabilities_match_the_galton_watson_closed_form() -> None:
     )
     ms = [base * multipliers[min(2 + t, 3)] for t in range(max(windows))]
     want = np.array([[galton_watson_extinction(ms, n)[w] for w in windows] for n in (1, 3, 6)])
-    se = np.sqrt(want * (1 - want) / inner)
-    z = scipy.stats.norm.isf(0.001 / (2 * want.size))  # Bonferroni over the 9 estimates
-    assert np.all(np.abs(got - want) <= z * se + 1e-12), (got, want)
+    assert_proportion_close(got, want, inner, n_tests=want.size)
 
 
 def test_nested_results_do_not_depend_on_the_batch_size_of_the_caller() -> None:
@@ -211,7 +206,7 @@ def test_nested_results_do_not_depend_on_the_batch_size_of_the_caller() -> None:
         ({"inner_replicates": 0}, "inner_replicates"),
         ({"start_year": -1}, "start_year"),
         ({"states": np.ones((2, 1, 2))}, "states"),
-        ({"quasi_extinction": -1.0}, "quasi_extinction"),
+        ({"leads": -1}, "leads"),
     ],
 )
 def test_nested_refuses_bad_arguments(change: dict, match: str) -> None:
@@ -224,7 +219,23 @@ def test_nested_refuses_bad_arguments(change: dict, match: str) -> None:
     }
     kwargs.update(change)
     with pytest.raises(ValueError, match=match):
-        nested.extinction_risk_windows(galton_watson(1.0), None, **kwargs)
+        nested.project_from_states(galton_watson(1.0), None, **kwargs)
+
+
+@pytest.mark.parametrize("value", [-1.0, 0, 5.0, "yes"])
+def test_nested_quasi_extinction_is_a_flag(value: object) -> None:
+    # a number would read as a threshold on some count; the threshold is the species' own
+    with pytest.raises(TypeError, match="quasi_extinction must be True or False"):
+        nested.project_from_states(
+            galton_watson(1.0),
+            None,
+            np.ones((2, 1, 1), dtype=int),
+            start_year=0,
+            windows=(1,),
+            inner_replicates=2,
+            seed=streams.nested_seed(1, "gw", 0, 0),
+            quasi_extinction=value,  # type: ignore[arg-type]
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -344,7 +355,8 @@ def test_red_list_e_table_round_trips() -> None:
         ({"years": [-1]}, ValueError, ">= 0"),
         ({"years": 5}, TypeError, "list"),
         ({"years": [5], "inner_replicates": 0}, ValueError, "inner_replicates"),
-        ({"years": [5], "quasi_extinction": -2}, ValueError, "quasi_extinction"),
+        ({"years": [5], "quasi_extinction": -2}, TypeError, "quasi_extinction must be true"),
+        ({"years": [5], "quasi_extinction": 0}, TypeError, "quasi_extinction must be true"),
     ],
 )
 def test_bad_red_list_e_tables_are_refused(table: dict, error: type, match: str) -> None:
@@ -379,3 +391,200 @@ def test_partial_probabilities_leave_unassessed_years_not_evaluated() -> None:
     assert partial.category[:, 2].tolist() == [CR, EN]
     assert np.all(partial.levels[:, 1, e] == redlist.NE)
     assert np.all(partial.levels[:, 3, e] == redlist.NE)
+
+
+# ---------------------------------------------------------------------------------------------------
+# projected mature individuals (A3, A4, projected C1) from the same inner futures
+
+
+@pytest.mark.parametrize(
+    ("generation_length", "leads"),
+    [(1.0, 10), (3.4, 10), (3.5, 11), (5.0, 15), (33.0, 99), (34.0, 100), (60.0, 100)],
+)
+def test_projection_leads_are_the_longest_future_window(
+    generation_length: float, leads: int
+) -> None:
+    # A3 and C1 (VU) read max(10 y, 3 G) ahead, rounded to the nearest year, capped at 100 years
+    assert redlist.projection_leads(generation_length) == leads
+
+
+def test_names_agree_between_results_and_redlist() -> None:
+    assert results.PROJECTED_MATURE == redlist.PROJECTED_MATURE
+    assert results.LEAD == redlist.LEAD
+    assert results.EXTINCTION_RISK == redlist.EXTINCTION_RISK
+
+
+def test_projected_mature_of_a_deterministic_species_is_its_closed_form() -> None:
+    # without demographic or environmental stochasticity every inner future is the matrix
+    # projection: two stages, mature = adults, n(t) = A^t n(0) (Caswell 2001, eq. 2.1), rounded
+    # down to whole individuals as the runner records them
+    sp = Species(
+        name="det",
+        stages=("juvenile", "adult"),
+        U=((0.3, 0.0), (0.4, 0.8)),
+        F=((0.0, 0.5), (0.0, 0.0)),
+        initial=(10, 10),
+        demographic_stochasticity=False,
+    )
+    states = np.array([[[100.0, 50.0]], [[0.0, 7.0]]])
+    got = nested.project_from_states(
+        sp,
+        None,
+        states,
+        start_year=3,
+        windows=(),
+        leads=12,
+        inner_replicates=3,
+        seed=streams.nested_seed(1, "det", 0, 3),
+    )
+    A = np.array(sp.U) + np.array(sp.F)
+    for r, state in enumerate(states[:, 0]):
+        n = state.copy()
+        want = []
+        for _ in range(13):
+            want.append(np.floor(n[1] + 1e-9))
+            n = A @ n
+        np.testing.assert_allclose(got.projected_mature[r], want)
+    assert got.extinction_risk.shape == (2, 0)
+
+
+def test_projected_mature_variable(with_e) -> None:
+    study, ds = with_e
+    proj = ds[redlist.PROJECTED_MATURE]
+    assert proj.dims == ("species", "scenario", "replicate", "year", "lead")
+    gl = study.species[0].species.generation_length
+    assert proj["lead"].values.tolist() == list(range(redlist.projection_leads(gl) + 1))
+    assert proj.attrs["units"] == "individuals"
+    assert proj.attrs["inner_replicates"] == 40
+    assessed = ~np.isnan(proj.values).all(axis=(0, 1, 2, 4))
+    assert np.flatnonzero(assessed).tolist() == [4, 10]
+    # lead 0 is the state itself: the replicate's mature individuals at the assessment year
+    mature = ds["mature_abundance"].sum("population")
+    for year in (4, 10):
+        np.testing.assert_array_equal(
+            proj.sel(year=year, lead=0).values, mature.sel(year=year).values
+        )
+    # the inner futures of a Galton-Watson process (m = 0.8) from an extinct state stay extinct
+    dead = (mature.sel(year=10) == 0).values
+    assert dead.any()
+    assert np.all(proj.sel(year=10).values[dead] == 0)
+
+
+def test_jobs_and_checkpoints_keep_the_projected_numbers(with_e, tmp_path) -> None:
+    study, ds = with_e
+    parallel = runner.run_study(study, jobs=2, backend="loky")
+    resumed = runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    again = runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    for out in (parallel, resumed, again):
+        np.testing.assert_array_equal(
+            out[redlist.PROJECTED_MATURE].values, ds[redlist.PROJECTED_MATURE].values
+        )
+
+
+def test_checkpoints_without_projections_are_run_again(with_e, tmp_path) -> None:
+    # a task saved before the projections were recorded cannot complete a run that needs them: it
+    # is reported as damaged and run again (issue 14), so the results are those of a fresh run
+    study, ds = with_e
+    runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    task = next(tmp_path.glob("task-*.npz"))
+    with np.load(task) as data:
+        kept = {k: data[k] for k in data.files if k != "projected_mature"}
+    with task.open("wb") as fh:
+        np.savez(fh, **kept)
+    with pytest.warns(DamagedCheckpointWarning, match="projected_mature has shape None"):
+        again = runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    xr.testing.assert_identical(again, ds)
+
+
+def test_assess_reads_a3_from_the_projections(with_e) -> None:
+    # A3 at an assessed year is the reduction of the projected mean over max(10 y, 3 G) ahead
+    # (IUCN 2012 A3; thresholds 80/50/30%, NT within 10 points of 30%); at other later years it
+    # is not evaluated
+    study, ds = with_e
+    only_a = RedListSettings(criteria=("A",))
+    a = redlist.assess(ds, settings=only_a, criterion_a=("A3",))
+    level = a["criterion_level"].sel(criterion="A3").isel(species=0)
+    proj = ds[redlist.PROJECTED_MATURE].isel(species=0)
+    window = redlist.projection_leads(study.species[0].species.generation_length)
+    for year in (4, 10):
+        start = proj.sel(year=year, lead=0).values
+        end = proj.sel(year=year, lead=window).values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            red = np.where(start > 0, 1 - end / np.where(start > 0, start, 1), 0.0)
+        want = np.select(
+            [red >= 0.8, red >= 0.5, red >= 0.3, red >= 0.2], [CR, EN, VU, redlist.NT], 0
+        )
+        np.testing.assert_array_equal(level.sel(year=year).values, want)
+    assert np.all(level.sel(year=[1, 2, 3, 5, 11]).values == redlist.NE)
+    # a Galton-Watson process with m = 0.8 loses 1 - 0.8^10 = 89% in expectation: CR A3
+    assert (level.sel(year=4).values == CR).mean() > 0.9
+
+
+def test_losing_the_mature_individuals_for_a_year_is_not_extinction() -> None:
+    # juveniles mature after a year and adults die after breeding: mature individuals are 0 in
+    # every even year, while the population (total abundance) never dies out. Criterion E counts
+    # extinction as no individuals at all (the event of EX), so these years are not CR E; the
+    # earlier rule ("no mature individuals") gave probability 1 and CR E in all of them
+    sp = Species(
+        name="biennial",
+        stages=("juvenile", "adult"),
+        U=((0.0, 0.0), (0.9, 0.0)),
+        F=((0.0, 2.4), (0.0, 0.0)),
+        initial=(400, 0),
+        carrying_capacity=600.0,
+        density_dependence=DensityDependence(kind="ceiling"),
+        generation_length=2.0,
+    )
+    study = Study(
+        name="biennial",
+        species=(StudySpecies(species=sp),),
+        years=12,
+        replicates=20,
+        seed=11,
+        outputs=Outputs(red_list_e=RedListE(years=(4, 8, 12), inner_replicates=50)),
+    )
+    ds = runner.run_study(study, backend="sequential")
+    mature = ds["mature_abundance"].sum("population").isel(species=0, scenario=0)
+    total = ds["total_abundance"].sum("population").isel(species=0, scenario=0)
+    years = [4, 8, 12]
+    assert np.all(mature.sel(year=years) == 0)
+    assert np.all(total.sel(year=years) > 0)
+    risk = ds[redlist.EXTINCTION_RISK].isel(species=0, scenario=0).sel(year=years)
+    assert float(risk.max()) < 0.1
+    a = redlist.assess(ds, settings=ONLY_E)
+    e = a["criterion_level"].sel(criterion="E").sel(year=years)
+    assert not np.any(e.values >= VU)
+    assert not np.any(a["category"].sel(year=years).values == EX)
+
+
+def test_quasi_extinction_in_the_table_uses_each_species_threshold() -> None:
+    # 30 Galton-Watson individuals (m = 0.8) with a threshold of 25: at or below it within a
+    # year in most inner futures (E at the threshold), almost never extinct within a year
+    sp = dataclasses.replace(galton_watson(0.8, n0=30), quasi_extinction_threshold=25.0)
+    base = Study(
+        name="quasi",
+        species=(StudySpecies(species=sp),),
+        years=3,
+        replicates=10,
+        seed=3,
+        outputs=Outputs(red_list_e=RedListE(years=(0,), inner_replicates=200)),
+    )
+    quasi = base.with_(
+        outputs=Outputs(
+            red_list_e=RedListE(years=(0,), inner_replicates=200, quasi_extinction=True)
+        )
+    )
+    p_ext = runner.run_study(base, backend="sequential")[redlist.EXTINCTION_RISK]
+    ds = runner.run_study(quasi, backend="sequential")
+    p_quasi = ds[redlist.EXTINCTION_RISK]
+    assert p_quasi.attrs["quasi_extinction"] == 1
+    # the CR window (10 years) from 30 individuals: P(N <= 25) is near 1, P(N = 0) is not
+    cr_quasi = float(p_quasi.sel(year=0, window="CR").mean())
+    cr_ext = float(p_ext.sel(year=0, window="CR").mean())
+    assert cr_quasi > 0.95
+    assert cr_ext < cr_quasi - 0.3
+    # assess follows the table unless told otherwise, and refuses a contradiction
+    a = redlist.assess(ds, settings=ONLY_E)
+    assert np.all(a["category"].sel(year=0).values == CR)
+    with pytest.raises(ValueError, match="contradicts the nested"):
+        redlist.assess(ds, settings=ONLY_E, quasi_extinction=False)

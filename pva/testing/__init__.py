@@ -1,9 +1,13 @@
 """Helpers for checking Monte Carlo results against theory (cf. ``xarray.testing``).
 
 One place for the tolerance rule of the statistical tests and verification scripts
-(../shared/STYLE.md section 2.8): an estimate passes when it lies within ``z`` Monte Carlo
+(docs/architecture.md, "Tests"): an estimate passes when it lies within ``z`` Monte Carlo
 standard errors of the exact value, with ``z`` Bonferroni-adjusted over the comparisons made, so
-that a whole family of checks has the false-alarm rate of one check at ``z``.
+that a whole family of checks has the false-alarm rate of one check at ``z``. For proportions the
+standard error is the binomial one, floored at ``1/n`` (:func:`proportion_se`).
+
+Hypothesis strategies for pva's specifications are in :mod:`pva.testing.strategies` (it needs
+Hypothesis, which the ``test`` extra installs; this module does not).
 """
 
 from __future__ import annotations
@@ -44,6 +48,37 @@ def assert_mc_close(
         f"{int(bad.sum())} of {bad.size} estimates off by more than z*SE: "
         f"estimate={estimate[bad]}, exact={exact[bad]}, se={se[bad]}"
     )
+
+
+def proportion_se(p: npt.ArrayLike, n: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Monte Carlo standard error of a proportion estimated from ``n`` independent trials whose
+    probability is ``p``: the binomial ``sqrt(p (1 - p) / n)``, floored at ``1 / n``.
+
+    The floor is the resolution of ``n`` trials: near ``p = 0`` or ``1`` the binomial SE vanishes,
+    and one stray event would read as a failure of theory.
+    """
+    p, n = np.asarray(p, dtype=float), np.asarray(n, dtype=float)
+    return np.maximum(np.sqrt(p * (1.0 - p) / n), 1.0 / n)
+
+
+def assert_proportion_close(
+    estimate: npt.ArrayLike,
+    exact: npt.ArrayLike,
+    n: npt.ArrayLike,
+    *,
+    z: float = 4.0,
+    n_tests: int = 1,
+) -> None:
+    """Assert that estimated proportions from ``n`` trials each agree with the ``exact``
+    probabilities: :func:`assert_mc_close` with ``se = proportion_se(exact, n)`` (the SE under the
+    hypothesis being tested, so that it does not depend on the draw).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> assert_proportion_close((rng.random(10_000) < 0.3).mean(), 0.3, 10_000)
+    """
+    assert_mc_close(estimate, exact, proportion_se(exact, n), z=z, n_tests=n_tests)
 
 
 def galton_watson_extinction(means: Sequence[float], n0: int) -> npt.NDArray[np.float64]:

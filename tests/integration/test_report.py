@@ -11,14 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest_results import STUDY, known_results, make_results, one_species_study, run_and_simulate
+from conftest_results import STUDY, make_results, one_species_study, run_and_simulate
 
 from pva import report
 
 pytest.importorskip("matplotlib", reason="the report's figures need matplotlib (the 'plot' extra)")
 
-# overview comparison + 4 per species (CDF, fan chart, categories, transitions) + RLI + prevented
-N_FIGURES = 1 + 4 * 2 + 2
+# ΔRLI (answer, two species) + cost-effectiveness (costs) + 4 per species (risk by year, fan
+# chart, categories, transitions) + the per-site fan charts of Alpha (two sites) + RLI + prevented
+N_FIGURES = 1 + 1 + 4 * 2 + 1 + 2
 
 
 class _Collector(HTMLParser):
@@ -44,11 +45,6 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     assert data[12:16] == b"IHDR"
     return struct.unpack(">II", data[16:24])
-
-
-@pytest.fixture(scope="module")
-def results() -> xr.Dataset:
-    return known_results(8)
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +82,22 @@ def test_every_figure_is_embedded_and_decodes(page: str) -> None:
 
 def test_sections_and_side_by_side_tables(page: str) -> None:
     ids = [a["id"] for _, a in parse(page) if "id" in a]
-    assert ids == ["overview", "species-alpha", "species-beta", "red-list", "assumptions"]
+    assert ids == [
+        "answer",
+        "portfolio-table",
+        "costs",
+        "species-alpha",
+        "species-beta",
+        "red-list",
+        "assumptions",
+    ]
     assert "<title>Synthetic recovery study</title>" in page
-    # per species, one table with the scenarios as columns, plus the all-species table
-    assert page.count('<table class="summary">') == 3
-    assert page.count('<th scope="col">no action</th><th scope="col">protect</th>') == 3
+    # the answer per species (2), the all-species comparison, the ranking of single interventions,
+    # per species its table with the scenarios as columns (2) and its categories by year (2)
+    assert page.count('<table class="summary">') == 8
+    assert page.count('<th scope="col">no action</th><th scope="col">protect</th>') == 5
     assert "1 (0.68–1)" in page
-    assert "68,000" in page
+    assert "68,000 currency units" in page
     assert "results: synthetic.nc" in page
 
 
@@ -106,7 +111,7 @@ def test_assumptions_are_listed(page: str) -> None:
         "<h4>Alpha</h4>",  # species parameters
         "<dt>generation_length</dt><dd>12</dd>",
         "<h4>protection</h4>",  # interventions and their costs
-        "<dt>annual_cost</dt><dd>1000</dd>",
+        "<dt>annual_cost</dt><dd>1,000 currency units a year</dd>",
         "<h4>protect</h4>",  # scenarios and their actions
     ):
         assert text in assumptions, text
@@ -119,7 +124,8 @@ def test_svg_figures_are_inlined(results: xr.Dataset, tmp_path: Path) -> None:
     assert page.rstrip().endswith("</html>")
     tags = [t for t, _ in parse(page)]
     assert "img" not in tags
-    assert tags.count("svg") == 1 + 2 * 2  # overview + CDF and fan chart per species
+    # risk by year and fan chart per species, and Alpha's per-site fan charts
+    assert tags.count("svg") == 2 * 2 + 1
     assert "<?xml" not in page
     assert "<!DOCTYPE svg" not in page
     assert 'id="red-list"' not in page
@@ -129,7 +135,7 @@ def test_red_list_section_skipped_with_a_reason(results: xr.Dataset) -> None:
     no_gl = results.assign(generation_length=results["generation_length"] * np.nan)
     page = report.render_report(no_gl, dpi=40)
     assert "Red List assessment not shown: no generation length for Alpha, Beta" in page
-    assert len([t for t, _ in parse(page) if t == "img"]) == 1 + 2 * 2
+    assert len([t for t, _ in parse(page) if t == "img"]) == 2 * 2 + 1
     with pytest.raises(ValueError, match="cannot assess Red List categories"):
         report.render_report(no_gl, red_list=True)
 
@@ -164,8 +170,8 @@ def test_report_of_a_simulation() -> None:
     _, simulated = run_and_simulate(one_species_study(replicates=30, years=12))
     document = report.render_report(simulated, dpi=30)
     tags = parse(document)
-    # overview comparison + CDF, fan chart, categories, transitions + RLI (one scenario: no
-    # extinctions-prevented figure)
-    assert sum(tag == "img" for tag, _ in tags) == 1 + 4 + 1
+    # risk by year, fan chart, categories, transitions + RLI (one scenario: no ΔRLI,
+    # extinctions-prevented or cost-effectiveness figure)
+    assert sum(tag == "img" for tag, _ in tags) == 4 + 1
     assert "<title>herb</title>" in document
     assert 'id="species-herb"' in document

@@ -1,7 +1,10 @@
 """Synthetic results Datasets with known answers, in the schema the runner writes.
 
 Not a conftest: test modules import :func:`make_results`, :func:`known_results` and
-:func:`one_species_study` directly. The trajectories of :func:`known_results` are deterministic by
+:func:`one_species_study` directly (tests/ is on ``sys.path`` because tests/conftest.py lives there),
+and tests/conftest.py offers ``known_results(8)`` and :func:`run_and_simulate` of
+:func:`one_species_study` as the session fixtures ``results`` and ``run_and_simulation``. The
+trajectories of :func:`known_results` are deterministic by
 construction so every summary number has a hand-computed answer:
 
 ``known_results()`` (years 0..50, ``R`` replicates, two species, two scenarios):

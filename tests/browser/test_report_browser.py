@@ -21,8 +21,6 @@ from conftest_results import known_results
 
 from pva import report
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 )
@@ -63,7 +61,7 @@ def console_errors(log: str) -> list[str]:
 def test_report_loads_and_every_figure_renders(tmp_path: Path) -> None:
     page = report.write_report(known_results(8), tmp_path / "report.html", dpi=40)
     n_images = page.read_text(encoding="utf-8").count("<img ")
-    assert n_images == 11
+    assert n_images == 13  # as tests/unit/test_report.py counts them
     dom, log = dump_dom(page, tmp_path / "profile")
     body = re.search(r"<body[^>]*>", dom)
     assert body is not None, dom[:500]
