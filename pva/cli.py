@@ -2,31 +2,55 @@
 
 Every verb is a small function ``_cmd_<verb>(args) -> int``: parse, read through :mod:`pva.io`,
 compute with the library (:mod:`pva.runner`, :mod:`pva.summary`, :mod:`pva.plots`,
-:mod:`pva.report`, :mod:`pva.analysis`), write through :mod:`pva.io` or print. Errors a user can fix
-(bad files, bad values) are printed as one line on stderr and exit with status 2, without a
-traceback.
+:mod:`pva.report`, :mod:`pva.analysis`), write through :mod:`pva.io` or print.
+
+:func:`main` is the one error path. Errors a user can fix (bad files, bad values, a run that cannot
+fit, a disk that is full) are printed as one line on stderr, ``pva <verb>: error: ...``, and exit
+with status 2, without a traceback; warnings are one line each, ``pva <verb>: warning: ...``.
+Ctrl-C ends with ``pva <verb>: interrupted`` and status 130, SIGTERM with ``terminated`` and 143;
+temporary files are removed and worker processes stopped on the way out. An unexpected exception
+(a bug) is one line with status 70; ``PVA_TRACEBACK=1`` shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 import pva
-from pva import analysis, datasets, io, plots, report, results, runner, summary
-from pva.errors import PVAWarning
+from pva import (
+    _signals,
+    analysis,
+    datasets,
+    io,
+    plots,
+    report,
+    resources,
+    results,
+    runner,
+    summary,
+)
+from pva.errors import PVAWarning, TerminatedError
+
+_LONGEST_LINE = 1_000
+"""Longest message printed (the middle of a longer one, e.g. a huge value, is left out)."""
 
 
 def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
+    if len(text) > _LONGEST_LINE:
+        text = f"{text[:700]} [... {len(text) - 950:,} characters ...] {text[-250:]}"
     return text or type(exc).__name__
 
 
@@ -44,23 +68,86 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_USAGE = 2
+"""Exit status of a user's error (bad file, bad value, a run that cannot fit, a full disk)."""
+EXIT_BUG = 70
+"""Exit status of an unexpected exception (EX_SOFTWARE)."""
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT)."""
+EXIT_TERMINATED = 143
+"""Exit status after SIGTERM (128 + SIGTERM)."""
+
+
+@contextmanager
+def _warnings_as_lines(verb: str) -> Iterator[None]:
+    """Print each warning as one line on stderr, ``<verb>: warning: ...``, as it is raised, each
+    text once (a study validated twice warns twice)."""
+    shown: set[str] = set()
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kw: object) -> None:
+        text = _one_line(str(message))
+        if text not in shown:
+            shown.add(text)
+            print(f"{verb}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PVAWarning)
+        warnings.showwarning = show  # type: ignore[assignment]
+        yield
+
+
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """:func:`build_parser`, built once (parsing does not change it; building takes milliseconds,
+    which add up over the thousands of in-process calls of the fuzz tests)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``pva`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 0
+    """Run the ``pva`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Every failure ends here in one line on stderr (see the module docstring): status 2 for a user's
+    error, 130 after Ctrl-C, 143 after SIGTERM, 70 for a bug.
+    """
+    _signals.terminate_as_exception()
+    verb = "pva"
     try:
-        status: int = args.func(args)
+        parser = _parser()
+        args = parser.parse_args(argv)
+        verb = f"pva {args.verb}" if getattr(args, "verb", None) else "pva"
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return 0
+        with _warnings_as_lines(verb):
+            status: int = args.func(args)
+        return status
+    except KeyboardInterrupt as exc:
+        note = f" ({_one_line(exc)})" if str(exc) else ""
+        print(f"{verb}: interrupted{note}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except TerminatedError as exc:
+        print(f"{verb}: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except BrokenPipeError:  # the reader of stdout went away (`pva summary ... | head`)
+        io.discard_stdout()
+        return 0
+    except MemoryError as exc:
+        print(f"{verb}: error: out of memory ({_one_line(exc)})", file=sys.stderr)
+        return EXIT_USAGE
     # ImportError: an optional dependency (dask for pva[dask], SALib for pva[sensitivity]) is missing
     except (ValueError, TypeError, OSError, ImportError) as exc:
-        print(f"pva {args.verb}: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"pva {args.verb}: interrupted", file=sys.stderr)
-        return 130
-    return status
+        print(f"{verb}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if os.environ.get("PVA_TRACEBACK"):
+            raise
+        print(
+            f"{verb}: internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in pva; "
+            "please report it with the command and its files; PVA_TRACEBACK=1 shows the "
+            "traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 # Each entry adds one verb to the sub-parsers. Verbs are appended below their implementation.
@@ -449,6 +536,18 @@ def _default_results_path(name: str) -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     study = io.read_study(args.study)
     out = args.out if args.out is not None else _default_results_path(study.name)
+    # everything that can be known before simulating is checked before simulating
+    need = resources.estimate(study, jobs=args.jobs, backend=args.backend)
+    resources.require_memory(need, where=f"{args.study}: [study]")
+    io.check_output(out, needed=need.results_file)
+    if args.checkpoint_dir is not None:
+        kept = sum(f.stat().st_size for f in Path(args.checkpoint_dir).glob("task-*.npz"))
+        io.check_output(
+            args.checkpoint_dir,
+            folder=True,
+            needed=max(need.checkpoints - kept, 0),
+            what="checkpoints",
+        )
     bar = None
     progress = None
     if not args.quiet and sys.stderr.isatty():
@@ -469,10 +568,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
             checkpoint_dir=args.checkpoint_dir,
             seed=args.seed,
         )
+    except KeyboardInterrupt:
+        if args.checkpoint_dir is not None:
+            raise KeyboardInterrupt(
+                f"finished tasks are kept in {args.checkpoint_dir}: the same command resumes"
+            ) from None
+        raise
     finally:
         if bar is not None:
             bar.close()
-    path = io.write_results(ds, out)
+        runner.shutdown_workers()
+    try:
+        path = io.write_results(ds, out)
+    except io.WriteError as exc:
+        if args.checkpoint_dir is not None:
+            kept_note = (
+                f"the finished tasks are kept in {args.checkpoint_dir}: make room and run the "
+                "same command to write the results without simulating again"
+            )
+        else:
+            kept_note = "with --checkpoint-dir DIR, finished tasks are kept for a rerun"
+        raise io.WriteError(exc.errno, f"{exc}; {kept_note}") from None
     if not args.quiet:
         print(summary.format_run_overview(summary.run_overview(ds)))
         print(f"seed entropy: {results.provenance(ds).seed_entropy}")
@@ -488,7 +604,8 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate",
         help="check a study file without running it",
         description="Read and validate a study file (docs/study-file.md): every key, value and "
-        "reference. Prints 'ok: N species, M scenarios' or the one-line error (exit 2).",
+        "reference, and whether a run fits in the memory available. Prints 'ok: N species, M "
+        "scenarios' with the memory and rough time a run needs, or the one-line error (exit 2).",
     )
     p.add_argument("study", metavar="STUDY.toml", help="the study file")
     p.set_defaults(func=_cmd_validate)
@@ -496,7 +613,12 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     study = io.read_study(args.study)
-    print(f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios")
+    need = resources.estimate(study)
+    resources.require_memory(need, where=f"{args.study}: [study]")
+    print(
+        f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios; "
+        f"{resources.summary(need)}"
+    )
     return 0
 
 

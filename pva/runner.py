@@ -20,6 +20,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import threading
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, get_args
 
@@ -28,8 +31,20 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import engine, io, model, nested, redlist, results, streams, validation
-from pva.model import Species
+from pva import (
+    _signals,
+    engine,
+    io,
+    model,
+    nested,
+    redlist,
+    resources,
+    results,
+    streams,
+    validation,
+)
+from pva.errors import CountCapWarning
+from pva.model import Species, count_limit
 from pva.schedule import Schedule
 from pva.study import RedListE, Study
 
@@ -146,6 +161,54 @@ def _nested_projections(
     return risk, projected
 
 
+def _task(*args: Any, **kwargs: Any) -> io.TaskArrays:
+    """:func:`run_task` as the executor calls it (with the fault tests' pause point first)."""
+    _signals.pause_point("task")
+    return run_task(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# worker processes that never outlive the run
+# ---------------------------------------------------------------------------------------------------
+
+PARENT_CHECK_SECONDS = 0.2
+"""How often a worker process checks that the process that started it still runs."""
+
+
+def _watch_parent(parent: int) -> None:
+    """Initializer of the loky worker processes: a daemon thread ends the worker (``os._exit``)
+    as soon as its parent ``parent`` is gone (the worker is re-parented), so that a killed ``pva
+    run`` (SIGKILL cannot be caught) leaves no workers behind — nor loky's resource trackers, which
+    end when the last process holding their pipe does. Workers hold no files open for writing:
+    checkpoints and results are written by the parent."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    if os.getppid() == parent:
+        threading.Thread(target=watch, name="pva-parent-watch", daemon=True).start()
+    else:  # the parent died while this worker was starting
+        os._exit(1)
+
+
+def shutdown_workers() -> None:
+    """Stop joblib's reusable loky worker processes now (they otherwise idle for 5 minutes after a
+    run, holding the caller's stdout: ``pva run ... | tee log`` would not end). The ``pva``
+    command calls this on its way out; in a Python session the workers are worth reusing."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is None:
+        return
+    with contextlib.suppress(Exception):  # already broken or shut down: nothing to stop
+        if hasattr(executor, "terminate"):
+            executor.terminate(kill_workers=True)
+        else:  # pragma: no cover - an older joblib
+            executor.shutdown(wait=True, kill_workers=True)
+
+
 # ---------------------------------------------------------------------------------------------------
 # tasks and the chunk layout
 # ---------------------------------------------------------------------------------------------------
@@ -217,7 +280,7 @@ class _Plan:
     def call(self, i: int, k: int, entropy: int) -> Any:
         """The delayed call of :func:`run_task` for task (i, k)."""
         start, stop = self.bounds[k]
-        return joblib.delayed(run_task)(
+        return joblib.delayed(_task)(
             self.study.species[i].species,
             self.schedules[i],
             years=self.study.years,
@@ -346,6 +409,12 @@ def _execute(
     with context:
         if backend == "dask":
             parallel = joblib.Parallel(n_jobs=-1, return_as="generator")
+        elif backend == "loky":
+            # workers end when this process does, even if it is killed (_watch_parent)
+            with joblib.parallel_config(
+                backend="loky", initializer=_watch_parent, initargs=(os.getpid(),)
+            ):
+                parallel = joblib.Parallel(n_jobs=jobs, return_as="generator")
         else:
             n = 1 if backend == "sequential" else jobs
             parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
@@ -424,6 +493,16 @@ def run_study(
         If ``study`` is not a :class:`pva.study.Study`.
     ValueError
         For bad ``jobs``, ``backend`` or ``seed``, or checkpoints of another study or seed.
+    pva.errors.ResourceError
+        (a ValueError) If the run would need more memory than is available
+        (:func:`pva.resources.estimate`), before anything is allocated.
+
+    Warns
+    -----
+    pva.errors.DamagedCheckpointWarning
+        For a damaged checkpoint file (its task is run again).
+    pva.errors.CountCapWarning
+        If a species' abundance reached the engine's largest count.
     """
     if not isinstance(study, Study):
         raise TypeError(f"study must be a pva.study.Study; got {study!r}")
@@ -433,10 +512,12 @@ def run_study(
         streams.resolve_entropy(seed)  # validates
         study = study.with_(seed=seed)
     given = None if study.seed is None else streams.resolve_entropy(study.seed)
+    # refused before anything of the run's size (chunk lists, schedules, arrays) exists
+    resources.require_memory(resources.estimate(study, jobs=jobs, backend=backend))
     if checkpoint_dir is None:
         store, entropy = None, given if given is not None else streams.resolve_entropy(None)
     else:  # the checkpoints' entropy when the study has no seed, so that an unseeded run resumes
-        store = io.Checkpoints(checkpoint_dir, study.digest(), given)
+        store = io.Checkpoints(checkpoint_dir, study.digest(seed=False), given)
         entropy = store.entropy
 
     for entry in study.species:  # the warning of validation, for a study built in Python
@@ -454,4 +535,22 @@ def run_study(
         done += 1
         if progress is not None:
             progress(done, total)
+    _warn_if_capped(plan, assembly)
     return assembly.dataset(entropy)
+
+
+def _warn_if_capped(plan: _Plan, assembly: _Assembly) -> None:
+    """:class:`~pva.errors.CountCapWarning` for a species whose abundance reached the engine's
+    largest count (an exploding projection is held there, not simulated beyond it)."""
+    for i, s in enumerate(plan.study.species):
+        limit = count_limit(s.species.n_stages, s.species.n_populations)
+        largest = int(assembly.total[i].max(initial=0))
+        if largest >= limit:
+            warnings.warn(
+                f"species {s.name!r}: abundance reached {largest:,} individuals in a "
+                f"population, at or beyond the engine's largest count of {limit:,} per stage (for "
+                f"{s.species.n_stages} stages): stages that reached it were capped there, so "
+                "the numbers from then on are lower bounds",
+                CountCapWarning,
+                stacklevel=3,
+            )
