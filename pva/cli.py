@@ -370,7 +370,8 @@ def _add_scheduler_option(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         default=None,
         help="run the tasks on a running dask.distributed cluster: its scheduler's address "
-        "(tcp://HOST:PORT) or scheduler file (.json); same numbers as --jobs (see docs/cluster.md)",
+        "(tcp://HOST:PORT) or scheduler file (.json), instead of --jobs/--backend; the same "
+        "numbers (see docs/cluster.md)",
     )
 
 

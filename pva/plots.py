@@ -613,7 +613,7 @@ def plot_success_ranking(analysis: xr.Dataset) -> Figure:
 
     kinds = [str(k) for k in analysis[success_names.RANK_TYPE].values]
     currency = str(analysis.attrs.get("currency", "currency units"))
-    fig, axes = _new_figure(2, height=0.45 * len(kinds) + 1.4, sharey=True)
+    fig, axes = _panels(2, height=0.45 * len(kinds) + 1.4, width=_WIDTH)
     y = np.arange(len(kinds))
     for ax, key, label in zip(
         axes,
@@ -639,6 +639,8 @@ def plot_success_ranking(analysis: xr.Dataset) -> Figure:
         ax.axvline(0.0, color="0.5", lw=0.8)
         ax.set_xlabel(label, fontsize="small")
         ax.grid(alpha=0.3, axis="x")
+        ax.locator_params(axis="x", nbins=4)
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 4))
     axes[0].set_yticks(y, kinds)
     axes[0].invert_yaxis()
     return fig

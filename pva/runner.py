@@ -350,7 +350,10 @@ def _cluster_backend(scheduler: str) -> Iterator[None]:
             "--scheduler needs dask.distributed: pip install '.[dask]' (from a checkout of pva) "
             "or pip install 'pva[dask]'"
         ) from None
-    where = {"scheduler_file": scheduler} if scheduler.endswith(".json") else {"address": scheduler}
+    if scheduler.endswith(".json"):
+        where = {"scheduler_file": os.path.expanduser(scheduler)}
+    else:
+        where = {"address": scheduler}
     # how long to try to reach the scheduler: dask's setting (default 30 s)
     timeout = dask.config.get("distributed.comm.timeouts.connect")
     try:

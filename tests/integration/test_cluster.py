@@ -55,7 +55,7 @@ def test_pva_run_and_success_take_the_scheduler(
     assert main(["run", str(ROOT / "scenarios" / "demo.toml"), "--out", str(reference), "-q"]) == 0
     xr.testing.assert_identical(io.open_results(out), io.open_results(reference))
 
-    from test_success import small_portfolio
+    from test_success_run import small_portfolio
 
     from pva.success import outcomes
 

@@ -1,6 +1,7 @@
 """pva.success: life history, designs, factors, paired outcomes, the GLM analysis and the ranking,
 on hand-built inputs with known answers (no simulation, no data files: the portfolio built from the
-shipped records is tested in tests/integration/test_success_portfolio.py)."""
+shipped records is tested in tests/integration/test_success_portfolio.py).
+"""
 
 from __future__ import annotations
 
