@@ -9,8 +9,9 @@ state), :mod:`pva.runner` (a study in parallel), :mod:`pva.results` (the one res
 provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red List categories and
 the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
 and an HTML report), :mod:`pva.io` (files in and out), :mod:`pva.datasets` (the data shipped with
-pva). :mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the
-tests. The map of the parts and the rules between them: docs/architecture.md.
+pva), :mod:`pva.success` (success factors across species x intervention designs).
+:mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the tests.
+The map of the parts and the rules between them: docs/architecture.md.
 
 :func:`pva.simulate` runs one species under one scenario and returns the (species, scenario) slice
 of what ``pva run`` writes for that study.
@@ -56,6 +57,7 @@ _SUBMODULES = frozenset(
         "simulation",
         "streams",
         "study",
+        "success",
         "summary",
         "validation",
     }
@@ -84,6 +86,7 @@ if TYPE_CHECKING:
         simulation,
         streams,
         study,
+        success,
         summary,
         validation,
     )
@@ -131,6 +134,7 @@ __all__ = [
     "simulation",
     "streams",
     "study",
+    "success",
     "summary",
     "validation",
 ]

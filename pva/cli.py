@@ -39,6 +39,7 @@ from pva import (
     resources,
     results,
     runner,
+    success,
     summary,
 )
 from pva.errors import PVAWarning, TerminatedError
@@ -524,8 +525,38 @@ def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="keep finished tasks here; a rerun with the same study and seed resumes",
     )
+    _add_scheduler_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
     p.set_defaults(func=_cmd_run)
+
+
+def _add_scheduler_option(p: argparse.ArgumentParser) -> None:
+    """``--scheduler``: run the tasks on a running dask.distributed cluster (docs/cluster.md)."""
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the tasks on a running dask.distributed cluster: its scheduler's address "
+        "(tcp://HOST:PORT) or scheduler file (.json), instead of --jobs/--backend; the same "
+        "numbers (see docs/cluster.md)",
+    )
+
+
+def _progress_bar(
+    label: str, unit: str, quiet: bool
+) -> tuple[tqdm | None, Callable[[int, int], None] | None]:
+    """A tqdm bar on stderr (when it is a terminal and not ``quiet``) and the runner's
+    ``progress(done, total)`` callback that moves it."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    bar = tqdm(total=None, desc=label, unit=unit, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, progress
 
 
 def _default_results_path(name: str) -> str:
@@ -567,6 +598,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=progress,
             checkpoint_dir=args.checkpoint_dir,
             seed=args.seed,
+            scheduler=args.scheduler,
         )
     except KeyboardInterrupt:
         if args.checkpoint_dir is not None:
@@ -623,6 +655,118 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 _VERBS.append(_add_validate)
+
+
+def _add_success(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "success",
+        help="success factors across species x intervention designs (GSAP action 4.7)",
+        description="Run every species of a study under no action and under each other scenario "
+        "(a design), pair each design with no action replicate by replicate (extinctions "
+        "prevented, extinction avoided, downlisting, contribution to ΔRLI, Green Score gained), "
+        "fit the outcomes on the factors (life history, initial size, threat intensity, "
+        "intervention type, start, duration, effort, cost) with species-clustered errors and a "
+        "bootstrap over species, and rank intervention types per currency unit. Writes the "
+        "outcomes and the analysis to one NetCDF file. The factors found are conditional on the "
+        "study's threat and cost rules.",
+    )
+    p.add_argument(
+        "study", metavar="STUDY.toml", help="the study file (e.g. scenarios/success_portfolio.toml)"
+    )
+    p.add_argument(
+        "--out",
+        "-o",
+        metavar="FILE",
+        default=None,
+        help="results file (default results/<study name>-success.nc)",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (-1: all cores)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("loky", "threading", "sequential", "dask"),
+        default="loky",
+        help="joblib backend (default loky)",
+    )
+    _add_scheduler_option(p)
+    p.add_argument(
+        "--seed", type=int, default=None, metavar="S", help="root seed (default: the study's seed)"
+    )
+    p.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        default=None,
+        help="keep finished species here; a rerun with the same study and seed resumes",
+    )
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        metavar="YEARS",
+        help="year at which outcomes are read (default: the study's last year)",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=500,
+        metavar="B",
+        help="bootstrap samples over species for the intervals (default 500)",
+    )
+    p.add_argument("--report", metavar="FILE", default=None, help="also write an HTML page")
+    p.add_argument(
+        "--figures", metavar="DIR", default=None, help="also write the figures (PNG) here"
+    )
+    p.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no tables")
+    p.set_defaults(func=_cmd_success)
+
+
+def _cmd_success(args: argparse.Namespace) -> int:
+    if args.bootstrap < 0:
+        raise ValueError(f"--bootstrap must be >= 0; got {args.bootstrap!r}")
+    study = io.read_study(args.study)
+    out = args.out or _default_results_path(f"{study.name}-success")
+    bar, progress = _progress_bar(f"pva success {study.name}", "species", args.quiet)
+    try:
+        outcomes = success.run_success(
+            study,
+            horizon=args.horizon,
+            jobs=args.jobs,
+            backend=args.backend,
+            scheduler=args.scheduler,
+            checkpoint_dir=args.checkpoint_dir,
+            seed=args.seed,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    entropy = int(outcomes.attrs[results.ATTR_SEED_ENTROPY])
+    analysis = success.analyse(outcomes, bootstrap=args.bootstrap, seed=entropy)
+    path = io.write_results(success.analysis.with_analysis(outcomes, analysis), out)
+    if args.figures is not None:
+        plots.require_matplotlib()
+        written = plots.write_success_figures(analysis, args.figures)
+        if not args.quiet:
+            print(f"{len(written)} figures written to {args.figures}")
+    if args.report is not None:
+        report.write_success_report(outcomes, analysis, args.report)
+        if not args.quiet:
+            print(f"report written to {args.report}")
+    if not args.quiet:
+        print(
+            success.tables.format_success(
+                outcomes, analysis, style="markdown" if args.markdown else "text"
+            ),
+            end="",
+        )
+        print(f"seed entropy: {entropy}")
+    print(f"results written to {path}")
+    return 0
+
+
+_VERBS.append(_add_success)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,8 @@ only, the results are identical bit for bit for any ``jobs`` and ``backend``.
 :func:`run_study` follows four steps, one section each below: the tasks and the chunk layout
 (:class:`_Plan`), checkpoint resume (finished tasks read through :class:`pva.io.Checkpoints`, which
 refuses checkpoints of another study or seed), parallel execution (:class:`joblib.Parallel`: loky
-processes locally, threads, or a Dask cluster through joblib's ``dask`` backend; each finished task is
+processes locally, threads, or a Dask cluster, a temporary one or a running one named by its
+scheduler address, through joblib's ``dask`` backend; each finished task is
 checkpointed atomically) and assembly (:func:`pva.results.build`, the one results layout).
 """
 
@@ -23,7 +24,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, get_args
 
 import joblib
@@ -397,17 +398,100 @@ def _dask_backend(jobs: int) -> Iterator[None]:
             owned[0].close()
 
 
+@contextlib.contextmanager
+def _cluster_backend(scheduler: str) -> Iterator[None]:
+    """joblib's dask backend on the running ``dask.distributed`` cluster at ``scheduler``: an
+    address (``tcp://host:8786``) or the JSON file a scheduler wrote (``dask scheduler
+    --scheduler-file``). The cluster is someone else's: only the client is closed afterwards.
+    Scheduling, and rescheduling the tasks of a worker that dies, is dask's (docs/cluster.md)."""
+    check_scheduler(scheduler)
+    try:
+        import dask
+        from dask.distributed import Client
+    except ImportError:  # pragma: no cover - dask is an optional extra
+        raise ImportError(
+            "--scheduler needs dask.distributed: pip install '.[dask]' (from a checkout of pva) "
+            "or pip install 'pva[dask]'"
+        ) from None
+    if scheduler.endswith(".json"):
+        where = {"scheduler_file": os.path.expanduser(scheduler)}
+    else:
+        where = {"address": scheduler}
+    # how long to try to reach the scheduler: dask's setting (default 30 s)
+    timeout = dask.config.get("distributed.comm.timeouts.connect")
+    try:
+        client = Client(**where, set_as_default=False, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"no dask scheduler reachable at {scheduler!r} ({exc})") from None
+    try:
+        with joblib.parallel_config(backend="dask", client=client):
+            yield
+    finally:
+        client.close()
+
+
 def _execute(
-    plan: _Plan, todo: list[tuple[int, int]], *, entropy: int, jobs: int, backend: Backend
+    plan: _Plan,
+    todo: list[tuple[int, int]],
+    *,
+    entropy: int,
+    jobs: int,
+    backend: Backend,
+    scheduler: str | None = None,
 ) -> Iterator[tuple[tuple[int, int], io.TaskArrays]]:
-    """Run the tasks ``todo`` on ``backend``; yield each task with its arrays, in ``todo``'s order
-    (joblib keeps the input order, so the numbers do not depend on which worker ran what)."""
-    if not todo:
+    """Run the tasks ``todo`` on ``backend`` (on the cluster at ``scheduler`` if given); yield each
+    task with its arrays, in ``todo``'s order (joblib keeps the input order, so the numbers do not
+    depend on which worker ran what)."""
+    yield from zip(
+        todo,
+        _run_calls(
+            [plan.call(i, k, entropy) for i, k in todo],
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+        ),
+        strict=True,
+    )
+
+
+def map_tasks(
+    function: Callable[..., Any],
+    tasks: Sequence[Mapping[str, Any]],
+    *,
+    jobs: int = 1,
+    backend: Backend = "loky",
+    scheduler: str | None = None,
+) -> Iterator[Any]:
+    """``function(**task)`` for every task, in parallel; the results in the order of ``tasks``,
+    each yielded as soon as it and those before it are done.
+
+    The execution step of :func:`run_study`, offered to callers with independent tasks of their
+    own (:func:`pva.success.run_success` runs one task per species). ``function`` must be
+    importable by the workers (a module-level function); ``jobs``, ``backend`` and ``scheduler``
+    as in :func:`run_study`. The order of the results never depends on the workers, so neither do
+    numbers made from them.
+    """
+    jobs = _check_jobs(jobs)
+    backend = _check_backend(backend)
+    scheduler = check_scheduler(scheduler)
+    calls = [joblib.delayed(function)(**task) for task in tasks]
+    return _run_calls(calls, jobs=jobs, backend=backend, scheduler=scheduler)
+
+
+def _run_calls(
+    calls: list[Any], *, jobs: int, backend: Backend, scheduler: str | None = None
+) -> Iterator[Any]:
+    """Run joblib delayed ``calls`` on ``backend`` with ``jobs`` workers, or on the running
+    cluster at ``scheduler`` (:func:`_cluster_backend`) whatever ``backend`` says; yield the
+    results in the order of ``calls``."""
+    if not calls:
         return
-    calls = (plan.call(i, k, entropy) for i, k in todo)
-    context = _dask_backend(jobs) if backend == "dask" else contextlib.nullcontext()
+    if scheduler is not None:
+        context = _cluster_backend(scheduler)
+    else:
+        context = _dask_backend(jobs) if backend == "dask" else contextlib.nullcontext()
     with context:
-        if backend == "dask":
+        if backend == "dask" or scheduler is not None:
             parallel = joblib.Parallel(n_jobs=-1, return_as="generator")
         elif backend == "loky":
             # workers end when this process does, even if it is killed (_watch_parent)
@@ -418,7 +502,7 @@ def _execute(
         else:
             n = 1 if backend == "sequential" else jobs
             parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
-        yield from zip(todo, parallel(calls), strict=True)
+        yield from parallel(calls)
 
 
 def _check_jobs(jobs: object) -> int:
@@ -426,6 +510,24 @@ def _check_jobs(jobs: object) -> int:
     if n == 0:
         raise ValueError(f"jobs must be a non-zero integer (-1: all cores); got {jobs!r}")
     return n
+
+
+def check_scheduler(scheduler: object) -> str | None:
+    """``scheduler`` as given (None: no cluster); a ValueError or TypeError naming the rule
+    otherwise. Whether a scheduler answers there is known only when the run connects."""
+    if scheduler is None:
+        return None
+    if not isinstance(scheduler, str):
+        raise TypeError(
+            f"scheduler must be a string such as 'tcp://host:8786' (or a scheduler file); "
+            f"got {scheduler!r}"
+        )
+    if not scheduler.strip() or any(c.isspace() for c in scheduler):
+        raise ValueError(
+            f"scheduler must be a dask.distributed address such as 'tcp://host:8786' or a "
+            f"scheduler file, without spaces; got {scheduler!r}"
+        )
+    return scheduler
 
 
 def _check_backend(backend: object) -> Backend:
@@ -449,6 +551,7 @@ def run_study(
     progress: Progress | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     seed: int | None = None,
+    scheduler: str | None = None,
 ) -> xr.Dataset:
     """Run every species x scenario x replicate of ``study``; return the results Dataset.
 
@@ -470,6 +573,10 @@ def run_study(
     seed
         Overrides ``study.seed``. With neither, fresh entropy is drawn (or the checkpoint's reused)
         and recorded in ``attrs["seed_entropy"]``.
+    scheduler
+        Address of a running ``dask.distributed`` scheduler (``tcp://host:8786``) or its scheduler
+        file (``.json``): the tasks run on that cluster (``jobs`` and ``backend`` are then not
+        used). Does not change the numbers. See docs/cluster.md.
 
     Returns
     -------
@@ -492,7 +599,10 @@ def run_study(
     TypeError
         If ``study`` is not a :class:`pva.study.Study`.
     ValueError
-        For bad ``jobs``, ``backend`` or ``seed``, or checkpoints of another study or seed.
+        For bad ``jobs``, ``backend``, ``seed`` or ``scheduler``, or checkpoints of another study
+        or seed.
+    OSError
+        If no scheduler answers at ``scheduler``.
     pva.errors.ResourceError
         (a ValueError) If the run would need more memory than is available
         (:func:`pva.resources.estimate`), before anything is allocated.
@@ -508,6 +618,7 @@ def run_study(
         raise TypeError(f"study must be a pva.study.Study; got {study!r}")
     jobs = _check_jobs(jobs)
     backend = _check_backend(backend)
+    scheduler = check_scheduler(scheduler)
     if seed is not None:
         streams.resolve_entropy(seed)  # validates
         study = study.with_(seed=seed)
@@ -528,7 +639,9 @@ def run_study(
     done, total = len(plan.tasks) - len(todo), len(plan.tasks)
     if progress is not None:
         progress(done, total)
-    for (i, k), arrays in _execute(plan, todo, entropy=entropy, jobs=jobs, backend=backend):
+    for (i, k), arrays in _execute(
+        plan, todo, entropy=entropy, jobs=jobs, backend=backend, scheduler=scheduler
+    ):
         assembly.put(i, k, arrays)
         if store is not None:
             store.save(i, k, arrays)
