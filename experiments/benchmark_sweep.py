@@ -14,7 +14,7 @@ shared with other jobs, so each time is the mean of its runs):
   with :func:`pva.runner.run_study` and reduced with :func:`pva.sensitivity.reduce_sample` in a
   ``joblib.Parallel`` of 2 workers: the runs, without the sweep machinery;
 * ``sweep``: :func:`pva.sensitivity.sweep` (paths, design, validation of every sample before any
-  run, tasks through :func:`pva.runner.run_calls`, assembly, Sobol' indices with 1,000 bootstrap
+  run, tasks through :func:`pva.runner.map_tasks`, assembly, Sobol' indices with 1,000 bootstrap
   resamples).
 
 The sweep's per-sample numbers are checked equal to the direct ones. Overhead = sweep / direct - 1

@@ -10,8 +10,9 @@ sensitivity indices and parameter uncertainty), :mod:`pva.results` (the one resu
 provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red List categories and
 the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
 and an HTML report), :mod:`pva.io` (files in and out), :mod:`pva.datasets` (the data shipped with
-pva). :mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the
-tests. The map of the parts and the rules between them: docs/architecture.md.
+pva), :mod:`pva.success` (success factors across species x intervention designs).
+:mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the tests.
+The map of the parts and the rules between them: docs/architecture.md.
 
 :func:`pva.simulate` runs one species under one scenario and returns the (species, scenario) slice
 of what ``pva run`` writes for that study.
@@ -19,38 +20,99 @@ of what ``pva run`` writes for that study.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("pva")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
 
-from pva import (
-    analysis,
-    countpva,
-    datasets,
-    engine,
-    errors,
-    io,
-    model,
-    nested,
-    outcomes,
-    plots,
-    redlist,
-    report,
-    results,
-    runner,
-    scenario,
-    schedule,
-    sensitivity,
-    simulation,
-    streams,
-    study,
-    summary,
-    validation,
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pva")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0+unknown"
+
+
+# Submodules load on first use (PEP 562), so that `import pva` is quick: the `pva` command can then
+# catch Ctrl-C while numpy, scipy and xarray load (pva.__main__). `pva.io`, `from pva import io` and
+# `import pva.io` work as before.
+_SUBMODULES = frozenset(
+    {
+        "analysis",
+        "countpva",
+        "datasets",
+        "engine",
+        "errors",
+        "io",
+        "model",
+        "nested",
+        "outcomes",
+        "plots",
+        "redlist",
+        "report",
+        "resources",
+        "results",
+        "runner",
+        "scenario",
+        "schedule",
+        "sensitivity",
+        "simulation",
+        "streams",
+        "study",
+        "success",
+        "summary",
+        "validation",
+    }
 )
-from pva.simulation import simulate
+
+if TYPE_CHECKING:
+    __version__: str
+    from pva import (
+        analysis,
+        countpva,
+        datasets,
+        engine,
+        errors,
+        io,
+        model,
+        nested,
+        outcomes,
+        plots,
+        redlist,
+        report,
+        resources,
+        results,
+        runner,
+        scenario,
+        schedule,
+        sensitivity,
+        simulation,
+        streams,
+        study,
+        success,
+        summary,
+        validation,
+    )
+    from pva.simulation import simulate
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata takes a tenth of a second: only when asked
+        value = _version()
+        globals()["__version__"] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"pva.{name}")
+    if name == "simulate":
+        from pva.simulation import simulate
+
+        return simulate
+    raise AttributeError(f"module 'pva' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",
@@ -66,6 +128,7 @@ __all__ = [
     "plots",
     "redlist",
     "report",
+    "resources",
     "results",
     "runner",
     "scenario",
@@ -75,6 +138,7 @@ __all__ = [
     "simulation",
     "streams",
     "study",
+    "success",
     "summary",
     "validation",
 ]

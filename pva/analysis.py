@@ -593,15 +593,27 @@ def describe(
         numpy arrays (or ``None``), and ``notes``: a list of strings saying why a quantity is
         missing.
 
+    Raises
+    ------
+    ValueError
+        If λ is not finite (entries so large that the computation overflows).
+
     Warns
     -----
     MatrixStructureWarning
         If ``A`` is reducible or imprimitive (see :func:`validate_matrix`).
     """
     M = validate_matrix(A, name="A")
+    lam = growth_rate(M)
+    if not np.isfinite(lam):
+        raise ValueError(
+            f"A: lambda is {lam!r}, not a finite number: entries as large as "
+            f"{np.max(np.abs(M)):.3g} overflow double precision in the eigenvalue computation; "
+            "rescale the matrix"
+        )
     notes: list[str] = []
     out: dict[str, Any] = {
-        "lambda": growth_rate(M),
+        "lambda": lam,
         "damping_ratio": None,
         "net_reproductive_rate": None,
         "generation_time": None,

@@ -2,33 +2,62 @@
 
 Every verb is a small function ``_cmd_<verb>(args) -> int``: parse, read through :mod:`pva.io`,
 compute with the library (:mod:`pva.runner`, :mod:`pva.summary`, :mod:`pva.plots`,
-:mod:`pva.report`, :mod:`pva.analysis`), write through :mod:`pva.io` or print. Errors a user can fix
-(bad files, bad values) are printed as one line on stderr and exit with status 2, without a
-traceback.
+:mod:`pva.report`, :mod:`pva.analysis`), write through :mod:`pva.io` or print.
+
+:func:`main` is the one error path. Errors a user can fix (bad files, bad values, a run that cannot
+fit, a disk that is full) are printed as one line on stderr, ``pva <verb>: error: ...``, and exit
+with status 2, without a traceback; warnings are one line each, ``pva <verb>: warning: ...``.
+Ctrl-C ends with ``pva <verb>: interrupted`` and status 130, SIGTERM with ``terminated`` and 143;
+temporary files are removed and worker processes stopped on the way out. An unexpected exception
+(a bug) is one line with status 70; ``PVA_TRACEBACK=1`` shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
+import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 from tqdm import tqdm
 
 import pva
-from pva import analysis, datasets, io, plots, report, results, runner, sensitivity, summary
-from pva.errors import PVAWarning
+from pva import (
+    _signals,
+    analysis,
+    datasets,
+    io,
+    plots,
+    report,
+    resources,
+    results,
+    runner,
+    sensitivity,
+    success,
+    summary,
+)
+from pva.errors import PVAWarning, TerminatedError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+_LONGEST_LINE = 1_000
+"""Longest message printed (the middle of a longer one, e.g. a huge value, is left out)."""
 
 
 def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
+    if len(text) > _LONGEST_LINE:
+        text = f"{text[:700]} [... {len(text) - 950:,} characters ...] {text[-250:]}"
     return text or type(exc).__name__
 
 
@@ -46,23 +75,86 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_USAGE = 2
+"""Exit status of a user's error (bad file, bad value, a run that cannot fit, a full disk)."""
+EXIT_BUG = 70
+"""Exit status of an unexpected exception (EX_SOFTWARE)."""
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT)."""
+EXIT_TERMINATED = 143
+"""Exit status after SIGTERM (128 + SIGTERM)."""
+
+
+@contextmanager
+def _warnings_as_lines(verb: str) -> Iterator[None]:
+    """Print each warning as one line on stderr, ``<verb>: warning: ...``, as it is raised, each
+    text once (a study validated twice warns twice)."""
+    shown: set[str] = set()
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kw: object) -> None:
+        text = _one_line(str(message))
+        if text not in shown:
+            shown.add(text)
+            print(f"{verb}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PVAWarning)
+        warnings.showwarning = show  # type: ignore[assignment]
+        yield
+
+
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """:func:`build_parser`, built once (parsing does not change it; building takes milliseconds,
+    which add up over the thousands of in-process calls of the fuzz tests)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``pva`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 0
+    """Run the ``pva`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Every failure ends here in one line on stderr (see the module docstring): status 2 for a user's
+    error, 130 after Ctrl-C, 143 after SIGTERM, 70 for a bug.
+    """
+    _signals.terminate_as_exception()
+    verb = "pva"
     try:
-        status: int = args.func(args)
+        parser = _parser()
+        args = parser.parse_args(argv)
+        verb = f"pva {args.verb}" if getattr(args, "verb", None) else "pva"
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return 0
+        with _warnings_as_lines(verb):
+            status: int = args.func(args)
+        return status
+    except KeyboardInterrupt as exc:
+        note = f" ({_one_line(exc)})" if str(exc) else ""
+        print(f"{verb}: interrupted{note}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except TerminatedError as exc:
+        print(f"{verb}: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except BrokenPipeError:  # the reader of stdout went away (`pva summary ... | head`)
+        io.discard_stdout()
+        return 0
+    except MemoryError as exc:
+        print(f"{verb}: error: out of memory ({_one_line(exc)})", file=sys.stderr)
+        return EXIT_USAGE
     # ImportError: an optional dependency (dask for pva[dask], SALib for pva[sensitivity]) is missing
     except (ValueError, TypeError, OSError, ImportError) as exc:
-        print(f"pva {args.verb}: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"pva {args.verb}: interrupted", file=sys.stderr)
-        return 130
-    return status
+        print(f"{verb}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if os.environ.get("PVA_TRACEBACK"):
+            raise
+        print(
+            f"{verb}: internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in pva; "
+            "please report it with the command and its files; PVA_TRACEBACK=1 shows the "
+            "traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 # Each entry adds one verb to the sub-parsers. Verbs are appended below their implementation.
@@ -439,8 +531,38 @@ def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="keep finished tasks here; a rerun with the same study and seed resumes",
     )
+    _add_scheduler_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
     p.set_defaults(func=_cmd_run)
+
+
+def _add_scheduler_option(p: argparse.ArgumentParser) -> None:
+    """``--scheduler``: run the tasks on a running dask.distributed cluster (docs/cluster.md)."""
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the tasks on a running dask.distributed cluster: its scheduler's address "
+        "(tcp://HOST:PORT) or scheduler file (.json), instead of --jobs/--backend; the same "
+        "numbers (see docs/cluster.md)",
+    )
+
+
+def _progress_bar(
+    label: str, unit: str, quiet: bool
+) -> tuple[tqdm | None, Callable[[int, int], None] | None]:
+    """A tqdm bar on stderr (when it is a terminal and not ``quiet``) and the runner's
+    ``progress(done, total)`` callback that moves it."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    bar = tqdm(total=None, desc=label, unit=unit, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, progress
 
 
 def _default_results_path(name: str) -> str:
@@ -451,6 +573,18 @@ def _default_results_path(name: str) -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     study = io.read_study(args.study)
     out = args.out if args.out is not None else _default_results_path(study.name)
+    # everything that can be known before simulating is checked before simulating
+    need = resources.estimate(study, jobs=args.jobs, backend=args.backend)
+    resources.require_memory(need, where=f"{args.study}: [study]")
+    io.check_output(out, needed=need.results_file)
+    if args.checkpoint_dir is not None:
+        kept = sum(f.stat().st_size for f in Path(args.checkpoint_dir).glob("task-*.npz"))
+        io.check_output(
+            args.checkpoint_dir,
+            folder=True,
+            needed=max(need.checkpoints - kept, 0),
+            what="checkpoints",
+        )
     bar = None
     progress = None
     if not args.quiet and sys.stderr.isatty():
@@ -470,11 +604,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=progress,
             checkpoint_dir=args.checkpoint_dir,
             seed=args.seed,
+            scheduler=args.scheduler,
         )
+    except KeyboardInterrupt:
+        if args.checkpoint_dir is not None:
+            raise KeyboardInterrupt(
+                f"finished tasks are kept in {args.checkpoint_dir}: the same command resumes"
+            ) from None
+        raise
     finally:
         if bar is not None:
             bar.close()
-    path = io.write_results(ds, out)
+        runner.shutdown_workers()
+    try:
+        path = io.write_results(ds, out)
+    except io.WriteError as exc:
+        if args.checkpoint_dir is not None:
+            kept_note = (
+                f"the finished tasks are kept in {args.checkpoint_dir}: make room and run the "
+                "same command to write the results without simulating again"
+            )
+        else:
+            kept_note = "with --checkpoint-dir DIR, finished tasks are kept for a rerun"
+        raise io.WriteError(exc.errno, f"{exc}; {kept_note}") from None
     if not args.quiet:
         print(summary.format_run_overview(summary.run_overview(ds)))
         print(f"seed entropy: {results.provenance(ds).seed_entropy}")
@@ -490,8 +642,9 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate",
         help="check a study file without running it",
         description="Read and validate a study file (docs/study-file.md): every key, value and "
-        "reference, and the paths and ranges of its [sweep] and [uncertainty] tables. Prints 'ok: "
-        "N species, M scenarios' or the one-line error (exit 2).",
+        "reference, the paths and ranges of its [sweep] and [uncertainty] tables, and whether a "
+        "run fits in the memory available. Prints 'ok: N species, M scenarios' with the memory "
+        "and rough time a run needs, or the one-line error (exit 2).",
     )
     p.add_argument("study", metavar="STUDY.toml", help="the study file")
     p.set_defaults(func=_cmd_validate)
@@ -500,12 +653,17 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _cmd_validate(args: argparse.Namespace) -> int:
     found = io.read_sweep(args.study)  # the study, and its [sweep] / [uncertainty] tables if any
     study = found.study
-    parts = [f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios"]
+    need = resources.estimate(study)
+    resources.require_memory(need, where=f"{args.study}: [study]")
+    tables = []
     for label, settings in (("[sweep]", found.sweep), ("[uncertainty]", found.uncertainty)):
         if settings is not None:  # paths that lead to numbers, ranges the study accepts
             sensitivity.factors(study, settings.parameters)
-            parts.append(f"{label} {len(settings.parameters)} parameters")
-    print("; ".join(parts))
+            tables.append(f"; {label} {len(settings.parameters)} parameters")
+    print(
+        f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios"
+        f"{''.join(tables)}; {resources.summary(need)}"
+    )
     return 0
 
 
@@ -580,6 +738,7 @@ def _add_sweep(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="joblib backend (default loky; dask uses the current dask.distributed client or a "
         "local cluster of N workers)",
     )
+    _add_scheduler_option(p)
     p.add_argument(
         "--checkpoint-dir",
         metavar="DIR",
@@ -644,20 +803,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out
     if out is None:
         out = _default_results_path(study.name)[: -len(".nc")] + f"_{kind}.nc"
-    bar = None
-    progress = None
-    if not args.quiet and sys.stderr.isatty():
-        unit = "draw" if uncertain else "sample"
-        bar = tqdm(total=None, desc=f"pva sweep {study.name}", unit=unit, file=sys.stderr)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
+    io.check_output(out)
+    unit = "draw" if uncertain else "sample"
+    bar, progress = _progress_bar(f"pva sweep {study.name}", unit, args.quiet)
     options = {
         "jobs": args.jobs,
         "backend": args.backend,
+        "scheduler": args.scheduler,
         "progress": progress,
         "checkpoint_dir": args.checkpoint_dir,
         "seed": args.seed,
@@ -667,9 +819,16 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             ds = sensitivity.run_uncertainty(study, found.uncertainty, **options)
         else:
             ds = sensitivity.sweep(study, settings, **options)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        if args.checkpoint_dir is not None:
+            raise KeyboardInterrupt(
+                f"finished {unit}s are kept in {args.checkpoint_dir}: the same command resumes"
+            ) from None
+        raise
     finally:
         if bar is not None:
             bar.close()
+        runner.shutdown_workers()
     path = io.write_results(ds, out)
     if not args.quiet:
         _print_sweep(ds)
@@ -709,6 +868,118 @@ def _print_sweep(ds: xr.Dataset) -> None:
 
 
 _VERBS.append(_add_sweep)
+
+
+def _add_success(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "success",
+        help="success factors across species x intervention designs (GSAP action 4.7)",
+        description="Run every species of a study under no action and under each other scenario "
+        "(a design), pair each design with no action replicate by replicate (extinctions "
+        "prevented, extinction avoided, downlisting, contribution to ΔRLI, Green Score gained), "
+        "fit the outcomes on the factors (life history, initial size, threat intensity, "
+        "intervention type, start, duration, effort, cost) with species-clustered errors and a "
+        "bootstrap over species, and rank intervention types per currency unit. Writes the "
+        "outcomes and the analysis to one NetCDF file. The factors found are conditional on the "
+        "study's threat and cost rules.",
+    )
+    p.add_argument(
+        "study", metavar="STUDY.toml", help="the study file (e.g. scenarios/success_portfolio.toml)"
+    )
+    p.add_argument(
+        "--out",
+        "-o",
+        metavar="FILE",
+        default=None,
+        help="results file (default results/<study name>-success.nc)",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (-1: all cores)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("loky", "threading", "sequential", "dask"),
+        default="loky",
+        help="joblib backend (default loky)",
+    )
+    _add_scheduler_option(p)
+    p.add_argument(
+        "--seed", type=int, default=None, metavar="S", help="root seed (default: the study's seed)"
+    )
+    p.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        default=None,
+        help="keep finished species here; a rerun with the same study and seed resumes",
+    )
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        metavar="YEARS",
+        help="year at which outcomes are read (default: the study's last year)",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=500,
+        metavar="B",
+        help="bootstrap samples over species for the intervals (default 500)",
+    )
+    p.add_argument("--report", metavar="FILE", default=None, help="also write an HTML page")
+    p.add_argument(
+        "--figures", metavar="DIR", default=None, help="also write the figures (PNG) here"
+    )
+    p.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no tables")
+    p.set_defaults(func=_cmd_success)
+
+
+def _cmd_success(args: argparse.Namespace) -> int:
+    if args.bootstrap < 0:
+        raise ValueError(f"--bootstrap must be >= 0; got {args.bootstrap!r}")
+    study = io.read_study(args.study)
+    out = args.out or _default_results_path(f"{study.name}-success")
+    bar, progress = _progress_bar(f"pva success {study.name}", "species", args.quiet)
+    try:
+        outcomes = success.run_success(
+            study,
+            horizon=args.horizon,
+            jobs=args.jobs,
+            backend=args.backend,
+            scheduler=args.scheduler,
+            checkpoint_dir=args.checkpoint_dir,
+            seed=args.seed,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    entropy = int(outcomes.attrs[results.ATTR_SEED_ENTROPY])
+    analysis = success.analyse(outcomes, bootstrap=args.bootstrap, seed=entropy)
+    path = io.write_results(success.analysis.with_analysis(outcomes, analysis), out)
+    if args.figures is not None:
+        plots.require_matplotlib()
+        written = plots.write_success_figures(analysis, args.figures)
+        if not args.quiet:
+            print(f"{len(written)} figures written to {args.figures}")
+    if args.report is not None:
+        report.write_success_report(outcomes, analysis, args.report)
+        if not args.quiet:
+            print(f"report written to {args.report}")
+    if not args.quiet:
+        print(
+            success.tables.format_success(
+                outcomes, analysis, style="markdown" if args.markdown else "text"
+            ),
+            end="",
+        )
+        print(f"seed entropy: {entropy}")
+    print(f"results written to {path}")
+    return 0
+
+
+_VERBS.append(_add_success)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -574,7 +574,9 @@ _HYPERGEOMETRIC_LIMIT = 10**9
 def _poisson(rng: np.random.Generator, lam: npt.ArrayLike) -> IntArray:
     """Poisson counts that never fail on an exploding population (normal approximation above
     ``_POISSON_NORMAL``, capped at ``_MAX_COUNT``)."""
-    lam = np.asarray(lam, dtype=float)
+    # an exploding mean (up to inf) is held at twice the cap: the draw is capped there anyway, and
+    # a normal of mean inf would be NaN (a negative count once cast to int64)
+    lam = np.minimum(np.asarray(lam, dtype=float), 2.0 * _MAX_COUNT)
     big = lam > _POISSON_NORMAL
     if not np.any(big):
         return rng.poisson(lam)
@@ -1341,7 +1343,8 @@ def _survival_and_births(
     fates = plan.fates
     p = rates.u[:, None, :] * surv_m[..., fates.source]  # (J|1, R|1, P, E)
     poisson = plan.f_rows.size > 0 and (species.litter == "poisson" or demo is None)
-    mean = rates.births(fec_m * n) if poisson else None  # (J, R, P, f)
+    with np.errstate(over="ignore"):  # an exploding mean is inf here; _poisson caps it
+        mean = rates.births(fec_m * n) if poisson else None  # (J, R, P, f)
     if demo is None:
         new = _by_destination(n[..., fates.source] * p, fates, plan.S)
         if mean is not None:

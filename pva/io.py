@@ -10,12 +10,17 @@ from __future__ import annotations
 # ---------------------------------------------------------------------------------------------------
 # Matrix readers
 # ---------------------------------------------------------------------------------------------------
+import contextlib
 import csv
+import errno
 import json
 import os
 import re
+import shutil
 import tempfile
 import tomllib
+import warnings
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,9 +29,9 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import datasets, streams
+from pva import _signals, datasets, streams
 from pva.datasets import MatrixData, _float_or_nan
-from pva.errors import StudyFileError
+from pva.errors import DamagedCheckpointWarning, StudyFileError, StudyFileTypeError
 from pva.study import Study, UnknownKeyError
 
 
@@ -46,10 +51,10 @@ def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
         square, names that disagree).
     """
     p = Path(path)
-    with p.open(newline="", encoding="utf-8-sig") as fh:
-        rows = [row for row in csv.reader(fh) if any(cell.strip() for cell in row)]
+    text = read_text(p, what="a CSV file").removeprefix("\ufeff")
+    rows = [row for row in csv.reader(text.splitlines()) if any(cell.strip() for cell in row)]
     if not rows:
-        raise StudyFileError(f"{p}: the file is empty")
+        raise StudyFileError(f"{p}: the file is empty", file=str(p))
 
     def numeric(cell: str) -> bool:
         try:
@@ -59,6 +64,13 @@ def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
         return True
 
     header_has_names = not all(numeric(c) for c in rows[0])
+    # a row of numbers with one stray word is read as a header: say so when the shape then fails
+    word = next((c for c in rows[0] if not numeric(c)), None)
+    why = (
+        f" (line 1 was read as a header of stage names because {word!r} is not a number)"
+        if header_has_names and any(numeric(c) and c.strip() for c in rows[0])
+        else ""
+    )
     if header_has_names and all(len(r) == len(rows[0]) and numeric(r[0]) for r in rows[1:]):
         # A header of stage names over a purely numeric square table (no row labels).
         names = [c.strip() for c in rows[0]]
@@ -66,7 +78,7 @@ def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
         if len(rows) - 1 != n:
             raise StudyFileError(
                 f"{p}: the header names {n} stages but there are {len(rows) - 1} data rows; a "
-                "matrix must be square"
+                f"matrix must be square{why}"
             )
         values = [
             [_float_or_nan(c, f"{p}: line {k}") for c in row]
@@ -79,7 +91,7 @@ def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
         if len(body) != n:
             raise StudyFileError(
                 f"{p}: the header names {n} stages but there are {len(body)} data rows; a matrix "
-                "must be square"
+                f"must be square{why}"
             )
         values = []
         for k, row in enumerate(body, start=2):
@@ -129,13 +141,165 @@ def load_popbio_matrices(name: str) -> dict[str, MatrixData]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _toml(path: Path) -> tuple[dict[str, Any], str]:
-    """Parse a TOML file; syntax errors name the file and the line (tomllib's message)."""
-    text = path.read_text(encoding="utf-8")
+MAX_STUDY_FILE_BYTES = 8 * 2**20
+"""Largest study, species or matrix file read (8 MiB; a study of many species is a few hundred KiB).
+Checked before the file is read."""
+
+MAX_NESTING = 20
+"""Deepest nesting of arrays, inline tables and dotted keys in a study or species file (the
+deepest the schema uses is 4: the matrices of a MatrixSelection environment). Checked before the
+file is parsed."""
+
+MAX_INTEGER_DIGITS = 30
+"""Most digits of an integer in a study file (int64 has 19)."""
+
+
+def read_text(path: str | os.PathLike[str], *, what: str = "a study file") -> str:
+    """The text of a small UTF-8 file, its size bounded by :data:`MAX_STUDY_FILE_BYTES` before
+    it is read. Errors name the file: :class:`StudyFileError` if too large or not UTF-8 text,
+    :class:`OSError` if it cannot be read (with the reason)."""
+    p = Path(path)
+    if not p.is_file():
+        if p.exists():
+            raise StudyFileError(f"{p}: not a regular file; expected {what}", file=str(p))
+        raise FileNotFoundError(f"{p}: no such file")
+    size = p.stat().st_size
+    with p.open("rb") as fh:
+        data = fh.read(MAX_STUDY_FILE_BYTES + 1)  # st_size can lie (a growing file)
+    if max(size, len(data)) > MAX_STUDY_FILE_BYTES:
+        raise StudyFileError(
+            f"{p}: the file has {max(size, len(data)):,} bytes; {what} may have at most "
+            f"{MAX_STUDY_FILE_BYTES:,}",
+            file=str(p),
+        )
     try:
-        return tomllib.loads(text), text
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StudyFileError(
+            f"{p}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); expected "
+            f"{what}",
+            file=str(p),
+        ) from None
+
+
+def read_system_text(path: str | os.PathLike[str]) -> str | None:
+    """A small text file of the operating system (``/proc/meminfo``, a cgroup's ``memory.max``),
+    stripped; None if it cannot be read (absent, not permitted, another system)."""
+    try:
+        return Path(path).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def discard_stdout() -> None:
+    """Send what is left to write on stdout to /dev/null: when the reader of a pipe has gone
+    (``pva summary ... | head``), so that Python's final flush does not fail with a second error."""
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+
+
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'  # multi-line basic string (unrolled loop)
+    r"|'''.*?'''"  # multi-line literal string
+    r'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"'  # basic string
+    r"|'[^'\n]*'"  # literal string
+    r"|#[^\n]*",  # comment
+    re.DOTALL,
+)
+
+_DOTTED_KEY = re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)+")
+"""A dotted key (``a.b.c``) in TOML text whose strings are masked (quoted parts read as ``_``)."""
+
+_OPEN, _CLOSE = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
+
+
+def _mask(match: re.Match[str]) -> str:
+    """A string keeps its place in a key as ``_``; a comment disappears; line breaks stay."""
+    t = match.group()
+    return ("" if t[0] == "#" else "_") + "\n" * t.count("\n")
+
+
+def _structure(text: str) -> tuple[int, int, int, int, str]:
+    """(deepest nesting of ``[`` and ``{``, its line, most parts of a dotted key, its line, its
+    start) outside strings and comments: a linear scan of the TOML text, so that what tomllib
+    handles badly (it recurses into nested arrays and is quadratic in the parts of a dotted key) is
+    refused before tomllib sees it."""
+    plain = _STRINGS_AND_COMMENTS.sub(_mask, text)
+    raw = plain.encode("utf-8", errors="surrogateescape")  # brackets are single bytes in UTF-8
+    chars = np.frombuffer(raw, dtype=np.uint8)
+    step = np.isin(chars, _OPEN).astype(np.int64) - np.isin(chars, _CLOSE)
+    depth = np.cumsum(step)
+    deepest = int(depth.max(initial=0))
+    where = raw.count(b"\n", 0, int(np.argmax(depth))) + 1 if deepest else 1
+    parts = key_line = 0
+    key = ""
+    for match in _DOTTED_KEY.finditer(plain):
+        n = match.group().count(".") + 1
+        if n > parts:
+            parts, key_line, key = n, plain.count("\n", 0, match.start()) + 1, match.group()[:40]
+    return deepest, where, parts, key_line, key
+
+
+def _check_document(doc: Any, path: Path) -> None:
+    """Refuse tables or arrays nested deeper than :data:`MAX_NESTING` (dotted keys build them
+    without brackets) and integers of more than :data:`MAX_INTEGER_DIGITS` digits, naming the key;
+    iteratively, so that the check itself cannot overflow the stack."""
+    todo: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    while todo:
+        value, key, depth = todo.pop()
+        if depth > MAX_NESTING:
+            raise StudyFileError(
+                f"{path}: {key or 'the file'} is nested {depth} levels deep; at most "
+                f"{MAX_NESTING} are allowed",
+                file=str(path),
+                key=key or None,
+            )
+        if isinstance(value, dict):
+            todo.extend((v, f"{key}.{k}" if key else str(k), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            todo.extend((v, f"{key}[{i}]", depth + 1) for i, v in enumerate(value))
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and abs(value) >= 10**MAX_INTEGER_DIGITS
+        ):
+            raise StudyFileError(
+                f"{path}: {key} is an integer of {len(str(abs(value)))} digits; at most "
+                f"{MAX_INTEGER_DIGITS} are allowed",
+                file=str(path),
+                key=key,
+            )
+
+
+def _toml(path: Path) -> tuple[dict[str, Any], str]:
+    """Parse a TOML file within the limits above; errors name the file (and tomllib's line)."""
+    text = read_text(path)
+    deepest, line, parts, key_line, key = _structure(text)
+    if deepest > MAX_NESTING:
+        raise StudyFileError(
+            f"{path} (line {line}): arrays or inline tables nested {deepest} deep; at most "
+            f"{MAX_NESTING} levels are allowed",
+            file=str(path),
+        )
+    if parts > MAX_NESTING:
+        raise StudyFileError(
+            f"{path} (line {key_line}): the dotted key {key}... has {parts} parts; at most "
+            f"{MAX_NESTING} levels are allowed",
+            file=str(path),
+        )
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise StudyFileError(f"{path}: not valid TOML: {exc}") from None
+        raise StudyFileError(f"{path}: not valid TOML: {exc}", file=str(path)) from None
+    except ValueError as exc:  # Python refuses to read an integer of more than 4,300 digits
+        reason = " ".join(str(exc).split(";")[0].split())
+        raise StudyFileError(
+            f"{path}: not valid TOML: {reason}; integers may have at most {MAX_INTEGER_DIGITS} "
+            "digits",
+            file=str(path),
+        ) from None
+    _check_document(doc, path)
+    return doc, text
 
 
 def _key_line(text: str, key: str, table: str) -> int | None:
@@ -279,11 +443,33 @@ def _parsed(document: _Document, parse: Callable[[], Any]) -> Any:
         file, body = document.texts.get(exc.table.split(".")[0], (path, text))
         line = _key_line(body, exc.key, exc.table)
         at = f" (line {line})" if line is not None else ""
-        raise StudyFileError(f"{file}{at}: {exc}") from None
+        raise StudyFileError(
+            f"{file}{at}: {exc}", file=str(file), table=exc.table, key=exc.key
+        ) from None
     except StudyFileError as exc:
-        raise StudyFileError(f"{path}: {exc}") from None
-    except (ValueError, TypeError) as exc:
-        raise type(exc)(f"{path}: {exc}") from None
+        table, key = _locate(str(exc))
+        raise StudyFileError(
+            f"{path}: {exc}", file=str(path), table=exc.table or table, key=exc.key or key
+        ) from None
+    except TypeError as exc:
+        table, key = _locate(str(exc))
+        raise StudyFileTypeError(f"{path}: {exc}", file=str(path), table=table, key=key) from None
+    except ValueError as exc:
+        table, key = _locate(str(exc))
+        raise StudyFileError(f"{path}: {exc}", file=str(path), table=table, key=key) from None
+
+
+_WHERE = re.compile(r"^(\[[\w.]+\]|(?:species|threats|interventions|scenarios)\[\d+\][\w.\[\]]*)")
+_FIELD = re.compile(r"(?:^|: )([A-Za-z_][\w\[\]]*?)(?:\[\d+\])* must ")
+
+
+def _locate(message: str) -> tuple[str | None, str | None]:
+    """The table (``species[0].vital_rates``, ``[study]``) and the key a validation message is
+    about, read from its start (``"species[0]: Population 'main': initial_total must be ..."``);
+    None where the message does not say."""
+    where = _WHERE.match(message)
+    field = _FIELD.search(message)
+    return (where.group(1) if where else None), (field.group(1) if field else None)
 
 
 class SweepFile(NamedTuple):
@@ -327,19 +513,80 @@ def read_sweep(path: str | os.PathLike[str]) -> SweepFile:
 # Writing files: one atomic writer
 # ---------------------------------------------------------------------------------------------------
 
+_TMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
+"""Temporary files of :func:`atomic_write`: ``.<name>.<pid>.<random>.tmp`` beside the target."""
+
+
+class WriteError(OSError):
+    """A file could not be written (no space, read-only, no permission); the message names the
+    file and the reason, and the old file (if any) is left as it was."""
+
+    def __str__(self) -> str:
+        return str(self.args[1]) if len(self.args) > 1 else super().__str__()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files :func:`atomic_write` left in ``folder`` when its process was
+    killed (SIGKILL cannot be caught): those whose process (the pid in the name) no longer runs
+    on this machine. Returns the files removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TMP_NAME.match(entry.name)
+        if match is None or _pid_alive(int(match.group("pid"))) or not entry.is_file():
+            continue
+        with_path = Path(entry.path)
+        try:
+            with_path.unlink()
+        except OSError:
+            continue
+        removed.append(with_path)
+    return removed
+
+
+def _write_error(path: Path, exc: OSError) -> WriteError:
+    reason = exc.strerror or str(exc)
+    return WriteError(exc.errno or errno.EIO, f"cannot write {path}: {reason}")
+
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
     """Write ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder, which
     is renamed over ``path`` only when ``write`` returns, so a crash or an exception never leaves a
     truncated ``path`` (an old one stays as it was) and never leaves the temporary file behind.
 
-    The folder is created if needed. The file gets the mode an ordinary ``open()`` would give it
-    (``0666`` less the umask), not the private ``0600`` of :func:`tempfile.mkstemp`: results are
-    for sharing. Returns the path written.
+    The temporary file is ``.<name>.<pid>.<random>.tmp``; one left by a killed process (SIGKILL
+    cannot be caught) is removed by the next write into the folder
+    (:func:`remove_stale_temporaries`). The folder is created if needed. The file gets the mode an
+    ordinary ``open()`` would give it (``0666`` less the umask), not the private ``0600`` of
+    :func:`tempfile.mkstemp`: results are for sharing. Returns the path written.
+
+    Raises
+    ------
+    WriteError
+        (an :class:`OSError`) naming ``path`` and the reason (no space left, read-only, ...).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path.parent)
+        fd, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise _write_error(path, exc) from None
     os.close(fd)
     tmp = Path(name)
     # os.umask can only be read by setting it
@@ -349,8 +596,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
         write(tmp)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise _write_error(path, exc) from None
         raise
     return path
 
@@ -360,17 +609,74 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+def write_bytes(path: str | os.PathLike[str], data: bytes | memoryview) -> Path:
     """Write ``data`` to ``path``, atomically (:func:`atomic_write`)."""
     return atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
-def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
-    """Write a results Dataset to NetCDF-4, atomically (:func:`atomic_write`).
+def free_space(folder: str | os.PathLike[str]) -> int:
+    """Bytes free for this user in ``folder`` (or its nearest existing parent)."""
+    p = Path(folder).absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return shutil.disk_usage(p).free
 
-    Abundance variables are compressed (zlib); attributes must be strings or numbers (the study is
-    stored as JSON). Returns the path written.
+
+def check_output(
+    path: str | os.PathLike[str], *, needed: int = 0, folder: bool = False, what: str = "results"
+) -> Path:
+    """Check, before any work, that ``path`` (a file, or with ``folder`` a folder) can be written:
+    its folder exists or can be created, is writable (a probe file is created and removed, which
+    also catches read-only mounts that permission bits do not show), and has at least ``needed``
+    bytes free. Temporary files of killed writers are removed from it.
+
+    Raises
+    ------
+    WriteError
+        (an :class:`OSError`) in one line naming the place, the reason and, for space, the bytes
+        needed and free.
     """
+    path = Path(path)
+    where = path if folder else path.parent
+    if not folder and path.is_dir():
+        raise WriteError(errno.EISDIR, f"cannot write {what} to {path}: it is a folder")
+    created = [p for p in (where, *where.parents) if not p.exists()]
+    try:
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=where, prefix=".pva-probe.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise WriteError(
+                exc.errno or errno.EIO,
+                f"cannot write {what} to {where}: {exc.strerror or exc}",
+            ) from None
+        remove_stale_temporaries(where)
+        free = free_space(where)
+        if needed > free:
+            from pva.resources import format_bytes  # resources imports the study layer
+
+            raise WriteError(
+                errno.ENOSPC,
+                f"not enough space for the {what} in {where}: about {format_bytes(needed)} "
+                f"needed, {format_bytes(free)} free",
+            )
+    except WriteError:
+        for p in created:  # deepest first: leave no empty folder behind a refusal
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise
+    return path
+
+
+def results_bytes(ds: xr.Dataset) -> bytes:
+    """A results Dataset encoded as NetCDF-4 in memory (abundance variables compressed with zlib).
+
+    SIGINT and SIGTERM are held back while xarray encodes (:func:`pva._signals.deferred`): an
+    interrupt inside ``to_netcdf`` leaves a lock held that xarray's cleanup then waits for forever.
+    Encoding into memory also keeps the HDF5 library's error stack off the terminal when a disk is
+    full: the bytes are written by plain Python afterwards."""
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset; got {type(ds).__name__}")
     encoding = {
@@ -378,10 +684,40 @@ def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
         for name in ds.data_vars
         if ds[name].dtype.kind in "iuf" and ds[name].ndim >= 3
     }
-    return atomic_write(
-        path,
-        lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding),
-    )
+    with _signals.deferred():
+        _signals.pause_point("encode")
+        try:
+            data = ds.to_netcdf(None, engine="netcdf4", format="NETCDF4", encoding=encoding)
+        except (ValueError, NotImplementedError):  # an xarray without in-memory NetCDF-4
+            with tempfile.TemporaryDirectory(prefix="pva-") as folder:
+                scratch = Path(folder) / "results.nc"
+                ds.to_netcdf(scratch, engine="netcdf4", format="NETCDF4", encoding=encoding)
+                return scratch.read_bytes()
+    return bytes(data) if data is not None else b""
+
+
+def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write a results Dataset to NetCDF-4, atomically (:func:`atomic_write`).
+
+    The file is encoded in memory first (:func:`results_bytes`), its size checked against the
+    free space, then written. Abundance variables are compressed (zlib); attributes must be strings
+    or numbers (the study is stored as JSON). Returns the path written.
+
+    Raises
+    ------
+    WriteError
+        If the folder cannot hold the file (checked before writing) or the write fails.
+    """
+    data = results_bytes(ds)
+    path = Path(path)
+    check_output(path, needed=len(data) + 2**16)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
+            _signals.pause_point("write")
+            fh.write(data)
+
+    return atomic_write(path, write)
 
 
 def open_results(path: str | os.PathLike[str]) -> xr.Dataset:
@@ -422,31 +758,36 @@ class Checkpoints:
     """Finished tasks of one study and seed in a folder: ``manifest.json`` (the study's digest and
     the seed entropy) and one ``task-<species>-<chunk>.npz`` per task, each written atomically.
 
+    A damaged file — a truncated or empty task file, a manifest that is not JSON — is reported as
+    a :class:`~pva.errors.DamagedCheckpointWarning` and replaced: the task is run again, the
+    manifest rewritten (with the entropy of the study's intact task files when the run gives none).
+
     Parameters
     ----------
     folder
         Created if needed.
     digest
-        :meth:`pva.study.Study.digest` of the study being run.
+        :meth:`pva.study.Study.digest` (without the seed) of the study being run.
     entropy
         The run's seed entropy, or None to take the checkpoints' (or, in a new folder, fresh entropy).
 
     Raises
     ------
     ValueError
-        If the folder holds checkpoints of another study or another seed, or an unreadable manifest.
+        If the folder holds intact checkpoints of another study or another seed.
     """
 
     def __init__(self, folder: str | os.PathLike[str], digest: str, entropy: int | None) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(self.folder, exc) from None
+        remove_stale_temporaries(self.folder)
         manifest = self.folder / _MANIFEST
-        if manifest.exists():
-            try:
-                saved = json.loads(manifest.read_text(encoding="utf-8"))
-                saved_digest, saved_entropy = str(saved["digest"]), int(saved["entropy"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"checkpoint manifest {manifest} is unreadable ({exc})") from None
+        saved = self._read_manifest(manifest)
+        if saved is not None:
+            saved_digest, saved_entropy = saved
             if saved_digest != digest:
                 raise ValueError(
                     f"checkpoints in {self.folder} belong to a different study (its specification "
@@ -458,12 +799,42 @@ class Checkpoints:
                     f"{entropy}; use an empty --checkpoint-dir or the same seed"
                 )
             entropy = saved_entropy
+        elif entropy is None:
+            entropy = self._entropy_of_tasks(digest)
         if entropy is None:
             entropy = streams.resolve_entropy(None)
-        if not manifest.exists():
+        if saved is None:
             write_text(manifest, json.dumps({"digest": digest, "entropy": str(entropy)}))
         self.digest = digest
         self.entropy: int = entropy
+
+    @staticmethod
+    def _read_manifest(manifest: Path) -> tuple[str, int] | None:
+        """(digest, entropy) of the manifest; None if there is none or it is damaged (warned)."""
+        if not manifest.exists():
+            return None
+        try:
+            saved = json.loads(manifest.read_text(encoding="utf-8"))
+            return str(saved["digest"]), int(saved["entropy"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            warnings.warn(
+                f"checkpoint manifest {manifest} is damaged ({_reason(exc)}); it is written again "
+                "(intact task files of this study and seed are kept)",
+                DamagedCheckpointWarning,
+                stacklevel=4,
+            )
+            return None
+
+    def _entropy_of_tasks(self, digest: str) -> int | None:
+        """The seed entropy of the first intact task file of this study, if any."""
+        for path in sorted(self.folder.glob("task-*.npz")):
+            try:
+                with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
+                    if str(data["digest"]) == digest:
+                        return int(data["entropy"])
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                continue
+        return None
 
     def _task_file(self, species: int, chunk: int) -> Path:
         return self.folder / f"task-{species:04d}-{chunk:06d}.npz"
@@ -477,28 +848,39 @@ class Checkpoints:
         risk_shape: tuple[int, ...] | None = None,
         projected_shape: tuple[int, ...] | None = None,
     ) -> TaskArrays | None:
-        """The saved task (species index, chunk index), or None if it has not finished.
+        """The saved task (species index, chunk index), or None if it has not finished or its file
+        is damaged — unreadable, or arrays without ``shape`` (mature and total), ``risk_shape``
+        (extinction risk) and ``projected_shape`` (projected mature individuals) when expected:
+        then a :class:`~pva.errors.DamagedCheckpointWarning` says so and the file is removed, so
+        that the task runs again.
 
         Raises
         ------
         ValueError
-            If the file belongs to another study or seed, or its arrays do not have ``shape``
-            (mature and total), ``risk_shape`` (extinction risk) and ``projected_shape``
-            (projected mature individuals), when expected.
+            If the file is intact but belongs to another study or seed.
         """
         path = self._task_file(species, chunk)
         if not path.exists():
             return None
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["digest"]) != self.digest or int(data["entropy"]) != self.entropy:
-                raise ValueError(f"checkpoint {path} belongs to a different study or seed")
-            mature, total = data["mature"], data["total"]
-            optional = {
-                key: data[key] if key in data.files else None
-                for key in ("extinction_risk", "projected_mature")
-            }
+        try:
+            # our own handle: numpy leaves its own open when it refuses a file
+            with path.open("rb") as fh:
+                if fh.read(4) != b"PK\x03\x04":
+                    return self._damaged(path, "not an .npz (zip) file")
+                fh.seek(0)
+                with np.load(fh, allow_pickle=False) as data:
+                    digest, entropy = str(data["digest"]), int(data["entropy"])
+                    mature, total = data["mature"], data["total"]
+                    optional = {
+                        key: data[key] if key in data.files else None
+                        for key in ("extinction_risk", "projected_mature")
+                    }
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            return self._damaged(path, _reason(exc))
+        if digest != self.digest or entropy != self.entropy:
+            raise ValueError(f"checkpoint {path} belongs to a different study or seed")
         if mature.shape != shape or total.shape != shape:
-            raise ValueError(f"checkpoint {path} has shape {mature.shape}, expected {shape}")
+            return self._damaged(path, f"its arrays have shape {mature.shape}, not {shape}")
         for key, expected in (
             ("extinction_risk", risk_shape),
             ("projected_mature", projected_shape),
@@ -506,32 +888,37 @@ class Checkpoints:
             got = optional[key]
             if expected is not None and (got is None or got.shape != expected):
                 found = None if got is None else got.shape
-                raise ValueError(f"checkpoint {path} has {key} {found}, expected {expected}")
+                return self._damaged(path, f"its {key} has shape {found}, not {expected}")
         return TaskArrays(mature, total, optional["extinction_risk"], optional["projected_mature"])
+
+    @staticmethod
+    def _damaged(path: Path, reason: str) -> None:
+        warnings.warn(
+            f"checkpoint {path} is damaged ({reason}); its task is run again",
+            DamagedCheckpointWarning,
+            stacklevel=4,
+        )
+        path.unlink(missing_ok=True)
 
     def save(self, species: int, chunk: int, task: TaskArrays) -> None:
         """Save a finished task (atomically: a crash leaves either the whole file or none)."""
         digest, entropy = np.array(self.digest), np.array(str(self.entropy))
+        optional = {
+            "extinction_risk": task.extinction_risk,
+            "projected_mature": task.projected_mature,
+        }
+        arrays = {
+            "mature": task.mature,
+            "total": task.total,
+            "digest": digest,
+            "entropy": entropy,
+            **{key: value for key, value in optional.items() if value is not None},
+        }
 
         def write(tmp: Path) -> None:
             # a file handle: given a path, np.savez would append ".npz" to the temporary name
-            nested = {
-                key: value
-                for key, value in (
-                    ("extinction_risk", task.extinction_risk),
-                    ("projected_mature", task.projected_mature),
-                )
-                if value is not None
-            }
             with tmp.open("wb") as fh:
-                np.savez(
-                    fh,
-                    mature=task.mature,
-                    total=task.total,
-                    digest=digest,
-                    entropy=entropy,
-                    **nested,
-                )
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
 
         atomic_write(self._task_file(species, chunk), write)
 
@@ -545,7 +932,9 @@ class SampleCheckpoints(Checkpoints):
         return self.folder / f"sample-{sample:07d}.npz"
 
     def load_sample(self, sample: int) -> dict[str, npt.NDArray[Any]] | None:
-        """The saved arrays of sample ``sample``, or None if it has not finished.
+        """The saved arrays of sample ``sample``, or None if it has not finished or its file is
+        damaged (then a :class:`~pva.errors.DamagedCheckpointWarning` says so and the file is
+        removed, so that the sample runs again).
 
         Raises
         ------
@@ -555,10 +944,16 @@ class SampleCheckpoints(Checkpoints):
         path = self._sample_file(sample)
         if not path.exists():
             return None
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["_digest"]) != self.digest or int(data["_entropy"]) != self.entropy:
-                raise ValueError(f"checkpoint {path} belongs to a different sweep or seed")
-            return {key: data[key] for key in data.files if not key.startswith("_")}
+        try:
+            # our own handle: numpy leaves its own open when it refuses a file
+            with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
+                digest, entropy = str(data["_digest"]), int(data["_entropy"])
+                arrays = {key: data[key] for key in data.files if not key.startswith("_")}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            return self._damaged(path, _reason(exc))
+        if digest != self.digest or entropy != self.entropy:
+            raise ValueError(f"checkpoint {path} belongs to a different sweep or seed")
+        return arrays
 
     def save_sample(self, sample: int, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
         """Save a finished sample's arrays (atomically)."""
@@ -569,3 +964,8 @@ class SampleCheckpoints(Checkpoints):
                 np.savez(fh, **stamp, **arrays)
 
         atomic_write(self._sample_file(sample), write)
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -48,6 +48,22 @@ ExpressionMatrix: TypeAlias = tuple[tuple[str | float, ...], ...]
 _TOL = 1e-9
 """Slack for sums of probabilities that are 1 up to rounding (e.g. published matrices to 4 digits)."""
 
+MAX_COUNT = 2**60
+"""The engine's largest count of individuals of one stage in one population (int64 with room for
+sums and a year's births); :func:`count_limit` lowers it for many stages and populations."""
+
+MAX_GENERATION_LENGTH = 10_000.0
+"""Longest generation length accepted, in years (the Red List's windows are multiples of it)."""
+
+
+def count_limit(n_stages: int, n_populations: int) -> int:
+    """The largest number of individuals the engine holds in one stage of one population of a
+    species with ``n_stages`` stages and ``n_populations`` populations: ``min(2**60, 2**62 //
+    ((n_stages + 1) n_populations))``, so that the sum over stages and populations, and a year's
+    survivors plus births, stay below ``2**63`` (int64). Initial numbers above it are refused;
+    a projection that grows beyond it is capped there (see :class:`pva.errors.CountCapWarning`)."""
+    return min(MAX_COUNT, 2**62 // ((n_stages + 1) * max(n_populations, 1)))
+
 
 # --------------------------------------------------------------------------------------------------
 # validation: scalars, names and kinds by pva.validation; matrices here
@@ -121,6 +137,16 @@ class _Spec:
 
 
 _QUOTED = re.compile(r"`([^`]+)`")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+MAX_EXPRESSION_LENGTH = 1_000
+"""Longest vital-rate expression, in characters."""
+MAX_EXPRESSION_OPERATORS = 100
+"""Most operators (``+ - * /``, unary minus and plus) in one expression."""
+MAX_EXPRESSION_DEPTH = 20
+"""Deepest nesting of parentheses in one expression."""
+MAX_INTEGER_DIGITS = 30
+"""Most digits of an integer literal in an expression (a float holds about 17 of them)."""
 
 _ALLOWED_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
@@ -147,7 +173,9 @@ class CompiledExpression:
 
 def _evaluate(node: ast.AST, rates: Mapping[str, Any], alias: dict[str, str], source: str) -> Any:
     if isinstance(node, ast.Constant):
-        return float(cast(float, node.value))  # compile_expression admits numbers only
+        # numbers only (compile_expression); numpy's, so that 1/0 is inf (refused by
+        # VitalRates' finiteness check), not a ZeroDivisionError
+        return np.float64(cast(float, node.value))
     if isinstance(node, ast.Name):
         return rates[alias.get(node.id, node.id)]
     if isinstance(node, ast.UnaryOp):
@@ -161,6 +189,54 @@ def _evaluate(node: ast.AST, rates: Mapping[str, Any], alias: dict[str, str], so
     raise ValueError(f"vital-rate expression {source!r}: unsupported element {ast.dump(node)}")
 
 
+def _shown(source: str) -> str:
+    """An expression for a message: whole if short, else its start and length."""
+    return repr(source) if len(source) <= 80 else f"{source[:60]!r}... ({len(source)} characters)"
+
+
+def _check_size(text: str) -> None:
+    """Refuse an expression too long, with too many operators or too deeply nested, before the
+    Python parser sees it (the parser and the evaluator recurse, so size is bounded first)."""
+    shown = _shown(text)
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ValueError(
+            f"vital-rate expression {shown} is too long: at most {MAX_EXPRESSION_LENGTH} "
+            "characters are allowed"
+        )
+    bare = _QUOTED.sub("x", text)  # operators inside backticks belong to names
+    # exponents (1e-3) are part of numbers, not operators
+    operators = sum(bare.count(c) for c in "+-*/") - len(re.findall(r"\d[eE][+-]", bare))
+    if operators > MAX_EXPRESSION_OPERATORS:
+        raise ValueError(
+            f"vital-rate expression {shown} has {operators} operators: at most "
+            f"{MAX_EXPRESSION_OPERATORS} are allowed"
+        )
+    depth = deepest = 0
+    for c in bare:
+        depth += (c == "(") - (c == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_EXPRESSION_DEPTH:
+        raise ValueError(
+            f"vital-rate expression {shown} nests parentheses {deepest} deep: at most "
+            f"{MAX_EXPRESSION_DEPTH} levels are allowed"
+        )
+
+
+def _check_constant(value: object, source: str) -> None:
+    if not validation.is_number(value):
+        raise ValueError(f"vital-rate expression {_shown(source)}: constants must be numbers")
+    if isinstance(value, int) and len(str(abs(value))) > MAX_INTEGER_DIGITS:
+        raise ValueError(
+            f"vital-rate expression {_shown(source)}: an integer has {len(str(abs(value)))} "
+            f"digits; at most {MAX_INTEGER_DIGITS} are allowed (write large numbers as 1e40)"
+        )
+    if not math.isfinite(float(cast(float, value))):
+        raise ValueError(
+            f"vital-rate expression {_shown(source)}: the constant {value!r} is not finite "
+            "(a number beyond 1.8e308 reads as infinity)"
+        )
+
+
 def compile_expression(
     source: str | float, known: Sequence[str] | None = None
 ) -> CompiledExpression:
@@ -168,7 +244,10 @@ def compile_expression(
 
     The language has numbers, rate names, ``+ - * /``, unary minus and parentheses, e.g.
     ``"s3 * (1 - g43)"``. Names that are not Python identifiers are written in backticks, e.g.
-    ``"s3 * (1 - `g>4,3`)"`` for Morris & Doak's (2002, Box 8.10) growth rates.
+    ``"s3 * (1 - `g>4,3`)"`` for Morris & Doak's (2002, Box 8.10) growth rates. An expression has
+    at most :data:`MAX_EXPRESSION_LENGTH` characters, :data:`MAX_EXPRESSION_OPERATORS` operators,
+    :data:`MAX_EXPRESSION_DEPTH` levels of parentheses and integers of at most
+    :data:`MAX_INTEGER_DIGITS` digits; every constant is finite.
 
     Parameters
     ----------
@@ -180,49 +259,62 @@ def compile_expression(
     Raises
     ------
     ValueError
-        On a syntax error, a disallowed construct (calls, attributes, powers, comparisons ...) or an
-        unknown name.
+        On a syntax error, a disallowed construct (calls, attributes, powers, comparisons ...), an
+        unknown name, a constant that is not finite or an expression beyond the limits above.
     """
     text = repr(float(source)) if validation.is_number(source) else source
     if not isinstance(text, str):
         raise TypeError(f"a vital-rate expression must be a string or a number; got {source!r}")
+    _check_size(text)
+    # Backtick-quoted names become identifiers that occur nowhere in the text, so that they can
+    # never stand for (or be shadowed by) a rate the user named, such as "__rate0__".
+    taken = set(_IDENTIFIER.findall(text))
     aliases: dict[str, str] = {}
 
     def _quote(match: re.Match[str]) -> str:
-        key = f"__rate{len(aliases)}__"
-        aliases[key] = match.group(1)
+        quoted = match.group(1)
+        for key, name in aliases.items():
+            if name == quoted:
+                return key
+        k = len(aliases)
+        while f"__rate{k}__" in taken:
+            k += 1
+        key = f"__rate{k}__"
+        taken.add(key)
+        aliases[key] = quoted
         return key
 
     try:
         tree = ast.parse(_QUOTED.sub(_quote, text), mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"vital-rate expression {source!r} is not valid: {exc.msg}") from None
+        raise ValueError(f"vital-rate expression {_shown(text)} is not valid: {exc.msg}") from None
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             names.add(aliases.get(node.id, node.id))
         elif isinstance(node, ast.Constant):
-            if not validation.is_number(node.value):
-                raise ValueError(f"vital-rate expression {source!r}: constants must be numbers")
+            _check_constant(node.value, text)
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _ALLOWED_BINOPS:
                 raise ValueError(
-                    f"vital-rate expression {source!r}: only + - * / are allowed; "
+                    f"vital-rate expression {_shown(text)}: only + - * / are allowed; "
                     f"got {type(node.op).__name__}"
                 )
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, ast.USub | ast.UAdd):
-                raise ValueError(f"vital-rate expression {source!r}: only unary minus is allowed")
+                raise ValueError(
+                    f"vital-rate expression {_shown(text)}: only unary minus is allowed"
+                )
         elif not isinstance(node, ast.Expression | ast.Load | ast.operator | ast.unaryop):
             raise ValueError(
-                f"vital-rate expression {source!r}: {type(node).__name__} is not allowed "
+                f"vital-rate expression {_shown(text)}: {type(node).__name__} is not allowed "
                 "(numbers, rate names, + - * / and parentheses only)"
             )
     if known is not None:
         unknown = sorted(names - set(known))
         if unknown:
             raise ValueError(
-                f"vital-rate expression {source!r} uses unknown rate(s) {unknown!r}; "
+                f"vital-rate expression {_shown(text)} uses unknown rate(s) {unknown!r}; "
                 f"known rates: {list(known)!r}"
             )
     return CompiledExpression(text, frozenset(names), tree, tuple(aliases.items()))
@@ -389,6 +481,18 @@ def _beta_quantile(a: float, b: float, z: FloatArray) -> FloatArray:
     return np.where(z <= 0, lower, upper)
 
 
+def _rate_bounds(rate: VitalRate) -> tuple[float, ...]:
+    """The bounds of the values a rate can take in a run: none beyond its mean if it does not vary;
+    [0, 1] for a beta, [lower, upper] for a stretched beta, 0 (the infimum) for a lognormal."""
+    if not rate.variable:
+        return ()
+    if rate.distribution == "beta":
+        return (0.0, 1.0)
+    if rate.distribution == "stretched_beta":
+        return (rate.lower, rate.upper)
+    return (0.0,)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VitalRates(_Spec):
     """Matrix entries of U, F (and C) as expressions over named vital rates.
@@ -433,6 +537,45 @@ class VitalRates(_Spec):
                 for entry in row:
                     compile_expression(entry, names)
             _set(self, field, rows)
+        self._check_finite(own)
+
+    def _probes(self) -> tuple[dict[str, FloatArray], list[str]]:
+        """Values of the rates to evaluate the expressions at: all at their means, then each
+        varying rate alone at each bound of its distribution (others at their means), then all at
+        their lower and all at their upper bounds. Returns the values (one array per rate, one
+        entry per probe) and a description of each probe."""
+        means = {r.name: r.mean for r in self.rates}
+        bounds = {r.name: _rate_bounds(r) for r in self.rates}
+        probes = [dict(means)]
+        labels = ["the rates' means"]
+        for r in self.rates:
+            for b in bounds[r.name]:
+                probes.append({**means, r.name: b})
+                labels.append(f"{r.name}={b!r} (a bound of its {r.distribution} distribution)")
+        for k, side in ((0, "lower"), (-1, "upper")):
+            if any(bounds.values()):
+                probes.append({n: (bounds[n][k] if bounds[n] else means[n]) for n in means})
+                labels.append(f"every varying rate at its {side} bound")
+        values = {n: np.array([p[n] for p in probes], dtype=float) for n in means}
+        return values, labels
+
+    def _check_finite(self, own: str) -> None:
+        """Every expression is a finite number at the rates' means and at the bounds of their
+        distributions (a division by a rate that can be 0, or an overflow, fails here rather than
+        as NaN in the middle of a run)."""
+        values, labels = self._probes()
+        for field, entries in self.compiled.items():
+            for (i, j), expr in entries:
+                with np.errstate(all="ignore"):
+                    v = np.broadcast_to(np.asarray(expr(values), dtype=float), (len(labels),))
+                bad = ~np.isfinite(v)
+                if bad.any():
+                    k = int(np.argmax(bad))
+                    raise ValueError(
+                        f"{own}: {field}[{i}][{j}] = {_shown(expr.source)} must be a finite number "
+                        f"at every value the rates can take; it is {float(v[k])!r} at {labels[k]} "
+                        "(a division by zero or an overflow)"
+                    )
 
     @functools.cached_property
     def n_stages(self) -> int:
@@ -511,10 +654,19 @@ class MatrixSelection(_Spec):
 
     def __post_init__(self) -> None:
         own = validation.owner(self)
+        for field in ("U", "F", "C"):
+            value = getattr(self, field)
+            if value is not None and (
+                isinstance(value, str | Mapping) or not isinstance(value, Sequence | np.ndarray)
+            ):
+                raise TypeError(f"{own}: {field} must be a list of matrices; got {value!r}")
         if not self.U:
             raise ValueError(f"{own}: U must hold at least one matrix; got {self.U!r}")
         k = len(self.U)
-        n = len(self.U[0])
+        first = self.U[0]
+        if isinstance(first, str | Mapping) or not isinstance(first, Sequence | np.ndarray):
+            raise TypeError(f"{own}: U must be a list of matrices; got {self.U!r}")
+        n = len(first)
         _set(self, "U", tuple(_matrix(own, f"U[{i}]", m, n) for i, m in enumerate(self.U)))
         for field in ("F", "C"):
             value = getattr(self, field)
@@ -1229,6 +1381,7 @@ class Species(_Spec):
                     carrying_capacity=self.carrying_capacity,
                 ),
             )
+        limit = count_limit(n, len(pops))
         for p in pops:
             if p.initial is None and p.initial_total is None:
                 raise ValueError(f"{own}: population {p.name!r} needs initial or initial_total")
@@ -1236,6 +1389,14 @@ class Species(_Spec):
                 raise ValueError(
                     f"{own}: population {p.name!r} initial must have {n} entries (one per stage); "
                     f"got {p.initial!r}"
+                )
+            largest = max(p.initial) if p.initial is not None else p.initial_total
+            if largest is not None and largest > limit:
+                field = "initial" if p.initial is not None else "initial_total"
+                raise ValueError(
+                    f"{own}: population {p.name!r} {field} must be at most {limit} individuals "
+                    f"(the engine's integer range for {n} stages and {len(pops)} population(s)); "
+                    f"got {largest!r}"
                 )
         if self.populations:
             _set(self, "populations", pops)
@@ -1280,6 +1441,29 @@ class Species(_Spec):
                     )
         validation.names([c.name for c in cats], "catastrophes (names)", owner=own)
         _set(self, "catastrophes", cats)
+        if cats:
+            self._check_catastrophe_survival(own, cats)
+
+    def _check_catastrophe_survival(self, own: str, cats: tuple[Catastrophe, ...]) -> None:
+        """A catastrophe's survival multiplier may exceed 1 (a good year), but not so far that the
+        survival of a stage (a column sum of U; the largest over the environmental states of a
+        MatrixSelection) would exceed 1: the engine would cap it, so the stated effect could not
+        happen even in an average year."""
+        U = self.U_array[None]
+        if isinstance(self.environment, MatrixSelection):
+            U = np.concatenate([U, self.environment.U_stack])
+        survival = U.sum(axis=1).max(axis=0)  # (stages,)
+        for c in cats:
+            m = np.broadcast_to(np.asarray(c.survival_multiplier, dtype=float), survival.shape)
+            over = m * survival > 1 + 1e-9
+            if over.any():
+                j = int(np.argmax(over))
+                raise ValueError(
+                    f"{own}: catastrophe {c.name!r} survival_multiplier={float(m[j])!r} would raise "
+                    f"the survival of stage {self.stages[j]!r} from {survival[j]:.6g} to "
+                    f"{m[j] * survival[j]:.6g}, above 1; for this stage it can be at most "
+                    f"{1 / survival[j]:.6g} (survival is a probability)"
+                )
 
     def _check_density_dependence(self, own: str, pops: tuple[Population, ...]) -> None:
         """Default: a ceiling at K when some population has a carrying capacity."""
@@ -1325,11 +1509,22 @@ class Species(_Spec):
     def _check_generation_length(self, own: str) -> None:
         """Default: computed from the mean matrices (:func:`pva.analysis.generation_length`)."""
         if self.generation_length is None:
-            _set(self, "generation_length", self._computed_generation_length())
+            computed = self._computed_generation_length()
+            if computed is not None and computed > MAX_GENERATION_LENGTH:
+                raise ValueError(
+                    f"{own}: the generation length computed from U and F is {computed:.6g} years, "
+                    f"beyond the {MAX_GENERATION_LENGTH:g} accepted; give generation_length"
+                )
+            _set(self, "generation_length", computed)
             return
         g = validation.number(self.generation_length, "generation_length", owner=own)
         if g <= 0:
             raise ValueError(f"{own}: generation_length must be > 0 years; got {g!r}")
+        if g > MAX_GENERATION_LENGTH:
+            raise ValueError(
+                f"{own}: generation_length must be at most {MAX_GENERATION_LENGTH:g} years; "
+                f"got {g!r}"
+            )
         _set(self, "generation_length", g)
 
     def _computed_generation_length(self) -> float | None:
@@ -1337,7 +1532,8 @@ class Species(_Spec):
         if fn is None:
             return None
         try:
-            with warnings.catch_warnings():
+            # over/underflow with extreme entries gives a value that is not finite: None below
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
                 # a reducible life cycle (e.g. a post-reproductive stage) is fine for projection;
                 # pva.analysis warns about it where eigenvectors are reported, not here
                 warnings.simplefilter("ignore", MatrixStructureWarning)

@@ -1029,3 +1029,215 @@ def iter_figures(
 def safe_name(name: str) -> str:
     """``name`` with everything but letters, digits, ``-`` and ``_`` replaced by ``_``."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "unnamed"
+
+
+# ---------------------------------------------------------------------------------------------------
+# success factors (pva.success): effect sizes, partial dependence, types per currency unit
+# ---------------------------------------------------------------------------------------------------
+
+
+def _panels(
+    n_panels: int, *, height: float, width: float = _WIDTH * 1.2
+) -> tuple[Figure, list[Axes]]:
+    """A grid of ``n_panels`` axes, 3 a row, sharing the y axis only (each panel its own x)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure_cls = require_matplotlib()
+    n_cols = min(n_panels, 3)
+    n_rows = -(-n_panels // n_cols)
+    fig = figure_cls(figsize=(width, height * n_rows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=False, sharey=True).ravel()
+    for extra in axes[n_panels:]:
+        extra.set_visible(False)
+    return fig, list(axes[:n_panels])
+
+
+def plot_success_effects(analysis: xr.Dataset, *, outcomes: Sequence[str] | None = None) -> Figure:
+    """Effect of each factor on each outcome with its bootstrap interval (one panel per outcome).
+
+    ``analysis`` is :func:`pva.success.analyse` output: ``effect``, ``effect_lower`` and
+    ``effect_upper`` (outcome, term), on each outcome's own scale (per SD of a numeric factor, or a
+    type against the reference type).
+    """
+    from pva.success import names as success_names
+    from pva.success import tables
+
+    chosen = (
+        [str(o) for o in analysis[success_names.OUTCOME].values]
+        if outcomes is None
+        else list(outcomes)
+    )
+    terms = [str(t) for t in analysis[success_names.TERM].values]
+    reference = str(analysis.attrs.get("reference_type", ""))
+    fig, axes = _panels(len(chosen), height=0.28 * len(terms) + 1.2, width=_WIDTH * 1.3)
+    y = np.arange(len(terms))
+    for ax, outcome in zip(axes, chosen, strict=True):
+        e = analysis.sel({success_names.OUTCOME: outcome})
+        mid = np.asarray(e["effect"].values, dtype=float)
+        lo = np.asarray(e["effect_lower"].values, dtype=float)
+        hi = np.asarray(e["effect_upper"].values, dtype=float)
+        has = np.isfinite(lo) & np.isfinite(hi)
+        excludes_zero = has & ((lo > 0) | (hi < 0))
+        for chosen, colour in ((~excludes_zero, "#1f77b4"), (excludes_zero, "#d62728")):
+            if not chosen.any():
+                continue
+            ax.errorbar(
+                mid[chosen],
+                y[chosen],
+                xerr=np.vstack(
+                    [
+                        np.where(has, np.maximum(mid - lo, 0), 0)[chosen],
+                        np.where(has, np.maximum(hi - mid, 0), 0)[chosen],
+                    ]
+                ),
+                fmt="o",
+                color=colour,
+                markersize=3.5,
+                elinewidth=1.2,
+                capsize=2,
+            )
+        ax.axvline(0.0, color="0.5", lw=0.8)
+        ax.set_title(tables.OUTCOME_LABELS.get(outcome, outcome), fontsize="medium")
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(y, [tables.term_label(t, reference) for t in terms], fontsize="small")
+    axes[0].invert_yaxis()
+    confidence = float(analysis.attrs.get("confidence", 0.95))
+    _set_xlabel(
+        fig,
+        axes,
+        f"effect on the outcome's scale, {confidence:.0%} bootstrap interval over species "
+        "(red: excludes 0)",
+    )
+    return fig
+
+
+def plot_partial_dependence(analysis: xr.Dataset, outcome: str) -> Figure:
+    """Partial dependence of one outcome on each numeric factor (fitted mean over the rows with the
+    factor set to each value, on its own scale) and on the intervention type, with bootstrap
+    bands (:func:`pva.success.analyse`)."""
+    from pva.success import names as success_names
+    from pva.success import tables
+
+    a = analysis.sel({success_names.OUTCOME: outcome})
+    factors = [str(f) for f in a[success_names.FACTOR].values]
+    fig, axes = _panels(len(factors) + 1, height=2.4)
+    for ax, factor in zip(axes, factors, strict=False):
+        p = a.sel({success_names.FACTOR: factor})
+        x = np.asarray(p["pd_value"].values, dtype=float)
+        ax.fill_between(
+            x,
+            np.asarray(p["partial_dependence_lower"].values, dtype=float),
+            np.asarray(p["partial_dependence_upper"].values, dtype=float),
+            color="#1f77b4",
+            alpha=0.2,
+            lw=0,
+        )
+        ax.plot(x, np.asarray(p["partial_dependence"].values, dtype=float), color="#1f77b4")
+        ax.set_xlabel(tables.factor_label(factor), fontsize="small")
+        log_scale = ("initial_mature", "cost", "generation_length", "net_reproductive_rate")
+        if factor in log_scale and np.all(x > 0) and np.ptp(x) > 0:
+            ax.set_xscale("log")
+        ax.tick_params(labelsize="small", labelbottom=True)
+        ax.grid(alpha=0.3)
+    ax = axes[-1]
+    kinds = [str(k) for k in a[success_names.INTERVENTION_TYPE].values]
+    mid = np.asarray(a["type_dependence"].values, dtype=float)
+    lo = np.asarray(a["type_dependence_lower"].values, dtype=float)
+    hi = np.asarray(a["type_dependence_upper"].values, dtype=float)
+    xs = np.arange(len(kinds))
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    ax.errorbar(
+        xs,
+        mid,
+        yerr=np.vstack(
+            [np.where(ok, np.maximum(mid - lo, 0), 0), np.where(ok, np.maximum(hi - mid, 0), 0)]
+        ),
+        fmt="o",
+        color="#1f77b4",
+        capsize=3,
+    )
+    ax.set_xticks(xs, kinds, rotation=30, ha="right", fontsize="small")
+    ax.set_xlabel("intervention type", fontsize="small")
+    ax.grid(alpha=0.3, axis="y")
+    confidence = float(analysis.attrs.get("confidence", 0.95))
+    fig.supylabel(tables.OUTCOME_LABELS.get(outcome, outcome), fontsize="medium")
+    fig.suptitle(
+        f"Partial dependence, {confidence:.0%} bootstrap band over species", fontsize="medium"
+    )
+    return fig
+
+
+def plot_success_ranking(analysis: xr.Dataset) -> Figure:
+    """Intervention types by ΔRLI and by extinctions prevented per million currency units, with
+    bootstrap intervals over species (:func:`pva.success.rank_types`)."""
+    from pva.success import names as success_names
+
+    kinds = [str(k) for k in analysis[success_names.RANK_TYPE].values]
+    currency = str(analysis.attrs.get("currency", "currency units"))
+    fig, axes = _panels(2, height=0.45 * len(kinds) + 1.4, width=_WIDTH)
+    y = np.arange(len(kinds))
+    for ax, key, label in zip(
+        axes,
+        ("delta_rli_per_million", "extinctions_prevented_per_million"),
+        (f"ΔRLI per million {currency}", f"extinctions prevented per million {currency}"),
+        strict=True,
+    ):
+        mid = np.asarray(analysis[f"rank_{key}"].values, dtype=float)
+        lo = np.asarray(analysis[f"rank_{key}_lower"].values, dtype=float)
+        hi = np.asarray(analysis[f"rank_{key}_upper"].values, dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(mid)
+        ax.barh(y, np.where(np.isfinite(mid), mid, 0), color="#9ecae1")
+        ax.errorbar(
+            np.where(ok, mid, np.nan),
+            y,
+            xerr=np.vstack(
+                [np.where(ok, np.maximum(mid - lo, 0), 0), np.where(ok, np.maximum(hi - mid, 0), 0)]
+            ),
+            fmt="none",
+            ecolor="#08519c",
+            capsize=3,
+        )
+        ax.axvline(0.0, color="0.5", lw=0.8)
+        ax.set_xlabel(label, fontsize="small")
+        ax.grid(alpha=0.3, axis="x")
+        ax.locator_params(axis="x", nbins=4)
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 4))
+    axes[0].set_yticks(y, kinds)
+    axes[0].invert_yaxis()
+    return fig
+
+
+def iter_success_figures(analysis: xr.Dataset) -> Iterator[tuple[str, Figure]]:
+    """``(name, figure)`` for every figure of a success analysis: the effects, the ranking and
+    the partial dependence of each outcome."""
+    from pva.success import names as success_names
+
+    yield "success_effects", plot_success_effects(analysis)
+    yield "success_ranking", plot_success_ranking(analysis)
+    for outcome in analysis[success_names.OUTCOME].values:
+        yield (
+            f"success_partial_dependence_{safe_name(str(outcome))}",
+            plot_partial_dependence(analysis, str(outcome)),
+        )
+
+
+def write_success_figures(
+    analysis: xr.Dataset,
+    out_dir: str | Path,
+    *,
+    formats: Sequence[str] = ("png",),
+    dpi: int = 120,
+) -> list[Path]:
+    """Write :func:`iter_success_figures` into ``out_dir`` through :func:`pva.io.write_bytes`;
+    return the paths."""
+    for fmt in formats:
+        if fmt not in {"png", "svg", "pdf"}:
+            raise ValueError(f"formats must be among 'png', 'svg', 'pdf'; got {fmt!r}")
+    written: list[Path] = []
+    for stem, fig in iter_success_figures(analysis):
+        for fmt in formats:
+            buffer = BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=dpi)
+            written.append(io.write_bytes(Path(out_dir) / f"{stem}.{fmt}", buffer.getvalue()))
+    return written

@@ -1226,3 +1226,121 @@ def write_report(results: xr.Dataset, path: str | os.PathLike[str], **options: A
             f"report path {str(out)!r} is a directory; give a file name such as report.html"
         )
     return io.write_text(out, render_report(results, **options))
+
+
+# ---------------------------------------------------------------------------------------------------
+# success factors (pva.success): a section, and a page of its own
+# ---------------------------------------------------------------------------------------------------
+
+
+def render_success_section(
+    success: xr.Dataset, analysis: xr.Dataset, *, figure_format: str = "png", dpi: int = 100
+) -> str:
+    """The success-factor section (HTML ``<section>``) of a success results Dataset
+    (:func:`pva.success.run_success`) and its analysis (:func:`pva.success.analyse`): what was
+    analysed, intervention types per currency unit, the effects of the factors with their
+    intervals, partial dependence, and the best designs, with the caveat that the factors found
+    are conditional on the study's threat, size and cost rules."""
+    from pva.success import names as success_names
+    from pva.success import tables
+
+    if figure_format not in FIGURE_FORMATS:
+        raise ValueError(f"figure_format must be 'png' or 'svg'; got {figure_format!r}")
+    confidence = float(analysis.attrs.get("confidence", 0.95))
+    band = f"{confidence:.0%}"
+
+    def table(rows: tuple[list[str], list[list[str]]]) -> str:
+        return f'<div class="scroll">{summary.render_rows(rows[0], rows[1], "html")}</div>'
+
+    def figure(fig: Figure, alt: str, caption: str) -> str:
+        return _figure_html(fig, alt=alt, caption=caption, fmt=figure_format, dpi=dpi)
+
+    parts = [
+        '<section id="success-factors"><h2>Success factors</h2>',
+        "<p>Each design is compared with no action replicate by replicate (common random "
+        "numbers) at the horizon: extinctions prevented, extinction avoided, downlisting (a better "
+        "Red List category), the species' contribution to ΔRLI and the Green Score gained. The "
+        "outcomes are modelled on the factors (life history, initial size, threat intensity, and "
+        "the intervention's type, start, duration, effort and cost) by GLMs with species-clustered "
+        f"errors; intervals are {band} percentile intervals of a bootstrap over species.</p>",
+        '<p class="note"><strong>The factors found are conditional on the written threat, size '
+        "and cost rules of the study</strong>: another set of rules can rank factors and "
+        "intervention types differently.</p>",
+        "<h3>What was analysed</h3>",
+        table(tables.overview_rows(success, analysis)),
+        "<h3>Intervention types per currency unit</h3>",
+        table(tables.ranking_rows(analysis)),
+        figure(
+            plots.plot_success_ranking(analysis),
+            "intervention types by ΔRLI and extinctions prevented per million",
+            f"ΔRLI and extinctions prevented per million {analysis.attrs.get('currency', '')} "
+            f"spent on each type across the portfolio, with {band} bootstrap intervals.",
+        ),
+        "<h3>Effects of the factors</h3>",
+        table(tables.effect_rows(analysis)),
+        figure(
+            plots.plot_success_effects(analysis),
+            "effect of each factor on each outcome",
+            f"Average change of each fitted outcome per SD of a factor, or of a type against "
+            f"{analysis.attrs.get('reference_type', 'the reference')}, with {band} bootstrap "
+            "intervals; red where the interval excludes 0.",
+        ),
+        "<h3>Partial dependence</h3>",
+    ]
+    for outcome in analysis[success_names.OUTCOME].values:
+        label = tables.OUTCOME_LABELS.get(str(outcome), str(outcome))
+        parts.append(
+            figure(
+                plots.plot_partial_dependence(analysis, str(outcome)),
+                f"partial dependence of {label}",
+                f"{label}: the fitted mean over all species x designs with one factor set to each "
+                f"value (or every design set to each type), with {band} bootstrap bands.",
+            )
+        )
+    parts += [
+        "<h3>Designs by ΔRLI over all species</h3>",
+        table(tables.design_rows(success, top=15)),
+        "</section>",
+    ]
+    return "\n".join(parts)
+
+
+def render_success_report(
+    success: xr.Dataset,
+    analysis: xr.Dataset,
+    *,
+    title: str | None = None,
+    figure_format: str = "png",
+    dpi: int = 100,
+) -> str:
+    """A self-contained HTML page holding :func:`render_success_section`."""
+    if title is None:
+        study = json.loads(success.attrs.get(names.ATTR_STUDY, "{}")).get("study", {})
+        title = f"Success factors: {study['name']}" if study.get("name") else "Success factors"
+    body = [
+        f"<header><h1>{html.escape(title)}</h1>",
+        f'<p class="meta">Horizon {int(success.attrs.get("horizon", 0))} years; '
+        f"{success.sizes.get(names.REPLICATE, 0)} replicates per scenario; seed entropy "
+        f"{html.escape(str(success.attrs.get(names.ATTR_SEED_ENTROPY, '')))}.</p></header>",
+        render_success_section(success, analysis, figure_format=figure_format, dpi=dpi),
+        f'<footer><p class="note">Generated by pva {html.escape(str(pva_version()))}.</p></footer>',
+    ]
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
+        f"<script>{_SCRIPT}</script>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )
+
+
+def write_success_report(
+    success: xr.Dataset, analysis: xr.Dataset, path: str | os.PathLike[str], **options: Any
+) -> Path:
+    """Write :func:`render_success_report` to ``path`` through :func:`pva.io.write_text`."""
+    out = Path(path)
+    if out.is_dir():
+        raise ValueError(
+            f"report path {str(out)!r} is a directory; give a file name such as success.html"
+        )
+    return io.write_text(out, render_success_report(success, analysis, **options))

@@ -11,7 +11,8 @@ only, the results are identical bit for bit for any ``jobs`` and ``backend``.
 :func:`run_study` follows four steps, one section each below: the tasks and the chunk layout
 (:class:`_Plan`), checkpoint resume (finished tasks read through :class:`pva.io.Checkpoints`, which
 refuses checkpoints of another study or seed), parallel execution (:class:`joblib.Parallel`: loky
-processes locally, threads, or a Dask cluster through joblib's ``dask`` backend; each finished task is
+processes locally, threads, or a Dask cluster, a temporary one or a running one named by its
+scheduler address, through joblib's ``dask`` backend; each finished task is
 checkpointed atomically) and assembly (:func:`pva.results.build`, the one results layout).
 """
 
@@ -20,16 +21,31 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Literal, TypeVar, get_args
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, get_args
 
 import joblib
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import engine, io, model, nested, redlist, results, streams, validation
-from pva.model import Species
+from pva import (
+    _signals,
+    engine,
+    io,
+    model,
+    nested,
+    redlist,
+    resources,
+    results,
+    streams,
+    validation,
+)
+from pva.errors import CountCapWarning
+from pva.model import Species, count_limit
 from pva.schedule import Schedule
 from pva.study import RedListE, Study
 
@@ -39,7 +55,6 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` in the calling process at the start and after each finished
 task."""
 
-T = TypeVar("T")
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -147,6 +162,54 @@ def _nested_projections(
     return risk, projected
 
 
+def _task(*args: Any, **kwargs: Any) -> io.TaskArrays:
+    """:func:`run_task` as the executor calls it (with the fault tests' pause point first)."""
+    _signals.pause_point("task")
+    return run_task(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# worker processes that never outlive the run
+# ---------------------------------------------------------------------------------------------------
+
+PARENT_CHECK_SECONDS = 0.2
+"""How often a worker process checks that the process that started it still runs."""
+
+
+def _watch_parent(parent: int) -> None:
+    """Initializer of the loky worker processes: a daemon thread ends the worker (``os._exit``)
+    as soon as its parent ``parent`` is gone (the worker is re-parented), so that a killed ``pva
+    run`` (SIGKILL cannot be caught) leaves no workers behind — nor loky's resource trackers, which
+    end when the last process holding their pipe does. Workers hold no files open for writing:
+    checkpoints and results are written by the parent."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    if os.getppid() == parent:
+        threading.Thread(target=watch, name="pva-parent-watch", daemon=True).start()
+    else:  # the parent died while this worker was starting
+        os._exit(1)
+
+
+def shutdown_workers() -> None:
+    """Stop joblib's reusable loky worker processes now (they otherwise idle for 5 minutes after a
+    run, holding the caller's stdout: ``pva run ... | tee log`` would not end). The ``pva``
+    command calls this on its way out; in a Python session the workers are worth reusing."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is None:
+        return
+    with contextlib.suppress(Exception):  # already broken or shut down: nothing to stop
+        if hasattr(executor, "terminate"):
+            executor.terminate(kill_workers=True)
+        else:  # pragma: no cover - an older joblib
+            executor.shutdown(wait=True, kill_workers=True)
+
+
 # ---------------------------------------------------------------------------------------------------
 # tasks and the chunk layout
 # ---------------------------------------------------------------------------------------------------
@@ -218,7 +281,7 @@ class _Plan:
     def call(self, i: int, k: int, entropy: int) -> Any:
         """The delayed call of :func:`run_task` for task (i, k)."""
         start, stop = self.bounds[k]
-        return joblib.delayed(run_task)(
+        return joblib.delayed(_task)(
             self.study.species[i].species,
             self.schedules[i],
             years=self.study.years,
@@ -335,50 +398,111 @@ def _dask_backend(jobs: int) -> Iterator[None]:
             owned[0].close()
 
 
+@contextlib.contextmanager
+def _cluster_backend(scheduler: str) -> Iterator[None]:
+    """joblib's dask backend on the running ``dask.distributed`` cluster at ``scheduler``: an
+    address (``tcp://host:8786``) or the JSON file a scheduler wrote (``dask scheduler
+    --scheduler-file``). The cluster is someone else's: only the client is closed afterwards.
+    Scheduling, and rescheduling the tasks of a worker that dies, is dask's (docs/cluster.md)."""
+    check_scheduler(scheduler)
+    try:
+        import dask
+        from dask.distributed import Client
+    except ImportError:  # pragma: no cover - dask is an optional extra
+        raise ImportError(
+            "--scheduler needs dask.distributed: pip install '.[dask]' (from a checkout of pva) "
+            "or pip install 'pva[dask]'"
+        ) from None
+    if scheduler.endswith(".json"):
+        where = {"scheduler_file": os.path.expanduser(scheduler)}
+    else:
+        where = {"address": scheduler}
+    # how long to try to reach the scheduler: dask's setting (default 30 s)
+    timeout = dask.config.get("distributed.comm.timeouts.connect")
+    try:
+        client = Client(**where, set_as_default=False, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"no dask scheduler reachable at {scheduler!r} ({exc})") from None
+    try:
+        with joblib.parallel_config(backend="dask", client=client):
+            yield
+    finally:
+        client.close()
+
+
 def _execute(
-    plan: _Plan, todo: list[tuple[int, int]], *, entropy: int, jobs: int, backend: Backend
+    plan: _Plan,
+    todo: list[tuple[int, int]],
+    *,
+    entropy: int,
+    jobs: int,
+    backend: Backend,
+    scheduler: str | None = None,
 ) -> Iterator[tuple[tuple[int, int], io.TaskArrays]]:
-    """Run the tasks ``todo`` on ``backend``; yield each task with its arrays, in ``todo``'s order
-    (joblib keeps the input order, so the numbers do not depend on which worker ran what)."""
-    if not todo:
-        return
-    calls = (plan.call(i, k, entropy) for i, k in todo)
-    context = _dask_backend(jobs) if backend == "dask" else contextlib.nullcontext()
-    with context:
-        if backend == "dask":
-            parallel = joblib.Parallel(n_jobs=-1, return_as="generator")
-        else:
-            n = 1 if backend == "sequential" else jobs
-            parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
-        yield from zip(todo, parallel(calls), strict=True)
+    """Run the tasks ``todo`` on ``backend`` (on the cluster at ``scheduler`` if given); yield each
+    task with its arrays, in ``todo``'s order (joblib keeps the input order, so the numbers do not
+    depend on which worker ran what)."""
+    yield from zip(
+        todo,
+        _run_calls(
+            [plan.call(i, k, entropy) for i, k in todo],
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+        ),
+        strict=True,
+    )
 
 
-def run_calls(
-    function: Callable[..., T],
-    calls: Iterable[tuple[tuple[Any, ...], dict[str, Any]]],
+def map_tasks(
+    function: Callable[..., Any],
+    tasks: Sequence[Mapping[str, Any]],
     *,
     jobs: int = 1,
     backend: Backend = "loky",
-) -> Iterator[T]:
-    """Call ``function(*args, **kwargs)`` for each ``(args, kwargs)`` of ``calls`` on ``backend``
-    (as :func:`run_study` runs its tasks) and yield the results in the order of ``calls``, so that
-    what is built from them does not depend on ``jobs`` or the backend.
+    scheduler: str | None = None,
+) -> Iterator[Any]:
+    """``function(**task)`` for every task, in parallel; the results in the order of ``tasks``,
+    each yielded as soon as it and those before it are done.
 
-    The parallel execution of tasks other than a study's (the samples of a sweep,
-    :mod:`pva.sensitivity`); ``function`` must be importable by the workers (a module-level
-    function).
+    The execution step of :func:`run_study`, offered to callers with independent tasks of their
+    own (:func:`pva.success.run_success` runs one task per species). ``function`` must be
+    importable by the workers (a module-level function); ``jobs``, ``backend`` and ``scheduler``
+    as in :func:`run_study`. The order of the results never depends on the workers, so neither do
+    numbers made from them.
     """
     jobs = _check_jobs(jobs)
     backend = _check_backend(backend)
-    delayed = (joblib.delayed(function)(*args, **kwargs) for args, kwargs in calls)
-    context = _dask_backend(jobs) if backend == "dask" else contextlib.nullcontext()
+    scheduler = check_scheduler(scheduler)
+    calls = [joblib.delayed(function)(**task) for task in tasks]
+    return _run_calls(calls, jobs=jobs, backend=backend, scheduler=scheduler)
+
+
+def _run_calls(
+    calls: list[Any], *, jobs: int, backend: Backend, scheduler: str | None = None
+) -> Iterator[Any]:
+    """Run joblib delayed ``calls`` on ``backend`` with ``jobs`` workers, or on the running
+    cluster at ``scheduler`` (:func:`_cluster_backend`) whatever ``backend`` says; yield the
+    results in the order of ``calls``."""
+    if not calls:
+        return
+    if scheduler is not None:
+        context = _cluster_backend(scheduler)
+    else:
+        context = _dask_backend(jobs) if backend == "dask" else contextlib.nullcontext()
     with context:
-        if backend == "dask":
+        if backend == "dask" or scheduler is not None:
             parallel = joblib.Parallel(n_jobs=-1, return_as="generator")
+        elif backend == "loky":
+            # workers end when this process does, even if it is killed (_watch_parent)
+            with joblib.parallel_config(
+                backend="loky", initializer=_watch_parent, initargs=(os.getpid(),)
+            ):
+                parallel = joblib.Parallel(n_jobs=jobs, return_as="generator")
         else:
             n = 1 if backend == "sequential" else jobs
             parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
-        yield from parallel(delayed)
+        yield from parallel(calls)
 
 
 def _check_jobs(jobs: object) -> int:
@@ -386,6 +510,24 @@ def _check_jobs(jobs: object) -> int:
     if n == 0:
         raise ValueError(f"jobs must be a non-zero integer (-1: all cores); got {jobs!r}")
     return n
+
+
+def check_scheduler(scheduler: object) -> str | None:
+    """``scheduler`` as given (None: no cluster); a ValueError or TypeError naming the rule
+    otherwise. Whether a scheduler answers there is known only when the run connects."""
+    if scheduler is None:
+        return None
+    if not isinstance(scheduler, str):
+        raise TypeError(
+            f"scheduler must be a string such as 'tcp://host:8786' (or a scheduler file); "
+            f"got {scheduler!r}"
+        )
+    if not scheduler.strip() or any(c.isspace() for c in scheduler):
+        raise ValueError(
+            f"scheduler must be a dask.distributed address such as 'tcp://host:8786' or a "
+            f"scheduler file, without spaces; got {scheduler!r}"
+        )
+    return scheduler
 
 
 def _check_backend(backend: object) -> Backend:
@@ -409,6 +551,7 @@ def run_study(
     progress: Progress | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     seed: int | None = None,
+    scheduler: str | None = None,
 ) -> xr.Dataset:
     """Run every species x scenario x replicate of ``study``; return the results Dataset.
 
@@ -430,6 +573,10 @@ def run_study(
     seed
         Overrides ``study.seed``. With neither, fresh entropy is drawn (or the checkpoint's reused)
         and recorded in ``attrs["seed_entropy"]``.
+    scheduler
+        Address of a running ``dask.distributed`` scheduler (``tcp://host:8786``) or its scheduler
+        file (``.json``): the tasks run on that cluster (``jobs`` and ``backend`` are then not
+        used). Does not change the numbers. See docs/cluster.md.
 
     Returns
     -------
@@ -452,20 +599,36 @@ def run_study(
     TypeError
         If ``study`` is not a :class:`pva.study.Study`.
     ValueError
-        For bad ``jobs``, ``backend`` or ``seed``, or checkpoints of another study or seed.
+        For bad ``jobs``, ``backend``, ``seed`` or ``scheduler``, or checkpoints of another study
+        or seed.
+    OSError
+        If no scheduler answers at ``scheduler``.
+    pva.errors.ResourceError
+        (a ValueError) If the run would need more memory than is available
+        (:func:`pva.resources.estimate`), before anything is allocated.
+
+    Warns
+    -----
+    pva.errors.DamagedCheckpointWarning
+        For a damaged checkpoint file (its task is run again).
+    pva.errors.CountCapWarning
+        If a species' abundance reached the engine's largest count.
     """
     if not isinstance(study, Study):
         raise TypeError(f"study must be a pva.study.Study; got {study!r}")
     jobs = _check_jobs(jobs)
     backend = _check_backend(backend)
+    scheduler = check_scheduler(scheduler)
     if seed is not None:
         streams.resolve_entropy(seed)  # validates
         study = study.with_(seed=seed)
     given = None if study.seed is None else streams.resolve_entropy(study.seed)
+    # refused before anything of the run's size (chunk lists, schedules, arrays) exists
+    resources.require_memory(resources.estimate(study, jobs=jobs, backend=backend))
     if checkpoint_dir is None:
         store, entropy = None, given if given is not None else streams.resolve_entropy(None)
     else:  # the checkpoints' entropy when the study has no seed, so that an unseeded run resumes
-        store = io.Checkpoints(checkpoint_dir, study.digest(), given)
+        store = io.Checkpoints(checkpoint_dir, study.digest(seed=False), given)
         entropy = store.entropy
 
     for entry in study.species:  # the warning of validation, for a study built in Python
@@ -476,11 +639,31 @@ def run_study(
     done, total = len(plan.tasks) - len(todo), len(plan.tasks)
     if progress is not None:
         progress(done, total)
-    for (i, k), arrays in _execute(plan, todo, entropy=entropy, jobs=jobs, backend=backend):
+    for (i, k), arrays in _execute(
+        plan, todo, entropy=entropy, jobs=jobs, backend=backend, scheduler=scheduler
+    ):
         assembly.put(i, k, arrays)
         if store is not None:
             store.save(i, k, arrays)
         done += 1
         if progress is not None:
             progress(done, total)
+    _warn_if_capped(plan, assembly)
     return assembly.dataset(entropy)
+
+
+def _warn_if_capped(plan: _Plan, assembly: _Assembly) -> None:
+    """:class:`~pva.errors.CountCapWarning` for a species whose abundance reached the engine's
+    largest count (an exploding projection is held there, not simulated beyond it)."""
+    for i, s in enumerate(plan.study.species):
+        limit = count_limit(s.species.n_stages, s.species.n_populations)
+        largest = int(assembly.total[i].max(initial=0))
+        if largest >= limit:
+            warnings.warn(
+                f"species {s.name!r}: abundance reached {largest:,} individuals in a "
+                f"population, at or beyond the engine's largest count of {limit:,} per stage (for "
+                f"{s.species.n_stages} stages): stages that reached it were capped there, so "
+                "the numbers from then on are lower bounds",
+                CountCapWarning,
+                stacklevel=3,
+            )

@@ -16,13 +16,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from pva import model, streams, validation
-from pva.errors import StudyFileError
+from pva.errors import InactiveActionWarning, StudyFileError, SurvivalCapWarning
 from pva.model import Species
-from pva.scenario import Action, Intervention, Scenario, Threat
+from pva.scenario import Action, ClimateTrend, Intervention, Scenario, ScheduleBuilder, Threat
 from pva.validation import UnknownKeyError, check_keys
 
 __all__ = ["GreenStatus", "Outputs", "RedListE", "Study", "StudySpecies", "UnknownKeyError"]
@@ -504,11 +506,75 @@ class Study:
                     f"species: {names}"
                 )
 
-        # every scenario must make sense for every species: references checked by compiling
+        # every scenario must make sense for every species: the stages and populations each
+        # action names are checked here; the year-by-year schedules are compiled by the runner,
+        # after the run's memory has been estimated (a study of 1e9 years must be refused before
+        # anything year-sized exists, see pva.resources)
         for s in wrapped:
             for j in range(len(scenarios)):
-                self.scenario_for(s.name, j).compile(s.species, years=self.years)
+                sc = self.scenario_for(s.name, j)
+                builder = ScheduleBuilder.start(sc, s.species, years=1)
+                for action in (*sc.threats, *sc.interventions):
+                    builder.check_names(action)
             model.warn_inert_density_dependence(s.species)  # valid, but a silent no-op
+        self._warn_inactive(by_name)
+        self._warn_survival_trends(wrapped, scenarios)
+
+    def _warn_inactive(self, actions: Mapping[str, Action]) -> None:
+        """:class:`~pva.errors.InactiveActionWarning` for an action that starts (or, after its
+        ``delay``, takes effect) at or after the horizon: it would never act."""
+        for a in actions.values():
+            delay = int(getattr(a, "delay", 0))
+            if a.start >= self.years:
+                warnings.warn(
+                    f"Study: {validation.owner(a)} starts at step {a.start}, at or after the "
+                    f"horizon of years={self.years}: it never acts",
+                    InactiveActionWarning,
+                    stacklevel=4,
+                )
+            elif a.start + delay >= self.years:
+                warnings.warn(
+                    f"Study: {validation.owner(a)} takes effect at step {a.start + delay} "
+                    f"(start {a.start} + delay {delay}), at or after the horizon of "
+                    f"years={self.years}: it never acts (its cost is still counted)",
+                    InactiveActionWarning,
+                    stacklevel=4,
+                )
+
+    def _warn_survival_trends(
+        self, species: tuple[StudySpecies, ...], scenarios: tuple[Scenario, ...]
+    ) -> None:
+        """:class:`~pva.errors.SurvivalCapWarning` for a rising survival trend that may take a
+        stage's survival above 1 within the horizon (where the engine caps it at 1). The factor
+        is bounded by ``(1 + trend)^steps`` over the steps the trend acts (ramps and abatements
+        only lower it), so the warning says "may"."""
+        warned: set[tuple[str, str]] = set()
+        for s in species:
+            survival = s.species.U_array.sum(axis=0)  # of each stage, at the mean matrices
+            for j in range(len(scenarios)):
+                for a in self.scenario_for(s.name, j).threats:
+                    if not isinstance(a, ClimateTrend) or a.survival_trend <= 0:
+                        continue
+                    if (a.name, s.name) in warned:
+                        continue
+                    stop = self.years if a.stop is None else min(a.stop, self.years)
+                    steps = max(stop - a.start, 0)
+                    log_factor = steps * math.log1p(a.survival_trend)
+                    for k, stage in enumerate(s.species.stages):
+                        if a.stages and stage not in a.stages:
+                            continue
+                        if survival[k] > 0 and math.log(survival[k]) + log_factor > 1e-12:
+                            warned.add((a.name, s.name))
+                            warnings.warn(
+                                f"Study: ClimateTrend {a.name!r} may raise the survival of stage "
+                                f"{stage!r} of species {s.name!r} ({survival[k]:.6g}) above 1 "
+                                f"within years={self.years} (by a factor of up to "
+                                f"{math.exp(min(log_factor, 700.0)):.6g}); the engine caps "
+                                "survival at 1",
+                                SurvivalCapWarning,
+                                stacklevel=4,
+                            )
+                            break
 
     # ---- derived --------------------------------------------------------------------------------
 
@@ -604,9 +670,17 @@ class Study:
         """:meth:`to_dict` as canonical JSON (sorted keys): provenance and the checkpoint hash."""
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
-    def digest(self) -> str:
-        """SHA-256 of :meth:`to_json`: identifies the study (settings, species and scenarios)."""
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+    def digest(self, *, seed: bool = True) -> str:
+        """SHA-256 of :meth:`to_json`: identifies the study (settings, species and scenarios).
+
+        With ``seed=False`` the seed is left out: checkpoints identify the study by it and the
+        seed by its entropy, so that a resume with another seed is told so, not that the study
+        changed."""
+        doc = self.to_dict()
+        if not seed:
+            doc["study"].pop("seed", None)
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Study:

@@ -26,6 +26,7 @@ import functools
 import math
 import types
 import typing
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -170,20 +171,52 @@ def flag(value: object, field: str, *, owner: str | None = None) -> bool:
     return bool(value)
 
 
+_TEXT_CONTROLS = frozenset("\t\n\r")
+"""Control characters free text may hold (tabs and line breaks)."""
+
+_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories a name may not hold: control (NUL, tab, line break, escape), format
+(zero-width and bidirectional marks), surrogates, and line and paragraph separators."""
+
+
 def text(value: object, field: str, *, owner: str | None = None) -> str:
-    """``value`` if it is a string (possibly empty), else TypeError."""
+    """``value`` if it is a string (possibly empty) without control characters other than tabs and
+    line breaks: TypeError unless a string, ValueError for NUL, escape and the like, which NetCDF
+    attributes cut and terminals act on."""
     if not isinstance(value, str):
         raise TypeError(_message(field, owner, "a string", value))
+    bad = next(
+        (c for c in value if unicodedata.category(c) == "Cc" and c not in _TEXT_CONTROLS), None
+    )
+    if bad is not None:
+        rule = f"text without control characters other than tabs and line breaks (it holds {bad!r})"
+        raise ValueError(_message(field, owner, rule, value))
     return value
 
 
 def name(value: object, field: str = "name", *, owner: str | None = None) -> str:
-    """A name: TypeError unless a string, ValueError if empty or blank."""
+    """A name: TypeError unless a string, ValueError if empty, blank or holding a control or
+    format character (see :func:`printable_name`)."""
     if not isinstance(value, str):
         raise TypeError(_message(field, owner, "a non-empty string", value))
     if not value.strip():
         raise ValueError(_message(field, owner, "a non-empty string", value))
+    _check_printable(value, field, owner)
     return value
+
+
+def printable_name(value: str) -> bool:
+    """Whether ``value`` holds no control or format character (NUL, tab, line break, escape,
+    zero-width or bidirectional mark; the categories of ``_NOT_IN_NAMES``). Names become NetCDF
+    coordinates, which end at a NUL, and cells of tables, which a line break would split."""
+    return not any(unicodedata.category(c) in _NOT_IN_NAMES for c in value)
+
+
+def _check_printable(value: str, field: str, owner: str | None) -> None:
+    if not printable_name(value):
+        bad = next(c for c in value if unicodedata.category(c) in _NOT_IN_NAMES)
+        rule = f"printable text without control characters (it holds {bad!r})"
+        raise ValueError(_message(field, owner, rule, value))
 
 
 def one_of(value: object, field: str, allowed: Sequence[str], *, owner: str | None = None) -> str:
@@ -239,6 +272,7 @@ def names(
             raise TypeError(_message(field, owner, "a list of names", value))
         if not item:
             raise ValueError(_message(field, owner, "a list of non-empty names", value))
+        _check_printable(item, field, owner)
     if len(set(items)) != len(items):
         raise ValueError(f"{label(field, owner)} must not repeat a name; got {value!r}")
     return items

@@ -9,7 +9,8 @@ environmental and catastrophe history in every sample (common random numbers): r
 smooth and differences between samples are paired. Demographic draws come from the same streams
 too, and agree between samples while their states agree (the samplers use a variable number of
 random numbers; ``docs/study-file.md``). The tasks run through
-:func:`pva.runner.run_calls` (joblib's loky processes, threads, or Dask), each finished sample is
+:func:`pva.runner.map_tasks` (joblib's loky processes, threads, Dask, or a running Dask cluster),
+each finished sample is
 checkpointed (:class:`pva.io.SampleCheckpoints`), and the results are the same for any number of
 workers and any backend.
 
@@ -377,29 +378,32 @@ def _digest(study: Study, kind: str, settings: Mapping[str, Any]) -> str:
 
 def _execute(
     function: Callable[..., dict[str, npt.NDArray[Any]]],
-    calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
+    tasks: Sequence[Mapping[str, Any]],
     store: io.SampleCheckpoints | None,
     *,
     jobs: int,
     backend: Backend,
+    scheduler: str | None,
     progress: Progress | None,
 ) -> list[dict[str, npt.NDArray[Any]]]:
     """Every call's arrays, in order: from the checkpoints where finished, else run (and saved)."""
     done: list[dict[str, npt.NDArray[Any]] | None] = [
-        None if store is None else store.load_sample(i) for i in range(len(calls))
+        None if store is None else store.load_sample(i) for i in range(len(tasks))
     ]
     todo = [i for i, d in enumerate(done) if d is None]
-    count = len(calls) - len(todo)
+    count = len(tasks) - len(todo)
     if progress is not None:
-        progress(count, len(calls))
-    finished = runner.run_calls(function, [calls[i] for i in todo], jobs=jobs, backend=backend)
+        progress(count, len(tasks))
+    finished = runner.map_tasks(
+        function, [tasks[i] for i in todo], jobs=jobs, backend=backend, scheduler=scheduler
+    )
     for i, arrays in zip(todo, finished, strict=True):
         if store is not None:
             store.save_sample(i, arrays)
         done[i] = arrays
         count += 1
         if progress is not None:
-            progress(count, len(calls))
+            progress(count, len(tasks))
     return [d for d in done if d is not None]
 
 
@@ -409,6 +413,7 @@ def sweep(
     *,
     jobs: int = 1,
     backend: Backend = "loky",
+    scheduler: str | None = None,
     progress: Progress | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     seed: int | None = None,
@@ -423,9 +428,9 @@ def sweep(
         The base study; its parameters at the settings' paths are varied.
     settings
         The parameters (paths and ranges or distributions), the design and its size.
-    jobs, backend
-        Workers and joblib backend (as :func:`pva.runner.run_study`); they do not change the
-        numbers.
+    jobs, backend, scheduler
+        Workers, joblib backend, or a running Dask cluster (as :func:`pva.runner.run_study`);
+        they do not change the numbers.
     progress
         ``progress(done, total)`` over samples, called at the start and after each sample.
     checkpoint_dir
@@ -474,8 +479,24 @@ def sweep(
     )
     studies = sample_studies(base, parameters, design, doc=doc)
     horizons = default_horizons(base)
-    calls = [((s, horizons, confidence, settings.replicate_outcomes), {}) for s in studies]
-    arrays = _execute(_run_sample, calls, store, jobs=jobs, backend=backend, progress=progress)
+    tasks = [
+        {
+            "study": s,
+            "horizons": horizons,
+            "confidence": confidence,
+            "replicate_outcomes": settings.replicate_outcomes,
+        }
+        for s in studies
+    ]
+    arrays = _execute(
+        _run_sample,
+        tasks,
+        store,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        progress=progress,
+    )
     ds = _assemble(base, parameters, design, horizons, arrays, entropy=entropy)
     rng = streams.sweep_generator(entropy, "bootstrap")
     _add_indices(ds, design, rng=rng, confidence=confidence, resamples=resamples)
@@ -792,6 +813,7 @@ def run_uncertainty(
     *,
     jobs: int = 1,
     backend: Backend = "loky",
+    scheduler: str | None = None,
     progress: Progress | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     seed: int | None = None,
@@ -847,8 +869,19 @@ def run_uncertainty(
     horizons = default_horizons(base)
     if red_list is None:
         red_list = all(s.species.generation_length is not None for s in base.species)
-    calls = [((s, b, horizons, red_list), {}) for b, s in enumerate(blocks)]
-    arrays = _execute(_run_draw, calls, store, jobs=jobs, backend=backend, progress=progress)
+    tasks = [
+        {"study": s, "draw": b, "horizons": horizons, "red_list": red_list}
+        for b, s in enumerate(blocks)
+    ]
+    arrays = _execute(
+        _run_draw,
+        tasks,
+        store,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        progress=progress,
+    )
     ds = _uncertainty_dataset(base, arrays, block, entropy)
     coords = _parameter_coords(parameters, design, results.DRAW)
     coords[results.DRAW] = results.variable(

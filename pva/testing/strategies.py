@@ -50,6 +50,7 @@ from pva.scenario import (
     Translocation,
     VitalRateReduction,
 )
+from pva.validation import printable_name
 
 Matrix = tuple[tuple[float, ...], ...]
 
@@ -111,10 +112,12 @@ def species(draw: st.DrawFn, *, births: bool = True) -> Species:
     no_births: Matrix = tuple((0.0,) * n for _ in range(n))
     U: Matrix | None = draw(survival_matrices(n))
     F: Matrix | None = draw(fecundity_matrices(n)) if births else no_births
+    fittest = max(sum(row[j] for row in U) for j in range(n))  # type: ignore[union-attr]
     env = None
     if draw(st.booleans()):
         U2 = draw(survival_matrices(n))
         F2 = draw(fecundity_matrices(n)) if births else no_births
+        fittest = max(fittest, *(sum(row[j] for row in U2) for j in range(n)))
         env = MatrixSelection(U=(U, U2), F=(F, F2))  # type: ignore[arg-type]
         U = F = None
     dd = None
@@ -137,7 +140,8 @@ def species(draw: st.DrawFn, *, births: bool = True) -> Species:
             Catastrophe(
                 name="c",
                 probability=draw(probabilities),
-                survival_multiplier=draw(st.floats(0.0, 1.5)),
+                # good years (> 1) too, as far as survival stays a probability (issue 14)
+                survival_multiplier=draw(st.floats(0.0, min(1.5, 1.0 / max(fittest, 1e-9)))),
                 fecundity_multiplier=draw(st.floats(0.0, 2.0)),
                 carrying_capacity_multiplier=draw(st.floats(0.0, 1.0)),
             ),
@@ -332,7 +336,9 @@ def scenarios(draw: st.DrawFn, species: Species) -> Scenario:
                 name="zoo", individuals={stages[-1]: draw(st.floats(0, 10))}, programme="zoo"
             )
         )
-    return Scenario(draw(st.text(min_size=1, max_size=10).filter(str.strip)), tuple(actions))
+    # names are printable text, without control characters (pva.validation.printable_name)
+    names = st.text(min_size=1, max_size=10).filter(lambda s: s.strip() and printable_name(s))
+    return Scenario(draw(names), tuple(actions))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+import xarray as xr
 from example_species import galton_watson
 
 from pva import engine, nested, redlist, results, runner, streams
+from pva.errors import DamagedCheckpointWarning
 from pva.model import Catastrophe, DensityDependence, Population, Species
 from pva.redlist import CR, EN, EX, VU, RedListSettings
 from pva.scenario import Harvest, Scenario
@@ -479,17 +481,19 @@ def test_jobs_and_checkpoints_keep_the_projected_numbers(with_e, tmp_path) -> No
         )
 
 
-def test_checkpoints_without_projections_are_refused(with_e, tmp_path) -> None:
-    # a task saved before the projections were recorded cannot complete a run that needs them
-    study, _ = with_e
+def test_checkpoints_without_projections_are_run_again(with_e, tmp_path) -> None:
+    # a task saved before the projections were recorded cannot complete a run that needs them: it
+    # is reported as damaged and run again (issue 14), so the results are those of a fresh run
+    study, ds = with_e
     runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
     task = next(tmp_path.glob("task-*.npz"))
     with np.load(task) as data:
         kept = {k: data[k] for k in data.files if k != "projected_mature"}
     with task.open("wb") as fh:
         np.savez(fh, **kept)
-    with pytest.raises(ValueError, match="projected_mature None"):
-        runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    with pytest.warns(DamagedCheckpointWarning, match="projected_mature has shape None"):
+        again = runner.run_study(study, backend="sequential", checkpoint_dir=tmp_path)
+    xr.testing.assert_identical(again, ds)
 
 
 def test_assess_reads_a3_from_the_projections(with_e) -> None:

@@ -66,11 +66,14 @@ def test_a_study_warns_when_it_is_validated() -> None:
         Study(name="s", species=(species,), years=5, replicates=4, seed=1)
 
 
-def test_pva_validate_warns(tmp_path: Path) -> None:
+def test_pva_validate_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the command prints each warning as one line on stderr (issue 14)
     path = tmp_path / "bh.toml"
     path.write_text(STUDY_FILE, encoding="utf-8")
-    with pytest.warns(DensityDependenceWarning, match="'decliner'"):
-        assert cli.main(["validate", str(path)]) == 0
+    assert cli.main(["validate", str(path)]) == 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("pva validate: warning: ")
+    assert "'decliner'" in line
 
 
 def test_the_runner_warns_too() -> None:
