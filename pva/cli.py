@@ -682,7 +682,7 @@ def _add_sweep(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "correlations). Without --set the study file's [sweep] table is used, or, without one, its "
         "[uncertainty] table: parameters drawn once per block of replicates, the risk's variance "
         "split into parameter and process parts and the Red List category's plausible range. "
-        "Results are identical for any --jobs and --backend.",
+        "Results are identical for any --jobs, --backend and --scheduler.",
     )
     p.add_argument("study", metavar="STUDY", help="the study file (docs/study-file.md)")
     p.add_argument(

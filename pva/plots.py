@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from io import BytesIO
 from pathlib import Path
@@ -740,7 +741,9 @@ def plot_response_curves(
                 xs, y, yerr=errors, fmt="o-" if joined else "o", color=colour, capsize=2,
                 markersize=3, linewidth=1, alpha=1.0 if joined else 0.6, label=scenario,
             )  # fmt: skip
-        ax.set_xlabel(f"{parameter}\n{sweep[names.PARAMETER_PATH].values[i]!s}", fontsize="small")
+        # long paths wrap (at spaces in quoted names) so that neighbouring panels' labels stay apart
+        where = textwrap.fill(str(sweep[names.PARAMETER_PATH].values[i]), 30)
+        ax.set_xlabel(f"{parameter}\n{where}", fontsize="small")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(_risk_axis_label(sweep, sp, measure, h))
