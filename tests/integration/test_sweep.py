@@ -490,3 +490,23 @@ def test_a_swept_threshold_measures_the_same_futures(study: Study) -> None:
         .values,
     )
     assert "P(quasi-extinct by year 12)" in summary.format_table(summary.summary_table(ds))
+
+
+def test_pva_validate_checks_the_sweep_tables(
+    study_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(study_file)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "ok: 1 species, 2 scenarios; [sweep] 2 parameters; [uncertainty] 1 parameters; "
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        STUDY.replace('"species.herb.carrying_capacity"', '"species.herb.carying_capacity"'),
+        encoding="utf-8",
+    )
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "no parameter 'species.herb.carying_capacity'" in err
+    assert "species.herb.carrying_capacity" in err  # the nearest valid path
