@@ -11,8 +11,9 @@ shared with other jobs, so each time is the mean of its runs):
 
 * ``direct``: the same 3,584 parameter sets, each study built by hand with ``dataclasses.replace``
   on the species and the actions (validated by the specifications as ``Study`` always is), run
-  with :func:`pva.runner.run_study` and reduced with :func:`pva.sensitivity.reduce_sample` in a
-  ``joblib.Parallel`` of 2 workers: the runs, without the sweep machinery;
+  with :func:`pva.runner.run_study` and reduced with :func:`pva.sensitivity.reduce_sample`, one
+  task per sample on the runner's execution step (:func:`pva.runner.map_tasks`, 2 loky workers,
+  the same warm pool the sweep uses): the runs, without the sweep machinery;
 * ``sweep``: :func:`pva.sensitivity.sweep` (paths, design, validation of every sample before any
   run, tasks through :func:`pva.runner.map_tasks`, assembly, Sobol' indices with 1,000 bootstrap
   resamples).
@@ -32,8 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
+import numpy.typing as npt
 import xarray as xr
 
 import pva
@@ -88,7 +89,9 @@ def by_hand(study: Study, row: np.ndarray) -> Study:
     return study.with_(species=(species,), scenarios=scenarios)
 
 
-def direct_sample(study: Study, row: np.ndarray, horizons: tuple[int, ...]) -> dict[str, Any]:
+def direct_sample(
+    study: Study, row: np.ndarray, horizons: tuple[int, ...]
+) -> dict[str, npt.NDArray[Any]]:
     ds = runner.run_study(by_hand(study, row), backend="sequential")
     return reduce_sample(ds, horizons)
 
@@ -96,10 +99,9 @@ def direct_sample(study: Study, row: np.ndarray, horizons: tuple[int, ...]) -> d
 def run_direct(study: Study, rows: np.ndarray, jobs: int) -> tuple[float, list[dict[str, Any]]]:
     horizons = default_horizons(study)
     start = time.perf_counter()
-    out = joblib.Parallel(n_jobs=jobs)(
-        joblib.delayed(direct_sample)(study, row, horizons) for row in rows
-    )
-    return time.perf_counter() - start, list(out)
+    tasks = [{"study": study, "row": row, "horizons": horizons} for row in rows]
+    out = list(runner.map_tasks(direct_sample, tasks, jobs=jobs))
+    return time.perf_counter() - start, out
 
 
 def load() -> str:
@@ -164,13 +166,14 @@ def main() -> None:
         f"{study.replicates} replicates, 2 scenarios (no action, reroute trails). Sobol' design "
         f"(Saltelli, second order) over 6 parameters with N = {args.base_samples}: "
         f"{samples:,} samples ({runs:,} replicate projections of {study.years} years), each "
-        f"reduced to what `pva summary` reports (Red List included). {args.jobs} workers (loky). "
+        f"reduced to what `pva summary` reports (Red List included). {args.jobs} workers (loky, "
+        "one warm pool for both methods). "
         f"Run in the order sweep, direct, {args.rounds} time(s); each time below is the mean "
         "of its runs.",
         "",
         "| method | wall time (s) | samples / s |",
         "|---|---:|---:|",
-        f"| direct: studies built by hand, `runner.run_study` + `reduce_sample`, joblib "
+        f"| direct: studies built by hand, `runner.run_study` + `reduce_sample`, `map_tasks` "
         f"| {direct_time:,.1f} | {samples / direct_time:,.2f} |",
         f"| `pva.sensitivity.sweep` (paths, design, validation, tasks, assembly, indices) "
         f"| {sweep_time:,.1f} | {samples / sweep_time:,.2f} |",

@@ -18,6 +18,7 @@ from sweep_studies import harvest_study
 
 from pva import io, redlist, results, runner, summary
 from pva.cli import main
+from pva.errors import DamagedCheckpointWarning
 from pva.sensitivity import (
     SweepSettings,
     UncertaintySettings,
@@ -131,6 +132,11 @@ def test_a_sweep_resumes_from_its_checkpoints(
     )
     xr.testing.assert_identical(again, sequential)
     assert calls[0] == (2, 6)  # two samples were read back, four run again
+    # a damaged sample file (a write cut short) is said, removed and run again
+    saved[0].write_bytes(saved[0].read_bytes()[:100])
+    with pytest.warns(DamagedCheckpointWarning, match=r"sample-0000000\.npz is damaged"):
+        mended = sweep(study, lhs, backend="sequential", checkpoint_dir=tmp_path)
+    xr.testing.assert_identical(mended, sequential)
     other = SweepSettings(parameters=lhs.parameters, design="lhs", samples=7)
     with pytest.raises(ValueError, match="different study"):
         sweep(study, other, backend="sequential", checkpoint_dir=tmp_path)
