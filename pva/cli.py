@@ -657,9 +657,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     resources.require_memory(need, where=f"{args.study}: [study]")
     tables = []
     for label, settings in (("[sweep]", found.sweep), ("[uncertainty]", found.uncertainty)):
-        if settings is not None:  # paths that lead to numbers, ranges the study accepts
+        if settings is None:
+            continue
+        try:  # paths that lead to numbers, ranges the study accepts
             sensitivity.factors(study, settings.parameters)
-            tables.append(f"; {label} {len(settings.parameters)} parameters")
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{args.study}: {label}: {exc}") from None
+        tables.append(f"; {label} {len(settings.parameters)} parameters")
     print(
         f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios"
         f"{''.join(tables)}; {resources.summary(need)}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,10 @@ SPECIES = Species(
     ),
 )
 """Two populations, so that the scenarios strategy may move individuals between them."""
+
+
+# generated actions may start after the horizon: valid studies, which warn that they never act
+pytestmark = pytest.mark.filterwarnings("ignore::pva.errors.InactiveActionWarning")
 
 
 @st.composite
