@@ -355,6 +355,9 @@ class TaskArrays(NamedTuple):
     projected_mature: npt.NDArray[np.float64] | None = None
     """Nested projections of mature individuals, (scenario, replicate, assessment year, lead), or
     None."""
+    gene_diversity: npt.NDArray[np.float64] | None = None
+    """Gene diversity relative to year 0, (scenario, replicate, year, population), or None (a
+    species without genetics)."""
 
 
 _MANIFEST = "manifest.json"
@@ -437,7 +440,7 @@ class Checkpoints:
             mature, total = data["mature"], data["total"]
             optional = {
                 key: data[key] if key in data.files else None
-                for key in ("extinction_risk", "projected_mature")
+                for key in ("extinction_risk", "projected_mature", "gene_diversity")
             }
         if mature.shape != shape or total.shape != shape:
             raise ValueError(f"checkpoint {path} has shape {mature.shape}, expected {shape}")
@@ -449,7 +452,16 @@ class Checkpoints:
             if expected is not None and (got is None or got.shape != expected):
                 found = None if got is None else got.shape
                 raise ValueError(f"checkpoint {path} has {key} {found}, expected {expected}")
-        return TaskArrays(mature, total, optional["extinction_risk"], optional["projected_mature"])
+        if optional["gene_diversity"] is not None and optional["gene_diversity"].shape != shape:
+            found = optional["gene_diversity"].shape
+            raise ValueError(f"checkpoint {path} has gene_diversity {found}, expected {shape}")
+        return TaskArrays(
+            mature,
+            total,
+            optional["extinction_risk"],
+            optional["projected_mature"],
+            optional["gene_diversity"],
+        )
 
     def save(self, species: int, chunk: int, task: TaskArrays) -> None:
         """Save a finished task (atomically: a crash leaves either the whole file or none)."""
@@ -462,6 +474,7 @@ class Checkpoints:
                 for key, value in (
                     ("extinction_risk", task.extinction_risk),
                     ("projected_mature", task.projected_mature),
+                    ("gene_diversity", task.gene_diversity),
                 )
                 if value is not None
             }

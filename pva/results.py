@@ -79,6 +79,12 @@ TOTAL = "total_abundance"
 CARRYING_CAPACITY = "carrying_capacity"
 """Realised carrying capacity: (species, scenario, replicate, year, population); recorded by
 :func:`pva.simulate` on request."""
+GENE_DIVERSITY = "gene_diversity"
+"""Gene diversity (expected heterozygosity) relative to year 0's reference (the species'
+:class:`~pva.model.Genetics`): (species, scenario, replicate, year, population); NaN where the
+population has no individuals and for species without genetics."""
+INBREEDING = "inbreeding"
+"""Inbreeding ``F = 1 - gene_diversity`` (relative to year 0): dims as :data:`GENE_DIVERSITY`."""
 POPULATION_EXISTS = "population_exists"
 """Whether population p of a species exists (species have different numbers; the rest is padding):
 (species, population), bool."""
@@ -262,6 +268,14 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     MATURE: {"units": "individuals", "long_name": "mature individuals"},
     TOTAL: {"units": "individuals", "long_name": "total abundance"},
     CARRYING_CAPACITY: {"units": "individuals", "long_name": "carrying capacity"},
+    GENE_DIVERSITY: {
+        "units": "1",
+        "long_name": "gene diversity relative to year 0 (NaN: no individuals)",
+    },
+    INBREEDING: {
+        "units": "1",
+        "long_name": "inbreeding coefficient F = 1 - gene diversity (NaN: no individuals)",
+    },
     YEAR: {"units": "year", "long_name": "years since the start of the projection"},
     REPLICATE: {"units": "1", "long_name": "Monte Carlo replicate"},
     POPULATION_EXISTS: {"units": "1", "long_name": "population exists (false: padding)"},
@@ -405,6 +419,8 @@ LAYOUT: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         TOTAL: PER_POPULATION,
         ABUNDANCE: (*PER_POPULATION, STAGE),
         CARRYING_CAPACITY: PER_POPULATION,
+        GENE_DIVERSITY: PER_POPULATION,
+        INBREEDING: PER_POPULATION,
         POPULATION_EXISTS: (SPECIES, POPULATION),
         POPULATION_NAME: (SPECIES, POPULATION),
         GENERATION_LENGTH: (SPECIES,),
@@ -434,6 +450,7 @@ def build(
     projected_mature: FloatArray | None = None,
     abundance: npt.NDArray[Any] | None = None,
     carrying_capacity: FloatArray | None = None,
+    gene_diversity: FloatArray | None = None,
 ) -> xr.Dataset:
     """The results Dataset of ``study`` from its trajectories (the one place it is assembled).
 
@@ -459,6 +476,10 @@ def build(
         for a study of one species (whose stages name the ``stage`` coordinate).
     carrying_capacity
         Realised carrying capacity, the shape of ``mature``.
+    gene_diversity
+        Gene diversity relative to the reference, the shape of ``mature``, NaN where a population
+        is empty and for species without genetics; adds ``gene_diversity`` and ``inbreeding``
+        (:func:`add_genetics`).
 
     Returns
     -------
@@ -525,6 +546,8 @@ def build(
         data[CARRYING_CAPACITY] = variable(
             CARRYING_CAPACITY, LAYOUT[CARRYING_CAPACITY], carrying_capacity
         )
+    if gene_diversity is not None:
+        data.update(genetics_variables(gene_diversity))
     coords: dict[str, xr.Variable] = {
         SPECIES: variable(SPECIES, SPECIES, np.array(study.species_names, dtype=object)),
         SCENARIO: variable(SCENARIO, SCENARIO, np.array(study.scenario_names, dtype=object)),
@@ -562,6 +585,16 @@ def build(
         leads = np.arange(np.shape(projected_mature)[-1], dtype=np.int64)
         ds = ds.assign_coords({LEAD: variable(LEAD, LEAD, leads)})
     return ds
+
+
+def genetics_variables(gene_diversity: FloatArray) -> dict[str, xr.Variable]:
+    """``gene_diversity`` and ``inbreeding`` (``1 - gene_diversity``) as results variables, from
+    gene diversity of shape (species, scenario, replicate, year, population)."""
+    h = np.asarray(gene_diversity, dtype=float)
+    return {
+        GENE_DIVERSITY: variable(GENE_DIVERSITY, LAYOUT[GENE_DIVERSITY], h),
+        INBREEDING: variable(INBREEDING, LAYOUT[INBREEDING], 1.0 - h),
+    }
 
 
 def _population_names(study: Study, n_pop: int) -> npt.NDArray[np.object_]:

@@ -97,17 +97,30 @@ def run_task(
     )
     mature = [_counts(out.mature) for out in projections]
     total = [_counts(out.total) for out in projections]
+    gene = (
+        None
+        if species.genetics is None
+        else np.stack([np.asarray(out.gene_diversity) for out in projections])
+    )
     nested_out = []
     for schedule, out in zip(schedules, projections, strict=True):
         if e_years and red_list_e is not None and out.abundance is not None:
             nested_out.append(
-                _nested_projections(species, schedule, out.abundance, red_list_e, entropy, chunk)
+                _nested_projections(
+                    species,
+                    schedule,
+                    out.abundance,
+                    red_list_e,
+                    entropy,
+                    chunk,
+                    out.gene_diversity,
+                )
             )
     if not e_years:
-        return io.TaskArrays(np.stack(mature), np.stack(total))
+        return io.TaskArrays(np.stack(mature), np.stack(total), gene_diversity=gene)
     risk = np.stack([r for r, _ in nested_out])
     projected = np.stack([p for _, p in nested_out])
-    return io.TaskArrays(np.stack(mature), np.stack(total), risk, projected)
+    return io.TaskArrays(np.stack(mature), np.stack(total), risk, projected, gene)
 
 
 def _nested_projections(
@@ -117,10 +130,12 @@ def _nested_projections(
     red_list_e: RedListE,
     entropy: int,
     chunk: int,
+    gene_diversity: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Criterion-E probabilities (replicates, assessment years, 3) and projected mature
     individuals (replicates, assessment years, L + 1) from each replicate's state (``abundance``:
-    replicate, year, population, stage) at each assessment year."""
+    replicate, year, population, stage, and ``gene_diversity``: replicate, year, population, for
+    a species with genetics) at each assessment year."""
     if species.generation_length is None:
         raise ValueError(
             f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
@@ -138,6 +153,7 @@ def _nested_projections(
             inner_replicates=red_list_e.inner_replicates,
             seed=nested.nested_seed(entropy, species.name, chunk, y),
             quasi_extinction=red_list_e.quasi_extinction,
+            gene_diversity=None if gene_diversity is None else gene_diversity[:, y],
         )
         for y in red_list_e.years
     ]
@@ -247,6 +263,9 @@ class _Assembly:
         self.risk = np.full((*shape[:4], len(results.E_WINDOWS)), np.nan) if plan.e_years else None
         leads = max(plan.leads(i) for i in range(len(study.species)))
         self.projected = np.full((*shape[:4], leads + 1), np.nan) if plan.e_years else None
+        # NaN for species without genetics and for padding populations
+        genetic = any(s.species.genetics is not None for s in study.species)
+        self.gene = np.full(shape, np.nan) if genetic else None
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
         start, stop = self.plan.bounds[k]
@@ -259,6 +278,8 @@ class _Assembly:
             width = task.projected_mature.shape[-1]
             years = list(self.plan.e_years)
             self.projected[i][:, start:stop, years, :width] = task.projected_mature
+        if self.gene is not None and task.gene_diversity is not None:
+            self.gene[i, :, start:stop, :, :n_pop] = task.gene_diversity
 
     def dataset(self, entropy: int) -> xr.Dataset:
         return results.build(
@@ -269,6 +290,7 @@ class _Assembly:
             entropy=entropy,
             extinction_risk=self.risk,
             projected_mature=self.projected,
+            gene_diversity=self.gene,
         )
 
 

@@ -175,5 +175,6 @@ def simulate(
         entropy=entropy,
         abundance=stacked(projection.abundance),
         carrying_capacity=stacked(projection.carrying_capacity),
+        gene_diversity=stacked(projection.gene_diversity),
     )
     return ds.isel({results.SPECIES: 0, results.SCENARIO: 0})
