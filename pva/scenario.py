@@ -1010,7 +1010,8 @@ class ExSituProgramme(Intervention):
     population lives by the species' mean matrices times ``survival_multiplier`` and
     ``fecundity_multiplier`` (no environmental variation), or, with ``production``, keeps its
     founders and produces that many individuals a year for release. It never exceeds
-    ``capacity``, loses gene diversity at its own effective size, and is given up when the
+    ``capacity``, loses gene diversity at its own effective size (of its mature individuals, or of
+the whole stock for a production schedule), and is given up when the
     programme ends (``end``/``duration``). Individuals reach the wild only through
     :class:`ExSituRelease` actions that name it as their ``source``. The engine's mechanics are
     :class:`pva.schedule.Captive`'s.
