@@ -54,10 +54,12 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
+import scipy.special
 
-from pva import kernels, validation
+from pva import genetics, kernels, validation
 from pva.model import (
     DensityDependence,
+    Genetics,
     MatrixSelection,
     Species,
     VitalRate,
@@ -66,7 +68,7 @@ from pva.model import (
     density_strength,
 )
 from pva.schedule import Schedule, StochasticEvent
-from pva.streams import Streams, event_stream
+from pva.streams import Streams, event_stream, ex_situ_stream
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -97,6 +99,16 @@ class Projection:
     carrying_capacity: FloatArray | None = None
     """Realised K of each year (``inf`` = unlimited), shape (replicate, year, population), if
     recorded; year 0 holds the base K."""
+    gene_diversity: FloatArray | None = None
+    """Gene diversity relative to the species' reference (:class:`~pva.model.Genetics`), shape
+    (replicate, year, population), NaN where a population has no individuals; None without
+    genetics. Inbreeding is ``1 - gene_diversity``."""
+    captive: npt.NDArray[Any] | None = None
+    """Individuals in each ex-situ programme of the scenario (:class:`~pva.schedule.Captive`),
+    shape (replicate, year, programme); None without programmes."""
+    captive_gene_diversity: FloatArray | None = None
+    """Gene diversity of each ex-situ programme, (replicate, year, programme), NaN where empty;
+    None without programmes or genetics."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -191,6 +203,15 @@ class _Plan:
     """Dispersal rates D[to, from] among populations, (P, P), or None."""
     dispersal_stages: npt.NDArray[np.int64]
     """Stages that disperse."""
+    dispersal_weights: FloatArray
+    """Multiplier of the dispersal rates for each stage (relative dispersal), (S,)."""
+    dispersal_mortality: float
+    """Probability that a disperser dies in transit."""
+    dispersal_density: bool
+    """Whether emigration scales with the source's min(1, N/K)."""
+    site_root: FloatArray | None
+    """L with L L' = the correlation of the environment between sites, (P, P); None: one shared
+    environment."""
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -251,7 +272,21 @@ def _plan(species: Species, replicates: int, scenarios: int = 1) -> _Plan:
         ],
         dispersal=species.dispersal_array,
         dispersal_stages=np.flatnonzero(species.dispersal_mask),
+        dispersal_weights=species.dispersal_weights,
+        dispersal_mortality=0.0 if species.dispersal is None else species.dispersal.mortality,
+        dispersal_density=species.dispersal is not None and species.dispersal.density_dependent,
+        site_root=_site_root(species),
     )
+
+
+def _site_root(species: Species) -> FloatArray | None:
+    """A square root L (L L' = C) of the correlation C of the environment between sites, or None
+    when the sites share one environment."""
+    C = species.site_correlation
+    if C is None:
+        return None
+    w, v = np.linalg.eigh((C + C.T) / 2)
+    return cast(FloatArray, v * np.sqrt(np.clip(w, 0, None)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -264,31 +299,38 @@ class _Rates:
     axis R) or shared by all (leading axis 1)."""
 
     u: FloatArray
-    """U at the fate entries (:class:`_Fates`), (R|1, E)."""
+    """U at the fate entries (:class:`_Fates`), (R|1, E), or (R, P, E) by site."""
     cap: FloatArray
-    """The largest survival multiplier of each stage, 1 / (column sum of U) (inf where 0), (R|1, S)."""
+    """The largest survival multiplier of each stage, 1 / (column sum of U) (inf where 0), (R|1, S),
+    or (R, P, S) by site."""
     least_cap: float
     """A lower bound of ``cap`` (its minimum over all replicates, or over all environmental states):
     multipliers up to it need no capping."""
     F: FloatArray
-    """F + C at the rows that receive offspring, (R|1, f, S)."""
+    """F + C at the rows that receive offspring, (R|1, f, S), or (R, P, f, S) by site."""
 
     @classmethod
     def of(cls, U: FloatArray, F: FloatArray, fates: _Fates, f_rows: IntArray) -> _Rates:
-        """From U and F + C of shape (R|k, S, S), for the fate entries ``fates`` and the offspring
-        rows ``f_rows``."""
+        """From U and F + C of shape (R|k, S, S) (or (R, P, S, S) by site), for the fate entries
+        ``fates`` and the offspring rows ``f_rows``."""
         colsum = U.sum(axis=-2)
         with np.errstate(divide="ignore", over="ignore"):
             cap = np.where(colsum > 0, 1.0 / np.where(colsum > 0, colsum, 1.0), np.inf)
         return cls(
-            u=U[:, fates.destination, fates.source],
+            u=U[..., fates.destination, fates.source],
             cap=cap,
             least_cap=float(cap.min()) if cap.size else np.inf,
-            F=np.ascontiguousarray(F[:, f_rows, :]),
+            F=np.ascontiguousarray(F[..., f_rows, :]),
         )
 
+    @property
+    def by_site(self) -> bool:
+        """Whether each site has its own rates (a correlated environment)."""
+        return self.u.ndim == 3
+
     def select(self, state: IntArray) -> _Rates:
-        """The rates of environmental state ``state[r]`` for each replicate, from a table of states."""
+        """The rates of environmental state ``state[r]`` (or ``state[r, p]`` by site) for each
+        replicate, from a table of states."""
         return _Rates(
             u=self.u[state], cap=self.cap[state], least_cap=self.least_cap, F=self.F[state]
         )
@@ -298,14 +340,27 @@ class _Rates:
         as they are (and as small) when none can exceed the cap."""
         if surv_m.size == 0 or np.max(surv_m) <= self.least_cap:
             return surv_m
-        return np.minimum(surv_m, self.cap[:, np.newaxis, :])
+        return np.minimum(surv_m, self.cap if self.by_site else self.cap[:, np.newaxis, :])
+
+    def entries(self, surv_m: FloatArray, fates: _Fates) -> FloatArray:
+        """The probability of each fate entry, (J|1, R|1, P, E): U's entry times the multiplier of
+        its source stage."""
+        u = self.u if self.by_site else self.u[:, None, :]
+        return cast(FloatArray, u * surv_m[..., fates.source])
 
     def births(self, w: FloatArray) -> FloatArray:
         """Expected births (..., R, P, f) at the offspring rows from ``w`` = fecundity multiplier x
         individuals, (..., R, P, S): ``sum_j F[i, j] w[j]``."""
+        if self.by_site:
+            return cast(FloatArray, np.einsum("...rps,rpfs->...rpf", w, self.F))
         if self.F.shape[0] == 1:
             return _matmul_last(w, self.F[0].T)
         return cast(FloatArray, np.einsum("...rps,rfs->...rpf", w, self.F))
+
+    def offspring_column(self, j: int) -> FloatArray:
+        """F + C from stage ``j`` at the offspring rows, (R|1, 1, f) or (R, P, f) by site."""
+        column = self.F[..., j]
+        return column if self.by_site else column[:, None, :]
 
 
 def _matmul_last(a: npt.NDArray[Any], b: FloatArray) -> FloatArray:
@@ -349,6 +404,11 @@ class _Environment:
         self.R = replicates
         self.rng = rng
         self.env = species.environment
+        self.site_root = _site_root(species)
+        """Correlation root between sites (:attr:`_Plan.site_root`); None: one environment."""
+        self.P = species.n_populations
+        self.score: FloatArray | None = None
+        """The normal scores that chose this year's states by site, (R, P) (for checks)."""
         self.state: npt.NDArray[np.int64] | None = None
         self.table: _Rates | None = None
         """The rates of each environmental state (MatrixSelection) or of the one constant matrix."""
@@ -378,29 +438,36 @@ class _Environment:
         self.z_free: FloatArray | None = None
         self.window: FloatArray | None = None
         if env.window_rows is not None:
-            self.window = self.rng.standard_normal((self.R, env.window_rows.shape[1]))
+            self.window = self._normals(env.window_rows.shape[1])
             self.oldest = 0  # ring-buffer position of the oldest block of the window
 
+    def _normals(self, k: int) -> FloatArray:
+        """Standard normal scores (R, k), or (R, P, k) correlated between sites with the sites'
+        correlation (independent across the k columns)."""
+        if self.site_root is None:
+            return self.rng.standard_normal((self.R, k))
+        e = self.rng.standard_normal((self.R, self.P, k))
+        return cast(FloatArray, np.einsum("pq,rqk->rpk", self.site_root, e))
+
     def _scores(self, env: VitalRateStochasticity) -> tuple[FloatArray, FloatArray]:
-        R, k, m = self.R, len(self.listed), len(self.unlisted)
+        k, m = len(self.listed), len(self.unlisted)
         phi = env.autocorrelation
         if self.window is not None and env.window_rows is not None:
             # Morris & Doak (2002, Box 8.10): slide the window of iid normals by one year. The
             # window is a ring buffer of `span` blocks: the oldest block is overwritten and the
-            # coefficient blocks are rotated instead of the (much larger) data.
-            span = self.window.shape[1] // k
-            self.window[:, self.oldest * k : (self.oldest + 1) * k] = self.rng.standard_normal(
-                (R, k)
-            )
+            # coefficient blocks are rotated instead of the (much larger) data. By site, each
+            # block is correlated between sites, so the scores are too (a linear map of them).
+            span = self.window.shape[-1] // k
+            self.window[..., self.oldest * k : (self.oldest + 1) * k] = self._normals(k)
             self.oldest = (self.oldest + 1) % span
             rows = env.window_rows.reshape(k, span, k)
             z = self.window @ np.roll(rows, self.oldest, axis=1).reshape(k, span * k).T
         else:
-            e = self.rng.standard_normal((R, k))
+            e = self._normals(k)
             if env.rates is not None:  # otherwise the listed rates are independent
                 e = e @ env.within_year_root.T
             z = e if self.z is None else phi * self.z + np.sqrt(1 - phi * phi) * e
-        e_free = self.rng.standard_normal((R, m))
+        e_free = self._normals(m)
         z_free = (
             e_free if self.z_free is None else phi * self.z_free + np.sqrt(1 - phi * phi) * e_free
         )
@@ -408,19 +475,28 @@ class _Environment:
         return z, z_free
 
     def rates(self, env: VitalRateStochasticity) -> dict[str, Any]:
+        """This year's value of every vital rate, (R,) each, or (R, P) by site."""
         z, z_free = self._scores(env)
         rates: dict[str, Any] = dict(self.fixed)
         for rate, col in [
-            *zip(self.listed, z.T, strict=True),
-            *zip(self.unlisted, z_free.T, strict=True),
+            *zip(self.listed, np.moveaxis(z, -1, 0), strict=True),
+            *zip(self.unlisted, np.moveaxis(z_free, -1, 0), strict=True),
         ]:
             rates[rate.name] = draw_rate(rate, col)
         return rates
 
     # ---- one year ---------------------------------------------------------------------------
     def carrying_capacity_scores(self, P: int) -> FloatArray:
-        """Standard normal scores of this year's K variation, (R, P); drawn after the matrices."""
-        return self.rng.standard_normal((self.R, P))
+        """Standard normal scores of this year's K variation, (R, P); drawn after the matrices,
+        correlated between sites when they have a correlation."""
+        z = self.rng.standard_normal((self.R, P))
+        return z if self.site_root is None else z @ self.site_root.T
+
+    def site_uniforms(self) -> FloatArray:
+        """This year's uniforms that pick each site's state, (R, P): ``Phi(z)`` of normal scores
+        correlated between sites (a Gaussian copula)."""
+        self.score = self._normals(1)[..., 0]
+        return cast(FloatArray, scipy.special.ndtr(self.score))
 
     def next_state(self, u: FloatArray) -> IntArray:
         """The environmental state of each replicate (:class:`pva.model.MatrixSelection`) from this
@@ -431,8 +507,8 @@ class _Environment:
             first = self.state is None
             state = _inverse_cdf(np.cumsum(env.initial_probabilities if first else env.weights), u)
         else:
-            cum = np.cumsum(np.asarray(env.transition), axis=0)[:, self.state]  # (k, R)
-            state = np.minimum((u[None, :] >= cum).sum(axis=0), env.n_states - 1)
+            cum = np.cumsum(np.asarray(env.transition), axis=0)[:, self.state]  # (k, R[, P])
+            state = np.minimum((u[None, ...] >= cum).sum(axis=0), env.n_states - 1)
         self.state = state.astype(np.int64)
         return self.state
 
@@ -448,10 +524,11 @@ class _Environment:
         return np.concatenate([first[None].astype(later.dtype), later])
 
     def year(self) -> _Rates:
-        """This year's rates (:class:`_Rates`)."""
+        """This year's rates (:class:`_Rates`), by site when the sites have a correlation."""
         env = self.env
         if isinstance(env, MatrixSelection):
-            return cast(_Rates, self.table).select(self.next_state(self.rng.random(self.R)))
+            u = self.rng.random(self.R) if self.site_root is None else self.site_uniforms()
+            return cast(_Rates, self.table).select(self.next_state(u))
         if isinstance(env, VitalRateStochasticity):
             vr = cast(VitalRates, self.species.vital_rates)
             m = vr.matrices(self.rates(env))
@@ -791,6 +868,9 @@ class _Run:
     """One generator per event name of ``scenarios.events`` (:func:`pva.streams.event_stream`)."""
     compiled: bool
     """Whether the fate draws run in the compiled kernel (:mod:`pva.kernels`)."""
+    ex_situ: Rng | None = None
+    """The ex-situ stream (of each chunk, :func:`pva.streams.ex_situ_stream`) when some scenario
+    keeps a captive population, else None."""
 
 
 class _Recorder:
@@ -812,6 +892,10 @@ class _Recorder:
         self.K = np.empty((years + 1, J, R, P)) if "carrying_capacity" in record else None
         self.mature_weights = run.plan.mature.astype(float)
         self.ones = np.ones(S)
+        self.years = years
+        self.gene_diversity: FloatArray | None = None
+        self.captive: npt.NDArray[Any] | None = None
+        self.captive_gene_diversity: FloatArray | None = None
 
     def __call__(self, t: int, n: npt.NDArray[Any], K: FloatArray | None) -> None:
         if self.run.demo is None:  # real numbers: sums as dot products (BLAS)
@@ -844,20 +928,48 @@ class _Recorder:
         if self.K is not None and K is not None:
             self.K[t] = K
 
-    def projections(self) -> list[Projection]:
-        def replicate_major(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-            # contiguous, so that reductions over replicates round alike whoever made the array
-            return np.ascontiguousarray(np.moveaxis(a, 0, 2))  # (J, R, year, ...)
+    def genes(self, t: int, genes: _Genes, n: npt.NDArray[Any]) -> None:
+        """Record year ``t``'s gene diversity (J, R, P), NaN where a population is empty."""
+        if self.gene_diversity is None:
+            self.gene_diversity = np.empty((self.years + 1, *genes.h.shape))
+        self.gene_diversity[t] = np.where(n.sum(axis=-1) > 0, genes.h, np.nan)
 
-        mature, total = replicate_major(self.mature), replicate_major(self.total)
-        abundance = None if self.abundance is None else replicate_major(self.abundance)
-        K = None if self.K is None else replicate_major(self.K)
+    def captives(self, t: int, captive: _Captive) -> None:
+        """Record year ``t``'s individuals (J, R, C) and gene diversity of the programmes."""
+        total = captive.n.sum(axis=-1)
+        if self.captive is None:
+            self.captive = np.empty((self.years + 1, *total.shape), dtype=total.dtype)
+            if captive.h is not None:
+                self.captive_gene_diversity = np.empty((self.years + 1, *total.shape))
+        self.captive[t] = total
+        if self.captive_gene_diversity is not None and captive.h is not None:
+            self.captive_gene_diversity[t] = np.where(total > 0, captive.h, np.nan)
+
+    def projections(self) -> list[Projection]:
+        def replicate_major(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+            # contiguous, so that reductions over replicates round alike whoever made the array
+            return None if a is None else np.ascontiguousarray(np.moveaxis(a, 0, 2))
+
+        mature = cast(npt.NDArray[Any], replicate_major(self.mature))
+        total = cast(npt.NDArray[Any], replicate_major(self.total))
+        abundance = replicate_major(self.abundance)
+        K = replicate_major(self.K)
+        h = replicate_major(self.gene_diversity)
+        captive = replicate_major(self.captive)
+        hc = replicate_major(self.captive_gene_diversity)
         return [
             Projection(
                 mature=mature[j],
                 total=total[j],
                 abundance=None if abundance is None else abundance[j],
                 carrying_capacity=None if K is None else K[j],
+                gene_diversity=None if h is None else h[j],
+                captive=None
+                if captive is None or not self.run.scenarios.schedules[j].programmes
+                else captive[j, :, :, : len(self.run.scenarios.schedules[j].programmes)],
+                captive_gene_diversity=None
+                if hc is None or not self.run.scenarios.schedules[j].programmes
+                else hc[j, :, :, : len(self.run.scenarios.schedules[j].programmes)],
             )
             for j in range(self.run.plan.J)
         ]
@@ -905,6 +1017,7 @@ def project(
     record: Sequence[str] = ("abundance",),
     initial: npt.ArrayLike | None = None,
     start_year: int = 0,
+    initial_gene_diversity: npt.ArrayLike | None = None,
 ) -> Projection:
     """Project ``replicates`` stochastic futures of ``species`` for ``years`` years.
 
@@ -933,11 +1046,18 @@ def project(
         Year of the species' timeline at which the projection starts (default 0). Only the
         carrying-capacity trend depends on it: K in step ``t`` is ``K0 (1 + trend/100)^(start_year
         + t)``. The schedule is indexed from its own step 0 regardless.
+    initial_gene_diversity
+        Gene diversity of each replicate and population at year 0, shape (replicates,
+        populations), in [0, 1], for a species with genetics (e.g. to continue from a state the
+        projection reached; the purged inbreeding coefficient then starts at ``1 - h``). None:
+        the species' ``initial_gene_diversity``.
 
     Returns
     -------
     Projection
-        Mature and total abundance (replicate, year, population) and what ``record`` asks for.
+        Mature and total abundance (replicate, year, population), what ``record`` asks for and,
+        for a species with genetics, the gene diversity; with ex-situ programmes, their
+        individuals.
 
     Raises
     ------
@@ -958,6 +1078,7 @@ def project(
         record=record,
         initial=initial,
         start_year=start_year,
+        initial_gene_diversity=initial_gene_diversity,
     )
     return projection
 
@@ -971,6 +1092,7 @@ def project_chunks(
     record: Sequence[str] = ("abundance",),
     initial: npt.ArrayLike | None = None,
     start_year: int = 0,
+    initial_gene_diversity: npt.ArrayLike | None = None,
 ) -> list[Projection]:
     """Project ``species`` under each of ``schedules`` for the replicate chunks ``chunks``.
 
@@ -993,8 +1115,9 @@ def project_chunks(
         As for :func:`project`.
     chunks
         ``(replicates, streams)`` of each chunk, in replicate order.
-    initial
-        As for :func:`project`, over the replicates of all chunks, (replicates, populations, stages).
+    initial, initial_gene_diversity
+        As for :func:`project`, over the replicates of all chunks, (replicates, populations,
+        stages) and (replicates, populations).
 
     Returns
     -------
@@ -1025,9 +1148,34 @@ def project_chunks(
         checked = _check_initial(
             initial, (sum(sizes), P, S), species.demographic_stochasticity, _max_count(S, P)
         )
-    project_all = _project_linear if _is_linear(species, distinct) else _project
-    projections = project_all(species, distinct, years, chunks, record, checked, start_year)
+    h0 = _check_gene_diversity(species, initial_gene_diversity, (sum(sizes), P))
+    if _is_linear(species, distinct):
+        projections = _project_linear(species, distinct, years, chunks, record, checked, start_year)
+    else:
+        projections = _project(species, distinct, years, chunks, record, checked, start_year, h0)
     return [projections[i] for i in index]
+
+
+def _check_gene_diversity(
+    species: Species, h0: npt.ArrayLike | None, shape: tuple[int, int]
+) -> FloatArray:
+    """The gene diversity at year 0, (replicates, populations) or (populations,), validated."""
+    if h0 is None:
+        return species.initial_gene_diversity
+    if species.genetics is None:
+        raise ValueError(
+            f"initial_gene_diversity needs a species with genetics; species {species.name!r} has "
+            "none"
+        )
+    h = np.asarray(h0, dtype=float)
+    if h.shape != shape:
+        raise ValueError(
+            f"initial_gene_diversity must have shape (replicates, populations) = {shape!r}; got "
+            f"{h.shape!r}"
+        )
+    if not np.all((h >= 0) & (h <= 1)):
+        raise ValueError("initial_gene_diversity must hold numbers in [0, 1]")
+    return h
 
 
 def _distinct(schedules: list[Schedule]) -> tuple[list[Schedule], list[int]]:
@@ -1105,6 +1253,9 @@ def _make_run(
             for name, _ in scenarios.events
         ),
         compiled=stochastic and kernels.enabled(),
+        ex_situ=joined([ex_situ_stream(s.demography) for s in parts], axis=1)
+        if any(schedule.programmes for schedule in schedules)
+        else None,
     )
 
 
@@ -1116,18 +1267,31 @@ def _project(
     record: Sequence[str],
     initial: npt.NDArray[Any] | None,
     start_year: int,
+    gene_diversity: FloatArray | None = None,
 ) -> list[Projection]:
     """The replicate chunks under every schedule, year by year (:func:`_one_year`), as one wide
-    array; each chunk draws from its own streams what it would draw alone (:class:`_Chunked`)."""
+    array; each chunk draws from its own streams what it would draw alone (:class:`_Chunked`).
+    ``gene_diversity`` at year 0: (populations,) or (replicates, populations)."""
     run = _make_run(species, schedules, chunks, start_year)
     plan = run.plan
     n = _initial_state(run, initial)
     record_year = _Recorder(run, years, record)
     record_year(0, n, np.broadcast_to(plan.K0, (plan.R, plan.P)))
+    h0 = species.initial_gene_diversity if gene_diversity is None else gene_diversity
+    genes = None if species.genetics is None else _Genes(run, h0)
+    captive = None if run.ex_situ is None else _Captive(run, genes)
+    if genes is not None:
+        record_year.genes(0, genes, n)
+    if captive is not None:
+        record_year.captives(0, captive)
     environment = _Environment(species, plan.R, run.environment, plan.fates, plan.f_rows)
     for t in range(years):
-        n, K = _one_year(run, environment, n, t)
+        n, K = _one_year(run, environment, n, t, genes, captive)
         record_year(t + 1, n, K)
+        if genes is not None:
+            record_year.genes(t + 1, genes, n)
+        if captive is not None:
+            record_year.captives(t + 1, captive)
     return record_year.projections()
 
 
@@ -1137,7 +1301,8 @@ def _project(
 
 def _is_linear(species: Species, schedules: Sequence[Schedule]) -> bool:
     """Whether :func:`_project_linear` applies: without demographic stochasticity, density
-    dependence, mating, catastrophes, K variation or schedule events, with matrices chosen among a
+    dependence, mating, catastrophes, K variation, schedule events, genetics, ex-situ programmes,
+    density-dependent dispersal or a correlation between sites, with matrices chosen among a
     few (:class:`pva.model.MatrixSelection`) or constant, a year is ``n <- A_state n`` followed by
     the schedule's harvest, transfers and releases and by dispersal."""
     return (
@@ -1148,6 +1313,10 @@ def _is_linear(species: Species, schedules: Sequence[Schedule]) -> bool:
         and not species.catastrophes
         and not any(p.carrying_capacity_cv > 0 for p in species.all_populations)
         and not any(s.events for s in schedules)
+        and species.genetics is None
+        and species.correlation is None
+        and not (species.dispersal is not None and species.dispersal.density_dependent)
+        and not any(s.programmes for s in schedules)
     )
 
 
@@ -1209,7 +1378,7 @@ def _project_linear(
             n = _transfers(run, n, t)
             n = _releases(run, n, t)
             if plan.dispersal is not None and plan.dispersal_stages.size:
-                n = _disperse(None, n, plan.dispersal, plan.dispersal_stages)
+                n = _disperse(run, n)
             x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
             y = sums @ x
         y = y.reshape(J, P, 2, R)
@@ -1232,25 +1401,368 @@ def _by_replicate(n: npt.NDArray[Any], J: int, P: int) -> npt.NDArray[Any]:
 
 
 # --------------------------------------------------------------------------------------------------
+# genetics and ex-situ populations
+
+
+class _Genes:
+    """Gene diversity ``h`` and purged inbreeding coefficient ``g`` of every scenario, replicate
+    and site, (J, R, P), relative to the species' reference; the formulas are :mod:`pva.genetics`'.
+
+    Each year: the effective size of the year's breeders sets the gene diversity of the offspring
+    they make, ``h' = h (1 - 1/(2 Ne))^(1/G)``, and their ``g'`` (:meth:`breed`); inbreeding
+    depression lowers first-year survival by the inbreeding ``F = 1 - h`` of the first-year
+    individuals, born the year before, and fecundity by that of the offspring being made,
+    ``1 - h'`` (:meth:`depress`); right after births the population's gene diversity becomes
+    ``h'`` (:meth:`drift`); then every arrival (translocation, release, immigrant) mixes its gene
+    diversity into the receiving site, weighted by numbers (:meth:`mix`, :meth:`disperse`). The
+    recorded gene diversity of year t is thus that of the individuals born up to year t, and
+    ``1 - h`` the expected inbreeding of those born in step t - 1.
+    """
+
+    def __init__(self, run: _Run, h0: FloatArray) -> None:
+        species = run.species
+        self.run = run
+        self.spec = cast(Genetics, species.genetics)
+        self.G = float(cast(float, species.generation_length))
+        self.h: FloatArray = np.broadcast_to(h0, run.plan.shape[:3]).astype(float)
+        self.g: FloatArray = 1.0 - self.h  # no purging history at the start: g = F
+        self.next_h, self.next_g = self.h, self.g
+        self.first_year = species.first_year_mask
+        self.fecund = run.plan.fec_cols
+
+    def fitness(self, h: FloatArray, g: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Survival (first year) and fecundity multipliers of inbreeding depression."""
+        spec = self.spec
+        inbreeding = 1.0 - h
+        surv = genetics.depression(
+            inbreeding,
+            g,
+            lethal_equivalents=spec.lethal_equivalents,
+            lethal_proportion=spec.lethal_proportion,
+        )
+        fec = genetics.depression(
+            inbreeding,
+            g,
+            lethal_equivalents=spec.fecundity_lethal_equivalents,
+            lethal_proportion=spec.lethal_proportion,
+        )
+        return surv, fec
+
+    def breed(self, ne: FloatArray) -> None:
+        """The gene diversity and purged coefficient of the offspring of this year's breeders,
+        whose effective size is ``ne`` (J, R, P)."""
+        kept = genetics.retention(ne, self.G)
+        self.next_g = genetics.purged(
+            self.g, 1.0 - self.h, kept, purging=self.spec.purging, generation_length=self.G
+        )
+        self.next_h = self.h * kept
+
+    def depress(self, surv_m: FloatArray, fec_m: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The multipliers (J|1, R|1, P, S) times this year's inbreeding depression: first-year
+        survival by the inbreeding of the population, fecundity by that of its offspring (after
+        :meth:`breed`)."""
+        surv, _ = self.fitness(self.h, self.g)
+        surv_m = surv_m * np.where(self.first_year, surv[..., None], 1.0)
+        if self.spec.fecundity_lethal_equivalents > 0:
+            _, fec = self.fitness(self.next_h, self.next_g)
+            fec_m = fec_m * fec[..., None]
+        return surv_m, fec_m
+
+    def effective_size(self, n: npt.NDArray[Any], males: npt.NDArray[Any] | None) -> FloatArray:
+        """Ne of the breeders at the start of the year (J, R, P): the mature individuals ``n``
+        (J, R, P, S) by stage and, with :class:`~pva.model.Mating`, the males drawn this year."""
+        return _effective_size(
+            self.run, self.spec, n[..., self.run.plan.mature].sum(axis=-1), males
+        )
+
+    def drift(self) -> None:
+        """One year's loss of gene diversity and the purged coefficient (of :meth:`breed`)."""
+        self.h, self.g = self.next_h, self.next_g
+
+    def mix(
+        self,
+        index: tuple[Any, ...],
+        residents: npt.ArrayLike,
+        h_in: npt.ArrayLike,
+        arrivals: npt.ArrayLike,
+        g_in: npt.ArrayLike | None = None,
+    ) -> None:
+        """``arrivals`` of gene diversity ``h_in`` (purged coefficient ``g_in``, default their
+        inbreeding ``1 - h_in``) join ``residents`` at ``h[index]``."""
+        g_in = 1.0 - np.asarray(h_in) if g_in is None else g_in
+        self.g[index] = genetics.mix(self.g[index], residents, g_in, arrivals)
+        self.h[index] = genetics.mix(self.h[index], residents, h_in, arrivals)
+
+    def disperse(self, individuals: FloatArray, emigrants: FloatArray, flows: FloatArray) -> None:
+        """Dispersal of the year: ``individuals`` and ``emigrants`` (J, R, P) of each site before
+        it, ``flows[..., i, j]`` (J, R, P, P) the immigrants that reached i from j alive."""
+        stay = individuals - emigrants
+        arrivals = flows.sum(axis=-1)
+        h_in = _weighted_in(flows, self.h)
+        g_in = _weighted_in(flows, self.g)
+        self.g = genetics.mix(self.g, stay, g_in, arrivals)
+        self.h = genetics.mix(self.h, stay, h_in, arrivals)
+
+
+def _weighted_in(flows: FloatArray, values: FloatArray) -> FloatArray:
+    """The mean of ``values`` (J, R, P) of the sources of the immigrants of each site, weighted by
+    ``flows[..., to, from]`` (0 where none arrive)."""
+    total = flows.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.einsum("...ij,...j->...i", flows, values) / total
+    return np.where(total > 0, mean, 0.0)
+
+
+def _effective_size(
+    run: _Run, spec: Genetics, mature: npt.NDArray[Any], males: npt.NDArray[Any] | None
+) -> FloatArray:
+    """Ne from the mature individuals (females only under Mating) and the males drawn
+    (:func:`pva.genetics.effective_size`), or ``effective_size_ratio`` x N (both sexes)."""
+    mating = run.species.sex
+    if spec.effective_size_ratio is not None:
+        both = mature if mating is None else mature / mating.sex_ratio
+        return genetics.effective_size_from_ratio(both, spec.effective_size_ratio)
+    if mating is None:
+        half = np.asarray(mature, dtype=float) / 2.0
+        return genetics.effective_size(half, half, family_size_variance=spec.family_size_variance)
+    if males is None:
+        males = mature * ((1 - mating.sex_ratio) / mating.sex_ratio)
+    females = np.minimum(mature, mating.harem_size * males)
+    sires = females / mating.harem_size
+    if run.demo is not None:
+        sires = np.ceil(sires)
+    sires = np.minimum(males, sires)
+    return genetics.effective_size(females, sires, family_size_variance=spec.family_size_variance)
+
+
+class _Captive:
+    """The ex-situ populations of every scenario (:class:`pva.schedule.Captive`): individuals
+    ``n`` (J, R, C, S), C the most programmes a scenario has, and their gene diversity; all draws
+    from the ex-situ stream (``run.ex_situ``)."""
+
+    def __init__(self, run: _Run, genes: _Genes | None) -> None:
+        J, R, _, S = run.plan.shape
+        self.run = run
+        self.rng = cast(Rng, run.ex_situ)
+        self.programmes = [s.programmes for s in run.scenarios.schedules]
+        C = max(len(p) for p in self.programmes)
+        self.n: npt.NDArray[Any] = np.zeros((J, R, C, S), dtype=run.dtype)
+        self.h: FloatArray | None = None if genes is None else np.ones((J, R, C))
+        self.g: FloatArray | None = None if genes is None else np.zeros((J, R, C))
+        self.genes = genes
+        species = run.species
+        fates = run.plan.fates
+        self.u = species.U_array[fates.destination, fates.source]  # (E,)
+        colsum = species.U_array.sum(axis=0)
+        with np.errstate(divide="ignore"):
+            self.cap = np.where(colsum > 0, 1.0 / np.where(colsum > 0, colsum, 1.0), np.inf)
+        self.F = (species.F_array + species.C_array)[run.plan.f_rows, :]  # (f, S)
+        shape = (J, 1, C, S)
+        self.survival = np.ones(shape)
+        self.fecundity = np.ones(shape)
+        self.producing = np.zeros((J, 1, C), dtype=bool)
+        self.capacity = np.zeros((run.scenarios.survival.shape[0], J, 1, C))
+        for j, programmes in enumerate(self.programmes):
+            for c, programme in enumerate(programmes):
+                self.survival[j, 0, c] = programme.survival_multiplier
+                self.fecundity[j, 0, c] = programme.fecundity_multiplier
+                self.producing[j, 0, c] = programme.production is not None
+                self.capacity[:, j, 0, c] = programme.capacity
+        self.available: npt.NDArray[Any] | None = None
+
+    def collect(self, n: npt.NDArray[Any], t: int, genes: _Genes | None) -> npt.NDArray[Any]:
+        """Founders of step ``t``: at most what the source has, taken from the wild state ``n``
+        (J, R, P, S) into captivity with their gene diversity."""
+        for j, programmes in enumerate(self.programmes):
+            for c, programme in enumerate(programmes):
+                want = programme.founders[t]
+                if not np.any(want > 0):
+                    continue
+                have = n[j : j + 1, :, programme.source]  # (1, R, S)
+                if self.run.demo is not None:
+                    wanted = _per_chunk(self.rng, _whole, np.broadcast_to(want, have.shape))
+                else:
+                    wanted = np.broadcast_to(want, have.shape)
+                moved = np.minimum(wanted, have)[0]
+                if genes is not None and self.h is not None and self.g is not None:
+                    residents = self.n[j, :, c].sum(axis=-1)
+                    arrivals = moved.sum(axis=-1)
+                    src = (j, slice(None), programme.source)
+                    self.g[j, :, c] = genetics.mix(
+                        self.g[j, :, c], residents, genes.g[src], arrivals
+                    )
+                    self.h[j, :, c] = genetics.mix(
+                        self.h[j, :, c], residents, genes.h[src], arrivals
+                    )
+                n = n.copy()
+                n[j, :, programme.source] -= moved
+                self.n[j, :, c] += moved
+        return n
+
+    def year(self, t: int) -> None:
+        """The captive year: fates and births by the captive rates (or production), inbreeding
+        depression, the loss of gene diversity, truncation to capacity."""
+        run, plan = self.run, self.run.plan
+        n = self.n
+        surv = np.broadcast_to(self.survival, n.shape)
+        fec = np.broadcast_to(self.fecundity, n.shape)
+        offspring = None  # gene diversity and purged coefficient of this year's offspring
+        if self.genes is not None and self.h is not None and self.g is not None:
+            genes = self.genes
+            kept = genetics.retention(self._effective_size(n), genes.G)
+            offspring = (
+                self.h * kept,
+                genetics.purged(
+                    self.g,
+                    1.0 - self.h,
+                    kept,
+                    purging=genes.spec.purging,
+                    generation_length=genes.G,
+                ),
+            )
+            ws, _ = genes.fitness(self.h, self.g)
+            surv = surv * np.where(genes.first_year, ws[..., None], 1.0)
+            if genes.spec.fecundity_lethal_equivalents > 0:
+                _, wf = genes.fitness(*offspring)
+                fec = fec * wf[..., None]
+        p = self.u * np.minimum(surv, self.cap)[..., plan.fates.source]
+        if run.demo is None:
+            new = _by_destination(n[..., plan.fates.source] * p, plan.fates, plan.S)
+            births = _matmul_last(fec * n, self.F.T)
+        else:
+            if run.compiled:
+                new = _per_chunk(
+                    self.rng,
+                    lambda g, alive, prob: _compiled_fates(g, alive, prob, plan.fates),
+                    n,
+                    p,
+                )
+            else:
+                new = _by_destination(_draw_fates(self.rng, n, p, plan.fates), plan.fates, plan.S)
+            births = _per_chunk(self.rng, _poisson, _matmul_last(fec * n, self.F.T))
+        new[..., plan.f_rows] += births
+        if run.demo is not None:
+            new = np.minimum(new, run.max_count)
+        # a production schedule keeps its stock and produces for release instead
+        producing = self.producing[..., None]
+        self.n = np.where(producing, n, new)
+        self.n = _ceiling(
+            self.rng if run.demo is not None else None,
+            self.n,
+            self.capacity[t],
+            np.ones(plan.S),
+            np.ones(plan.S, dtype=bool),
+        )
+        self.available = None
+        if self.producing.any():
+            self.available = self._produce(t)
+        if offspring is not None:
+            self.h, self.g = offspring
+
+    def _produce(self, t: int) -> npt.NDArray[Any]:
+        """Individuals produced for release this year by production schedules, (J, R, C, S)."""
+        J, _, C, S = self.n.shape
+        mean = np.zeros((J, 1, C, S))
+        for j, programmes in enumerate(self.programmes):
+            for c, programme in enumerate(programmes):
+                if programme.production is not None:
+                    mean[j, 0, c] = programme.production[t]
+        stocked = self.n.sum(axis=-1, keepdims=True) > 0
+        mean = np.where(stocked, mean, 0.0)
+        if self.run.demo is None:
+            return mean
+        return cast(npt.NDArray[Any], _per_chunk(self.rng, _poisson, mean))
+
+    def _effective_size(self, n: npt.NDArray[Any]) -> FloatArray:
+        """Ne of each programme's breeders (J, R, C): its own ratio, or the species' genetics rule
+        (both sexes counted among the breeders, half each). The breeders are the mature
+        individuals, or, for a production schedule, the whole stock it produces from."""
+        genes = cast(_Genes, self.genes)
+        mature = n[..., self.run.plan.mature].sum(axis=-1).astype(float)
+        breeders = np.where(self.producing, n.sum(axis=-1), mature).astype(float)
+        # a managed stock: no drawn males, the expected ones under Mating
+        ne = _effective_size(self.run, genes.spec, breeders, None)
+        for j, programmes in enumerate(self.programmes):
+            for c, programme in enumerate(programmes):
+                if programme.effective_size_ratio is not None:
+                    ne[j, :, c] = genetics.effective_size_from_ratio(
+                        breeders[j, :, c], programme.effective_size_ratio
+                    )
+        return ne
+
+    def release(self, n: npt.NDArray[Any], t: int, genes: _Genes | None) -> npt.NDArray[Any]:
+        """Releases of step ``t`` from captivity into the wild state ``n`` (J, R, P, S): at most
+        what is available, population by population, each surviving release (binomial)."""
+        demo = self.run.demo is not None
+        for j, programmes in enumerate(self.programmes):
+            for c, programme in enumerate(programmes):
+                wants = programme.release_number[t]  # (P, S)
+                if not np.any(wants > 0):
+                    continue
+                pool = self.available if programme.production is not None else self.n
+                if pool is None:
+                    continue
+                for p in np.flatnonzero(wants.sum(axis=-1) > 0):
+                    have = pool[j : j + 1, :, c]  # (1, R, S)
+                    want = np.broadcast_to(wants[p], have.shape)
+                    wanted = _per_chunk(self.rng, _whole, want) if demo else want
+                    taken = np.minimum(wanted, have)
+                    survival = np.broadcast_to(programme.release_survival[t, p], have.shape)
+                    alive = (
+                        _per_chunk(self.rng, _binomial, taken, survival)
+                        if demo
+                        else taken * survival
+                    )[0]
+                    pool[j, :, c] -= taken[0]
+                    if genes is not None and self.h is not None and self.g is not None:
+                        genes.mix(
+                            (j, slice(None), p),
+                            n[j, :, p].sum(axis=-1),
+                            self.h[j, :, c],
+                            alive.sum(axis=-1),
+                            self.g[j, :, c],
+                        )
+                    n = n.copy()
+                    n[j, :, p] += alive
+        return n
+
+
+# --------------------------------------------------------------------------------------------------
 # one year
 
 
 def _one_year(
-    run: _Run, environment: _Environment, n: npt.NDArray[Any], t: int
+    run: _Run,
+    environment: _Environment,
+    n: npt.NDArray[Any],
+    t: int,
+    genes: _Genes | None = None,
+    captive: _Captive | None = None,
 ) -> tuple[npt.NDArray[Any], FloatArray]:
     """Step ``t``: the state ``n`` (J, R, P, S) at year t -> at year t + 1, and this year's K
-    (J, R|1, P)."""
+    (J, R|1, P). ``genes`` and ``captive`` (genetics, ex-situ populations) change in place."""
+    if captive is not None:  # 0. founders into captivity, at the start of the step
+        n = captive.collect(n, t, genes)
     rates = environment.year()  # 1. environment
     K = _carrying_capacity(run, environment, t)
     surv_m, fec_m, K = _modifiers(run, t, K)  # 2. schedule, catastrophes, events
-    surv_m, fec_m = _density_and_mating(run, n, K, surv_m, fec_m)  # 3.
+    surv_m, fec_m, males = _density_and_mating(run, n, K, surv_m, fec_m)  # 3.
+    if genes is not None:  # this year's breeders, their offspring, inbreeding depression
+        genes.breed(genes.effective_size(n, males))
+        surv_m, fec_m = genes.depress(surv_m, fec_m)
     surv_m = rates.capped(surv_m)  # survival may not exceed 1
     n = _survival_and_births(run, n, rates, surv_m, fec_m)  # 4.
+    if genes is not None:
+        genes.drift()
+    if captive is not None:
+        captive.year(t)
     n = _harvest(run, n, t)  # 5.
-    n = _transfers(run, n, t)  # 6.
-    n = _releases(run, n, t)
+    n = _transfers(run, n, t, genes)  # 6.
+    n = _releases(run, n, t, genes)
+    if captive is not None:
+        n = captive.release(n, t, genes)
     if run.plan.dispersal is not None and run.plan.dispersal_stages.size:  # 7.
-        n = _disperse(run.demo, n, run.plan.dispersal, run.plan.dispersal_stages)
+        n = _disperse(run, n, K, genes)
     if run.demo is not None:  # releases and immigrants may have pushed a count past the cap
         n = np.minimum(n, run.max_count)
     if run.plan.ceiling:  # 8.
@@ -1303,15 +1815,17 @@ def _modifiers(run: _Run, t: int, K: FloatArray) -> tuple[FloatArray, FloatArray
 
 def _density_and_mating(
     run: _Run, n: npt.NDArray[Any], K: FloatArray, surv_m: FloatArray, fec_m: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, npt.NDArray[Any] | None]:
     """Multipliers scaled by density dependence and mate limitation, both from the abundance at
-    the start of the year; the number of males is drawn from the demography stream."""
+    the start of the year; the number of males is drawn from the demography stream (and
+    returned, (J, R, P); None without :class:`~pva.model.Mating`)."""
     g_fec, g_surv = _density_multipliers(run.species, run.plan, n, K)
     if g_fec is not None:
         fec_m = fec_m * g_fec[..., None]
     if g_surv is not None:
         surv_m = surv_m * g_surv[..., None]
     mating = run.species.sex
+    males = None
     if mating is not None:
         females = n[..., run.plan.mature].sum(axis=-1)
         ratio = (1 - mating.sex_ratio) / mating.sex_ratio
@@ -1326,7 +1840,7 @@ def _density_and_mating(
                 fec_m
                 * np.where(females > 0, mated / np.where(females > 0, females, 1), 1.0)[..., None]
             )
-    return surv_m, fec_m
+    return surv_m, fec_m, males
 
 
 def _survival_and_births(
@@ -1341,7 +1855,7 @@ def _survival_and_births(
     demography stream."""
     plan, demo, species = run.plan, run.demo, run.species
     fates = plan.fates
-    p = rates.u[:, None, :] * surv_m[..., fates.source]  # (J|1, R|1, P, E)
+    p = rates.entries(surv_m, fates)  # (J|1, R|1, P, E)
     poisson = plan.f_rows.size > 0 and (species.litter == "poisson" or demo is None)
     with np.errstate(over="ignore"):  # an exploding mean is inf here; _poisson caps it
         mean = rates.births(fec_m * n) if poisson else None  # (J, R, P, f)
@@ -1386,13 +1900,13 @@ def _litters(run: _Run, n: IntArray, rates: _Rates, fec_m: FloatArray) -> IntArr
     L = run.species.max_litter or 1
     births = np.zeros((*plan.shape[:3], plan.f_rows.size), dtype=np.int64)
     for j in plan.fec_cols:
-        column = rates.F[:, :, j]  # (R|1, f): F + C at the offspring rows, from stage j
-        total = column.sum(axis=-1)[:, None]  # (R|1, 1)
+        column = rates.offspring_column(j)  # F + C at the offspring rows, from stage j
+        total = column.sum(axis=-1)  # (R|1, 1|P)
         per_capita = total * fec_m[..., j]  # (J, R|1, P)
         trials = np.minimum(n[..., j], 2**62 // L) * L  # no int64 overflow
         with np.errstate(divide="ignore", invalid="ignore"):
             shares = [
-                np.where(total > 0, column[:, a][:, None] / total, 0.0) * (per_capita > 0)
+                np.where(total > 0, column[..., a] / total, 0.0) * (per_capita > 0)
                 for a in range(plan.f_rows.size)
             ]
         litters = _per_chunk(run.demo, _litter, trials, np.clip(per_capita / L, 0.0, 1.0), *shares)
@@ -1427,10 +1941,12 @@ def _harvest(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
     return n
 
 
-def _transfers(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
+def _transfers(
+    run: _Run, n: npt.NDArray[Any], t: int, genes: _Genes | None = None
+) -> npt.NDArray[Any]:
     """Translocations between populations, scenario by scenario and in order: at most what the
     donor has is moved, and each moved individual survives release with the transfer's probability
-    (binomial)."""
+    (binomial), bringing the donor's gene diversity."""
     demo = run.demo
     for j, schedule in enumerate(run.scenarios.schedules):
         for tr in schedule.transfers:
@@ -1447,22 +1963,40 @@ def _transfers(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
                 arrived = moved * tr.survival
             n = n.copy()
             n[j, :, tr.source] -= moved[0]
+            if genes is not None:
+                donor = (j, slice(None), tr.source)
+                genes.mix(
+                    (j, slice(None), tr.population),
+                    n[j, :, tr.population].sum(axis=-1),
+                    genes.h[donor],
+                    arrived[0].sum(axis=-1),
+                    genes.g[donor],
+                )
             n[j, :, tr.population] += arrived[0]
     return n
 
 
-def _releases(run: _Run, n: npt.NDArray[Any], t: int) -> npt.NDArray[Any]:
+def _releases(
+    run: _Run, n: npt.NDArray[Any], t: int, genes: _Genes | None = None
+) -> npt.NDArray[Any]:
     """Releases from outside the model: a whole number by unbiased random rounding, each surviving
-    release with the schedule's probability (binomial)."""
+    release with the schedule's probability (binomial), with the gene diversity
+    ``Genetics.release_gene_diversity``."""
     demo, scenarios = run.demo, run.scenarios
     rel = scenarios.release_number[t]
     if not scenarios.releasing[t]:
         return n
     if demo is None:
-        return n + rel * scenarios.release_survival[t]
-    released = _per_chunk(demo, _whole, np.broadcast_to(rel, n.shape))
-    survival = np.broadcast_to(scenarios.release_survival[t], n.shape)
-    return n + _per_chunk(demo, _binomial, released, survival)
+        alive = rel * scenarios.release_survival[t]
+    else:
+        released = _per_chunk(demo, _whole, np.broadcast_to(rel, n.shape))
+        survival = np.broadcast_to(scenarios.release_survival[t], n.shape)
+        alive = _per_chunk(demo, _binomial, released, survival)
+    if genes is not None:
+        h_in = genes.spec.release_gene_diversity
+        arrivals = np.broadcast_to(alive, n.shape).sum(axis=-1)
+        genes.mix((Ellipsis,), n.sum(axis=-1), h_in, arrivals)
+    return n + alive
 
 
 def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
@@ -1472,32 +2006,77 @@ def _scale_k(K: FloatArray, multiplier: npt.NDArray[Any]) -> FloatArray:
 
 
 def _disperse(
-    demo: Rng | None,
-    n: npt.NDArray[Any],
-    D: FloatArray,
-    stages: npt.NDArray[np.int64],
+    run: _Run, n: npt.NDArray[Any], K: FloatArray | None = None, genes: _Genes | None = None
 ) -> npt.NDArray[Any]:
-    """Move individuals of dispersing stages among populations: from population j to i with
-    probability ``D[i, j]`` (a multinomial over destinations, drawn as a binomial chain)."""
-    n = n.copy()
-    moved = np.zeros_like(n)
+    """Move individuals among populations: from population j to i with probability
+    ``D[i, j] w_s g_j`` for stage s (a multinomial over destinations, drawn as a binomial chain),
+    ``w_s`` the stage's relative rate and, with density-dependent emigration, ``g_j = min(1,
+    N_j / K_j)``; each disperser then survives transit with ``1 - mortality`` (binomial). The moves
+    conserve individuals; only transit mortality removes some. Immigrants bring their source's
+    gene diversity.
+
+    All sources and dispersing stages draw together: the chain goes over the destinations, one
+    binomial call per destination on the (scenario, replicate, source, stage) array, so that ten
+    sites cost ten calls a year, not a hundred."""
+    plan, demo = run.plan, run.demo
+    D = cast(FloatArray, plan.dispersal)
+    stages = plan.dispersal_stages
+    mortality = plan.dispersal_mortality
     P = D.shape[0]
-    for j in range(P):
-        dests = [i for i in range(P) if D[i, j] > 0]
-        if not dests:
-            continue
-        for s in stages:
-            src = n[..., j, s]  # (J, R)
-            probs = [np.full(src.shape, D[i, j]) for i in dests]
-            outs = (
-                _binomial_chain(None, src, probs)
-                if demo is None
-                else _per_chunk(demo, lambda g, x, *q: _binomial_chain(g, x, list(q)), src, *probs)
-            )
-            for i, x in zip(dests, outs, strict=True):
-                moved[..., i, s] += x
-                moved[..., j, s] -= x
-    return n + moved
+    # rates of each destination i from each source j, by dispersing stage: (P_to, P_from, S')
+    rates = D[:, :, None] * plan.dispersal_weights[stages][None, None, :]
+    if plan.dispersal_density and K is not None:
+        N = _matmul_last(n, plan.weights)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(K > 0, np.minimum(N / np.where(K > 0, K, 1.0), 1.0), 1.0)
+        rates = rates[:, None, None] * scale[..., None]  # (P_to, J|1, R|1, P_from, S')
+    dests = [i for i in range(P) if np.any(D[i] > 0)]
+    if not dests:
+        return n
+    src = n[..., stages]  # (J, R, P_from, S')
+    # probabilities of each destination, (J|1, R|1, P_from, S', destinations)
+    probs = np.stack(np.broadcast_arrays(*(rates[i] for i in dests)), axis=-1)
+    # dispersers by (source, stage, destination)
+    left = src[..., None] * probs if demo is None else _per_chunk(demo, _dispersers, src, probs)
+    arrived = left if mortality == 0 else _survivors(demo, left, 1.0 - mortality)
+    moved = np.zeros(src.shape, dtype=np.result_type(n, arrived))
+    moved -= left.sum(axis=-1)
+    for k, i in enumerate(dests):
+        moved[..., i, :] += arrived[..., k].sum(axis=-2)
+    if genes is not None:
+        # immigrants alive by (to, from), (J, R, P, P), and emigrants by source, (J, R, P)
+        flows = np.zeros((*n.shape[:-1], P))
+        flows[..., dests, :] = np.moveaxis(arrived.sum(axis=-2), -1, -2)
+        genes.disperse(n.sum(axis=-1).astype(float), left.sum(axis=(-2, -1)), flows)
+    n = n.copy()
+    n[..., stages] += moved
+    return n
+
+
+def _dispersers(
+    rng: np.random.Generator, n: npt.NDArray[Any], probs: FloatArray
+) -> npt.NDArray[np.int64]:
+    """Dispersers of ``n`` (any shape) to each destination with probabilities ``probs`` (shape of
+    ``n`` plus destinations, summing to at most 1), a multinomial draw in two steps: the number
+    that leave, ``E ~ Bin(n, sum_i p_i)``, then where ``E > 0`` (few places) their destinations,
+    ``Multinomial(E, p / sum_i p_i)``."""
+    total = np.clip(probs.sum(axis=-1), 0.0, 1.0)
+    leaving = rng.binomial(n, np.broadcast_to(total, n.shape))
+    out = np.zeros((*leaving.shape, probs.shape[-1]), dtype=np.int64)
+    where = np.nonzero(leaving)
+    if where[0].size:
+        p = np.broadcast_to(probs, out.shape)[where]
+        p = p / p.sum(axis=-1, keepdims=True)
+        out[where] = rng.multinomial(leaving[where], p)
+    return out
+
+
+def _survivors(rng: Rng | None, x: npt.NDArray[Any], p: float) -> npt.NDArray[Any]:
+    """Survivors among ``x`` with probability ``p`` each (binomial; the expectation without
+    ``rng``)."""
+    if rng is None:
+        return x * p
+    return cast(npt.NDArray[Any], _per_chunk(rng, _binomial, x, np.full(np.shape(x), p)))
 
 
 def _ceiling(
@@ -1570,20 +2149,30 @@ def sample_environment(
     dict
         ``{"state": (replicates, years) int}`` for :class:`pva.model.MatrixSelection`; for
         :class:`pva.model.VitalRateStochasticity` one (replicates, years) array per vital rate; empty
-        for a constant environment. Index ``t`` is the step from year t to t + 1.
+        for a constant environment. Index ``t`` is the step from year t to t + 1. When the sites
+        have a correlation (:class:`pva.model.SiteCorrelation`), every array has a last axis of
+        populations, (replicates, years, populations), and a MatrixSelection also gives ``"score"``:
+        the normal scores whose ``Phi`` picked each site's state; with carrying-capacity variation,
+        ``"carrying_capacity_score"`` (replicates, years, populations) holds its normal scores.
     """
     u_pattern, f_pattern = _structure(species)
     f_rows = np.flatnonzero(f_pattern.any(axis=1))
     env = _Environment(species, int(replicates), rng, _fates(u_pattern), f_rows)
     k_noise = any(p.carrying_capacity_cv > 0 for p in species.all_populations)
+    by_site = env.site_root is not None
+    shape = (int(replicates), species.n_populations) if by_site else (int(replicates),)
     out: dict[str, list[npt.NDArray[Any]]] = {}
     for _ in range(int(years)):
         if isinstance(species.environment, MatrixSelection):
             env.year()
             out.setdefault("state", []).append(cast(npt.NDArray[np.int64], env.state))
+            if by_site:
+                out.setdefault("score", []).append(cast(FloatArray, env.score))
         elif isinstance(species.environment, VitalRateStochasticity):
             for name, value in env.rates(species.environment).items():
-                out.setdefault(name, []).append(np.broadcast_to(value, (int(replicates),)))
+                out.setdefault(name, []).append(np.broadcast_to(value, shape))
         if k_noise:  # keep the stream in step with project()
-            env.carrying_capacity_scores(species.n_populations)
+            z = env.carrying_capacity_scores(species.n_populations)
+            if by_site:
+                out.setdefault("carrying_capacity_score", []).append(z)
     return {k: np.stack(v, axis=1) for k, v in out.items()}

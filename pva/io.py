@@ -749,6 +749,15 @@ class TaskArrays(NamedTuple):
     projected_mature: npt.NDArray[np.float64] | None = None
     """Nested projections of mature individuals, (scenario, replicate, assessment year, lead), or
     None."""
+    gene_diversity: npt.NDArray[np.float64] | None = None
+    """Gene diversity relative to year 0, (scenario, replicate, year, population), or None (a
+    species without genetics)."""
+    captive_individuals: npt.NDArray[np.float64] | None = None
+    """Individuals in the ex-situ programmes of each scenario, (scenario, replicate, year), or None
+    (no scenario keeps one)."""
+    captive_gene_diversity: npt.NDArray[np.float64] | None = None
+    """Their gene diversity (mean over programmes weighted by individuals; NaN where none),
+    (scenario, replicate, year), or None."""
 
 
 _MANIFEST = "manifest.json"
@@ -873,7 +882,13 @@ class Checkpoints:
                     mature, total = data["mature"], data["total"]
                     optional = {
                         key: data[key] if key in data.files else None
-                        for key in ("extinction_risk", "projected_mature")
+                        for key in (
+                            "extinction_risk",
+                            "projected_mature",
+                            "gene_diversity",
+                            "captive_individuals",
+                            "captive_gene_diversity",
+                        )
                     }
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             return self._damaged(path, _reason(exc))
@@ -889,7 +904,22 @@ class Checkpoints:
             if expected is not None and (got is None or got.shape != expected):
                 found = None if got is None else got.shape
                 return self._damaged(path, f"its {key} has shape {found}, not {expected}")
-        return TaskArrays(mature, total, optional["extinction_risk"], optional["projected_mature"])
+        gene = optional["gene_diversity"]
+        if gene is not None and gene.shape != shape:
+            return self._damaged(path, f"its gene_diversity has shape {gene.shape}, not {shape}")
+        for key in ("captive_individuals", "captive_gene_diversity"):
+            got = optional[key]
+            if got is not None and got.shape != shape[:3]:
+                return self._damaged(path, f"its {key} has shape {got.shape}, not {shape[:3]}")
+        return TaskArrays(
+            mature,
+            total,
+            optional["extinction_risk"],
+            optional["projected_mature"],
+            optional["gene_diversity"],
+            optional["captive_individuals"],
+            optional["captive_gene_diversity"],
+        )
 
     @staticmethod
     def _damaged(path: Path, reason: str) -> None:
@@ -906,6 +936,9 @@ class Checkpoints:
         optional = {
             "extinction_risk": task.extinction_risk,
             "projected_mature": task.projected_mature,
+            "gene_diversity": task.gene_diversity,
+            "captive_individuals": task.captive_individuals,
+            "captive_gene_diversity": task.captive_gene_diversity,
         }
         arrays = {
             "mature": task.mature,

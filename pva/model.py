@@ -1114,10 +1114,18 @@ class Population(_Spec):
     """Coefficient of variation of K among years (lognormal with mean K; environment stream)."""
     carrying_capacity_trend: float = 0.0
     """Trend of K in percent per year: ``K_t = K (1 + trend/100)^t``."""
+    coordinates: tuple[float, float] | None = None
+    """Position of the site (x, y) in km on a planar projection; needed for correlation or
+    dispersal that follow distance (:class:`SiteCorrelation`, :class:`DispersalKernel`)."""
 
     def __post_init__(self) -> None:
         validation.name(self.name, "name", owner="Population")
         own = validation.owner(self)
+        if self.coordinates is not None:
+            xy = validation.numbers(
+                self.coordinates, "coordinates (x, y in km)", owner=own, length=2
+            )
+            _set(self, "coordinates", xy)
         if self.initial is not None and self.initial_total is not None:
             raise ValueError(f"{own}: give initial or initial_total, not both")
         if self.initial is not None:
@@ -1149,36 +1157,320 @@ class Population(_Spec):
         _set(self, "carrying_capacity_trend", trend)
 
 
+def distances(coordinates: Sequence[tuple[float, float]]) -> FloatArray:
+    """Euclidean distances between sites (km), shape (sites, sites), from their (x, y) in km."""
+    xy = np.asarray(coordinates, dtype=float).reshape(-1, 2)
+    return cast(FloatArray, np.hypot(*np.moveaxis(xy[:, None, :] - xy[None, :, :], -1, 0)))
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Dispersal(_Spec):
-    """Annual dispersal among populations (RAMAS Metapop convention).
+class DispersalKernel(_Spec):
+    """Dispersal rates that fall with distance: RAMAS Metapop's dispersal-distance function
+    ``m_ij = a exp(-d_ij^c / b)`` for ``d_ij <= Dmax``, else 0 (Akçakaya & Root 2005, RAMAS
+    Metapop 5 manual; Akçakaya 2000), with ``a = rate``, ``b = scale``, ``c = exponent`` and
+    ``Dmax = maximum_distance``. ``m_ij`` is the annual probability that an individual of a
+    dispersing stage moves from site j to site i; the distances come from the sites'
+    ``coordinates``."""
 
-    ``rates[i][j]`` is the probability that an individual of a dispersing stage moves from population
-    j to population i in a year; it stays with probability ``1 - sum_i rates[i][j]``. The diagonal is 0.
-    """
-
-    rates: Matrix
-    stages: tuple[str, ...] | None = None
-    """Stages that disperse (default all)."""
+    rate: float
+    """``a``: the rate at distance 0, in [0, 1]."""
+    scale: float
+    """``b``: in km^c (with ``exponent`` 1, the distance at which the rate falls to a / e), > 0."""
+    exponent: float = 1.0
+    """``c``: shape of the decline (1: exponential, 2: Gaussian), > 0."""
+    maximum_distance: float | None = None
+    """``Dmax`` in km: no dispersal between sites farther apart (None: no limit)."""
 
     def __post_init__(self) -> None:
         own = validation.owner(self)
-        M = _matrix(own, "rates", self.rates)
-        arr = np.asarray(M)
-        if np.any(arr < 0) or np.any(arr > 1):
-            raise ValueError(f"{own}: rates must be probabilities in [0, 1]; got {M!r}")
-        if np.any(np.diag(arr) != 0):
-            raise ValueError(
-                f"{own}: rates must have a zero diagonal (staying is 1 - column sum); got {M!r}"
+        _set(self, "rate", validation.probability(self.rate, "rate", owner=own))
+        _set(self, "scale", validation.number(self.scale, "scale", owner=own, low=0, low_open=True))
+        _set(
+            self,
+            "exponent",
+            validation.number(self.exponent, "exponent", owner=own, low=0, low_open=True),
+        )
+        if self.maximum_distance is not None:
+            _set(
+                self,
+                "maximum_distance",
+                validation.number(self.maximum_distance, "maximum_distance", owner=own, low=0),
             )
-        sums = arr.sum(axis=0)
-        if np.any(sums > 1 + _TOL):
+
+    def rates(self, d: FloatArray) -> FloatArray:
+        """``m[i, j]`` for the distances ``d`` (km), shape of ``d``; 0 on the diagonal."""
+        m = self.rate * np.exp(-(d**self.exponent) / self.scale)
+        if self.maximum_distance is not None:
+            m = np.where(d <= self.maximum_distance, m, 0.0)
+        np.fill_diagonal(m, 0.0)
+        return cast(FloatArray, m)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Dispersal(_Spec):
+    """Annual dispersal among populations (RAMAS Metapop conventions; Akçakaya 2000).
+
+    ``rates[i][j]`` (or a :class:`DispersalKernel` of the distances between the sites) is the
+    probability that an individual of a dispersing stage moves from population j to population i
+    in a year; it stays with probability ``1 - sum_i rates[i][j]``. The diagonal is 0. Each stage's
+    rates are multiplied by its ``relative_rates`` entry (RAMAS's relative dispersal by stage), and,
+    with ``density_dependent``, by ``min(1, N_j / K_j)`` of the source j (``N_j`` its weighted
+    abundance at the start of the year): emigration falls linearly to 0 as the source empties and
+    is at its full rate at K and above; a source without K always disperses at the full rate. A
+    disperser dies in transit with probability ``mortality``, after the moves are drawn (so the
+    moves themselves conserve individuals).
+    """
+
+    rates: Matrix | None = None
+    """Dispersal matrix ``rates[to][from]`` (or give ``kernel``)."""
+    kernel: DispersalKernel | None = None
+    """Rates from the distances between the sites' coordinates (instead of ``rates``)."""
+    stages: tuple[str, ...] | None = None
+    """Stages that disperse (default all); not with ``relative_rates``."""
+    relative_rates: tuple[float, ...] | None = None
+    """Multiplier of the rates for each stage, in [0, 1] (one per stage of the species)."""
+    mortality: float = 0.0
+    """Probability that a disperser dies in transit."""
+    density_dependent: bool = False
+    """Emigration scales with the source's ``min(1, N/K)`` (see the class docstring)."""
+
+    def __post_init__(self) -> None:
+        own = validation.owner(self)
+        if (self.rates is None) == (self.kernel is None):
             raise ValueError(
-                f"{own}: rates columns (from population j) must sum to <= 1; got sums {sums.tolist()!r}"
+                f"{own}: give exactly one of rates or kernel; got rates={self.rates!r}, "
+                f"kernel={self.kernel!r}"
             )
-        _set(self, "rates", M)
+        if self.rates is not None:
+            M = _matrix(own, "rates", self.rates)
+            _check_dispersal_rates(own, "rates", np.asarray(M))
+            _set(self, "rates", M)
+        else:
+            validation.instance(self.kernel, "kernel", DispersalKernel, owner=own)
         if self.stages is not None:
             _set(self, "stages", validation.names(self.stages, "stages", owner=own))
+        if self.relative_rates is not None:
+            if self.stages is not None:
+                raise ValueError(
+                    f"{own}: give stages or relative_rates, not both; got stages={self.stages!r}"
+                )
+            _set(
+                self,
+                "relative_rates",
+                validation.numbers(self.relative_rates, "relative_rates", owner=own, low=0, high=1),
+            )
+        _set(self, "mortality", validation.probability(self.mortality, "mortality", owner=own))
+        validation.flag(self.density_dependent, "density_dependent", owner=own)
+
+
+def _check_dispersal_rates(own: str, field: str, arr: FloatArray) -> None:
+    if np.any(arr < 0) or np.any(arr > 1):
+        raise ValueError(f"{own}: {field} must be probabilities in [0, 1]; got {arr.tolist()!r}")
+    if np.any(np.diag(arr) != 0):
+        raise ValueError(
+            f"{own}: {field} must have a zero diagonal (staying is 1 - column sum); got "
+            f"{arr.tolist()!r}"
+        )
+    sums = arr.sum(axis=0)
+    if np.any(sums > 1 + _TOL):
+        raise ValueError(
+            f"{own}: {field} columns (from population j) must sum to <= 1; got sums "
+            f"{sums.tolist()!r}"
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SiteCorrelation(_Spec):
+    """Correlation of the environment between sites (populations): a matrix, or a function of
+    distance, RAMAS Metapop's correlation-distance function ``C_ij = a exp(-d_ij^c / b)``
+    (Akçakaya & Root 2005; ``a = maximum``, ``b = scale``, ``c = exponent``; the diagonal is 1).
+
+    The engine draws the normal scores of the environment of each site jointly with these
+    correlations (a Gaussian copula): the uniform that picks a :class:`MatrixSelection` state is
+    ``Phi(z_p)`` at site p, and the scores of :class:`VitalRateStochasticity` have correlation
+    ``C_pq R_kl`` between rate k at site p and rate l at site q (``R`` the within-year correlation
+    of the rates); carrying-capacity variation is correlated the same way. Without it every site
+    shares one environment (correlation 1), as before. Catastrophes keep their own ``scope``.
+    """
+
+    matrix: Matrix | None = None
+    """Correlation matrix between the sites, in the order of the species' populations."""
+    scale: float | None = None
+    """``b``: in km^c (with ``exponent`` 1, the distance at which the correlation is a / e)."""
+    exponent: float = 1.0
+    """``c``: in (0, 2], so that the function gives a valid (positive semi-definite) correlation
+    matrix for any sites in the plane (the powered-exponential family)."""
+    maximum: float = 1.0
+    """``a``: correlation at distance 0 between two distinct sites, in [0, 1]."""
+
+    def __post_init__(self) -> None:
+        own = validation.owner(self)
+        if (self.matrix is None) == (self.scale is None):
+            raise ValueError(
+                f"{own}: give exactly one of matrix or scale; got matrix={self.matrix!r}, "
+                f"scale={self.scale!r}"
+            )
+        if self.matrix is not None:
+            M = _matrix(own, "matrix", self.matrix)
+            _check_correlation(own, "matrix", np.asarray(M))
+            _set(self, "matrix", M)
+        else:
+            _set(
+                self,
+                "scale",
+                validation.number(self.scale, "scale", owner=own, low=0, low_open=True),
+            )
+        _set(
+            self,
+            "exponent",
+            validation.number(self.exponent, "exponent", owner=own, low=0, high=2, low_open=True),
+        )
+        _set(self, "maximum", validation.probability(self.maximum, "maximum", owner=own))
+
+    def correlations(self, d: FloatArray | None) -> FloatArray:
+        """The correlation matrix for sites at distances ``d`` (km), or the given matrix."""
+        if self.matrix is not None:
+            return np.asarray(self.matrix, dtype=float)
+        C = self.maximum * np.exp(-(np.asarray(d) ** self.exponent) / cast(float, self.scale))
+        np.fill_diagonal(C, 1.0)
+        return cast(FloatArray, C)
+
+
+def _check_correlation(own: str, field: str, R: FloatArray) -> None:
+    if np.any(np.abs(R) > 1 + _TOL) or not np.allclose(R, R.T) or not np.allclose(np.diag(R), 1):
+        raise ValueError(
+            f"{own}: {field} must be symmetric with a unit diagonal and entries in [-1, 1]; got "
+            f"{R.tolist()!r}"
+        )
+    smallest = float(np.linalg.eigvalsh(R).min())
+    if smallest < -1e-8:
+        raise ValueError(
+            f"{own}: {field} must be positive semi-definite; got smallest eigenvalue {smallest!r}"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# genetics
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Genetics(_Spec):
+    """Gene diversity, inbreeding and inbreeding depression, per replicate and site.
+
+    Gene diversity H (expected heterozygosity, relative to the species' reference H0 = 1) is lost
+    by drift at the rate the effective size sets, per generation ``H' = H (1 - 1/(2 Ne))``
+    (Wright 1931; Crow & Kimura 1970), spread over the generation length G in years:
+    ``H_{t+1} = H_t (1 - 1/(2 Ne_t))^(1/G)`` each year, with ``Ne_t`` the effective size of the
+    year's breeders. Over many years the product gives the harmonic mean of the yearly Ne, as
+    theory has it for a fluctuating population (Wright 1938); the yearly spreading is the
+    approximation (exact for G = 1, non-overlapping generations). Ne is ``effective_size_ratio``
+    times the mature individuals, or from the realised numbers of breeding males and females and
+    the variance in family size (:func:`pva.genetics.effective_size`). Inbreeding is
+    ``F = 1 - H / H0``.
+
+    Inbreeding depression multiplies the survival of the first-year ``stages`` (and fecundity) by
+    ``exp(-B ((1 - p) F + p g))`` (Morton et al. 1956's lethal equivalents B): a share ``p``
+    (``lethal_proportion``) of B is due to recessive lethals, which selection purges, the rest
+    (e.g. overdominance) cannot be purged, as in VORTEX (Lacy 2000; Lacy et al. 2015). Purging is
+    García-Dorado's (2012) purged inbreeding coefficient ``g``, per generation
+    ``g' = [(1 - 1/(2 Ne)) g + 1/(2 Ne)] (1 - 2 d F)`` with purging coefficient ``d`` (0.5 for
+    recessive lethals); per year as above, both factors to the power 1/G. See
+    :mod:`pva.genetics` for each formula and its source.
+    """
+
+    lethal_equivalents: float = 6.29
+    """B, diploid lethal equivalents on first-year survival. 6.29 is VORTEX 10's default (Lacy et
+    al. 2015), which that manual takes from O'Grady et al.'s (2006) meta-analysis of wild birds and
+    mammals as the share of their overall estimate that acts on fecundity and first-year survival;
+    across the whole life history O'Grady et al. found about 12 diploid lethal equivalents (their
+    abstract). Ralls et al. (1988) found a median of 3.1 (mean 4.6, range -1.4 to 30.3) for
+    juvenile survival in 40 captive mammal populations, VORTEX's earlier default."""
+    lethal_proportion: float = 0.5
+    """Share of B due to recessive lethal alleles (purgeable), in [0, 1]; VORTEX's default 0.5."""
+    purging: float = 0.5
+    """Purging coefficient d of the lethal part, in [0, 0.5] (García-Dorado 2012: d = s(1 - 2h)/2,
+    0.5 for recessive lethals; 0: no purging)."""
+    fecundity_lethal_equivalents: float = 0.0
+    """B on fecundity (of every reproducing stage), split and purged like survival's."""
+    stages: tuple[str, ...] | None = None
+    """Stages whose survival is first-year survival (default: the stages offspring are born
+    into). For a pre-breeding-census model, where first-year survival is inside F, use
+    ``fecundity_lethal_equivalents`` instead."""
+    effective_size_ratio: float | None = None
+    """Ne / N with N the mature individuals (both sexes), in (0, 2]; None: Ne from the breeders
+    (:func:`pva.genetics.effective_size`)."""
+    family_size_variance: float = 2.0
+    """Variance in lifetime family size Vk (2 for Poisson family sizes, i.e. Ne = N for equal
+    sexes; 0 for equalised family sizes, as in a managed captive population, Ne = 2N)."""
+    initial_gene_diversity: float | tuple[float, ...] = 1.0
+    """Gene diversity of each population at year 0 relative to the species' reference, in (0, 1]
+    (one number for all, or one per population)."""
+    release_gene_diversity: float = 1.0
+    """Gene diversity of individuals released from outside the model (releases that name no
+    ex-situ programme), relative to the reference, in [0, 1]."""
+
+    def __post_init__(self) -> None:
+        own = validation.owner(self)
+        _set(
+            self,
+            "lethal_equivalents",
+            validation.number(self.lethal_equivalents, "lethal_equivalents", owner=own, low=0),
+        )
+        _set(
+            self,
+            "fecundity_lethal_equivalents",
+            validation.number(
+                self.fecundity_lethal_equivalents, "fecundity_lethal_equivalents", owner=own, low=0
+            ),
+        )
+        _set(
+            self,
+            "lethal_proportion",
+            validation.probability(self.lethal_proportion, "lethal_proportion", owner=own),
+        )
+        _set(
+            self, "purging", validation.number(self.purging, "purging", owner=own, low=0, high=0.5)
+        )
+        if self.stages is not None:
+            _set(self, "stages", validation.names(self.stages, "stages", owner=own))
+        if self.effective_size_ratio is not None:
+            _set(
+                self,
+                "effective_size_ratio",
+                validation.number(
+                    self.effective_size_ratio,
+                    "effective_size_ratio",
+                    owner=own,
+                    low=0,
+                    high=2,
+                    low_open=True,
+                ),
+            )
+        _set(
+            self,
+            "family_size_variance",
+            validation.number(self.family_size_variance, "family_size_variance", owner=own, low=0),
+        )
+        h0 = self.initial_gene_diversity
+        if validation.is_number(h0):
+            h0 = validation.number(
+                h0, "initial_gene_diversity", owner=own, low=0, high=1, low_open=True
+            )
+        else:
+            h0 = validation.numbers(h0, "initial_gene_diversity", owner=own, low=0, high=1)
+            if not h0 or min(h0) <= 0:
+                raise ValueError(
+                    f"{own}: initial_gene_diversity must be numbers in (0, 1]; got "
+                    f"{self.initial_gene_diversity!r}"
+                )
+        _set(self, "initial_gene_diversity", h0)
+        _set(
+            self,
+            "release_gene_diversity",
+            validation.probability(
+                self.release_gene_diversity, "release_gene_diversity", owner=own
+            ),
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1264,6 +1556,10 @@ class Species(_Spec):
     Binomial(max_litter, f / max_litter) offspring)."""
     max_litter: int | None = None
     """Largest litter (offspring per individual per year) for binomial litters."""
+    correlation: SiteCorrelation | None = None
+    """Correlation of the environment between ``populations`` (None: one shared environment)."""
+    genetics: Genetics | None = None
+    """Gene diversity, inbreeding and inbreeding depression (None: not modelled)."""
 
     def __post_init__(self) -> None:
         validation.name(self.name, "name", owner="Species")
@@ -1279,6 +1575,8 @@ class Species(_Spec):
         self._check_density_dependence(own, pops)
         self._check_reproduction(own)
         self._check_generation_length(own)
+        self._check_correlation(own, pops)
+        self._check_genetics(own, pops)
 
     # ---- validators, one per group of fields (in this order: later ones use earlier results) ----
 
@@ -1405,17 +1703,71 @@ class Species(_Spec):
         return pops
 
     def _check_dispersal(self, own: str, pops: tuple[Population, ...]) -> None:
-        if self.dispersal is None:
+        d = self.dispersal
+        if d is None:
             return
-        validation.instance(self.dispersal, "dispersal", Dispersal, owner=own)
-        if len(self.dispersal.rates) != len(pops):
+        validation.instance(d, "dispersal", Dispersal, owner=own)
+        if d.rates is not None and len(d.rates) != len(pops):
             raise ValueError(
                 f"{own}: dispersal.rates must be {len(pops)}x{len(pops)} (populations); "
-                f"got {len(self.dispersal.rates)}"
+                f"got {len(d.rates)}"
             )
-        unknown = sorted(set(self.dispersal.stages or ()) - set(self.stages))
+        if d.kernel is not None:
+            _check_dispersal_rates(
+                own,
+                "dispersal.kernel rates",
+                d.kernel.rates(self._distances(own, "dispersal.kernel", pops)),
+            )
+        unknown = sorted(set(d.stages or ()) - set(self.stages))
         if unknown:
             raise ValueError(f"{own}: dispersal.stages names unknown stages {unknown!r}")
+        if d.relative_rates is not None and len(d.relative_rates) != len(self.stages):
+            raise ValueError(
+                f"{own}: dispersal.relative_rates must have {len(self.stages)} entries (one per "
+                f"stage); got {d.relative_rates!r}"
+            )
+
+    def _distances(self, own: str, field: str, pops: tuple[Population, ...]) -> FloatArray:
+        """Distances between the populations (km), for ``field`` that needs their coordinates."""
+        missing = [p.name for p in pops if p.coordinates is None]
+        if missing:
+            raise ValueError(
+                f"{own}: {field} needs the coordinates of every population; missing for {missing!r}"
+            )
+        return distances([cast(tuple[float, float], p.coordinates) for p in pops])
+
+    def _check_correlation(self, own: str, pops: tuple[Population, ...]) -> None:
+        c = validation.instance(
+            self.correlation, "correlation", SiteCorrelation, owner=own, optional=True
+        )
+        if c is None:
+            return
+        if c.matrix is not None and len(c.matrix) != len(pops):
+            raise ValueError(
+                f"{own}: correlation.matrix must be {len(pops)}x{len(pops)} (populations); got "
+                f"{len(c.matrix)}"
+            )
+        if c.scale is not None:
+            self._distances(own, "correlation.scale", pops)
+
+    def _check_genetics(self, own: str, pops: tuple[Population, ...]) -> None:
+        g = validation.instance(self.genetics, "genetics", Genetics, owner=own, optional=True)
+        if g is None:
+            return
+        if self.generation_length is None:
+            raise ValueError(
+                f"{own}: genetics needs a generation_length (it could not be computed from the "
+                "matrices); give generation_length in years"
+            )
+        unknown = sorted(set(g.stages or ()) - set(self.stages))
+        if unknown:
+            raise ValueError(f"{own}: genetics.stages names unknown stages {unknown!r}")
+        h0 = g.initial_gene_diversity
+        if isinstance(h0, tuple) and len(h0) != len(pops):
+            raise ValueError(
+                f"{own}: genetics.initial_gene_diversity must give one value per population "
+                f"({len(pops)}); got {h0!r}"
+            )
 
     def _check_quasi_extinction(self, own: str) -> None:
         threshold = validation.number(
@@ -1637,16 +1989,67 @@ class Species(_Spec):
 
     @functools.cached_property
     def dispersal_array(self) -> FloatArray | None:
-        return None if self.dispersal is None else np.asarray(self.dispersal.rates, dtype=float)
+        """Dispersal rates ``D[to, from]`` between populations, (P, P), or None."""
+        d = self.dispersal
+        if d is None:
+            return None
+        if d.rates is not None:
+            return np.asarray(d.rates, dtype=float)
+        own = validation.owner(self)
+        return cast(DispersalKernel, d.kernel).rates(
+            self._distances(own, "dispersal.kernel", self.all_populations)
+        )
+
+    @functools.cached_property
+    def dispersal_weights(self) -> FloatArray:
+        """Multiplier of the dispersal rates for each stage, (n_stages,): ``relative_rates``, or 1
+        for the dispersing stages and 0 for the others."""
+        d = self.dispersal
+        if d is not None and d.relative_rates is not None:
+            return np.asarray(d.relative_rates, dtype=float)
+        return self.dispersal_mask.astype(float)
 
     @functools.cached_property
     def dispersal_mask(self) -> npt.NDArray[np.bool_]:
         """Stages that disperse, shape (n_stages,)."""
-        if self.dispersal is None:
+        d = self.dispersal
+        if d is None:
             return np.zeros(self.n_stages, dtype=bool)
-        if self.dispersal.stages is None:
+        if d.relative_rates is not None:
+            return np.asarray(d.relative_rates) > 0
+        if d.stages is None:
             return np.ones(self.n_stages, dtype=bool)
-        return np.array([s in self.dispersal.stages for s in self.stages])
+        return np.array([s in d.stages for s in self.stages])
+
+    @functools.cached_property
+    def site_correlation(self) -> FloatArray | None:
+        """Correlation of the environment between populations, (P, P), or None (one shared
+        environment)."""
+        c = self.correlation
+        if c is None:
+            return None
+        d = (
+            None
+            if c.scale is None
+            else self._distances(validation.owner(self), "correlation.scale", self.all_populations)
+        )
+        return c.correlations(d)
+
+    @functools.cached_property
+    def first_year_mask(self) -> npt.NDArray[np.bool_]:
+        """Stages whose survival inbreeding depression lowers (:attr:`Genetics.stages`; default
+        the stages offspring are born into), shape (n_stages,)."""
+        g = self.genetics
+        if g is not None and g.stages is not None:
+            return np.array([s in g.stages for s in self.stages])
+        return cast(npt.NDArray[np.bool_], (self.F_array + self.C_array).sum(axis=1) > 0)
+
+    @functools.cached_property
+    def initial_gene_diversity(self) -> FloatArray:
+        """Gene diversity of each population at year 0 relative to the reference, (P,) (1 without
+        genetics)."""
+        h0 = 1.0 if self.genetics is None else self.genetics.initial_gene_diversity
+        return np.broadcast_to(np.asarray(h0, dtype=float), (self.n_populations,)).copy()
 
     @functools.cached_property
     def density_weights(self) -> FloatArray:

@@ -77,6 +77,7 @@ def project_from_states(
     seed: np.random.SeedSequence,
     quasi_extinction: bool = False,
     max_rows: int = MAX_ROWS,
+    gene_diversity: npt.ArrayLike | None = None,
 ) -> NestedProjections:
     """Extinction risk within each window and the expected mature individuals ahead, from each
     outer replicate's state.
@@ -118,6 +119,10 @@ def project_from_states(
         records it.
     max_rows
         Largest number of outer x inner futures projected together.
+    gene_diversity : array_like, shape (outer, populations), optional
+        Gene diversity of each outer replicate at the assessment year, for a species with
+        genetics (NaN, an empty population, counts as 1: immigrants bring their own); the inner
+        futures start from it.
 
     Returns
     -------
@@ -165,6 +170,7 @@ def project_from_states(
     counts_mature = quasi and species.quasi_extinction_on == "mature"
 
     outer = x.shape[0]
+    h = None if gene_diversity is None else np.nan_to_num(np.asarray(gene_diversity), nan=1.0)
     per_batch = max(1, max_rows // inner)
     risk = np.empty((outer, len(w)))
     projected = np.empty((outer, leads + 1))
@@ -180,6 +186,7 @@ def project_from_states(
             record=(),
             initial=init,
             start_year=start_year,
+            initial_gene_diversity=None if h is None else np.repeat(h[lo:hi], inner, axis=0),
         )
         mature = _whole(proj.mature.sum(axis=-1))  # (rows, years + 1)
         counted = mature if counts_mature else _whole(proj.total.sum(axis=-1))

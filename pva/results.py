@@ -79,6 +79,18 @@ TOTAL = "total_abundance"
 CARRYING_CAPACITY = "carrying_capacity"
 """Realised carrying capacity: (species, scenario, replicate, year, population); recorded by
 :func:`pva.simulate` on request."""
+GENE_DIVERSITY = "gene_diversity"
+"""Gene diversity (expected heterozygosity) relative to year 0's reference (the species'
+:class:`~pva.model.Genetics`): (species, scenario, replicate, year, population); NaN where the
+population has no individuals and for species without genetics."""
+INBREEDING = "inbreeding"
+"""Inbreeding ``F = 1 - gene_diversity`` (relative to year 0): dims as :data:`GENE_DIVERSITY`."""
+CAPTIVE_INDIVIDUALS = "captive_individuals"
+"""Individuals held in the scenario's ex-situ programmes (:class:`~pva.scenario.ExSituProgramme`):
+(species, scenario, replicate, year); present when some scenario keeps one."""
+CAPTIVE_GENE_DIVERSITY = "captive_gene_diversity"
+"""Gene diversity of the captive individuals (mean over programmes weighted by individuals),
+relative to the species' reference: (species, scenario, replicate, year); NaN where none."""
 POPULATION_EXISTS = "population_exists"
 """Whether population p of a species exists (species have different numbers; the rest is padding):
 (species, population), bool."""
@@ -218,6 +230,25 @@ P_SITE_QUASI_EXTINCTION = "p_site_quasi_extinction"
 """Probability that a site falls to the species' quasi-extinction threshold by a horizon."""
 SITES_OCCUPIED = "sites_occupied"
 """Mean number of sites with individuals in a year (species, scenario, horizon)."""
+GENE_DIVERSITY_TARGET = 0.95
+"""Share of the initial gene diversity to retain: GSAP action 4.5 ("at least 95%"), GBF Target 4."""
+GENE_DIVERSITY_KEPT = "gene_diversity_kept"
+"""Mean share of the species' initial gene diversity kept in a year, over the replicates in which
+the species is extant (species, scenario, horizon); the species' gene diversity is the mean of its
+sites' weighted by their individuals (:mod:`pva.summary.genetics`)."""
+MEAN_INBREEDING = "mean_inbreeding"
+"""Mean inbreeding ``F = 1 - gene_diversity`` of the species in a year, over the replicates in which
+it is extant (species, scenario, horizon)."""
+P_GENE_DIVERSITY_TARGET = "p_gene_diversity_target"
+"""Probability that the species is extant with at least 95% of its initial gene diversity in a year
+(species, scenario, horizon); extinction counts as failing the target."""
+YEARS_ABOVE_GENE_DIVERSITY_TARGET = "years_above_gene_diversity_target"
+"""Expected years until the species' gene diversity first falls below 95% of its initial value (or
+the species dies out), counted to the final year at most: ``E[min(T, final year)]`` (species,
+scenario)."""
+SITE_GENE_DIVERSITY = "site_gene_diversity"
+"""Mean gene diversity of a site in a year relative to the species' reference, over the replicates
+in which the site has individuals (species, scenario, population, horizon)."""
 BEST_SCENARIO = "best_scenario"
 """Per species, the scenario with the lowest risk by the final year (species)."""
 RISK_REDUCTION = "risk_reduction"
@@ -345,6 +376,19 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     MATURE: {"units": "individuals", "long_name": "mature individuals"},
     TOTAL: {"units": "individuals", "long_name": "total abundance"},
     CARRYING_CAPACITY: {"units": "individuals", "long_name": "carrying capacity"},
+    GENE_DIVERSITY: {
+        "units": "1",
+        "long_name": "gene diversity relative to year 0 (NaN: no individuals)",
+    },
+    INBREEDING: {
+        "units": "1",
+        "long_name": "inbreeding coefficient F = 1 - gene diversity (NaN: no individuals)",
+    },
+    CAPTIVE_INDIVIDUALS: {"units": "individuals", "long_name": "individuals in ex-situ programmes"},
+    CAPTIVE_GENE_DIVERSITY: {
+        "units": "1",
+        "long_name": "gene diversity of the ex-situ individuals (NaN: none)",
+    },
     YEAR: {"units": "year", "long_name": "years since the start of the projection"},
     REPLICATE: {"units": "1", "long_name": "Monte Carlo replicate"},
     POPULATION_EXISTS: {"units": "1", "long_name": "population exists (false: padding)"},
@@ -454,6 +498,27 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "long_name": "probability that the site falls to the species' quasi-extinction threshold",
     },
     SITES_OCCUPIED: {"units": "sites", "long_name": "mean number of sites with individuals"},
+    GENE_DIVERSITY_KEPT: {
+        "units": "1",
+        "long_name": "mean share of the initial gene diversity kept (extant replicates)",
+    },
+    MEAN_INBREEDING: {
+        "units": "1",
+        "long_name": "mean inbreeding coefficient F (extant replicates)",
+    },
+    P_GENE_DIVERSITY_TARGET: {
+        "units": "1",
+        "long_name": "probability of being extant with at least 95% of the initial gene diversity",
+    },
+    YEARS_ABOVE_GENE_DIVERSITY_TARGET: {
+        "units": "year",
+        "long_name": "expected years until gene diversity falls below 95% of its initial value "
+        "(to the final year at most)",
+    },
+    SITE_GENE_DIVERSITY: {
+        "units": "1",
+        "long_name": "mean gene diversity of the site (replicates in which it has individuals)",
+    },
     BEST_SCENARIO: {"units": "1", "long_name": "scenario with the lowest risk"},
     RISK_REDUCTION: {
         "units": "1",
@@ -532,6 +597,10 @@ LAYOUT: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         TOTAL: PER_POPULATION,
         ABUNDANCE: (*PER_POPULATION, STAGE),
         CARRYING_CAPACITY: PER_POPULATION,
+        GENE_DIVERSITY: PER_POPULATION,
+        INBREEDING: PER_POPULATION,
+        CAPTIVE_INDIVIDUALS: (SPECIES, SCENARIO, REPLICATE, YEAR),
+        CAPTIVE_GENE_DIVERSITY: (SPECIES, SCENARIO, REPLICATE, YEAR),
         POPULATION_EXISTS: (SPECIES, POPULATION),
         POPULATION_NAME: (SPECIES, POPULATION),
         GENERATION_LENGTH: (SPECIES,),
@@ -561,6 +630,9 @@ def build(
     projected_mature: FloatArray | None = None,
     abundance: npt.NDArray[Any] | None = None,
     carrying_capacity: FloatArray | None = None,
+    gene_diversity: FloatArray | None = None,
+    captive_individuals: FloatArray | None = None,
+    captive_gene_diversity: FloatArray | None = None,
 ) -> xr.Dataset:
     """The results Dataset of ``study`` from its trajectories (the one place it is assembled).
 
@@ -586,6 +658,13 @@ def build(
         for a study of one species (whose stages name the ``stage`` coordinate).
     carrying_capacity
         Realised carrying capacity, the shape of ``mature``.
+    gene_diversity
+        Gene diversity relative to the reference, the shape of ``mature``, NaN where a population
+        is empty and for species without genetics; adds ``gene_diversity`` and ``inbreeding``
+        (:func:`genetics_variables`).
+    captive_individuals, captive_gene_diversity
+        Individuals in the ex-situ programmes and their gene diversity, (species, scenario,
+        replicate, year), when some scenario keeps a programme.
 
     Returns
     -------
@@ -652,6 +731,14 @@ def build(
         data[CARRYING_CAPACITY] = variable(
             CARRYING_CAPACITY, LAYOUT[CARRYING_CAPACITY], carrying_capacity
         )
+    if gene_diversity is not None:
+        data.update(genetics_variables(gene_diversity))
+    for name, values in (
+        (CAPTIVE_INDIVIDUALS, captive_individuals),
+        (CAPTIVE_GENE_DIVERSITY, captive_gene_diversity),
+    ):
+        if values is not None:
+            data[name] = variable(name, LAYOUT[name], np.asarray(values, dtype=float))
     coords: dict[str, xr.Variable] = {
         SPECIES: variable(SPECIES, SPECIES, np.array(study.species_names, dtype=object)),
         SCENARIO: variable(SCENARIO, SCENARIO, np.array(study.scenario_names, dtype=object)),
@@ -689,6 +776,16 @@ def build(
         leads = np.arange(np.shape(projected_mature)[-1], dtype=np.int64)
         ds = ds.assign_coords({LEAD: variable(LEAD, LEAD, leads)})
     return ds
+
+
+def genetics_variables(gene_diversity: FloatArray) -> dict[str, xr.Variable]:
+    """``gene_diversity`` and ``inbreeding`` (``1 - gene_diversity``) as results variables, from
+    gene diversity of shape (species, scenario, replicate, year, population)."""
+    h = np.asarray(gene_diversity, dtype=float)
+    return {
+        GENE_DIVERSITY: variable(GENE_DIVERSITY, LAYOUT[GENE_DIVERSITY], h),
+        INBREEDING: variable(INBREEDING, LAYOUT[INBREEDING], 1.0 - h),
+    }
 
 
 def _population_names(study: Study, n_pop: int) -> npt.NDArray[np.object_]:

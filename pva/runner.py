@@ -113,17 +113,63 @@ def run_task(
     )
     mature = [_counts(out.mature) for out in projections]
     total = [_counts(out.total) for out in projections]
+    gene = (
+        None
+        if species.genetics is None
+        else np.stack([np.asarray(out.gene_diversity) for out in projections])
+    )
     nested_out = []
     for schedule, out in zip(schedules, projections, strict=True):
         if e_years and red_list_e is not None and out.abundance is not None:
             nested_out.append(
-                _nested_projections(species, schedule, out.abundance, red_list_e, entropy, chunk)
+                _nested_projections(
+                    species,
+                    schedule,
+                    out.abundance,
+                    red_list_e,
+                    entropy,
+                    chunk,
+                    out.gene_diversity,
+                )
             )
+    captive, captive_gene = _captive(projections)
     if not e_years:
-        return io.TaskArrays(np.stack(mature), np.stack(total))
+        return io.TaskArrays(
+            np.stack(mature),
+            np.stack(total),
+            gene_diversity=gene,
+            captive_individuals=captive,
+            captive_gene_diversity=captive_gene,
+        )
     risk = np.stack([r for r, _ in nested_out])
     projected = np.stack([p for _, p in nested_out])
-    return io.TaskArrays(np.stack(mature), np.stack(total), risk, projected)
+    return io.TaskArrays(
+        np.stack(mature), np.stack(total), risk, projected, gene, captive, captive_gene
+    )
+
+
+def _captive(
+    projections: list[engine.Projection],
+) -> tuple[FloatArray | None, FloatArray | None]:
+    """Individuals in the ex-situ programmes of each scenario and their gene diversity (the mean
+    over programmes weighted by individuals), (scenario, replicate, year); None and None when no
+    scenario keeps one (0 and NaN for a scenario that does not)."""
+    if all(out.captive is None for out in projections):
+        return None, None
+    shape = projections[0].total.shape[:2]
+    individuals, diversity = [], []
+    for out in projections:
+        n = np.zeros(shape) if out.captive is None else out.captive.astype(float)
+        h = out.captive_gene_diversity
+        individuals.append(n if n.ndim == 2 else n.sum(axis=-1))
+        if h is None or n.ndim == 2:
+            diversity.append(np.full(shape, np.nan))
+            continue
+        total = n.sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.nansum(np.nan_to_num(h) * n, axis=-1) / total
+        diversity.append(np.where(total > 0, mean, np.nan))
+    return np.stack(individuals), np.stack(diversity)
 
 
 def _nested_projections(
@@ -133,10 +179,12 @@ def _nested_projections(
     red_list_e: RedListE,
     entropy: int,
     chunk: int,
+    gene_diversity: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Criterion-E probabilities (replicates, assessment years, 3) and projected mature
     individuals (replicates, assessment years, L + 1) from each replicate's state (``abundance``:
-    replicate, year, population, stage) at each assessment year."""
+    replicate, year, population, stage, and ``gene_diversity``: replicate, year, population, for
+    a species with genetics) at each assessment year."""
     if species.generation_length is None:
         raise ValueError(
             f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
@@ -154,6 +202,7 @@ def _nested_projections(
             inner_replicates=red_list_e.inner_replicates,
             seed=nested.nested_seed(entropy, species.name, chunk, y),
             quasi_extinction=red_list_e.quasi_extinction,
+            gene_diversity=None if gene_diversity is None else gene_diversity[:, y],
         )
         for y in red_list_e.years
     ]
@@ -311,6 +360,13 @@ class _Assembly:
         self.risk = np.full((*shape[:4], len(results.E_WINDOWS)), np.nan) if plan.e_years else None
         leads = max(plan.leads(i) for i in range(len(study.species)))
         self.projected = np.full((*shape[:4], leads + 1), np.nan) if plan.e_years else None
+        # NaN for species without genetics and for padding populations
+        genetic = any(s.species.genetics is not None for s in study.species)
+        self.gene = np.full(shape, np.nan) if genetic else None
+        # ex-situ programmes: allocated by the first task that has some
+        self.captive: npt.NDArray[np.float64] | None = None
+        self.captive_gene: npt.NDArray[np.float64] | None = None
+        self.shape = shape
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
         start, stop = self.plan.bounds[k]
@@ -323,6 +379,14 @@ class _Assembly:
             width = task.projected_mature.shape[-1]
             years = list(self.plan.e_years)
             self.projected[i][:, start:stop, years, :width] = task.projected_mature
+        if self.gene is not None and task.gene_diversity is not None:
+            self.gene[i, :, start:stop, :, :n_pop] = task.gene_diversity
+        if task.captive_individuals is not None:
+            if self.captive is None or self.captive_gene is None:
+                self.captive = np.zeros(self.shape[:4])
+                self.captive_gene = np.full(self.shape[:4], np.nan)
+            self.captive[i, :, start:stop] = task.captive_individuals
+            self.captive_gene[i, :, start:stop] = task.captive_gene_diversity
 
     def dataset(self, entropy: int) -> xr.Dataset:
         return results.build(
@@ -333,6 +397,9 @@ class _Assembly:
             entropy=entropy,
             extinction_risk=self.risk,
             projected_mature=self.projected,
+            gene_diversity=self.gene,
+            captive_individuals=self.captive,
+            captive_gene_diversity=self.captive_gene,
         )
 
 

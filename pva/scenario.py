@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pva import validation
-from pva.schedule import Schedule, StochasticEvent, Transfer
+from pva.schedule import Captive, Schedule, StochasticEvent, Transfer
 from pva.validation import UnknownKeyError
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ __all__ = [
     "ClimateTrend",
     "ConflictMitigation",
     "Disease",
+    "ExSituProgramme",
     "ExSituRelease",
     "HabitatLoss",
     "HabitatProtection",
@@ -156,6 +157,13 @@ class ScheduleBuilder:
     """Translocations between populations, in order."""
     capacity_steps: list[CapacityStep] = dataclasses.field(default_factory=list)
     """Changes of the relative K, applied in order in every step (:meth:`add_capacity_step`)."""
+    programmes: dict[str, Captive] = dataclasses.field(default_factory=dict)
+    """Ex-situ programmes by name, in order (:class:`ExSituProgramme`)."""
+    programme_releases: list[tuple[str, FloatArray, FloatArray]] = dataclasses.field(
+        default_factory=list
+    )
+    """Releases from a programme: (its name, individuals requested and expected survivors, each
+    (years, populations, stages)), combined into the programme by :meth:`schedule`."""
 
     @classmethod
     def start(cls, scenario: Scenario, species: Species, *, years: int) -> ScheduleBuilder:
@@ -272,7 +280,33 @@ class ScheduleBuilder:
             events=tuple(self.events),
             annual_cost=self.annual_cost,
             transfers=tuple(self.transfers),
+            programmes=self._programmes(),
         )
+
+    def _programmes(self) -> tuple[Captive, ...]:
+        """The ex-situ programmes with the releases that draw on them."""
+        out = []
+        for name, programme in self.programmes.items():
+            number = np.zeros_like(programme.release_number)
+            survivors = np.zeros_like(programme.release_number)
+            for source, n, alive in self.programme_releases:
+                if source == name:
+                    number += n
+                    survivors += alive
+            with np.errstate(invalid="ignore", divide="ignore"):
+                survival = np.where(number > 0, survivors / number, 1.0)
+            out.append(
+                dataclasses.replace(programme, release_number=number, release_survival=survival)
+            )
+        missing = sorted(
+            {source for source, _, _ in self.programme_releases} - set(self.programmes)
+        )
+        if missing:
+            raise ValueError(
+                f"scenario {self.scenario!r}: releases draw on ex-situ programmes {missing!r}, "
+                "which the scenario does not have"
+            )
+        return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -926,14 +960,178 @@ class Supplementation(Release):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ExSituRelease(Release):
-    """The release stream of an ex-situ (captive or cultivated) programme."""
+    """The release stream of an ex-situ (captive or cultivated) programme.
+
+    With ``source`` naming an :class:`ExSituProgramme` of the same scenario, the individuals come
+    from that programme's captive population (at most what it holds) and bring its gene
+    diversity; without it they come from outside the model (a programme that is not modelled),
+    with the gene diversity ``Genetics.release_gene_diversity``.
+    """
 
     programme: str = ""
-    """Name of the ex-situ programme (for reports)."""
+    """Description of the ex-situ programme (for reports)."""
+    source: str | None = None
+    """Name of the :class:`ExSituProgramme` of the scenario the individuals come from."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        validation.text(self.programme, "programme", owner=validation.owner(self))
+        own = validation.owner(self)
+        validation.text(self.programme, "programme", owner=own)
+        if self.source is not None:
+            validation.name(self.source, "source", owner=own)
+
+    def check_in(self, scenario: Scenario) -> None:
+        if self.source is None:
+            return
+        programmes = sorted(a.name for a in scenario.actions if isinstance(a, ExSituProgramme))
+        if self.source not in programmes:
+            raise ValueError(
+                f"Scenario {scenario.name!r}: {validation.owner(self)} draws on {self.source!r}, "
+                f"which is not an ExSituProgramme of the scenario (programmes: {programmes})"
+            )
+
+    def _deliver(self, builder: ScheduleBuilder, population: int, per_step: FloatArray) -> None:
+        if self.source is None:
+            super()._deliver(builder, population, per_step)
+            return
+        number = np.zeros((builder.years, len(builder.populations), len(builder.stages)))
+        for stage, n in self.individuals:
+            number[:, population, builder.stage_index(stage)] += n * per_step
+        builder.programme_releases.append((self.source, number, number * self.survival))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ExSituProgramme(Intervention):
+    """An ex-situ (captive or cultivated) population: founders taken from the wild, its own
+        demography or a production schedule, a capacity and an annual cost (GSAP action 4.4).
+
+        Founders (``founders`` per year, for ``founding_years`` years from ``start``) are removed from
+        the wild population ``source`` (at most what it has) with their gene diversity. The captive
+        population lives by the species' mean matrices times ``survival_multiplier`` and
+        ``fecundity_multiplier`` (no environmental variation), or, with ``production``, keeps its
+        founders and produces that many individuals a year for release. It never exceeds
+        ``capacity``, loses gene diversity at its own effective size (of its mature individuals, or of
+    the whole stock for a production schedule), and is given up when the
+        programme ends (``end``/``duration``). Individuals reach the wild only through
+        :class:`ExSituRelease` actions that name it as their ``source``. The engine's mechanics are
+        :class:`pva.schedule.Captive`'s.
+    """
+
+    source: str | None = None
+    """Wild population the founders come from (``None``: the species' first population)."""
+    founders: tuple[tuple[str, float], ...] = ()
+    """(stage, founders taken per year) pairs; a table ``{stage = number}`` in files."""
+    founding_years: int = 1
+    """Years, from ``start``, in which founders are taken."""
+    capacity: float = 0.0
+    """Largest number of captive individuals, > 0."""
+    survival_multiplier: float = 1.0
+    """Captive survival relative to the wild mean, >= 0 (columns of U capped at 1)."""
+    fecundity_multiplier: float = 1.0
+    """Captive fecundity relative to the wild mean, >= 0."""
+    production: tuple[tuple[str, float], ...] | None = None
+    """(stage, individuals produced per year) pairs for a production schedule instead of the
+    captive population's own demography."""
+    effective_size_ratio: float | None = None
+    """Ne / N of the captive population, in (0, 2] (None: the species' genetics rule)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        own = validation.owner(self)
+        _set(self, "founders", _stage_numbers(self.founders, "founders", own))
+        if not self.founders:
+            raise ValueError(
+                f"{own}: founders must map stage names to the founders taken per year; got "
+                f"{self.founders!r}"
+            )
+        if self.production is not None:
+            _set(self, "production", _stage_numbers(self.production, "production", own))
+        if self.source is not None:
+            validation.name(self.source, "source", owner=own)
+        _set(
+            self,
+            "founding_years",
+            validation.integer(self.founding_years, "founding_years", owner=own, minimum=1),
+        )
+        _set(
+            self,
+            "capacity",
+            validation.number(self.capacity, "capacity", owner=own, low=0.0, low_open=True),
+        )
+        for field in ("survival_multiplier", "fecundity_multiplier"):
+            _set(self, field, validation.number(getattr(self, field), field, owner=own, low=0.0))
+        if self.effective_size_ratio is not None:
+            _set(
+                self,
+                "effective_size_ratio",
+                validation.number(
+                    self.effective_size_ratio,
+                    "effective_size_ratio",
+                    owner=own,
+                    low=0.0,
+                    high=2.0,
+                    low_open=True,
+                ),
+            )
+
+    def references(self) -> dict[str, tuple[str, ...]]:
+        stages = [s for s, _ in (*self.founders, *(self.production or ()))]
+        return {
+            "populations": () if self.source is None else (self.source,),
+            "stages": tuple(dict.fromkeys(stages)),
+        }
+
+    def apply(self, builder: ScheduleBuilder) -> None:
+        super().apply(builder)
+        years, S, P = builder.years, len(builder.stages), len(builder.populations)
+        active = self.active(years)
+        collecting = active * (np.arange(years) < self.start + self.founding_years)
+        founders = np.zeros((years, S))
+        for stage, n in self.founders:
+            founders[:, builder.stage_index(stage)] += n * collecting
+        production = None
+        if self.production is not None:
+            production = np.zeros((years, S))
+            for stage, n in self.production:
+                production[:, builder.stage_index(stage)] += n * active
+        builder.programmes[self.name] = Captive(
+            name=self.name,
+            source=builder.population_index(self.source),
+            founders=founders,
+            capacity=self.capacity * active,
+            release_number=np.zeros((years, P, S)),
+            release_survival=np.ones((years, P, S)),
+            survival_multiplier=self.survival_multiplier,
+            fecundity_multiplier=self.fecundity_multiplier,
+            production=production,
+            effective_size_ratio=self.effective_size_ratio,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        out = super().to_dict()
+        for field in ("founders", "production"):
+            value = getattr(self, field)
+            if value:
+                out[field] = dict(value)
+        return out
+
+
+def _stage_numbers(items: object, field: str, own: str) -> tuple[tuple[str, float], ...]:
+    """``{stage = number}`` (or (stage, number) pairs) as a tuple of pairs, numbers >= 0."""
+    if isinstance(items, Mapping):
+        items = tuple(items.items())
+    if not isinstance(items, tuple | list):
+        raise TypeError(f"{own}: {field} must map stage names to numbers; got {items!r}")
+    pairs = []
+    for item in items:
+        if not isinstance(item, tuple | list) or len(item) != 2 or not isinstance(item[0], str):
+            raise TypeError(f"{own}: {field} must map stage names to numbers; got {item!r}")
+        pairs.append(
+            (item[0], validation.number(item[1], f"{field}[{item[0]!r}]", owner=own, low=0.0))
+        )
+    if len({p[0] for p in pairs}) != len(pairs):
+        raise ValueError(f"{own}: {field} names a stage twice; got {items!r}")
+    return tuple(pairs)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -150,13 +150,72 @@ class Transfer(_TimeIndexed):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
+class Captive(_TimeIndexed):
+    """An ex-situ (captive or cultivated) population a scenario keeps: founders taken from a wild
+    population, its own demography or a production schedule, a capacity, releases to the wild.
+
+    Each step, in the engine's order: founders are taken from ``source`` at the start of the step
+    (at most what is there: ``min(founders, individuals)``, drawn as whole numbers by unbiased
+    random rounding) and join the captive population with their gene diversity; the captive
+    population then lives by the species' mean matrices with ``survival_multiplier`` and
+    ``fecundity_multiplier`` (no environmental variation, no mate limitation: a managed stock),
+    or, with ``production``, keeps its stock and produces ``production`` individuals a year
+    (Poisson) for release; it is truncated to ``capacity`` (0 outside the programme's years: the
+    stock is given up when the programme ends); releases take ``min(release_number, available)``
+    of each stage, population by population in order, after the wild year's transfers, each
+    surviving release with ``release_survival`` (binomial). All of these draws come from the
+    ex-situ stream (:func:`pva.streams.ex_situ_stream`), so the wild draws of a scenario are those
+    of any other scenario in the same state. Arrays are indexed by projection step ``t``.
+    """
+
+    name: str
+    source: int
+    """Index of the wild population founders come from."""
+    founders: FloatArray = dataclasses.field(metadata=axes(YEAR, STAGE, neutral=0.0))
+    """Founders requested per stage, shape (years, stages)."""
+    capacity: FloatArray = dataclasses.field(metadata=axes(YEAR, neutral=0.0))
+    """Largest number of captive individuals in each step, shape (years,)."""
+    release_number: FloatArray = dataclasses.field(
+        metadata=axes(YEAR, POPULATION, STAGE, neutral=0.0)
+    )
+    """Individuals requested for release, shape (years, populations, stages)."""
+    release_survival: FloatArray = dataclasses.field(
+        metadata=axes(YEAR, POPULATION, STAGE, neutral=1.0)
+    )
+    """Probability that a released individual survives release, same shape."""
+    survival_multiplier: float = 1.0
+    """Captive survival relative to the species' mean U (columns capped at 1)."""
+    fecundity_multiplier: float = 1.0
+    """Captive fecundity relative to the species' mean F (and C)."""
+    production: FloatArray | None = dataclasses.field(
+        default=None, metadata=axes(YEAR, STAGE, neutral=0.0)
+    )
+    """Expected individuals produced per stage and step for release, shape (years, stages);
+    None: the captive population's own demography."""
+    effective_size_ratio: float | None = None
+    """Ne / N of the captive population (None: the species' genetics rule)."""
+
+    def check_item(self, sizes: Mapping[str, int], where: str) -> None:
+        """Raise ValueError unless the arrays fit ``sizes`` and ``source`` exists."""
+        self._check_shapes(sizes, where)
+        P = sizes[POPULATION]
+        if not 0 <= self.source < P:
+            raise ValueError(
+                f"{where} must take founders from one of the {P} populations; got "
+                f"source={self.source!r}"
+            )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
 class Schedule(_TimeIndexed):
     """What a scenario does to one species, year by year, as arrays the engine applies.
 
     All arrays are indexed first by projection step ``t = 0 .. years - 1`` (the step from year ``t``
     to year ``t + 1``), then by population and stage. The order in the engine's yearly step is:
-    environment → these multipliers (and events) → density dependence → survival, transitions and
-    births → harvest → transfers → releases → dispersal → ceiling → record.
+    founders into ex-situ programmes → environment → these multipliers (and events) → density
+    dependence (and inbreeding depression) → survival, transitions and births (and the captive
+    year) → harvest → transfers → releases (from outside and from programmes) → dispersal →
+    ceiling → genetics → record.
     """
 
     survival_multiplier: FloatArray = dataclasses.field(
@@ -202,6 +261,9 @@ class Schedule(_TimeIndexed):
     transfers: tuple[Transfer, ...] = dataclasses.field(default=(), metadata=ITEMS)
     """Translocations between populations of the species, applied after harvest and before releases
     in this order (see :class:`Transfer`)."""
+    programmes: tuple[Captive, ...] = dataclasses.field(default=(), metadata=ITEMS)
+    """Ex-situ programmes (see :class:`Captive`): founders taken at the start of a step, releases
+    after the transfers."""
 
     @classmethod
     def neutral(cls, *, years: int, populations: int, stages: int) -> Schedule:

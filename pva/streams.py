@@ -43,6 +43,7 @@ own streams, so its speed does not depend on the chunk size (``results/benchmark
 
 _ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS = 0, 1, 2, 3
 _EVENT_CHILD = 0x45564E54  # "EVNT": marks the per-event children of the events stream
+_EX_SITU_CHILD = 0x45585354  # "EXST": marks the ex-situ child of the demography stream
 _NESTED_E = 4
 """spawn_key component that marks the nested criterion-E streams of a chunk; the chunk's own four
 streams use the components 0-3 (:func:`chunk_streams`) at a shorter key."""
@@ -226,4 +227,17 @@ def event_stream(events: np.random.Generator, name: str) -> np.random.Generator:
     if not isinstance(seq, np.random.SeedSequence):
         return events
     key = (*seq.spawn_key, _EVENT_CHILD, stable_key(name))
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))
+
+
+def ex_situ_stream(demography: np.random.Generator) -> np.random.Generator:
+    """The generator of the ex-situ (captive) populations of a chunk: a child of the demography
+    stream's SeedSequence under a key of its own, so that drawing founders, captive fates and births
+    and releases from captivity never shifts the wild demographic draws (a scenario with a
+    programme draws in the wild what any scenario in the same state draws). Falls back to a child
+    spawned from ``demography`` for a generator without a SeedSequence."""
+    seq = getattr(demography.bit_generator, "seed_seq", None)
+    if not isinstance(seq, np.random.SeedSequence):
+        return demography.spawn(1)[0]
+    key = (*seq.spawn_key, _EX_SITU_CHILD)
     return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))

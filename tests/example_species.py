@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from pva import datasets
-from pva.model import MatrixSelection, Species
+from pva.model import (
+    Dispersal,
+    DispersalKernel,
+    Genetics,
+    Mating,
+    MatrixSelection,
+    Population,
+    SiteCorrelation,
+    Species,
+)
 
 U2 = ((0.2, 0.0), (0.5, 0.8))
 F2 = ((0.0, 1.5), (0.0, 0.0))
@@ -89,3 +98,26 @@ def hudsonia_rate_rows() -> list[tuple[str, float, float]]:
     """popbio's ``hudvrs``: (name, mean, variance) of the 24 *Hudsonia* vital rates (Morris & Doak
     2002, Box 8.10 and Table 8.5), the input of :func:`pva.model.hudsonia_vital_rates`."""
     return [(r["rate"], float(r["mean"]), float(r["var"])) for r in datasets.popbio_table("hudvrs")]
+
+
+def sites_with_genetics() -> Species:
+    """Three sites 40-100 km apart with a correlated matrix-selection environment, distance-kernel
+    dispersal with transit mortality and density-dependent emigration, mating, and genetics."""
+    good = ((0.2, 0.0), (0.45, 0.85))
+    bad = ((0.1, 0.0), (0.3, 0.7))
+    fec = ((0.0, 1.4), (0.0, 0.0))
+    return Species(
+        name="sites",
+        stages=("juvenile", "adult"),
+        environment=MatrixSelection(U=(good, bad), F=(fec, fec)),
+        populations=tuple(
+            Population(name=f"s{i}", initial=(10, 20), carrying_capacity=80, coordinates=xy)
+            for i, xy in enumerate(((0.0, 0.0), (40.0, 0.0), (100.0, 0.0)))
+        ),
+        correlation=SiteCorrelation(scale=60.0),
+        dispersal=Dispersal(
+            kernel=DispersalKernel(rate=0.2, scale=50.0), mortality=0.2, density_dependent=True
+        ),
+        sex=Mating(system="monogamous"),
+        genetics=Genetics(fecundity_lethal_equivalents=2.0),
+    )

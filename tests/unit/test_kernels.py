@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from example_species import sites_with_genetics
 from test_engine_paths import metapopulation, schedules_with_everything
 
 from pva import datasets, engine, kernels, results
@@ -20,6 +21,7 @@ from pva.model import (
     VitalRateStochasticity,
     hudsonia_vital_rates,
 )
+from pva.scenario import ExSituProgramme, ExSituRelease, Scenario
 from pva.simulation import simulate
 from pva.streams import single_streams
 
@@ -167,3 +169,42 @@ def test_the_path_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert on_numpy.attrs[results.ATTR_KERNELS] == "numpy"
     assert compiled.attrs[results.ATTR_KERNELS].startswith("numba ")
     np.testing.assert_array_equal(on_numpy[results.ABUNDANCE], compiled[results.ABUNDANCE])
+
+
+def test_genetics_sites_and_captivity_are_identical_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sp = sites_with_genetics()
+    years = 30
+    captive = Scenario(
+        "zoo",
+        (
+            ExSituProgramme(
+                name="zoo", founders={"adult": 4}, capacity=30.0, fecundity_multiplier=1.5
+            ),
+            ExSituRelease(
+                name="out", source="zoo", individuals={"juvenile": 3}, start=4, population="s2"
+            ),
+        ),
+    ).compile(sp, years=years)
+    schedules = [*schedules_with_everything(sp, years), captive]
+
+    def run() -> list[engine.Projection]:
+        return engine.project_chunks(
+            sp,
+            schedules,
+            years=years,
+            chunks=((300, single_streams(13)), (77, single_streams(14))),
+            record=("abundance",),
+        )
+
+    on_numpy, compiled = both_paths(monkeypatch, run)
+    for a, b in zip(on_numpy, compiled, strict=True):
+        assert_same_projection(a, b)
+        for field in ("gene_diversity", "captive", "captive_gene_diversity"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert (x is None) == (y is None), field
+            if x is not None:
+                np.testing.assert_array_equal(x, y, err_msg=field)
+    assert on_numpy[2].captive is not None
+    assert on_numpy[0].total.sum() > 0
