@@ -5,7 +5,8 @@ Submodules: :mod:`pva.analysis` (matrix models), :mod:`pva.countpva` (count-base
 :mod:`pva.schedule` (the engine's input contract), :mod:`pva.study` (species x scenarios x
 settings), :mod:`pva.validation` (the one set of input checks), :mod:`pva.engine` (the Monte Carlo
 kernel), :mod:`pva.streams` (all seeding), :mod:`pva.nested` (projections from each replicate's
-state), :mod:`pva.runner` (a study in parallel), :mod:`pva.results` (the one results layout and its
+state), :mod:`pva.runner` (a study in parallel), :mod:`pva.sensitivity` (parameter sweeps,
+sensitivity indices and parameter uncertainty), :mod:`pva.results` (the one results layout and its
 provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red List categories and
 the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
 and an HTML report), :mod:`pva.io` (files in and out), :mod:`pva.datasets` (the data shipped with
@@ -54,6 +55,7 @@ _SUBMODULES = frozenset(
         "runner",
         "scenario",
         "schedule",
+        "sensitivity",
         "simulation",
         "streams",
         "study",
@@ -83,6 +85,7 @@ if TYPE_CHECKING:
         runner,
         scenario,
         schedule,
+        sensitivity,
         simulation,
         streams,
         study,
@@ -130,6 +133,7 @@ __all__ = [
     "runner",
     "scenario",
     "schedule",
+    "sensitivity",
     "simulate",
     "simulation",
     "streams",

@@ -15,6 +15,7 @@ temporary files are removed and worker processes stopped on the way out. An unex
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -24,6 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -39,10 +41,14 @@ from pva import (
     resources,
     results,
     runner,
+    sensitivity,
     success,
     summary,
 )
 from pva.errors import PVAWarning, TerminatedError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 _LONGEST_LINE = 1_000
 """Longest message printed (the middle of a longer one, e.g. a huge value, is left out)."""
@@ -636,25 +642,236 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate",
         help="check a study file without running it",
         description="Read and validate a study file (docs/study-file.md): every key, value and "
-        "reference, and whether a run fits in the memory available. Prints 'ok: N species, M "
-        "scenarios' with the memory and rough time a run needs, or the one-line error (exit 2).",
+        "reference, the paths and ranges of its [sweep] and [uncertainty] tables, and whether a "
+        "run fits in the memory available. Prints 'ok: N species, M scenarios' with the memory "
+        "and rough time a run needs, or the one-line error (exit 2).",
     )
     p.add_argument("study", metavar="STUDY.toml", help="the study file")
     p.set_defaults(func=_cmd_validate)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    study = io.read_study(args.study)
+    found = io.read_sweep(args.study)  # the study, and its [sweep] / [uncertainty] tables if any
+    study = found.study
     need = resources.estimate(study)
     resources.require_memory(need, where=f"{args.study}: [study]")
+    tables = []
+    for label, settings in (("[sweep]", found.sweep), ("[uncertainty]", found.uncertainty)):
+        if settings is None:
+            continue
+        try:  # paths that lead to numbers, ranges the study accepts
+            sensitivity.factors(study, settings.parameters)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{args.study}: {label}: {exc}") from None
+        tables.append(f"; {label} {len(settings.parameters)} parameters")
     print(
-        f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios; "
-        f"{resources.summary(need)}"
+        f"ok: {len(study.species)} species, {len(study.scenarios)} scenarios"
+        f"{''.join(tables)}; {resources.summary(need)}"
     )
     return 0
 
 
 _VERBS.append(_add_validate)
+
+
+def _add_sweep(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "sweep",
+        help="run a study over a design of parameter values, or with parameter uncertainty",
+        description="Run the study at every sample of a design over any of its numbers, addressed "
+        'by dotted paths (species."Hudsonia montana".carrying_capacity, threats.poaching.proportion, '
+        "study.years ...), with common random numbers across samples, and write one results file "
+        "with a `sample` dimension: per sample what `pva summary` reports, and the design's "
+        "sensitivity indices (sobol: Sobol' indices; morris: elementary effects; lhs: partial rank "
+        "correlations). Without --set the study file's [sweep] table is used, or, without one, its "
+        "[uncertainty] table: parameters drawn once per block of replicates, the risk's variance "
+        "split into parameter and process parts and the Red List category's plausible range. "
+        "Results are identical for any --jobs, --backend and --scheduler.",
+    )
+    p.add_argument("study", metavar="STUDY", help="the study file (docs/study-file.md)")
+    p.add_argument(
+        "--set",
+        dest="settings",
+        metavar="PATH=LOW:HIGH[:N]",
+        action="append",
+        default=None,
+        help="a parameter and its range (N points for grid and oat designs, default 5); may be "
+        "repeated; replaces the study's [sweep] parameters",
+    )
+    p.add_argument(
+        "--design",
+        choices=("grid", "oat", "lhs", "sobol", "morris"),
+        default=None,
+        help="grid (every combination), oat (one at a time around the study's values), lhs "
+        "(Latin hypercube), sobol (Saltelli's design for Sobol' indices), morris (elementary "
+        "effects); default the [sweep] table's, else grid",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="lhs: points (default 100); sobol: base samples N, a power of 2, N (2D + 2) runs "
+        "(default 64); morris: trajectories, r (D + 1) runs (default 10)",
+    )
+    p.add_argument(
+        "--levels", type=int, default=None, metavar="L", help="morris grid levels (default 4)"
+    )
+    p.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="run the study's [uncertainty] table even when it also has a [sweep] table",
+    )
+    p.add_argument(
+        "--out",
+        "-o",
+        metavar="FILE",
+        default=None,
+        help="results file (default results/<study name>_sweep.nc or _uncertainty.nc)",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (-1: all cores)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=None, metavar="S", help="root seed (default: the study's seed)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("loky", "threading", "sequential", "dask"),
+        default="loky",
+        help="joblib backend (default loky; dask uses the current dask.distributed client or a "
+        "local cluster of N workers)",
+    )
+    _add_scheduler_option(p)
+    p.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        default=None,
+        help="keep finished samples here; a rerun of the same sweep and seed resumes",
+    )
+    p.add_argument(
+        "--no-replicate-outcomes",
+        dest="replicate_outcomes",
+        action="store_false",
+        default=None,
+        help="do not keep each replicate's outcome per sample (smaller files; no paired "
+        "comparisons between samples)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no tables")
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _sweep_settings(
+    args: argparse.Namespace, table: sensitivity.SweepSettings | None
+) -> sensitivity.SweepSettings:
+    """The sweep the command line asks for: --set replaces the table's parameters, --design,
+    --samples, --levels and --no-replicate-outcomes override its keys."""
+    changes: dict[str, object] = {
+        key: value
+        for key, value in (
+            ("design", args.design),
+            ("samples", args.samples),
+            ("levels", args.levels),
+            ("replicate_outcomes", args.replicate_outcomes),
+        )
+        if value is not None
+    }
+    if args.settings:
+        changes["parameters"] = tuple(sensitivity.parse_setting(s) for s in args.settings)
+        if (
+            table is not None
+            and "samples" not in changes
+            and changes.get("design", table.design) != table.design
+        ):
+            changes["samples"] = None
+    elif table is None:
+        raise ValueError(
+            "nothing to sweep: give --set PATH=LOW:HIGH[:N] or a [sweep] (or [uncertainty]) table "
+            "in the study file"
+        )
+    if table is None:
+        return sensitivity.SweepSettings(**changes)  # type: ignore[arg-type]
+    return dataclasses.replace(table, **changes)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    found = io.read_sweep(args.study)
+    study = found.study
+    uncertain = found.uncertainty is not None and (
+        args.uncertainty or (found.sweep is None and not args.settings)
+    )
+    if args.uncertainty and found.uncertainty is None:
+        raise ValueError(f"{args.study}: --uncertainty needs an [uncertainty] table")
+    settings = None if uncertain else _sweep_settings(args, found.sweep)
+    kind = "uncertainty" if uncertain else "sweep"
+    out = args.out
+    if out is None:
+        out = _default_results_path(study.name)[: -len(".nc")] + f"_{kind}.nc"
+    io.check_output(out)
+    unit = "draw" if uncertain else "sample"
+    bar, progress = _progress_bar(f"pva sweep {study.name}", unit, args.quiet)
+    options = {
+        "jobs": args.jobs,
+        "backend": args.backend,
+        "scheduler": args.scheduler,
+        "progress": progress,
+        "checkpoint_dir": args.checkpoint_dir,
+        "seed": args.seed,
+    }
+    try:
+        if uncertain:
+            ds = sensitivity.run_uncertainty(study, found.uncertainty, **options)
+        else:
+            ds = sensitivity.sweep(study, settings, **options)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        if args.checkpoint_dir is not None:
+            raise KeyboardInterrupt(
+                f"finished {unit}s are kept in {args.checkpoint_dir}: the same command resumes"
+            ) from None
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        runner.shutdown_workers()
+    path = io.write_results(ds, out)
+    if not args.quiet:
+        _print_sweep(ds)
+        print(f"seed entropy: {results.provenance(ds).seed_entropy}")
+    print(f"results written to {path}")
+    return 0
+
+
+def _print_sweep(ds: xr.Dataset) -> None:
+    """The parameters and sensitivity indices of a sweep, or the variance split and category range
+    of a run with parameter uncertainty."""
+    if summary.sweep.has_uncertainty(ds):
+        print(
+            f"parameter uncertainty: {ds.sizes[results.DRAW]} draws x "
+            f"{ds.sizes[results.REPLICATE] // ds.sizes[results.DRAW]} replicates"
+        )
+        print(summary.render_rows(*summary.sweep.uncertainty_rows(ds), "text", align="left"))
+        header, rows = summary.sweep.category_range_rows(ds)
+        if rows:
+            print("\nRed List category over the parameter draws")
+            print(summary.render_rows(header, rows, "text", align="left"))
+        return
+    table = summary.summary_table(ds)
+    print(summary.render_rows(*summary.sweep.parameter_rows(table), "text", align="left"))
+    final = int(table.attrs["final_year"])
+    for sp in results.names_of(table, results.SPECIES):
+        for sc in results.names_of(table, results.SCENARIO):
+            header, rows = summary.sweep.index_rows(table, sp, sc, final)
+            if rows:
+                label = summary.sweep.risk_label(table, sp, final)
+                print(f"\n{sp} — {sc}: sensitivity of {label}")
+                print(summary.render_rows(header, rows, "text", align="left"))
+    print(
+        f"\n{table.attrs['design']} design: {table.attrs['samples']} samples x "
+        f"{table.attrs['n_replicates']} replicates; per-sample table: pva summary FILE"
+    )
+
+
+_VERBS.append(_add_sweep)
 
 
 def _add_success(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

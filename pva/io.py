@@ -377,7 +377,8 @@ def read_study(path: str | os.PathLike[str]) -> Study:
     Species tables may hold the species inline, refer to a species file with ``file = "..."``
     (relative to the study file; the table's other keys override the file's), or to a
     COMPADRE/COMADRE record with ``compadre = "<id>"`` (stages and U, F, C from the record; the table
-    gives the rest). See ``docs/study-file.md``.
+    gives the rest). See ``docs/study-file.md``. A ``[sweep]`` or ``[uncertainty]`` table is left to
+    :func:`read_sweep`.
 
     Raises
     ------
@@ -388,7 +389,21 @@ def read_study(path: str | os.PathLike[str]) -> Study:
     OSError
         If a file cannot be read.
     """
-    path = Path(path)
+    document = _study_document(Path(path))
+    return _parsed(document, lambda: Study.from_dict(document.doc))
+
+
+class _Document(NamedTuple):
+    """A study file parsed, with its species tables resolved (files and COMPADRE records)."""
+
+    path: Path
+    doc: dict[str, Any]
+    text: str
+    texts: dict[str, tuple[Path, str]]
+    """Species table path -> the species file it came from and its text."""
+
+
+def _study_document(path: Path) -> _Document:
     doc, text = _toml(path)
     texts: dict[str, tuple[Path, str]] = {}  # species table path -> file it came from
     species = doc.get("species", [])
@@ -416,10 +431,16 @@ def read_study(path: str | os.PathLike[str]) -> Study:
                     raise StudyFileError(f"{path}: {exc}") from None
             resolved.append(table)
         doc = {**doc, "species": resolved}
+    return _Document(path, doc, text, texts)
+
+
+def _parsed(document: _Document, parse: Callable[[], Any]) -> Any:
+    """``parse()``, with its errors naming the file (and, for an unknown key, the line)."""
+    path, text = document.path, document.text
     try:
-        return Study.from_dict(doc)
+        return parse()
     except UnknownKeyError as exc:
-        file, body = texts.get(exc.table.split(".")[0], (path, text))
+        file, body = document.texts.get(exc.table.split(".")[0], (path, text))
         line = _key_line(body, exc.key, exc.table)
         at = f" (line {line})" if line is not None else ""
         raise StudyFileError(
@@ -449,6 +470,43 @@ def _locate(message: str) -> tuple[str | None, str | None]:
     where = _WHERE.match(message)
     field = _FIELD.search(message)
     return (where.group(1) if where else None), (field.group(1) if field else None)
+
+
+class SweepFile(NamedTuple):
+    """A study file read by :func:`read_sweep`: the base study and what to vary in it."""
+
+    study: Study
+    sweep: Any
+    """:class:`pva.sensitivity.SweepSettings` of the ``[sweep]`` table, or None."""
+    uncertainty: Any
+    """:class:`pva.sensitivity.UncertaintySettings` of the ``[uncertainty]`` table, or None."""
+
+
+def read_sweep(path: str | os.PathLike[str]) -> SweepFile:
+    """Read a study file with its ``[sweep]`` and ``[uncertainty]`` tables (``pva sweep``).
+
+    The study is read as :func:`read_study` reads it; each table is checked for its form (paths
+    that parse, ranges, distributions; see ``docs/study-file.md``), with errors naming the file
+    and the table. Whether the paths lead to numbers of the study is checked when the sweep is
+    set up (:func:`pva.sensitivity.sweep`).
+    """
+    # pva.sensitivity runs sweeps through the runner, which writes checkpoints through this module
+    from pva.sensitivity.settings import SweepSettings, UncertaintySettings
+
+    document = _study_document(Path(path))
+    study = _parsed(document, lambda: Study.from_dict(document.doc))
+    tables = {"sweep": SweepSettings, "uncertainty": UncertaintySettings}
+    found: dict[str, Any] = {}
+    for key, settings in tables.items():
+        if key in document.doc:
+            table = document.doc[key]
+            found[key] = _parsed(
+                document,
+                lambda table=table, settings=settings, key=key: settings.from_dict(
+                    table, where=f"[{key}]"
+                ),
+            )
+    return SweepFile(study, found.get("sweep"), found.get("uncertainty"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -896,6 +954,49 @@ class Checkpoints:
                 np.savez(fh, **arrays)  # type: ignore[arg-type]
 
         atomic_write(self._task_file(species, chunk), write)
+
+
+class SampleCheckpoints(Checkpoints):
+    """Finished samples of a sweep (:mod:`pva.sensitivity`) in a folder: the manifest of
+    :class:`Checkpoints` (the sweep's digest and seed entropy) and one ``sample-<s>.npz`` of named
+    arrays (what the sample's task returned) per finished sample, each written atomically."""
+
+    def _sample_file(self, sample: int) -> Path:
+        return self.folder / f"sample-{sample:07d}.npz"
+
+    def load_sample(self, sample: int) -> dict[str, npt.NDArray[Any]] | None:
+        """The saved arrays of sample ``sample``, or None if it has not finished or its file is
+        damaged (then a :class:`~pva.errors.DamagedCheckpointWarning` says so and the file is
+        removed, so that the sample runs again).
+
+        Raises
+        ------
+        ValueError
+            If the file belongs to another sweep or seed.
+        """
+        path = self._sample_file(sample)
+        if not path.exists():
+            return None
+        try:
+            # our own handle: numpy leaves its own open when it refuses a file
+            with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
+                digest, entropy = str(data["_digest"]), int(data["_entropy"])
+                arrays = {key: data[key] for key in data.files if not key.startswith("_")}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            return self._damaged(path, _reason(exc))
+        if digest != self.digest or entropy != self.entropy:
+            raise ValueError(f"checkpoint {path} belongs to a different sweep or seed")
+        return arrays
+
+    def save_sample(self, sample: int, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+        """Save a finished sample's arrays (atomically)."""
+        stamp = {"_digest": np.array(self.digest), "_entropy": np.array(str(self.entropy))}
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as fh:
+                np.savez(fh, **stamp, **arrays)
+
+        atomic_write(self._sample_file(sample), write)
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from io import BytesIO
 from pathlib import Path
@@ -65,7 +66,7 @@ def require_matplotlib() -> type[Figure]:
 
 
 def _new_figure(
-    n_panels: int = 1, *, height: float = 3.2, sharey: bool = True
+    n_panels: int = 1, *, height: float = 3.2, sharey: bool = True, sharex: bool = True
 ) -> tuple[Figure, list[Axes]]:
     """A figure with ``n_panels`` axes side by side, on the Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -76,7 +77,7 @@ def _new_figure(
     width = _WIDTH if n_cols > 1 else _WIDTH * 0.8
     fig = figure_cls(figsize=(width, height * n_rows), layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=sharey).ravel()
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=sharex, sharey=sharey).ravel()
     for extra in axes[n_panels:]:
         extra.set_visible(False)
     return fig, list(axes[:n_panels])
@@ -665,6 +666,296 @@ def plot_extinctions_prevented(table: xr.Dataset) -> Figure:
     return fig
 
 
+# ---------------------------------------------------------------------------------------------------
+# sweeps (a `sample` dim, pva.sensitivity.sweep) and parameter uncertainty
+# ---------------------------------------------------------------------------------------------------
+
+
+def _sweep_choice(
+    sweep: xr.Dataset, species: str | None, scenario: str | None, horizon: int | None
+) -> tuple[str, str, int, str]:
+    """The species (default the first), scenario (default no action), horizon (default the last
+    recorded) and risk variable (the species' ``risk_measure``) of a sweep figure."""
+    (sp,) = _species_list(
+        sweep, species if species is not None else names.names_of(sweep, names.SPECIES)[0]
+    )
+    scenarios = _scenario_list(sweep)
+    sc = names.no_action_scenario(sweep) if scenario is None else scenario
+    if sc not in scenarios:
+        raise ValueError(f"scenario {sc!r} is not in the sweep; known: {scenarios!r}")
+    horizons = [int(h) for h in sweep[names.HORIZON].values]
+    h = horizons[-1] if horizon is None else int(horizon)
+    if h not in horizons:
+        raise ValueError(f"horizon {horizon!r} is not in the sweep; recorded: {horizons!r}")
+    return sp, sc, h, names.P_QUASI_EXTINCTION  # each species' risk measure
+
+
+def _risk_axis_label(sweep: xr.Dataset, species: str, measure: str, year: int) -> str:
+    return summary.sweep.risk_label(sweep, species, year)
+
+
+def _parameters(sweep: xr.Dataset) -> list[str]:
+    return [str(p) for p in sweep[names.PARAMETER].values]
+
+
+def _design(sweep: xr.Dataset) -> str:
+    return str(json.loads(sweep.attrs.get(names.ATTR_SWEEP, "{}")).get("design", ""))
+
+
+def plot_response_curves(
+    sweep: xr.Dataset,
+    *,
+    species: str | None = None,
+    horizon: int | None = None,
+) -> Figure:
+    """The risk against each swept parameter, one panel per parameter, one colour per scenario,
+    with the risk's interval (Wilson, as recorded).
+
+    A one-at-a-time sweep shows, per parameter, the samples that vary it (the others at the study's
+    values) joined by a line; a grid with one parameter a line; other designs every sample (the
+    spread at one value comes from the other parameters).
+    """
+    sp, _, h, measure = _sweep_choice(sweep, species, None, horizon)
+    parameters = _parameters(sweep)
+    scenarios = _scenario_list(sweep)
+    colours = scenario_colours(scenarios)
+    design = _design(sweep)
+    fig, axes = _new_figure(len(parameters), sharey=True, sharex=False)
+    for i, (ax, parameter) in enumerate(zip(axes, parameters, strict=True)):
+        x = sweep[names.PARAMETER_PREFIX + parameter]
+        chosen = np.ones(sweep.sizes[names.SAMPLE], dtype=bool)
+        if design == "oat" and "varied_parameter" in sweep.coords:
+            varied = sweep["varied_parameter"].values
+            chosen = (varied == i) | (varied == -1)
+        joined = design == "oat" or (design == "grid" and len(parameters) == 1)
+        order = np.argsort(x.values[chosen], kind="stable")
+        for scenario in scenarios:
+            where = {names.SPECIES: sp, names.SCENARIO: scenario, names.HORIZON: h}
+            y = sweep[measure].sel(where).values[chosen][order]
+            lo = sweep[measure + names.LOWER_SUFFIX].sel(where).values[chosen][order]
+            hi = sweep[measure + names.UPPER_SUFFIX].sel(where).values[chosen][order]
+            xs = x.values[chosen][order]
+            colour = colours[scenario]
+            errors = np.vstack([np.maximum(y - lo, 0), np.maximum(hi - y, 0)])
+            ax.errorbar(
+                xs, y, yerr=errors, fmt="o-" if joined else "o", color=colour, capsize=2,
+                markersize=3, linewidth=1, alpha=1.0 if joined else 0.6, label=scenario,
+            )  # fmt: skip
+        # long paths wrap (at spaces in quoted names) so that neighbouring panels' labels stay apart
+        where = textwrap.fill(str(sweep[names.PARAMETER_PATH].values[i]), 30)
+        ax.set_xlabel(f"{parameter}\n{where}", fontsize="small")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(_risk_axis_label(sweep, sp, measure, h))
+    axes[0].legend(loc="best", fontsize="small", title="scenario")
+    fig.suptitle(
+        f"{sp}: response of the risk ({design} design, {len(sweep[names.SAMPLE])} samples)"
+    )
+    return fig
+
+
+def plot_tornado(
+    sweep: xr.Dataset,
+    *,
+    species: str | None = None,
+    scenario: str | None = None,
+    horizon: int | None = None,
+) -> Figure:
+    """Tornado plot of a one-at-a-time sweep: for each parameter, the risk at its lowest and
+    highest value with the others at the study's values, as a bar from the base point's risk,
+    parameters ordered by the width of their swing (widest on top)."""
+    sp, sc, h, measure = _sweep_choice(sweep, species, scenario, horizon)
+    if _design(sweep) != "oat" or "varied_parameter" not in sweep.coords:
+        raise ValueError("a tornado plot needs a one-at-a-time (oat) sweep")
+    where = {names.SPECIES: sp, names.SCENARIO: sc, names.HORIZON: h}
+    y = sweep[measure].sel(where).values
+    varied = sweep["varied_parameter"].values
+    base = float(y[varied == -1][0])
+    parameters = _parameters(sweep)
+    bars = []
+    for i, parameter in enumerate(parameters):
+        x = sweep[names.PARAMETER_PREFIX + parameter].values[varied == i]
+        risk = y[varied == i]
+        low, high = risk[np.argmin(x)], risk[np.argmax(x)]
+        bars.append((abs(high - low), parameter, float(low), float(high), x.min(), x.max()))
+    bars.sort(key=lambda b: -b[0] if np.isfinite(b[0]) else 0.0)
+    fig, (ax,) = _new_figure(1, height=1.2 + 0.45 * len(bars))
+    for row, (_, _name, low, high, x_low, x_high) in enumerate(bars):
+        ax.barh(row, low - base, left=base, color="#4c72b0", height=0.6,
+                label="lowest value" if row == 0 else None)  # fmt: skip
+        ax.barh(row, high - base, left=base, color="#dd8452", height=0.6,
+                label="highest value" if row == 0 else None)  # fmt: skip
+        if low != high:  # the values at the ends of each bar
+            for risk, value in ((low, x_low), (high, x_high)):
+                side = "right" if risk < max(low, high) else "left"
+                ax.text(risk, row, f" {value:.3g} ", va="center", ha=side, fontsize="small")
+    ax.axvline(base, color="black", linewidth=1)
+    ax.set_yticks(range(len(bars)), [b[1] for b in bars])
+    ax.set_ylim(len(bars) - 0.5, -0.5)
+    ax.set_xlabel(f"{_risk_axis_label(sweep, sp, measure, h)}; at the study's values {base:.2f}")
+    ax.set_title(f"{sp} — {sc}: one parameter at a time")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def plot_sobol_indices(
+    sweep: xr.Dataset,
+    *,
+    species: str | None = None,
+    horizon: int | None = None,
+) -> Figure:
+    """First- and total-order Sobol' indices of the risk with their bootstrap intervals: one panel
+    per scenario, two bars per parameter."""
+    sp, _, h, measure = _sweep_choice(sweep, species, None, horizon)
+    if names.SOBOL_FIRST not in sweep:
+        raise ValueError("Sobol' bars need a sobol sweep (it holds sobol_first and sobol_total)")
+    scenarios = _scenario_list(sweep)
+    parameters = _parameters(sweep)
+    fig, axes = _new_figure(len(scenarios), height=1.6 + 0.4 * len(parameters))
+    rows = np.arange(len(parameters))
+    for ax, sc in zip(axes, scenarios, strict=True):
+        where = {names.SPECIES: sp, names.SCENARIO: sc, names.HORIZON: h}
+        for offset, name, colour, label in (
+            (-0.18, names.SOBOL_FIRST, "#4c72b0", "first order S"),
+            (0.18, names.SOBOL_TOTAL, "#dd8452", "total order ST"),
+        ):
+            value = sweep[name].sel(where).values
+            lo = sweep[name + names.LOWER_SUFFIX].sel(where).values
+            hi = sweep[name + names.UPPER_SUFFIX].sel(where).values
+            errors = np.vstack([np.maximum(value - lo, 0), np.maximum(hi - value, 0)])
+            ax.barh(rows + offset, value, height=0.36, color=colour, label=label)
+            ax.errorbar(value, rows + offset, xerr=errors, fmt="none", color="black", capsize=2)
+        ax.set_yticks(rows, parameters)
+        ax.set_ylim(len(parameters) - 0.5, -0.5)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(sc)
+        ax.grid(alpha=0.3, axis="x")
+    _set_xlabel(fig, axes, "Sobol' index (share of the variance of the risk)")
+    axes[0].legend(loc="best", fontsize="small")
+    fig.suptitle(f"{sp}: {_risk_axis_label(sweep, sp, measure, h)}")
+    return fig
+
+
+def plot_morris(
+    sweep: xr.Dataset,
+    *,
+    species: str | None = None,
+    horizon: int | None = None,
+) -> Figure:
+    """Morris screening: each parameter's mean absolute elementary effect μ* (with its interval)
+    against the standard deviation σ of its effects, one panel per scenario."""
+    sp, _, h, measure = _sweep_choice(sweep, species, None, horizon)
+    if names.MORRIS_MU_STAR not in sweep:
+        raise ValueError("a Morris plot needs a morris sweep (it holds morris_mu_star)")
+    scenarios = _scenario_list(sweep)
+    fig, axes = _new_figure(len(scenarios), sharey=False, sharex=False)
+    for ax, sc in zip(axes, scenarios, strict=True):
+        where = {names.SPECIES: sp, names.SCENARIO: sc, names.HORIZON: h}
+        mu = sweep[names.MORRIS_MU_STAR].sel(where).values
+        lo = sweep[names.MORRIS_MU_STAR + names.LOWER_SUFFIX].sel(where).values
+        hi = sweep[names.MORRIS_MU_STAR + names.UPPER_SUFFIX].sel(where).values
+        sigma = sweep[names.MORRIS_SIGMA].sel(where).values
+        errors = np.vstack([np.maximum(mu - lo, 0), np.maximum(hi - mu, 0)])
+        ax.errorbar(mu, sigma, xerr=errors, fmt="o", color="#4c72b0", capsize=2)
+        for x, y, label in zip(mu, sigma, _parameters(sweep), strict=True):
+            ax.annotate(label, (x, y), fontsize="small", xytext=(3, 3), textcoords="offset points")
+        ax.set_title(sc)
+        ax.grid(alpha=0.3)
+    _set_xlabel(fig, axes, "μ*: mean |elementary effect| over the parameter's range")
+    axes[0].set_ylabel("σ of the elementary effects")
+    fig.suptitle(f"{sp}: {_risk_axis_label(sweep, sp, measure, h)}")
+    return fig
+
+
+def plot_prcc(
+    sweep: xr.Dataset,
+    *,
+    species: str | None = None,
+    horizon: int | None = None,
+) -> Figure:
+    """Partial rank correlation of each parameter with the risk, with Fisher intervals: one panel
+    per scenario."""
+    sp, _, h, measure = _sweep_choice(sweep, species, None, horizon)
+    if names.PRCC not in sweep:
+        raise ValueError("PRCC bars need an lhs sweep (it holds prcc)")
+    scenarios = _scenario_list(sweep)
+    parameters = _parameters(sweep)
+    fig, axes = _new_figure(len(scenarios), height=1.4 + 0.35 * len(parameters))
+    rows = np.arange(len(parameters))
+    for ax, sc in zip(axes, scenarios, strict=True):
+        where = {names.SPECIES: sp, names.SCENARIO: sc, names.HORIZON: h}
+        r = sweep[names.PRCC].sel(where).values
+        lo = sweep[names.PRCC + names.LOWER_SUFFIX].sel(where).values
+        hi = sweep[names.PRCC + names.UPPER_SUFFIX].sel(where).values
+        errors = np.vstack([np.maximum(r - lo, 0), np.maximum(hi - r, 0)])
+        ax.barh(rows, r, height=0.6, color=np.where(r >= 0, "#dd8452", "#4c72b0"))
+        ax.errorbar(r, rows, xerr=errors, fmt="none", color="black", capsize=2)
+        ax.set_yticks(rows, parameters)
+        ax.set_ylim(len(parameters) - 0.5, -0.5)
+        ax.set_xlim(-1.05, 1.05)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(sc)
+        ax.grid(alpha=0.3, axis="x")
+    _set_xlabel(fig, axes, "partial rank correlation with the risk")
+    fig.suptitle(f"{sp}: {_risk_axis_label(sweep, sp, measure, h)}")
+    return fig
+
+
+def plot_risk_by_draw(results: xr.Dataset, *, species: str | None = None) -> Figure:
+    """Parameter uncertainty: the distribution over parameter draws of the risk each draw's
+    replicates give at the final horizon (a histogram per scenario), with the pooled risk (all
+    draws, which includes parameter uncertainty) as a line."""
+    if names.RISK_BY_DRAW not in results:
+        raise ValueError("this figure needs results of a run with parameter uncertainty")
+    sp = (
+        _species_list(results, species)[0]
+        if species is not None
+        else names.names_of(results, names.SPECIES)[0]
+    )
+    h = int(results[names.HORIZON].values[-1])
+    label = measures.risk_measure(results, sp).probability_label(h)
+    scenarios = _scenario_list(results)
+    colours = scenario_colours(scenarios)
+    fig, axes = _new_figure(len(scenarios))
+    bins = np.linspace(0, 1, 21)
+    for ax, sc in zip(axes, scenarios, strict=True):
+        risk = results[names.RISK_BY_DRAW].sel(
+            {names.SPECIES: sp, names.SCENARIO: sc, names.HORIZON: h}
+        )
+        ax.hist(risk.values, bins=bins, color=colours[sc], alpha=0.7)
+        ax.axvline(float(risk.mean()), color="black", linewidth=1.2, label="pooled")
+        ax.set_title(sc)
+        ax.grid(alpha=0.3)
+    _set_xlabel(fig, axes, f"{label} given the draw")
+    axes[0].set_ylabel("parameter draws")
+    axes[0].legend(loc="best", fontsize="small")
+    fig.suptitle(f"{sp}: risk over {results.sizes[names.DRAW]} parameter draws")
+    return fig
+
+
+def iter_sweep_figures(sweep: xr.Dataset) -> Iterator[tuple[str, Figure]]:
+    """``(name, figure)`` for every figure of a sweep: response curves per species, then by
+    design the tornado plot (oat), Sobol' bars (sobol), the Morris plot (morris) or the PRCC bars
+    (lhs) per species."""
+    for sp in names.names_of(sweep, names.SPECIES):
+        stem = safe_name(sp)
+        yield f"response_{stem}", plot_response_curves(sweep, species=sp)
+        design = _design(sweep)
+        if design == "oat":
+            for sc in _scenario_list(sweep):
+                yield (
+                    f"tornado_{stem}_{safe_name(sc)}",
+                    plot_tornado(sweep, species=sp, scenario=sc),
+                )
+        elif names.SOBOL_FIRST in sweep:
+            yield f"sobol_{stem}", plot_sobol_indices(sweep, species=sp)
+        elif names.MORRIS_MU_STAR in sweep:
+            yield f"morris_{stem}", plot_morris(sweep, species=sp)
+        elif names.PRCC in sweep:
+            yield f"prcc_{stem}", plot_prcc(sweep, species=sp)
+
+
 def plot_all(
     results: xr.Dataset,
     out_dir: str | Path,
@@ -700,8 +991,12 @@ def iter_figures(
 ) -> Iterator[tuple[str, Figure]]:
     """``(name, figure)`` for every figure of ``results``, computing each metric once.
 
-    Names are file-safe stems such as ``extinction_cdf`` or ``fan_chart_<species>``.
+    Names are file-safe stems such as ``extinction_cdf`` or ``fan_chart_<species>``. A sweep's
+    results (a ``sample`` dim) give :func:`iter_sweep_figures`.
     """
+    if names.SAMPLE in results.dims:
+        yield from iter_sweep_figures(results)
+        return
     results = summary.check_results(results)
     if red_list is None:
         red_list = not summary.red_list_unavailable(results)
@@ -717,6 +1012,9 @@ def iter_figures(
         yield f"fan_chart_{safe_name(sp)}", plot_fan_chart(results, species=sp, quantiles=quantiles)
         if counts[sp] > 1:
             yield f"site_fan_charts_{safe_name(sp)}", plot_site_fan_charts(results, species=sp)
+    if names.RISK_BY_DRAW in results:  # a run with parameter uncertainty
+        for sp in _species_list(results, None):
+            yield f"risk_by_draw_{safe_name(sp)}", plot_risk_by_draw(results, species=sp)
     if assessment is None:
         return
     yield "red_list_index", plot_rli(assessment, confidence=confidence)

@@ -265,6 +265,89 @@ CONSERVATION_GAIN = "conservation_gain"
 RECOVERY_POTENTIAL = "recovery_potential"
 
 # ---------------------------------------------------------------------------------------------------
+# sweeps and parameter uncertainty (pva.sensitivity)
+# ---------------------------------------------------------------------------------------------------
+
+SAMPLE = "sample"
+"""Dim of a sweep's results: one point of the design (a set of parameter values) per sample."""
+PARAMETER = "parameter"
+"""Dim of the swept (or uncertain) parameters, labelled by their short names."""
+PARAMETER_PREFIX = "param_"
+"""Prefix of the coordinate holding a parameter's value in each sample (or draw):
+``param_<name>`` (sample), e.g. ``param_carrying_capacity``."""
+PARAMETER_PATH = "parameter_path"
+"""The dotted path of each parameter into the study (:mod:`pva.sensitivity.paths`): (parameter)."""
+PARAMETER_LOW = "parameter_low"
+"""Lower end of each parameter's range in the design: (parameter)."""
+PARAMETER_HIGH = "parameter_high"
+"""Upper end of each parameter's range in the design: (parameter)."""
+PARAMETER_BASE = "parameter_base"
+"""Each parameter's value in the study as written (NaN where the study leaves it unset):
+(parameter)."""
+DESIGN_POINT = "design_point"
+"""Each sample's point in the unit hypercube of the design (before the parameters' ranges or
+distributions are applied): (sample, parameter)."""
+EXTINCT_BY_HORIZON = "extinct_by_horizon"
+"""Per replicate, 1 if extinct (no individuals) by the horizon, 0 if not, -1 where the horizon
+lies beyond the sample's years: (sample, species, scenario, replicate, horizon), int8."""
+QUASI_EXTINCT_BY_HORIZON = "quasi_extinct_by_horizon"
+"""As :data:`EXTINCT_BY_HORIZON`, for quasi-extinction at the species' threshold."""
+CATEGORY_BY_HORIZON = "category_by_horizon"
+"""Per replicate, the Red List category code at the horizon: (sample, species, scenario,
+replicate, horizon), int8 (:data:`pva.redlist.NOT_EVALUABLE` beyond the sample's years)."""
+SOBOL_FIRST = "sobol_first"
+"""First-order Sobol' index of each parameter: (species, scenario, horizon, parameter)."""
+SOBOL_TOTAL = "sobol_total"
+"""Total-order Sobol' index of each parameter: (species, scenario, horizon, parameter)."""
+MORRIS_MU = "morris_mu"
+"""Mean elementary effect (Morris 1991): (species, scenario, horizon, parameter)."""
+MORRIS_MU_STAR = "morris_mu_star"
+"""Mean absolute elementary effect (Campolongo et al. 2007)."""
+MORRIS_SIGMA = "morris_sigma"
+"""Standard deviation of the elementary effects (Morris 1991)."""
+PRCC = "prcc"
+"""Partial rank correlation coefficient of each parameter with the risk (Blower & Dowlatabadi
+1994): (species, scenario, horizon, parameter)."""
+PRCC_P_VALUE = "prcc_p_value"
+"""Two-sided p-value of the PRCC against 0 (t test with n - 2 - k degrees of freedom)."""
+SE_SUFFIX = "_se"
+"""Suffix of a bootstrap (or jackknife) standard error."""
+
+DRAW = "draw"
+"""Dim of the parameter draws of a run with parameter uncertainty."""
+REPLICATE_DRAW = "replicate_draw"
+"""The draw each replicate's parameters come from: coordinate (replicate)."""
+RISK_BY_DRAW = "risk_by_draw"
+"""The risk (each species' risk measure, :mod:`pva.measures`) estimated from each draw's replicates: (draw, species,
+scenario, horizon)."""
+VARIANCE_TOTAL = "risk_variance_total"
+"""Variance of the risk indicator (extinct or not by the horizon) over replicates and draws:
+(species, scenario, horizon)."""
+VARIANCE_PARAMETER = "risk_variance_parameter"
+"""The part of :data:`VARIANCE_TOTAL` due to parameter uncertainty, Var_θ(P(extinct | θ))."""
+VARIANCE_PROCESS = "risk_variance_process"
+"""The part of :data:`VARIANCE_TOTAL` due to process stochasticity, E_θ[P(1 - P) | θ]."""
+PARAMETER_SHARE = "risk_parameter_share"
+"""Share of the variance of the risk indicator due to parameter uncertainty."""
+CATEGORY_BY_DRAW = "category_by_draw"
+"""The median Red List category of each draw's replicates: (draw, species, scenario,
+assessment_year), int8."""
+CATEGORY_RANGE_LOWER = "category_range_lower"
+"""Lowest category of the central draws (Akçakaya et al. 2000's plausible range): (species,
+scenario, assessment_year), a label."""
+CATEGORY_RANGE_UPPER = "category_range_upper"
+"""Highest category of the central draws: (species, scenario, assessment_year), a label."""
+CATEGORY_MODE = "category_mode"
+"""The category most draws have: (species, scenario, assessment_year), a label."""
+ASSESSMENT_YEAR = "assessment_year"
+"""Dim of the Red List range of a run with parameter uncertainty: year 0 and the horizons."""
+
+ATTR_SWEEP = "sweep"
+"""Dataset attribute of a sweep: the design and its parameters as JSON."""
+ATTR_UNCERTAINTY = "uncertainty"
+"""Dataset attribute of a run with parameter uncertainty: the distributions as JSON."""
+
+# ---------------------------------------------------------------------------------------------------
 # attributes
 # ---------------------------------------------------------------------------------------------------
 
@@ -449,6 +532,50 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     CONSERVATION_DEPENDENCE: {"units": "percent", "long_name": "Conservation Dependence"},
     CONSERVATION_GAIN: {"units": "percent", "long_name": "Conservation Gain"},
     RECOVERY_POTENTIAL: {"units": "percent", "long_name": "Recovery Potential"},
+    SAMPLE: {"units": "1", "long_name": "sample of the sweep's design"},
+    PARAMETER: {"units": "1", "long_name": "parameter"},
+    PARAMETER_PATH: {"units": "1", "long_name": "path of the parameter in the study"},
+    PARAMETER_LOW: {"units": "1", "long_name": "lower end of the parameter's range"},
+    PARAMETER_HIGH: {"units": "1", "long_name": "upper end of the parameter's range"},
+    PARAMETER_BASE: {"units": "1", "long_name": "the parameter's value in the study"},
+    DESIGN_POINT: {"units": "1", "long_name": "point of the design in the unit hypercube"},
+    EXTINCT_BY_HORIZON: {
+        "units": "1",
+        "long_name": "extinct by the horizon (1), not (0), horizon not simulated (-1)",
+    },
+    QUASI_EXTINCT_BY_HORIZON: {
+        "units": "1",
+        "long_name": "quasi-extinct by the horizon (1), not (0), horizon not simulated (-1)",
+    },
+    CATEGORY_BY_HORIZON: {"units": "1", "long_name": "Red List category code at the horizon"},
+    SOBOL_FIRST: {"units": "1", "long_name": "first-order Sobol' index"},
+    SOBOL_TOTAL: {"units": "1", "long_name": "total-order Sobol' index"},
+    MORRIS_MU: {"units": "1", "long_name": "mean elementary effect (Morris mu)"},
+    MORRIS_MU_STAR: {"units": "1", "long_name": "mean absolute elementary effect (Morris mu*)"},
+    MORRIS_SIGMA: {"units": "1", "long_name": "SD of the elementary effects (Morris sigma)"},
+    PRCC: {"units": "1", "long_name": "partial rank correlation coefficient"},
+    PRCC_P_VALUE: {"units": "1", "long_name": "p-value of the PRCC against 0"},
+    DRAW: {"units": "1", "long_name": "parameter draw"},
+    REPLICATE_DRAW: {"units": "1", "long_name": "parameter draw of the replicate"},
+    RISK_BY_DRAW: {"units": "1", "long_name": "risk estimated from the draw's replicates"},
+    VARIANCE_TOTAL: {"units": "1", "long_name": "variance of the risk indicator"},
+    VARIANCE_PARAMETER: {
+        "units": "1",
+        "long_name": "variance of the risk indicator due to parameter uncertainty",
+    },
+    VARIANCE_PROCESS: {
+        "units": "1",
+        "long_name": "variance of the risk indicator due to process stochasticity",
+    },
+    PARAMETER_SHARE: {
+        "units": "1",
+        "long_name": "share of the variance of the risk due to parameter uncertainty",
+    },
+    CATEGORY_BY_DRAW: {"units": "1", "long_name": "median Red List category of the draw"},
+    CATEGORY_RANGE_LOWER: {"units": "1", "long_name": "plausible range of categories: lowest"},
+    CATEGORY_RANGE_UPPER: {"units": "1", "long_name": "plausible range of categories: highest"},
+    CATEGORY_MODE: {"units": "1", "long_name": "category of most parameter draws"},
+    ASSESSMENT_YEAR: {"units": "year", "long_name": "year of the Red List assessment"},
 }
 """``units`` and ``long_name`` of every variable and coordinate pva writes (CF conventions)."""
 

@@ -14,7 +14,10 @@ Policy (numpy's ``random/parallel`` guide; ``docs/architecture.md``):
 * the nested criterion-E projections of a chunk (:func:`nested_seed`, :func:`batch_streams`) and each
   scenario event (:func:`event_stream`) get their own keys below the chunk's;
 * a single-generator call (:func:`generator`: ``pva.analysis.stochastic_growth_rate``,
-  ``pva.countpva.extinction_band``) takes a seed or a Generator, and reports the entropy it resolved.
+  ``pva.countpva.extinction_band``) takes a seed or a Generator, and reports the entropy it resolved;
+* a parameter sweep (:mod:`pva.sensitivity`) runs every sample on the study's entropy and chunk keys
+  (common random numbers across samples); its design points, bootstrap and parameter draws come
+  from :func:`sweep_generator`, on keys no model stream uses.
 
 Nothing else in pva builds a SeedSequence or a Generator.
 """
@@ -44,6 +47,8 @@ _EX_SITU_CHILD = 0x45585354  # "EXST": marks the ex-situ child of the demography
 _NESTED_E = 4
 """spawn_key component that marks the nested criterion-E streams of a chunk; the chunk's own four
 streams use the components 0-3 (:func:`chunk_streams`) at a shorter key."""
+_SWEEP = 0x53574550  # "SWEP": marks the streams of a sweep's design, bootstrap and parameter draws
+_SWEEP_PURPOSES = ("design", "bootstrap", "uncertainty")
 _BOOTSTRAP = 0x424F4F54  # "BOOT": the one-component key of the summaries' paired bootstrap
 
 
@@ -183,6 +188,23 @@ def single_streams(rng: np.random.Generator | int | None) -> Streams:
     root = np.random.default_rng(rng)
     children = root.spawn(4)
     return Streams(*children)
+
+
+def sweep_generator(entropy: int, purpose: str) -> np.random.Generator:
+    """The generator of one random part of a parameter sweep (:mod:`pva.sensitivity`).
+
+    ``purpose`` is ``"design"`` (Latin hypercube points, the scrambling of a Sobol' sequence, Morris
+    trajectories), ``"bootstrap"`` (resampling for the intervals of sensitivity indices) or
+    ``"uncertainty"`` (the parameter draws of a run with parameter uncertainty). Its spawn key
+    ``(SWEEP, purpose)`` has two components, a length no model stream has (a chunk's streams have
+    three or four, :func:`chunk_streams`; nested ones more), so a sweep's own random numbers never
+    coincide with the replicates' while those keep the chunk keys of the study: every sample of a
+    sweep sees the same environment and catastrophe histories (common random numbers).
+    """
+    if purpose not in _SWEEP_PURPOSES:
+        raise ValueError(f"purpose must be one of {_SWEEP_PURPOSES}; got {purpose!r}")
+    key = (_SWEEP, _SWEEP_PURPOSES.index(purpose))
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
 
 
 def chunk_bounds(replicates: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[tuple[int, int]]:

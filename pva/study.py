@@ -348,7 +348,18 @@ class GreenStatus:
 # ---------------------------------------------------------------------------------------------------
 
 _STUDY_KEYS = ("name", "years", "replicates", "seed", "chunk_size", "description", "no_action")
-_TOP_KEYS = ("study", "species", "threats", "interventions", "scenarios", "outputs")
+_TOP_KEYS = (
+    "study",
+    "species",
+    "threats",
+    "interventions",
+    "scenarios",
+    "outputs",
+    # a sweep's design and parameter uncertainty: read by pva.io.read_sweep (`pva sweep`); the
+    # study itself is the base they start from, which `pva run` runs as it is
+    "sweep",
+    "uncertainty",
+)
 _SCENARIO_KEYS = ("name", "threats", "actions", "description")
 
 

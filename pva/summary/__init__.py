@@ -37,6 +37,7 @@ Conservation 4:351-355.
 from __future__ import annotations
 
 from pva.results import no_action_scenario
+from pva.summary import sweep
 from pva.summary.costs import CostSettings, cost_settings, replicate_costs, single_interventions
 from pva.summary.formatting import (
     TableStyle,
@@ -109,6 +110,7 @@ __all__ = [
     "species_rows",
     "study_rows",
     "summary_table",
+    "sweep",
     "table_to_json",
     "trajectory_quantiles",
 ]

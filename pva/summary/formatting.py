@@ -18,6 +18,7 @@ import xarray as xr
 
 from pva import results
 from pva.results import LOWER_SUFFIX, UPPER_SUFFIX
+from pva.summary import sweep
 
 TableStyle = Literal["text", "markdown", "html"]
 Formatter = Callable[[float], str]
@@ -805,7 +806,10 @@ def render_rows(
 
 def format_table(table: xr.Dataset, *, style: TableStyle = "text") -> str:
     """The whole summary table as text, Markdown or HTML: one block per species, then the
-    all-species Red List comparison. Intervals are shown in parentheses."""
+    all-species Red List comparison. Intervals are shown in parentheses. A sweep's table (a
+    ``sample`` dim) is printed by :func:`pva.summary.sweep.format_sweep_table`."""
+    if results.SAMPLE in table.dims:
+        return sweep.format_sweep_table(table, style=style)
     blocks: list[str] = []
     confidence = float(table.attrs.get("confidence", 0.95))
     note = (

@@ -19,7 +19,7 @@ import xarray as xr
 
 from pva import measures, outcomes, redlist, results
 from pva.results import LOWER_SUFFIX, MCSE_SUFFIX, UPPER_SUFFIX
-from pva.summary import answer, costs, genetics, green, sites
+from pva.summary import answer, costs, genetics, green, sites, sweep
 
 Horizon = int | Literal["final"]
 DEFAULT_HORIZONS: tuple[Horizon, ...] = (10, 20, 50, "final")
@@ -357,7 +357,12 @@ def summary_table(
 
         Attributes: ``no_action``, ``final_year``, ``confidence``, ``n_replicates``,
         ``currency``.
+
+        For a sweep's results (a ``sample`` dim), the numbers the sweep recorded per sample, with
+        the parameter values and sensitivity indices (:func:`pva.summary.sweep.sweep_table`).
     """
+    if sweep.is_sweep(ds):  # a sweep's results hold these numbers per sample already
+        return sweep.sweep_table(ds, horizons=horizons, no_action=no_action, red_list=red_list)
     ds = check_results(ds)
     action0 = results.no_action_scenario(ds, no_action)
     years = _resolve_horizons(ds, default_horizons(ds) if horizons is None else horizons)

@@ -91,6 +91,18 @@ RULES = (
         ENGINE,
     ),
     Rule(
+        "summaries, figures and the report read a sweep's results; they never import the sweeps "
+        "(sensitivity), which run studies",
+        frozenset({"summary", "plots", "report"}),
+        frozenset({"sensitivity"}),
+    ),
+    Rule(
+        "the sweeps (sensitivity) reduce each sample as the summary does; they never import "
+        "figures or the report",
+        frozenset({"sensitivity"}),
+        frozenset({"plots", "report"}),
+    ),
+    Rule(
         "nothing imports the command line (cli) but its entry point (__main__)",
         frozenset(PARTS | {"pva"}) - {"__main__"},
         frozenset({"cli"}),
