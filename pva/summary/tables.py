@@ -113,6 +113,103 @@ def _spread_note(confidence: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
+# the Red List assessment, species by species (bounded memory)
+# ---------------------------------------------------------------------------------------------------
+
+NEVER_EVALUATED = "never_evaluated"
+"""Variable of :func:`assess_by_species`'s second Dataset: whether a sub-criterion was ``NE`` in
+every replicate and year of a species and scenario (species, scenario, criterion), bool."""
+EVALUATED_CRITERIA = "evaluated_criteria"
+"""Attribute of :func:`assess_by_species`'s second Dataset: the sub-criteria evaluated (level >= 0)
+somewhere, or listed as not evaluated somewhere, in any year (comma-separated)."""
+
+
+def _shared_strings(values: np.ndarray) -> np.ndarray:
+    """``values`` (strings) as an object array whose equal strings are one Python object: a few
+    distinct texts over a million cells take pointers, not a fixed-width copy of each."""
+    texts, inverse = np.unique(values, return_inverse=True)
+    return np.array([str(t) for t in texts], dtype=object)[inverse.reshape(values.shape)]
+
+
+def _requested_in(assessment: xr.Dataset) -> set[str]:
+    """The sub-criteria of ``assessment`` evaluated somewhere or listed as not evaluated."""
+    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+    levels = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
+    subs = [str(c) for c in assessment[redlist.CRITERION].values]
+    return _requested_criteria(assessment, levels, subs)
+
+
+def red_list_years(ds: xr.Dataset, horizons: Sequence[Horizon] | None = None) -> list[int]:
+    """The years at which summaries and reports read the Red List criteria: year 0, the
+    ``horizons`` (default :func:`default_horizons`) and the final year."""
+    ds = check_results(ds)
+    chosen = _resolve_horizons(ds, default_horizons(ds) if horizons is None else horizons)
+    return sorted({0, *chosen, int(ds[results.YEAR].values[-1])})
+
+
+def assess_by_species(
+    ds: xr.Dataset, *, years: Sequence[int] | None = None
+) -> tuple[xr.Dataset, xr.Dataset]:
+    """:func:`pva.redlist.assess` of ``ds`` one species at a time, keeping what summaries read.
+
+    The full assessment holds each replicate's criteria as text in every year (for 100 species x 3
+    scenarios x 1,000 replicates x 101 years, gigabytes); summaries read the texts only at a few
+    years. Each species is classified alone (its categories do not depend on the other species)
+    and reduced before the next one is.
+
+    Parameters
+    ----------
+    ds
+        A results Dataset (:func:`check_results`).
+    years
+        The years at which the second Dataset keeps every variable (default: every year).
+
+    Returns
+    -------
+    by_year : xarray.Dataset
+        ``category`` (species, scenario, replicate, year) and ``red_list_index`` (scenario,
+        replicate, year) of all species jointly (:func:`pva.redlist.rli_by_replicate`), every year:
+        what :func:`pva.redlist.assess` returns for them.
+    at_years : xarray.Dataset
+        Every variable of :func:`pva.redlist.assess` at ``years`` (the criteria texts as shared
+        Python strings), the RLI of all species jointly, plus ``never_evaluated`` (species,
+        scenario, criterion) and the attribute ``evaluated_criteria``: what
+        :func:`red_list_by_horizon` reads over all years. The ``notes`` attribute joins every
+        species' notes.
+    """
+    ds = check_results(ds)
+    n_species = ds.sizes[results.SPECIES]
+    categories, parts, never = [], [], []
+    notes: set[str] = set()
+    requested: set[str] = set()
+    for i in range(n_species):
+        one = redlist.assess(ds.isel({results.SPECIES: [i]}))
+        categories.append(one[results.CATEGORY])
+        levels = one[redlist.CRITERION_LEVEL]
+        never.append((levels == redlist.NE).all((results.REPLICATE, results.YEAR)))
+        requested |= _requested_in(one)
+        notes.update(p for p in str(one.attrs.get("notes", "")).split("; ") if p)
+        at = one.drop_vars(results.RLI)
+        if years is not None:
+            at = at.sel({results.YEAR: list(years)})
+        for name in (results.CRITERIA, "not_evaluated"):
+            at[name] = at[name].copy(data=_shared_strings(at[name].values))
+        parts.append(at)
+        del one, at
+    category = xr.concat(categories, results.SPECIES)
+    by_year = category.to_dataset()
+    by_year[results.RLI] = redlist.rli_by_replicate(category)
+    at_years = xr.concat(parts, results.SPECIES)
+    at_years[results.RLI] = redlist.rli_by_replicate(at_years[results.CATEGORY])
+    at_years[NEVER_EVALUATED] = xr.concat(never, results.SPECIES)
+    at_years.attrs = {
+        "notes": "; ".join(sorted(notes)),
+        EVALUATED_CRITERIA: ",".join(c for c in redlist.CRITERIA if c in requested),
+    }
+    return by_year, at_years
+
+
+# ---------------------------------------------------------------------------------------------------
 # metric curves (thin adapters over pva.outcomes)
 # ---------------------------------------------------------------------------------------------------
 
@@ -389,7 +486,7 @@ def summary_table(
         table.attrs["red_list_skipped"] = reason
     elif red_list is not False:
         if assessment is None:
-            assessment = redlist.assess(ds)
+            _, assessment = assess_by_species(ds, years=sorted({*years, final_year}))
         _add_red_list(table, ds, action0, confidence=confidence, assessment=assessment)
         _add_absolute_extinctions_prevented(table, ds, action0, confidence)
         _add_rli_contributions(table, assessment, action0, confidence)
@@ -815,10 +912,19 @@ def _not_evaluated(
     """Whether each replicate's category is a lower bound (species, scenario, replicate,
     horizon), and per (species, scenario, horizon) which sub-criteria were not evaluated and
     why."""
-    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
-    levels_all = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
     subs = [str(c) for c in assessment[redlist.CRITERION].values]
-    requested = _requested_criteria(assessment, levels_all, subs)
+    if NEVER_EVALUATED in assessment:  # reduced over all years by assess_by_species
+        requested = set(str(assessment.attrs.get(EVALUATED_CRITERIA, "")).split(","))
+        never_all = (
+            assessment[NEVER_EVALUATED]
+            .transpose(results.SPECIES, results.SCENARIO, redlist.CRITERION)
+            .values
+        )
+    else:
+        order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+        levels_all = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
+        requested = _requested_criteria(assessment, levels_all, subs)
+        never_all = np.all(levels_all == redlist.NE, axis=(2, 3))
     h_order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.HORIZON)
     levels = at[redlist.CRITERION_LEVEL].transpose(*h_order, redlist.CRITERION).values
     category = at[results.CATEGORY].transpose(*h_order).values
@@ -829,7 +935,7 @@ def _not_evaluated(
     lower = np.zeros((n_sp, n_sc, levels.shape[2], len(years)), dtype=bool)
     why = np.full((n_sp, n_sc, len(years)), "", dtype=object)
     for i, j in np.ndindex(n_sp, n_sc):
-        never = np.all(levels_all[i, j] == redlist.NE, axis=(0, 1))
+        never = never_all[i, j]
         listed = [
             k
             for k, c in enumerate(subs)
