@@ -326,12 +326,21 @@ def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     )
 
 
-def open_results(path: str | os.PathLike[str]) -> xr.Dataset:
-    """Read a results file written by :func:`write_results` into memory (the file is closed)."""
+def open_results(path: str | os.PathLike[str], *, lazy: bool = False) -> xr.Dataset:
+    """Read a results file written by :func:`write_results`.
+
+    By default everything is read into memory and the file is closed. With ``lazy=True`` the
+    variables are read from the file only when used (the file stays open until the Dataset is
+    closed or collected): a selection, e.g. one species, reads only its part. The summaries
+    (:mod:`pva.summary`), figures and report read a lazy Dataset species by species, so their
+    memory stays that of one species' trajectories whatever the number of species.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no results file {str(path)!r}")
     try:
+        if lazy:
+            return xr.open_dataset(path, engine="netcdf4")
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
     except (OSError, ValueError) as exc:
