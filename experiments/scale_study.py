@@ -71,9 +71,11 @@ def study_document(
         path, name = originals[i % len(originals)]
         copy = f"{name} #{i // len(originals) + 1}"
         parts.append(_table("[[species]]", {"file": str(path), "name": copy}))
-        for threat in five["threats"]:
-            if threat["species"] == [name]:
-                threats.append({**threat, "name": f"{threat['name']} #{i}", "species": [copy]})
+        threats.extend(
+            {**threat, "name": f"{threat['name']} #{i}", "species": [copy]}
+            for threat in five["threats"]
+            if threat["species"] == [name]
+        )
         for action in five["interventions"]:
             if action["species"] == [name]:
                 new = {**action, "name": f"{action['name']} #{i}", "species": [copy]}

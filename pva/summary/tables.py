@@ -552,9 +552,7 @@ def summary_table(
     elif red_list is not False:
         if assessment is None:
             _, assessment = _joined(assessed)
-        _add_red_list(
-            table, action0, confidence=confidence, assessment=assessment, reached=reached
-        )
+        _add_red_list(table, action0, confidence=confidence, assessment=assessment, reached=reached)
         _add_absolute_extinctions_prevented(table, extinct, action0, confidence)
         _add_rli_contributions(table, assessment, action0, confidence)
         if per_replicate_cost is not None:
