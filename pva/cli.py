@@ -468,11 +468,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=progress,
             checkpoint_dir=args.checkpoint_dir,
             seed=args.seed,
+            out=out,  # written task by task: memory flat in replicates and species
         )
     finally:
         if bar is not None:
             bar.close()
-    path = io.write_results(ds, out)
+    path = out
     if not args.quiet:
         print(summary.format_run_overview(summary.run_overview(ds)))
         print(f"seed entropy: {results.provenance(ds).seed_entropy}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 # ---------------------------------------------------------------------------------------------------
 # Matrix readers
 # ---------------------------------------------------------------------------------------------------
+import contextlib
 import csv
 import json
 import os
@@ -315,11 +316,7 @@ def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset; got {type(ds).__name__}")
-    encoding = {
-        name: {"zlib": True, "complevel": 4}
-        for name in ds.data_vars
-        if ds[name].dtype.kind in "iuf" and ds[name].ndim >= 3
-    }
+    encoding = {name: {"zlib": True, "complevel": 4} for name in _compressed(ds)}
     return atomic_write(
         path,
         lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding),
@@ -345,6 +342,103 @@ def open_results(path: str | os.PathLike[str], *, lazy: bool = False) -> xr.Data
             return ds.load()
     except (OSError, ValueError) as exc:
         raise StudyFileError(f"{path}: not a readable NetCDF results file ({exc})") from None
+
+
+def _compressed(ds: xr.Dataset) -> set[str]:
+    """The variables :func:`write_results` compresses: abundance-like arrays of 3 dims or more."""
+    return {str(n) for n in ds.data_vars if ds[n].dtype.kind in "iuf" and ds[n].ndim >= 3}
+
+
+class ResultsFile:
+    """A results file written piece by piece, as a run's tasks finish: the same file as
+    :func:`write_results` of the whole Dataset, without the whole Dataset in memory.
+
+    ``layout`` is the results Dataset in which the variables ``streamed`` may be placeholders of
+    the right shape, dtype, dims and attrs (e.g. ``numpy.broadcast_to`` views, which take no
+    memory): everything else is written at once, the ``streamed`` variables (compressed as
+    :func:`write_results` compresses them) are filled by :meth:`write`. The file is written in a
+    temporary file in the same folder and renamed to ``path`` by :meth:`close` (atomically, as
+    :func:`atomic_write`); :meth:`abort` (or an exception inside a ``with`` block) removes it.
+    Every part of a streamed variable must be written: parts never written read back as the
+    netCDF fill value (NaN for floating-point variables).
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], layout: xr.Dataset, streamed: Sequence[str]
+    ) -> None:
+        import netCDF4  # noqa: PLC0415 - the engine xarray writes with; imported only here
+
+        if not isinstance(layout, xr.Dataset):
+            raise TypeError(f"layout must be an xarray.Dataset; got {type(layout).__name__}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
+        os.close(fd)
+        self._tmp = Path(name)
+        try:
+            rest = layout.drop_vars(list(streamed))
+            encoding = {n: {"zlib": True, "complevel": 4} for n in _compressed(rest)}
+            rest.to_netcdf(self._tmp, engine="netcdf4", format="NETCDF4", encoding=encoding)
+            self._nc = netCDF4.Dataset(self._tmp, "a")
+            for var_name in streamed:
+                self._create(layout, var_name)
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
+
+    def _create(self, layout: xr.Dataset, name: str) -> None:
+        var = layout[name]
+        floating = var.dtype.kind == "f"
+        created = self._nc.createVariable(
+            name,
+            var.dtype,
+            tuple(str(d) for d in var.dims),
+            zlib=True,
+            complevel=4,
+            # as xarray writes them: NaN marks the missing floats; integers get no fill attribute
+            fill_value=np.nan if floating else None,
+        )
+        attrs = dict(var.attrs)
+        # the non-index coordinates over the variable's dims, as xarray records them
+        coords = [
+            str(c)
+            for c in layout.coords
+            if c not in layout.dims and set(layout[c].dims) <= set(var.dims)
+        ]
+        if coords:
+            attrs["coordinates"] = " ".join(coords)
+        created.setncatts(attrs)
+
+    def write(self, name: str, index: tuple[Any, ...], values: npt.ArrayLike) -> None:
+        """Write ``values`` into the part ``index`` (a tuple of ints and slices) of variable
+        ``name``."""
+        self._nc[name][index] = values
+
+    def close(self) -> Path:
+        """Finish the file: close it and rename it to ``path``; returns ``path``."""
+        self._nc.close()
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Close and remove the unfinished file (``path`` is left as it was)."""
+        with contextlib.suppress(Exception):
+            self._nc.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> ResultsFile:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
 
 
 # ---------------------------------------------------------------------------------------------------

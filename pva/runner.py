@@ -272,13 +272,85 @@ class _Assembly:
         )
 
 
+def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
+    """``values`` with its last (population) axis padded with 0 to ``populations``."""
+    if values.shape[-1] == populations:
+        return values
+    out = np.zeros((*values.shape[:-1], populations), dtype=values.dtype)
+    out[..., : values.shape[-1]] = values
+    return out
+
+
+class _Streamed:
+    """The study's arrays written into the results file ``path`` task by task
+    (:class:`pva.io.ResultsFile`): the calling process holds one task's arrays at a time, and the
+    file's compression overlaps the workers' projections."""
+
+    def __init__(self, plan: _Plan, path: str | os.PathLike[str], entropy: int) -> None:
+        study = plan.study
+        self.plan = plan
+        self.n_pop = max(plan.populations(i) for i in range(len(study.species)))
+        shape = (
+            len(study.species),
+            len(study.scenarios),
+            study.replicates,
+            study.years + 1,
+            self.n_pop,
+        )
+        # placeholders of the right shape that take no memory: build() gives names, dims, attrs
+        nested = {}
+        if plan.e_years:
+            leads = max(plan.leads(i) for i in range(len(study.species)))
+            nested = {
+                "extinction_risk": np.broadcast_to(np.nan, (*shape[:4], len(results.E_WINDOWS))),
+                "projected_mature": np.broadcast_to(np.nan, (*shape[:4], leads + 1)),
+            }
+        layout = results.build(
+            study,
+            mature=np.broadcast_to(np.int64(0), shape),
+            total=np.broadcast_to(np.int64(0), shape),
+            schedules=plan.schedules,
+            entropy=entropy,
+            **nested,
+        )
+        streamed = [results.MATURE, results.TOTAL]
+        if plan.e_years:
+            streamed += [results.EXTINCTION_RISK, results.PROJECTED_MATURE]
+        self.file = io.ResultsFile(path, layout, streamed)
+
+    def put(self, i: int, k: int, task: io.TaskArrays) -> None:
+        start, stop = self.plan.bounds[k]
+        at = (i, slice(None), slice(start, stop))
+        self.file.write(results.MATURE, at, _padded(task.mature, self.n_pop))
+        self.file.write(results.TOTAL, at, _padded(task.total, self.n_pop))
+        for y_index, year in enumerate(self.plan.e_years):
+            if task.extinction_risk is not None:
+                self.file.write(
+                    results.EXTINCTION_RISK, (*at, year), task.extinction_risk[:, :, y_index]
+                )
+            if task.projected_mature is not None:
+                width = task.projected_mature.shape[-1]
+                self.file.write(
+                    results.PROJECTED_MATURE,
+                    (*at, year, slice(0, width)),
+                    task.projected_mature[:, :, y_index],
+                )
+
+    def dataset(self, entropy: int) -> xr.Dataset:
+        del entropy  # written with the layout
+        return io.open_results(self.file.close(), lazy=True)
+
+    def abort(self) -> None:
+        self.file.abort()
+
+
 # ---------------------------------------------------------------------------------------------------
 # checkpoint resume
 # ---------------------------------------------------------------------------------------------------
 
 
 def _resume(
-    plan: _Plan, store: io.Checkpoints | None, assembly: _Assembly
+    plan: _Plan, store: io.Checkpoints | None, assembly: _Assembly | _Streamed
 ) -> list[tuple[int, int]]:
     """Fill ``assembly`` with the tasks ``store`` holds; return the tasks still to run."""
     todo = []
@@ -380,6 +452,7 @@ def run_study(
     progress: Progress | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     seed: int | None = None,
+    out: str | os.PathLike[str] | None = None,
 ) -> xr.Dataset:
     """Run every species x scenario x replicate of ``study``; return the results Dataset.
 
@@ -401,6 +474,12 @@ def run_study(
     seed
         Overrides ``study.seed``. With neither, fresh entropy is drawn (or the checkpoint's reused)
         and recorded in ``attrs["seed_entropy"]``.
+    out
+        A results file to write (:class:`pva.io.ResultsFile`: the file :func:`pva.io.write_results`
+        writes of the returned Dataset), filled task by task as tasks finish, so that this process
+        holds one task's trajectories at a time, whatever the replicates and species. The Dataset
+        returned then reads the file lazily (:func:`pva.io.open_results` with ``lazy=True``).
+        None: everything is assembled in memory.
 
     Returns
     -------
@@ -442,16 +521,22 @@ def run_study(
     for entry in study.species:  # the warning of validation, for a study built in Python
         model.warn_inert_density_dependence(entry.species)
     plan = _Plan.of(study)
-    assembly = _Assembly(plan)
-    todo = _resume(plan, store, assembly)
-    done, total = len(plan.tasks) - len(todo), len(plan.tasks)
-    if progress is not None:
-        progress(done, total)
-    for (i, k), arrays in _execute(plan, todo, entropy=entropy, jobs=jobs, backend=backend):
-        assembly.put(i, k, arrays)
-        if store is not None:
-            store.save(i, k, arrays)
-        done += 1
+    assembly = _Assembly(plan) if out is None else _Streamed(plan, out, entropy)
+    try:
+        todo = _resume(plan, store, assembly)
+        done, total = len(plan.tasks) - len(todo), len(plan.tasks)
         if progress is not None:
             progress(done, total)
+        for (i, k), arrays in _execute(plan, todo, entropy=entropy, jobs=jobs, backend=backend):
+            assembly.put(i, k, arrays)
+            if store is not None:
+                store.save(i, k, arrays)
+            del arrays  # one task's arrays at a time
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    except BaseException:
+        if isinstance(assembly, _Streamed):
+            assembly.abort()
+        raise
     return assembly.dataset(entropy)
