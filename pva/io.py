@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import netCDF4
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
@@ -316,7 +317,7 @@ def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset; got {type(ds).__name__}")
-    encoding = {name: {"zlib": True, "complevel": 4} for name in _compressed(ds)}
+    encoding = _encoding(ds)
     return atomic_write(
         path,
         lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding),
@@ -349,6 +350,31 @@ def _compressed(ds: xr.Dataset) -> set[str]:
     return {str(n) for n in ds.data_vars if ds[n].dtype.kind in "iuf" and ds[n].ndim >= 3}
 
 
+_CHUNK_VALUES = 2**19
+"""At most this many values per chunk of a compressed variable (4 MiB of int64): a chunk fits the
+HDF5 chunk cache, so a run's task writes and a summary's species reads touch each chunk once."""
+
+
+def _chunks(var: xr.Variable | xr.DataArray) -> tuple[int, ...]:
+    """Chunk sizes of a compressed results variable: one species per chunk (summaries read the
+    file species by species), all of the other dims but replicates, and as many replicates as
+    :data:`_CHUNK_VALUES` allows."""
+    sizes = dict(var.sizes)
+    if "species" in sizes:
+        sizes["species"] = 1
+    if "replicate" in sizes:
+        others = int(np.prod([n for d, n in sizes.items() if d != "replicate"]))
+        sizes["replicate"] = max(1, min(sizes["replicate"], _CHUNK_VALUES // max(others, 1)))
+    return tuple(max(1, int(n)) for n in sizes.values())
+
+
+def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """NetCDF encoding of the compressed variables of ``ds``: zlib level 4, chunked by species."""
+    return {
+        n: {"zlib": True, "complevel": 4, "chunksizes": _chunks(ds[n])} for n in _compressed(ds)
+    }
+
+
 class ResultsFile:
     """A results file written piece by piece, as a run's tasks finish: the same file as
     :func:`write_results` of the whole Dataset, without the whole Dataset in memory.
@@ -366,8 +392,6 @@ class ResultsFile:
     def __init__(
         self, path: str | os.PathLike[str], layout: xr.Dataset, streamed: Sequence[str]
     ) -> None:
-        import netCDF4  # noqa: PLC0415 - the engine xarray writes with; imported only here
-
         if not isinstance(layout, xr.Dataset):
             raise TypeError(f"layout must be an xarray.Dataset; got {type(layout).__name__}")
         self.path = Path(path)
@@ -379,7 +403,7 @@ class ResultsFile:
         self._tmp = Path(name)
         try:
             rest = layout.drop_vars(list(streamed))
-            encoding = {n: {"zlib": True, "complevel": 4} for n in _compressed(rest)}
+            encoding = _encoding(rest)
             rest.to_netcdf(self._tmp, engine="netcdf4", format="NETCDF4", encoding=encoding)
             self._nc = netCDF4.Dataset(self._tmp, "a")
             for var_name in streamed:
@@ -397,6 +421,7 @@ class ResultsFile:
             tuple(str(d) for d in var.dims),
             zlib=True,
             complevel=4,
+            chunksizes=_chunks(var),
             # as xarray writes them: NaN marks the missing floats; integers get no fill attribute
             fill_value=np.nan if floating else None,
         )

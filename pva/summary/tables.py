@@ -188,8 +188,8 @@ def assess_by_species(
         Every variable of :func:`pva.redlist.assess` at ``years`` (the criteria texts as shared
         Python strings), the RLI of all species jointly, plus ``never_evaluated`` (species,
         scenario, criterion) and the attribute ``evaluated_criteria``: what
-        :func:`red_list_by_horizon` reads over all years. The ``notes`` attribute joins every
-        species' notes.
+        :func:`red_list_by_horizon` reads over all years. The ``notes`` attribute joins the
+        species' notes (each distinct text once, in species order).
     """
     ds = check_results(ds)
     return _joined(
@@ -211,7 +211,8 @@ class _SpeciesAssessment:
     never: xr.DataArray
     """(species, scenario, criterion): NE in every replicate and year."""
     requested: frozenset[str]
-    notes: frozenset[str]
+    notes: str
+    """The species' notes, as :func:`pva.redlist.assess` joins them."""
 
 
 def _assess_species(one: xr.Dataset, years: Sequence[int] | None) -> _SpeciesAssessment:
@@ -223,13 +224,12 @@ def _assess_species(one: xr.Dataset, years: Sequence[int] | None) -> _SpeciesAss
     for name in (results.CRITERIA, "not_evaluated"):
         at[name] = at[name].copy(data=_shared_strings(at[name].values))
     never = (full[redlist.CRITERION_LEVEL] == redlist.NE).all((results.REPLICATE, results.YEAR))
-    notes = str(full.attrs.get("notes", ""))
     return _SpeciesAssessment(
         category=full[results.CATEGORY],
         at_years=at,
         never=never,
         requested=frozenset(_requested_in(full)),
-        notes=frozenset(p for p in notes.split("; ") if p),
+        notes=str(full.attrs.get("notes", "")),
     )
 
 
@@ -243,7 +243,8 @@ def _joined(parts: Sequence[_SpeciesAssessment]) -> tuple[xr.Dataset, xr.Dataset
     at_years[NEVER_EVALUATED] = xr.concat([p.never for p in parts], results.SPECIES)
     requested = set().union(*(p.requested for p in parts))
     at_years.attrs = {
-        "notes": "; ".join(sorted(set().union(*(p.notes for p in parts)))),
+        # each species' notes once (a note may hold "; " itself, so they are not split)
+        "notes": "; ".join(dict.fromkeys(p.notes for p in parts if p.notes)),
         EVALUATED_CRITERIA: ",".join(c for c in redlist.CRITERIA if c in requested),
     }
     return by_year, at_years

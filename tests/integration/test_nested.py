@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import xarray as xr
 from example_species import galton_watson
 
 from pva import engine, nested, redlist, results, runner, streams
@@ -584,3 +585,11 @@ def test_quasi_extinction_in_the_table_uses_each_species_threshold() -> None:
     assert np.all(a["category"].sel(year=0).values == CR)
     with pytest.raises(ValueError, match="contradicts the nested"):
         redlist.assess(ds, settings=ONLY_E, quasi_extinction=False)
+
+
+def test_results_streamed_to_a_file_keep_the_nested_numbers(with_e, tmp_path) -> None:
+    """pva run writes each task into the file as it finishes (pva.io.ResultsFile): the nested
+    variables, NaN at the years not assessed, are those of the Dataset assembled in memory."""
+    study, ds = with_e
+    streamed = runner.run_study(study, jobs=2, backend="loky", out=tmp_path / "e.nc")
+    xr.testing.assert_identical(streamed.load(), ds)

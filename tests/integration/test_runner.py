@@ -397,3 +397,51 @@ def test_chronic_threat_and_a_certain_epidemic_multiply_survival(frequency: floa
     threat = VitalRateReduction(name="v", survival=0.8, frequency=frequency, end=5)
     n = _deterministic(Scenario("v", (threat,)))
     np.testing.assert_array_equal(n, np.floor(1000 * 0.8 ** np.minimum(np.arange(13), 5) + 1e-9))
+
+
+@pytest.mark.parametrize(("jobs", "backend"), [(1, "sequential"), (2, "loky")])
+def test_results_streamed_to_a_file_are_the_dataset(
+    sequential: xr.Dataset, study: Study, tmp_path: Path, jobs: int, backend: runner.Backend
+) -> None:
+    """With ``out``, each task is written into the file as it finishes (the calling process holds
+    one task); the file, padding of the herb's missing population included, is the Dataset
+    assembled in memory, and the Dataset returned reads it."""
+    path = tmp_path / "streamed" / "r.nc"
+    ds = runner.run_study(study, jobs=jobs, backend=backend, out=path)
+    xr.testing.assert_identical(ds.load(), sequential)
+    xr.testing.assert_identical(io.open_results(path), sequential)
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_streamed_results_resume_from_checkpoints(
+    sequential: xr.Dataset, study: Study, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ckpt"
+    runner.run_study(study, backend="sequential", checkpoint_dir=folder)
+    next(folder.glob("task-*.npz")).unlink()
+    ds = runner.run_study(study, backend="sequential", checkpoint_dir=folder, out=tmp_path / "r.nc")
+    xr.testing.assert_identical(ds.load(), sequential)
+
+
+def test_an_interrupted_streamed_run_leaves_no_file(study: Study, tmp_path: Path) -> None:
+    path = tmp_path / "r.nc"
+    path.write_text("old")
+
+    def interrupt(done: int, total: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_study(study, backend="sequential", progress=interrupt, out=path)
+    assert path.read_text() == "old"  # the earlier file is left as it was
+    assert [p.name for p in tmp_path.iterdir()] == ["r.nc"]
+
+
+def test_results_are_chunked_one_species_at_a_time(sequential: xr.Dataset, tmp_path: Path) -> None:
+    """Summaries read a results file species by species: a chunk holds one species."""
+    import netCDF4
+
+    path = io.write_results(sequential, tmp_path / "r.nc")
+    with netCDF4.Dataset(path) as nc:
+        chunks = nc[results.MATURE].chunking()
+    assert chunks == [1, 3, 40, 16, 2]
