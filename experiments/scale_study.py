@@ -43,10 +43,32 @@ def _table(header: str, table: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_SITE_KEYS = ("initial", "initial_total", "carrying_capacity")
+
+
+def _with_sites(path: Path, name: str, sites: int) -> dict[str, Any]:
+    """The species table of ``path``, inline, split into ``sites`` equal sites (populations)
+    without dispersal: each with the species' initial individuals and carrying capacity (so the
+    study holds ``sites`` times the individuals)."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    site = {k: table.pop(k) for k in _SITE_KEYS if k in table}
+    table["name"] = name
+    table["populations"] = [{"name": f"site {k + 1}", **site} for k in range(sites)]
+    return table
+
+
 def study_document(
-    n_species: int, *, years: int = 100, replicates: int = 1000, seed: int = 2026
+    n_species: int,
+    *,
+    years: int = 100,
+    replicates: int = 1000,
+    seed: int = 2026,
+    sites: int = 1,
+    first: int = 0,
 ) -> str:
-    """The text of a study file of ``n_species`` copies of the five species (see the module)."""
+    """The text of a study file of ``n_species`` copies of the five species (see the module),
+    each split into ``sites`` sites when ``sites > 1``; the copies start with the five's species
+    number ``first`` (0: Hudsonia, 1: tortoise, 2: killer whale, 3: grizzly, 4: *Mammillaria*)."""
     five = tomllib.loads(FIVE_SPECIES.read_text(encoding="utf-8"))
     species_dir = FIVE_SPECIES.parent
     originals = []
@@ -68,9 +90,12 @@ def study_document(
     threats, interventions, actions = [], [], {"abate": [], "recommended": []}
     abate = set(next(s for s in five["scenarios"] if s["name"] == "abate threats")["actions"])
     for i in range(n_species):
-        path, name = originals[i % len(originals)]
+        path, name = originals[(i + first) % len(originals)]
         copy = f"{name} #{i // len(originals) + 1}"
-        parts.append(_table("[[species]]", {"file": str(path), "name": copy}))
+        if sites > 1:
+            parts.append(_table("[[species]]", _with_sites(path, copy, sites)))
+        else:
+            parts.append(_table("[[species]]", {"file": str(path), "name": copy}))
         threats.extend(
             {**threat, "name": f"{threat['name']} #{i}", "species": [copy]}
             for threat in five["threats"]
@@ -92,7 +117,9 @@ def study_document(
     parts.append(
         _table("[[scenarios]]", {"name": "recommended actions", "actions": actions["recommended"]})
     )
-    parts.append(_table("[outputs]", dict(five.get("outputs", {}))))
+    outputs = dict(five.get("outputs", {}))
+    outputs["horizons"] = [h for h in outputs.get("horizons", []) if h <= years]
+    parts.append(_table("[outputs]", outputs))
     return "\n".join(parts)
 
 
@@ -103,11 +130,15 @@ def write_study(
     years: int = 100,
     replicates: int = 1000,
     seed: int = 2026,
+    sites: int = 1,
+    first: int = 0,
 ) -> Path:
     """Write :func:`study_document` to ``path``; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = study_document(n_species, years=years, replicates=replicates, seed=seed)
+    text = study_document(
+        n_species, years=years, replicates=replicates, seed=seed, sites=sites, first=first
+    )
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -118,8 +149,13 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--years", type=int, default=100)
     parser.add_argument("--replicates", type=int, default=1000)
+    parser.add_argument("--sites", type=int, default=1)
     args = parser.parse_args()
-    print(write_study(args.species, args.out, years=args.years, replicates=args.replicates))
+    print(
+        write_study(
+            args.species, args.out, years=args.years, replicates=args.replicates, sites=args.sites
+        )
+    )
 
 
 if __name__ == "__main__":

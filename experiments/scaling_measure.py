@@ -4,7 +4,8 @@
 its wall time (seen from outside: interpreter start-up and imports included), and the peak
 resident memory of that process (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, read in it just
 before it exits: the calling process of a run, not its workers) and of its workers
-(``RUSAGE_CHILDREN``: the largest of the worker processes it waited for). :func:`load` is the
+(``RUSAGE_CHILDREN``: the largest of the worker processes it waited for), and the CPU time of both.
+:func:`load` is the
 machine's load average (``os.getloadavg``) with the number of cores, to print beside figures
 measured on a shared machine.
 """
@@ -22,9 +23,10 @@ _WRAPPER = """
 import resource, sys
 from pva import cli
 status = cli.main(sys.argv[1:])
-me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(f"PVA-MAXRSS-KB {me} {children}", file=sys.stderr)
+me = resource.getrusage(resource.RUSAGE_SELF)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+print(f"PVA-MAXRSS-KB {me.ru_maxrss} {children.ru_maxrss} {cpu}", file=sys.stderr)
 sys.exit(status)
 """
 
@@ -39,6 +41,9 @@ class Measurement:
     """Peak resident memory of the command's own process, MiB."""
     workers_peak_mib: float
     """Peak resident memory of the largest worker process it waited for, MiB (0: none)."""
+    cpu_seconds: float
+    """CPU time (user + system) of the process and the workers it waited for: steadier than the
+    wall time on a shared machine."""
 
 
 def measure(argv: Sequence[str], *, env: dict[str, str] | None = None) -> Measurement:
@@ -56,8 +61,8 @@ def measure(argv: Sequence[str], *, env: dict[str, str] | None = None) -> Measur
     if proc.returncode != 0:
         raise RuntimeError(f"pva {' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}")
     line = next(x for x in proc.stderr.splitlines() if x.startswith("PVA-MAXRSS-KB"))
-    me, children = (int(v) for v in line.split()[1:])
-    return Measurement(seconds, me / 1024, children / 1024)
+    me, children, cpu = line.split()[1:]
+    return Measurement(seconds, int(me) / 1024, int(children) / 1024, float(cpu))
 
 
 def load() -> str:
