@@ -312,7 +312,8 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """Write a results Dataset to NetCDF-4, atomically (:func:`atomic_write`).
 
-    Abundance variables are compressed (zlib); attributes must be strings or numbers (the study is
+    Abundance variables are compressed (zlib) in chunks of one species (readers reduce a file
+    species by species; :func:`open_results` with ``lazy=True``); attributes must be strings or numbers (the study is
     stored as JSON). Returns the path written.
     """
     if not isinstance(ds, xr.Dataset):
