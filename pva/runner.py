@@ -190,6 +190,14 @@ class _Plan:
     def populations(self, i: int) -> int:
         return self.study.species[i].species.n_populations
 
+    def work(self, task: tuple[int, int]) -> int:
+        """A task's relative cost (replicates x stages x populations): the longest tasks go to
+        the workers first, so that none is left running alone at the end."""
+        i, k = task
+        start, stop = self.bounds[k]
+        sp = self.study.species[i].species
+        return (stop - start) * len(sp.stages) * sp.n_populations
+
     def task_shape(self, i: int, k: int) -> tuple[int, ...]:
         """Shape of a task's mature and total abundance."""
         start, stop = self.bounds[k]
@@ -284,12 +292,24 @@ def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
 class _Streamed:
     """The study's arrays written into the results file ``path`` task by task
     (:class:`pva.io.ResultsFile`): the calling process holds one task's arrays at a time, and the
-    file's compression overlaps the workers' projections."""
+    file's compression overlaps the workers' projections. The file is created when the first task
+    arrives, so that its layout is written while the workers project the next tasks."""
 
     def __init__(self, plan: _Plan, path: str | os.PathLike[str], entropy: int) -> None:
-        study = plan.study
         self.plan = plan
-        self.n_pop = max(plan.populations(i) for i in range(len(study.species)))
+        self.path = path
+        self.entropy = entropy
+        self.n_pop = max(plan.populations(i) for i in range(len(plan.study.species)))
+        self._file: io.ResultsFile | None = None
+
+    @property
+    def file(self) -> io.ResultsFile:
+        if self._file is None:
+            self._file = self._create()
+        return self._file
+
+    def _create(self) -> io.ResultsFile:
+        plan, study = self.plan, self.plan.study
         shape = (
             len(study.species),
             len(study.scenarios),
@@ -310,13 +330,13 @@ class _Streamed:
             mature=np.broadcast_to(np.int64(0), shape),
             total=np.broadcast_to(np.int64(0), shape),
             schedules=plan.schedules,
-            entropy=entropy,
+            entropy=self.entropy,
             **nested,
         )
         streamed = [results.MATURE, results.TOTAL]
         if plan.e_years:
             streamed += [results.EXTINCTION_RISK, results.PROJECTED_MATURE]
-        self.file = io.ResultsFile(path, layout, streamed)
+        return io.ResultsFile(self.path, layout, streamed)
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
         start, stop = self.plan.bounds[k]
@@ -341,7 +361,8 @@ class _Streamed:
         return io.open_results(self.file.close(), lazy=True)
 
     def abort(self) -> None:
-        self.file.abort()
+        if self._file is not None:
+            self._file.abort()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -523,7 +544,8 @@ def run_study(
     plan = _Plan.of(study)
     assembly = _Assembly(plan) if out is None else _Streamed(plan, out, entropy)
     try:
-        todo = _resume(plan, store, assembly)
+        # longest first (the numbers do not depend on the order: streams are per task)
+        todo = sorted(_resume(plan, store, assembly), key=plan.work, reverse=True)
         done, total = len(plan.tasks) - len(todo), len(plan.tasks)
         if progress is not None:
             progress(done, total)
