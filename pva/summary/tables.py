@@ -379,7 +379,9 @@ def run_overview(ds: xr.Dataset) -> xr.Dataset:
     final = extinction_curves(ds).isel({results.YEAR: -1})
     quasi = extinction_curves(ds, quasi=True).isel({results.YEAR: -1})
     counts = abundance_counts(ds)
-    median = outcomes.final_abundance_quantiles(measures.counted_abundance(ds, counts), [0.5])
+    # the final year only: a lazily read file is not read whole
+    last = ds.isel({results.YEAR: [-1]})
+    median = outcomes.final_abundance_quantiles(measures.counted_abundance(last, counts), [0.5])
     out = xr.Dataset(
         {
             results.P_QUASI_EXTINCTION: quasi[results.P_QUASI_EXTINCTION],
