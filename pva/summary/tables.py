@@ -238,6 +238,12 @@ def _joined(parts: Sequence[_SpeciesAssessment]) -> tuple[xr.Dataset, xr.Dataset
     category = xr.concat([p.category for p in parts], results.SPECIES)
     by_year = category.to_dataset()
     by_year[results.RLI] = redlist.rli_by_replicate(category)
+    return by_year, _joined_at_years(parts)
+
+
+def _joined_at_years(parts: Sequence[_SpeciesAssessment]) -> xr.Dataset:
+    """:func:`assess_by_species`'s second Dataset from each species' part (the RLI by year of the
+    first, over every year, is not computed: summaries read the second only)."""
     at_years = xr.concat([p.at_years for p in parts], results.SPECIES)
     at_years[results.RLI] = redlist.rli_by_replicate(at_years[results.CATEGORY])
     at_years[NEVER_EVALUATED] = xr.concat([p.never for p in parts], results.SPECIES)
@@ -247,7 +253,7 @@ def _joined(parts: Sequence[_SpeciesAssessment]) -> tuple[xr.Dataset, xr.Dataset
         "notes": "; ".join(dict.fromkeys(p.notes for p in parts if p.notes)),
         EVALUATED_CRITERIA: ",".join(c for c in redlist.CRITERIA if c in requested),
     }
-    return by_year, at_years
+    return at_years
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -554,7 +560,7 @@ def summary_table(
         table.attrs["red_list_skipped"] = reason
     elif red_list is not False:
         if assessment is None:
-            _, assessment = _joined(assessed)
+            assessment = _joined_at_years(assessed)
         _add_red_list(table, action0, confidence=confidence, assessment=assessment, reached=reached)
         _add_absolute_extinctions_prevented(table, extinct, action0, confidence)
         _add_rli_contributions(table, assessment, action0, confidence)
