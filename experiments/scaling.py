@@ -119,16 +119,41 @@ def table(rows: list[tuple[Point, Measurement, Measurement]], before: str, after
             f"{1e6 * run.cpu_seconds / ry:.1f} | {run.peak_mib:.0f} | {summ.seconds:.1f} | "
             f"{summ.cpu_seconds:.1f} | {1e6 * summ.cpu_seconds / ry:.1f} | {summ.peak_mib:.0f} |"
         )
+    lines += ["", *fit_lines(rows)]
     lines += [
+        "",
+        "With `--jobs 2` the CPU time counts the calling process only (the workers are not "
+        "waited for before it exits).",
         "",
         "**Predicting a study's cost.** Both commands cost a fixed start-up (importing pva: the "
         "CPU time of the smallest studies above) plus a part linear in replicate-years; the "
         "run's part grows with the stages (fate draws per stage) and the sites, the summary's "
-        "with the years the Red List windows span. Memory of both stays that of one task "
-        "(run: one species x one replicate chunk, written to the file as it finishes) or one "
-        "species (summary: the file is read species by species) above the start-up's.",
+        "with the years the Red List windows span. Memory does not grow with species: a run "
+        "holds one task (one species x one replicate chunk, written to the file as it "
+        "finishes), a summary one species (the file is read species by species); within a "
+        "species it grows with replicates (up to the chunk size for a run) and years.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def fit_lines(rows: list[tuple[Point, Measurement, Measurement]]) -> list[str]:
+    """Least-squares fits ``CPU = start-up + per replicate-year x replicate-years`` of the run and
+    the summary over the replicates, years and species rows (the base species mix)."""
+    import numpy as np
+
+    chosen = [(p, r, s) for p, r, s in rows if p.factor in ("replicates", "years", "species")]
+    x = np.array([p.replicate_years for p, _, _ in chosen])
+    out = []
+    for name, cpu in (
+        ("run", [r.cpu_seconds for _, r, _ in chosen]),
+        ("summary", [s.cpu_seconds for _, _, s in chosen]),
+    ):
+        slope, intercept = np.polyfit(x, np.array(cpu), 1)
+        out.append(
+            f"Fit over the replicates, years and species rows: `pva {name}` CPU ≈ "
+            f"{intercept:.1f} s + {1e6 * slope:.2f} µs x replicate-years."
+        )
+    return out
 
 
 def figure(rows: list[tuple[Point, Measurement, Measurement]], path: Path) -> None:
