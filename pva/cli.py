@@ -396,7 +396,7 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    ds = io.open_results(args.results)
+    ds = io.open_results(args.results, lazy=True)  # read species by species
     table = summary.summary_table(
         ds,
         horizons=args.horizons,
@@ -439,7 +439,7 @@ def _add_plot(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
-    ds = io.open_results(args.results)
+    ds = io.open_results(args.results, lazy=True)  # read species by species
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     paths = plots.plot_all(ds, args.out, formats=formats, dpi=args.dpi, red_list=args.red_list)
     if not args.quiet:
@@ -476,7 +476,7 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _cmd_report(args: argparse.Namespace) -> int:
     plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
-    ds = io.open_results(args.results)
+    ds = io.open_results(args.results, lazy=True)  # read species by species
     path = report.write_report(
         ds,
         args.out,

@@ -679,11 +679,7 @@ def results_bytes(ds: xr.Dataset) -> bytes:
     full: the bytes are written by plain Python afterwards."""
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset; got {type(ds).__name__}")
-    encoding = {
-        name: {"zlib": True, "complevel": 4}
-        for name in ds.data_vars
-        if ds[name].dtype.kind in "iuf" and ds[name].ndim >= 3
-    }
+    encoding = _encoding(ds)  # one species per chunk: readers take a species at a time
     with _signals.deferred():
         _signals.pause_point("encode")
         try:
@@ -700,7 +696,8 @@ def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """Write a results Dataset to NetCDF-4, atomically (:func:`atomic_write`).
 
     The file is encoded in memory first (:func:`results_bytes`), its size checked against the
-    free space, then written. Abundance variables are compressed (zlib); attributes must be strings
+    free space, then written. Abundance variables are compressed (zlib) in chunks of one species
+    (readers reduce a file species by species: :func:`open_results` with ``lazy=True``); attributes must be strings
     or numbers (the study is stored as JSON). Returns the path written.
 
     Raises
@@ -720,16 +717,55 @@ def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     return atomic_write(path, write)
 
 
-def open_results(path: str | os.PathLike[str]) -> xr.Dataset:
-    """Read a results file written by :func:`write_results` into memory (the file is closed)."""
+def open_results(path: str | os.PathLike[str], *, lazy: bool = False) -> xr.Dataset:
+    """Read a results file written by :func:`write_results`.
+
+    By default everything is read into memory and the file is closed. With ``lazy=True`` the
+    variables are read from the file only when used (the file stays open until the Dataset is
+    closed or collected): a selection, e.g. one species, reads only its part. The summaries
+    (:mod:`pva.summary`), figures and report read a lazy Dataset species by species, so their
+    memory stays that of one species' trajectories whatever the number of species.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no results file {str(path)!r}")
     try:
+        if lazy:
+            return xr.open_dataset(path, engine="netcdf4")
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
     except (OSError, ValueError) as exc:
         raise StudyFileError(f"{path}: not a readable NetCDF results file ({exc})") from None
+
+
+def _compressed(ds: xr.Dataset) -> set[str]:
+    """The variables :func:`write_results` compresses: abundance-like arrays of 3 dims or more."""
+    return {str(n) for n in ds.data_vars if ds[n].dtype.kind in "iuf" and ds[n].ndim >= 3}
+
+
+_CHUNK_VALUES = 2**19
+"""At most this many values per chunk of a compressed variable (4 MiB of int64): a chunk fits the
+HDF5 chunk cache, so a run's task writes and a summary's species reads touch each chunk once."""
+
+
+def _chunks(var: xr.Variable | xr.DataArray) -> tuple[int, ...]:
+    """Chunk sizes of a compressed results variable: one species per chunk (summaries read the
+    file species by species), all of the other dims but replicates, and as many replicates as
+    :data:`_CHUNK_VALUES` allows."""
+    sizes = dict(var.sizes)
+    if "species" in sizes:
+        sizes["species"] = 1
+    if "replicate" in sizes:
+        others = int(np.prod([n for d, n in sizes.items() if d != "replicate"]))
+        sizes["replicate"] = max(1, min(sizes["replicate"], _CHUNK_VALUES // max(others, 1)))
+    return tuple(max(1, int(n)) for n in sizes.values())
+
+
+def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """NetCDF encoding of the compressed variables of ``ds``: zlib level 4, chunked by species."""
+    return {
+        n: {"zlib": True, "complevel": 4, "chunksizes": _chunks(ds[n])} for n in _compressed(ds)
+    }
 
 
 # ---------------------------------------------------------------------------------------------------

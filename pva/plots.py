@@ -1000,9 +1000,14 @@ def iter_figures(
     results = summary.check_results(results)
     if red_list is None:
         red_list = not summary.red_list_unavailable(results)
-    assessment = redlist.assess(results) if red_list else None
+    # species by species, keeping the criteria texts only at the years the table reads them
+    assessment, at_years = (
+        summary.assess_by_species(results, years=summary.red_list_years(results))
+        if red_list
+        else (None, None)
+    )
     table = summary.summary_table(
-        results, confidence=confidence, red_list=red_list, assessment=assessment
+        results, confidence=confidence, red_list=red_list, assessment=at_years
     )
     quantiles = summary.trajectory_quantiles(results, quantiles=FAN_QUANTILES)
     yield "extinction_cdf", plot_extinction_cdf(results, confidence=confidence)

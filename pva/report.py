@@ -677,16 +677,21 @@ def render_report(
     skipped = summary.red_list_unavailable(results) if red_list is not False else ""
     if skipped and red_list:
         raise ValueError(f"cannot assess Red List categories: {skipped}")
-    assessment = redlist.assess(results) if red_list is not False and not skipped else None
+    # species by species; the criteria texts only at the years the tables read them
+    assessment, at_years = (
+        summary.assess_by_species(results, years=summary.red_list_years(results, horizons))
+        if red_list is not False and not skipped
+        else (None, None)
+    )
     table = summary.summary_table(
         results,
         horizons=horizons,
         no_action=no_action,
         confidence=confidence,
         red_list=assessment is not None,
-        assessment=assessment,
+        assessment=at_years,
     )
-    page = _Page(results, table, assessment, confidence, figure_format, dpi, log_scale)
+    page = _Page(results, table, assessment, at_years, confidence, figure_format, dpi, log_scale)
     title = title or names.provenance(results).name or "Population viability analysis"
     return page.document(title, source, skipped)
 
@@ -699,6 +704,7 @@ class _Page:
         results: xr.Dataset,
         table: xr.Dataset,
         assessment: xr.Dataset | None,
+        at_years: xr.Dataset | None,
         confidence: float,
         figure_format: str,
         dpi: int,
@@ -707,6 +713,9 @@ class _Page:
         self.results = results
         self.table = table
         self.assessment = assessment
+        """Categories and the RLI by year (:func:`pva.summary.assess_by_species`)."""
+        self.at_years = at_years
+        """The whole assessment at year 0 and the horizons, criteria texts included."""
         self.confidence = confidence
         self.format = figure_format
         self.dpi = dpi
@@ -962,7 +971,7 @@ class _Page:
             )
             years = sorted({0, *(int(h) for h in self.table[names.HORIZON].values)})
             parts.append(
-                f'<div class="scroll">{_categories_by_year_html(self.assessment, sp, years)}</div>'
+                f'<div class="scroll">{_categories_by_year_html(self.at_years, sp, years)}</div>'
             )
             parts.append(
                 self.figure(

@@ -303,6 +303,14 @@ class _Plan:
     def populations(self, i: int) -> int:
         return self.study.species[i].species.n_populations
 
+    def work(self, task: tuple[int, int]) -> int:
+        """A task's relative cost (replicates x stages x populations): the longest tasks go to
+        the workers first, so that none is left running alone at the end."""
+        i, k = task
+        start, stop = self.bounds[k]
+        sp = self.study.species[i].species
+        return (stop - start) * len(sp.stages) * sp.n_populations
+
     def task_shape(self, i: int, k: int) -> tuple[int, ...]:
         """Shape of a task's mature and total abundance."""
         start, stop = self.bounds[k]
@@ -401,6 +409,15 @@ class _Assembly:
             captive_individuals=self.captive,
             captive_gene_diversity=self.captive_gene,
         )
+
+
+def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
+    """``values`` with its last (population) axis padded with 0 to ``populations``."""
+    if values.shape[-1] == populations:
+        return values
+    out = np.zeros((*values.shape[:-1], populations), dtype=values.dtype)
+    out[..., : values.shape[-1]] = values
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -702,7 +719,8 @@ def run_study(
         model.warn_inert_density_dependence(entry.species)
     plan = _Plan.of(study)
     assembly = _Assembly(plan)
-    todo = _resume(plan, store, assembly)
+    # longest first (the numbers do not depend on the order: streams are per task)
+    todo = sorted(_resume(plan, store, assembly), key=plan.work, reverse=True)
     done, total = len(plan.tasks) - len(todo), len(plan.tasks)
     if progress is not None:
         progress(done, total)

@@ -9,9 +9,10 @@ scenario; see :func:`pva.results.study_layout`) and returns tables with ``specie
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Literal, TypeVar, cast
 
 import numpy as np
 import scipy.stats
@@ -24,6 +25,8 @@ from pva.summary import answer, costs, genetics, green, sites, sweep
 Horizon = int | Literal["final"]
 DEFAULT_HORIZONS: tuple[Horizon, ...] = (10, 20, 50, "final")
 """Years at which extinction probabilities are reported; ``"final"`` is the last simulated year."""
+
+T = TypeVar("T", xr.Dataset, xr.DataArray)
 
 SPREAD_LOWER = results.SPREAD_LOWER_SUFFIX
 SPREAD_UPPER = results.SPREAD_UPPER_SUFFIX
@@ -100,6 +103,17 @@ def _summed(ds: xr.Dataset, variable: str) -> xr.DataArray:
     return out
 
 
+def by_species(ds: xr.Dataset, reduce: Callable[[xr.Dataset], T]) -> T:
+    """``reduce`` applied to each species of ``ds`` alone (its trajectories loaded, when ``ds``
+    is read lazily from a file), concatenated along ``species``: memory for one species'
+    trajectories at a time, and time linear in species. ``reduce`` must return a Dataset or
+    DataArray with a ``species`` dim."""
+    parts = [
+        reduce(ds.isel({results.SPECIES: [i]}).load()) for i in range(ds.sizes[results.SPECIES])
+    ]
+    return cast(T, xr.concat(parts, results.SPECIES))  # type: ignore[type-var]
+
+
 def _z(confidence: float) -> float:
     return float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
 
@@ -110,6 +124,136 @@ def _interval_note(confidence: float) -> str:
 
 def _spread_note(confidence: float) -> str:
     return f"central {confidence:.0%} of replicates"
+
+
+# ---------------------------------------------------------------------------------------------------
+# the Red List assessment, species by species (bounded memory)
+# ---------------------------------------------------------------------------------------------------
+
+NEVER_EVALUATED = "never_evaluated"
+"""Variable of :func:`assess_by_species`'s second Dataset: whether a sub-criterion was ``NE`` in
+every replicate and year of a species and scenario (species, scenario, criterion), bool."""
+EVALUATED_CRITERIA = "evaluated_criteria"
+"""Attribute of :func:`assess_by_species`'s second Dataset: the sub-criteria evaluated (level >= 0)
+somewhere, or listed as not evaluated somewhere, in any year (comma-separated)."""
+
+
+def _shared_strings(values: np.ndarray) -> np.ndarray:
+    """``values`` (strings) as an object array whose equal strings are one Python object: a few
+    distinct texts over a million cells take pointers, not a fixed-width copy of each."""
+    texts, inverse = np.unique(values, return_inverse=True)
+    return np.array([str(t) for t in texts], dtype=object)[inverse.reshape(values.shape)]
+
+
+def _requested_in(assessment: xr.Dataset) -> set[str]:
+    """The sub-criteria of ``assessment`` evaluated somewhere or listed as not evaluated."""
+    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+    levels = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
+    subs = [str(c) for c in assessment[redlist.CRITERION].values]
+    return _requested_criteria(assessment, levels, subs)
+
+
+def red_list_years(ds: xr.Dataset, horizons: Sequence[Horizon] | None = None) -> list[int]:
+    """The years at which summaries and reports read the Red List criteria: year 0, the
+    ``horizons`` (default :func:`default_horizons`) and the final year."""
+    ds = check_results(ds)
+    chosen = _resolve_horizons(ds, default_horizons(ds) if horizons is None else horizons)
+    return sorted({0, *chosen, int(ds[results.YEAR].values[-1])})
+
+
+def assess_by_species(
+    ds: xr.Dataset, *, years: Sequence[int] | None = None
+) -> tuple[xr.Dataset, xr.Dataset]:
+    """:func:`pva.redlist.assess` of ``ds`` one species at a time, keeping what summaries read.
+
+    The full assessment holds each replicate's criteria as text in every year (for 100 species x 3
+    scenarios x 1,000 replicates x 101 years, gigabytes); summaries read the texts only at a few
+    years. Each species is classified alone (its categories do not depend on the other species)
+    and reduced before the next one is.
+
+    Parameters
+    ----------
+    ds
+        A results Dataset (:func:`check_results`).
+    years
+        The years at which the second Dataset keeps every variable (default: every year).
+
+    Returns
+    -------
+    by_year : xarray.Dataset
+        ``category`` (species, scenario, replicate, year) and ``red_list_index`` (scenario,
+        replicate, year) of all species jointly (:func:`pva.redlist.rli_by_replicate`), every year:
+        what :func:`pva.redlist.assess` returns for them.
+    at_years : xarray.Dataset
+        Every variable of :func:`pva.redlist.assess` at ``years`` (the criteria texts as shared
+        Python strings), the RLI of all species jointly, plus ``never_evaluated`` (species,
+        scenario, criterion) and the attribute ``evaluated_criteria``: what
+        :func:`red_list_by_horizon` reads over all years. The ``notes`` attribute joins the
+        species' notes (each distinct text once, in species order).
+    """
+    ds = check_results(ds)
+    return _joined(
+        [
+            _assess_species(ds.isel({results.SPECIES: [i]}).load(), years)
+            for i in range(ds.sizes[results.SPECIES])
+        ]
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _SpeciesAssessment:
+    """What summaries keep of one species' :func:`pva.redlist.assess`."""
+
+    category: xr.DataArray
+    """(species, scenario, replicate, year), every year."""
+    at_years: xr.Dataset
+    """Every variable at the chosen years, criteria texts as shared strings, no RLI."""
+    never: xr.DataArray
+    """(species, scenario, criterion): NE in every replicate and year."""
+    requested: frozenset[str]
+    notes: str
+    """The species' notes, as :func:`pva.redlist.assess` joins them."""
+
+
+def _assess_species(one: xr.Dataset, years: Sequence[int] | None) -> _SpeciesAssessment:
+    """:func:`pva.redlist.assess` of ``one`` (a results Dataset of one species), reduced."""
+    full = redlist.assess(one)
+    at = full.drop_vars(results.RLI)
+    if years is not None:
+        at = at.sel({results.YEAR: list(years)})
+    for name in (results.CRITERIA, "not_evaluated"):
+        at[name] = at[name].copy(data=_shared_strings(at[name].values))
+    never = (full[redlist.CRITERION_LEVEL] == redlist.NE).all((results.REPLICATE, results.YEAR))
+    return _SpeciesAssessment(
+        category=full[results.CATEGORY],
+        at_years=at,
+        never=never,
+        requested=frozenset(_requested_in(full)),
+        notes=str(full.attrs.get("notes", "")),
+    )
+
+
+def _joined(parts: Sequence[_SpeciesAssessment]) -> tuple[xr.Dataset, xr.Dataset]:
+    """:func:`assess_by_species`'s two Datasets from each species' part."""
+    category = xr.concat([p.category for p in parts], results.SPECIES)
+    by_year = category.to_dataset()
+    by_year[results.RLI] = redlist.rli_by_replicate(category)
+    return by_year, _joined_at_years(parts)
+
+
+def _joined_at_years(parts: Sequence[_SpeciesAssessment]) -> xr.Dataset:
+    """:func:`assess_by_species`'s second Dataset from each species' part (the RLI by year of the
+    first, over every year, is not computed: summaries read the second only)."""
+    at_years = xr.concat([p.at_years for p in parts], results.SPECIES)
+    at_years[results.RLI] = redlist.rli_by_replicate(at_years[results.CATEGORY])
+    at_years[NEVER_EVALUATED] = xr.concat([p.never for p in parts], results.SPECIES)
+    requested = set().union(*(p.requested for p in parts))
+    at_years.attrs = {
+        # each species' notes once (a note may hold "; " itself, so they are not split)
+        "notes": "; ".join(dict.fromkeys(p.notes for p in parts if p.notes)),
+        EVALUATED_CRITERIA: ",".join(c for c in redlist.CRITERIA if c in requested),
+    }
+    return at_years
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -128,6 +272,10 @@ def extinction_curves(
     :func:`pva.outcomes.extinction_probability` and :func:`pva.outcomes.quasi_extinction_probability`.
     """
     ds = check_results(ds)
+    return by_species(ds, lambda one: _extinction_curves(one, quasi=quasi, confidence=confidence))
+
+
+def _extinction_curves(ds: xr.Dataset, *, quasi: bool, confidence: float) -> xr.Dataset:
     total = _summed(ds, results.TOTAL)
     dims = (results.SPECIES, results.SCENARIO, results.YEAR)
     if not quasi:
@@ -177,11 +325,19 @@ def trajectory_quantiles(
                 f"variable must be {results.MATURE!r} or {results.TOTAL!r}; got {variable!r}"
             )
     counts = abundance_counts(ds, count)
-    summed = measures.counted_abundance(ds, counts)
-    est = outcomes.quantile_bands(summed, list(quantiles))
-    out = est.estimate.transpose(results.QUANTILE, results.SPECIES, results.SCENARIO, results.YEAR)
+
+    def bands(one: xr.Dataset) -> xr.DataArray:
+        counted = measures.counted_abundance(one, abundance_counts(one, count))
+        est = outcomes.quantile_bands(counted, list(quantiles))
+        return est.estimate
+
+    out = by_species(ds, bands)
+    out = out.transpose(results.QUANTILE, results.SPECIES, results.SCENARIO, results.YEAR)
     out.attrs = {
-        "long_name": str(summed.attrs["long_name"]),
+        # the label of all species' counts together (read on year 0 only: cheap)
+        "long_name": str(
+            measures.counted_abundance(ds.isel({results.YEAR: [0]}), counts).attrs["long_name"]
+        ),
         "units": "individuals",
         "counts": json.dumps([c.label for c in counts], ensure_ascii=False),
     }
@@ -229,7 +385,9 @@ def run_overview(ds: xr.Dataset) -> xr.Dataset:
     final = extinction_curves(ds).isel({results.YEAR: -1})
     quasi = extinction_curves(ds, quasi=True).isel({results.YEAR: -1})
     counts = abundance_counts(ds)
-    median = outcomes.final_abundance_quantiles(measures.counted_abundance(ds, counts), [0.5])
+    # the final year only: a lazily read file is not read whole
+    last = ds.isel({results.YEAR: [-1]})
+    median = outcomes.final_abundance_quantiles(measures.counted_abundance(last, counts), [0.5])
     out = xr.Dataset(
         {
             results.P_QUASI_EXTINCTION: quasi[results.P_QUASI_EXTINCTION],
@@ -367,21 +525,38 @@ def summary_table(
     action0 = results.no_action_scenario(ds, no_action)
     years = _resolve_horizons(ds, default_horizons(ds) if horizons is None else horizons)
     final_year = int(ds[results.YEAR].values[-1])
-    risk = measures.risk_measures(ds)
-    table = _extinction_at_horizons(ds, years, confidence)
-    counts = abundance_counts(ds, count)
-    _add_labels(table, ds, counts)
-    _add_abundance(table, ds, confidence, counts)
-    sites.add_sites(table, ds, years, risk, confidence=confidence)
-    genetics.add_genetics(table, ds, years, confidence=confidence)
     cost_settings = costs.cost_settings(
         ds, stop_at_extinction=costs_stop_at_extinction, discount_rate=discount_rate
     )
-    per_replicate_cost = (
-        costs.add_costs(table, ds, cost_settings, confidence=confidence)
-        if costs.has_costs(ds)
-        else None
-    )
+    with_costs = costs.has_costs(ds)
+    reason = red_list_unavailable(ds) if assessment is None and red_list is not False else ""
+    if reason and red_list:
+        raise ValueError(f"cannot assess Red List categories: {reason}")
+    assess_here = assessment is None and red_list is not False and not reason
+    # species by species: only one species' trajectories (and Red List texts) in memory at a time
+    parts: list[xr.Dataset] = []
+    per_cost: list[xr.DataArray] = []
+    reached_parts: list[xr.DataArray] = []
+    extinct_parts: list[xr.DataArray] = []
+    assessed: list[_SpeciesAssessment] = []
+    for i in range(ds.sizes[results.SPECIES]):
+        one = ds.isel({results.SPECIES: [i]}).load()
+        part = _extinction_at_horizons(one, years, confidence)
+        counts = abundance_counts(one, count)
+        _add_labels(part, one, counts)
+        _add_abundance(part, one, confidence, counts)
+        if with_costs:
+            per_cost.append(costs.add_costs(part, one, cost_settings, confidence=confidence))
+        reached_parts.append(reached_by(one, final_year))
+        extinct_parts.append(reached_by(one, final_year, absolute=True))
+        if assess_here:
+            assessed.append(_assess_species(one, sorted({0, *years, final_year})))
+        parts.append(part)
+        del one
+    table = xr.concat(parts, results.SPECIES)
+    sites.add_sites(table, ds, years, measures.risk_measures(ds), confidence=confidence)
+    genetics.add_genetics(table, ds, years, confidence=confidence)
+    per_replicate_cost = xr.concat(per_cost, results.SPECIES) if with_costs else None
     table.attrs = {
         "no_action": action0,
         "final_year": final_year,
@@ -389,20 +564,16 @@ def summary_table(
         "n_replicates": int(ds.sizes[results.REPLICATE]),
         "currency": cost_settings.currency,
     }
-    reached = reached_by(ds, final_year)
-    answer.add_best_actions(
-        table, reached, reached_by(ds, final_year, absolute=True), action0, confidence=confidence
-    )
-    reason = red_list_unavailable(ds) if assessment is None and red_list is not False else ""
-    if reason and red_list:
-        raise ValueError(f"cannot assess Red List categories: {reason}")
+    reached = xr.concat(reached_parts, results.SPECIES)
+    extinct = xr.concat(extinct_parts, results.SPECIES)
+    answer.add_best_actions(table, reached, extinct, action0, confidence=confidence)
     if reason:
         table.attrs["red_list_skipped"] = reason
     elif red_list is not False:
         if assessment is None:
-            assessment = redlist.assess(ds)
-        _add_red_list(table, ds, action0, confidence=confidence, assessment=assessment)
-        _add_absolute_extinctions_prevented(table, ds, action0, confidence)
+            assessment = _joined_at_years(assessed)
+        _add_red_list(table, action0, confidence=confidence, assessment=assessment, reached=reached)
+        _add_absolute_extinctions_prevented(table, extinct, action0, confidence)
         _add_rli_contributions(table, assessment, action0, confidence)
         if per_replicate_cost is not None:
             final_rli = assessment[results.RLI].sel({results.YEAR: final_year}, drop=True)
@@ -481,14 +652,13 @@ def _prevented_per_replicate(reached: xr.DataArray, no_action: str) -> xr.DataAr
 
 
 def _add_absolute_extinctions_prevented(
-    table: xr.Dataset, ds: xr.Dataset, no_action: str, confidence: float
+    table: xr.Dataset, extinct: xr.DataArray, no_action: str, confidence: float
 ) -> None:
     """``absolute_extinctions_prevented`` (scenario): as ``extinctions_prevented``, counting
-    absolute extinction (no individuals of any stage) by the final year."""
-    final = int(table.attrs["final_year"])
-    extinct = reached_by(ds, final, absolute=True)
+    absolute extinction (no individuals of any stage) by the final year (``extinct``:
+    :func:`reached_by` with ``absolute``)."""
     base = extinct.sel({results.SCENARIO: no_action}).values
-    scenarios = results.names_of(ds, results.SCENARIO)
+    scenarios = results.names_of(extinct, results.SCENARIO)
     out = {
         k: np.full(len(scenarios), np.nan) for k in ("", MCSE_SUFFIX, LOWER_SUFFIX, UPPER_SUFFIX)
     }
@@ -543,21 +713,20 @@ def _add_rli_contributions(
 
 def _add_red_list(
     table: xr.Dataset,
-    ds: xr.Dataset,
     no_action: str,
     *,
     confidence: float,
-    assessment: xr.Dataset | None,
+    assessment: xr.Dataset,
+    reached: xr.DataArray,
 ) -> None:
     """Add the Red List variables of :func:`summary_table` to ``table`` in place.
 
     Categories and the RLI come from :func:`pva.redlist.assess`; the RLI interval and ΔRLI are
     :func:`pva.redlist.rli_summary` and :func:`pva.redlist.delta_rli` (paired over replicates);
     extinctions prevented are :func:`pva.redlist.extinctions_prevented` applied to each species'
-    risk event by the final year (:func:`reached_by`), the event of ``p_quasi_extinction``.
+    risk event by the final year (``reached``: :func:`reached_by`), the event of
+    ``p_quasi_extinction``.
     """
-    if assessment is None:
-        assessment = redlist.assess(ds)
     final = int(table.attrs["final_year"])
     categories = assessment[results.CATEGORY].sel({results.YEAR: final}, drop=True)
     share = redlist.category_distribution(categories).transpose(
@@ -582,7 +751,7 @@ def _add_red_list(
         attrs={"units": "1", "long_name": f"Red List Index in year {final}"},
         confidence=confidence,
     )
-    _add_paired_comparisons(table, ds, categories, no_action, final, confidence)
+    _add_paired_comparisons(table, reached, categories, no_action, final, confidence)
     by_horizon = red_list_by_horizon(
         assessment, table[results.HORIZON].values, no_action=no_action, confidence=confidence
     )
@@ -621,16 +790,16 @@ def _put_replicate_summary(
 
 def _add_paired_comparisons(
     table: xr.Dataset,
-    ds: xr.Dataset,
+    extinct: xr.DataArray,
     categories: xr.DataArray,
     no_action: str,
     final: int,
     confidence: float,
 ) -> None:
-    """ΔRLI and extinctions prevented against ``no_action``, paired over replicates."""
-    scenarios = results.names_of(ds, results.SCENARIO)
-    # each species' risk event (pva.measures), the event of p_quasi_extinction (issue 15)
-    extinct = reached_by(ds, final)
+    """ΔRLI and extinctions prevented against ``no_action``, paired over replicates
+    (``extinct``: each species' risk event by ``final``, :func:`reached_by`, the event of
+    ``p_quasi_extinction``)."""
+    scenarios = results.names_of(extinct, results.SCENARIO)
     n = len(scenarios)
     delta = {k: np.full(n, np.nan) for k in ("mean", "mcse", "lower", "upper", "p_improved")}
     prevented = {k: np.full(n, np.nan) for k in ("expected", "mcse", "lower", "upper", "p_any")}
@@ -826,10 +995,19 @@ def _not_evaluated(
     """Whether each replicate's category is a lower bound (species, scenario, replicate,
     horizon), and per (species, scenario, horizon) which sub-criteria were not evaluated and
     why."""
-    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
-    levels_all = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
     subs = [str(c) for c in assessment[redlist.CRITERION].values]
-    requested = _requested_criteria(assessment, levels_all, subs)
+    if NEVER_EVALUATED in assessment:  # reduced over all years by assess_by_species
+        requested = set(str(assessment.attrs.get(EVALUATED_CRITERIA, "")).split(","))
+        never_all = (
+            assessment[NEVER_EVALUATED]
+            .transpose(results.SPECIES, results.SCENARIO, redlist.CRITERION)
+            .values
+        )
+    else:
+        order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+        levels_all = assessment[redlist.CRITERION_LEVEL].transpose(*order, redlist.CRITERION).values
+        requested = _requested_criteria(assessment, levels_all, subs)
+        never_all = np.all(levels_all == redlist.NE, axis=(2, 3))
     h_order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.HORIZON)
     levels = at[redlist.CRITERION_LEVEL].transpose(*h_order, redlist.CRITERION).values
     category = at[results.CATEGORY].transpose(*h_order).values
@@ -840,7 +1018,7 @@ def _not_evaluated(
     lower = np.zeros((n_sp, n_sc, levels.shape[2], len(years)), dtype=bool)
     why = np.full((n_sp, n_sc, len(years)), "", dtype=object)
     for i, j in np.ndindex(n_sp, n_sc):
-        never = np.all(levels_all[i, j] == redlist.NE, axis=(0, 1))
+        never = never_all[i, j]
         listed = [
             k
             for k, c in enumerate(subs)

@@ -398,3 +398,13 @@ def test_chronic_threat_and_a_certain_epidemic_multiply_survival(frequency: floa
     threat = VitalRateReduction(name="v", survival=0.8, frequency=frequency, end=5)
     n = _deterministic(Scenario("v", (threat,)))
     np.testing.assert_array_equal(n, np.floor(1000 * 0.8 ** np.minimum(np.arange(13), 5) + 1e-9))
+
+
+def test_results_are_chunked_one_species_at_a_time(sequential: xr.Dataset, tmp_path: Path) -> None:
+    """Summaries read a results file species by species: a chunk holds one species."""
+    import netCDF4
+
+    path = io.write_results(sequential, tmp_path / "r.nc")
+    with netCDF4.Dataset(path) as nc:
+        chunks = nc[results.MATURE].chunking()
+    assert chunks == [1, 3, 40, 16, 2]

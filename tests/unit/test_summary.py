@@ -294,3 +294,55 @@ def test_run_overview_is_what_pva_run_prints() -> None:
     assert (
         lines[7] == "Beta: quasi-extinct = at most 10 individuals; abundance = mature individuals"
     )
+
+
+def test_assess_by_species_is_the_assessment_of_all_species(results: xr.Dataset) -> None:
+    """Each species classified alone gives the categories of pva.redlist.assess of all of them
+    (a species' category does not depend on the others); the RLI is recomputed over all species
+    jointly; the texts kept at the chosen years are the full assessment's there."""
+    from pva import redlist
+
+    full = redlist.assess(results)
+    years = [0, 10, 50]
+    by_year, at = summary.assess_by_species(results, years=years)
+    xr.testing.assert_identical(by_year["category"], full["category"])
+    xr.testing.assert_identical(by_year["red_list_index"], full["red_list_index"])
+    for name in ("category", "criteria", "complete", "not_evaluated", "criterion_level"):
+        np.testing.assert_array_equal(at[name].values, full[name].sel(year=years).values)
+    np.testing.assert_array_equal(
+        at["red_list_index"].values, full["red_list_index"].sel(year=years).values
+    )
+    never = (full["criterion_level"] == redlist.NE).all(("replicate", "year"))
+    np.testing.assert_array_equal(at["never_evaluated"].values, never.values)
+    # the same notes (each species' text once, rather than each note once in sorted order)
+    assert set(at.attrs["notes"].split("; ")) == set(full.attrs["notes"].split("; "))
+
+
+def test_summary_of_a_lazily_read_file_is_the_summary_in_memory(
+    results: xr.Dataset, tmp_path
+) -> None:
+    """pva summary reads the file lazily, species by species: the same table."""
+    from pva import io
+
+    path = io.write_results(results, tmp_path / "r.nc")
+    lazy = io.open_results(path, lazy=True)
+    in_memory = io.open_results(path)
+    xr.testing.assert_identical(summary.summary_table(lazy), summary.summary_table(in_memory))
+    xr.testing.assert_identical(
+        summary.trajectory_quantiles(lazy), summary.trajectory_quantiles(in_memory)
+    )
+    lazy.close()
+
+
+def test_summary_assessing_itself_equals_one_given_the_full_assessment(
+    results: xr.Dataset,
+) -> None:
+    """summary_table assesses species by species, keeping texts at its years only: the table
+    is the one built from the full pva.redlist.assess."""
+    from pva import redlist
+
+    mine = summary.summary_table(results)
+    given = summary.summary_table(results, assessment=redlist.assess(results))
+    notes = [t.attrs.pop("red_list_notes").split("; ") for t in (mine, given)]
+    xr.testing.assert_identical(mine, given)
+    assert set(notes[0]) == set(notes[1])  # the same notes, each species' text once

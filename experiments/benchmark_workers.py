@@ -1,0 +1,119 @@
+"""Workers benchmark (issue 17, targets 5 and 6): ``pva run`` with ``--jobs 1`` and ``--jobs 2``,
+side by side.
+
+The study is built by :mod:`scale_study` from the shipped data: 20 species (copies of the five of
+``scenarios/five_species.toml``) x 3 scenarios x 1,000 replicates x 100 years by default. Each
+repeat runs ``--jobs 1`` and ``--jobs 2`` one after the other (alternating which goes first), so
+both see the same load; the ratio is taken within the repeat. Also timed: the start-up of the
+``pva`` command alone (``python -c "import pva.cli"``), the serial floor every run pays.
+
+Wall times are those a user sees (start-up included); peak memory is that of the calling process
+(:mod:`scaling_measure`). The machine's load (``os.getloadavg``) is printed beside each repeat:
+on a shared machine a ratio below 2 may be the other work's, not pva's.
+
+Run: ``python experiments/benchmark_workers.py [--species 20] [--repeats 3]``; writes
+``results/benchmark_workers.md`` (``--species 100`` writes ``results/benchmark_workers_100.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale_study import write_study
+from scaling_measure import load, measure
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def startup_seconds() -> float:
+    """Wall time of ``python -c "import pva.cli"``."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import pva.cli"], check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--species", type=int, default=20)
+    parser.add_argument("--replicates", type=int, default=1000)
+    parser.add_argument("--years", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    suffix = "" if args.species == 20 else f"_{args.species}"
+    out = args.out or ROOT / "results" / f"benchmark_workers{suffix}.md"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        study = write_study(
+            args.species, Path(tmp) / "study.toml", years=args.years, replicates=args.replicates
+        )
+        for repeat in range(args.repeats):
+            order = args.jobs if repeat % 2 == 0 else args.jobs[::-1]
+            before = load()
+            startup = startup_seconds()
+            got = {}
+            for jobs in order:
+                nc = Path(tmp) / f"jobs{jobs}.nc"
+                got[jobs] = measure(
+                    ["run", str(study), "--jobs", str(jobs), "-q", "--out", str(nc)]
+                )
+            rows.append((repeat + 1, before, startup, got))
+            line = ", ".join(f"jobs {j}: {m.seconds:.1f} s" for j, m in sorted(got.items()))
+            print(f"repeat {repeat + 1} ({before}): start-up {startup:.1f} s; {line}", flush=True)
+    base = min(args.jobs)
+    lines = [
+        f"# `pva run` with {' and '.join(f'--jobs {j}' for j in args.jobs)}: "
+        f"{args.species} species x 3 scenarios x {args.replicates:,} replicates x "
+        f"{args.years} years",
+        "",
+        "Written by `experiments/benchmark_workers.py` (study from `experiments/scale_study.py`). "
+        "Wall time of the whole command as a user runs it (start-up included), each repeat "
+        "running every `--jobs` one after the other (alternating the order) so that they see the "
+        f"same load; ratio = time with `--jobs {base}` / time with more jobs, within the repeat. "
+        "Peak memory is that of the calling process (workers apart). The load is the machine's "
+        "load average when the repeat started: the machine is shared with other work, so a "
+        "ratio below the number of cores may be the other work's.",
+        "",
+        "| repeat | load before | start-up (s) | "
+        + " | ".join(f"jobs {j} (s) | jobs {j} peak (MiB)" for j in sorted(args.jobs))
+        + " | "
+        + " | ".join(f"ratio {j}" for j in sorted(args.jobs) if j != base)
+        + " |",
+        "|" + "---|" * (3 + 2 * len(args.jobs) + len(args.jobs) - 1),
+    ]
+    ratios: dict[int, list[float]] = {j: [] for j in args.jobs if j != base}
+    for repeat, before, startup, got in rows:
+        cells = [str(repeat), before, f"{startup:.1f}"]
+        for j in sorted(args.jobs):
+            cells += [f"{got[j].seconds:.1f}", f"{got[j].peak_mib:.0f}"]
+        for j in sorted(ratios):
+            ratio = got[base].seconds / got[j].seconds
+            ratios[j].append(ratio)
+            cells.append(f"{ratio:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for j, values in sorted(ratios.items()):
+        lines.append(
+            f"Median ratio jobs {base} / jobs {j}: **{statistics.median(values):.2f}** "
+            f"(best {max(values):.2f}) over {len(values)} repeats."
+        )
+    for j in sorted(args.jobs):
+        best = min(g[j].seconds for _, _, _, g in rows)
+        lines.append(f"Best time with `--jobs {j}`: {best:.1f} s.")
+    lines.append(f"Load after: {load()}.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(out)
+
+
+if __name__ == "__main__":
+    main()
