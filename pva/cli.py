@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 import pva
-from pva import analysis, datasets, io, plots, report, results, runner, summary
+from pva import analysis, census, datasets, io, plots, redlist, report, results, runner, summary
 from pva.errors import PVAWarning
 
 
@@ -501,6 +501,148 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 _VERBS.append(_add_validate)
+
+
+def _add_assess(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "assess",
+        help="Red List category of observed census data (no simulation)",
+        description="Classify a census series of mature individuals under IUCN Red List criteria "
+        "A to E at its last year: the category and criteria met with every input at its best "
+        "value, and the plausible range of categories under the stated uncertainty (counts with "
+        "low/high columns, ranges MIN,BEST,MAX of generation length, EOO, AOO, locations). "
+        "Projected reductions (A3, A4) and E need a PVA (pva run) and are reported as not "
+        "evaluated.",
+    )
+    p.add_argument(
+        "census",
+        metavar="CENSUS.csv",
+        help="CSV with a header: year,mature (or year,low,best,high); censuses need not be annual",
+    )
+    p.add_argument(
+        "--generation-length",
+        "-g",
+        required=True,
+        metavar="G",
+        help="generation length in years, or MIN,BEST,MAX",
+    )
+    p.add_argument(
+        "--eoo", metavar="KM2", default=None, help="extent of occurrence (km2), or MIN,BEST,MAX"
+    )
+    p.add_argument(
+        "--aoo", metavar="KM2", default=None, help="area of occupancy (km2), or MIN,BEST,MAX"
+    )
+    p.add_argument(
+        "--locations", metavar="N", default=None, help="number of locations, or MIN,BEST,MAX"
+    )
+    p.add_argument(
+        "--severely-fragmented",
+        action="store_true",
+        help="B(a): the population is severely fragmented",
+    )
+    p.add_argument(
+        "--plausible-threat",
+        action="store_true",
+        help="VU D2: a plausible threat could drive the taxon to CR or EX in a very short time",
+    )
+    p.add_argument(
+        "--continuing-decline",
+        choices=("yes", "no"),
+        default=None,
+        help="a continuing decline (B, C) as the assessor knows it (default: a significant "
+        "log-linear trend of the census over the recent window)",
+    )
+    p.add_argument(
+        "--criteria",
+        default="A,B,C,D,E",
+        metavar="LIST",
+        help="criteria to evaluate, e.g. A,D (default A,B,C,D,E)",
+    )
+    p.add_argument(
+        "--criterion-a",
+        default=",".join(redlist.DEFAULT_CRITERION_A),
+        metavar="LIST",
+        help="sub-criteria of A, e.g. A1,A2 (default A2,A3,A4; A1 needs causes that are "
+        "reversible, understood and ceased)",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    p.set_defaults(func=_cmd_assess)
+
+
+def _range_arg(text: str | None, field: str, kind: type = float) -> object:
+    """``"5"`` -> 5.0; ``"4,5,6"`` -> (4.0, 5.0, 6.0); None stays None (ValueError naming the
+    option otherwise)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [kind(p) for p in parts]
+    except ValueError:
+        raise ValueError(
+            f"--{field} must be a {'whole ' if kind is int else ''}number or MIN,BEST,MAX; "
+            f"got {text!r}"
+        ) from None
+    if len(values) == 1:
+        return values[0]
+    if len(values) != 3:
+        raise ValueError(f"--{field} must be a number or MIN,BEST,MAX; got {text!r}")
+    return tuple(values)
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    census_data = io.read_census(args.census)
+    criteria = tuple(c.strip() for c in args.criteria.split(",") if c.strip())
+    assessment = census.assess_census(
+        census_data,
+        generation_length=_range_arg(args.generation_length, "generation-length"),  # type: ignore[arg-type]
+        eoo=_range_arg(args.eoo, "eoo"),  # type: ignore[arg-type]
+        aoo=_range_arg(args.aoo, "aoo"),  # type: ignore[arg-type]
+        locations=_range_arg(args.locations, "locations", int),  # type: ignore[arg-type]
+        severely_fragmented=args.severely_fragmented,
+        plausible_threat=args.plausible_threat,
+        continuing_decline=None
+        if args.continuing_decline is None
+        else args.continuing_decline == "yes",
+        criterion_a=tuple(c.strip() for c in args.criterion_a.split(",") if c.strip()),  # type: ignore[arg-type]
+        settings=redlist.RedListSettings(criteria=criteria),
+    )
+    if args.json:
+        print(json.dumps({"census": args.census, **assessment.to_dict()}, indent=2))
+    else:
+        print("\n".join(_assess_lines(args.census, assessment)))
+    return 0
+
+
+def _assess_lines(source: str, a: census.ObservedAssessment) -> list[str]:
+    """The table of ``pva assess``: the census, the category, its range, each sub-criterion."""
+    g = a.generation_length
+    g_text = f"{g[1]:g} years" + ("" if g[0] == g[2] else f" (range {g[0]:g}-{g[2]:g})")
+    span = f"{a.first_year}-{a.year}" if a.first_year != a.year else str(a.year)
+    lines = [
+        f"census: {source} ({a.censuses} censuses, {span}; assessed at {a.year})",
+        f"generation length: {g_text}",
+    ]
+    if a.interpolated:
+        lines.append(
+            f"interpolated years (exponential change between censuses): {len(a.interpolated)}"
+        )
+    lines.append(f"category: {a.criteria}")
+    plausible = a.lower if a.lower == a.upper else f"{a.lower} to {a.upper}"
+    lines.append(f"plausible range: {plausible}")
+    if not a.complete:
+        lines.append("(a lower bound: some criteria could not be evaluated over their windows)")
+    width = max(len(name) for name, _ in a.levels)
+    lines.append("")
+    lines.append(f"{'criterion':<{max(width, 9)}}  level")
+    lines.extend(f"{name:<{max(width, 9)}}  {level}" for name, level in a.levels)
+    if a.not_evaluated:
+        lines.append("")
+        lines.append(f"not evaluated: {', '.join(a.not_evaluated)}")
+    lines.extend(f"note: {note}" for note in a.notes)
+    return lines
+
+
+_VERBS.append(_add_assess)
 
 
 if __name__ == "__main__":  # pragma: no cover
