@@ -9,7 +9,8 @@ state), :mod:`pva.runner` (a study in parallel), :mod:`pva.results` (the one res
 provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red List categories and
 the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
 and an HTML report), :mod:`pva.io` (files in and out), :mod:`pva.datasets` (the data shipped with
-pva). :mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the
+pva), :mod:`pva.sites` (places shared by species), :mod:`pva.portfolio` (budgeted choice of
+actions), :mod:`pva.census` (Red List assessment of observed counts). :mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the
 tests. The map of the parts and the rules between them: docs/architecture.md.
 
 :func:`pva.simulate` runs one species under one scenario and returns the (species, scenario) slice
@@ -27,6 +28,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 from pva import (
     analysis,
+    census,
     countpva,
     datasets,
     engine,
@@ -36,6 +38,7 @@ from pva import (
     nested,
     outcomes,
     plots,
+    portfolio,
     redlist,
     report,
     results,
@@ -43,6 +46,7 @@ from pva import (
     scenario,
     schedule,
     simulation,
+    sites,
     streams,
     study,
     summary,
@@ -53,6 +57,7 @@ from pva.simulation import simulate
 __all__ = [
     "__version__",
     "analysis",
+    "census",
     "countpva",
     "datasets",
     "engine",
@@ -62,6 +67,7 @@ __all__ = [
     "nested",
     "outcomes",
     "plots",
+    "portfolio",
     "redlist",
     "report",
     "results",
@@ -70,6 +76,7 @@ __all__ = [
     "schedule",
     "simulate",
     "simulation",
+    "sites",
     "streams",
     "study",
     "summary",
