@@ -48,8 +48,9 @@ Lacy, R.C., P.S. Miller & K. Traylor-Holzer. 2015. Vortex 10 User's Manual. IUCN
 Morton, N.E., J.F. Crow & H.J. Muller. 1956. An estimate of the mutational damage in man from data on
     consanguineous marriages. PNAS 42:855-863.
 Nei, M. 1973. Analysis of gene diversity in subdivided populations. PNAS 70:3321-3323.
-O'Grady, J.J. et al. 2006. Realistic levels of inbreeding depression strongly affect extinction risk
-    in wild populations. Biological Conservation 133:42-51.
+O'Grady, J.J., B.W. Brook, D.H. Reed, J.D. Ballou, D.W. Tonkyn & R. Frankham. 2006. Realistic
+    levels of inbreeding depression strongly affect extinction risk in wild populations.
+    Biological Conservation 133:42-51.
 Ralls, K., J.D. Ballou & A. Templeton. 1988. Estimates of lethal equivalents and the cost of
     inbreeding in mammals. Conservation Biology 2:185-193.
 Wright, S. 1931. Evolution in Mendelian populations. Genetics 16:97-159.
@@ -100,8 +101,19 @@ def effective_size(
 
 
 def effective_size_from_ratio(mature: npt.ArrayLike, ratio: float) -> FloatArray:
-    """``Ne = ratio x N`` with N the mature individuals (both sexes)."""
-    return np.asarray(mature, dtype=float) * ratio
+    """``Ne = ratio x N`` with N the mature individuals (both sexes), but never below
+    ``min(N, 1)``.
+
+    A ratio measured on populations of tens or hundreds (Frankham 1995) would give a handful of
+    breeders an Ne below 1, and ``Ne <= 0.5`` would lose all gene diversity in a year. The
+    smallest variance effective size of a breeding population is 1: every offspring from one
+    parent, its two genes drawn with replacement from that parent's two (``H' = H / 2``).
+
+    Frankham, R. 1995. Effective population size/adult population size ratios in wildlife: a
+    review. Genetical Research 66:95-107.
+    """
+    n = np.asarray(mature, dtype=float)
+    return np.maximum(n * ratio, np.minimum(n, 1.0))
 
 
 def retention(ne: npt.ArrayLike, generation_length: float) -> FloatArray:

@@ -1227,9 +1227,12 @@ class Genetics(_Spec):
     """
 
     lethal_equivalents: float = 6.29
-    """B (diploid) on first-year survival: VORTEX's default, twice Ralls et al.'s (1988) median of
-    3.14 per haploid genome for 40 captive mammal populations. O'Grady et al. (2006) found about
-    12 diploid lethal equivalents across the life history of wild birds and mammals."""
+    """B, diploid lethal equivalents on first-year survival. 6.29 is VORTEX 10's default (Lacy et
+    al. 2015), which that manual takes from O'Grady et al.'s (2006) meta-analysis of wild birds and
+    mammals as the share of their overall estimate that acts on fecundity and first-year survival;
+    across the whole life history O'Grady et al. found about 12 diploid lethal equivalents (their
+    abstract). Ralls et al. (1988) found a median of 3.1 (mean 4.6, range -1.4 to 30.3) for
+    juvenile survival in 40 captive mammal populations, VORTEX's earlier default."""
     lethal_proportion: float = 0.5
     """Share of B due to recessive lethal alleles (purgeable), in [0, 1]; VORTEX's default 0.5."""
     purging: float = 0.5

@@ -224,6 +224,25 @@ P_SITE_QUASI_EXTINCTION = "p_site_quasi_extinction"
 """Probability that a site falls to the species' quasi-extinction threshold by a horizon."""
 SITES_OCCUPIED = "sites_occupied"
 """Mean number of sites with individuals in a year (species, scenario, horizon)."""
+GENE_DIVERSITY_TARGET = 0.95
+"""Share of the initial gene diversity to retain: GSAP action 4.5 ("at least 95%"), GBF Target 4."""
+GENE_DIVERSITY_KEPT = "gene_diversity_kept"
+"""Mean share of the species' initial gene diversity kept in a year, over the replicates in which
+the species is extant (species, scenario, horizon); the species' gene diversity is the mean of its
+sites' weighted by their individuals (:mod:`pva.summary.genetics`)."""
+MEAN_INBREEDING = "mean_inbreeding"
+"""Mean inbreeding ``F = 1 - gene_diversity`` of the species in a year, over the replicates in which
+it is extant (species, scenario, horizon)."""
+P_GENE_DIVERSITY_TARGET = "p_gene_diversity_target"
+"""Probability that the species is extant with at least 95% of its initial gene diversity in a year
+(species, scenario, horizon); extinction counts as failing the target."""
+YEARS_ABOVE_GENE_DIVERSITY_TARGET = "years_above_gene_diversity_target"
+"""Expected years until the species' gene diversity first falls below 95% of its initial value (or
+the species dies out), counted to the final year at most: ``E[min(T, final year)]`` (species,
+scenario)."""
+SITE_GENE_DIVERSITY = "site_gene_diversity"
+"""Mean gene diversity of a site in a year relative to the species' reference, over the replicates
+in which the site has individuals (species, scenario, population, horizon)."""
 BEST_SCENARIO = "best_scenario"
 """Per species, the scenario with the lowest risk by the final year (species)."""
 RISK_REDUCTION = "risk_reduction"
@@ -385,6 +404,27 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "long_name": "probability that the site falls to the species' quasi-extinction threshold",
     },
     SITES_OCCUPIED: {"units": "sites", "long_name": "mean number of sites with individuals"},
+    GENE_DIVERSITY_KEPT: {
+        "units": "1",
+        "long_name": "mean share of the initial gene diversity kept (extant replicates)",
+    },
+    MEAN_INBREEDING: {
+        "units": "1",
+        "long_name": "mean inbreeding coefficient F (extant replicates)",
+    },
+    P_GENE_DIVERSITY_TARGET: {
+        "units": "1",
+        "long_name": "probability of being extant with at least 95% of the initial gene diversity",
+    },
+    YEARS_ABOVE_GENE_DIVERSITY_TARGET: {
+        "units": "year",
+        "long_name": "expected years until gene diversity falls below 95% of its initial value "
+        "(to the final year at most)",
+    },
+    SITE_GENE_DIVERSITY: {
+        "units": "1",
+        "long_name": "mean gene diversity of the site (replicates in which it has individuals)",
+    },
     BEST_SCENARIO: {"units": "1", "long_name": "scenario with the lowest risk"},
     RISK_REDUCTION: {
         "units": "1",

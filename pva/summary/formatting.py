@@ -127,6 +127,7 @@ def species_rows(table: xr.Dataset, species: str) -> Rows:
     ):
         rows.append([label] + [_cell(t, var, _fmt_n, **{results.SCENARIO: s}) for s in scenarios])
     rows.extend(_site_rows(table, t, scenarios, short))
+    rows.extend(_genetic_rows(table, t, scenarios))
     rows.extend(_red_list_rows(table, t, scenarios))
     rows.extend(_green_rows(table, t, scenarios))
     if results.TOTAL_COST in t:
@@ -238,6 +239,75 @@ def _site_rows(
         for year in horizons
     )
     return rows
+
+
+def _genetic_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
+    """Rows of a species with genetics (none without, :mod:`pva.summary.genetics`): gene diversity
+    kept and P(at least 95% kept) at each horizon, mean inbreeding and the expected years above
+    95% by the final year, each site's gene diversity by the final horizon."""
+    if results.P_GENE_DIVERSITY_TARGET not in t:
+        return []
+    if not np.isfinite(t[results.P_GENE_DIVERSITY_TARGET].values).any():
+        return []
+    horizons = [int(h) for h in table[results.HORIZON].values]
+    h = horizons[-1]
+
+    def share(var: str, year: int, at: xr.Dataset = t) -> list[str]:
+        return [_genetic_cell(at, var, _fmt_share, scenario=s, horizon=year) for s in scenarios]
+
+    rows = [
+        [f"gene diversity kept in year {y} (extant)", *share(results.GENE_DIVERSITY_KEPT, y)]
+        for y in horizons
+    ]
+    rows += [
+        [
+            f"P(≥ 95% gene diversity kept in year {y})",
+            *_cells(t, results.P_GENE_DIVERSITY_TARGET, _fmt_p, scenarios, y),
+        ]
+        for y in horizons
+    ]
+    rows.append([f"mean inbreeding F in year {h} (extant)", *share(results.MEAN_INBREEDING, h)])
+    years = t[results.YEARS_ABOVE_GENE_DIVERSITY_TARGET]
+    final = int(years.attrs.get("final_year", table.attrs.get("final_year", h)))
+    rows.append(
+        [
+            f"expected years with ≥ 95% gene diversity (to year {final})",
+            *(
+                _genetic_cell(t, results.YEARS_ABOVE_GENE_DIVERSITY_TARGET, _fmt_years, scenario=s)
+                for s in scenarios
+            ),
+        ]
+    )
+    if results.SITE_GENE_DIVERSITY in t and results.POPULATION_EXISTS in t.coords:
+        names = [str(n) for n in t[results.POPULATION_NAME].values]
+        exists = t[results.POPULATION_EXISTS].values
+        rows.extend(
+            [
+                f"site {name}: gene diversity in year {h}",
+                *share(results.SITE_GENE_DIVERSITY, h, t.isel({results.POPULATION: p})),
+            ]
+            for p, (name, real) in enumerate(zip(names, exists, strict=True))
+            if real
+        )
+    return rows
+
+
+def _genetic_cell(t: xr.Dataset, var: str, fmt: Formatter, **where: Any) -> str:
+    """As :func:`_cell`, the interval left out where it is not finite (a single replicate)."""
+    value, lower, upper = (
+        float(t[var + suffix].sel(where)) for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX)
+    )
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        return fmt(value)
+    return _with_interval(value, lower, upper, fmt)
+
+
+def _fmt_share(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "–"
+
+
+def _fmt_years(value: float) -> str:
+    return f"{value:.1f}" if math.isfinite(value) else "–"
 
 
 def _fmt_sites(value: float) -> str:

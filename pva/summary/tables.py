@@ -19,7 +19,7 @@ import xarray as xr
 
 from pva import measures, outcomes, redlist, results
 from pva.results import LOWER_SUFFIX, MCSE_SUFFIX, UPPER_SUFFIX
-from pva.summary import answer, costs, green, sites
+from pva.summary import answer, costs, genetics, green, sites
 
 Horizon = int | Literal["final"]
 DEFAULT_HORIZONS: tuple[Horizon, ...] = (10, 20, 50, "final")
@@ -333,6 +333,11 @@ def summary_table(
         * when some species has several sites, ``p_site_extinction`` and
           ``p_site_quasi_extinction`` (species, scenario, population, horizon) and
           ``sites_occupied`` (species, scenario, horizon) (:mod:`pva.summary.sites`);
+        * for a species with genetics, ``gene_diversity_kept``, ``mean_inbreeding`` and
+          ``p_gene_diversity_target`` (species, scenario, horizon),
+          ``years_above_gene_diversity_target`` (species, scenario) and, with several sites,
+          ``site_gene_diversity`` (species, scenario, population, horizon)
+          (:mod:`pva.summary.genetics`);
         * ``best_scenario``, ``risk_reduction``, ``runner_up``, ``margin`` (species)
           (:mod:`pva.summary.answer`);
         * ``total_cost`` (species, scenario) when some intervention has a cost: the expected cost
@@ -363,6 +368,7 @@ def summary_table(
     _add_labels(table, ds, counts)
     _add_abundance(table, ds, confidence, counts)
     sites.add_sites(table, ds, years, risk, confidence=confidence)
+    genetics.add_genetics(table, ds, years, confidence=confidence)
     cost_settings = costs.cost_settings(
         ds, stop_at_extinction=costs_stop_at_extinction, discount_rate=discount_rate
     )

@@ -177,8 +177,7 @@ def test_survival_under_inbreeding_depression_matches_explicit_genotypes():
     ``exp(-B F')`` with F' from its own parents (``1 - H (1 - 1/(2N))``); (2) the engine's
     abundance has the reference's distribution (KS at years 10 and 20) and its mean. The
     population-level form leaves out Jensen's ``B^2 Var(f_i) / 2`` and the selection against
-    inbred individuals, of order 0.1% here; experiments/verify_genetics.py measures them for
-    larger B."""
+    inbred individuals, of order 0.1% here (the next test bounds the direction of the second)."""
     B = 1.0
     ref = reference_fluctuating(B, 300, seed=41)
     H, N = ref["gene_diversity"], ref["adults"]

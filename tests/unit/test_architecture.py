@@ -41,7 +41,7 @@ PARTS = {part(m) for m in SOURCES} - {"pva"}
 
 SHELL = frozenset({"cli", "io", "plots", "report", "summary"})
 """Files, the command line, tables, figures and the report."""
-ENGINE = frozenset({"engine", "kernels", "nested", "simulation", "runner"})
+ENGINE = frozenset({"engine", "genetics", "kernels", "nested", "simulation", "runner"})
 """The engine and what runs it."""
 SPECIFICATIONS = frozenset({"model", "scenario", "schedule", "study", "sites", "validation"})
 """Frozen, validated values: what to simulate."""
@@ -58,9 +58,9 @@ class Rule:
 
 RULES = (
     Rule(
-        "the engine (engine, nested, simulation) never imports the shell "
+        "the engine (engine, genetics, kernels, nested, simulation) never imports the shell "
         "(cli, io, plots, report, summary) or the runner",
-        frozenset({"engine", "kernels", "nested", "simulation"}),
+        frozenset({"engine", "genetics", "kernels", "nested", "simulation"}),
         SHELL | {"runner"},
     ),
     Rule(

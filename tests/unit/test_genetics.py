@@ -28,6 +28,10 @@ def test_effective_size_of_breeding_males_and_females():
     assert genetics.effective_size(10, 10, family_size_variance=6.0) == pytest.approx(10.0)
     assert genetics.effective_size(10, 0) == 0.0
     assert genetics.effective_size_from_ratio(50, 0.2) == pytest.approx(10.0)
+    # never below one breeder (min(N, 1)): 5 x 0.1 would lose everything in a year
+    np.testing.assert_allclose(
+        genetics.effective_size_from_ratio([0.0, 0.5, 5.0, 20.0], 0.1), [0.0, 0.5, 1.0, 2.0]
+    )
 
 
 def test_retention_per_year_is_a_generations_loss_spread_over_its_years():
