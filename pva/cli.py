@@ -16,6 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -181,7 +182,7 @@ def _analyse_lines(name: str, stages: list[str], described: dict[str, object]) -
         value = described[key]
         shown = "n/a" if value is None else f"{value:.6g}"
         lines.append(f"{label:<{width}}  {shown}")
-    lines.extend(f"note: {note}" for note in described["notes"])  # type: ignore[attr-defined]
+    lines.extend(f"note: {note}" for note in described["notes"])
     # rows carry the full names; long names head the matrix columns by their number (#)
     numbered = max(len(s) for s in stages) > _ANALYSE_COLUMN
     rows = [f"{i + 1} {s}" if numbered else s for i, s in enumerate(stages)]
@@ -196,7 +197,7 @@ def _analyse_lines(name: str, stages: list[str], described: dict[str, object]) -
         lines.append("")
         lines.append(f"{head:<{name_width}}" + "".join(f"  {label:>{col}}" for label, _ in vectors))
         for i, stage in enumerate(rows):
-            values = "".join(f"  {float(v[i]):>{col}.4f}" for _, v in vectors)  # type: ignore[index]
+            values = "".join(f"  {float(v[i]):>{col}.4f}" for _, v in vectors)
             lines.append(f"{stage:<{name_width}}{values}")
     col = max(_ANALYSE_COLUMN - 2, *(len(s) for s in heads))
     for key, label in _ANALYSE_MATRICES:
@@ -643,6 +644,242 @@ def _assess_lines(source: str, a: census.ObservedAssessment) -> list[str]:
 
 
 _VERBS.append(_add_assess)
+
+
+def _add_sites(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "sites",
+        help="sites shared by species: indicators and which site actions to fund under a budget",
+        description="For a study with [[sites]] (a study file, which is run, or its results "
+        "file): per site the trigger species still present and still threatened and the site's "
+        "share of the Red List Index at the horizon, with 95%% intervals; each site action's "
+        "cost and expected extinctions prevented; the set of site actions that prevents the most "
+        "extinctions within --budget (exact integer programming, or the modified greedy on "
+        "large problems), with its interval; and the curve of extinctions prevented against "
+        "budget.",
+    )
+    p.add_argument(
+        "study", metavar="STUDY", help="a study file (.toml, run here) or its results (.nc)"
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        required=True,
+        metavar="X",
+        help="money available, in the study's currency",
+    )
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        metavar="YEAR",
+        help="year by which extinctions are counted (default: the last year)",
+    )
+    p.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="ACTION=X",
+        help="the cost of a site action (default: its annual_cost over the years it acts, "
+        "discounted at the study's discount_rate); may be repeated",
+    )
+    p.add_argument(
+        "--method",
+        choices=("auto", "exact", "greedy"),
+        default="auto",
+        help="exact (integer programming), greedy, or auto (exact while small; default)",
+    )
+    p.add_argument("--no-action", metavar="SCENARIO", default=None, help="the baseline scenario")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers")
+    p.add_argument("--out", "-o", metavar="FILE", default=None, help="keep the results here")
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of tables")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sites)
+
+
+def _cost_args(items: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise ValueError(f"--cost must be ACTION=NUMBER; got {item!r}")
+    return out
+
+
+def _cmd_sites(args: argparse.Namespace) -> int:
+    if Path(args.study).suffix == ".nc":
+        ds = io.open_results(args.study)
+    else:
+        study = io.read_study(args.study)
+        if not study.sites:
+            raise ValueError(f"{args.study}: the study lists no [[sites]]")
+        bar = None
+        progress = None
+        if not args.quiet and sys.stderr.isatty():
+            bar = tqdm(total=None, desc=f"pva sites {study.name}", unit="task", file=sys.stderr)
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+        try:
+            ds = runner.run_study(study, jobs=args.jobs, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        if args.out is not None:
+            io.write_results(ds, args.out)
+    choice = summary.site_choice(
+        ds,
+        args.budget,
+        horizon=args.horizon,
+        costs=_cost_args(args.cost),
+        no_action=args.no_action,
+        method=args.method,
+    )
+    indicators = summary.site_indicators(ds)
+    at = indicators.sel({results.YEAR: choice.problem.horizon})
+    currency = summary.cost_settings(ds).currency
+    if args.json:
+        print(json.dumps(_plain(_sites_document(choice, at, currency)), indent=2))
+    else:
+        print("\n".join(_sites_lines(ds, choice, at, currency)))
+    return 0
+
+
+def _estimate(at: Any, name: str, site: object, scenario: object) -> list[float]:
+    """[mean, lower, upper] of the site indicator ``name`` at the horizon."""
+    where = {"study_site": site, results.SCENARIO: scenario}
+    return [
+        float(at[f"{name}{suffix}"].sel(where).values)
+        for suffix in ("", results.LOWER_SUFFIX, results.UPPER_SUFFIX)
+    ]
+
+
+_INDICATORS = (
+    ("site_trigger_present", "trigger species present"),
+    ("site_trigger_threatened", "still threatened"),
+    ("site_rli_contribution", "RLI contribution"),
+)
+
+
+def _sites_document(choice: summary.SiteChoice, at: Any, currency: str) -> dict[str, object]:
+    problem = choice.problem
+    scenarios = [str(s) for s in at[results.SCENARIO].values]
+    sites = []
+    for i, name in enumerate(at["study_site"].values):
+        entry: dict[str, object] = {
+            "name": str(name),
+            "aze": bool(at["aze"].values[i]),
+            "trigger_species": str(at["trigger_species"].values[i]).split(", "),
+            "indicators": {
+                sc: {key: _estimate(at, key, name, sc) for key, _ in _INDICATORS}
+                for sc in scenarios
+            },
+        }
+        sites.append(entry)
+    return {
+        "horizon": problem.horizon,
+        "no_action": problem.no_action,
+        "currency": currency,
+        "budget": choice.choice.budget,
+        "choice": choice.choice.to_dict(),
+        "options": [
+            {"name": o.name, "site": problem.sites[o.name], "cost": o.cost}
+            for o in problem.portfolio.options
+        ],
+        "singles": [c.to_dict() for c in choice.singles],
+        "curve": [c.to_dict() for c in choice.curve],
+        "sites": sites,
+        "notes": list(problem.notes),
+    }
+
+
+def _interval(mean: float, lo: float, hi: float, digits: int = 2) -> str:
+    return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _sites_lines(ds: Any, choice: summary.SiteChoice, at: Any, currency: str) -> list[str]:
+    problem = choice.problem
+
+    def money(value: float) -> str:
+        return summary.money(value, currency)
+
+    reps = int(ds.sizes[results.REPLICATE])
+    lines = [
+        f"extinctions prevented by year {problem.horizon} against {problem.no_action!r}, "
+        f"{reps} paired replicates",
+        "",
+        f"site indicators at year {problem.horizon} (mean [95% interval])",
+    ]
+    rows = [["site", "scenario", *(label for _, label in _INDICATORS)]]
+    for i, name in enumerate(at["study_site"].values):
+        tag = f"{name} (AZE)" if bool(at["aze"].values[i]) else str(name)
+        for sc in at[results.SCENARIO].values:
+            cells = [
+                _interval(
+                    *_estimate(at, key, name, sc),
+                    digits=3 if key == "site_rli_contribution" else 2,
+                )
+                for key, _ in _INDICATORS
+            ]
+            rows.append([tag, str(sc), *cells])
+            tag = ""
+    lines.extend(_aligned(rows))
+    lines += ["", "site actions"]
+    rows = [["action", "site", "cost", "extinctions prevented alone"]]
+    singles = {c.options[0]: c for c in choice.singles}
+    for o in problem.portfolio.options:
+        alone = singles.get(o.name)
+        rows.append(
+            [
+                o.name,
+                problem.sites[o.name],
+                money(o.cost),
+                "not simulated alone" if alone is None else _interval(alone.expected, *alone.ci),
+            ]
+        )
+    lines.extend(_aligned(rows))
+    c = choice.choice
+    chosen = ", ".join(c.options) if c.options else "nothing"
+    lines += [
+        "",
+        f"budget {money(c.budget)}: fund {chosen} (cost {money(c.cost)}): "
+        f"{_interval(c.expected, *c.ci)} extinctions prevented ({c.method})",
+        "",
+        "extinctions prevented against budget",
+    ]
+    rows = [["budget", "best set", "extinctions prevented"]]
+    for point in choice.curve:
+        rows.append(
+            [
+                money(point.budget),
+                ", ".join(point.options) or "(none)",
+                _interval(point.expected, *point.ci),
+            ]
+        )
+    lines.extend(_aligned(rows))
+    lines.extend(f"note: {note}" for note in problem.notes)
+    lines.append(
+        "note: the best of many estimated sets is biased upwards (winner's curse); its interval "
+        "is that of the set, not of the search"
+    )
+    return lines
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+
+
+_VERBS.append(_add_sites)
 
 
 if __name__ == "__main__":  # pragma: no cover
