@@ -153,7 +153,8 @@ def site_indicators(
             (results.LOWER_SUFFIX, lower),
             (results.UPPER_SUFFIX, upper),
         ):
-            out[name + suffix] = field.transpose(*dims).assign_attrs(INDICATOR_ATTRS[name])
+            out[name + suffix] = field.transpose(*dims)
+            out[name + suffix].attrs = dict(INDICATOR_ATTRS[name])  # not the categories' flags
     out.coords["aze"] = (SITE_DIM, [site.aze for site in study.sites])
     out.coords["trigger_species"] = (
         SITE_DIM,
