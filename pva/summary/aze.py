@@ -8,8 +8,9 @@ monitored as indicators of imminent extinctions)
 ------------------------------------------------------------------------------------------------
 * ``site_trigger_present``: the number of the site's trigger species (:attr:`Site.trigger_species`,
   default every species living there) that still have individuals at the site;
-* ``site_trigger_threatened``: the number of them still threatened (category VU, EN or CR of the
-  species, :func:`pva.redlist.assess`);
+* ``site_trigger_threatened``: the number of them present there and still threatened (the
+  species' category VU, EN or CR, :func:`pva.redlist.assess`): a trigger species that recovers
+  leaves this count, as one lost from the site does;
 * ``site_rli_contribution``: the site's share of the Red List Index's shortfall from 1,
   ``-Σ_s f_{s,j} W(c_s) / (W_EX N)`` over its trigger species ``s``, with ``f_{s,j}`` the fraction of
   species ``s``'s individuals at site ``j`` in year 0, ``W`` the RLI weights and ``N`` the number of
@@ -64,7 +65,7 @@ INDICATOR_ATTRS = {
     },
     TRIGGER_THREATENED: {
         "units": "species",
-        "long_name": "trigger species still threatened (VU, EN or CR)",
+        "long_name": "trigger species present at the site and still threatened (VU, EN or CR)",
     },
     RLI_CONTRIBUTION: {
         "units": "1",
@@ -131,7 +132,7 @@ def site_indicators(
             )
             present.append((there > 0).astype(float))
             cat = category.sel({results.SPECIES: sp}, drop=True)
-            threatened.append(cat.isin([VU, EN, CR]).astype(float))
+            threatened.append((cat.isin([VU, EN, CR]) & (there > 0)).astype(float))
             w = xr.apply_ufunc(lambda c: weight_of[np.asarray(c, dtype=np.int64) + 3], cat)
             contribution.append(-share_at_start[sp][j] * w / (w_ex * n_species))
         per_site[TRIGGER_PRESENT].append(sum(present))  # type: ignore[arg-type]
@@ -315,7 +316,8 @@ def site_portfolio(
         if frozenset() not in table:
             table[frozenset()] = np.zeros_like(before)
             chosen_scenario[frozenset()] = action0
-        touching = {a for a, s in at_site.items() if sp in study.species_at(s)}
+        limits = dict(study.applies_to)
+        touching = {a for a in at_site if sp in limits.get(a, study.species_names)}
         missing = [a for a in sorted(touching) if frozenset({a}) not in table]
         if missing:
             notes.append(f"species {sp!r}: no scenario holds {missing!r} alone")
