@@ -126,11 +126,14 @@ class Census:
         return self.low is not None
 
 
-def parse_census(rows: Sequence[Sequence[str]], *, where: str = "census") -> Census:
+def parse_census(
+    rows: Sequence[Sequence[str]], *, where: str = "census", column: str | None = None
+) -> Census:
     """A :class:`Census` from the rows of a CSV table (header first).
 
     Columns (case-insensitive, in any order): ``year`` and ``mature`` (or ``best``), optionally
-    ``low`` and ``high`` (a plausible range for each count). Blank lines are skipped.
+    ``low`` and ``high`` (a plausible range for each count). ``column`` names another column that
+    holds the counts (e.g. ``"N"``); other columns are then ignored. Blank lines are skipped.
 
     Raises
     ------
@@ -142,6 +145,16 @@ def parse_census(rows: Sequence[Sequence[str]], *, where: str = "census") -> Cen
     if not rows:
         raise ValueError(f"{where}: the table is empty (expected a header 'year,mature')")
     header = [str(c).strip().lower() for c in rows[0]]
+    if column is not None:
+        chosen = str(column).strip().lower()
+        if chosen not in header or YEAR_COLUMN not in header:
+            raise ValueError(
+                f"{where}: the header needs a 'year' column and the column {column!r}; "
+                f"got {rows[0]!r}"
+            )
+        keep = [header.index(YEAR_COLUMN), header.index(chosen)]
+        rows = [[r[i] if i < len(r) else "" for i in keep] for r in rows]
+        header = [YEAR_COLUMN, BEST_COLUMNS[0]]
     allowed = (YEAR_COLUMN, *BEST_COLUMNS, *RANGE_COLUMNS)
     unknown = [h for h in header if h not in allowed]
     if unknown or len(set(header)) != len(header):

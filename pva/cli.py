@@ -521,6 +521,13 @@ def _add_assess(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="CSV with a header: year,mature (or year,low,best,high); censuses need not be annual",
     )
     p.add_argument(
+        "--count-column",
+        metavar="NAME",
+        default=None,
+        help="the column that holds the counts, if not 'mature' (e.g. N); other columns are "
+        "ignored",
+    )
+    p.add_argument(
         "--generation-length",
         "-g",
         required=True,
@@ -591,7 +598,7 @@ def _range_arg(text: str | None, field: str, kind: type = float) -> object:
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
-    census_data = io.read_census(args.census)
+    census_data = io.read_census(args.census, column=args.count_column)
     criteria = tuple(c.strip() for c in args.criteria.split(",") if c.strip())
     assessment = census.assess_census(
         census_data,

@@ -208,9 +208,9 @@ def _compadre_species(table: Mapping[str, Any], where: str, base: Path) -> dict[
     return {**out, **rest}
 
 
-def read_census(path: str | os.PathLike[str]) -> Census:
+def read_census(path: str | os.PathLike[str], *, column: str | None = None) -> Census:
     """Read a census series of mature individuals from a CSV file (header ``year,mature`` or
-    ``year,low,best,high``; :func:`pva.census.parse_census`).
+    ``year,low,best,high``, or the counts in ``column``; :func:`pva.census.parse_census`).
 
     Raises
     ------
@@ -222,7 +222,7 @@ def read_census(path: str | os.PathLike[str]) -> Census:
     p = Path(path)
     with p.open(newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    return parse_census(rows, where=str(p))
+    return parse_census(rows, where=str(p), column=column)
 
 
 def read_study(path: str | os.PathLike[str]) -> Study:

@@ -83,3 +83,15 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, text, args, message)
 def test_missing_file_is_one_line_and_exit_2(tmp_path, capsys):
     assert cli.main(["assess", str(tmp_path / "none.csv"), "-g", "2"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_shipped_series_by_its_count_column(capsys, package_data):
+    # the Yellowstone grizzly's adult females (Morris & Doak 2002, Table 3.1) rose from 44 (1959) to
+    # 99 (1997): no reduction over 3 generations of 12 years (36 years back: 1961, 44 -> 99)
+    path = package_data / "popbio" / "grizzly.csv"
+    args = ["assess", str(path), "--count-column", "N", "-g", "12", "--criteria", "A", "--json"]
+    assert cli.main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["category"] == "LC"
+    assert doc["levels"]["A2"] == "not met"
+    assert doc["census"]["censuses"] == 39
