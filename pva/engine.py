@@ -2006,44 +2006,62 @@ def _disperse(
     ``w_s`` the stage's relative rate and, with density-dependent emigration, ``g_j = min(1,
     N_j / K_j)``; each disperser then survives transit with ``1 - mortality`` (binomial). The moves
     conserve individuals; only transit mortality removes some. Immigrants bring their source's
-    gene diversity."""
+    gene diversity.
+
+    All sources and dispersing stages draw together: the chain goes over the destinations, one
+    binomial call per destination on the (scenario, replicate, source, stage) array, so that ten
+    sites cost ten calls a year, not a hundred."""
     plan, demo = run.plan, run.demo
     D = cast(FloatArray, plan.dispersal)
-    w, mortality = plan.dispersal_weights, plan.dispersal_mortality
-    scale = None
+    stages = plan.dispersal_stages
+    mortality = plan.dispersal_mortality
+    P = D.shape[0]
+    # rates of each destination i from each source j, by dispersing stage: (P_to, P_from, S')
+    rates = D[:, :, None] * plan.dispersal_weights[stages][None, None, :]
     if plan.dispersal_density and K is not None:
         N = _matmul_last(n, plan.weights)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(K > 0, np.minimum(N / np.where(K > 0, K, 1.0), 1.0), 1.0)
+        rates = rates[:, None, None] * scale[..., None]  # (P_to, J|1, R|1, P_from, S')
+    dests = [i for i in range(P) if np.any(D[i] > 0)]
+    if not dests:
+        return n
+    src = n[..., stages]  # (J, R, P_from, S')
+    # probabilities of each destination, (J|1, R|1, P_from, S', destinations)
+    probs = np.stack(np.broadcast_arrays(*(rates[i] for i in dests)), axis=-1)
+    # dispersers by (source, stage, destination)
+    left = src[..., None] * probs if demo is None else _per_chunk(demo, _dispersers, src, probs)
+    arrived = left if mortality == 0 else _survivors(demo, left, 1.0 - mortality)
+    moved = np.zeros(src.shape, dtype=np.result_type(n, arrived))
+    moved -= left.sum(axis=-1)
+    for k, i in enumerate(dests):
+        moved[..., i, :] += arrived[..., k].sum(axis=-2)
+    if genes is not None:
+        # immigrants alive by (to, from), (J, R, P, P), and emigrants by source, (J, R, P)
+        flows = np.zeros((*n.shape[:-1], P))
+        flows[..., dests, :] = np.moveaxis(arrived.sum(axis=-2), -1, -2)
+        genes.disperse(n.sum(axis=-1).astype(float), left.sum(axis=(-2, -1)), flows)
     n = n.copy()
-    moved = np.zeros_like(n)
-    P = D.shape[0]
-    # for the genetics: immigrants alive by (to, from), (J, R, P, P), and emigrants by source
-    flows = np.zeros((*n.shape[:-1], P)) if genes is not None else None
-    emigrants = np.zeros(n.shape[:-1]) if genes is not None else None
-    for j in range(P):
-        dests = [i for i in range(P) if D[i, j] > 0]
-        if not dests:
-            continue
-        for s in plan.dispersal_stages:
-            src = n[..., j, s]  # (J, R)
-            rates = [D[i, j] * w[s] for i in dests]
-            probs = [np.full(src.shape, r) if scale is None else r * scale[..., j] for r in rates]
-            outs = (
-                _binomial_chain(None, src, probs)
-                if demo is None
-                else _per_chunk(demo, lambda g, x, *q: _binomial_chain(g, x, list(q)), src, *probs)
-            )
-            for i, x in zip(dests, outs, strict=True):
-                arrived = x if mortality == 0 else _survivors(demo, x, 1.0 - mortality)
-                moved[..., i, s] += arrived
-                moved[..., j, s] -= x
-                if flows is not None and emigrants is not None:
-                    flows[..., i, j] += arrived
-                    emigrants[..., j] += x
-    if genes is not None and flows is not None and emigrants is not None:
-        genes.disperse(n.sum(axis=-1).astype(float), emigrants, flows)
-    return n + moved
+    n[..., stages] += moved
+    return n
+
+
+def _dispersers(
+    rng: np.random.Generator, n: npt.NDArray[Any], probs: FloatArray
+) -> npt.NDArray[np.int64]:
+    """Dispersers of ``n`` (any shape) to each destination with probabilities ``probs`` (shape of
+    ``n`` plus destinations, summing to at most 1), a multinomial draw in two steps: the number
+    that leave, ``E ~ Bin(n, sum_i p_i)``, then where ``E > 0`` (few places) their destinations,
+    ``Multinomial(E, p / sum_i p_i)``."""
+    total = np.clip(probs.sum(axis=-1), 0.0, 1.0)
+    leaving = rng.binomial(n, np.broadcast_to(total, n.shape))
+    out = np.zeros((*leaving.shape, probs.shape[-1]), dtype=np.int64)
+    where = np.nonzero(leaving)
+    if where[0].size:
+        p = np.broadcast_to(probs, out.shape)[where]
+        p = p / p.sum(axis=-1, keepdims=True)
+        out[where] = rng.multinomial(leaving[where], p)
+    return out
 
 
 def _survivors(rng: Rng | None, x: npt.NDArray[Any], p: float) -> npt.NDArray[Any]:

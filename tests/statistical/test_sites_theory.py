@@ -19,6 +19,8 @@ import pytest
 from pva import engine
 from pva.model import (
     Catastrophe,
+    Dispersal,
+    DispersalKernel,
     MatrixSelection,
     Population,
     SiteCorrelation,
@@ -28,6 +30,7 @@ from pva.model import (
     VitalRateStochasticity,
 )
 from pva.simulation import simulate
+from pva.streams import single_streams
 from pva.testing import assert_mc_close, assert_proportion_close
 
 GOOD = ((0.0, 0.0), (0.5, 0.95))
@@ -208,3 +211,38 @@ def test_catastrophes_keep_their_scope_under_correlation(scope: str, together: b
     exact_a = float(lost[:, 0].mean())
     assert_proportion_close(exact_a, p, R, n_tests=2)
     assert_proportion_close(lost.all(axis=1).mean(), p if together else p * p, R, n_tests=2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# dispersal from a distance kernel
+
+
+def test_one_year_of_dispersal_moves_the_kernels_expected_numbers():
+    """Adults that neither die nor breed at three sites, dispersing by RAMAS's kernel
+    ``m_ij = 0.3 exp(-d_ij / 80 km)`` with 25% transit mortality: after one year site i holds on
+    average ``n_i (1 - sum_k m_ki) + 0.75 sum_j m_ij n_j`` (the expectation of the multinomial
+    moves, then binomial transit survival), within Monte Carlo error; and the moves conserve the
+    individuals that did not die in transit: losses are binomial with the movers' mortality."""
+    coordinates = ((0.0, 0.0), (40.0, 0.0), (100.0, 0.0))
+    sp = Species(
+        name="movers",
+        stages=("adult",),
+        U=((1.0,),),
+        F=((0.0,),),
+        populations=tuple(
+            Population(name=f"s{i}", initial=(n,), coordinates=xy)
+            for i, (n, xy) in enumerate(zip((300, 100, 50), coordinates, strict=True))
+        ),
+        dispersal=Dispersal(kernel=DispersalKernel(rate=0.3, scale=80.0), mortality=0.25),
+        generation_length=1.0,
+    )
+    D = sp.dispersal_array
+    n0 = np.array([300.0, 100.0, 50.0])
+    expected = n0 - D.sum(axis=0) * n0 + 0.75 * D @ n0
+    p = engine.project(sp, years=1, replicates=4000, streams=single_streams(17))
+    after = p.total[:, 1, :].astype(float)  # (replicates, sites)
+    lost = n0.sum() - after.sum(axis=1)
+    estimates = [*after.mean(axis=0), lost.mean()]
+    ses = [*(after.std(axis=0, ddof=1) / np.sqrt(after.shape[0])), lost.std(ddof=1) / np.sqrt(4000)]
+    movers_expected = float((D.sum(axis=0) * n0).sum())
+    assert_mc_close(estimates, [*expected, 0.25 * movers_expected], ses, n_tests=4)
