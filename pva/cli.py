@@ -691,6 +691,13 @@ def _add_sites(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "discounted at the study's discount_rate); may be repeated",
     )
     p.add_argument(
+        "--objective",
+        choices=("extinctions", "delta_rli"),
+        default="extinctions",
+        help="what the choice maximises: extinctions prevented (default) or the gain in the Red "
+        "List Index at the horizon",
+    )
+    p.add_argument(
         "--method",
         choices=("auto", "exact", "greedy"),
         default="auto",
@@ -748,6 +755,7 @@ def _cmd_sites(args: argparse.Namespace) -> int:
         costs=_cost_args(args.cost),
         no_action=args.no_action,
         method=args.method,
+        objective=args.objective,
     )
     indicators = summary.site_indicators(ds)
     at = indicators.sel({results.YEAR: choice.problem.horizon})
@@ -791,6 +799,7 @@ def _sites_document(choice: summary.SiteChoice, at: Any, currency: str) -> dict[
         }
         sites.append(entry)
     return {
+        "objective": problem.objective,
         "horizon": problem.horizon,
         "no_action": problem.no_action,
         "currency": currency,
@@ -818,8 +827,11 @@ def _sites_lines(ds: Any, choice: summary.SiteChoice, at: Any, currency: str) ->
         return summary.money(value, currency)
 
     reps = int(ds.sizes[results.REPLICATE])
+    gain = "extinctions prevented" if problem.objective == "extinctions" else "ΔRLI"
+    digits = 2 if problem.objective == "extinctions" else 4
+    counted = "by" if problem.objective == "extinctions" else "in"
     lines = [
-        f"extinctions prevented by year {problem.horizon} against {problem.no_action!r}, "
+        f"{gain} {counted} year {problem.horizon} against {problem.no_action!r}, "
         f"{reps} paired replicates",
         "",
         f"site indicators at year {problem.horizon} (mean [95% interval])",
@@ -839,7 +851,7 @@ def _sites_lines(ds: Any, choice: summary.SiteChoice, at: Any, currency: str) ->
             tag = ""
     lines.extend(_aligned(rows))
     lines += ["", "site actions"]
-    rows = [["action", "site", "cost", "extinctions prevented alone"]]
+    rows = [["action", "site", "cost", f"{gain} alone"]]
     singles = {c.options[0]: c for c in choice.singles}
     for o in problem.portfolio.options:
         alone = singles.get(o.name)
@@ -848,7 +860,9 @@ def _sites_lines(ds: Any, choice: summary.SiteChoice, at: Any, currency: str) ->
                 o.name,
                 problem.sites[o.name],
                 money(o.cost),
-                "not simulated alone" if alone is None else _interval(alone.expected, *alone.ci),
+                "not simulated alone"
+                if alone is None
+                else _interval(alone.expected, *alone.ci, digits=digits),
             ]
         )
     lines.extend(_aligned(rows))
@@ -857,17 +871,17 @@ def _sites_lines(ds: Any, choice: summary.SiteChoice, at: Any, currency: str) ->
     lines += [
         "",
         f"budget {money(c.budget)}: fund {chosen} (cost {money(c.cost)}): "
-        f"{_interval(c.expected, *c.ci)} extinctions prevented ({c.method})",
+        f"{_interval(c.expected, *c.ci, digits=digits)} {gain} ({c.method})",
         "",
-        "extinctions prevented against budget",
+        f"{gain} against budget",
     ]
-    rows = [["budget", "best set", "extinctions prevented"]]
+    rows = [["budget", "best set", gain]]
     for point in choice.curve:
         rows.append(
             [
                 money(point.budget),
                 ", ".join(point.options) or "(none)",
-                _interval(point.expected, *point.ci),
+                _interval(point.expected, *point.ci, digits=digits),
             ]
         )
     lines.extend(_aligned(rows))

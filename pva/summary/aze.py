@@ -30,7 +30,9 @@ results file counts an action's cost once per species it applies to). The gain o
 is the number of extinctions (each species' risk event by the horizon, as ``extinctions
 prevented`` in ``pva summary``) it prevents against no action, replicate by replicate, read for each
 species from the scenario that holds exactly the chosen options that touch it
-(:mod:`pva.portfolio`); combinations no scenario holds are not choices, and are listed.
+(:mod:`pva.portfolio`); combinations no scenario holds are not choices, and are listed. With
+``objective="delta_rli"`` the gain is the Red List Index's, in the horizon year (additive over
+species, so read the same way).
 
 References
 ----------
@@ -43,15 +45,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import scipy.stats
 import xarray as xr
 
-from pva import portfolio, redlist, results
+from pva import portfolio, redlist, results, validation
 from pva.redlist import CR, EN, VU
 from pva.study import Study
 from pva.summary import tables  # reached_by; tables imports this module too
+
+Objective = Literal["extinctions", "delta_rli"]
 
 SITE_DIM = "study_site"
 """Dim of the site indicators: the study's ``[[sites]]`` by name."""
@@ -230,7 +235,9 @@ class SitePortfolio:
     sites: Mapping[str, str]
     """Each option's site."""
     horizon: int
-    """The year by which extinctions are counted."""
+    """The year by which extinctions are counted (or at which ΔRLI is read)."""
+    objective: str
+    """"extinctions" (extinctions prevented) or "delta_rli" (ΔRLI)."""
     no_action: str
     """The scenario gains are counted against."""
     scenarios: Mapping[str, Mapping[frozenset[str], str]]
@@ -245,9 +252,18 @@ def site_portfolio(
     costs: Mapping[str, float] | None = None,
     no_action: str | None = None,
     confidence: float = 0.95,
+    objective: Objective = "extinctions",
+    assessment: xr.Dataset | None = None,
 ) -> SitePortfolio:
     """The site actions of the study of ``ds`` as a :class:`pva.portfolio.Portfolio` of
-    extinctions prevented by ``horizon`` (default the last year) against ``no_action``.
+    extinctions prevented by ``horizon`` (default the last year) against ``no_action``, or with
+    ``objective="delta_rli"`` of the gain in the Red List Index in that year.
+
+    ΔRLI is additive over species (``RLI = 1 - Σ_s W(c_s) / (W_EX N)``, Butchart et al. 2007), so
+    species ``s``'s gain in a replicate is ``(W(c_s, no action) - W(c_s, action)) / (W_EX N)``;
+    where either category is unknown (no category could be given: the RLI is undefined there) the
+    gain counts 0, and a note says in how many replicates. ``assessment`` is
+    :func:`pva.redlist.assess` of ``ds`` (computed if not given).
 
     ``costs`` overrides the cost of options by name (default: each action's ``annual_cost`` over
     the years it acts, discounted at the study's ``discount_rate``).
@@ -292,7 +308,9 @@ def site_portfolio(
         )
         for a in at_site
     )
-    reached = tables.reached_by(ds, year).astype(float)
+    validation.one_of(objective, "objective", ("extinctions", "delta_rli"))
+    loss = _losses(ds, year, objective, assessment)
+    undefined = 0
     gains: dict[str, dict[frozenset[str], np.ndarray]] = {}
     read: dict[str, dict[frozenset[str], str]] = {}
     notes: list[str] = []
@@ -301,7 +319,7 @@ def site_portfolio(
         base_threats = {t.name for t in base.threats}
         table: dict[frozenset[str], np.ndarray] = {}
         chosen_scenario: dict[frozenset[str], str] = {}
-        before = reached.sel({results.SPECIES: sp, results.SCENARIO: action0}).values
+        before = loss.sel({results.SPECIES: sp, results.SCENARIO: action0}).values
         for name in study.scenario_names:
             seen = study.scenario_for(sp, name)
             acts = {a.name for a in seen.interventions}
@@ -310,8 +328,10 @@ def site_portfolio(
             key = frozenset(acts)
             if key in table:
                 continue
-            after = reached.sel({results.SPECIES: sp, results.SCENARIO: name}).values
-            table[key] = before - after
+            after = loss.sel({results.SPECIES: sp, results.SCENARIO: name}).values
+            gain = before - after
+            undefined += int(np.isnan(gain).sum())
+            table[key] = np.nan_to_num(gain, nan=0.0)
             chosen_scenario[key] = name
         if frozenset() not in table:
             table[frozenset()] = np.zeros_like(before)
@@ -323,14 +343,36 @@ def site_portfolio(
             notes.append(f"species {sp!r}: no scenario holds {missing!r} alone")
         gains[sp] = table
         read[sp] = chosen_scenario
+    if undefined:
+        notes.append(
+            f"ΔRLI undefined (a category unknown) in {undefined} species-scenario-replicates, "
+            "counted as no gain"
+        )
     return SitePortfolio(
         portfolio=portfolio.Portfolio(options=options, gains=gains, level=confidence),
         sites=at_site,
         horizon=year,
+        objective=objective,
         no_action=action0,
         scenarios=read,
         notes=tuple(notes),
     )
+
+
+def _losses(
+    ds: xr.Dataset, year: int, objective: str, assessment: xr.Dataset | None
+) -> xr.DataArray:
+    """What an action lowers, per (species, scenario, replicate): 1 if the species' risk event
+    happened by ``year`` (extinctions), or its RLI weight share ``W(c) / (W_EX N)`` in ``year``
+    (NaN where its category is unknown)."""
+    if objective == "extinctions":
+        return tables.reached_by(ds, year).astype(float)
+    if assessment is None:
+        assessment = redlist.assess(ds)
+    weight_of, w_ex = _rli_weights()
+    cat = assessment[results.CATEGORY].sel({results.YEAR: year}, drop=True)
+    w = xr.apply_ufunc(lambda c: weight_of[np.asarray(c, dtype=np.int64) + 3], cat)
+    return w / (w_ex * ds.sizes[results.SPECIES])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -356,12 +398,18 @@ def site_choice(
     method: portfolio.Method = "auto",
     budgets: Sequence[float] | None = None,
     confidence: float = 0.95,
+    objective: Objective = "extinctions",
 ) -> SiteChoice:
     """The site actions to fund within ``budget`` (:func:`site_portfolio`, :func:`pva.portfolio.choose`),
     each option alone, and the budget curve (``budgets`` default to the costs of the feasible
     sets, :func:`pva.portfolio.budget_curve`)."""
     problem = site_portfolio(
-        ds, horizon=horizon, costs=costs, no_action=no_action, confidence=confidence
+        ds,
+        horizon=horizon,
+        costs=costs,
+        no_action=no_action,
+        confidence=confidence,
+        objective=objective,
     )
     p = problem.portfolio
     singles = tuple(

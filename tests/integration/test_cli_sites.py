@@ -234,3 +234,27 @@ def test_a_study_without_sites_is_refused(tmp_path, capsys):
     path.write_text(text + '\n[[scenarios]]\nname = "no action"\n', encoding="utf-8")
     assert cli.main(["sites", str(path), "--budget", "1"]) == 2
     assert "lists no [[sites]]" in capsys.readouterr().err
+
+
+def test_delta_rli_objective_agrees_with_the_summary(islands, capsys):
+    # ΔRLI is additive over species (Butchart et al. 2007): the portfolio's value of a scenario's
+    # set of site actions is the summary's ΔRLI of that scenario in the final year
+    _, out, ds = islands
+    table = summary.summary_table(ds)
+    problem = aze.site_portfolio(ds, objective="delta_rli").portfolio
+    assert not aze.site_portfolio(ds, objective="delta_rli").notes  # every category known
+    for scenario, chosen in (
+        ("rats", {"eradicate rats"}),
+        ("cats", {"eradicate cats"}),
+        ("both", {"eradicate rats", "eradicate cats"}),
+    ):
+        assert problem.value(chosen) == pytest.approx(
+            float(table[results.DELTA_RLI].sel(scenario=scenario))
+        )
+    capsys.readouterr()
+    assert (
+        cli.main(["sites", str(out), "--budget", "1e6", "--objective", "delta_rli", "--json"]) == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["objective"] == "delta_rli"
+    assert doc["choice"]["options"] == ["eradicate rats", "eradicate cats"]
