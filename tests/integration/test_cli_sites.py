@@ -195,6 +195,9 @@ def test_the_summary_carries_the_site_indicators(islands):
     assert table[aze.RLI_CONTRIBUTION + "_lower"].sizes["horizon"] == 2
     doc = json.loads(summary.table_to_json(table))
     assert aze.TRIGGER_PRESENT in json.dumps(doc)
+    text = summary.format_table(table)
+    assert "Sites shared by species" in text
+    assert "Isla (AZE): trigger species present, year 25" in text
 
 
 def test_sites_table_prints_the_choice_and_the_curve(islands, capsys):
