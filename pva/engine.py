@@ -1672,16 +1672,20 @@ class _Captive:
         return cast(npt.NDArray[Any], _per_chunk(self.rng, _poisson, mean))
 
     def _effective_size(self, n: npt.NDArray[Any]) -> FloatArray:
-        """Ne of each programme's mature individuals (J, R, C): its own ratio, or the species'
-        genetics rule (both sexes counted among the mature individuals, half each)."""
+        """Ne of each programme's breeders (J, R, C): its own ratio, or the species' genetics rule
+        (both sexes counted among the breeders, half each). The breeders are the mature
+        individuals, or, for a production schedule, the whole stock it produces from."""
         genes = cast(_Genes, self.genes)
         mature = n[..., self.run.plan.mature].sum(axis=-1).astype(float)
+        breeders = np.where(self.producing, n.sum(axis=-1), mature).astype(float)
         # a managed stock: no drawn males, the expected ones under Mating
-        ne = _effective_size(self.run, genes.spec, mature, None)
+        ne = _effective_size(self.run, genes.spec, breeders, None)
         for j, programmes in enumerate(self.programmes):
             for c, programme in enumerate(programmes):
                 if programme.effective_size_ratio is not None:
-                    ne[j, :, c] = mature[j, :, c] * programme.effective_size_ratio
+                    ne[j, :, c] = genetics.effective_size_from_ratio(
+                        breeders[j, :, c], programme.effective_size_ratio
+                    )
         return ne
 
     def release(self, n: npt.NDArray[Any], t: int, genes: _Genes | None) -> npt.NDArray[Any]:

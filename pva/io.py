@@ -376,6 +376,12 @@ class TaskArrays(NamedTuple):
     gene_diversity: npt.NDArray[np.float64] | None = None
     """Gene diversity relative to year 0, (scenario, replicate, year, population), or None (a
     species without genetics)."""
+    captive_individuals: npt.NDArray[np.float64] | None = None
+    """Individuals in the ex-situ programmes of each scenario, (scenario, replicate, year), or None
+    (no scenario keeps one)."""
+    captive_gene_diversity: npt.NDArray[np.float64] | None = None
+    """Their gene diversity (mean over programmes weighted by individuals; NaN where none),
+    (scenario, replicate, year), or None."""
 
 
 _MANIFEST = "manifest.json"
@@ -458,7 +464,13 @@ class Checkpoints:
             mature, total = data["mature"], data["total"]
             optional = {
                 key: data[key] if key in data.files else None
-                for key in ("extinction_risk", "projected_mature", "gene_diversity")
+                for key in (
+                    "extinction_risk",
+                    "projected_mature",
+                    "gene_diversity",
+                    "captive_individuals",
+                    "captive_gene_diversity",
+                )
             }
         if mature.shape != shape or total.shape != shape:
             raise ValueError(f"checkpoint {path} has shape {mature.shape}, expected {shape}")
@@ -473,12 +485,18 @@ class Checkpoints:
         if optional["gene_diversity"] is not None and optional["gene_diversity"].shape != shape:
             found = optional["gene_diversity"].shape
             raise ValueError(f"checkpoint {path} has gene_diversity {found}, expected {shape}")
+        for key in ("captive_individuals", "captive_gene_diversity"):
+            got = optional[key]
+            if got is not None and got.shape != shape[:3]:
+                raise ValueError(f"checkpoint {path} has {key} {got.shape}, expected {shape[:3]}")
         return TaskArrays(
             mature,
             total,
             optional["extinction_risk"],
             optional["projected_mature"],
             optional["gene_diversity"],
+            optional["captive_individuals"],
+            optional["captive_gene_diversity"],
         )
 
     def save(self, species: int, chunk: int, task: TaskArrays) -> None:
@@ -493,6 +511,8 @@ class Checkpoints:
                     ("extinction_risk", task.extinction_risk),
                     ("projected_mature", task.projected_mature),
                     ("gene_diversity", task.gene_diversity),
+                    ("captive_individuals", task.captive_individuals),
+                    ("captive_gene_diversity", task.captive_gene_diversity),
                 )
                 if value is not None
             }

@@ -85,6 +85,12 @@ GENE_DIVERSITY = "gene_diversity"
 population has no individuals and for species without genetics."""
 INBREEDING = "inbreeding"
 """Inbreeding ``F = 1 - gene_diversity`` (relative to year 0): dims as :data:`GENE_DIVERSITY`."""
+CAPTIVE_INDIVIDUALS = "captive_individuals"
+"""Individuals held in the scenario's ex-situ programmes (:class:`~pva.scenario.ExSituProgramme`):
+(species, scenario, replicate, year); present when some scenario keeps one."""
+CAPTIVE_GENE_DIVERSITY = "captive_gene_diversity"
+"""Gene diversity of the captive individuals (mean over programmes weighted by individuals),
+relative to the species' reference: (species, scenario, replicate, year); NaN where none."""
 POPULATION_EXISTS = "population_exists"
 """Whether population p of a species exists (species have different numbers; the rest is padding):
 (species, population), bool."""
@@ -295,6 +301,11 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "1",
         "long_name": "inbreeding coefficient F = 1 - gene diversity (NaN: no individuals)",
     },
+    CAPTIVE_INDIVIDUALS: {"units": "individuals", "long_name": "individuals in ex-situ programmes"},
+    CAPTIVE_GENE_DIVERSITY: {
+        "units": "1",
+        "long_name": "gene diversity of the ex-situ individuals (NaN: none)",
+    },
     YEAR: {"units": "year", "long_name": "years since the start of the projection"},
     REPLICATE: {"units": "1", "long_name": "Monte Carlo replicate"},
     POPULATION_EXISTS: {"units": "1", "long_name": "population exists (false: padding)"},
@@ -461,6 +472,8 @@ LAYOUT: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         CARRYING_CAPACITY: PER_POPULATION,
         GENE_DIVERSITY: PER_POPULATION,
         INBREEDING: PER_POPULATION,
+        CAPTIVE_INDIVIDUALS: (SPECIES, SCENARIO, REPLICATE, YEAR),
+        CAPTIVE_GENE_DIVERSITY: (SPECIES, SCENARIO, REPLICATE, YEAR),
         POPULATION_EXISTS: (SPECIES, POPULATION),
         POPULATION_NAME: (SPECIES, POPULATION),
         GENERATION_LENGTH: (SPECIES,),
@@ -491,6 +504,8 @@ def build(
     abundance: npt.NDArray[Any] | None = None,
     carrying_capacity: FloatArray | None = None,
     gene_diversity: FloatArray | None = None,
+    captive_individuals: FloatArray | None = None,
+    captive_gene_diversity: FloatArray | None = None,
 ) -> xr.Dataset:
     """The results Dataset of ``study`` from its trajectories (the one place it is assembled).
 
@@ -519,7 +534,10 @@ def build(
     gene_diversity
         Gene diversity relative to the reference, the shape of ``mature``, NaN where a population
         is empty and for species without genetics; adds ``gene_diversity`` and ``inbreeding``
-        (:func:`add_genetics`).
+        (:func:`genetics_variables`).
+    captive_individuals, captive_gene_diversity
+        Individuals in the ex-situ programmes and their gene diversity, (species, scenario,
+        replicate, year), when some scenario keeps a programme.
 
     Returns
     -------
@@ -588,6 +606,12 @@ def build(
         )
     if gene_diversity is not None:
         data.update(genetics_variables(gene_diversity))
+    for name, values in (
+        (CAPTIVE_INDIVIDUALS, captive_individuals),
+        (CAPTIVE_GENE_DIVERSITY, captive_gene_diversity),
+    ):
+        if values is not None:
+            data[name] = variable(name, LAYOUT[name], np.asarray(values, dtype=float))
     coords: dict[str, xr.Variable] = {
         SPECIES: variable(SPECIES, SPECIES, np.array(study.species_names, dtype=object)),
         SCENARIO: variable(SCENARIO, SCENARIO, np.array(study.scenario_names, dtype=object)),

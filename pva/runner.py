@@ -116,11 +116,44 @@ def run_task(
                     out.gene_diversity,
                 )
             )
+    captive, captive_gene = _captive(projections)
     if not e_years:
-        return io.TaskArrays(np.stack(mature), np.stack(total), gene_diversity=gene)
+        return io.TaskArrays(
+            np.stack(mature),
+            np.stack(total),
+            gene_diversity=gene,
+            captive_individuals=captive,
+            captive_gene_diversity=captive_gene,
+        )
     risk = np.stack([r for r, _ in nested_out])
     projected = np.stack([p for _, p in nested_out])
-    return io.TaskArrays(np.stack(mature), np.stack(total), risk, projected, gene)
+    return io.TaskArrays(
+        np.stack(mature), np.stack(total), risk, projected, gene, captive, captive_gene
+    )
+
+
+def _captive(
+    projections: list[engine.Projection],
+) -> tuple[FloatArray | None, FloatArray | None]:
+    """Individuals in the ex-situ programmes of each scenario and their gene diversity (the mean
+    over programmes weighted by individuals), (scenario, replicate, year); None and None when no
+    scenario keeps one (0 and NaN for a scenario that does not)."""
+    if all(out.captive is None for out in projections):
+        return None, None
+    shape = projections[0].total.shape[:2]
+    individuals, diversity = [], []
+    for out in projections:
+        n = np.zeros(shape) if out.captive is None else out.captive.astype(float)
+        h = out.captive_gene_diversity
+        individuals.append(n if n.ndim == 2 else n.sum(axis=-1))
+        if h is None or n.ndim == 2:
+            diversity.append(np.full(shape, np.nan))
+            continue
+        total = n.sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.nansum(np.nan_to_num(h) * n, axis=-1) / total
+        diversity.append(np.where(total > 0, mean, np.nan))
+    return np.stack(individuals), np.stack(diversity)
 
 
 def _nested_projections(
@@ -266,6 +299,10 @@ class _Assembly:
         # NaN for species without genetics and for padding populations
         genetic = any(s.species.genetics is not None for s in study.species)
         self.gene = np.full(shape, np.nan) if genetic else None
+        # ex-situ programmes: allocated by the first task that has some
+        self.captive: npt.NDArray[np.float64] | None = None
+        self.captive_gene: npt.NDArray[np.float64] | None = None
+        self.shape = shape
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
         start, stop = self.plan.bounds[k]
@@ -280,6 +317,12 @@ class _Assembly:
             self.projected[i][:, start:stop, years, :width] = task.projected_mature
         if self.gene is not None and task.gene_diversity is not None:
             self.gene[i, :, start:stop, :, :n_pop] = task.gene_diversity
+        if task.captive_individuals is not None:
+            if self.captive is None or self.captive_gene is None:
+                self.captive = np.zeros(self.shape[:4])
+                self.captive_gene = np.full(self.shape[:4], np.nan)
+            self.captive[i, :, start:stop] = task.captive_individuals
+            self.captive_gene[i, :, start:stop] = task.captive_gene_diversity
 
     def dataset(self, entropy: int) -> xr.Dataset:
         return results.build(
@@ -291,6 +334,8 @@ class _Assembly:
             extinction_risk=self.risk,
             projected_mature=self.projected,
             gene_diversity=self.gene,
+            captive_individuals=self.captive,
+            captive_gene_diversity=self.captive_gene,
         )
 
 

@@ -1003,17 +1003,18 @@ class ExSituRelease(Release):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ExSituProgramme(Intervention):
     """An ex-situ (captive or cultivated) population: founders taken from the wild, its own
-    demography or a production schedule, a capacity and an annual cost (GSAP action 4.4).
+        demography or a production schedule, a capacity and an annual cost (GSAP action 4.4).
 
-    Founders (``founders`` per year, for ``founding_years`` years from ``start``) are removed from
-    the wild population ``source`` (at most what it has) with their gene diversity. The captive
-    population lives by the species' mean matrices times ``survival_multiplier`` and
-    ``fecundity_multiplier`` (no environmental variation), or, with ``production``, keeps its
-    founders and produces that many individuals a year for release. It never exceeds
-    ``capacity``, loses gene diversity at its own effective size, and is given up when the
-    programme ends (``end``/``duration``). Individuals reach the wild only through
-    :class:`ExSituRelease` actions that name it as their ``source``. The engine's mechanics are
-    :class:`pva.schedule.Captive`'s.
+        Founders (``founders`` per year, for ``founding_years`` years from ``start``) are removed from
+        the wild population ``source`` (at most what it has) with their gene diversity. The captive
+        population lives by the species' mean matrices times ``survival_multiplier`` and
+        ``fecundity_multiplier`` (no environmental variation), or, with ``production``, keeps its
+        founders and produces that many individuals a year for release. It never exceeds
+        ``capacity``, loses gene diversity at its own effective size (of its mature individuals, or of
+    the whole stock for a production schedule), and is given up when the
+        programme ends (``end``/``duration``). Individuals reach the wild only through
+        :class:`ExSituRelease` actions that name it as their ``source``. The engine's mechanics are
+        :class:`pva.schedule.Captive`'s.
     """
 
     source: str | None = None

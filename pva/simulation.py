@@ -176,5 +176,22 @@ def simulate(
         abundance=stacked(projection.abundance),
         carrying_capacity=stacked(projection.carrying_capacity),
         gene_diversity=stacked(projection.gene_diversity),
+        **_captive(projection, stacked),
     )
     return ds.isel({results.SPECIES: 0, results.SCENARIO: 0})
+
+
+def _captive(projection: engine.Projection, stacked: Any) -> dict[str, Any]:
+    """The ex-situ individuals and their gene diversity (mean over programmes weighted by
+    individuals) in the study layout, when the scenario keeps a programme."""
+    if projection.captive is None:
+        return {}
+    n = projection.captive.astype(float)  # (replicate, year, programme)
+    total = n.sum(axis=-1)
+    out = {"captive_individuals": stacked(total)}
+    h = projection.captive_gene_diversity
+    if h is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (np.nan_to_num(h) * n).sum(axis=-1) / total
+        out["captive_gene_diversity"] = stacked(np.where(total > 0, mean, np.nan))
+    return out

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from example_species import sites_with_genetics
 
-from pva import engine
+from pva import engine, results, streams
 from pva.model import Genetics, Population, Species
 from pva.scenario import ExSituProgramme, ExSituRelease, Scenario
+from pva.simulation import simulate
 from pva.streams import single_streams
 from pva.study import Study, StudySpecies
 
@@ -210,3 +211,29 @@ def test_chunks_together_draw_what_each_chunk_draws_alone():
             np.concatenate([getattr(a, field) for a in alone]),
             err_msg=field,
         )
+
+
+def test_results_carry_the_captive_individuals_and_their_gene_diversity():
+    """pva.simulate and a study run report the programmes' individuals (summed over programmes)
+    and their gene diversity (weighted by individuals), the engine's own numbers; a production
+    schedule loses gene diversity at the effective size of its whole stock, (1 - 1/(2 Ne))^(1/G)
+    a year with Ne = ratio x stock (here 1 x 6 founders, G = 6)."""
+    species = wild(genetics=Genetics(lethal_equivalents=0.0))
+    keep = programme(
+        start=0, end=None, founding_years=1, production={"juvenile": 2.0}, effective_size_ratio=1.0
+    )
+    scenario = Scenario("zoo", (keep,))
+    ds = simulate(species, years=8, replicates=40, seed=3, scenario=scenario)
+    p = engine.project_chunks(
+        species,
+        [scenario.compile(species, years=8)],
+        years=8,
+        chunks=[(40, streams.chunk_streams(3, species.name, 0))],
+    )[0]
+    np.testing.assert_array_equal(ds[results.CAPTIVE_INDIVIDUALS].values, p.captive.sum(axis=-1))
+    h = ds[results.CAPTIVE_GENE_DIVERSITY].values
+    kept = (1 - 1 / 12) ** (1 / 6)
+    np.testing.assert_allclose(
+        h[:, 1:], np.broadcast_to(kept ** np.arange(1, 9), h[:, 1:].shape), rtol=1e-12
+    )
+    assert np.all(np.isnan(h[:, 0]))  # nobody in captivity at year 0; a year of drift by year 1
