@@ -577,6 +577,13 @@ class Study:
                 )
             limits[action] = chosen
         object.__setattr__(self, "action_sites", pairs)
+        if pairs:
+            # one order whatever the order limits were given in (threats, then interventions, as
+            # the scenarios list them): to_dict/from_dict is an exact round trip
+            kinds = [n for n, a in by_name.items() if isinstance(a, Threat)]
+            kinds += [n for n, a in by_name.items() if not isinstance(a, Threat)]
+            order = {n: i for i, n in enumerate(kinds)}
+            limits = dict(sorted(limits.items(), key=lambda item: order[item[0]]))
         object.__setattr__(self, "applies_to", tuple(limits.items()))
 
     def species_at(

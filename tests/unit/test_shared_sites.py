@@ -12,10 +12,12 @@ and the site catastrophe that strikes every species at the site in the same repl
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from pva import results, runner, streams
+from pva import io, results, runner, streams
 from pva.model import Population, Species
 from pva.scenario import InvasivePredator, PredatorControl, Scenario
 from pva.sites import Site, SiteCatastrophe
@@ -240,3 +242,11 @@ def test_bad_sites_are_named(change, error, match):
     change(data)
     with pytest.raises(error, match=match):
         Study.from_dict(data)
+
+
+def test_the_shipped_site_study_round_trips():
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "lake_wales_ridge.toml"
+    study = io.read_study(path)
+    assert Study.from_dict(study.to_dict()) == study
+    assert study.species_at("Archbold scrub") == ("scrub buckwheat", "nodding pinweed")
+    assert dict(study.applies_to)["plant buckwheat"] == ("scrub buckwheat",)
