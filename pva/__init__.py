@@ -10,8 +10,9 @@ provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red Li
 the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
 and an HTML report), :mod:`pva.io` (files in and out), :mod:`pva.datasets` (the data shipped with
 pva), :mod:`pva.sites` (places shared by species), :mod:`pva.portfolio` (budgeted choice of
-actions), :mod:`pva.census` (Red List assessment of observed counts). :mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the
-tests. The map of the parts and the rules between them: docs/architecture.md.
+actions), :mod:`pva.census` (Red List assessment of observed counts). :mod:`pva.testing` (not
+imported here) holds the helpers and Hypothesis strategies of the tests. The map of the parts and
+the rules between them: docs/architecture.md.
 
 :func:`pva.simulate` runs one species under one scenario and returns the (species, scenario) slice
 of what ``pva run`` writes for that study.
