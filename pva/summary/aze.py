@@ -401,8 +401,8 @@ def site_choice(
     objective: Objective = "extinctions",
 ) -> SiteChoice:
     """The site actions to fund within ``budget`` (:func:`site_portfolio`,
-    :func:`pva.portfolio.choose`), each option alone, and the budget curve (``budgets`` default to the costs of the feasible
-    sets, :func:`pva.portfolio.budget_curve`)."""
+    :func:`pva.portfolio.choose`), each option alone, and the budget curve (``budgets`` default
+    to the costs of the feasible sets, :func:`pva.portfolio.budget_curve`)."""
     problem = site_portfolio(
         ds,
         horizon=horizon,
