@@ -90,3 +90,15 @@ def test_the_summary_reports_sites_and_gene_diversity(
     assert cli.main(["summary", str(run), "--json"]) == 0
     table = json.loads(capsys.readouterr().out)
     assert "p_gene_diversity_target" in json.dumps(table)
+
+
+def test_checkpoints_keep_gene_diversity_and_the_captive_arrays(tmp_path: Path):
+    """A run resumed from its checkpoints is the run: gene diversity and the ex-situ arrays are
+    saved and read back with the counts."""
+    study = io.read_study(STUDY).with_(replicates=30)
+    folder = tmp_path / "ckpt"
+    first = runner.run_study(study, backend="sequential", checkpoint_dir=folder)
+    assert results.CAPTIVE_INDIVIDUALS in first
+    assert list(folder.glob("task-*.npz"))
+    resumed = runner.run_study(study, backend="sequential", checkpoint_dir=folder)
+    xr.testing.assert_identical(resumed, first)
