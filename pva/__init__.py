@@ -10,9 +10,11 @@ sensitivity indices and parameter uncertainty), :mod:`pva.results` (the one resu
 provenance), :mod:`pva.outcomes` (risk metrics), :mod:`pva.redlist` (IUCN Red List categories and
 the Red List Index), :mod:`pva.summary` (tables), :mod:`pva.plots` and :mod:`pva.report` (figures
 and an HTML report), :mod:`pva.io` (files in and out), :mod:`pva.datasets` (the data shipped with
-pva), :mod:`pva.success` (success factors across species x intervention designs).
-:mod:`pva.testing` (not imported here) holds the helpers and Hypothesis strategies of the tests.
-The map of the parts and the rules between them: docs/architecture.md.
+pva), :mod:`pva.success` (success factors across species x intervention designs),
+:mod:`pva.sites` (places shared by species), :mod:`pva.portfolio` (budgeted choice of actions),
+:mod:`pva.census` (Red List assessment of observed counts). :mod:`pva.testing` (not imported here)
+holds the helpers and Hypothesis strategies of the tests. The map of the parts and the rules
+between them: docs/architecture.md.
 
 :func:`pva.simulate` runs one species under one scenario and returns the (species, scenario) slice
 of what ``pva run`` writes for that study.
@@ -39,6 +41,7 @@ def _version() -> str:
 _SUBMODULES = frozenset(
     {
         "analysis",
+        "census",
         "countpva",
         "datasets",
         "engine",
@@ -48,6 +51,7 @@ _SUBMODULES = frozenset(
         "nested",
         "outcomes",
         "plots",
+        "portfolio",
         "redlist",
         "report",
         "resources",
@@ -57,6 +61,7 @@ _SUBMODULES = frozenset(
         "schedule",
         "sensitivity",
         "simulation",
+        "sites",
         "streams",
         "study",
         "success",
@@ -69,6 +74,7 @@ if TYPE_CHECKING:
     __version__: str
     from pva import (
         analysis,
+        census,
         countpva,
         datasets,
         engine,
@@ -78,6 +84,7 @@ if TYPE_CHECKING:
         nested,
         outcomes,
         plots,
+        portfolio,
         redlist,
         report,
         resources,
@@ -87,6 +94,7 @@ if TYPE_CHECKING:
         schedule,
         sensitivity,
         simulation,
+        sites,
         streams,
         study,
         success,
@@ -117,6 +125,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "__version__",
     "analysis",
+    "census",
     "countpva",
     "datasets",
     "engine",
@@ -126,6 +135,7 @@ __all__ = [
     "nested",
     "outcomes",
     "plots",
+    "portfolio",
     "redlist",
     "report",
     "resources",
@@ -136,6 +146,7 @@ __all__ = [
     "sensitivity",
     "simulate",
     "simulation",
+    "sites",
     "streams",
     "study",
     "success",

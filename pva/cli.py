@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -34,9 +34,11 @@ import pva
 from pva import (
     _signals,
     analysis,
+    census,
     datasets,
     io,
     plots,
+    redlist,
     report,
     resources,
     results,
@@ -275,7 +277,7 @@ def _analyse_lines(name: str, stages: list[str], described: dict[str, object]) -
         value = described[key]
         shown = "n/a" if value is None else f"{value:.6g}"
         lines.append(f"{label:<{width}}  {shown}")
-    lines.extend(f"note: {note}" for note in described["notes"])  # type: ignore[attr-defined]
+    lines.extend(f"note: {note}" for note in described["notes"])
     # rows carry the full names; long names head the matrix columns by their number (#)
     numbered = max(len(s) for s in stages) > _ANALYSE_COLUMN
     rows = [f"{i + 1} {s}" if numbered else s for i, s in enumerate(stages)]
@@ -290,7 +292,7 @@ def _analyse_lines(name: str, stages: list[str], described: dict[str, object]) -
         lines.append("")
         lines.append(f"{head:<{name_width}}" + "".join(f"  {label:>{col}}" for label, _ in vectors))
         for i, stage in enumerate(rows):
-            values = "".join(f"  {float(v[i]):>{col}.4f}" for _, v in vectors)  # type: ignore[index]
+            values = "".join(f"  {float(v[i]):>{col}.4f}" for _, v in vectors)
             lines.append(f"{stage:<{name_width}}{values}")
     col = max(_ANALYSE_COLUMN - 2, *(len(s) for s in heads))
     for key, label in _ANALYSE_MATRICES:
@@ -984,6 +986,405 @@ def _cmd_success(args: argparse.Namespace) -> int:
 
 
 _VERBS.append(_add_success)
+
+
+def _add_assess(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "assess",
+        help="Red List category of observed census data (no simulation)",
+        description="Classify a census series of mature individuals under IUCN Red List criteria "
+        "A to E at its last year: the category and criteria met with every input at its best "
+        "value, and the plausible range of categories under the stated uncertainty (counts with "
+        "low/high columns, ranges MIN,BEST,MAX of generation length, EOO, AOO, locations). "
+        "Projected reductions (A3, A4) and E need a PVA (pva run) and are reported as not "
+        "evaluated.",
+    )
+    p.add_argument(
+        "census",
+        metavar="CENSUS.csv",
+        help="CSV with a header: year,mature (or year,low,best,high); censuses need not be annual",
+    )
+    p.add_argument(
+        "--count-column",
+        metavar="NAME",
+        default=None,
+        help="the column that holds the counts, if not 'mature' (e.g. N); other columns are "
+        "ignored",
+    )
+    p.add_argument(
+        "--generation-length",
+        "-g",
+        required=True,
+        metavar="G",
+        help="generation length in years, or MIN,BEST,MAX",
+    )
+    p.add_argument(
+        "--eoo", metavar="KM2", default=None, help="extent of occurrence (km2), or MIN,BEST,MAX"
+    )
+    p.add_argument(
+        "--aoo", metavar="KM2", default=None, help="area of occupancy (km2), or MIN,BEST,MAX"
+    )
+    p.add_argument(
+        "--locations", metavar="N", default=None, help="number of locations, or MIN,BEST,MAX"
+    )
+    p.add_argument(
+        "--severely-fragmented",
+        action="store_true",
+        help="B(a): the population is severely fragmented",
+    )
+    p.add_argument(
+        "--plausible-threat",
+        action="store_true",
+        help="VU D2: a plausible threat could drive the taxon to CR or EX in a very short time",
+    )
+    p.add_argument(
+        "--continuing-decline",
+        choices=("yes", "no"),
+        default=None,
+        help="a continuing decline (B, C) as the assessor knows it (default: a significant "
+        "log-linear trend of the census over the recent window)",
+    )
+    p.add_argument(
+        "--criteria",
+        default="A,B,C,D,E",
+        metavar="LIST",
+        help="criteria to evaluate, e.g. A,D (default A,B,C,D,E)",
+    )
+    p.add_argument(
+        "--criterion-a",
+        default=",".join(redlist.DEFAULT_CRITERION_A),
+        metavar="LIST",
+        help="sub-criteria of A, e.g. A1,A2 (default A2,A3,A4; A1 needs causes that are "
+        "reversible, understood and ceased)",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    p.set_defaults(func=_cmd_assess)
+
+
+def _range_arg(text: str | None, field: str, kind: type = float) -> object:
+    """``"5"`` -> 5.0; ``"4,5,6"`` -> (4.0, 5.0, 6.0); None stays None (ValueError naming the
+    option otherwise)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [kind(p) for p in parts]
+    except ValueError:
+        raise ValueError(
+            f"--{field} must be a {'whole ' if kind is int else ''}number or MIN,BEST,MAX; "
+            f"got {text!r}"
+        ) from None
+    if len(values) == 1:
+        return values[0]
+    if len(values) != 3:
+        raise ValueError(f"--{field} must be a number or MIN,BEST,MAX; got {text!r}")
+    return tuple(values)
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    census_data = io.read_census(args.census, column=args.count_column)
+    criteria = tuple(c.strip() for c in args.criteria.split(",") if c.strip())
+    assessment = census.assess_census(
+        census_data,
+        generation_length=_range_arg(args.generation_length, "generation-length"),  # type: ignore[arg-type]
+        eoo=_range_arg(args.eoo, "eoo"),  # type: ignore[arg-type]
+        aoo=_range_arg(args.aoo, "aoo"),  # type: ignore[arg-type]
+        locations=_range_arg(args.locations, "locations", int),  # type: ignore[arg-type]
+        severely_fragmented=args.severely_fragmented,
+        plausible_threat=args.plausible_threat,
+        continuing_decline=None
+        if args.continuing_decline is None
+        else args.continuing_decline == "yes",
+        criterion_a=tuple(c.strip() for c in args.criterion_a.split(",") if c.strip()),  # type: ignore[arg-type]
+        settings=redlist.RedListSettings(criteria=criteria),
+    )
+    if args.json:
+        print(json.dumps({"census": args.census, **assessment.to_dict()}, indent=2))
+    else:
+        print("\n".join(_assess_lines(args.census, assessment)))
+    return 0
+
+
+def _assess_lines(source: str, a: census.ObservedAssessment) -> list[str]:
+    """The table of ``pva assess``: the census, the category, its range, each sub-criterion."""
+    g = a.generation_length
+    g_text = f"{g[1]:g} years" + ("" if g[0] == g[2] else f" (range {g[0]:g}-{g[2]:g})")
+    span = f"{a.first_year}-{a.year}" if a.first_year != a.year else str(a.year)
+    lines = [
+        f"census: {source} ({a.censuses} censuses, {span}; assessed at {a.year})",
+        f"generation length: {g_text}",
+    ]
+    if a.interpolated:
+        lines.append(
+            f"interpolated years (exponential change between censuses): {len(a.interpolated)}"
+        )
+    lines.append(f"category: {a.criteria}")
+    plausible = a.lower if a.lower == a.upper else f"{a.lower} to {a.upper}"
+    lines.append(f"plausible range: {plausible}")
+    if not a.complete:
+        lines.append("(a lower bound: some criteria could not be evaluated over their windows)")
+    width = max(len(name) for name, _ in a.levels)
+    lines.append("")
+    lines.append(f"{'criterion':<{max(width, 9)}}  level")
+    lines.extend(f"{name:<{max(width, 9)}}  {level}" for name, level in a.levels)
+    if a.not_evaluated:
+        lines.append("")
+        lines.append(f"not evaluated: {', '.join(a.not_evaluated)}")
+    lines.extend(f"note: {note}" for note in a.notes)
+    return lines
+
+
+_VERBS.append(_add_assess)
+
+
+def _add_sites(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = verbs.add_parser(
+        "sites",
+        help="sites shared by species: indicators and which site actions to fund under a budget",
+        description="For a study with [[sites]] (a study file, which is run, or its results "
+        "file): per site the trigger species still present and still threatened and the site's "
+        "share of the Red List Index at the horizon, with 95%% intervals; each site action's "
+        "cost and expected extinctions prevented; the set of site actions that prevents the most "
+        "extinctions within --budget (exact integer programming, or the modified greedy on "
+        "large problems), with its interval; and the curve of extinctions prevented against "
+        "budget.",
+    )
+    p.add_argument(
+        "study", metavar="STUDY", help="a study file (.toml, run here) or its results (.nc)"
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        required=True,
+        metavar="X",
+        help="money available, in the study's currency",
+    )
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        metavar="YEAR",
+        help="year by which extinctions are counted (default: the last year)",
+    )
+    p.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="ACTION=X",
+        help="the cost of a site action (default: its annual_cost over the years it acts, "
+        "discounted at the study's discount_rate); may be repeated",
+    )
+    p.add_argument(
+        "--objective",
+        choices=("extinctions", "delta_rli"),
+        default="extinctions",
+        help="what the choice maximises: extinctions prevented (default) or the gain in the Red "
+        "List Index at the horizon",
+    )
+    p.add_argument(
+        "--method",
+        choices=("auto", "exact", "greedy"),
+        default="auto",
+        help="exact (integer programming), greedy, or auto (exact while small; default)",
+    )
+    p.add_argument("--no-action", metavar="SCENARIO", default=None, help="the baseline scenario")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers")
+    p.add_argument("--out", "-o", metavar="FILE", default=None, help="keep the results here")
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of tables")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sites)
+
+
+def _cost_args(items: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise ValueError(f"--cost must be ACTION=NUMBER; got {item!r}")
+    return out
+
+
+def _cmd_sites(args: argparse.Namespace) -> int:
+    if Path(args.study).suffix == ".nc":
+        ds = io.open_results(args.study)
+    else:
+        study = io.read_study(args.study)
+        if not study.sites:
+            raise ValueError(f"{args.study}: the study lists no [[sites]]")
+        bar = None
+        progress = None
+        if not args.quiet and sys.stderr.isatty():
+            bar = tqdm(total=None, desc=f"pva sites {study.name}", unit="task", file=sys.stderr)
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+        try:
+            ds = runner.run_study(study, jobs=args.jobs, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        if args.out is not None:
+            io.write_results(ds, args.out)
+    choice = summary.site_choice(
+        ds,
+        args.budget,
+        horizon=args.horizon,
+        costs=_cost_args(args.cost),
+        no_action=args.no_action,
+        method=args.method,
+        objective=args.objective,
+    )
+    indicators = summary.site_indicators(ds)
+    at = indicators.sel({results.YEAR: choice.problem.horizon})
+    currency = summary.cost_settings(ds).currency
+    if args.json:
+        print(json.dumps(_plain(_sites_document(choice, at, currency)), indent=2))
+    else:
+        print("\n".join(_sites_lines(ds, choice, at, currency)))
+    return 0
+
+
+def _estimate(at: Any, name: str, site: object, scenario: object) -> list[float]:
+    """[mean, lower, upper] of the site indicator ``name`` at the horizon."""
+    where = {"study_site": site, results.SCENARIO: scenario}
+    return [
+        float(at[f"{name}{suffix}"].sel(where).values)
+        for suffix in ("", results.LOWER_SUFFIX, results.UPPER_SUFFIX)
+    ]
+
+
+_INDICATORS = (
+    ("site_trigger_present", "trigger species present"),
+    ("site_trigger_threatened", "still threatened"),
+    ("site_rli_contribution", "RLI contribution"),
+)
+
+
+def _sites_document(choice: summary.SiteChoice, at: Any, currency: str) -> dict[str, object]:
+    problem = choice.problem
+    scenarios = [str(s) for s in at[results.SCENARIO].values]
+    sites = []
+    for i, name in enumerate(at["study_site"].values):
+        entry: dict[str, object] = {
+            "name": str(name),
+            "aze": bool(at["aze"].values[i]),
+            "trigger_species": str(at["trigger_species"].values[i]).split(", "),
+            "indicators": {
+                sc: {key: _estimate(at, key, name, sc) for key, _ in _INDICATORS}
+                for sc in scenarios
+            },
+        }
+        sites.append(entry)
+    return {
+        "objective": problem.objective,
+        "horizon": problem.horizon,
+        "no_action": problem.no_action,
+        "currency": currency,
+        "budget": choice.choice.budget,
+        "choice": choice.choice.to_dict(),
+        "options": [
+            {"name": o.name, "site": problem.sites[o.name], "cost": o.cost}
+            for o in problem.portfolio.options
+        ],
+        "singles": [c.to_dict() for c in choice.singles],
+        "curve": [c.to_dict() for c in choice.curve],
+        "sites": sites,
+        "notes": list(problem.notes),
+    }
+
+
+def _interval(mean: float, lo: float, hi: float, digits: int = 2) -> str:
+    return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _sites_lines(ds: Any, choice: summary.SiteChoice, at: Any, currency: str) -> list[str]:
+    problem = choice.problem
+
+    def money(value: float) -> str:
+        return summary.money(value, currency)
+
+    reps = int(ds.sizes[results.REPLICATE])
+    gain = "extinctions prevented" if problem.objective == "extinctions" else "ΔRLI"
+    digits = 2 if problem.objective == "extinctions" else 4
+    counted = "by" if problem.objective == "extinctions" else "in"
+    lines = [
+        f"{gain} {counted} year {problem.horizon} against {problem.no_action!r}, "
+        f"{reps} paired replicates",
+        "",
+        f"site indicators at year {problem.horizon} (mean [95% interval])",
+    ]
+    rows = [["site", "scenario", *(label for _, label in _INDICATORS)]]
+    for i, name in enumerate(at["study_site"].values):
+        tag = f"{name} (AZE)" if bool(at["aze"].values[i]) else str(name)
+        for sc in at[results.SCENARIO].values:
+            cells = [
+                _interval(
+                    *_estimate(at, key, name, sc),
+                    digits=3 if key == "site_rli_contribution" else 2,
+                )
+                for key, _ in _INDICATORS
+            ]
+            rows.append([tag, str(sc), *cells])
+            tag = ""
+    lines.extend(_aligned(rows))
+    lines += ["", "site actions"]
+    rows = [["action", "site", "cost", f"{gain} alone"]]
+    singles = {c.options[0]: c for c in choice.singles}
+    for o in problem.portfolio.options:
+        alone = singles.get(o.name)
+        rows.append(
+            [
+                o.name,
+                problem.sites[o.name],
+                money(o.cost),
+                "not simulated alone"
+                if alone is None
+                else _interval(alone.expected, *alone.ci, digits=digits),
+            ]
+        )
+    lines.extend(_aligned(rows))
+    c = choice.choice
+    chosen = ", ".join(c.options) if c.options else "nothing"
+    lines += [
+        "",
+        f"budget {money(c.budget)}: fund {chosen} (cost {money(c.cost)}): "
+        f"{_interval(c.expected, *c.ci, digits=digits)} {gain} ({c.method})",
+        "",
+        f"{gain} against budget",
+    ]
+    rows = [["budget", "best set", gain]]
+    for point in choice.curve:
+        rows.append(
+            [
+                money(point.budget),
+                ", ".join(point.options) or "(none)",
+                _interval(point.expected, *point.ci, digits=digits),
+            ]
+        )
+    lines.extend(_aligned(rows))
+    lines.extend(f"note: {note}" for note in problem.notes)
+    lines.append(
+        "note: the best of many estimated sets is biased upwards (winner's curse); its interval "
+        "is that of the set, not of the search"
+    )
+    return lines
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+
+
+_VERBS.append(_add_sites)
 
 
 if __name__ == "__main__":  # pragma: no cover

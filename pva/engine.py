@@ -1249,8 +1249,8 @@ def _make_run(
         max_count=_max_count(plan.S, plan.P),
         start_year=start_year,
         event_rngs=tuple(
-            joined([event_stream(s.events, name) for s in parts], axis=0)
-            for name, _ in scenarios.events
+            joined([event_stream(s.events, name, shared=members[0][1].shared) for s in parts], 0)
+            for name, members in scenarios.events
         ),
         compiled=stochastic and kernels.enabled(),
         ex_situ=joined([ex_situ_stream(s.demography) for s in parts], axis=1)

@@ -30,6 +30,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from pva import _signals, datasets, streams
+from pva.census import Census, parse_census
 from pva.datasets import MatrixData, _float_or_nan
 from pva.errors import DamagedCheckpointWarning, StudyFileError, StudyFileTypeError
 from pva.study import Study, UnknownKeyError
@@ -369,6 +370,23 @@ def _compadre_species(table: Mapping[str, Any], where: str, base: Path) -> dict[
     out["source"] = f"{cite} (via {data.name}, Salguero-Gómez et al. 2015/2016)"
     rest = {k: v for k, v in table.items() if k not in ("compadre", "compadre_file")}
     return {**out, **rest}
+
+
+def read_census(path: str | os.PathLike[str], *, column: str | None = None) -> Census:
+    """Read a census series of mature individuals from a CSV file (header ``year,mature`` or
+    ``year,low,best,high``, or the counts in ``column``; :func:`pva.census.parse_census`).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        Naming the file, line and column of a bad cell or header.
+    """
+    p = Path(path)
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    return parse_census(rows, where=str(p), column=column)
 
 
 def read_study(path: str | os.PathLike[str]) -> Study:

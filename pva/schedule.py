@@ -108,6 +108,10 @@ class StochasticEvent(_TimeIndexed):
         metadata=axes(POPULATION, neutral=1.0)
     )
     """Multiplier of K in a year it strikes, shape (populations,)."""
+    shared: bool = False
+    """Whether the event strikes every species that has it in the same replicates and years (a
+    catastrophe at a site shared by species): its draws come from a stream keyed by the study's
+    seed and the event's name, not by the species (:func:`pva.streams.event_stream`)."""
 
     def check_item(self, sizes: Mapping[str, int], where: str) -> None:
         """Raise ValueError unless the arrays fit ``sizes`` (years, populations, stages)."""

@@ -12,7 +12,9 @@ Policy (numpy's ``random/parallel`` guide; ``docs/architecture.md``):
   catastrophe history under every scenario (common random numbers): intervention effects are paired
   differences with far less Monte Carlo noise;
 * the nested criterion-E projections of a chunk (:func:`nested_seed`, :func:`batch_streams`) and each
-  scenario event (:func:`event_stream`) get their own keys below the chunk's;
+  scenario event (:func:`event_stream`) get their own keys below the chunk's; an event shared by
+  the species at a site gets a key without the species, so that it strikes them all in the same
+  replicates and years;
 * a single-generator call (:func:`generator`: ``pva.analysis.stochastic_growth_rate``,
   ``pva.countpva.extinction_band``) takes a seed or a Generator, and reports the entropy it resolved;
 * a parameter sweep (:mod:`pva.sensitivity`) runs every sample on the study's entropy and chunk keys
@@ -44,6 +46,7 @@ own streams, so its speed does not depend on the chunk size (``results/benchmark
 _ENVIRONMENT, _CATASTROPHES, _DEMOGRAPHY, _EVENTS = 0, 1, 2, 3
 _EVENT_CHILD = 0x45564E54  # "EVNT": marks the per-event children of the events stream
 _EX_SITU_CHILD = 0x45585354  # "EXST": marks the ex-situ child of the demography stream
+_SHARED_EVENT = 0x53495445  # "SITE": replaces the species in the key of an event shared by species
 _NESTED_E = 4
 """spawn_key component that marks the nested criterion-E streams of a chunk; the chunk's own four
 streams use the components 0-3 (:func:`chunk_streams`) at a shorter key."""
@@ -216,17 +219,30 @@ def chunk_bounds(replicates: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[
     ]
 
 
-def event_stream(events: np.random.Generator, name: str) -> np.random.Generator:
+def event_stream(
+    events: np.random.Generator, name: str, *, shared: bool = False
+) -> np.random.Generator:
     """The generator of the scenario event ``name``: a child of the events stream's SeedSequence
     keyed by the name, so that an epidemic strikes the same replicates in the same years in every
     scenario that has it, whatever other events the scenario has and in whatever order (common
     random numbers; a scenario that lists an extra event or its threats in another order would
     otherwise shift every later event's draws). Falls back to ``events`` itself for a generator
-    without a SeedSequence."""
+    without a SeedSequence.
+
+    With ``shared`` (an event of a site shared by species, :class:`pva.sites.SiteCatastrophe`), the
+    key leaves out the species: every stream key of a species starts with :func:`stable_key` of
+    its name (:func:`chunk_streams`, :func:`nested_seed`), and a shared event's key replaces that
+    component by a mark of its own, keeping the rest (scenario, chunk, nested year and batch). So
+    replicate r of chunk k draws the same numbers for that event in every species: the species at
+    a site are struck in the same years, and the draws never depend on which species the study
+    holds or in what order."""
     seq = getattr(events.bit_generator, "seed_seq", None)
     if not isinstance(seq, np.random.SeedSequence):
         return events
-    key = (*seq.spawn_key, _EVENT_CHILD, stable_key(name))
+    below = seq.spawn_key
+    if shared:
+        below = (_SHARED_EVENT, *below[1:])
+    key = (*below, _EVENT_CHILD, stable_key(name))
     return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))
 
 

@@ -25,6 +25,7 @@ from pva import model, streams, validation
 from pva.errors import InactiveActionWarning, StudyFileError, SurvivalCapWarning
 from pva.model import Species
 from pva.scenario import Action, ClimateTrend, Intervention, Scenario, ScheduleBuilder, Threat
+from pva.sites import Site
 from pva.validation import UnknownKeyError, check_keys
 
 __all__ = ["GreenStatus", "Outputs", "RedListE", "Study", "StudySpecies", "UnknownKeyError"]
@@ -351,6 +352,7 @@ _STUDY_KEYS = ("name", "years", "replicates", "seed", "chunk_size", "description
 _TOP_KEYS = (
     "study",
     "species",
+    "sites",
     "threats",
     "interventions",
     "scenarios",
@@ -404,6 +406,13 @@ class Study:
     no_action: str | None = None
     """The scenario others are compared with (default: the first without interventions, else the
     first)."""
+    sites: tuple[Site, ...] = ()
+    """Places shared by species (``[[sites]]``): a species' population lives at the site of its
+    name (:mod:`pva.sites`)."""
+    action_sites: tuple[tuple[str, str], ...] = ()
+    """(action name, site name) pairs: actions written for a site, which act on the population of
+    that name of every species that has one (their ``populations`` are the site; the species they
+    apply to are those with a population there)."""
 
     def __post_init__(self) -> None:
         own = "Study"
@@ -506,6 +515,8 @@ class Study:
                     f"species: {names}"
                 )
 
+        self._check_sites(wrapped, by_name)
+
         # every scenario must make sense for every species: the stages and populations each
         # action names are checked here; the year-by-year schedules are compiled by the runner,
         # after the run's memory has been estimated (a study of 1e9 years must be refused before
@@ -576,6 +587,104 @@ class Study:
                             )
                             break
 
+    def _check_sites(
+        self, wrapped: tuple[StudySpecies, ...], by_name: Mapping[str, Action]
+    ) -> None:
+        """Sites: unique names, each holding some population, trigger species that live there,
+        coordinates that agree with those of the populations; actions written for a site act on
+        that population and apply to the species that live there."""
+        sites = tuple(self.sites)
+        for site in sites:
+            validation.instance(site, "sites", Site, owner="Study")
+        site_names = [site.name for site in sites]
+        if len(set(site_names)) != len(site_names):
+            raise ValueError(f"Study.sites names must be unique; got {site_names!r}")
+        object.__setattr__(self, "sites", sites)
+        for site in sites:
+            living = self.species_at(site.name, wrapped)
+            if not living:
+                raise ValueError(
+                    f"Study: site {site.name!r} holds no population (a species' population lives "
+                    f"at the site of its name; populations: "
+                    f"{sorted({p for s in wrapped for p in s.species.population_names})})"
+                )
+            strangers = [t for t in site.trigger_species if t not in living]
+            if strangers:
+                raise ValueError(
+                    f"Study: site {site.name!r} lists trigger species {strangers!r} without a "
+                    f"population there (species at the site: {list(living)})"
+                )
+            for s in wrapped:
+                for pop in s.species.all_populations:
+                    if (
+                        pop.name == site.name
+                        and pop.coordinates is not None
+                        and site.coordinates is not None
+                        and tuple(pop.coordinates) != tuple(site.coordinates)
+                    ):
+                        raise ValueError(
+                            f"Study: population {pop.name!r} of species {s.name!r} has coordinates "
+                            f"{pop.coordinates!r}, but its site has {site.coordinates!r}"
+                        )
+        pairs = tuple(tuple(p) for p in self.action_sites)
+        limits = dict(self.applies_to)
+        for action, site in pairs:
+            if action not in by_name:
+                raise ValueError(
+                    f"Study.action_sites names action {action!r}, which no scenario uses "
+                    f"(actions: {sorted(by_name)})"
+                )
+            if site not in site_names:
+                raise ValueError(
+                    f"action {action!r} is written for site {site!r}, which is not among the "
+                    f"study's [[sites]] {site_names!r}"
+                )
+            populations = getattr(by_name[action], "populations", None)
+            if populations is not None and tuple(populations) != (site,):
+                raise ValueError(
+                    f"action {action!r} is written for site {site!r}; its populations must be "
+                    f"[{site!r}] (or left out); got {list(populations)!r}"
+                )
+            living = self.species_at(site, wrapped)
+            chosen = tuple(n for n in living if n in limits.get(action, living))
+            if not chosen:
+                raise ValueError(
+                    f"action {action!r} at site {site!r} applies to no species living there "
+                    f"(species at the site: {list(living)}; action limited to "
+                    f"{list(limits.get(action, ()))})"
+                )
+            limits[action] = chosen
+        object.__setattr__(self, "action_sites", pairs)
+        if pairs:
+            # one order whatever the order limits were given in (threats, then interventions, as
+            # the scenarios list them): to_dict/from_dict is an exact round trip
+            kinds = [n for n, a in by_name.items() if isinstance(a, Threat)]
+            kinds += [n for n, a in by_name.items() if not isinstance(a, Threat)]
+            order = {n: i for i, n in enumerate(kinds)}
+            limits = dict(sorted(limits.items(), key=lambda item: order[item[0]]))
+        object.__setattr__(self, "applies_to", tuple(limits.items()))
+
+    def species_at(
+        self, site: str, species: tuple[StudySpecies, ...] | None = None
+    ) -> tuple[str, ...]:
+        """Names of the species with a population at ``site`` (in study order)."""
+        listed = self.species if species is None else species
+        return tuple(s.name for s in listed if site in s.species.population_names)
+
+    def site(self, name: str) -> Site:
+        """The site ``name``."""
+        for site in self.sites:
+            if site.name == name:
+                return site
+        raise ValueError(f"no site {name!r}; sites: {[s.name for s in self.sites]}")
+
+    def site_actions(self) -> dict[str, tuple[str, ...]]:
+        """The interventions written for each site, by site name (in the study's order)."""
+        out: dict[str, list[str]] = {site.name: [] for site in self.sites}
+        for action, site in self.action_sites:
+            out[site].append(action)
+        return {k: tuple(v) for k, v in out.items()}
+
     # ---- derived --------------------------------------------------------------------------------
 
     @property
@@ -635,6 +744,7 @@ class Study:
         if self.no_action is not None:
             head["no_action"] = self.no_action
         limits = dict(self.applies_to)
+        at_site = dict(self.action_sites)
         threats: dict[str, dict[str, Any]] = {}
         interventions: dict[str, dict[str, Any]] = {}
         scenarios = []
@@ -645,6 +755,9 @@ class Study:
                     entry = a.to_dict()
                     if a.name in limits:
                         entry["species"] = list(limits[a.name])
+                    if a.name in at_site:
+                        entry.pop("populations", None)
+                        entry["site"] = at_site[a.name]
                     table[a.name] = entry
             entry_sc: dict[str, Any] = {
                 "name": sc.name,
@@ -657,6 +770,7 @@ class Study:
         out: dict[str, Any] = {
             "study": head,
             "species": [_drop_none(s.to_dict()) for s in self.species],
+            **({"sites": [site.to_dict() for site in self.sites]} if self.sites else {}),
             "threats": list(threats.values()),
             "interventions": list(interventions.values()),
             "scenarios": scenarios,
@@ -709,6 +823,11 @@ class Study:
             StudySpecies.from_dict(t, where=f"species[{i}]") for i, t in enumerate(species_tables)
         )
 
+        sites = tuple(
+            Site.from_dict(t, where=f"sites[{i}]")
+            for i, t in enumerate(_list_of_tables(data.get("sites", []), "[[sites]]"))
+        )
+        action_sites: list[tuple[str, str]] = []
         limits: dict[str, tuple[str, ...]] = {}
         actions: dict[str, Action] = {}
         threat_order: list[str] = []
@@ -717,7 +836,20 @@ class Study:
                 where = f"{group}[{i}]"
                 body = dict(table)
                 targets = body.pop("species", None)
+                site = body.pop("site", None)
+                if site is not None:
+                    validation.name(site, "site", owner=where)
+                    if "populations" in body and list(body["populations"]) != [site]:
+                        raise StudyFileError(
+                            f"{where}: an action written for site {site!r} acts on the "
+                            f"population of that name; leave populations out (got "
+                            f"{body['populations']!r})"
+                        )
+                    if "populations" in _fields_of(body):
+                        body["populations"] = [site]
                 action = Action.from_dict(body, where=where)
+                if site is not None:
+                    action_sites.append((action.name, site))
                 if not isinstance(action, base):
                     raise StudyFileError(
                         f"{where}: {type(action).__name__} is not a {base.__name__.lower()}; "
@@ -798,7 +930,16 @@ class Study:
             outputs=outputs,
             description=head.get("description", ""),
             no_action=head.get("no_action"),
+            sites=sites,
+            action_sites=tuple(action_sites),
         )
+
+
+def _fields_of(table: Mapping[str, Any]) -> set[str]:
+    """Field names of the action type a table names (empty if the type is unknown: the error is
+    then raised by :meth:`Action.from_dict`)."""
+    kind = validation.table_types(Action).get(str(table.get("type", "")))
+    return {f.name for f in dataclasses.fields(kind)} if kind is not None else set()
 
 
 def _list_of_tables(value: Any, where: str) -> list[Mapping[str, Any]]:

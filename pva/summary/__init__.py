@@ -13,7 +13,9 @@
   differences over replicates; expected extinctions prevented by the final year (the quantity
   Bolam et al. 2021 estimated by expert elicitation), and the cost per extinction prevented where
   ``annual_cost`` is recorded;
-* with a Green Status setting, the Green Scores and conservation metrics (:mod:`pva.summary.green`).
+* with a Green Status setting, the Green Scores and conservation metrics (:mod:`pva.summary.green`);
+* with ``[[sites]]`` in the study, site indicators (trigger species present and still threatened,
+  the site's share of the RLI) and the budgeted choice of site actions (:mod:`pva.summary.aze`).
 
 Building the numbers (:mod:`pva.summary.tables`) is separate from formatting them
 (:mod:`pva.summary.formatting`: aligned text, Markdown, HTML and JSON). Nothing is estimated here:
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 from pva.results import no_action_scenario
 from pva.summary import sweep
+from pva.summary.aze import SiteChoice, site_choice, site_indicators, site_portfolio
 from pva.summary.costs import CostSettings, cost_settings, replicate_costs, single_interventions
 from pva.summary.formatting import (
     TableStyle,
@@ -81,6 +84,7 @@ __all__ = [
     "DEFAULT_HORIZONS",
     "CostSettings",
     "Horizon",
+    "SiteChoice",
     "TableStyle",
     "abundance_counts",
     "assess_by_species",
@@ -110,8 +114,11 @@ __all__ = [
     "run_overview",
     "run_rows",
     "single_interventions",
+    "site_choice",
     "site_counts",
     "site_curves",
+    "site_indicators",
+    "site_portfolio",
     "species_note",
     "species_rows",
     "study_rows",

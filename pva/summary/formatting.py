@@ -651,6 +651,37 @@ def study_rows(table: xr.Dataset) -> Rows:
     return ["", *scenarios], rows
 
 
+SITE_INDICATOR_LABELS = (
+    ("site_trigger_present", "trigger species present", "{:.2f}"),
+    ("site_trigger_threatened", "still threatened there", "{:.2f}"),
+    ("site_rli_contribution", "share of the RLI's shortfall", "{:.3f}"),
+)
+"""The site indicators of :mod:`pva.summary.aze` and how rows show them."""
+
+
+def site_indicator_rows(table: xr.Dataset) -> Rows:
+    """The site indicators (study's ``[[sites]]``) by site and horizon as ``(header, rows)``;
+    empty when the table has none."""
+    if "study_site" not in table.dims:
+        return [], []
+    scenarios = results.names_of(table, results.SCENARIO)
+    rows = []
+    for site in table["study_site"].values:
+        aze = bool(table["aze"].sel(study_site=site)) if "aze" in table.coords else False
+        name = f"{site} (AZE)" if aze else str(site)
+        for h in table[results.HORIZON].values:
+            for var, label, pattern in SITE_INDICATOR_LABELS:
+                if var not in table:
+                    continue
+                fmt = pattern.format
+                cells = [
+                    _cell(table, var, fmt, study_site=site, scenario=s, horizon=h)
+                    for s in scenarios
+                ]
+                rows.append([f"{name}: {label}, year {int(h)}", *cells])
+    return ["", *scenarios], rows
+
+
 def _ratio_cells(
     table: xr.Dataset, var: str, currency: str, scenarios: list[str], no_action: str
 ) -> list[str]:
@@ -827,6 +858,9 @@ def format_table(table: xr.Dataset, *, style: TableStyle = "text") -> str:
     header, rows = study_rows(table)
     if rows:
         blocks.append(_titled("All species", render_rows(header, rows, style), style))
+    header, rows = site_indicator_rows(table)
+    if rows:
+        blocks.append(_titled("Sites shared by species", render_rows(header, rows, style), style))
     header, rows = ranking_rows(table)
     if rows:
         body = render_rows(header, rows, style)

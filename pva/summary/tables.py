@@ -20,7 +20,7 @@ import xarray as xr
 
 from pva import measures, outcomes, redlist, results
 from pva.results import LOWER_SUFFIX, MCSE_SUFFIX, UPPER_SUFFIX
-from pva.summary import answer, costs, genetics, green, sites, sweep
+from pva.summary import answer, aze, costs, genetics, green, sites, sweep
 
 Horizon = int | Literal["final"]
 DEFAULT_HORIZONS: tuple[Horizon, ...] = (10, 20, 50, "final")
@@ -575,6 +575,7 @@ def summary_table(
         _add_red_list(table, action0, confidence=confidence, assessment=assessment, reached=reached)
         _add_absolute_extinctions_prevented(table, extinct, action0, confidence)
         _add_rli_contributions(table, assessment, action0, confidence)
+        aze.add_site_indicators(table, ds, years, assessment, confidence=confidence)
         if per_replicate_cost is not None:
             final_rli = assessment[results.RLI].sel({results.YEAR: final_year}, drop=True)
             costs.add_cost_effectiveness(

@@ -50,6 +50,7 @@ from pva.scenario import (
     Translocation,
     VitalRateReduction,
 )
+from pva.sites import SiteCatastrophe
 from pva.validation import printable_name
 
 Matrix = tuple[tuple[float, ...], ...]
@@ -239,13 +240,27 @@ def threats(
     draw: st.DrawFn, name: str, *, stages: Sequence[str], populations: Sequence[str]
 ) -> Action:
     """One threat named ``name`` of any kind (habitat loss, harvest by proportion or number, vital
-    rate reduction, disease, invasive predator, climate trend) acting on some of ``stages`` and
+    rate reduction, disease, invasive predator, climate trend, site catastrophe) acting on some of
+    ``stages`` and
     ``populations``."""
     stage_sets, population_sets = _subsets(stages), _subsets(populations)
     t = draw(timings())
     kind = draw(
-        st.sampled_from(["loss", "harvest_p", "harvest_n", "vrr", "disease", "predator", "climate"])
+        st.sampled_from(
+            ["loss", "harvest_p", "harvest_n", "vrr", "disease", "predator", "climate", "site"]
+        )
     )
+    if kind == "site":
+        return SiteCatastrophe(
+            name=name,
+            probability=draw(probabilities),
+            survival=draw(probabilities),
+            fecundity=draw(probabilities),
+            carrying_capacity=draw(probabilities),
+            stages=draw(stage_sets),
+            populations=draw(population_sets),
+            **t,
+        )
     if kind == "loss":
         floor = draw(st.floats(0.0, 0.9))
         if "end" in t or "duration" in t:

@@ -43,7 +43,7 @@ SHELL = frozenset({"cli", "io", "plots", "report", "summary"})
 """Files, the command line, tables, figures and the report."""
 ENGINE = frozenset({"engine", "genetics", "kernels", "nested", "simulation", "runner"})
 """The engine and what runs it."""
-SPECIFICATIONS = frozenset({"model", "scenario", "schedule", "study", "validation"})
+SPECIFICATIONS = frozenset({"model", "scenario", "schedule", "study", "sites", "validation"})
 """Frozen, validated values: what to simulate."""
 
 
@@ -69,7 +69,8 @@ RULES = (
         ENGINE,
     ),
     Rule(
-        "specifications (model, scenario, schedule, study, validation) never import the engine "
+        "specifications (model, scenario, schedule, study, sites, validation) never import the "
+        "engine "
         "(engine, nested, simulation, runner)",
         SPECIFICATIONS,
         ENGINE,
@@ -78,6 +79,12 @@ RULES = (
         "analysis (analysis, countpva) never imports the engine (engine, nested, simulation, runner)",
         frozenset({"analysis", "countpva"}),
         ENGINE,
+    ),
+    Rule(
+        "observed-data assessment and budgeted choice (census, portfolio) never import the engine "
+        "(engine, nested, simulation, runner), io or the shell",
+        frozenset({"census", "portfolio"}),
+        ENGINE | SHELL,
     ),
     Rule(
         "the Red List code never imports the engine (engine, nested, simulation), the runner or io",
