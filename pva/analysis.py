@@ -33,7 +33,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 
 from pva import streams, validation
 from pva.errors import MatrixStructureWarning
@@ -849,6 +848,8 @@ def stochastic_growth_rate(
     size = years // batches
     means = r[: size * batches].reshape(batches, size).mean(axis=1)
     se = float(means.std(ddof=1) / math.sqrt(batches))
+    import scipy.stats  # here, not at the top: scipy.stats takes a second to import in every worker
+
     half = float(scipy.stats.t.ppf(0.975, batches - 1)) * se
     return StochasticGrowthRate(
         tuljapurkar=float(approx),

@@ -33,7 +33,6 @@ from typing import Any, Literal, Self, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
-import scipy.optimize
 import scipy.special
 
 from pva import analysis, validation
@@ -2270,6 +2269,8 @@ def density_strength(species: Species) -> float:
                 f"Species({species.name!r}).density_dependence: scaling survival alone cannot bring "
                 f"lambda to 1 (reproduction alone gives lambda = {_lambda(F)!r}); give strength"
             )
+        import scipy.optimize  # here, not at the top: it slows every worker's start-up
+
         g = scipy.optimize.brentq(lambda x: _lambda(x * U + F) - 1, 0.0, 1.0)
     return 1 / g - 1 if dd.kind == "beverton_holt" else -float(np.log(g))
 
