@@ -250,8 +250,13 @@ class Choice:
         }
 
 
+def _allowed(budget: float) -> float:
+    """The largest cost that fits ``budget``: the budget and a rounding tolerance."""
+    return budget + _RELATIVE_TOLERANCE * max(1.0, abs(budget))
+
+
 def _fits(cost: float, budget: float) -> bool:
-    return cost <= budget + _RELATIVE_TOLERANCE * max(1.0, abs(budget))
+    return cost <= _allowed(budget)
 
 
 def _check_budget(budget: float) -> float:
@@ -373,10 +378,12 @@ def exact(portfolio: Portfolio, budget: float) -> Choice:
                     constraint([(n_x + k, 1.0), (index[a], -1.0)], -np.inf, 0.0)
                 else:  # z + x_a <= 1
                     constraint([(n_x + k, 1.0), (index[a], 1.0)], -np.inf, 1.0)
-    # the budget row in units of the largest of the budget and the costs, so that the solver's
-    # absolute feasibility tolerance (~1e-7) is relative to them
-    scale = max(budget, float(costs.max(initial=0.0)), 1e-300)
-    constraint([(i, float(c) / scale) for i, c in enumerate(costs)], -np.inf, budget / scale)
+    # the budget row allows what _fits allows (brute force and greedy use the same rule), in units
+    # of the largest of that and the costs, so that the solver's absolute feasibility tolerance
+    # (~1e-7) is relative to them
+    allowed = _allowed(budget)
+    scale = max(allowed, float(costs.max(initial=0.0)), 1e-300)
+    constraint([(i, float(c) / scale) for i, c in enumerate(costs)], -np.inf, allowed / scale)
     gains = np.array([v for _, _, v in combos])
     A = scipy.sparse.csr_array((vals, (rows, cols)), shape=(len(lo), n_x + n_z))
 

@@ -16,7 +16,7 @@ import itertools
 import math
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pva import portfolio as pf
@@ -92,6 +92,14 @@ def _close(a, b):
 
 @SETTINGS
 @given(problem=st.one_of(additive(), coverage(), general()), budget=budgets)
+@example(  # a cost within rounding of a zero budget: the programme once refused what brute force took
+    problem=pf.Portfolio(
+        options=(pf.Option(name="o0", cost=1.8672337807823676e-162),),
+        gains={"s0": {frozenset(): np.array([0.0]), frozenset({"o0"}): np.array([1.0])}},
+        level=0.95,
+    ),
+    budget=0.0,
+)
 def test_exact_equals_brute_force(problem, budget):
     chosen = pf.exact(problem, budget)
     _, best = pf.brute_force(problem, budget)
