@@ -38,37 +38,6 @@ def _version() -> str:
 # Submodules load on first use (PEP 562), so that `import pva` is quick: the `pva` command can then
 # catch Ctrl-C while numpy, scipy and xarray load (pva.__main__). `pva.io`, `from pva import io` and
 # `import pva.io` work as before.
-_SUBMODULES = frozenset(
-    {
-        "analysis",
-        "census",
-        "countpva",
-        "datasets",
-        "engine",
-        "errors",
-        "io",
-        "model",
-        "nested",
-        "outcomes",
-        "plots",
-        "portfolio",
-        "redlist",
-        "report",
-        "resources",
-        "results",
-        "runner",
-        "scenario",
-        "schedule",
-        "sensitivity",
-        "simulation",
-        "sites",
-        "streams",
-        "study",
-        "success",
-        "summary",
-        "validation",
-    }
-)
 
 if TYPE_CHECKING:
     __version__: str
@@ -153,3 +122,6 @@ __all__ = [
     "summary",
     "validation",
 ]
+
+# every name of __all__ but these two is a submodule, loaded on first use by __getattr__
+_SUBMODULES = frozenset(__all__) - {"__version__", "simulate"}

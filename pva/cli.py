@@ -514,6 +514,19 @@ def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="results file (default results/<study name>.nc)",
     )
+    _add_execution_options(p, kept="tasks")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
+    p.set_defaults(func=_cmd_run)
+
+
+def _add_execution_options(
+    p: argparse.ArgumentParser,
+    *,
+    kept: str,
+    resumes: str = "a rerun with the same study and seed",
+) -> None:
+    """The options of a verb that runs tasks through :mod:`pva.runner`: ``--jobs``, ``--seed``,
+    ``--backend``, ``--scheduler`` and ``--checkpoint-dir`` (where finished ``kept`` are kept)."""
     p.add_argument(
         "--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (-1: all cores)"
     )
@@ -527,15 +540,13 @@ def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="joblib backend (default loky; dask uses the current dask.distributed client or a "
         "local cluster of N workers)",
     )
+    _add_scheduler_option(p)
     p.add_argument(
         "--checkpoint-dir",
         metavar="DIR",
         default=None,
-        help="keep finished tasks here; a rerun with the same study and seed resumes",
+        help=f"keep finished {kept} here; {resumes} resumes",
     )
-    _add_scheduler_option(p)
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
-    p.set_defaults(func=_cmd_run)
 
 
 def _add_scheduler_option(p: argparse.ArgumentParser) -> None:
@@ -731,26 +742,7 @@ def _add_sweep(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default=None,
         help="results file (default results/<study name>_sweep.nc or _uncertainty.nc)",
     )
-    p.add_argument(
-        "--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (-1: all cores)"
-    )
-    p.add_argument(
-        "--seed", type=int, default=None, metavar="S", help="root seed (default: the study's seed)"
-    )
-    p.add_argument(
-        "--backend",
-        choices=("loky", "threading", "sequential", "dask"),
-        default="loky",
-        help="joblib backend (default loky; dask uses the current dask.distributed client or a "
-        "local cluster of N workers)",
-    )
-    _add_scheduler_option(p)
-    p.add_argument(
-        "--checkpoint-dir",
-        metavar="DIR",
-        default=None,
-        help="keep finished samples here; a rerun of the same sweep and seed resumes",
-    )
+    _add_execution_options(p, kept="samples", resumes="a rerun of the same sweep and seed")
     p.add_argument(
         "--no-replicate-outcomes",
         dest="replicate_outcomes",
@@ -899,25 +891,7 @@ def _add_success(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default=None,
         help="results file (default results/<study name>-success.nc)",
     )
-    p.add_argument(
-        "--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (-1: all cores)"
-    )
-    p.add_argument(
-        "--backend",
-        choices=("loky", "threading", "sequential", "dask"),
-        default="loky",
-        help="joblib backend (default loky)",
-    )
-    _add_scheduler_option(p)
-    p.add_argument(
-        "--seed", type=int, default=None, metavar="S", help="root seed (default: the study's seed)"
-    )
-    p.add_argument(
-        "--checkpoint-dir",
-        metavar="DIR",
-        default=None,
-        help="keep finished species here; a rerun with the same study and seed resumes",
-    )
+    _add_execution_options(p, kept="species")
     p.add_argument(
         "--horizon",
         type=int,

@@ -42,44 +42,36 @@ class DensityDependenceWarning(PVAWarning):
     matrix cannot grow, where the strength that makes K an equilibrium is 0)."""
 
 
-class StudyFileError(ValueError):
+class _StudyFileLocationError(Exception):
+    """Where in a study file an error lies: ``file``, ``table`` and ``key`` (each None where
+    unknown), beside the message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        table: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.table = table
+        self.key = key
+
+
+class StudyFileError(_StudyFileLocationError, ValueError):
     """A study or data file does not follow its schema; the message names the file and the key.
 
     ``file``, ``table`` and ``key`` (each None where unknown) say where the problem is, for
     programs that want more than the message: e.g. ``table="species[0]"``, ``key="initial"``.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        table: str | None = None,
-        key: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.file = file
-        self.table = table
-        self.key = key
 
-
-class StudyFileTypeError(TypeError):
+class StudyFileTypeError(_StudyFileLocationError, TypeError):
     """A value of a study file has the wrong kind (a string where a number is needed, ...); like
     :class:`StudyFileError`, the message names the file and the key, and ``file``, ``table`` and
     ``key`` say where the problem is."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        table: str | None = None,
-        key: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.file = file
-        self.table = table
-        self.key = key
 
 
 class ResourceError(ValueError):
