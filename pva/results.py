@@ -24,7 +24,9 @@ identical Dataset.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import json
 import types
 from collections.abc import Mapping, Sequence
@@ -932,22 +934,23 @@ class Provenance:
     def study(self) -> dict[str, Any]:
         """The study in the study-file schema (:meth:`pva.study.Study.to_dict`), without the
         ``no_action`` key; a fresh copy on every call (``{}`` if not recorded)."""
-        spec = json.loads(self.study_json) if self.study_json else {}
+        spec = copy.deepcopy(_study_document(self.study_json))
         spec.pop(NO_ACTION_KEY, None)
-        return dict(spec)
+        return spec
 
     @property
     def name(self) -> str:
         """The study's name ("" if not recorded)."""
-        head = self.study.get("study")
+        head = _study_document(self.study_json).get("study")
         name = head.get("name") if isinstance(head, dict) else None
         return str(name) if name else ""
 
     @property
     def species(self) -> list[dict[str, Any]]:
-        """The species tables of the study, in order."""
-        tables = self.study.get("species") or []
-        return [t for t in tables if isinstance(t, dict)]
+        """The species tables of the study, in order (each a fresh dict; read their values, do
+        not change them)."""
+        tables = _study_document(self.study_json).get("species") or []
+        return [dict(t) for t in tables if isinstance(t, dict)]
 
     def species_table(self, name: str) -> dict[str, Any] | None:
         """The species table named ``name``, or None."""
@@ -955,9 +958,9 @@ class Provenance:
 
     @property
     def outputs(self) -> dict[str, Any]:
-        """The study's ``[outputs]`` table (empty if not recorded)."""
-        outputs = self.study.get("outputs")
-        return outputs if isinstance(outputs, dict) else {}
+        """The study's ``[outputs]`` table (empty if not recorded; a fresh copy)."""
+        outputs = _study_document(self.study_json).get("outputs")
+        return copy.deepcopy(outputs) if isinstance(outputs, dict) else {}
 
     @property
     def currency(self) -> str:
@@ -984,6 +987,22 @@ class Provenance:
         return ()
 
 
+@functools.lru_cache(maxsize=8)
+def _study_document(text: str) -> dict[str, Any]:
+    """The study JSON of a results file, parsed once per text: summaries read it for every block
+    of species, and a 100-species study takes milliseconds to parse. Never changed by callers
+    (:attr:`Provenance.study` hands out deep copies)."""
+    if not text:
+        return {}
+    try:
+        spec = json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"results attribute {ATTR_STUDY!r} is not valid JSON: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise ValueError(f"results attribute {ATTR_STUDY!r} must hold a JSON object; got {spec!r}")
+    return spec
+
+
 def _int_attr(results: xr.Dataset, key: str) -> int | None:
     value = results.attrs.get(key)
     return None if value is None else int(value)
@@ -1007,16 +1026,9 @@ def provenance(results: xr.Dataset) -> Provenance:
     if not isinstance(results, xr.Dataset):
         raise TypeError(f"results must be an xarray.Dataset; got {type(results).__name__}")
     raw = results.attrs.get(ATTR_STUDY, "")
-    spec: Any = {}
-    if raw:
-        try:
-            spec = json.loads(raw)
-        except (TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"results attribute {ATTR_STUDY!r} is not valid JSON: {exc}") from exc
-        if not isinstance(spec, dict):
-            raise ValueError(
-                f"results attribute {ATTR_STUDY!r} must hold a JSON object; got {spec!r}"
-            )
+    if raw and not isinstance(raw, str):
+        raise ValueError(f"results attribute {ATTR_STUDY!r} is not valid JSON: not a string")
+    spec = _study_document(raw or "")
     no_action = spec.get(NO_ACTION_KEY)
     entropy = results.attrs.get(ATTR_SEED_ENTROPY)
     out = Provenance(

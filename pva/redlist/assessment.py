@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ def assess(
     settings: RedListSettings | None = None,
     weights: Mapping[str, float] | None = None,
     quasi_extinction: bool | None = None,
+    years: Sequence[int] | None = None,
     **kwargs: Any,
 ) -> xr.Dataset:
     """Classify every species and scenario of a results Dataset and compute the RLI.
@@ -71,6 +72,9 @@ def assess(
         ``quasi_extinction`` attribute, the study's ``[outputs.red_list_e] quasi_extinction``),
         else False. A value that contradicts the nested ``extinction_risk`` raises
         :class:`ValueError`: E would mean two events at different years.
+    years : sequence of int, optional
+        Assess at these years only (values of the ``year`` coordinate); each is classified as it
+        is among every year's (:func:`classify`), at a fraction of the cost. Default: every year.
 
     Returns
     -------
@@ -129,8 +133,10 @@ def assess(
     gl = gl_source
     if names.SPECIES not in gl.dims:
         gl = gl.expand_dims({names.SPECIES: mature.sizes[names.SPECIES]})
-    years = np.asarray(mature[names.YEAR].values) if names.YEAR in mature.coords else None
-    years_before = int(-years.min()) if years is not None and years.min() < 0 else 0
+    year_values = np.asarray(mature[names.YEAR].values) if names.YEAR in mature.coords else None
+    years_before = (
+        int(-year_values.min()) if year_values is not None and year_values.min() < 0 else 0
+    )
 
     risk = None
     if EXTINCTION_RISK in results and "extinction_probability" not in kwargs:
@@ -166,6 +172,9 @@ def assess(
         species_settings = _quasi_extinction_settings(results, base, mature.sizes[names.SPECIES])
 
     ns, nsc, nr, ny = (mature.sizes[d] for d in order[:4])
+    chosen = None if years is None else _chosen_years(years, mature)
+    if chosen is not None:
+        ny = len(chosen)
     category = np.empty((ns, nsc, nr, ny), dtype=np.int8)
     criteria = np.empty((ns, nsc, nr, ny), dtype=object)
     complete = np.empty((ns, nsc, nr, ny), dtype=bool)
@@ -218,6 +227,7 @@ def assess(
                 years_before=years_before,
                 criterion_a=criterion_a,
                 settings=species_settings[i],
+                years=chosen,
                 **per_species,
                 **nested,
                 **kwargs,
@@ -229,6 +239,12 @@ def assess(
             level[i, j] = c.levels
             notes.update(c.notes)
     coords = {d: mature[d] for d in order[:4] if d in mature.coords}
+    if chosen is not None:
+        coords[names.YEAR] = xr.DataArray(
+            np.array(chosen, dtype=mature[names.YEAR].dtype),
+            dims=names.YEAR,
+            attrs=mature[names.YEAR].attrs,
+        )
     dims4 = tuple(order[:4])
     out = xr.Dataset(
         {
@@ -313,3 +329,20 @@ def _quasi_extinction_settings(
             )
         )
     return out
+
+
+def _chosen_years(years: Sequence[int], mature: xr.DataArray) -> list[int]:
+    """``years`` (values of the ``year`` coordinate of ``mature``) sorted, each checked."""
+    if isinstance(years, str | bytes) or not isinstance(years, Sequence | np.ndarray):
+        raise TypeError(f"years must be a sequence of integers; got {years!r}")
+    known = [int(y) for y in mature[names.YEAR].values]
+    out = []
+    for y in years:
+        if isinstance(y, bool) or not isinstance(y, int | np.integer) or int(y) not in known:
+            raise ValueError(
+                f"years must be years of the results ({known[0]}..{known[-1]}); got {y!r}"
+            )
+        out.append(int(y))
+    if len(set(out)) != len(out):
+        raise ValueError(f"years must be distinct; got {list(years)!r}")
+    return sorted(out)

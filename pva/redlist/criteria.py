@@ -15,6 +15,7 @@ Criteria, Version 16 (cited as "Guidelines" with section numbers).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,6 @@ from pva.redlist.windows import (
     MAX_FUTURE,
     fluctuation,
     lead_reduction,
-    shift,
     significant_decline,
     window_reduction,
     years_window,
@@ -99,9 +99,11 @@ def projection_leads(generation_length: float) -> int:
 class Trajectories:
     """What the criteria read, validated by :func:`pva.redlist.classify`.
 
-    Column ``j`` is year ``j - year0``. At an assessment column ``j`` a criterion may read columns
-    ``<= j`` of the arrays indexed by year (the past and present of that replicate) and
-    ``projected[:, j, :]`` (projections from the state at ``j``); never a column after ``j``.
+    Column ``j`` of the trajectories is year ``j - year0``. The criteria are evaluated at the
+    assessment columns :attr:`assessed` (every column by default) and return one column per
+    assessment column. At an assessment column ``j`` a criterion may read columns ``<= j`` of the
+    trajectories (the past and present of that replicate) and the projections from the state at
+    ``j``; never a column after ``j``.
     """
 
     mature: npt.NDArray[np.float64]
@@ -117,21 +119,37 @@ class Trajectories:
     settings: RedListSettings
     projected: npt.NDArray[np.float64] | None = None
     """Expected mature individuals ``lead`` years after each assessment year, projected from the
-    state there (replicate, year, lead), lead 0 the state itself; NaN where not projected."""
+    state there (replicate, assessment column, lead), lead 0 the state itself; NaN where not
+    projected."""
     declining: npt.NDArray[np.float64] | None = None
-    """Continuing decline given by the user (replicate, year; 1.0 or 0.0), or None: tested."""
+    """Continuing decline given by the user (replicate, assessment column; 1.0 or 0.0), or None:
+    tested."""
     ensemble_start: bool = False
     """Whether the replicates are futures from one common state at year 0, so that their ensemble
     is the projection at year 0 (criterion E counts extinctions among them)."""
+    columns: npt.NDArray[np.intp] | None = None
+    """Assessment columns (ascending), or None: every column."""
+
+    @property
+    def assessed(self) -> npt.NDArray[np.intp]:
+        """The assessment columns (ascending)."""
+        if self.columns is None:
+            return np.arange(self.mature.shape[1])
+        return self.columns
 
     @property
     def shape(self) -> tuple[int, int]:
-        """(replicates, columns)."""
-        return self.mature.shape  # type: ignore[return-value]
+        """(replicates, assessment columns): the shape of every criterion's levels."""
+        return (self.mature.shape[0], self.assessed.size)
 
-    @property
+    def now(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """``x`` (replicate, column, ...) at the assessment columns."""
+        return x if self.columns is None else x[:, self.columns]
+
+    @functools.cached_property
     def projected_at(self) -> npt.NDArray[np.bool_]:
-        """Where a projection from the state at the assessment year is known (replicate, year)."""
+        """Where a projection from the state at the assessment year is known (replicate,
+        assessment column)."""
         if self.projected is None:
             return np.zeros(self.shape, dtype=bool)
         return ~np.isnan(self.projected).all(axis=2)
@@ -166,9 +184,11 @@ def future_window(t: Trajectories, years: int, generations: float | None) -> int
     return min(past_window(t, years, generations), MAX_FUTURE)
 
 
-def ending_at(w: npt.NDArray[np.float64], length: int) -> npt.NDArray[np.float64]:
-    """A statistic of the windows ``[s, s + length]`` re-indexed by their last column."""
-    return shift(w, -length)
+def reduction_ending(t: Trajectories, length: int) -> npt.NDArray[np.float64]:
+    """Reduction of mature individuals over the ``length`` years ending at each assessment year
+    (:func:`pva.redlist.windows.window_reduction`)."""
+    method = t.settings.reduction_method
+    return window_reduction(t.mature, length, method, starts=t.assessed - length)
 
 
 def trend(t: Trajectories) -> Trend:
@@ -181,9 +201,9 @@ def trend(t: Trajectories) -> Trend:
         declining = t.declining
     else:
         ld = past_window(t, s.decline_years, s.decline_generations)
-        declining = significant_decline(t.mature, ld, s.decline_alpha)
+        declining = significant_decline(t.mature, ld, s.decline_alpha, ends=t.assessed)
     lf = past_window(t, C1_YEARS[2], C1_GENERATIONS[2])
-    fluct = ending_at(fluctuation(t.mature, lf, s.fluctuation_ratio), lf)
+    fluct = fluctuation(t.mature, lf, s.fluctuation_ratio, starts=t.assessed - lf)
     return Trend(declining=declining, fluctuating=fluct)
 
 
@@ -212,7 +232,7 @@ def criterion_a(t: Trajectories, subcriteria: tuple[str, ...]) -> CriterionLevel
     for sub in subcriteria:
         thr = A1_THRESHOLDS if sub == "A1" else A234_THRESHOLDS
         if sub in ("A1", "A2"):
-            red = ending_at(window_reduction(t.mature, la, s.reduction_method), la)
+            red = reduction_ending(t, la)
             out[sub] = reduction_levels(red, thr, s.nt_reduction_margin)
             continue
         if sub == "A3":
@@ -225,7 +245,7 @@ def criterion_a(t: Trajectories, subcriteria: tuple[str, ...]) -> CriterionLevel
         else:
             lv = a4_levels(t, la, thr)
         out[sub] = _not_projected(lv, t.projected_at)
-        if not t.projected_at[:, t.year0 + 1 :].any():
+        if not t.projected_at[:, t.assessed > t.year0].any():
             notes.append(f"{sub} not evaluated after year 0: no projection from later years")
     return CriterionLevels(out, tuple(notes))
 
@@ -251,7 +271,8 @@ def a4_levels(t: Trajectories, la: int, thresholds: tuple[float, float, float]) 
         return lv, incomplete
     at = t.projected_at
     leads = t.projected.shape[2]
-    for j in np.flatnonzero(at.any(axis=0)):
+    for i in np.flatnonzero(at.any(axis=0)):
+        j = int(t.assessed[i])
         worst = np.full(reps, -np.inf)
         covered_all = np.ones(reps, dtype=bool)
         for k in range(max(1, la - MAX_FUTURE), la):
@@ -260,7 +281,7 @@ def a4_levels(t: Trajectories, la: int, thresholds: tuple[float, float, float]) 
                 covered_all[:] = False
                 continue
             series = np.concatenate(
-                [t.mature[:, j - k : j + 1], t.projected[:, j, 1 : ahead + 1]], 1
+                [t.mature[:, j - k : j + 1], t.projected[:, i, 1 : ahead + 1]], 1
             )
             red = np.full(reps, np.nan)
             known = ~np.isnan(series).any(axis=1)
@@ -274,8 +295,8 @@ def a4_levels(t: Trajectories, la: int, thresholds: tuple[float, float, float]) 
         # a covered window not meeting a threshold says nothing about the uncovered ones
         inc_j = inc_j | (~covered_all & (lv_j < CR))
         lv_j = np.where((lv_j == LC) & ~covered_all, np.int8(NOT_EVALUABLE), lv_j)
-        lv[:, j] = lv_j
-        incomplete[:, j] = inc_j
+        lv[:, i] = lv_j
+        incomplete[:, i] = inc_j
     return lv, incomplete
 
 
@@ -339,7 +360,7 @@ def criterion_c(t: Trajectories, tr: Trend) -> CriterionLevels:
 def _near_vu_size(t: Trajectories) -> npt.NDArray[np.float64]:
     """At most ``(1 + nt_size_margin)`` x 10,000 mature individuals (inclusive; Guidelines 10.1)."""
     limit = C_SIZE[2] * (1.0 + t.settings.nt_size_margin) + TOL
-    return (t.mature <= limit).astype(float)
+    return (t.now(t.mature) <= limit).astype(float)
 
 
 def c1_levels(t: Trajectories, tr: Trend) -> Levels:
@@ -372,15 +393,14 @@ def c1_levels(t: Trajectories, tr: Trend) -> Levels:
 
 
 def _c1_past(t: Trajectories, tr: Trend) -> list[tuple[int, npt.NDArray[np.float64]]]:
-    s = t.settings
-    n = t.mature
+    n = t.now(t.mature)
     conds = []
     vu_rate = np.full(t.shape, np.nan)
     for level, size, rate, yrs, gens in zip(
         (CR, EN, VU), C_SIZE, C1_RATE, C1_YEARS, C1_GENERATIONS, strict=True
     ):
         lk = past_window(t, yrs, gens)
-        red = ending_at(window_reduction(n, lk, s.reduction_method), lk)
+        red = reduction_ending(t, lk)
         small = (n < size).astype(float)
         conds.append((level, and3(small, ge3(red, rate), tr.declining)))
         vu_rate = red
@@ -392,7 +412,7 @@ def _c1_projected(
     t: Trajectories, projected: npt.NDArray[np.float64]
 ) -> list[tuple[int, npt.NDArray[np.float64]]]:
     s = t.settings
-    n = t.mature
+    n = t.now(t.mature)
     conds = []
     vu_rate = np.full(t.shape, np.nan)
     for level, size, rate, yrs, gens in zip(
@@ -410,8 +430,9 @@ def c2b_levels(t: Trajectories, tr: Trend) -> Levels:
     """C2b: small, continuing decline and extreme fluctuations; NT: the same with a population
     close to (not under) 10,000 (Guidelines 10.1; IUCN training example: 13,250 declining)."""
     conds = []
+    n = t.now(t.mature)
     for level, size in zip((CR, EN, VU), C_SIZE, strict=True):
-        small = (t.mature < size).astype(float)
+        small = (n < size).astype(float)
         conds.append((level, and3(small, tr.declining, tr.fluctuating)))
     conds.append((NT, and3(_near_vu_size(t), tr.declining, tr.fluctuating)))
     return levels(conds)
@@ -422,8 +443,8 @@ def c2a_levels(
 ) -> tuple[Levels, Levels]:
     """C2a(i): no subpopulation above 50 / 250 / 1,000; C2a(ii): at least 90 / 95 / 100% in one
     subpopulation; both with a small population and a continuing decline."""
-    n = t.mature
-    biggest = subpopulations.max(axis=2)
+    n = t.now(t.mature)
+    biggest = t.now(subpopulations).max(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(n > 0, biggest / np.where(n > 0, n, 1.0), 0.0)
     conds_ai, conds_aii = [], []
@@ -459,7 +480,7 @@ def criterion_d(
     """D (D1 for VU): fewer than 50 / 250 / 1,000 mature individuals, NT up to
     ``(1 + nt_size_margin)`` x 1,000; VU D2: a restricted AOO or few locations with a plausible
     threat."""
-    n = t.mature
+    n = t.now(t.mature)
     shape = t.shape
     d = np.zeros(shape, dtype=np.int8)
     d[n <= D_SIZE[2] * (1.0 + t.settings.nt_size_margin) + TOL] = NT
@@ -526,8 +547,9 @@ def _e_levels(
             lv_p, inc_p = _e_levels(t, p, [], False)
             lv[:, assessed] = lv_p[:, assessed]
             incomplete[:, assessed] = inc_p[:, assessed]
-        done = [int(j) - i0 for j in np.flatnonzero(assessed)]
-        from_replicates = t.ensemble_start and not assessed[i0]
+        done = [int(j) - i0 for j in t.assessed[assessed]]
+        at0 = _position(t, i0)
+        from_replicates = t.ensemble_start and at0 is not None and not assessed[at0]
         notes.append(
             f"E evaluated from nested simulations at years {done}"
             + (" and from the replicates at year 0" if from_replicates else "")
@@ -547,24 +569,27 @@ def _e_levels(
     if extinction_probability is None:
         p = np.full((reps, cols, 3), np.nan)
         counted = t.mature if settings.quasi_extinction_on == "mature" else t.total
-        if t.ensemble_start:
+        at0 = _position(t, i0)
+        if t.ensemble_start and at0 is not None:
             for k, (yrs, gens) in enumerate(zip(E_YEARS, E_GENERATIONS, strict=True)):
                 wk = future_window(t, yrs, gens)
                 # a window running past the data still gives a lower bound: the fraction extinct
                 # by the last simulated year (extinction within a window only grows with its length)
                 hit = np.min(counted[:, i0 : i0 + wk + 1], axis=1) <= settings.quasi_extinction
-                if i0 + wk < cols:
-                    p[:, i0, k] = hit.mean()
+                if i0 + wk < t.mature.shape[1]:
+                    p[:, at0, k] = hit.mean()
                 else:
-                    lower[:, i0, k] = hit.mean()
+                    lower[:, at0, k] = hit.mean()
             notes.append(
                 "E evaluated at year 0 only (from the replicates); not evaluated (NE) later"
             )
-        else:
+        elif not t.ensemble_start:
             notes.append(
                 "E not evaluated (NE): no extinction probabilities given, and the replicates do"
                 " not start from one common state"
             )
+        else:
+            notes.append("E not evaluated (NE): year 0 is not assessed and no probabilities given")
     # The CR, EN and VU windows are nested (max(10 y, 3 G) <= max(20 y, 5 G) <= 100 y, each capped
     # at 100), so a probability known for a shorter window bounds those of the longer ones: "met"
     # as soon as the data show it (IUCN 2012 E), unknown otherwise.
@@ -577,7 +602,13 @@ def _e_levels(
         conds.append((lvl, ge3(pk, thr)))
     lv, incomplete = levels(conds)
     if extinction_probability is None:
-        later = np.arange(cols) != i0 if t.ensemble_start else np.ones(cols, dtype=bool)
+        later = t.assessed != i0 if t.ensemble_start else np.ones(cols, dtype=bool)
         lv[:, later] = NE
         incomplete[:, later] = False
     return lv, incomplete
+
+
+def _position(t: Trajectories, column: int) -> int | None:
+    """The index of ``column`` among the assessment columns, or None when it is not assessed."""
+    hit = np.flatnonzero(t.assessed == column)
+    return int(hit[0]) if hit.size else None

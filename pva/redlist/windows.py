@@ -1,7 +1,7 @@
 """Time windows of the criteria and the statistics taken over them (reduction, fluctuation).
 
-Statistics are computed for every window start column at once; :func:`shift`
-re-index them by the assessment column (a window ending there, or starting there).
+Statistics are computed for many windows at once: every start column, or the windows ending (or
+starting) at the assessment columns the caller names.
 """
 
 from __future__ import annotations
@@ -24,112 +24,113 @@ def years_window(years_min: int, generations: float | None, generation_length: f
 
 
 def window_reduction(
-    n: npt.NDArray[np.float64], length: int, method: ReductionMethod
+    n: npt.NDArray[np.float64],
+    length: int,
+    method: ReductionMethod,
+    starts: npt.NDArray[np.intp] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Reduction over ``[s, s + length]`` for every start column ``s`` (replicate, year); NaN where
-    the window runs past the last year. Negative values are increases.
+    """Reduction over ``[s, s + length]`` for every start column ``s`` (replicate, year), or for
+    each entry of ``starts`` when given (one column per entry); NaN where the window runs past
+    the data. Negative values are increases.
 
     ``"point"``: ``1 - N(s + length) / N(s)`` (Guidelines 4.5); ``"fitted"``: ``1 - exp(b L)`` with
     ``b`` the least-squares slope of ``log N`` over the window (Guidelines 4.5.1)."""
     reps, cols = n.shape
-    out = np.full((reps, cols), np.nan)
-    if length < 1 or length >= cols:
+    s = np.arange(cols) if starts is None else np.asarray(starts, dtype=np.intp)
+    out = np.full((reps, s.size), np.nan)
+    inside = (s >= 0) & (s + length < cols)
+    if length < 1 or not inside.any():
         return out
+    first = s[inside]
     if method == "point":
-        a, b = n[:, : cols - length], n[:, length:]
+        a, b = n[:, first], n[:, first + length]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # a window starting at zero holds nobody to lose: no reduction
-            out[:, : cols - length] = np.where(a > 0, 1.0 - b / np.where(a > 0, a, 1.0), 0.0)
+            out[:, inside] = np.where(a > 0, 1.0 - b / np.where(a > 0, a, 1.0), 0.0)
         return out
     y = np.log(np.maximum(n, 0.5))
     k = np.arange(cols, dtype=float)
     c0 = np.concatenate([np.zeros((reps, 1)), np.cumsum(y, axis=1)], axis=1)
     c1 = np.concatenate([np.zeros((reps, 1)), np.cumsum(y * k, axis=1)], axis=1)
-    s = np.arange(cols - length)
-    sum_y = c0[:, s + length + 1] - c0[:, s]
-    sum_ky = c1[:, s + length + 1] - c1[:, s] - s * sum_y  # x measured from the window start
+    sum_y = c0[:, first + length + 1] - c0[:, first]
+    sum_ky = c1[:, first + length + 1] - c1[:, first] - first * sum_y  # x from the window start
     x = np.arange(length + 1, dtype=float)
     sxx = float(np.sum((x - x.mean()) ** 2))
     slope = (sum_ky - x.mean() * sum_y) / sxx
-    out[:, : cols - length] = 1.0 - np.exp(slope * length)
+    out[:, inside] = 1.0 - np.exp(slope * length)
     return out
 
 
-def shift(w: npt.NDArray[np.float64], offset: int) -> npt.NDArray[np.float64]:
-    """``out[:, i] = w[:, i + offset]``, NaN outside."""
-    out = np.full_like(w, np.nan)
-    cols = w.shape[1]
-    lo, hi = max(0, -offset), min(cols, cols - offset)
-    if lo < hi:
-        out[:, lo:hi] = w[:, lo + offset : hi + offset]
-    return out
-
-
-def fluctuation(n: npt.NDArray[np.float64], length: int, ratio: float) -> npt.NDArray[np.float64]:
+def fluctuation(
+    n: npt.NDArray[np.float64],
+    length: int,
+    ratio: float,
+    starts: npt.NDArray[np.intp] | None = None,
+) -> npt.NDArray[np.float64]:
     """1.0 where the window ``[s, s + length]`` holds a rise and a fall by >= ``ratio``; NaN where it
-    runs past the data (Guidelines section 4.7)."""
+    runs past the data (Guidelines section 4.7). One column per start ``s`` (replicate, year), or
+    per entry of ``starts`` when given (start columns, possibly negative: NaN there)."""
     reps, cols = n.shape
-    out = np.full((reps, cols), np.nan)
-    if length < 1 or length >= cols:
+    s = np.arange(cols) if starts is None else np.asarray(starts, dtype=np.intp)
+    out = np.full((reps, s.size), np.nan)
+    inside = (s >= 0) & (s + length < cols)
+    if length < 1 or not inside.any():
         return out
     y = np.log(np.maximum(n, 1.0))
-    m = cols - length
-    run_min = y[:, :m].copy()
-    run_max = y[:, :m].copy()
-    rise = np.zeros((reps, m))
-    fall = np.zeros((reps, m))
+    first = s[inside]
+    run_min = y[:, first]
+    run_max = run_min.copy()
+    rise = np.zeros_like(run_min)
+    fall = np.zeros_like(run_min)
     for k in range(1, length + 1):
-        yk = y[:, k : k + m]
+        yk = y[:, first + k]
         rise = np.maximum(rise, yk - run_min)
         fall = np.maximum(fall, run_max - yk)
         run_min = np.minimum(run_min, yk)
         run_max = np.maximum(run_max, yk)
     lr = np.log(ratio) - TOL
-    out[:, :m] = ((rise >= lr) & (fall >= lr)).astype(float)
+    out[:, inside] = ((rise >= lr) & (fall >= lr)).astype(float)
     return out
 
 
 def _linear_fits(
-    y: npt.NDArray[np.float64], length: int
+    y: npt.NDArray[np.float64], length: int, ends: npt.NDArray[np.intp]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Least-squares line through ``y`` over every window of ``length + 1`` points, indexed by the
-    window's last column (NaN before it is covered): slope, residual sum of squares and the lag-1
-    sum of residual products."""
-    reps, cols = y.shape
-    m = cols - length
+    """Least-squares line through ``y`` over the windows of ``length + 1`` points ending at the
+    columns ``ends`` (each >= ``length``), one column per end: slope, residual sum of squares and
+    the lag-1 sum of residual products."""
     points = length + 1
     x = np.arange(points, dtype=float) - length / 2.0
     sxx = float(np.sum(x**2))
-    mean_y = np.zeros((reps, m))
-    sxy = np.zeros((reps, m))
-    for k in range(points):
-        mean_y += y[:, k : k + m]
-        sxy += x[k] * y[:, k : k + m]
+    window = [y[:, ends - length + k] for k in range(points)]
+    mean_y = np.zeros((y.shape[0], ends.size))
+    sxy = np.zeros_like(mean_y)
+    for k, yk in enumerate(window):
+        mean_y += yk
+        sxy += x[k] * yk
     mean_y /= points
     b = sxy / sxx
-    sse = np.zeros((reps, m))
-    lag = np.zeros((reps, m))
+    sse = np.zeros_like(mean_y)
+    lag = np.zeros_like(mean_y)
     previous = None
-    for k in range(points):
-        e = y[:, k : k + m] - mean_y - b * x[k]
+    for k, yk in enumerate(window):
+        e = yk - mean_y - b * x[k]
         sse += e**2
         if previous is not None:
             lag += previous * e
         previous = e
-    out = []
-    for a in (b, sse, lag):
-        full = np.full((reps, cols), np.nan)
-        full[:, length:] = a
-        out.append(full)
-    return out[0], out[1], out[2]
+    return b, sse, lag
 
 
 def significant_decline(
-    n: npt.NDArray[np.float64], length: int, alpha: float
+    n: npt.NDArray[np.float64],
+    length: int,
+    alpha: float,
+    ends: npt.NDArray[np.intp] | None = None,
 ) -> npt.NDArray[np.float64]:
     """1.0 where the log-linear trend over the ``length`` years ending at each column (replicate,
     year) declines significantly; 0.0 where it does not; NaN before ``2 * length`` years of past
-    are covered.
+    are covered. With ``ends``, one column per entry (the columns tested), not per column of ``n``.
 
     The trend is the slope of ``log N`` (counts floored at 0.5) on the year, with first-order
     autoregressive noise: counts held near a carrying capacity are autocorrelated (lag-1
@@ -149,36 +150,36 @@ def significant_decline(
     from scipy import stats
 
     reps, cols = n.shape
-    out = np.full((reps, cols), np.nan)
-    if length < 3 or 2 * length >= cols:
+    at = np.arange(cols) if ends is None else np.asarray(ends, dtype=np.intp)
+    out = np.full((reps, at.size), np.nan)
+    inside = (at >= 2 * length) & (at < cols)
+    if length < 3 or not inside.any():
         return out
     y = np.log(np.maximum(n, 0.5))
-    _, sse_long, lag_long = _linear_fits(y, 2 * length)
+    # windows end at the columns j >= 2 length; quasi-differences at k = j - length + 1 .. j
+    last = at[inside]
+    _, sse_long, lag_long = _linear_fits(y, 2 * length, last)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.where(sse_long > 0, lag_long / np.where(sse_long > 0, sse_long, 1.0), 0.0)
     r1 = np.clip(r1, 0.0, 1.0)
     rho = np.clip(r1 + (1.0 + 3.0 * r1) / (2 * length + 1), 0.0, 0.99)
-    # windows end at columns j = 2 length .. cols - 1; quasi-differences at k = j - length + 1 .. j
-    m = cols - 2 * length
-    ends = np.arange(2 * length, cols)
-    rho_j = rho[:, ends]
     x = np.arange(length, dtype=float) - (length - 1) / 2.0
     sxx = float(np.sum(x**2))
 
     def z(k: int) -> npt.NDArray[np.float64]:
         # the k-th quasi-difference of every window (k = 0 .. length - 1)
-        col = ends - length + 1 + k
-        return y[:, col] - rho_j * y[:, col - 1]
+        col = last - length + 1 + k
+        return y[:, col] - rho * y[:, col - 1]
 
-    sum_z = np.zeros((reps, m))
-    sum_xz = np.zeros((reps, m))
+    sum_z = np.zeros_like(rho)
+    sum_xz = np.zeros_like(rho)
     for k in range(length):
         zk = z(k)
         sum_z += zk
         sum_xz += x[k] * zk
     mean_z = sum_z / length
     b = sum_xz / sxx
-    sse = np.zeros((reps, m))
+    sse = np.zeros_like(rho)
     for k in range(length):
         sse += (z(k) - mean_z - b * x[k]) ** 2
     scale = np.maximum(np.abs(mean_z), 1.0)
@@ -189,9 +190,8 @@ def significant_decline(
         t = b / np.where(se > 0, se, 1.0)
     critical = float(stats.t.ppf(1.0 - alpha, df))
     significant = np.where(exact, b < -TOL, t < -critical)
-    covered = ~np.isnan(rho_j) & ~np.isnan(sse_long[:, ends])
-    block = np.where(covered, significant.astype(float), np.nan)
-    out[:, ends] = block
+    covered = ~np.isnan(rho) & ~np.isnan(sse_long)
+    out[:, inside] = np.where(covered, significant.astype(float), np.nan)
     return out
 
 

@@ -87,12 +87,26 @@ def _with_interval(value: float, lower: float, upper: float, fmt: Formatter) -> 
     return f"{fmt(value)} ({low}{joiner}{high})"
 
 
+def _scalar(table: xr.Dataset, var: str, where: dict[str, Any]) -> Any:
+    """``table[var].sel(where).item()`` (``where`` naming every dim of ``var``), read from the
+    variable's array: a table of 100 species has thousands of cells, and building a DataArray for
+    each costs more than the rest of the formatting."""
+    variable = table.variables[var]
+    index = tuple(table.get_index(d).get_loc(where[d]) for d in variable.dims)
+    return np.asarray(variable.values[index]).item()
+
+
+def _triple(table: xr.Dataset, var: str, where: dict[str, Any]) -> tuple[float, float, float]:
+    """``var`` at ``where`` with its ``_lower`` and ``_upper`` bounds."""
+    value, lower, upper = (
+        float(_scalar(table, var + suffix, where)) for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX)
+    )
+    return value, lower, upper
+
+
 def _cell(table: xr.Dataset, var: str, fmt: Formatter, **where: Any) -> str:
     """``var`` at ``where`` with its ``_lower``/``_upper`` interval."""
-    value, lower, upper = (
-        float(table[var + suffix].sel(where)) for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX)
-    )
-    return _with_interval(value, lower, upper, fmt)
+    return _with_interval(*_triple(table, var, where), fmt)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -183,9 +197,7 @@ def _cost_label(cost: xr.DataArray) -> str:
 def _with_interval_money(t: xr.Dataset, var: str, currency: str, **where: Any) -> str:
     """A cost with its interval: "99,906 USD (99,853–99,959)"; the interval left out when it is a
     single number (a cost that does not depend on the replicate)."""
-    value, lower, upper = (
-        float(t[var + suffix].sel(where)) for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX)
-    )
+    value, lower, upper = _triple(t, var, where)
     text = money(value, currency)
     if text == "–" or not (math.isfinite(lower) and math.isfinite(upper)):
         return text
@@ -295,9 +307,7 @@ def _genetic_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> lis
 
 def _genetic_cell(t: xr.Dataset, var: str, fmt: Formatter, **where: Any) -> str:
     """As :func:`_cell`, the interval left out where it is not finite (a single replicate)."""
-    value, lower, upper = (
-        float(t[var + suffix].sel(where)) for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX)
-    )
+    value, lower, upper = _triple(t, var, where)
     if not (math.isfinite(lower) and math.isfinite(upper)):
         return fmt(value)
     return _with_interval(value, lower, upper, fmt)
@@ -404,10 +414,9 @@ def _percent(share: float) -> str:
 def _most_likely_cell(t: xr.Dataset, **where: Any) -> str:
     """The most likely category with the criteria that set it ("CR D"), marked "≥ " when it is a
     lower bound."""
-    at = t.sel(where)
-    label = str(at[results.MOST_LIKELY_CATEGORY].item())
-    criteria = str(at[results.MOST_LIKELY_CRITERIA].item())
-    mark = LOWER_BOUND_MARK if bool(at[results.MOST_LIKELY_LOWER_BOUND]) else ""
+    label = str(_scalar(t, results.MOST_LIKELY_CATEGORY, where))
+    criteria = str(_scalar(t, results.MOST_LIKELY_CRITERIA, where))
+    mark = LOWER_BOUND_MARK if bool(_scalar(t, results.MOST_LIKELY_LOWER_BOUND, where)) else ""
     return f"{mark}{label} {criteria}".rstrip()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, TypeVar, cast
 
 import numpy as np
@@ -103,14 +103,27 @@ def _summed(ds: xr.Dataset, variable: str) -> xr.DataArray:
     return out
 
 
+BLOCK_BYTES = 32 * 2**20
+"""Bytes of results loaded at a time by the summaries (:func:`species_blocks`): several species
+per block share the fixed cost of each step, and memory stays bounded whatever the species."""
+
+
+def species_blocks(ds: xr.Dataset, block_bytes: int = BLOCK_BYTES) -> Iterator[xr.Dataset]:
+    """``ds`` in consecutive blocks of whole species, each loaded into memory (when ``ds`` is
+    read lazily from a file) and holding at most ``block_bytes`` of it (at least one species):
+    memory bounded by the block, time linear in species."""
+    n = ds.sizes[results.SPECIES]
+    per_species = max(1, ds.nbytes // max(n, 1))
+    step = int(max(1, block_bytes // per_species))
+    for start in range(0, n, step):
+        yield ds.isel({results.SPECIES: slice(start, start + step)}).load()
+
+
 def by_species(ds: xr.Dataset, reduce: Callable[[xr.Dataset], T]) -> T:
-    """``reduce`` applied to each species of ``ds`` alone (its trajectories loaded, when ``ds``
-    is read lazily from a file), concatenated along ``species``: memory for one species'
-    trajectories at a time, and time linear in species. ``reduce`` must return a Dataset or
+    """``reduce`` applied to blocks of species of ``ds`` (:func:`species_blocks`), concatenated
+    along ``species``. ``reduce`` must treat species independently and return a Dataset or
     DataArray with a ``species`` dim."""
-    parts = [
-        reduce(ds.isel({results.SPECIES: [i]}).load()) for i in range(ds.sizes[results.SPECIES])
-    ]
+    parts = [reduce(block) for block in species_blocks(ds)]
     return cast(T, xr.concat(parts, results.SPECIES))  # type: ignore[type-var]
 
 
@@ -141,8 +154,10 @@ somewhere, or listed as not evaluated somewhere, in any year (comma-separated)."
 def _shared_strings(values: np.ndarray) -> np.ndarray:
     """``values`` (strings) as an object array whose equal strings are one Python object: a few
     distinct texts over a million cells take pointers, not a fixed-width copy of each."""
-    texts, inverse = np.unique(values, return_inverse=True)
-    return np.array([str(t) for t in texts], dtype=object)[inverse.reshape(values.shape)]
+    # a dict of the texts seen (hashing, linear) rather than np.unique (sorting texts)
+    seen: dict[str, str] = {}
+    shared = [seen.setdefault(text, text) for text in values.ravel().tolist()]
+    return np.array(shared, dtype=object).reshape(values.shape)
 
 
 def _requested_in(assessment: xr.Dataset) -> set[str]:
@@ -164,12 +179,12 @@ def red_list_years(ds: xr.Dataset, horizons: Sequence[Horizon] | None = None) ->
 def assess_by_species(
     ds: xr.Dataset, *, years: Sequence[int] | None = None
 ) -> tuple[xr.Dataset, xr.Dataset]:
-    """:func:`pva.redlist.assess` of ``ds`` one species at a time, keeping what summaries read.
+    """:func:`pva.redlist.assess` of ``ds`` by blocks of species, keeping what summaries read.
 
     The full assessment holds each replicate's criteria as text in every year (for 100 species x 3
     scenarios x 1,000 replicates x 101 years, gigabytes); summaries read the texts only at a few
-    years. Each species is classified alone (its categories do not depend on the other species)
-    and reduced before the next one is.
+    years. Each block of species (:func:`species_blocks`) is classified (a species' categories do
+    not depend on the other species) and reduced before the next one is.
 
     Parameters
     ----------
@@ -194,8 +209,7 @@ def assess_by_species(
     ds = check_results(ds)
     return _joined(
         [
-            _assess_species(ds.isel({results.SPECIES: [i]}).load(), years)
-            for i in range(ds.sizes[results.SPECIES])
+            _assess_species(block, years, every_year=True) for block in species_blocks(ds)
         ]
     )
 
@@ -205,21 +219,25 @@ class _SpeciesAssessment:
     """What summaries keep of one species' :func:`pva.redlist.assess`."""
 
     category: xr.DataArray
-    """(species, scenario, replicate, year), every year."""
+    """(species, scenario, replicate, year), every year (or the chosen years only)."""
     at_years: xr.Dataset
     """Every variable at the chosen years, criteria texts as shared strings, no RLI."""
     never: xr.DataArray
-    """(species, scenario, criterion): NE in every replicate and year."""
+    """(species, scenario, criterion): NE in every replicate and assessed year."""
     requested: frozenset[str]
     notes: str
     """The species' notes, as :func:`pva.redlist.assess` joins them."""
 
 
-def _assess_species(one: xr.Dataset, years: Sequence[int] | None) -> _SpeciesAssessment:
-    """:func:`pva.redlist.assess` of ``one`` (a results Dataset of one species), reduced."""
-    full = redlist.assess(one)
+def _assess_species(
+    one: xr.Dataset, years: Sequence[int] | None, *, every_year: bool
+) -> _SpeciesAssessment:
+    """:func:`pva.redlist.assess` of ``one`` (a results Dataset of one species), reduced: every
+    year classified when ``every_year`` (categories by year for figures), else only ``years``
+    (what tables read, at a fraction of the cost: :func:`pva.redlist.classify`'s ``years``)."""
+    full = redlist.assess(one, years=None if every_year else years)
     at = full.drop_vars(results.RLI)
-    if years is not None:
+    if every_year and years is not None:
         at = at.sel({results.YEAR: list(years)})
     for name in (results.CRITERIA, "not_evaluated"):
         at[name] = at[name].copy(data=_shared_strings(at[name].values))
@@ -533,14 +551,13 @@ def summary_table(
     if reason and red_list:
         raise ValueError(f"cannot assess Red List categories: {reason}")
     assess_here = assessment is None and red_list is not False and not reason
-    # species by species: only one species' trajectories (and Red List texts) in memory at a time
+    # by blocks of species: only one block's trajectories (and Red List texts) in memory at a time
     parts: list[xr.Dataset] = []
     per_cost: list[xr.DataArray] = []
     reached_parts: list[xr.DataArray] = []
     extinct_parts: list[xr.DataArray] = []
     assessed: list[_SpeciesAssessment] = []
-    for i in range(ds.sizes[results.SPECIES]):
-        one = ds.isel({results.SPECIES: [i]}).load()
+    for one in species_blocks(ds):
         part = _extinction_at_horizons(one, years, confidence)
         counts = abundance_counts(one, count)
         _add_labels(part, one, counts)
@@ -550,7 +567,9 @@ def summary_table(
         reached_parts.append(reached_by(one, final_year))
         extinct_parts.append(reached_by(one, final_year, absolute=True))
         if assess_here:
-            assessed.append(_assess_species(one, sorted({0, *years, final_year})))
+            assessed.append(
+                _assess_species(one, sorted({0, *years, final_year}), every_year=False)
+            )
         parts.append(part)
         del one
     table = xr.concat(parts, results.SPECIES)
@@ -603,12 +622,31 @@ def _at_horizons(curves: xr.Dataset, years: list[int]) -> xr.Dataset:
 
 def _extinction_at_horizons(ds: xr.Dataset, years: list[int], confidence: float) -> xr.Dataset:
     """``p_quasi_extinction`` (each species' risk measure) and ``p_extinction`` (absolute
-    extinction) with their intervals at the horizons."""
+    extinction) with their intervals at the horizons: the numbers of :func:`extinction_curves`
+    at those years, computed on arrays (one call of :mod:`pva.outcomes` per species and measure,
+    no DataArray per species: a summary of 100 species makes hundreds of them)."""
+    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+    total = _summed(ds, results.TOTAL).transpose(*order)
+    counts = {"total": total.values, "mature": _summed(ds, results.MATURE).transpose(*order).values}
+    columns = ds.get_index(results.YEAR).get_indexer(years)
+    settings = results.provenance(ds).quasi_extinction
+    template = _at_horizons(total.isel({results.REPLICATE: 0}, drop=True).to_dataset(), years)
     table = xr.Dataset()
     for quasi, name in ((True, results.P_QUASI_EXTINCTION), (False, results.P_EXTINCTION)):
-        curves = _at_horizons(extinction_curves(ds, quasi=quasi, confidence=confidence), years)
-        for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX):
-            table[name + suffix] = curves[name + suffix].assign_attrs(results.VARIABLE_ATTRS[name])
+        fields = np.empty((3, *template[results.TOTAL].shape))
+        for i, sp in enumerate(results.names_of(ds, results.SPECIES)):
+            setting = settings[sp]
+            values = counts[setting.on if quasi else "total"][i]
+            est = outcomes.quasi_extinction_probability(
+                np.moveaxis(values, 0, -1),  # (replicate, year, scenario)
+                setting.threshold if quasi else 0.0,
+                confidence=confidence,
+            )
+            for k, field in enumerate((est.estimate, est.lower, est.upper)):
+                fields[k, i] = field[columns].T
+        for k, suffix in enumerate(("", LOWER_SUFFIX, UPPER_SUFFIX)):
+            table[name + suffix] = template[results.TOTAL].copy(data=fields[k])
+            table[name + suffix].attrs = dict(results.VARIABLE_ATTRS[name])
     table[results.HORIZON].attrs = dict(results.VARIABLE_ATTRS[results.HORIZON])
     return table
 
@@ -1053,7 +1091,7 @@ def _requested_criteria(assessment: xr.Dataset, levels: np.ndarray, subs: list[s
     """The sub-criteria the assessment asked for: those evaluated somewhere and those it lists
     as not evaluated somewhere (the others are NE everywhere and never listed)."""
     evaluated = {c for k, c in enumerate(subs) if np.any(levels[..., k] >= 0)}
-    texts = np.unique(assessment["not_evaluated"].values)
+    texts = set(np.asarray(assessment["not_evaluated"].values).ravel().tolist())
     listed = {part.strip() for text in texts for part in str(text).split(",") if part.strip()}
     return evaluated | (listed & set(subs))
 

@@ -129,3 +129,68 @@ def test_the_category_at_year_t_does_not_read_the_future(traj, data, g, method, 
             np.testing.assert_array_equal(
                 a.category[:, first : t + 1], b.category[:, first : t + 1]
             )
+
+
+def _random_inputs(data, reps: int, cols: int) -> dict:
+    """Trajectories with history, subpopulations, nested projections and probabilities at some
+    years, and every setting that changes which columns a criterion reads."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    start = data.draw(st.sampled_from([5.0, 40.0, 300.0, 3_000.0, 12_000.0]), label="start")
+    growth = np.exp(rng.normal(data.draw(st.floats(-0.2, 0.05)), 0.3, (reps, cols)))
+    shares = rng.dirichlet([1, 3], reps)[:, None, :]
+    subs = np.round(start * np.cumprod(growth, axis=1)[:, :, None] * shares)
+    years_before = data.draw(st.integers(0, min(4, cols - 1)), label="years before")
+    if data.draw(st.booleans(), label="common start"):
+        subs[:, years_before] = subs[0, years_before]
+    subs[rng.random((reps, cols, 2)) < 0.03] = 0.0
+    leads = data.draw(st.integers(2, 40), label="leads")
+    projected = np.full((reps, cols, leads), np.nan)
+    probability = np.full((reps, cols, 3), np.nan)
+    for j in rng.choice(cols, size=min(3, cols), replace=False):
+        projected[:, j] = subs[:, j].sum(axis=1)[:, None] * np.exp(-0.05 * np.arange(leads))
+        probability[:, j] = np.sort(rng.random((reps, 3)), axis=1)
+    settings = rl.RedListSettings(
+        reduction_method=data.draw(st.sampled_from(["point", "fitted"])),
+        c1_direction=data.draw(st.sampled_from(["past", "future", "both"])),
+        lc_rule=data.draw(st.sampled_from(["any", "all"])),
+    )
+    inputs = {
+        "mature": subs,
+        "total": subs.sum(axis=2) * 1.5,
+        "generation_length": data.draw(st.floats(0.8, 12.0), label="generation length"),
+        "years_before": years_before,
+        "settings": settings,
+        "criterion_a": ("A1", "A2", "A3", "A4"),
+        "eoo": data.draw(st.sampled_from([None, 80.0, 4_000.0])),
+        "aoo": data.draw(st.sampled_from([None, 15.0])),
+        "locations": data.draw(st.sampled_from([None, 1, 7])),
+        "plausible_threat": True,
+    }
+    if data.draw(st.booleans(), label="nested projections"):
+        inputs["projected_mature"] = projected
+        inputs["extinction_probability"] = probability
+        inputs["partial_extinction_probability"] = True
+    if data.draw(st.booleans(), label="decline flag"):
+        inputs["continuing_decline"] = rng.random((reps, cols)) < 0.5
+    return inputs
+
+
+@SETTINGS
+@given(data=st.data(), reps=st.integers(1, 6), cols=st.integers(2, 45))
+def test_classifying_at_chosen_years_gives_each_year_as_among_every_year(data, reps, cols):
+    # the summaries classify at a few years only (issue 17): each year's classification must be
+    # the one the full classification gives that year, whatever the criteria read around it
+    inputs = _random_inputs(data, reps, cols)
+    full = rl.classify(**inputs)
+    chosen = data.draw(
+        st.lists(st.sampled_from(list(full.years)), min_size=1, max_size=6, unique=True),
+        label="years",
+    )
+    some = rl.classify(**inputs, years=chosen)
+    columns = np.searchsorted(full.years, sorted(chosen))
+    np.testing.assert_array_equal(some.years, full.years[columns])
+    np.testing.assert_array_equal(some.category, full.category[:, columns])
+    np.testing.assert_array_equal(some.levels, full.levels[:, columns])
+    np.testing.assert_array_equal(some.criteria, full.criteria[:, columns])
+    np.testing.assert_array_equal(some.complete, full.complete[:, columns])
+    np.testing.assert_array_equal(some.not_evaluated, full.not_evaluated[:, columns])
