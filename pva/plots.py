@@ -580,7 +580,9 @@ def plot_rli(assessment: xr.Dataset, *, confidence: float = 0.95) -> Figure:
             ax.fill_between(
                 years, s["lower"].values, s["upper"].values, color=colour, alpha=0.2, lw=0
             )
-        ax.plot(years, s["mean"].values, color=colour, label=scenario)
+        # assessed at a grid of years (a large study): mark the years assessed
+        marker = "o" if len(years) > 1 and np.any(np.diff(years) > 1) else None
+        ax.plot(years, s["mean"].values, color=colour, label=scenario, marker=marker, ms=3)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(axis_label(rli[names.YEAR]))
     ax.set_ylabel(axis_label(assessment[names.RLI]))
@@ -1002,7 +1004,9 @@ def iter_figures(
         red_list = not summary.red_list_unavailable(results)
     # species by species, keeping the criteria texts only at the years the table reads them
     assessment, at_years = (
-        summary.assess_by_species(results, years=summary.red_list_years(results))
+        summary.assess_by_species(
+            results, years=summary.red_list_years(results), by_year=summary.figure_years(results)
+        )
         if red_list
         else (None, None)
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import datetime
 import html
+import itertools
 import json
 import os
 import re
@@ -679,7 +680,11 @@ def render_report(
         raise ValueError(f"cannot assess Red List categories: {skipped}")
     # species by species; the criteria texts only at the years the tables read them
     assessment, at_years = (
-        summary.assess_by_species(results, years=summary.red_list_years(results, horizons))
+        summary.assess_by_species(
+            results,
+            years=summary.red_list_years(results, horizons),
+            by_year=summary.figure_years(results, horizons),
+        )
         if red_list is not False and not skipped
         else (None, None)
     )
@@ -870,7 +875,9 @@ class _Page:
             plots.plot_rli(self.assessment, confidence=self.confidence),
             "Red List Index by year per scenario",
             "Red List Index of all species by year: mean over replicates (with the central "
-            f"{self.band} of replicates shaded for up to three scenarios).",
+            f"{self.band} of replicates shaded for up to three scenarios)"
+            + _assessed_years_note(self.assessment)
+            + ".",
         )
 
     def costs(self) -> str:
@@ -1353,3 +1360,12 @@ def write_success_report(
             f"report path {str(out)!r} is a directory; give a file name such as success.html"
         )
     return io.write_text(out, render_success_report(success, analysis, **options))
+
+
+def _assessed_years_note(assessment: xr.Dataset) -> str:
+    """", assessed at years 0, 5, ..." when the categories were read on a grid of years (a large
+    study, :func:`pva.summary.figure_years`); "" when every year was assessed."""
+    years = [int(y) for y in assessment[names.YEAR].values]
+    if len(years) < 2 or all(b - a == 1 for a, b in itertools.pairwise(years)):
+        return ""
+    return ", assessed at years " + ", ".join(str(y) for y in years) + " (the dots)"

@@ -176,8 +176,42 @@ def red_list_years(ds: xr.Dataset, horizons: Sequence[Horizon] | None = None) ->
     return sorted({0, *chosen, int(ds[results.YEAR].values[-1])})
 
 
+def assessment_grid(
+    ds: xr.Dataset, horizons: Sequence[Horizon] | None = None, *, at_most: int = 21
+) -> list[int]:
+    """Years at which figures by year read the Red List categories of a large study: evenly
+    spaced whole years from the first to the last (at most ``at_most`` of them) plus
+    :func:`red_list_years`, so that classifying costs the same whatever the length of the run
+    (:func:`pva.redlist.classify` at chosen years)."""
+    ds = check_results(ds)
+    if isinstance(at_most, bool) or not isinstance(at_most, int) or at_most < 2:
+        raise ValueError(f"at_most must be an integer >= 2; got {at_most!r}")
+    values = [int(y) for y in ds[results.YEAR].values]
+    first, last = values[0], values[-1]
+    step = max(1, -(-(last - first) // (at_most - 1)))
+    return sorted({*range(first, last + 1, step), last, *red_list_years(ds, horizons)})
+
+
+EVERY_YEAR_UP_TO = 6
+"""Species: figures by year of a study of up to this many species read the Red List categories
+every year; larger studies read them on :func:`assessment_grid` (:func:`figure_years`)."""
+
+
+def figure_years(ds: xr.Dataset, horizons: Sequence[Horizon] | None = None) -> list[int] | None:
+    """The years at which figures by year read the Red List categories: every year (None) for a
+    study of up to :data:`EVERY_YEAR_UP_TO` species, else :func:`assessment_grid`, so that the
+    figures of 100 species cost seconds, not minutes."""
+    ds = check_results(ds)
+    if ds.sizes[results.SPECIES] <= EVERY_YEAR_UP_TO:
+        return None
+    return assessment_grid(ds, horizons)
+
+
 def assess_by_species(
-    ds: xr.Dataset, *, years: Sequence[int] | None = None
+    ds: xr.Dataset,
+    *,
+    years: Sequence[int] | None = None,
+    by_year: Sequence[int] | None = None,
 ) -> tuple[xr.Dataset, xr.Dataset]:
     """:func:`pva.redlist.assess` of ``ds`` by blocks of species, keeping what summaries read.
 
@@ -192,13 +226,16 @@ def assess_by_species(
         A results Dataset (:func:`check_results`).
     years
         The years at which the second Dataset keeps every variable (default: every year).
+    by_year
+        The years of the first Dataset (default: every year); e.g. :func:`assessment_grid` for a
+        large study. Only these years and ``years`` are classified.
 
     Returns
     -------
     by_year : xarray.Dataset
         ``category`` (species, scenario, replicate, year) and ``red_list_index`` (scenario,
-        replicate, year) of all species jointly (:func:`pva.redlist.rli_by_replicate`), every year:
-        what :func:`pva.redlist.assess` returns for them.
+        replicate, year) of all species jointly (:func:`pva.redlist.rli_by_replicate`), every year
+        (or at ``by_year``): what :func:`pva.redlist.assess` returns for them.
     at_years : xarray.Dataset
         Every variable of :func:`pva.redlist.assess` at ``years`` (the criteria texts as shared
         Python strings), the RLI of all species jointly, plus ``never_evaluated`` (species,
@@ -207,11 +244,7 @@ def assess_by_species(
         species' notes (each distinct text once, in species order).
     """
     ds = check_results(ds)
-    return _joined(
-        [
-            _assess_species(block, years, every_year=True) for block in species_blocks(ds)
-        ]
-    )
+    return _joined([_assess_species(block, years, by_year=by_year) for block in species_blocks(ds)])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,7 +252,7 @@ class _SpeciesAssessment:
     """What summaries keep of one species' :func:`pva.redlist.assess`."""
 
     category: xr.DataArray
-    """(species, scenario, replicate, year), every year (or the chosen years only)."""
+    """(species, scenario, replicate, year), every year or the years asked for."""
     at_years: xr.Dataset
     """Every variable at the chosen years, criteria texts as shared strings, no RLI."""
     never: xr.DataArray
@@ -230,20 +263,25 @@ class _SpeciesAssessment:
 
 
 def _assess_species(
-    one: xr.Dataset, years: Sequence[int] | None, *, every_year: bool
+    one: xr.Dataset, years: Sequence[int] | None, *, by_year: Sequence[int] | None
 ) -> _SpeciesAssessment:
-    """:func:`pva.redlist.assess` of ``one`` (a results Dataset of one species), reduced: every
-    year classified when ``every_year`` (categories by year for figures), else only ``years``
-    (what tables read, at a fraction of the cost: :func:`pva.redlist.classify`'s ``years``)."""
-    full = redlist.assess(one, years=None if every_year else years)
+    """:func:`pva.redlist.assess` of ``one`` (a results Dataset of some species), reduced: every
+    variable at ``years`` (default every year) and the categories at ``by_year`` (default every
+    year). Only the years asked for are classified (:func:`pva.redlist.classify`'s ``years``):
+    a summary's few years cost a fraction of every year's."""
+    chosen = None if by_year is None or years is None else sorted({*years, *by_year})
+    full = redlist.assess(one, years=chosen)
     at = full.drop_vars(results.RLI)
-    if every_year and years is not None:
+    if years is not None:
         at = at.sel({results.YEAR: list(years)})
+    category = full[results.CATEGORY]
+    if by_year is not None:
+        category = category.sel({results.YEAR: sorted(set(by_year))})
     for name in (results.CRITERIA, "not_evaluated"):
         at[name] = at[name].copy(data=_shared_strings(at[name].values))
     never = (full[redlist.CRITERION_LEVEL] == redlist.NE).all((results.REPLICATE, results.YEAR))
     return _SpeciesAssessment(
-        category=full[results.CATEGORY],
+        category=category,
         at_years=at,
         never=never,
         requested=frozenset(_requested_in(full)),
@@ -567,9 +605,8 @@ def summary_table(
         reached_parts.append(reached_by(one, final_year))
         extinct_parts.append(reached_by(one, final_year, absolute=True))
         if assess_here:
-            assessed.append(
-                _assess_species(one, sorted({0, *years, final_year}), every_year=False)
-            )
+            read = sorted({0, *years, final_year})
+            assessed.append(_assess_species(one, read, by_year=read))
         parts.append(part)
         del one
     table = xr.concat(parts, results.SPECIES)
