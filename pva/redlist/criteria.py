@@ -26,6 +26,7 @@ from pva.redlist.inputs import check_generation_length
 from pva.redlist.logic import TOL, Levels, and3, ge3, levels, or3
 from pva.redlist.settings import RedListSettings
 from pva.redlist.windows import (
+    FIRST_WINDOW,
     MAX_FUTURE,
     fluctuation,
     lead_reduction,
@@ -239,7 +240,9 @@ def criterion_a(t: Trajectories, subcriteria: tuple[str, ...]) -> CriterionLevel
             red = (
                 np.full(t.shape, np.nan)
                 if t.projected is None
-                else lead_reduction(t.projected, min(la, MAX_FUTURE), s.reduction_method)
+                else lead_reduction(
+                    t.projected, min(la, MAX_FUTURE), s.reduction_method, t.projected_at
+                )
             )
             lv = reduction_levels(red, thr, s.nt_reduction_margin)
         else:
@@ -286,7 +289,7 @@ def a4_levels(t: Trajectories, la: int, thresholds: tuple[float, float, float]) 
             red = np.full(reps, np.nan)
             known = ~np.isnan(series).any(axis=1)
             if known.any():
-                red[known] = window_reduction(series[known], la, s.reduction_method)[:, 0]
+                red[known] = window_reduction(series[known], la, s.reduction_method, starts=FIRST_WINDOW)[:, 0]
             covered_all &= known
             worst = np.fmax(worst, red)
         worst = np.where(np.isneginf(worst), np.nan, worst)
@@ -418,7 +421,9 @@ def _c1_projected(
     for level, size, rate, yrs, gens in zip(
         (CR, EN, VU), C_SIZE, C1_RATE, C1_YEARS, C1_GENERATIONS, strict=True
     ):
-        red = lead_reduction(projected, future_window(t, yrs, gens), s.reduction_method)
+        red = lead_reduction(
+            projected, future_window(t, yrs, gens), s.reduction_method, t.projected_at
+        )
         small = (n < size).astype(float)
         conds.append((level, and3(small, ge3(red, rate))))
         vu_rate = red

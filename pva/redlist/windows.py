@@ -15,6 +15,9 @@ from pva.redlist.settings import ReductionMethod
 MAX_FUTURE = 100
 """Years: the cap on projected windows (A3, A4, C1, E; IUCN 2012)."""
 
+FIRST_WINDOW = np.zeros(1, dtype=np.intp)
+"""``starts`` of :func:`window_reduction` for the window starting at the first column only."""
+
 
 def years_window(years_min: int, generations: float | None, generation_length: float) -> int:
     """The longer of ``years_min`` and ``generations`` generations, in whole years (nearest)."""
@@ -196,16 +199,26 @@ def significant_decline(
 
 
 def lead_reduction(
-    projected: npt.NDArray[np.float64], length: int, method: ReductionMethod
+    projected: npt.NDArray[np.float64],
+    length: int,
+    method: ReductionMethod,
+    known: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Reduction over leads ``0 .. length`` of a projection (replicate, year, lead): the window
-    starting at each assessment year; NaN where the projection does not reach ``length``."""
+    starting at each assessment year; NaN where the projection does not reach ``length``.
+    ``known`` (replicate, year), where given, marks where a projection exists: only the columns
+    holding one are read (projections are often known at a few years only)."""
     reps, cols, leads = projected.shape
+    out = np.full((reps, cols), np.nan)
     if length >= leads:
-        return np.full((reps, cols), np.nan)
-    flat = projected[:, :, : length + 1].reshape(reps * cols, length + 1)
-    known = ~np.isnan(flat).any(axis=1)
-    red = np.full(reps * cols, np.nan)
-    if known.any():
-        red[known] = window_reduction(flat[known], length, method)[:, 0]
-    return red.reshape(reps, cols)
+        return out
+    columns = np.arange(cols) if known is None else np.flatnonzero(known.any(axis=0))
+    if columns.size == 0:
+        return out
+    flat = projected[:, columns, : length + 1].reshape(reps * columns.size, length + 1)
+    present = ~np.isnan(flat).any(axis=1)
+    red = np.full(reps * columns.size, np.nan)
+    if present.any():
+        red[present] = window_reduction(flat[present], length, method, starts=FIRST_WINDOW)[:, 0]
+    out[:, columns] = red.reshape(reps, columns.size)
+    return out
