@@ -63,6 +63,7 @@ from pva.summary.formatting import (
 from pva.summary.green import green_status_settings
 from pva.summary.sites import occupancy, site_counts, site_curves
 from pva.summary.tables import (
+    BLOCK_BYTES,
     DEFAULT_HORIZONS,
     EVERY_YEAR_UP_TO,
     Horizon,
@@ -85,6 +86,7 @@ from pva.summary.tables import (
 )
 
 __all__ = [
+    "BLOCK_BYTES",
     "DEFAULT_HORIZONS",
     "EVERY_YEAR_UP_TO",
     "CostSettings",

@@ -108,10 +108,11 @@ BLOCK_BYTES = 32 * 2**20
 per block share the fixed cost of each step, and memory stays bounded whatever the species."""
 
 
-def species_blocks(ds: xr.Dataset, block_bytes: int = BLOCK_BYTES) -> Iterator[xr.Dataset]:
+def species_blocks(ds: xr.Dataset, block_bytes: int | None = None) -> Iterator[xr.Dataset]:
     """``ds`` in consecutive blocks of whole species, each loaded into memory (when ``ds`` is
-    read lazily from a file) and holding at most ``block_bytes`` of it (at least one species):
-    memory bounded by the block, time linear in species."""
+    read lazily from a file) and holding at most ``block_bytes`` (default :data:`BLOCK_BYTES`)
+    of it, at least one species: memory bounded by the block, time linear in species."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     n = ds.sizes[results.SPECIES]
     per_species = max(1, ds.nbytes // max(n, 1))
     step = int(max(1, block_bytes // per_species))
@@ -241,7 +242,7 @@ def assess_by_species(
         Python strings), the RLI of all species jointly, plus ``never_evaluated`` (species,
         scenario, criterion) and the attribute ``evaluated_criteria``: what
         :func:`red_list_by_horizon` reads over all years. The ``notes`` attribute joins the
-        species' notes (each distinct text once, in species order).
+        notes of each block of species (each distinct text once, in block order).
     """
     ds = check_results(ds)
     return _joined([_assess_species(block, years, by_year=by_year) for block in species_blocks(ds)])
@@ -305,7 +306,8 @@ def _joined_at_years(parts: Sequence[_SpeciesAssessment]) -> xr.Dataset:
     at_years[NEVER_EVALUATED] = xr.concat([p.never for p in parts], results.SPECIES)
     requested = set().union(*(p.requested for p in parts))
     at_years.attrs = {
-        # each species' notes once (a note may hold "; " itself, so they are not split)
+        # each block's notes once, in block order (a note may hold "; " itself, so they are not
+        # split): the same notes whatever the blocks, perhaps in another order
         "notes": "; ".join(dict.fromkeys(p.notes for p in parts if p.notes)),
         EVALUATED_CRITERIA: ",".join(c for c in redlist.CRITERIA if c in requested),
     }

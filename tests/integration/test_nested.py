@@ -588,3 +588,16 @@ def test_quasi_extinction_in_the_table_uses_each_species_threshold() -> None:
     assert np.all(a["category"].sel(year=0).values == CR)
     with pytest.raises(ValueError, match="contradicts the nested"):
         redlist.assess(ds, settings=ONLY_E, quasi_extinction=False)
+
+
+@pytest.mark.parametrize("years", [[4], [0, 4, 10], [3, 5, 12], [10, 0]])
+def test_assessing_chosen_years_reads_the_nested_numbers_as_every_year_does(with_e, years) -> None:
+    """assess(years=) classifies only those years (what summaries read); each year, nested or
+    not, is what the assessment of every year gives there."""
+    _, ds = with_e
+    full = redlist.assess(ds)
+    some = redlist.assess(ds, years=years)
+    assert some["year"].values.tolist() == sorted(years)
+    for name in ("category", "criteria", "complete", "not_evaluated", "criterion_level"):
+        np.testing.assert_array_equal(some[name].values, full[name].sel(year=sorted(years)).values)
+    xr.testing.assert_identical(some[results.RLI], full[results.RLI].sel(year=sorted(years)))

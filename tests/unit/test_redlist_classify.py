@@ -836,3 +836,29 @@ def test_no_nt_for_fewer_than_10000_declining_without_a_rate_or_structure():
     m = np.full((1, 12, 2), 2_500.0)
     c = rl.classify(m, generation_length=1.0, settings=ONLY_C, continuing_decline=True)
     assert c.criteria[0, 0] == "LC"
+
+
+@pytest.mark.parametrize(
+    ("years", "error", "match"),
+    [
+        ([11], ValueError, r"years must lie within the simulated years -2\.\.8; got 11"),
+        ([-3], ValueError, r"years must lie within the simulated years -2\.\.8; got -3"),
+        ([1, 1], ValueError, "years must be distinct"),
+        ([], ValueError, "years must hold at least one year"),
+        ([1.5], TypeError, "years must be an integer"),
+        ("1", TypeError, "years must be a sequence of integers"),
+    ],
+)
+def test_bad_assessment_years_are_refused(years, error, match) -> None:
+    with pytest.raises(error, match=match):
+        rl.classify(np.full((2, 11), 100.0), generation_length=1.0, years_before=2, years=years)
+
+
+def test_assessment_years_give_the_columns_of_those_years() -> None:
+    n = np.array([[1000.0] * 10 + [200.0] * 3])  # 80% reduction over 10 years, then flat
+    full = rl.classify(n, generation_length=2.0, criterion_a="A2", years_before=1)
+    some = rl.classify(
+        n, generation_length=2.0, criterion_a="A2", years_before=1, years=[11, -1, 9]
+    )
+    assert some.years.tolist() == [-1, 9, 11]
+    assert some.criteria.tolist() == [[full.criteria[0, 0], full.criteria[0, 10], "CR A2"]]

@@ -346,3 +346,43 @@ def test_summary_assessing_itself_equals_one_given_the_full_assessment(
     notes = [t.attrs.pop("red_list_notes").split("; ") for t in (mine, given)]
     xr.testing.assert_identical(mine, given)
     assert set(notes[0]) == set(notes[1])  # the same notes, each species' text once
+
+
+def test_blocks_of_species_do_not_change_the_numbers(results: xr.Dataset, monkeypatch) -> None:
+    """Summaries read species in blocks of BLOCK_BYTES: one species per block (the smallest
+    budget) and all in one block give the same table, curves and assessment."""
+    from pva.summary import tables
+
+    whole = summary.summary_table(results)
+    curves = summary.extinction_curves(results, quasi=True)
+    by_year, at = summary.assess_by_species(results, years=[0, 25, 50])
+    monkeypatch.setattr(tables, "BLOCK_BYTES", 1)
+    blocks = list(summary.species_blocks(results))
+    assert [b.sizes["species"] for b in blocks] == [1, 1]
+    table, reference = summary.summary_table(results), whole.copy()
+    # the notes of each block once, in block order: the same notes, perhaps in another order
+    notes = [t.attrs.pop("red_list_notes").split("; ") for t in (table, reference)]
+    assert set(notes[0]) == set(notes[1])
+    xr.testing.assert_identical(table, reference)
+    xr.testing.assert_identical(summary.extinction_curves(results, quasi=True), curves)
+    one_by_one = summary.assess_by_species(results, years=[0, 25, 50])
+    xr.testing.assert_identical(one_by_one[0], by_year)
+    xr.testing.assert_equal(one_by_one[1], at)
+
+
+def test_figures_of_large_studies_read_the_red_list_on_a_grid(results: xr.Dataset) -> None:
+    """Up to EVERY_YEAR_UP_TO species: every year; beyond, about 21 evenly spaced years plus
+    year 0, the horizons and the final year, the categories there as every year's."""
+    from pva import redlist
+
+    assert summary.figure_years(results) is None  # 2 species
+    grid = summary.assessment_grid(results)  # years 0..50: a step of 3 years
+    assert grid == sorted({*range(0, 51, 3), 50, *summary.red_list_years(results)})
+    assert summary.assessment_grid(results, at_most=2) == sorted(
+        {0, 50, *summary.red_list_years(results)}
+    )
+    by_year, _ = summary.assess_by_species(results, years=[0, 50], by_year=grid)
+    full = redlist.assess(results)
+    xr.testing.assert_identical(by_year["category"], full["category"].sel(year=grid))
+    with pytest.raises(ValueError, match="at_most must be an integer >= 2; got 1"):
+        summary.assessment_grid(results, at_most=1)
