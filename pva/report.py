@@ -1363,7 +1363,7 @@ def write_success_report(
 
 
 def _assessed_years_note(assessment: xr.Dataset) -> str:
-    """", assessed at years 0, 5, ..." when the categories were read on a grid of years (a large
+    """ ", assessed at years 0, 5, ..." when the categories were read on a grid of years (a large
     study, :func:`pva.summary.figure_years`); "" when every year was assessed."""
     years = [int(y) for y in assessment[names.YEAR].values]
     if len(years) < 2 or all(b - a == 1 for a, b in itertools.pairwise(years)):

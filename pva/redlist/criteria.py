@@ -289,7 +289,9 @@ def a4_levels(t: Trajectories, la: int, thresholds: tuple[float, float, float]) 
             red = np.full(reps, np.nan)
             known = ~np.isnan(series).any(axis=1)
             if known.any():
-                red[known] = window_reduction(series[known], la, s.reduction_method, starts=FIRST_WINDOW)[:, 0]
+                red[known] = window_reduction(
+                    series[known], la, s.reduction_method, starts=FIRST_WINDOW
+                )[:, 0]
             covered_all &= known
             worst = np.fmax(worst, red)
         worst = np.where(np.isneginf(worst), np.nan, worst)
