@@ -23,22 +23,25 @@ Levels: TypeAlias = tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]
 
 def and3(*xs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Three-valued AND: 0 if any is 0, else NaN if any is NaN, else 1."""
-    out = np.ones_like(xs[0])
-    for x in xs:
-        out = np.where(
-            (out == 0) | (x == 0), 0.0, np.where(np.isnan(out) | np.isnan(x), np.nan, 1.0)
-        )
-    return out
+    return _three_valued(xs, decisive=0.0)
 
 
 def or3(*xs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Three-valued OR: 1 if any is 1, else NaN if any is NaN, else 0."""
-    out = np.zeros_like(xs[0])
+    return _three_valued(xs, decisive=1.0)
+
+
+def _three_valued(
+    xs: Sequence[npt.NDArray[np.float64]], *, decisive: float
+) -> npt.NDArray[np.float64]:
+    """``decisive`` if any of ``xs`` is, else NaN if any is NaN, else the other value."""
+    shape = np.broadcast_shapes(*(np.shape(x) for x in xs))
+    hit = np.zeros(shape, dtype=bool)
+    unknown = np.zeros(shape, dtype=bool)
     for x in xs:
-        out = np.where(
-            (out == 1) | (x == 1), 1.0, np.where(np.isnan(out) | np.isnan(x), np.nan, 0.0)
-        )
-    return out
+        hit |= x == decisive
+        unknown |= np.isnan(x)
+    return np.where(hit, decisive, np.where(unknown, np.nan, 1.0 - decisive))
 
 
 def ge3(x: npt.NDArray[np.float64], threshold: float) -> npt.NDArray[np.float64]:

@@ -64,6 +64,26 @@ def window_reduction(
     return out
 
 
+_BLOCK_VALUES = 2**21
+"""Values of a stack of windows built at once (16 MiB of float64): the windows of many assessment
+years are taken in groups of ends, so that every year's assessment stays in bounded memory."""
+
+
+def _groups(count: int, per_item: int) -> list[slice]:
+    """Consecutive slices of ``range(count)`` of at most :data:`_BLOCK_VALUES` // ``per_item``."""
+    step = max(1, _BLOCK_VALUES // max(per_item, 1))
+    return [slice(i, i + step) for i in range(0, count, step)]
+
+
+def _stack(
+    y_t: npt.NDArray[np.float64], first: npt.NDArray[np.intp], points: int
+) -> npt.NDArray[np.float64]:
+    """The windows of ``points`` columns starting at the columns ``first``, from ``y_t`` (year,
+    replicate): shape (point, window, replicate), C-contiguous, so that sums over the points
+    (axis 0) add them one after the other, in the order of the years."""
+    return y_t[first[None, :] + np.arange(points)[:, None]]
+
+
 def fluctuation(
     n: npt.NDArray[np.float64],
     length: int,
@@ -79,50 +99,34 @@ def fluctuation(
     inside = (s >= 0) & (s + length < cols)
     if length < 1 or not inside.any():
         return out
-    y = np.log(np.maximum(n, 1.0))
+    y_t = np.ascontiguousarray(np.log(np.maximum(n, 1.0)).T)
     first = s[inside]
-    run_min = y[:, first]
-    run_max = run_min.copy()
-    rise = np.zeros_like(run_min)
-    fall = np.zeros_like(run_min)
-    for k in range(1, length + 1):
-        yk = y[:, first + k]
-        rise = np.maximum(rise, yk - run_min)
-        fall = np.maximum(fall, run_max - yk)
-        run_min = np.minimum(run_min, yk)
-        run_max = np.maximum(run_max, yk)
     lr = np.log(ratio) - TOL
-    out[:, inside] = ((rise >= lr) & (fall >= lr)).astype(float)
+    found = np.empty((reps, first.size))
+    for part in _groups(first.size, (length + 1) * reps):
+        window = _stack(y_t, first[part], length + 1)
+        # the largest rise (fall) to a year from the lowest (highest) year before it
+        rise = np.maximum((window[1:] - np.minimum.accumulate(window, axis=0)[:-1]).max(0), 0.0)
+        fall = np.maximum((np.maximum.accumulate(window, axis=0)[:-1] - window[1:]).max(0), 0.0)
+        found[:, part] = ((rise >= lr) & (fall >= lr)).T
+    out[:, inside] = found
     return out
 
 
 def _linear_fits(
-    y: npt.NDArray[np.float64], length: int, ends: npt.NDArray[np.intp]
+    y_t: npt.NDArray[np.float64], length: int, ends: npt.NDArray[np.intp]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Least-squares line through ``y`` over the windows of ``length + 1`` points ending at the
-    columns ``ends`` (each >= ``length``), one column per end: slope, residual sum of squares and
-    the lag-1 sum of residual products."""
+    """Least-squares line through ``y_t`` (year, replicate) over the windows of ``length + 1``
+    points ending at the columns ``ends`` (each >= ``length``): slope, residual sum of squares and
+    the lag-1 sum of residual products, each (end, replicate)."""
     points = length + 1
-    x = np.arange(points, dtype=float) - length / 2.0
+    x = (np.arange(points, dtype=float) - length / 2.0)[:, None, None]
     sxx = float(np.sum(x**2))
-    window = [y[:, ends - length + k] for k in range(points)]
-    mean_y = np.zeros((y.shape[0], ends.size))
-    sxy = np.zeros_like(mean_y)
-    for k, yk in enumerate(window):
-        mean_y += yk
-        sxy += x[k] * yk
-    mean_y /= points
-    b = sxy / sxx
-    sse = np.zeros_like(mean_y)
-    lag = np.zeros_like(mean_y)
-    previous = None
-    for k, yk in enumerate(window):
-        e = yk - mean_y - b * x[k]
-        sse += e**2
-        if previous is not None:
-            lag += previous * e
-        previous = e
-    return b, sse, lag
+    window = _stack(y_t, ends - length, points)
+    mean_y = window.sum(axis=0) / points
+    b = (x * window).sum(axis=0) / sxx
+    e = window - mean_y - b * x
+    return b, (e**2).sum(axis=0), (e[:-1] * e[1:]).sum(axis=0)
 
 
 def significant_decline(
@@ -158,44 +162,43 @@ def significant_decline(
     inside = (at >= 2 * length) & (at < cols)
     if length < 3 or not inside.any():
         return out
-    y = np.log(np.maximum(n, 0.5))
+    y_t = np.ascontiguousarray(np.log(np.maximum(n, 0.5)).T)
     # windows end at the columns j >= 2 length; quasi-differences at k = j - length + 1 .. j
     last = at[inside]
-    _, sse_long, lag_long = _linear_fits(y, 2 * length, last)
+    critical = float(stats.t.ppf(1.0 - alpha, length - 2))
+    found = np.empty((reps, last.size))
+    for part in _groups(last.size, (2 * length + 1) * reps):
+        found[:, part] = _declining(y_t, length, last[part], critical).T
+    out[:, inside] = found
+    return out
+
+
+def _declining(
+    y_t: npt.NDArray[np.float64], length: int, last: npt.NDArray[np.intp], critical: float
+) -> npt.NDArray[np.float64]:
+    """:func:`significant_decline` at the columns ``last`` (each >= 2 ``length``) of ``y_t`` (year,
+    replicate, log counts): 1.0, 0.0 or NaN, (end, replicate)."""
+    _, sse_long, lag_long = _linear_fits(y_t, 2 * length, last)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.where(sse_long > 0, lag_long / np.where(sse_long > 0, sse_long, 1.0), 0.0)
     r1 = np.clip(r1, 0.0, 1.0)
     rho = np.clip(r1 + (1.0 + 3.0 * r1) / (2 * length + 1), 0.0, 0.99)
-    x = np.arange(length, dtype=float) - (length - 1) / 2.0
+    x = (np.arange(length, dtype=float) - (length - 1) / 2.0)[:, None, None]
     sxx = float(np.sum(x**2))
-
-    def z(k: int) -> npt.NDArray[np.float64]:
-        # the k-th quasi-difference of every window (k = 0 .. length - 1)
-        col = last - length + 1 + k
-        return y[:, col] - rho * y[:, col - 1]
-
-    sum_z = np.zeros_like(rho)
-    sum_xz = np.zeros_like(rho)
-    for k in range(length):
-        zk = z(k)
-        sum_z += zk
-        sum_xz += x[k] * zk
-    mean_z = sum_z / length
-    b = sum_xz / sxx
-    sse = np.zeros_like(rho)
-    for k in range(length):
-        sse += (z(k) - mean_z - b * x[k]) ** 2
+    # the quasi-differences of every window, (k, end, replicate), k = 0 .. length - 1
+    first = last - length + 1
+    z = _stack(y_t, first, length) - rho * _stack(y_t, first - 1, length)
+    mean_z = z.sum(axis=0) / length
+    b = (x * z).sum(axis=0) / sxx
+    sse = ((z - mean_z - b * x) ** 2).sum(axis=0)
     scale = np.maximum(np.abs(mean_z), 1.0)
     exact = sse <= (TOL * scale) ** 2 * length
-    df = length - 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(sse / df / sxx)
+        se = np.sqrt(sse / (length - 2) / sxx)
         t = b / np.where(se > 0, se, 1.0)
-    critical = float(stats.t.ppf(1.0 - alpha, df))
     significant = np.where(exact, b < -TOL, t < -critical)
     covered = ~np.isnan(rho) & ~np.isnan(sse_long)
-    out[:, inside] = np.where(covered, significant.astype(float), np.nan)
-    return out
+    return np.where(covered, significant.astype(float), np.nan)
 
 
 def lead_reduction(
