@@ -120,3 +120,134 @@ def fates(
     survivors = np.zeros(n.shape, dtype=np.int64)
     _compiled()(rng, n, p, sources, levels, destinations, survivors)
     return survivors
+
+
+# --------------------------------------------------------------------------------------------------
+# the linear model: n(t + 1) = A_t n(t), each replicate with its own matrix
+
+
+@functools.cache
+def _linear_kernel(S: int) -> Any:
+    """The compiled year loop of a linear model with ``S`` stages (:func:`linear_years`).
+
+    ``S`` is a compile-time constant of the kernel (one compilation per number of stages, cached
+    on disk by numba): the loops over stages are then unrolled and the product of a replicate is
+    held in registers, which makes it several times faster than with ``S`` known at run time only.
+    """
+    numba = _numba()
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
+        """``a * b + c`` with one rounding (LLVM's ``llvm.fma``), as BLAS kernels accumulate."""
+        signature = types.float64(types.float64, types.float64, types.float64)
+
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            return builder.fma(*args)
+
+        return signature, codegen
+
+    @intrinsic
+    def stack_vector(typingctx: Any, size: Any) -> Any:
+        """A pointer to ``size`` float64 on the stack: the compiler keeps such an array in
+        registers (a heap array might alias the state and would be stored at every step)."""
+        signature = types.CPointer(types.float64)(types.intp)
+
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            return cgutils.alloca_once(builder, context.get_data_type(types.float64), size=args[0])
+
+        return signature, codegen
+
+    def linear_years(  # pragma: no cover - compiled by numba
+        AT: npt.NDArray[np.float64],
+        states: npt.NDArray[Any],
+        x: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        t0: int,
+        t1: int,
+        P: int,
+        mature: npt.NDArray[np.float64],
+        total: npt.NDArray[np.float64],
+        abundance: npt.NDArray[np.float64],
+    ) -> None:
+        y = numba.carray(stack_vector(S), S)
+        B, R = x.shape[0], x.shape[1]
+        by_year = AT.shape[0] > 1
+        keep = abundance.shape[0] > 0
+        for b in range(B):
+            j, p = b // P, b % P
+            for t in range(t0, t1):
+                At = AT[t if by_year else 0, b]
+                state = states[t]
+                for r in range(R):
+                    a = At[state[r]]  # (from, to): column kk of this replicate's matrix is a[kk]
+                    xr = x[b, r]
+                    for i in range(S):
+                        y[i] = 0.0
+                    for kk in range(S):  # stage order, one rounding per step, as BLAS does
+                        xk = xr[kk]
+                        for i in range(S):
+                            y[i] = fma(a[kk, i], xk, y[i])
+                    m = 0.0
+                    n = 0.0
+                    for i in range(S):
+                        v = y[i]
+                        xr[i] = v
+                        m = fma(weights[i], v, m)
+                        n = fma(1.0, v, n)
+                    mature[t + 1, j, r, p] = m
+                    total[t + 1, j, r, p] = n
+                    if keep:
+                        for i in range(S):
+                            abundance[t + 1, j, r, p, i] = y[i]
+
+    return numba.njit(cache=True, nogil=True)(linear_years)
+
+
+def linear_years(
+    AT: npt.NDArray[np.float64],
+    states: npt.NDArray[Any],
+    x: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    years: tuple[int, int],
+    populations: int,
+    mature: npt.NDArray[np.float64],
+    total: npt.NDArray[np.float64],
+    abundance: npt.NDArray[np.float64] | None,
+) -> None:
+    """Advance a linear model (no demographic stochasticity) through ``years`` = [t0, t1), in place.
+
+    Each year, each replicate's state is multiplied by the matrix of its environmental state,
+    ``n <- A n``, and its mature and total abundance are recorded: the numbers of
+    :func:`pva.engine._project_linear`'s numpy path, which multiplies by every state's matrix with
+    BLAS and keeps each replicate's own product. The sums here are taken in the order in which
+    the BLAS kernels of OpenBLAS (numpy's) accumulate a product with few columns, stage by stage
+    with fused multiply-adds, so the two agree to the last bit where the BLAS does that (here: every
+    product whose number of replicates is a multiple of 8); they always agree within the
+    rounding bound of a sum of ``S`` non-negative terms (``tests/unit/test_kernels.py``).
+
+    Parameters
+    ----------
+    AT
+        The matrices transposed, ``AT[t, b, c, j, i] = A[i, j]`` of year ``t`` (or one year for all:
+        leading axis 1), block ``b`` (scenario-major scenarios x populations) and environmental
+        state ``c``; shape (T|1, B, k, S, S).
+    states
+        The environmental state of each year and replicate, (T, R) (any integer type).
+    x
+        The state, (B, R, S) float64, C-contiguous; advanced in place.
+    weights
+        Weight of each stage in the mature abundance (0 or 1), (S,).
+    years
+        ``(t0, t1)``: the steps to take; step ``t`` records year ``t + 1``.
+    populations
+        P: block ``b`` is scenario ``b // P``, population ``b % P``.
+    mature, total
+        Year-major records, (T + 1, J, R, P); rows ``t0 + 1 .. t1`` are written.
+    abundance
+        Year-major record by stage, (T + 1, J, R, P, S), or None.
+    """
+    S = x.shape[-1]
+    keep = np.empty((0, 0, 0, 0, 0)) if abundance is None else abundance
+    _linear_kernel(S)(AT, states, x, weights, years[0], years[1], populations, mature, total, keep)
