@@ -31,7 +31,9 @@ Without demographic stochasticity the state is real-valued and ``n(t + 1) = A_t 
 popbio's ``stoch.projection`` (Stubben & Milligan 2007); when that map is linear with one of a few
 matrices per year (no density dependence, catastrophes or events), :func:`_project_linear` takes the
 place of steps 1-4 (:func:`_is_linear` says when). The fate draws of step 4 run in a
-compiled kernel when numba is installed (:mod:`pva.kernels`), with identical results.
+compiled kernel when numba is installed (:mod:`pva.kernels`), with identical results; so do the
+years of a linear model (each replicate multiplied by its own matrix, with BLAS's sum order: the
+same numbers where the BLAS sums stage by stage, within the rounding of a sum otherwise).
 
 References
 ----------
@@ -553,6 +555,11 @@ class _Chunked:
         self.generators = tuple(generators)
         self.bounds = [int(b) for b in np.cumsum([0, *sizes])]
         self.axis = axis
+        # each chunk's part of an array along the replicate axis (built once: map runs per draw)
+        self.parts = [
+            (*(slice(None),) * axis, slice(a, b))
+            for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)
+        ]
 
     def _sized(self, method: str, size: int | tuple[int, ...]) -> FloatArray:
         shape = [size] if isinstance(size, int) else list(size)
@@ -573,15 +580,12 @@ class _Chunked:
         returns an array or a list of arrays). An array whose replicate axis has length 1 (or that
         has none) is passed whole to every chunk."""
         R = self.bounds[-1]
-        out = []
-        for g, a, b in zip(self.generators, self.bounds[:-1], self.bounds[1:], strict=True):
-            parts = []
-            for x in arrays:
-                x = np.asarray(x)
-                if x.ndim > self.axis and (x.shape[self.axis] == R != 1):
-                    x = x[(slice(None),) * self.axis + (slice(a, b),)]
-                parts.append(x)
-            out.append(draw(g, *parts))
+        arrays = tuple(np.asarray(x) for x in arrays)
+        split = [x.ndim > self.axis and (x.shape[self.axis] == R != 1) for x in arrays]
+        out = [
+            draw(g, *(x[part] if cut else x for x, cut in zip(arrays, split, strict=True)))
+            for g, part in zip(self.generators, self.parts, strict=True)
+        ]
         if isinstance(out[0], list | tuple):
             return [np.concatenate(o, axis=self.axis) for o in zip(*out, strict=True)]
         return np.concatenate(out, axis=self.axis)
@@ -1350,8 +1354,10 @@ def _project_linear(
     its state by all the year's matrices in one matrix product (the k matrices one below the other
     times the state, stage-major) and keeps the product with its replicate's own matrix (one
     ``take``): two large calls a year instead of steps 1-4 of :func:`_one_year`, as a plain numpy
-    version of popbio's ``stoch.projection`` would do. Harvest, transfers, releases and dispersal
-    follow as there, in the years a scenario has them.
+    version of popbio's ``stoch.projection`` would do (:func:`_linear_year`). Harvest, transfers,
+    releases and dispersal follow as there, in the years a scenario has them. With numba and without
+    dispersal, the years in which no scenario acts run in the compiled kernel instead
+    (:func:`_linear_compiled`). Records are stored replicate-major (no transposed copy at the end).
     """
     R = sum(size for size, _ in chunks)
     run = _make_run(species, schedules, chunks, start_year)

@@ -234,10 +234,13 @@ def linear_years(
     ``n <- A n``, and its mature and total abundance are recorded: the numbers of
     :func:`pva.engine._project_linear`'s numpy path, which multiplies by every state's matrix with
     BLAS and keeps each replicate's own product. The sums here are taken in the order in which
-    the BLAS kernels of OpenBLAS (numpy's) accumulate a product with few columns, stage by stage
-    with fused multiply-adds, so the two agree to the last bit where the BLAS does that (here: every
-    product whose number of replicates is a multiple of 8); they always agree within the
-    rounding bound of a sum of ``S`` non-negative terms (``tests/unit/test_kernels.py``).
+    OpenBLAS's (numpy's) gemm kernels on x86-64 accumulate a product of few columns: stage by stage,
+    one fused multiply-add each. So the two agree to the last bit where the BLAS does that (on the
+    machine of the tests, all but the last few replicates of some widths, whose edge kernels sum
+    otherwise, and on one BLAS thread: its result depends on how threads split the replicates);
+    they always agree within the rounding bound of a sum of ``S`` non-negative terms
+    (``tests/unit/test_kernels.py``). Unlike the numpy path, a replicate's numbers here do not
+    depend on the other replicates projected with it (chunks together equal chunks alone).
 
     Parameters
     ----------
