@@ -1391,6 +1391,17 @@ def _linear_states(
     """The environmental state of each year and replicate, (years, R), chunk by chunk: the states
     each chunk's own stream gives it (:meth:`_Environment.states`), without holding the uniforms of
     all chunks at once."""
+    env = cast(MatrixSelection, environment.env)
+    if kernels.enabled() and env.transition is None:
+        # iid years, in one compiled pass per chunk (the same states)
+        first, later = np.cumsum(env.initial_probabilities), np.cumsum(env.weights)
+        out = np.empty((years, sum(size for size, _ in chunks)), np.min_scalar_type(env.n_states))
+        start = 0
+        for size, streams in chunks:
+            u = _state_uniforms(streams.environment, years, size)
+            kernels.environment_states(u, first, later, out[:, start : start + size])
+            start += size
+        return out
     states = []
     for size, streams in chunks:
         environment.state = None  # each chunk starts from the initial distribution

@@ -266,3 +266,39 @@ def linear_years(
     S = x.shape[-1]
     keep = np.empty((0, 0, 0, 0, 0)) if abundance is None else abundance
     _linear_kernel(S)(AT, states, x, weights, years[0], years[1], populations, mature, total, keep)
+
+
+def _states_py(
+    u: npt.NDArray[np.float64],
+    first: npt.NDArray[np.float64],
+    later: npt.NDArray[np.float64],
+    out: npt.NDArray[Any],
+) -> None:  # pragma: no cover - compiled by numba; the numpy path is pva.engine._inverse_cdf
+    """``out[t, r]`` = the number of ``first[:-1]`` (year 0) or ``later[:-1]`` (later years) that
+    ``u[t, r]`` reaches: the state drawn by inverse CDF."""
+    for t in range(u.shape[0]):
+        cum = first if t == 0 else later
+        for r in range(u.shape[1]):
+            s = 0
+            for c in range(cum.shape[0] - 1):
+                if u[t, r] >= cum[c]:
+                    s += 1
+            out[t, r] = s
+
+
+@functools.cache
+def _states_compiled() -> Any:
+    return _numba().njit(cache=True, nogil=True)(_states_py)
+
+
+def environment_states(
+    u: npt.NDArray[np.float64],
+    first: npt.NDArray[np.float64],
+    later: npt.NDArray[np.float64],
+    out: npt.NDArray[Any],
+) -> None:
+    """The environmental states of iid years from their uniforms ``u`` (years, R), into ``out`` (the
+    same shape, any integer type): by the cumulative probabilities ``first`` (k,) in the first year
+    and ``later`` (k,) after it, the states :meth:`pva.engine._Environment.states` gives (one pass,
+    no temporaries)."""
+    _states_compiled()(u, first, later, out)

@@ -393,3 +393,29 @@ def test_linear_kernel_chunks_together_equal_chunks_alone_exactly(
         joined = np.concatenate([getattr(p, field) for p in alone])
         np.testing.assert_array_equal(getattr(together, field), joined, err_msg=field)
     assert np.unique(together.total[:, -1].round(6)).size > 1
+
+
+@pytest.mark.parametrize("years", [1, 2, 50])
+def test_environment_states_equal_the_numpy_states(years: int) -> None:
+    """The compiled inverse CDF of iid years gives the states of the numpy path, uniforms on the
+    boundaries between states included (they choose the next state)."""
+    h = datasets.popbio_document("hudsonia")
+    reproduction = np.zeros((6, 6), dtype=bool)
+    reproduction[:2, 2:] = True
+    env = MatrixSelection.from_matrices(
+        [h["matrices"][k] for k in h["names"]],
+        reproduction=reproduction,
+        probabilities=(0.1, 0.2, 0.3, 0.4),
+    )
+    sp = hudsonia_expected().with_(environment=env)
+    u = np.random.default_rng(2).random((years, 500))
+    cum = np.cumsum(env.weights)
+    u[:, :3] = cum[:3]  # exactly on a boundary
+    plan = engine._plan(sp, 500)
+    environment = engine._Environment(sp, 500, np.random.default_rng(0), plan.fates, plan.f_rows)
+    expected = environment.states(u)
+    out = np.empty(u.shape, dtype=np.uint8)
+    kernels.environment_states(u, np.cumsum(env.initial_probabilities), cum, out)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(out[:, :3], np.broadcast_to([1, 2, 3], (years, 3)))
+    assert set(np.unique(out)) == {0, 1, 2, 3}
