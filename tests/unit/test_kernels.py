@@ -311,7 +311,14 @@ def test_linear_kernel_equals_the_numpy_path_where_blas_sums_in_stage_order(
     assert np.ptp(on_numpy[results.TOTAL].values[:, -1]) > 0  # the replicates differ
 
 
-@pytest.mark.parametrize("name", list(linear_models()))
+def kernel_models() -> dict[str, Species]:
+    """The linear models, and two populations without dispersal (the kernel's blocks)."""
+    models = linear_models()
+    models["two populations"] = models["two populations, dispersal"].with_(dispersal=None)
+    return models
+
+
+@pytest.mark.parametrize("name", list(kernel_models()))
 def test_linear_kernel_agrees_with_the_numpy_path_within_rounding(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,7 +327,7 @@ def test_linear_kernel_agrees_with_the_numpy_path_within_rounding(
     non-negative states by non-negative matrices, so each path is within (1 + gamma_S)^T of the exact
     trajectory and the two within 2 T gamma_S of each other (to first order; mature and total are
     one more sum)."""
-    sp = linear_models()[name]
+    sp = kernel_models()[name]
     years, R = 30, 37
     P, S = sp.n_populations, sp.n_stages
     neutral = Schedule.neutral(years=years, populations=P, stages=S)
