@@ -1,4 +1,8 @@
-"""A compiled kernel for the engine's fate draws: an optional speed-up (``pip install 'pva[fast]'``).
+"""Compiled kernels for the engine: an optional speed-up (``pip install 'pva[fast]'``).
+
+Two kernels: the fate draws of a model with demographic stochasticity (:func:`fates`), and the
+years of a linear model without it (:func:`linear_years`, popbio ``stoch.projection``'s model, with
+:func:`environment_states` for its iid environmental states).
 
 :func:`pva.engine.project` spends most of its time drawing the fates of individuals: a chain of
 conditional binomials over the destinations of each stage (:func:`pva.engine._draw_fates`). In pure
@@ -18,8 +22,16 @@ and more (its log-gamma in the PTRS sampler differs in the last bits, which now 
 acceptance). The path used is recorded in every results file (``attrs["engine_kernels"]``,
 :func:`name`).
 
-The kernel is used when numba can be imported, unless the environment variable ``PVA_KERNELS`` is
-``numpy`` (read at each projection, so a test can switch paths).
+**The linear kernel** multiplies each replicate's state by its own matrix (where the numpy path
+multiplies by the matrices of all environmental states with BLAS and keeps each replicate's
+product), records mature and total abundance in the same loop, and holds a replicate's product in
+registers (the number of stages is a compile-time constant: one compilation per number of stages,
+cached on disk). Its sums follow the order of OpenBLAS's gemm kernels, so it gives the numpy path's
+numbers to the last bit where the BLAS sums that way, and within the rounding bound of a sum of
+non-negative terms otherwise (:func:`linear_years`).
+
+The kernels are used when numba can be imported, unless the environment variable ``PVA_KERNELS``
+is ``numpy`` (read at each projection, so a test can switch paths).
 """
 
 from __future__ import annotations
