@@ -1370,7 +1370,6 @@ def _project_linear(
     states = None  # each replicate's environmental state, (years, R)
     if isinstance(species.environment, MatrixSelection):
         states = _linear_states(environment, years, chunks)
-    # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
     n = _initial_state(run, initial)
     record_year = _Recorder(run, years, record, replicate_major=True)
     record_year(0, n, np.broadcast_to(plan.K0, (R, P)))
@@ -1379,6 +1378,7 @@ def _project_linear(
     if kernels.enabled() and not dispersing:
         _linear_compiled(run, linear, n, years)
     else:
+        # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
         x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
         for t in range(years):
             x = _linear_year(run, linear, x, t, acting=bool(scenarios.acting[t]) or dispersing)
