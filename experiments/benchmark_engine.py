@@ -8,9 +8,10 @@ annual matrices drawn iid with equal probabilities, n0 = (4264, 3, 30, 16, 25, 5
   ``pva.simulate`` and ``pva.engine.project`` (one chunk) on the compiled path (the linear kernel
   of :mod:`pva.kernels`, if numba is installed) and on the numpy path; a plain numpy version (each
   year all four products in one ``n @ A.T`` and a gather of each replicate's own, recording mature
-  and total abundance as pva does); popbio's ``stoch.projection`` in R, timed inside R (``system.time``) and as
-  the wall time of an ``Rscript`` call (R start-up and loading popbio included), if R and popbio are
-  installed (the benchmark says when they are not).
+  and total abundance as pva does); popbio's ``stoch.projection`` in R, timed inside R
+  (``system.time``) and as the wall time of an ``Rscript`` call (R start-up and loading popbio
+  included), once in each repeat between pva's runs, if R and popbio are installed (the benchmark
+  says when they are not).
 * **Demographic stochasticity** (multinomial fates, Poisson births, a ceiling of K = 500 on the
   non-seed stages), 10,000 replicates x 100 years: the engine with the pure-numpy path and with the
   compiled fate kernel (:mod:`pva.kernels`, if numba is installed); the *floor*, numpy drawing the
@@ -197,25 +198,14 @@ def popbio_available() -> str | None:
     return None
 
 
-def popbio(replicates: int, repeats: int) -> tuple[list[float], float]:
-    """popbio's ``stoch.projection`` CPU times inside R (``system.time``, user + system; ``repeats``
-    runs), and the wall time of one ``Rscript`` call of one projection, R start-up and loading popbio
-    included."""
-
-    def script(k: int) -> list[str]:
-        code = POPBIO.format(
-            n0=", ".join(map(str, N0)), repeats=k, years=YEARS, replicates=replicates
-        )
-        out = subprocess.run(
-            ["Rscript", "-e", code], capture_output=True, text=True, check=True
-        ).stdout
-        return out.split()
-
-    in_r = [float(x) for x in script(repeats)]
+def popbio(replicates: int) -> tuple[float, float]:
+    """One run of popbio's ``stoch.projection``: its CPU time inside R (``system.time``, user +
+    system), and the wall time of the ``Rscript`` call, R start-up and loading popbio included.
+    Called once per repeat, between pva's runs, so that both see the same load."""
+    code = POPBIO.format(n0=", ".join(map(str, N0)), repeats=1, years=YEARS, replicates=replicates)
     t0 = time.perf_counter()
-    script(1)
-    wall = time.perf_counter() - t0
-    return in_r, wall
+    out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0]), time.perf_counter() - t0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -331,7 +321,13 @@ def main(argv: list[str] | None = None) -> int:
     # before the clock runs
     for path in paths:
         for species in (demo, expected):
-            with_kernels(path, lambda sp=species: pva.simulate(sp, years=2, replicates=5, seed=0))()
+            for record in ((), ("abundance",)):
+                with_kernels(
+                    path,
+                    lambda sp=species, rec=record: pva.simulate(
+                        sp, years=2, replicates=5, seed=0, record=rec
+                    ),
+                )()
 
     tm = Timings()
 
@@ -436,15 +432,14 @@ def main(argv: list[str] | None = None) -> int:
         stacked = np.concatenate([p.abundance for p in parts], axis=0)  # type: ignore[misc]
         tm.add("narrow floor", floor_draws(demo, stacked, seed=400 + r))
 
+    why_not = popbio_available()
     for r in range(repeats):
         one_repeat(r)
+        if why_not is None:
+            in_r, wall = popbio(R)
+            tm.add("popbio in R", in_r)
+            tm.add("popbio wall", wall)
     tm.add("naive", time_naive(demo, naive_reps, seed=7) * R / naive_reps)
-
-    why_not = popbio_available()
-    popbio_in_r: list[float] = []
-    popbio_wall = float("nan")
-    if why_not is None:
-        popbio_in_r, popbio_wall = popbio(R, repeats)
     load_after = load()
 
     ry = R * YEARS
@@ -482,13 +477,10 @@ def main(argv: list[str] | None = None) -> int:
             ("pva.engine.project, one chunk (numpy path)", tm["env project numpy"]),
         ]
     env_rows.append(("plain numpy (all four products, gather)", tm["env plain"]))
-    if popbio_in_r:
+    if why_not is None:
         env_rows += [
-            (
-                "popbio 2.8 `stoch.projection`, inside R (`system.time`, CPU)",
-                statistics.median(popbio_in_r),
-            ),
-            ("popbio, wall time of one `Rscript` call (R start-up, library)", popbio_wall),
+            ("popbio 2.8 `stoch.projection`, inside R (`system.time`, CPU)", tm["popbio in R"]),
+            ("popbio, wall time of one `Rscript` call (R start-up, library)", tm["popbio wall"]),
         ]
     base = tm[f"env simulate {default}"]
     lines += [f"| {name} | {t:.3f} | {ry / t:,.0f} | {t / base:.2f} |" for name, t in env_rows]
@@ -497,8 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- pva.simulate / plain numpy = {base / tm['env plain']:.2f} (target <= 1.0)"
         + (f"; numpy path: {tm['env simulate numpy'] / tm['env plain']:.2f}" if has_numba else ""),
     ]
-    if popbio_in_r:
-        in_r = statistics.median(popbio_in_r)
+    if why_not is None:
+        in_r, popbio_wall = tm["popbio in R"], tm["popbio wall"]
         lines.append(
             f"- popbio in R / pva.simulate = {in_r / base:.1f} (target >= 30); with R's "
             f"start-up: {popbio_wall / base:.1f}"

@@ -143,12 +143,15 @@ _BLOCK = 64
 
 
 @functools.cache
-def _linear_kernel(S: int) -> Any:
+def _linear_kernel(S: int, entries: tuple[bool, ...], counted: tuple[bool, ...]) -> Any:
     """The compiled year loop of a linear model with ``S`` stages (:func:`linear_years`).
 
-    ``S`` is a compile-time constant of the kernel (one compilation per number of stages, cached
-    on disk by numba): the loops over stages are then unrolled and the product of a replicate is
-    held in registers, which makes it several times faster than with ``S`` known at run time only.
+    ``S``, the entries of the matrices that can be non-zero (``entries[j S + i]``: from stage j to
+    stage i, in some year, block or state) and the stages counted as mature (``counted``) are
+    compile-time constants of the kernel (one compilation per model structure, cached on disk by
+    numba): the loops over stages are unrolled, the products with structural zeros left out (they
+    add an exact 0), and the product of a replicate is held in registers, which makes it several
+    times faster than with them known at run time only.
     """
     numba = _numba()
     from numba.core import cgutils, types
@@ -212,13 +215,15 @@ def _linear_kernel(S: int) -> Any:
                         for kk in range(S):  # stage order, one rounding per step, as BLAS does
                             xk = xr[kk]
                             for i in range(S):
-                                y[i] = fma(a[kk, i], xk, y[i])
+                                if entries[kk * S + i]:  # else 0 x xk + y[i] = y[i] exactly
+                                    y[i] = fma(a[kk, i], xk, y[i])
                         m = 0.0
                         n = 0.0
                         for i in range(S):
                             v = y[i]
                             xr[i] = v
-                            m = fma(weights[i], v, m)
+                            if counted[i]:
+                                m = fma(weights[i], v, m)
                             n = fma(1.0, v, n)
                         mature[t + 1, j, r, p] = m
                         total[t + 1, j, r, p] = n
@@ -277,7 +282,13 @@ def linear_years(
     """
     S = x.shape[-1]
     keep = np.empty((0, 0, 0, 0, 0)) if abundance is None else abundance
-    _linear_kernel(S)(AT, states, x, weights, years[0], years[1], populations, mature, total, keep)
+    # structural zeros: 0 in every year, block and state (a product with 0 adds an exact 0 to a
+    # finite sum, so leaving it out changes nothing)
+    entries = tuple(bool(e) for e in np.any(AT != 0, axis=(0, 1, 2)).ravel())
+    counted = tuple(bool(w) for w in weights != 0)
+    _linear_kernel(S, entries, counted)(
+        AT, states, x, weights, years[0], years[1], populations, mature, total, keep
+    )
 
 
 def _states_py(
