@@ -256,8 +256,11 @@ def linear_years(
     machine of the tests, all but the last few replicates of some widths, whose edge kernels sum
     otherwise, and on one BLAS thread: its result depends on how threads split the replicates);
     they always agree within the rounding bound of a sum of ``S`` non-negative terms
-    (``tests/unit/test_kernels.py``). Unlike the numpy path, a replicate's numbers here do not
-    depend on the other replicates projected with it (chunks together equal chunks alone).
+    (``tests/unit/test_kernels.py``). Products with an entry that is 0 in every year, block and
+    state are left out: they add an exact 0 to a finite sum (a state that overflowed to ``inf``
+    would make the numpy path's sums NaN instead). Unlike the numpy path, a replicate's numbers
+    here do not depend on the other replicates projected with it (chunks together equal chunks
+    alone).
 
     Parameters
     ----------
