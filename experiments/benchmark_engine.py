@@ -5,11 +5,13 @@ annual matrices drawn iid with equal probabilities, n0 = (4264, 3, 30, 16, 25, 5
 
 * **Environmental stochasticity only** (popbio ``stoch.projection``'s model: no demographic
   stochasticity, no density dependence), 10,000 replicates x 100 years:
-  ``pva.simulate``; ``pva.engine.project`` (one chunk); a plain numpy version (each year all four
-  products in one ``n @ A.T`` and a gather of each replicate's own, recording mature and total
-  abundance as pva does); popbio's ``stoch.projection`` in R, timed inside R (``system.time``) and as
-  the wall time of an ``Rscript`` call (R start-up and loading popbio included), if R and popbio are
-  installed (the benchmark says when they are not).
+  ``pva.simulate`` and ``pva.engine.project`` (one chunk) on the compiled path (the linear kernel
+  of :mod:`pva.kernels`, if numba is installed) and on the numpy path; a plain numpy version (each
+  year all four products in one ``n @ A.T`` and a gather of each replicate's own, recording mature
+  and total abundance as pva does); popbio's ``stoch.projection`` in R, timed inside R
+  (``system.time``) and as the wall time of an ``Rscript`` call (R start-up and loading popbio
+  included), once in each repeat between pva's runs, if R and popbio are installed (the benchmark
+  says when they are not).
 * **Demographic stochasticity** (multinomial fates, Poisson births, a ceiling of K = 500 on the
   non-seed stages), 10,000 replicates x 100 years: the engine with the pure-numpy path and with the
   compiled fate kernel (:mod:`pva.kernels`, if numba is installed); the *floor*, numpy drawing the
@@ -196,25 +198,14 @@ def popbio_available() -> str | None:
     return None
 
 
-def popbio(replicates: int, repeats: int) -> tuple[list[float], float]:
-    """popbio's ``stoch.projection`` CPU times inside R (``system.time``, user + system; ``repeats``
-    runs), and the wall time of one ``Rscript`` call of one projection, R start-up and loading popbio
-    included."""
-
-    def script(k: int) -> list[str]:
-        code = POPBIO.format(
-            n0=", ".join(map(str, N0)), repeats=k, years=YEARS, replicates=replicates
-        )
-        out = subprocess.run(
-            ["Rscript", "-e", code], capture_output=True, text=True, check=True
-        ).stdout
-        return out.split()
-
-    in_r = [float(x) for x in script(repeats)]
+def popbio(replicates: int) -> tuple[float, float]:
+    """One run of popbio's ``stoch.projection``: its CPU time inside R (``system.time``, user +
+    system), and the wall time of the ``Rscript`` call, R start-up and loading popbio included.
+    Called once per repeat, between pva's runs, so that both see the same load."""
+    code = POPBIO.format(n0=", ".join(map(str, N0)), repeats=1, years=YEARS, replicates=replicates)
     t0 = time.perf_counter()
-    script(1)
-    wall = time.perf_counter() - t0
-    return in_r, wall
+    out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0]), time.perf_counter() - t0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -326,41 +317,70 @@ def main(argv: list[str] | None = None) -> int:
 
     demo, expected = hudsonia(), hudsonia_expected()
     schedules = three_scenarios(demo)
-    # compile the kernel (or load it from numba's cache) before the clock runs
-    with_kernels(
-        paths[-1], lambda: engine.project(demo, years=2, replicates=5, streams=single_streams(0))
-    )()
+    # compile the kernels (or load them from numba's cache) and load what pva.simulate uses
+    # before the clock runs
+    for path in paths:
+        for species in (demo, expected):
+            for record in ((), ("abundance",)):
+                with_kernels(
+                    path,
+                    lambda sp=species, rec=record: pva.simulate(
+                        sp, years=2, replicates=5, seed=0, record=rec
+                    ),
+                )()
 
     tm = Timings()
 
     def one_repeat(r: int) -> None:
-        # environmental stochasticity only
-        tm.add(
-            "env simulate",
-            timed(lambda: pva.simulate(expected, years=YEARS, replicates=R, seed=r, record=())),
-        )
-        tm.add(
-            "env project",
-            timed(
-                lambda: engine.project(
-                    expected, years=YEARS, replicates=R, streams=single_streams(r), record=()
-                )
-            ),
-        )
+        # environmental stochasticity only, on each engine path (the last is the default)
+        for path in paths:
+            tm.add(
+                f"env simulate {path}",
+                timed(
+                    with_kernels(
+                        path,
+                        lambda: pva.simulate(
+                            expected, years=YEARS, replicates=R, seed=r, record=()
+                        ),
+                    )
+                ),
+            )
+            tm.add(
+                f"env project {path}",
+                timed(
+                    with_kernels(
+                        path,
+                        lambda: engine.project(
+                            expected,
+                            years=YEARS,
+                            replicates=R,
+                            streams=single_streams(r),
+                            record=(),
+                        ),
+                    )
+                ),
+            )
+            # simulate overhead, the default record (abundance by stage)
+            tm.add(
+                f"env simulate abundance {path}",
+                timed(
+                    with_kernels(
+                        path, lambda: pva.simulate(expected, years=YEARS, replicates=R, seed=r)
+                    )
+                ),
+            )
+            tm.add(
+                f"env project abundance {path}",
+                timed(
+                    with_kernels(
+                        path,
+                        lambda: engine.project(
+                            expected, years=YEARS, replicates=R, streams=single_streams(r)
+                        ),
+                    )
+                ),
+            )
         tm.add("env plain", timed(lambda: plain_numpy(R, r)))
-        # simulate overhead, the default record (abundance by stage) on both models
-        tm.add(
-            "env simulate abundance",
-            timed(lambda: pva.simulate(expected, years=YEARS, replicates=R, seed=r)),
-        )
-        tm.add(
-            "env project abundance",
-            timed(
-                lambda: engine.project(
-                    expected, years=YEARS, replicates=R, streams=single_streams(r)
-                )
-            ),
-        )
         for path in paths:
             tm.add(
                 f"demo simulate {path}",
@@ -412,15 +432,14 @@ def main(argv: list[str] | None = None) -> int:
         stacked = np.concatenate([p.abundance for p in parts], axis=0)  # type: ignore[misc]
         tm.add("narrow floor", floor_draws(demo, stacked, seed=400 + r))
 
+    why_not = popbio_available()
     for r in range(repeats):
         one_repeat(r)
+        if why_not is None:
+            in_r, wall = popbio(R)
+            tm.add("popbio in R", in_r)
+            tm.add("popbio wall", wall)
     tm.add("naive", time_naive(demo, naive_reps, seed=7) * R / naive_reps)
-
-    why_not = popbio_available()
-    popbio_in_r: list[float] = []
-    popbio_wall = float("nan")
-    if why_not is None:
-        popbio_in_r, popbio_wall = popbio(R, repeats)
     load_after = load()
 
     ry = R * YEARS
@@ -438,34 +457,44 @@ def main(argv: list[str] | None = None) -> int:
         "## Environmental stochasticity only (popbio `stoch.projection`'s model)",
         "",
         "No demographic stochasticity, no density dependence; every method records mature and total "
-        "abundance each year (popbio keeps the final stage vector only).",
+        "abundance each year (popbio keeps the final stage vector only). The compiled path (numba) "
+        "multiplies each replicate's state by its own matrix in one loop that also records; the "
+        "numpy path multiplies by all four matrices with BLAS and keeps each replicate's product. "
+        "Both give the same numbers (to the last bit where the BLAS sums in stage order, as here; "
+        "`tests/unit/test_kernels.py`).",
         "",
         "| method | seconds | replicate-years / s | time / pva.simulate |",
         "|---|---:|---:|---:|",
     ]
+    default = paths[-1]
     env_rows = [
-        ("pva.simulate", tm["env simulate"]),
-        ("pva.engine.project (one chunk)", tm["env project"]),
-        ("plain numpy (all four products, gather)", tm["env plain"]),
+        (f"pva.simulate ({default} path, the default)", tm[f"env simulate {default}"]),
+        (f"pva.engine.project, one chunk ({default} path)", tm[f"env project {default}"]),
     ]
-    if popbio_in_r:
+    if has_numba:
         env_rows += [
-            (
-                "popbio 2.8 `stoch.projection`, inside R (`system.time`, CPU)",
-                statistics.median(popbio_in_r),
-            ),
-            ("popbio, wall time of one `Rscript` call (R start-up, library)", popbio_wall),
+            ("pva.simulate, numpy path (`PVA_KERNELS=numpy`)", tm["env simulate numpy"]),
+            ("pva.engine.project, one chunk (numpy path)", tm["env project numpy"]),
         ]
-    base = tm["env simulate"]
+    env_rows.append(("plain numpy (all four products, gather)", tm["env plain"]))
+    if why_not is None:
+        env_rows += [
+            ("popbio 2.8 `stoch.projection`, inside R (`system.time`, CPU)", tm["popbio in R"]),
+            ("popbio, wall time of one `Rscript` call (R start-up, library)", tm["popbio wall"]),
+        ]
+    base = tm[f"env simulate {default}"]
     lines += [f"| {name} | {t:.3f} | {ry / t:,.0f} | {t / base:.2f} |" for name, t in env_rows]
     lines += [
         "",
-        f"- pva.simulate / plain numpy = {base / tm['env plain']:.2f} (target <= 1.0)",
+        f"- pva.simulate / plain numpy = {base / tm['env plain']:.2f} (target <= 1.0)"
+        + (f"; numpy path: {tm['env simulate numpy'] / tm['env plain']:.2f}" if has_numba else ""),
     ]
-    if popbio_in_r:
+    if why_not is None:
+        in_r, popbio_wall = tm["popbio in R"], tm["popbio wall"]
         lines.append(
-            f"- popbio in R / pva.simulate = {statistics.median(popbio_in_r) / base:.1f} "
-            f"(target >= 30); with R's start-up: {popbio_wall / base:.1f}"
+            f"- popbio in R / pva.simulate = {in_r / base:.1f} (target >= 30); with R's "
+            f"start-up: {popbio_wall / base:.1f}"
+            + (f"; numpy path: {in_r / tm['env simulate numpy']:.1f}" if has_numba else "")
         )
     else:
         lines.append(f"- popbio not timed: {why_not}.")
@@ -527,8 +556,12 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| model | project (s) | simulate (s) | overhead |",
         "|---|---:|---:|---:|",
-        f"| environmental only | {tm['env project abundance']:.3f} | {tm['env simulate abundance']:.3f} | "
-        f"{tm['env simulate abundance'] / tm['env project abundance'] - 1:+.1%} |",
+    ]
+    lines += [
+        f"| environmental only, {path} path | {tm[f'env project abundance {path}']:.3f} | "
+        f"{tm[f'env simulate abundance {path}']:.3f} | "
+        f"{tm[f'env simulate abundance {path}'] / tm[f'env project abundance {path}'] - 1:+.1%} |"
+        for path in paths
     ]
     lines += [
         f"| demographic, {path} path | {tm[f'demo project abundance {path}']:.3f} | "

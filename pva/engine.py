@@ -31,7 +31,9 @@ Without demographic stochasticity the state is real-valued and ``n(t + 1) = A_t 
 popbio's ``stoch.projection`` (Stubben & Milligan 2007); when that map is linear with one of a few
 matrices per year (no density dependence, catastrophes or events), :func:`_project_linear` takes the
 place of steps 1-4 (:func:`_is_linear` says when). The fate draws of step 4 run in a
-compiled kernel when numba is installed (:mod:`pva.kernels`), with identical results.
+compiled kernel when numba is installed (:mod:`pva.kernels`), with identical results; so do the
+years of a linear model (each replicate multiplied by its own matrix, with BLAS's sum order: the
+same numbers where the BLAS sums stage by stage, within the rounding of a sum otherwise).
 
 References
 ----------
@@ -553,6 +555,11 @@ class _Chunked:
         self.generators = tuple(generators)
         self.bounds = [int(b) for b in np.cumsum([0, *sizes])]
         self.axis = axis
+        # each chunk's part of an array along the replicate axis (built once: map runs per draw)
+        self.parts = [
+            (*(slice(None),) * axis, slice(a, b))
+            for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)
+        ]
 
     def _sized(self, method: str, size: int | tuple[int, ...]) -> FloatArray:
         shape = [size] if isinstance(size, int) else list(size)
@@ -573,15 +580,12 @@ class _Chunked:
         returns an array or a list of arrays). An array whose replicate axis has length 1 (or that
         has none) is passed whole to every chunk."""
         R = self.bounds[-1]
-        out = []
-        for g, a, b in zip(self.generators, self.bounds[:-1], self.bounds[1:], strict=True):
-            parts = []
-            for x in arrays:
-                x = np.asarray(x)
-                if x.ndim > self.axis and (x.shape[self.axis] == R != 1):
-                    x = x[(slice(None),) * self.axis + (slice(a, b),)]
-                parts.append(x)
-            out.append(draw(g, *parts))
+        arrays = tuple(np.asarray(x) for x in arrays)
+        split = [x.ndim > self.axis and (x.shape[self.axis] == R != 1) for x in arrays]
+        out = [
+            draw(g, *(x[part] if cut else x for x, cut in zip(arrays, split, strict=True)))
+            for g, part in zip(self.generators, self.parts, strict=True)
+        ]
         if isinstance(out[0], list | tuple):
             return [np.concatenate(o, axis=self.axis) for o in zip(*out, strict=True)]
         return np.concatenate(out, axis=self.axis)
@@ -875,21 +879,32 @@ class _Run:
 
 class _Recorder:
     """Year-major buffers of what is recorded (each year's write is one contiguous block), returned
-    replicate-major as one :class:`Projection` per scenario."""
+    replicate-major as one :class:`Projection` per scenario.
 
-    def __init__(self, run: _Run, years: int, record: Sequence[str]) -> None:
+    With ``replicate_major``, the buffers are stored replicate-major and the year-major arrays are
+    views of them: each year's write is strided, but the projections need no transposed copy (the
+    linear path, whose years are cheap, writes each replicate's years itself)."""
+
+    def __init__(
+        self, run: _Run, years: int, record: Sequence[str], replicate_major: bool = False
+    ) -> None:
         J, R, P, S = run.plan.shape
         self.run = run
         # Only females are projected under Mating, but IUCN counts mature individuals of both
         # sexes (Red List Guidelines, section 4.3): record the expected total, females / sex ratio.
         sex = run.species.sex
         self.both_sexes = None if sex is None else 1.0 / sex.sex_ratio
-        self.mature: npt.NDArray[Any] = np.empty((years + 1, J, R, P), dtype=run.dtype)
-        self.total: npt.NDArray[Any] = np.empty((years + 1, J, R, P), dtype=run.dtype)
-        self.abundance: npt.NDArray[Any] | None = (
-            np.empty((years + 1, J, R, P, S), dtype=run.dtype) if "abundance" in record else None
-        )
-        self.K = np.empty((years + 1, J, R, P)) if "carrying_capacity" in record else None
+
+        def buffer(*stages: int, dtype: type = run.dtype) -> npt.NDArray[Any]:
+            """(years + 1, J, R, P, *stages), stored year-major or replicate-major."""
+            if replicate_major:
+                return np.moveaxis(np.empty((J, R, years + 1, P, *stages), dtype=dtype), 2, 0)
+            return np.empty((years + 1, J, R, P, *stages), dtype=dtype)
+
+        self.mature: npt.NDArray[Any] = buffer()
+        self.total: npt.NDArray[Any] = buffer()
+        self.abundance: npt.NDArray[Any] | None = buffer(S) if "abundance" in record else None
+        self.K = buffer(dtype=np.float64) if "carrying_capacity" in record else None
         self.mature_weights = run.plan.mature.astype(float)
         self.ones = np.ones(S)
         self.years = years
@@ -948,6 +963,7 @@ class _Recorder:
     def projections(self) -> list[Projection]:
         def replicate_major(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
             # contiguous, so that reductions over replicates round alike whoever made the array
+            # (no copy if the buffer is stored replicate-major)
             return None if a is None else np.ascontiguousarray(np.moveaxis(a, 0, 2))
 
         mature = cast(npt.NDArray[Any], replicate_major(self.mature))
@@ -1338,8 +1354,10 @@ def _project_linear(
     its state by all the year's matrices in one matrix product (the k matrices one below the other
     times the state, stage-major) and keeps the product with its replicate's own matrix (one
     ``take``): two large calls a year instead of steps 1-4 of :func:`_one_year`, as a plain numpy
-    version of popbio's ``stoch.projection`` would do. Harvest, transfers, releases and dispersal
-    follow as there, in the years a scenario has them.
+    version of popbio's ``stoch.projection`` would do (:func:`_linear_year`). Harvest, transfers,
+    releases and dispersal follow as there, in the years a scenario has them. With numba and without
+    dispersal, the years in which no scenario acts run in the compiled kernel instead
+    (:func:`_linear_compiled`). Records are stored replicate-major (no transposed copy at the end).
     """
     R = sum(size for size, _ in chunks)
     run = _make_run(species, schedules, chunks, start_year)
@@ -1348,44 +1366,169 @@ def _project_linear(
     B = J * P
     environment = _Environment(species, R, chunks[0][1].environment, plan.fates, plan.f_rows)
     U, F = environment.stacks()  # (k, S, S)
-    k = U.shape[0]
     cap = cast(_Rates, environment.table).cap  # (k, S)
     states = None  # each replicate's environmental state, (years, R)
     if isinstance(species.environment, MatrixSelection):
-        u = [_state_uniforms(streams.environment, years, size) for size, streams in chunks]
-        states = environment.states(np.concatenate(u, axis=1))
-    base = np.arange(S * R).reshape(S, R)  # where a replicate's own product is, for state 0
-    # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
+        states = _linear_states(environment, years, chunks)
     n = _initial_state(run, initial)
-    x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
-    record_year = _Recorder(run, years, record)
+    record_year = _Recorder(run, years, record, replicate_major=True)
     record_year(0, n, np.broadcast_to(plan.K0, (R, P)))
-    sums = np.stack([plan.mature, np.ones(S)]).astype(float)  # mature and total, (2, S)
-    for t in range(years):
-        sm = np.minimum(scenarios.survival[t][:, 0, :, None, :], cap)  # (J, P, k, S)
-        fm = scenarios.fecundity[t][:, 0, :, None, :]  # (J, P, 1, S)
-        A = U * sm[..., None, :] + F * fm[..., None, :]  # (J, P, k, S_to, S_from)
-        products = A.reshape(B, k * S, S) @ x  # (J P, k S, R): the k matrices one below another
-        if states is None:
-            x = products
-        else:
-            index = base + states[t].astype(np.intp) * (S * R)
-            x = np.take(products.reshape(B, -1), index.ravel(), axis=1).reshape(B, S, R)
-        y = sums @ x  # (J P, 2, R)
-        n = np.moveaxis(x.reshape(J, P, S, R), 3, 1)  # (J, R, P, S), a view
-        if scenarios.acting[t] or (plan.dispersal is not None and plan.dispersal_stages.size):
-            n = _harvest(run, n, t)
-            n = _transfers(run, n, t)
-            n = _releases(run, n, t)
-            if plan.dispersal is not None and plan.dispersal_stages.size:
-                n = _disperse(run, n)
-            x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
-            y = sums @ x
-        y = y.reshape(J, P, 2, R)
-        mature, total = np.swapaxes(y[:, :, 0], 1, 2), np.swapaxes(y[:, :, 1], 1, 2)  # (J, R, P)
-        K = _carrying_capacity(run, None, t) if record_year.K is not None else None
-        record_year.put(t + 1, mature, total, n, K)
+    dispersing = plan.dispersal is not None and bool(plan.dispersal_stages.size)
+    linear = _Linear(U, F, cap, scenarios, record_year, states, R, np.arange(S * R).reshape(S, R))
+    if kernels.enabled() and not dispersing:
+        _linear_compiled(run, linear, n, years)
+    else:
+        # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
+        x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
+        for t in range(years):
+            x = _linear_year(run, linear, x, t, acting=bool(scenarios.acting[t]) or dispersing)
     return record_year.projections()
+
+
+def _linear_states(
+    environment: _Environment, years: int, chunks: Sequence[tuple[int, Streams]]
+) -> npt.NDArray[np.integer[Any]]:
+    """The environmental state of each year and replicate, (years, R), chunk by chunk: the states
+    each chunk's own stream gives it (:meth:`_Environment.states`), without holding the uniforms of
+    all chunks at once."""
+    env = cast(MatrixSelection, environment.env)
+    if kernels.enabled() and env.transition is None:
+        # iid years, in one compiled pass per chunk (the same states)
+        first, later = np.cumsum(env.initial_probabilities), np.cumsum(env.weights)
+        out = np.empty((years, sum(size for size, _ in chunks)), np.min_scalar_type(env.n_states))
+        start = 0
+        for size, streams in chunks:
+            u = _state_uniforms(streams.environment, years, size)
+            kernels.environment_states(u, first, later, out[:, start : start + size])
+            start += size
+        return out
+    states = []
+    for size, streams in chunks:
+        environment.state = None  # each chunk starts from the initial distribution
+        states.append(environment.states(_state_uniforms(streams.environment, years, size)))
+    return states[0] if len(states) == 1 else np.concatenate(states, axis=1)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Linear:
+    """What the years of a linear model (:func:`_project_linear`) read."""
+
+    U: FloatArray
+    """U of each environmental state, (k, S, S)."""
+    F: FloatArray
+    """F + C of each environmental state, (k, S, S)."""
+    cap: FloatArray
+    """The largest survival multiplier of each state and stage, (k, S)."""
+    scenarios: _Scenarios
+    record: _Recorder
+    states: npt.NDArray[np.integer[Any]] | None
+    """Each replicate's environmental state, (years, R); None: one constant matrix."""
+    R: int
+    base: IntArray
+    """Where each stage and replicate of state 0's product is in the stacked products, (S, R)."""
+
+    def matrices(self, t: int | slice) -> FloatArray:
+        """The matrices of step(s) ``t`` with the schedules' multipliers, (J, P, k, S_to, S_from),
+        or (steps, J, P, k, S, S) for a slice."""
+        sm = np.minimum(self.scenarios.survival[t][..., 0, :, None, :], self.cap)  # (J, P, k, S)
+        fm = self.scenarios.fecundity[t][..., 0, :, None, :]  # (J, P, 1, S)
+        return cast(FloatArray, self.U * sm[..., None, :] + self.F * fm[..., None, :])
+
+
+def _linear_year(run: _Run, linear: _Linear, x: FloatArray, t: int, acting: bool) -> FloatArray:
+    """Step ``t`` of a linear model on the state ``x`` (J P, S, R), recorded; the new state.
+
+    Every scenario and population multiplies its state by all the year's matrices in one matrix
+    product (the k matrices one below the other times the state, stage-major) and keeps the
+    product with its replicate's own matrix (one ``take``); ``acting``: then the schedule's
+    harvest, transfers and releases and dispersal, as in :func:`_one_year`.
+    """
+    plan = run.plan
+    J, _, P, S = plan.shape
+    B, R = J * P, linear.R
+    A = linear.matrices(t)  # (J, P, k, S_to, S_from)
+    k = A.shape[2]
+    products = A.reshape(B, k * S, S) @ x  # (J P, k S, R): the k matrices one below another
+    if linear.states is None:
+        x = products
+    else:
+        # where a replicate's own product is: state 0's, then k S R further per state
+        index = linear.base + linear.states[t].astype(np.intp) * (S * R)
+        x = np.take(products.reshape(B, -1), index.ravel(), axis=1).reshape(B, S, R)
+    sums = np.stack([plan.mature, np.ones(S)]).astype(float)  # mature and total, (2, S)
+    y = sums @ x  # (J P, 2, R)
+    n = np.moveaxis(x.reshape(J, P, S, R), 3, 1)  # (J, R, P, S), a view
+    if acting:
+        n = _harvest(run, n, t)
+        n = _transfers(run, n, t)
+        n = _releases(run, n, t)
+        if plan.dispersal is not None and plan.dispersal_stages.size:
+            n = _disperse(run, n)
+        x = np.ascontiguousarray(n.transpose(0, 2, 3, 1)).reshape(B, S, R)
+        y = sums @ x
+    y = y.reshape(J, P, 2, R)
+    mature, total = np.swapaxes(y[:, :, 0], 1, 2), np.swapaxes(y[:, :, 1], 1, 2)  # (J, R, P)
+    _record_linear(run, linear.record, t, mature, total, n)
+    return x
+
+
+def _record_linear(
+    run: _Run,
+    record: _Recorder,
+    t: int,
+    mature: npt.NDArray[Any] | None,
+    total: npt.NDArray[Any] | None,
+    n: npt.NDArray[Any] | None,
+) -> None:
+    """Record step ``t`` of a linear model: what is given, and K if it is recorded."""
+    if mature is not None:
+        record.put(t + 1, mature, cast(npt.NDArray[Any], total), cast(npt.NDArray[Any], n), None)
+    if record.K is not None:
+        record.K[t + 1] = _carrying_capacity(run, None, t)
+
+
+def _linear_compiled(run: _Run, linear: _Linear, n: npt.NDArray[Any], years: int) -> None:
+    """The years of a linear model without dispersal in the compiled kernel
+    (:func:`pva.kernels.linear_years`), the years in which a schedule acts on the numpy path
+    (:func:`_linear_year`); the state ``n`` (J, R, P, S) at year 0."""
+    plan, scenarios = run.plan, linear.scenarios
+    J, R, P, S = plan.shape
+    B = J * P
+    x = np.ascontiguousarray(n.transpose(0, 2, 1, 3)).reshape(B, R, S)  # replicate-major
+    constant = bool(
+        np.all(scenarios.survival[:years] == scenarios.survival[:1])
+        and np.all(scenarios.fecundity[:years] == scenarios.fecundity[:1])
+    )
+    A = linear.matrices(slice(0, 1) if constant else slice(0, years))  # (T|1, J, P, k, S, S)
+    AT = np.ascontiguousarray(np.swapaxes(A, -1, -2)).reshape(A.shape[0], B, *A.shape[3:])
+    states = (
+        np.broadcast_to(np.zeros(1, dtype=np.uint8), (years, R))
+        if linear.states is None
+        else linear.states
+    )
+    record = linear.record
+    weights = plan.mature.astype(float)
+    acting = np.flatnonzero(scenarios.acting[:years])
+    for start, stop in zip([0, *(acting + 1)], [*acting, years], strict=True):
+        if stop > start:
+            kernels.linear_years(
+                AT,
+                states,
+                x,
+                weights,
+                (start, stop),
+                P,
+                record.mature,
+                record.total,
+                record.abundance,
+            )
+            if record.K is not None:
+                for t in range(start, stop):
+                    _record_linear(run, record, t, None, None, None)
+        if stop < years:  # a year in which a schedule acts
+            xs = np.ascontiguousarray(np.swapaxes(x, 1, 2))  # (B, S, R)
+            xs = _linear_year(run, linear, xs, stop, acting=True)
+            x = np.ascontiguousarray(np.swapaxes(xs, 1, 2))
 
 
 def _by_population(n: npt.NDArray[Any]) -> npt.NDArray[Any]:
