@@ -325,7 +325,9 @@ def shutdown_workers() -> None:
     from joblib.externals.loky import reusable_executor
 
     while _warming:  # a run that ended before its tasks (a bad study file): stop the warm-up
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            # joblib's note that the warm-up calls' results were not used: they have none
+            warnings.filterwarnings("ignore", "[0-9]+ tasks have been successfully executed")
             _warming.pop().close()  # type: ignore[attr-defined]
 
     executor = getattr(reusable_executor, "_executor", None)
