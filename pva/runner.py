@@ -263,16 +263,17 @@ def _watch_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _warm_up() -> int:
+def _warm_up() -> str:
     """What a worker process does first (:func:`start_workers`): this module imported (it is,
-    to unpickle this function) and the engine's compiled kernel library loaded when it is used
-    (:func:`pva.kernels.enabled` imports numba); returns the worker's process id."""
-    kernels.enabled()
-    return os.getpid()
+    to unpickle this function) and the engine's compiled kernel library loaded when it is used;
+    returns the engine's path there (:func:`pva.kernels.name`, which imports numba)."""
+    return kernels.name()
 
 
-_warming: list[Iterator[Any]] = []
+_warming: list[Iterator[str]] = []
 """The warm-up calls of :func:`start_workers` under way (at most one generator of them)."""
+_worker_kernels: set[str] = set()
+"""The engine's paths the warmed-up workers reported (:func:`_warm_up`), until a run takes them."""
 
 
 def start_workers(jobs: int = 1, backend: Backend = "loky") -> None:
@@ -305,8 +306,7 @@ def _wait_for_warm_up() -> None:
     """Wait for the warm-up calls of :func:`start_workers` (if any) to end: the executor is then
     free for the run's tasks."""
     while _warming:
-        for _ in _warming.pop():
-            pass
+        _worker_kernels.update(_warming.pop())
 
 
 def _loky_config() -> contextlib.AbstractContextManager[Any]:
@@ -486,7 +486,7 @@ class _Assembly:
             self.captive[i, :, start:stop] = task.captive_individuals
             self.captive_gene[i, :, start:stop] = task.captive_gene_diversity
 
-    def dataset(self, entropy: int) -> xr.Dataset:
+    def dataset(self, entropy: int, engine_kernels: str | None = None) -> xr.Dataset:
         from pva import results
 
         return results.build(
@@ -500,6 +500,7 @@ class _Assembly:
             gene_diversity=self.gene,
             captive_individuals=self.captive,
             captive_gene_diversity=self.captive_gene,
+            engine_kernels=engine_kernels,
         )
 
 
@@ -826,7 +827,13 @@ def run_study(
         if progress is not None:
             progress(done, total)
     _warn_if_capped(plan, assembly)
-    return assembly.dataset(entropy)
+    # the engine's path as the warmed-up workers reported it: the calling process need not load
+    # numba (a third of a second) only to name it
+    reported = sorted(_worker_kernels)
+    _worker_kernels.clear()
+    by_workers = backend == "loky" and scheduler is None and len(reported) == 1
+    engine_kernels = reported[0] if by_workers else None
+    return assembly.dataset(entropy, engine_kernels)
 
 
 def _warn_if_capped(plan: _Plan, assembly: _Assembly) -> None:
