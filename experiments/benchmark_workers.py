@@ -79,22 +79,30 @@ def main() -> None:
         "Wall time of the whole command as a user runs it (start-up included), each repeat "
         "running every `--jobs` one after the other (alternating the order) so that they see the "
         f"same load; ratio = time with `--jobs {base}` / time with more jobs, within the repeat. "
+        "CPU is user + system time of the command and its workers (steadier than the wall time on a "
+        "shared machine; what a second worker adds is its start-up). "
         "Peak memory is that of the calling process (workers apart). The load is the machine's "
         "load average when the repeat started: the machine is shared with other work, so a "
         "ratio below the number of cores may be the other work's.",
         "",
         "| repeat | load before | start-up (s) | "
-        + " | ".join(f"jobs {j} (s) | jobs {j} peak (MiB)" for j in sorted(args.jobs))
+        + " | ".join(
+            f"jobs {j} (s) | jobs {j} CPU (s) | jobs {j} peak (MiB)" for j in sorted(args.jobs)
+        )
         + " | "
         + " | ".join(f"ratio {j}" for j in sorted(args.jobs) if j != base)
         + " |",
-        "|" + "---|" * (3 + 2 * len(args.jobs) + len(args.jobs) - 1),
+        "|" + "---|" * (3 + 3 * len(args.jobs) + len(args.jobs) - 1),
     ]
     ratios: dict[int, list[float]] = {j: [] for j in args.jobs if j != base}
     for repeat, before, startup, got in rows:
         cells = [str(repeat), before, f"{startup:.1f}"]
         for j in sorted(args.jobs):
-            cells += [f"{got[j].seconds:.1f}", f"{got[j].peak_mib:.0f}"]
+            cells += [
+                f"{got[j].seconds:.1f}",
+                f"{got[j].cpu_seconds:.1f}",
+                f"{got[j].peak_mib:.0f}",
+            ]
         for j in sorted(ratios):
             ratio = got[base].seconds / got[j].seconds
             ratios[j].append(ratio)
