@@ -14,6 +14,12 @@ refuses checkpoints of another study or seed), parallel execution (:class:`jobli
 processes locally, threads, or a Dask cluster, a temporary one or a running one named by its
 scheduler address, through joblib's ``dask`` backend; each finished task is
 checkpointed atomically) and assembly (:func:`pva.results.build`, the one results layout).
+
+What is serial in a parallel run is kept small (issue 17): :func:`start_workers` starts the loky
+workers before the caller has read its study (``pva run`` does so before the command has loaded),
+the workers import only what their tasks need (xarray and the Red List code are imported where
+the calling process uses them), and a task's counts travel in the smallest integer type that holds
+them (:func:`compact_counts`).
 """
 
 from __future__ import annotations
