@@ -333,7 +333,9 @@ def shutdown_workers() -> None:
     while _warming:  # a run that ended before its tasks (a bad study file): stop the warm-up
         with contextlib.suppress(Exception), warnings.catch_warnings():
             # joblib's note that the warm-up calls' results were not used: they have none
-            warnings.filterwarnings("ignore", "[0-9]+ tasks have been successfully executed")
+            warnings.filterwarnings(
+                "ignore", r"[0-9]+ tasks (have been successfully executed|which were still)"
+            )
             _warming.pop().close()  # type: ignore[attr-defined]
 
     executor = getattr(reusable_executor, "_executor", None)
