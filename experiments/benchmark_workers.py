@@ -11,13 +11,21 @@ Wall times are those a user sees (start-up included); peak memory is that of the
 (:mod:`scaling_measure`). The machine's load (``os.getloadavg``) is printed beside each repeat:
 on a shared machine a ratio below 2 may be the other work's, not pva's.
 
-Run: ``python experiments/benchmark_workers.py [--species 20] [--repeats 3]``; writes
+Bytecode: the package's modules are compiled first (:mod:`compileall`), as ``pip install`` does.
+Where ``PYTHONDONTWRITEBYTECODE`` is set and no bytecode exists, every process compiles pva's
+sixty-odd modules from source at each start (0.75 s of CPU in the command, about a third of that in
+each worker); ``--no-bytecode`` measures that case (the bytecode is then looked for in an empty
+``PYTHONPYCACHEPREFIX``).
+
+Run: ``python experiments/benchmark_workers.py [--species 20] [--repeats 3] [--no-bytecode]``; writes
 ``results/benchmark_workers.md`` (``--species 100`` writes ``results/benchmark_workers_100.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import os
 import statistics
 import subprocess
 import sys
@@ -33,10 +41,10 @@ from scaling_measure import load, measure
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def startup_seconds() -> float:
+def startup_seconds(env: dict[str, str]) -> float:
     """Wall time of ``python -c "import pva.cli"``."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import pva.cli"], check=True)
+    subprocess.run([sys.executable, "-c", "import pva.cli"], check=True, env=env)
     return time.perf_counter() - start
 
 
@@ -48,23 +56,36 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="every process compiles pva from source"
+    )
     args = parser.parse_args()
     suffix = "" if args.species == 20 else f"_{args.species}"
     out = args.out or ROOT / "results" / f"benchmark_workers{suffix}.md"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        env: dict[str, str] = {}
+        if args.no_bytecode:
+            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "no-bytecode")
+        else:
+            compileall.compile_dir(ROOT / "pva", quiet=1)
+        bytecode = (
+            "every process compiles pva from source (no bytecode)"
+            if args.no_bytecode
+            else "pva's bytecode compiled beforehand, as `pip install` does"
+        )
         study = write_study(
             args.species, Path(tmp) / "study.toml", years=args.years, replicates=args.replicates
         )
         for repeat in range(args.repeats):
             order = args.jobs if repeat % 2 == 0 else args.jobs[::-1]
             before = load()
-            startup = startup_seconds()
+            startup = startup_seconds({**os.environ, **env})
             got = {}
             for jobs in order:
                 nc = Path(tmp) / f"jobs{jobs}.nc"
                 got[jobs] = measure(
-                    ["run", str(study), "--jobs", str(jobs), "-q", "--out", str(nc)]
+                    ["run", str(study), "--jobs", str(jobs), "-q", "--out", str(nc)], env=env
                 )
             rows.append((repeat + 1, before, startup, got))
             line = ", ".join(f"jobs {j}: {m.seconds:.1f} s" for j, m in sorted(got.items()))
@@ -79,22 +100,30 @@ def main() -> None:
         "Wall time of the whole command as a user runs it (start-up included), each repeat "
         "running every `--jobs` one after the other (alternating the order) so that they see the "
         f"same load; ratio = time with `--jobs {base}` / time with more jobs, within the repeat. "
+        "CPU is user + system time of the command and its workers (steadier than the wall time on a "
+        "shared machine; what a second worker adds is its start-up). "
         "Peak memory is that of the calling process (workers apart). The load is the machine's "
         "load average when the repeat started: the machine is shared with other work, so a "
-        "ratio below the number of cores may be the other work's.",
+        f"ratio below the number of cores may be the other work's. Bytecode: {bytecode}.",
         "",
         "| repeat | load before | start-up (s) | "
-        + " | ".join(f"jobs {j} (s) | jobs {j} peak (MiB)" for j in sorted(args.jobs))
+        + " | ".join(
+            f"jobs {j} (s) | jobs {j} CPU (s) | jobs {j} peak (MiB)" for j in sorted(args.jobs)
+        )
         + " | "
         + " | ".join(f"ratio {j}" for j in sorted(args.jobs) if j != base)
         + " |",
-        "|" + "---|" * (3 + 2 * len(args.jobs) + len(args.jobs) - 1),
+        "|" + "---|" * (3 + 3 * len(args.jobs) + len(args.jobs) - 1),
     ]
     ratios: dict[int, list[float]] = {j: [] for j in args.jobs if j != base}
     for repeat, before, startup, got in rows:
         cells = [str(repeat), before, f"{startup:.1f}"]
         for j in sorted(args.jobs):
-            cells += [f"{got[j].seconds:.1f}", f"{got[j].peak_mib:.0f}"]
+            cells += [
+                f"{got[j].seconds:.1f}",
+                f"{got[j].cpu_seconds:.1f}",
+                f"{got[j].peak_mib:.0f}",
+            ]
         for j in sorted(ratios):
             ratio = got[base].seconds / got[j].seconds
             ratios[j].append(ratio)

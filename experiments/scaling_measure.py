@@ -1,6 +1,7 @@
 """Time and peak memory of one ``pva`` command, measured in a fresh process (issue 17).
 
-:func:`measure` runs ``pva <argv>`` in a new Python process, as a user's shell would, and returns
+:func:`measure` runs ``pva <argv>`` in a new Python process, as a user's shell would (through the
+command's entry point, :func:`pva.__main__.main`), and returns
 its wall time (seen from outside: interpreter start-up and imports included), and the peak
 resident memory of that process (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, read in it just
 before it exits: the calling process of a run, not its workers) and of its workers
@@ -19,10 +20,12 @@ import sys
 import time
 from collections.abc import Sequence
 
+# the entry point of the `pva` command (pva.__main__.main), as its console script runs it: a
+# parallel `pva run` starts its workers there, before the command loads
 _WRAPPER = """
 import resource, sys
-from pva import cli
-status = cli.main(sys.argv[1:])
+from pva.__main__ import main
+status = main(sys.argv[1:])
 me = resource.getrusage(resource.RUSAGE_SELF)
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime

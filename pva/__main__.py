@@ -2,22 +2,63 @@
 
 Deliberately light: it imports nothing heavy before it can catch Ctrl-C, so that an interrupt while
 numpy, scipy and xarray load (the first second or two) ends with one line and status 130, not a
-traceback. The command itself is :func:`pva.cli.main`.
+traceback. The command itself is :func:`pva.cli.main`. A parallel ``pva run`` starts its worker
+processes before the command loads (:func:`main`).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
 
+class _Lookahead(argparse.ArgumentParser):
+    """A parser that raises instead of printing usage and exiting: a look ahead must stay silent
+    (the command's own parser reports the errors)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ValueError(message)
+
+
+def parallel_run_jobs(argv: Sequence[str]) -> int | None:
+    """The ``--jobs`` of a ``pva run`` that will start loky worker processes (``--jobs`` other
+    than 1, ``--backend loky``, no ``--scheduler``), read ahead of the command's parser; None for
+    any other command, or one this look ahead cannot read."""
+    if not argv or argv[0] != "run":
+        return None
+    lookahead = _Lookahead(add_help=False)
+    lookahead.add_argument("--jobs", "-j", type=int, default=1)
+    lookahead.add_argument("--backend", default="loky")
+    lookahead.add_argument("--scheduler", default=None)
+    try:
+        known, _ = lookahead.parse_known_args(list(argv[1:]))
+    except ValueError:
+        return None
+    if known.jobs in (0, 1) or known.backend != "loky" or known.scheduler is not None:
+        return None
+    return int(known.jobs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``pva`` command (:func:`pva.cli.main`); Ctrl-C while it loads gives status 130."""
+    """Run the ``pva`` command (:func:`pva.cli.main`); Ctrl-C while it loads gives status 130.
+
+    A parallel ``pva run`` (:func:`parallel_run_jobs`) starts its worker processes first
+    (:func:`pva.runner.start_workers`), so that they start while the command loads (a second or
+    two of imports on one core) instead of after it.
+    """
+    started = False
     try:
         from pva import _signals
 
         _signals.terminate_as_exception()
         _signals.pause_point("start")
+        jobs = parallel_run_jobs(sys.argv[1:] if argv is None else argv)
+        if jobs is not None:
+            from pva import runner
+
+            runner.start_workers(jobs)
+            started = True
         from pva import cli
 
         return cli.main(argv)
@@ -31,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"pva: {exc}", file=sys.stderr)
             return 143
         raise
+    finally:
+        if started:  # a command that ended before its run (e.g. a usage error): workers stop
+            from pva import runner
+
+            runner.shutdown_workers()
 
 
 if __name__ == "__main__":

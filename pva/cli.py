@@ -584,6 +584,16 @@ def _default_results_path(name: str) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.scheduler is None:
+        # the worker processes start while the study is read, checked and compiled
+        runner.start_workers(args.jobs, args.backend)
+    try:
+        return _run(args)
+    finally:
+        runner.shutdown_workers()
+
+
+def _run(args: argparse.Namespace) -> int:
     study = io.read_study(args.study)
     out = args.out if args.out is not None else _default_results_path(study.name)
     # everything that can be known before simulating is checked before simulating
@@ -628,7 +638,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-        runner.shutdown_workers()
+        runner.shutdown_workers()  # before writing: the workers' memory goes back
     try:
         path = io.write_results(ds, out)
     except io.WriteError as exc:

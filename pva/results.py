@@ -635,6 +635,7 @@ def build(
     gene_diversity: FloatArray | None = None,
     captive_individuals: FloatArray | None = None,
     captive_gene_diversity: FloatArray | None = None,
+    engine_kernels: str | None = None,
 ) -> xr.Dataset:
     """The results Dataset of ``study`` from its trajectories (the one place it is assembled).
 
@@ -667,6 +668,9 @@ def build(
     captive_individuals, captive_gene_diversity
         Individuals in the ex-situ programmes and their gene diversity, (species, scenario,
         replicate, year), when some scenario keeps a programme.
+    engine_kernels
+        The engine's path in the processes that ran the projections (:func:`pva.kernels.name`
+        there), for ``attrs["engine_kernels"]``; None: this process's.
 
     Returns
     -------
@@ -765,7 +769,7 @@ def build(
             ATTR_SEED_ENTROPY: str(entropy),
             ATTR_REPLICATES: int(n_rep),
             ATTR_CHUNK_SIZE: int(study.chunk_size),
-            ATTR_KERNELS: kernels.name(),
+            ATTR_KERNELS: kernels.name() if engine_kernels is None else engine_kernels,
             ATTR_STUDY: json.dumps(
                 {**study.to_dict(), NO_ACTION_KEY: study.baseline}, sort_keys=True
             ),

@@ -14,6 +14,12 @@ refuses checkpoints of another study or seed), parallel execution (:class:`jobli
 processes locally, threads, or a Dask cluster, a temporary one or a running one named by its
 scheduler address, through joblib's ``dask`` backend; each finished task is
 checkpointed atomically) and assembly (:func:`pva.results.build`, the one results layout).
+
+What is serial in a parallel run is kept small (issue 17): :func:`start_workers` starts the loky
+workers before the caller has read its study (``pva run`` does so before the command has loaded),
+the workers import only what their tasks need (xarray and the Red List code are imported where
+the calling process uses them), and a task's counts travel in the smallest integer type that holds
+them (:func:`compact_counts`).
 """
 
 from __future__ import annotations
@@ -25,29 +31,24 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import joblib
 import numpy as np
 import numpy.typing as npt
-import xarray as xr
 
-from pva import (
-    _signals,
-    engine,
-    io,
-    model,
-    nested,
-    redlist,
-    resources,
-    results,
-    streams,
-    validation,
-)
+from pva import _signals, engine, io, kernels, model, nested, streams, validation
 from pva.errors import CountCapWarning
 from pva.model import Species, count_limit
 from pva.schedule import Schedule
 from pva.study import RedListE, Study
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+# The worker processes import this module to run their tasks: what only the calling process needs
+# (the Red List windows, the results layout, the memory estimate, and with them xarray and pandas,
+# half a second per worker) is imported where it is used, so that a worker starts faster.
 
 Backend = Literal["loky", "dask", "threading", "sequential"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
@@ -185,6 +186,8 @@ def _nested_projections(
     individuals (replicates, assessment years, L + 1) from each replicate's state (``abundance``:
     replicate, year, population, stage, and ``gene_diversity``: replicate, year, population, for
     a species with genetics) at each assessment year."""
+    from pva import redlist
+
     if species.generation_length is None:
         raise ValueError(
             f"species {species.name!r} needs a generation_length for [outputs.red_list_e]"
@@ -212,9 +215,32 @@ def _nested_projections(
 
 
 def _task(*args: Any, **kwargs: Any) -> io.TaskArrays:
-    """:func:`run_task` as the executor calls it (with the fault tests' pause point first)."""
+    """:func:`run_task` as the executor calls it (with the fault tests' pause point first), its
+    counts in the smallest integer type that holds them (:func:`compact_counts`)."""
     _signals.pause_point("task")
-    return run_task(*args, **kwargs)
+    arrays = run_task(*args, **kwargs)
+    return arrays._replace(mature=compact_counts(arrays.mature), total=compact_counts(arrays.total))
+
+
+_COUNT_TYPES = (np.uint8, np.uint16, np.uint32)
+
+
+def compact_counts(counts: IntArray) -> npt.NDArray[np.integer[Any]]:
+    """``counts`` (int64 individuals) in the smallest of uint8, uint16 and uint32 that holds them
+    all, else as they are.
+
+    A task's mature and total individuals travel from the worker to the calling process (pickled
+    through a pipe) and into its checkpoint file; a thousand replicates of a hundred years are
+    2.4 MB as int64 and a quarter or an eighth of that in the type its numbers need. The values are
+    unchanged: the caller stores them into int64 arrays (an exact cast).
+    """
+    if counts.dtype.kind not in "iu" or counts.size == 0 or counts.min() < 0:
+        return counts
+    largest = int(counts.max())
+    for dtype in _COUNT_TYPES:
+        if largest <= np.iinfo(dtype).max:
+            return counts.astype(dtype)
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -243,11 +269,74 @@ def _watch_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _warm_up() -> str:
+    """What a worker process does first (:func:`start_workers`): this module imported (it is,
+    to unpickle this function) and the engine's compiled kernel library loaded when it is used;
+    returns the engine's path there (:func:`pva.kernels.name`, which imports numba)."""
+    return kernels.name()
+
+
+_warming: list[Iterator[str]] = []
+"""The warm-up calls of :func:`start_workers` under way (at most one generator of them)."""
+_worker_kernels: set[str] = set()
+"""The engine's paths the warmed-up workers reported (:func:`_warm_up`), until a run takes them."""
+
+
+def start_workers(jobs: int = 1, backend: Backend = "loky") -> None:
+    """Start the loky worker processes of a run with ``jobs`` workers now, without waiting for them.
+
+    A worker process takes a second or two to start: Python, numpy, this module and the engine
+    (:func:`_warm_up`). Started before the caller reads and compiles its study, the workers get
+    ready while it does; :func:`run_study` and :func:`map_tasks` with the same ``jobs`` then find
+    them running (joblib's reusable executor) instead of starting them after the serial part of
+    the run. Does nothing for one job or another backend (threads and the sequential backend have
+    no start-up; a dask cluster starts its own workers).
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad ``jobs`` or ``backend``.
+    """
+    jobs = _check_jobs(jobs)
+    backend = _check_backend(backend)
+    if backend != "loky" or jobs == 1 or _warming:
+        return
+    with _loky_config():
+        n = joblib.effective_n_jobs(jobs)
+        parallel = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")
+        # returns once the calls are dispatched: joblib has started the workers for them
+        _warming.append(parallel(joblib.delayed(_warm_up)() for _ in range(n)))
+
+
+def _wait_for_warm_up() -> None:
+    """Wait for the warm-up calls of :func:`start_workers` (if any) to end: the executor is then
+    free for the run's tasks."""
+    while _warming:
+        _worker_kernels.update(_warming.pop())
+
+
+def _loky_config() -> contextlib.AbstractContextManager[Any]:
+    """joblib's loky backend as every run uses it: workers end when this process does, even if
+    it is killed (:func:`_watch_parent`). The same settings each time, so that joblib reuses the
+    running workers."""
+    return joblib.parallel_config(
+        backend="loky", initializer=_watch_parent, initargs=(os.getpid(),)
+    )
+
+
 def shutdown_workers() -> None:
     """Stop joblib's reusable loky worker processes now (they otherwise idle for 5 minutes after a
     run, holding the caller's stdout: ``pva run ... | tee log`` would not end). The ``pva``
     command calls this on its way out; in a Python session the workers are worth reusing."""
     from joblib.externals.loky import reusable_executor
+
+    while _warming:  # a run that ended before its tasks (a bad study file): stop the warm-up
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            # joblib's note that the warm-up calls' results were not used: they have none
+            warnings.filterwarnings(
+                "ignore", r"[0-9]+ tasks (have been successfully executed|which were still)"
+            )
+            _warming.pop().close()  # type: ignore[attr-defined]
 
     executor = getattr(reusable_executor, "_executor", None)
     if executor is None:
@@ -318,15 +407,19 @@ class _Plan:
 
     def risk_shape(self, i: int, k: int) -> tuple[int, ...] | None:
         """Shape of a task's nested criterion-E probabilities (None without them)."""
+        from pva.results import E_WINDOWS
+
         if not self.e_years:
             return None
         start, stop = self.bounds[k]
-        return (len(self.study.scenarios), stop - start, len(self.e_years), len(results.E_WINDOWS))
+        return (len(self.study.scenarios), stop - start, len(self.e_years), len(E_WINDOWS))
 
     def leads(self, i: int) -> int:
         """Leads of species i's nested projections of mature individuals (0 without them)."""
+        from pva.redlist import projection_leads
+
         gl = self.study.species[i].species.generation_length
-        return 0 if not self.e_years or gl is None else redlist.projection_leads(gl)
+        return 0 if not self.e_years or gl is None else projection_leads(gl)
 
     def projected_shape(self, i: int, k: int) -> tuple[int, ...] | None:
         """Shape of a task's nested projections of mature individuals (None without them)."""
@@ -358,6 +451,8 @@ class _Assembly:
     """The study's arrays, filled in task by task (in any order)."""
 
     def __init__(self, plan: _Plan) -> None:
+        from pva.results import E_WINDOWS
+
         study = plan.study
         self.plan = plan
         n_pop = max(plan.populations(i) for i in range(len(study.species)))
@@ -365,7 +460,7 @@ class _Assembly:
         self.mature = np.zeros(shape, dtype=np.int64)
         self.total = np.zeros(shape, dtype=np.int64)
         # NaN at the years not assessed; only the assessment years are filled in
-        self.risk = np.full((*shape[:4], len(results.E_WINDOWS)), np.nan) if plan.e_years else None
+        self.risk = np.full((*shape[:4], len(E_WINDOWS)), np.nan) if plan.e_years else None
         leads = max(plan.leads(i) for i in range(len(study.species)))
         self.projected = np.full((*shape[:4], leads + 1), np.nan) if plan.e_years else None
         # NaN for species without genetics and for padding populations
@@ -375,12 +470,15 @@ class _Assembly:
         self.captive: npt.NDArray[np.float64] | None = None
         self.captive_gene: npt.NDArray[np.float64] | None = None
         self.shape = shape
+        # each species' largest count, taken from the (compact) task arrays as they come in
+        self.largest = [0] * len(study.species)
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
         start, stop = self.plan.bounds[k]
         n_pop = self.plan.populations(i)
         self.mature[i, :, start:stop, :, :n_pop] = task.mature
         self.total[i, :, start:stop, :, :n_pop] = task.total
+        self.largest[i] = max(self.largest[i], int(task.total.max(initial=0)))
         if self.risk is not None:
             self.risk[i][:, start:stop, list(self.plan.e_years)] = task.extinction_risk
         if self.projected is not None and task.projected_mature is not None:
@@ -396,7 +494,9 @@ class _Assembly:
             self.captive[i, :, start:stop] = task.captive_individuals
             self.captive_gene[i, :, start:stop] = task.captive_gene_diversity
 
-    def dataset(self, entropy: int) -> xr.Dataset:
+    def dataset(self, entropy: int, engine_kernels: str | None = None) -> xr.Dataset:
+        from pva import results
+
         return results.build(
             self.plan.study,
             mature=self.mature,
@@ -408,6 +508,7 @@ class _Assembly:
             gene_diversity=self.gene,
             captive_individuals=self.captive,
             captive_gene_diversity=self.captive_gene,
+            engine_kernels=engine_kernels,
         )
 
 
@@ -578,10 +679,8 @@ def _run_calls(
         if backend == "dask" or scheduler is not None:
             parallel = joblib.Parallel(n_jobs=-1, return_as="generator")
         elif backend == "loky":
-            # workers end when this process does, even if it is killed (_watch_parent)
-            with joblib.parallel_config(
-                backend="loky", initializer=_watch_parent, initargs=(os.getpid(),)
-            ):
+            _wait_for_warm_up()
+            with _loky_config():
                 parallel = joblib.Parallel(n_jobs=jobs, return_as="generator")
         else:
             n = 1 if backend == "sequential" else jobs
@@ -707,6 +806,8 @@ def run_study(
         streams.resolve_entropy(seed)  # validates
         study = study.with_(seed=seed)
     given = None if study.seed is None else streams.resolve_entropy(study.seed)
+    from pva import resources
+
     # refused before anything of the run's size (chunk lists, schedules, arrays) exists
     resources.require_memory(resources.estimate(study, jobs=jobs, backend=backend))
     if checkpoint_dir is None:
@@ -734,7 +835,13 @@ def run_study(
         if progress is not None:
             progress(done, total)
     _warn_if_capped(plan, assembly)
-    return assembly.dataset(entropy)
+    # the engine's path as the warmed-up workers reported it: the calling process need not load
+    # numba (a third of a second) only to name it
+    reported = sorted(_worker_kernels)
+    _worker_kernels.clear()
+    by_workers = backend == "loky" and scheduler is None and len(reported) == 1
+    engine_kernels = reported[0] if by_workers else None
+    return assembly.dataset(entropy, engine_kernels)
 
 
 def _warn_if_capped(plan: _Plan, assembly: _Assembly) -> None:
@@ -742,7 +849,7 @@ def _warn_if_capped(plan: _Plan, assembly: _Assembly) -> None:
     largest count (an exploding projection is held there, not simulated beyond it)."""
     for i, s in enumerate(plan.study.species):
         limit = count_limit(s.species.n_stages, s.species.n_populations)
-        largest = int(assembly.total[i].max(initial=0))
+        largest = assembly.largest[i]
         if largest >= limit:
             warnings.warn(
                 f"species {s.name!r}: abundance reached {largest:,} individuals in a "
