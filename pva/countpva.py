@@ -21,7 +21,6 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 
 from pva import streams, validation
 
@@ -120,6 +119,8 @@ def fit(counts: npt.ArrayLike, years: npt.ArrayLike | None = None) -> CountFit:
         For fewer than 3 counts, a zero, negative or non-finite count, or years that are not
         finite and strictly increasing; the message names the offending position and value.
     """
+    import scipy.stats
+
     N = np.asarray(counts, dtype=float)
     if N.ndim != 1 or N.size < 3:
         raise ValueError(f"counts must be a 1-D series of at least 3 censuses; got shape {N.shape}")
@@ -180,6 +181,8 @@ def _check_positive(name: str, value: float) -> float:
 
 def _first_passage_cdf(mu: FloatArray, sigma2: FloatArray, d: float, t: FloatArray) -> FloatArray:
     """Inverse-Gaussian CDF, broadcast over ``mu``/``sigma2`` (rows) and ``t`` (columns)."""
+    import scipy.stats
+
     s = np.sqrt(sigma2 * t)
     a = scipy.stats.norm.logcdf((-d - mu * t) / s)
     # exp(-2 mu d / sigma2) overflows for strongly negative mu while its Φ factor underflows:

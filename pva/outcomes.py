@@ -50,7 +50,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 import xarray as xr
 
 from pva import results
@@ -158,6 +157,8 @@ def _check_threshold(threshold: float) -> float:
 
 
 def _z(confidence: float) -> float:
+    import scipy.stats
+
     return float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
 
 
@@ -259,6 +260,8 @@ def binomial_interval(
     (lower, upper)
         Arrays of the shape of ``successes``, within [0, 1].
     """
+    import scipy.stats
+
     confidence = _check_confidence(confidence)
     if isinstance(trials, bool) or int(trials) != trials or trials < 1:
         raise ValueError(f"trials must be a positive integer; got {trials!r}")
@@ -567,6 +570,8 @@ def quantile_bands(
     Estimate
         Arrays of shape (quantile, year, ...).
     """
+    import scipy.stats
+
     values, template = _trajectories(abundance)
     confidence = _check_confidence(confidence)
     levels = _check_levels(q)

@@ -60,7 +60,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.optimize
 import scipy.sparse
-import scipy.stats
 
 from pva import validation
 
@@ -199,6 +198,8 @@ class Portfolio:
 
     def choice(self, chosen: Iterable[str], *, method: str, budget: float) -> Choice:
         """``chosen`` as a :class:`Choice`, with its expected gain and interval."""
+        import scipy.stats
+
         s = frozenset(chosen)
         v = self.per_replicate(s)
         mean = float(v.mean())

@@ -32,14 +32,15 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
-from scipy.stats import qmc
 
 from pva import validation
+
+if TYPE_CHECKING:
+    from scipy.stats import qmc
 
 FloatArray = npt.NDArray[np.float64]
 DesignKind = Literal["grid", "oat", "lhs", "sobol", "morris", "random"]
@@ -106,6 +107,8 @@ class Triangular(Distribution):
         object.__setattr__(self, "mode", mode)
 
     def ppf(self, u: npt.ArrayLike) -> FloatArray:
+        import scipy.stats
+
         width = self.high - self.low
         c = (self.mode - self.low) / width
         return np.asarray(scipy.stats.triang.ppf(u, c, loc=self.low, scale=width), dtype=float)
@@ -129,6 +132,8 @@ class TruncatedNormal(Distribution):
         object.__setattr__(self, "sd", sd)
 
     def ppf(self, u: npt.ArrayLike) -> FloatArray:
+        import scipy.stats
+
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
         return np.asarray(
             scipy.stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd), dtype=float
@@ -177,6 +182,8 @@ class Beta(Distribution):
         return m * k, (1 - m) * k
 
     def ppf(self, u: npt.ArrayLike) -> FloatArray:
+        import scipy.stats
+
         a, b = self.shapes()
         return np.asarray(
             scipy.stats.beta.ppf(u, a, b, loc=self.low, scale=self.high - self.low), dtype=float
@@ -412,6 +419,8 @@ def random(factors: Sequence[Factor], samples: int, *, rng: np.random.Generator)
 def _latin_hypercube(d: int, rng: np.random.Generator) -> qmc.LatinHypercube:
     """scipy's Latin hypercube sampler drawing from ``rng`` (its keyword is ``rng`` from scipy
     1.15, ``seed`` before)."""
+    from scipy.stats import qmc
+
     try:
         return qmc.LatinHypercube(d=d, rng=rng)
     except TypeError:  # pragma: no cover - scipy < 1.15

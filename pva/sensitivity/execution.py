@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 import xarray as xr
 
 import pva
@@ -214,6 +213,8 @@ def _red_list(
     computes them (:func:`pva.redlist.category_distribution`; the mean, Monte Carlo SE and central
     share of replicates of :func:`pva.redlist.rli_summary`; ΔRLI as the paired difference of the
     replicates' RLI, as :func:`pva.redlist.delta_rli`), with numpy for the per-replicate part."""
+    import scipy.stats
+
     picked = assessment.sel({results.YEAR: at.years})
     out: dict[str, FloatArray] = {}
     share = redlist.category_distribution(picked[results.CATEGORY]).transpose(

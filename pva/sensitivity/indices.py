@@ -39,7 +39,6 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 import xarray as xr
 
 from pva import results, streams, validation
@@ -325,6 +324,8 @@ def prcc_arrays(
 ) -> dict[str, FloatArray]:
     """:func:`prcc` as arrays (parameters, K): ``prcc``, ``prcc_lower``, ``prcc_upper``,
     ``p_value``."""
+    import scipy.stats
+
     y = _outputs(design, outputs, None)
     x = design.values
     n, d = x.shape

@@ -48,7 +48,6 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
-import scipy.stats
 import xarray as xr
 
 from pva import portfolio, redlist, results, validation
@@ -194,6 +193,8 @@ def _mean_interval(
     x: xr.DataArray, confidence: float
 ) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
     """Mean over replicates (NaN left out), and its normal interval (sd / sqrt(n))."""
+    import scipy.stats
+
     n = x.notnull().sum(results.REPLICATE)
     mean = x.mean(results.REPLICATE, skipna=True)
     sd = x.std(results.REPLICATE, ddof=1, skipna=True)

@@ -37,7 +37,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 import xarray as xr
 
 from pva import results, streams
@@ -133,6 +132,8 @@ def replicate_costs(ds: xr.Dataset, settings: CostSettings) -> xr.DataArray:
 
 
 def _z(confidence: float) -> float:
+    import scipy.stats
+
     return float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
 
 

@@ -32,7 +32,6 @@ import warnings
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 import xarray as xr
 
 from pva import outcomes, results
@@ -88,6 +87,8 @@ def _first_below(kept: FloatArray, years: FloatArray) -> FloatArray:
 def add_genetics(table: xr.Dataset, ds: xr.Dataset, years: list[int], *, confidence: float) -> None:
     """Add the genetic variables at the horizons ``years`` to a summary ``table`` in place when
     ``ds`` has gene diversity (see the module docstring); nothing otherwise."""
+    import scipy.stats
+
     if not has_genetics(ds):
         return
     z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import scipy.stats
 import xarray as xr
 
 from pva import redlist, results
@@ -155,6 +154,8 @@ def _notes(confidence: float) -> tuple[str, str]:
 
 def _put_scores(table: xr.Dataset, years: list[int], score: np.ndarray, confidence: float) -> None:
     """``green_score`` (species, scenario, green_year) from mean, MCSE and spread (last axis)."""
+    import scipy.stats
+
     z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
     ci, spread = _notes(confidence)
     attrs = results.VARIABLE_ATTRS[results.GREEN_SCORE]
@@ -176,6 +177,8 @@ def _put_metrics(
     table: xr.Dataset, metrics: dict[str, np.ndarray], chosen: dict[str, str], confidence: float
 ) -> None:
     """The conservation metrics (species) from mean, MCSE and spread (last axis)."""
+    import scipy.stats
+
     z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
     ci, spread = _notes(confidence)
     long_names = {

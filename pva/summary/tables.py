@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, TypeVar, cast
 
 import numpy as np
-import scipy.stats
 import xarray as xr
 
 from pva import measures, outcomes, redlist, results
@@ -129,6 +128,8 @@ def by_species(ds: xr.Dataset, reduce: Callable[[xr.Dataset], T]) -> T:
 
 
 def _z(confidence: float) -> float:
+    import scipy.stats
+
     return float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
 
 
