@@ -60,7 +60,12 @@ def main() -> None:
         "Written by `experiments/scaling_readers.py`: the study of `experiments/scale_study.py` "
         f"(3 scenarios x {args.replicates:,} replicates x {args.years} years), run with `--jobs 2`, "
         "then `pva summary`, `pva plot` and `pva report` of its file, each in a fresh process: "
-        "wall time (start-up included), CPU time and the peak memory of the process.",
+        "wall time (start-up included), CPU time and the peak memory of the process. Issue 17's "
+        "target for the 100-species file: each reader within 1 GiB and 20 s. The summary "
+        "classifies the Red List at the years it reports (year 0, the horizons, the final "
+        "year); the figures and the report of more than 6 species on a grid of about 21 years "
+        "(`pva.summary.figure_years`); `pva plot` draws three figures per species (fan chart, "
+        "categories by year, transitions) and the report one per species.",
         "",
         f"Load before: {before}; after: {load()} (a shared machine: wall times are inflated by "
         "the load; CPU times much less).",
