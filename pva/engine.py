@@ -1357,7 +1357,8 @@ def _project_linear(
     version of popbio's ``stoch.projection`` would do (:func:`_linear_year`). Harvest, transfers,
     releases and dispersal follow as there, in the years a scenario has them. With numba and without
     dispersal, the years in which no scenario acts run in the compiled kernel instead
-    (:func:`_linear_compiled`). Records are stored replicate-major (no transposed copy at the end).
+    (:func:`_linear_compiled`), whose records are stored replicate-major (no transposed copy at the
+    end).
     """
     R = sum(size for size, _ in chunks)
     run = _make_run(species, schedules, chunks, start_year)
@@ -1371,11 +1372,14 @@ def _project_linear(
     if isinstance(species.environment, MatrixSelection):
         states = _linear_states(environment, years, chunks)
     n = _initial_state(run, initial)
-    record_year = _Recorder(run, years, record, replicate_major=True)
-    record_year(0, n, np.broadcast_to(plan.K0, (R, P)))
     dispersing = plan.dispersal is not None and bool(plan.dispersal_stages.size)
+    compiled = kernels.enabled() and not dispersing
+    # the compiled kernel writes each replicate's years together: records replicate-major; numpy
+    # writes a year of every replicate at a time: year-major (strided writes cost it a third)
+    record_year = _Recorder(run, years, record, replicate_major=compiled)
+    record_year(0, n, np.broadcast_to(plan.K0, (R, P)))
     linear = _Linear(U, F, cap, scenarios, record_year, states, R, np.arange(S * R).reshape(S, R))
-    if kernels.enabled() and not dispersing:
+    if compiled:
         _linear_compiled(run, linear, n, years)
     else:
         # the state stage-major, (J P, S, R): each stage of each scenario and population contiguous
