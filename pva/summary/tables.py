@@ -107,13 +107,24 @@ BLOCK_BYTES = 32 * 2**20
 per block share the fixed cost of each step, and memory stays bounded whatever the species."""
 
 
-def species_blocks(ds: xr.Dataset, block_bytes: int | None = None) -> Iterator[xr.Dataset]:
+ASSESSMENT_BYTES = 400
+"""Bytes a Red List assessment holds per replicate, scenario and year classified (the levels of
+13 sub-criteria and two texts of criteria): what :func:`species_blocks` budgets for it."""
+
+
+def species_blocks(
+    ds: xr.Dataset, block_bytes: int | None = None, *, assessed_years: int = 0
+) -> Iterator[xr.Dataset]:
     """``ds`` in consecutive blocks of whole species, each loaded into memory (when ``ds`` is
     read lazily from a file) and holding at most ``block_bytes`` (default :data:`BLOCK_BYTES`)
-    of it, at least one species: memory bounded by the block, time linear in species."""
+    of it, at least one species: memory bounded by the block, time linear in species. With
+    ``assessed_years``, the budget also counts the Red List assessment of that many years
+    (:data:`ASSESSMENT_BYTES` per replicate, scenario and year): classifying every year holds
+    far more than the trajectories themselves."""
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     n = ds.sizes[results.SPECIES]
-    per_species = max(1, ds.nbytes // max(n, 1))
+    cells = ds.sizes.get(results.SCENARIO, 1) * ds.sizes.get(results.REPLICATE, 1)
+    per_species = max(1, ds.nbytes // max(n, 1) + cells * assessed_years * ASSESSMENT_BYTES)
     step = int(max(1, block_bytes // per_species))
     for start in range(0, n, step):
         yield ds.isel({results.SPECIES: slice(start, start + step)}).load()
@@ -246,7 +257,8 @@ def assess_by_species(
         notes of each block of species (each distinct text once, in block order).
     """
     ds = check_results(ds)
-    return _joined([_assess_species(block, years, by_year=by_year) for block in species_blocks(ds)])
+    blocks = species_blocks(ds, assessed_years=len(_classified(ds, years, by_year)))
+    return _joined([_assess_species(block, years, by_year=by_year) for block in blocks])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,6 +276,16 @@ class _SpeciesAssessment:
     """The species' notes, as :func:`pva.redlist.assess` joins them."""
 
 
+def _classified(
+    ds: xr.Dataset, years: Sequence[int] | None, by_year: Sequence[int] | None
+) -> list[int]:
+    """The years :func:`_assess_species` classifies: ``years`` and ``by_year`` (None: every
+    year)."""
+    if years is None or by_year is None:
+        return [int(y) for y in ds[results.YEAR].values]
+    return sorted({*years, *by_year})
+
+
 def _assess_species(
     one: xr.Dataset, years: Sequence[int] | None, *, by_year: Sequence[int] | None
 ) -> _SpeciesAssessment:
@@ -271,8 +293,9 @@ def _assess_species(
     variable at ``years`` (default every year) and the categories at ``by_year`` (default every
     year). Only the years asked for are classified (:func:`pva.redlist.classify`'s ``years``):
     a summary's few years cost a fraction of every year's."""
-    chosen = None if by_year is None or years is None else sorted({*years, *by_year})
-    full = redlist.assess(one, years=chosen)
+    classified = _classified(one, years, by_year)
+    every = len(classified) == one.sizes[results.YEAR]
+    full = redlist.assess(one, years=None if every else classified)
     at = full.drop_vars(results.RLI)
     if years is not None:
         at = at.sel({results.YEAR: list(years)})
@@ -598,7 +621,8 @@ def summary_table(
     reached_parts: list[xr.DataArray] = []
     extinct_parts: list[xr.DataArray] = []
     assessed: list[_SpeciesAssessment] = []
-    for one in species_blocks(ds):
+    read = sorted({0, *years, final_year})
+    for one in species_blocks(ds, assessed_years=len(read) if assess_here else 0):
         part = _extinction_at_horizons(one, years, confidence)
         counts = abundance_counts(one, count)
         _add_labels(part, one, counts)
@@ -608,7 +632,6 @@ def summary_table(
         reached_parts.append(reached_by(one, final_year))
         extinct_parts.append(reached_by(one, final_year, absolute=True))
         if assess_here:
-            read = sorted({0, *years, final_year})
             assessed.append(_assess_species(one, read, by_year=read))
         parts.append(part)
         del one
