@@ -102,14 +102,15 @@ def _summed(ds: xr.Dataset, variable: str) -> xr.DataArray:
     return out
 
 
-BLOCK_BYTES = 32 * 2**20
+BLOCK_BYTES = 64 * 2**20
 """Bytes of results loaded at a time by the summaries (:func:`species_blocks`): several species
 per block share the fixed cost of each step, and memory stays bounded whatever the species."""
 
 
-ASSESSMENT_BYTES = 400
+ASSESSMENT_BYTES = 250
 """Bytes a Red List assessment holds per replicate, scenario and year classified (the levels of
-13 sub-criteria and two texts of criteria): what :func:`species_blocks` budgets for it."""
+13 sub-criteria, the category and two texts of criteria, about 30 and 20 characters): what
+:func:`species_blocks` budgets for it."""
 
 
 def species_blocks(
