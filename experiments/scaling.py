@@ -122,16 +122,18 @@ def table(rows: list[tuple[Point, Measurement, Measurement]], before: str, after
     lines += ["", *fit_lines(rows)]
     lines += [
         "",
-        "With `--jobs 2` the CPU time counts the calling process only (the workers are not "
-        "waited for before it exits).",
+        "With `--jobs 2` the CPU time includes the workers, which `pva run` stops and waits "
+        "for before it exits: the second worker's start-up (importing pva) is what it adds.",
         "",
         "**Predicting a study's cost.** Both commands cost a fixed start-up (importing pva: the "
         "CPU time of the smallest studies above) plus a part linear in replicate-years; the "
         "run's part grows with the stages (fate draws per stage) and the sites, the summary's "
         "with the years the Red List windows span. Memory does not grow with species: a run "
         "holds one task (one species x one replicate chunk, written to the file as it "
-        "finishes), a summary one species (the file is read species by species); within a "
-        "species it grows with replicates (up to the chunk size for a run) and years.",
+        "finishes), a summary one block of species (at most `pva.summary.BLOCK_BYTES` of "
+        "results with their Red List assessment); within a species it grows with replicates "
+        "(up to the chunk size for a run) and years. Studies of 1,000 replicates x 100 years "
+        "of 5 to 100 species: `results/scaling_readers.md`.",
     ]
     return "\n".join(lines) + "\n"
 
