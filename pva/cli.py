@@ -608,17 +608,7 @@ def _run(args: argparse.Namespace) -> int:
             needed=max(need.checkpoints - kept, 0),
             what="checkpoints",
         )
-    bar = None
-    progress = None
-    if not args.quiet and sys.stderr.isatty():
-        # the runner reports the number of tasks with its first call
-        bar = tqdm(total=None, desc=f"pva run {study.name}", unit="task", file=sys.stderr)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
+    bar, progress = _progress_bar(f"pva run {study.name}", "task", args.quiet)
     try:
         ds = runner.run_study(
             study,
@@ -1199,16 +1189,7 @@ def _cmd_sites(args: argparse.Namespace) -> int:
         study = io.read_study(args.study)
         if not study.sites:
             raise ValueError(f"{args.study}: the study lists no [[sites]]")
-        bar = None
-        progress = None
-        if not args.quiet and sys.stderr.isatty():
-            bar = tqdm(total=None, desc=f"pva sites {study.name}", unit="task", file=sys.stderr)
-
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-
+        bar, progress = _progress_bar(f"pva sites {study.name}", "task", args.quiet)
         try:
             ds = runner.run_study(study, jobs=args.jobs, progress=progress)
         finally:

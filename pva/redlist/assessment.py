@@ -12,7 +12,7 @@ import xarray as xr
 
 from pva import results as names
 from pva.redlist.categories import NE, NOT_EVALUABLE, category_attrs
-from pva.redlist.classification import DEFAULT_CRITERION_A, classify
+from pva.redlist.classification import DEFAULT_CRITERION_A, assessment_years, classify
 from pva.redlist.criteria import CRITERIA
 from pva.redlist.index import rli_by_replicate
 from pva.redlist.inputs import check_generation_length
@@ -172,7 +172,9 @@ def assess(
         species_settings = _quasi_extinction_settings(results, base, mature.sizes[names.SPECIES])
 
     ns, nsc, nr, ny = (mature.sizes[d] for d in order[:4])
-    chosen = None if years is None else _chosen_years(years, mature)
+    # the year coordinate runs from -years_before, one column a year (as classify reads it)
+    last = ny - 1 - years_before
+    chosen = None if years is None else assessment_years(years, -years_before, last)
     if chosen is not None:
         ny = len(chosen)
     category = np.empty((ns, nsc, nr, ny), dtype=np.int8)
@@ -329,20 +331,3 @@ def _quasi_extinction_settings(
             )
         )
     return out
-
-
-def _chosen_years(years: Sequence[int], mature: xr.DataArray) -> list[int]:
-    """``years`` (values of the ``year`` coordinate of ``mature``) sorted, each checked."""
-    if isinstance(years, str | bytes) or not isinstance(years, Sequence | np.ndarray):
-        raise TypeError(f"years must be a sequence of integers; got {years!r}")
-    known = [int(y) for y in mature[names.YEAR].values]
-    out = []
-    for y in years:
-        if isinstance(y, bool) or not isinstance(y, int | np.integer) or int(y) not in known:
-            raise ValueError(
-                f"years must be years of the results ({known[0]}..{known[-1]}); got {y!r}"
-            )
-        out.append(int(y))
-    if len(set(out)) != len(out):
-        raise ValueError(f"years must be distinct; got {list(years)!r}")
-    return sorted(out)

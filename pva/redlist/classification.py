@@ -392,10 +392,15 @@ def _assessment_columns(
     """The columns of the assessment ``years`` (ascending), or None for every column."""
     if years is None:
         return None
+    return np.array(assessment_years(years, -year0, cols - 1 - year0), dtype=np.intp) + year0
+
+
+def assessment_years(years: Sequence[int], first: int, last: int) -> list[int]:
+    """``years`` checked (distinct integers within ``first .. last``, at least one) and sorted:
+    the assessment years of :func:`classify` and :func:`pva.redlist.assess`."""
     if isinstance(years, str | bytes) or not isinstance(years, Sequence | np.ndarray):
         raise TypeError(f"years must be a sequence of integers; got {years!r}")
     chosen = [validation.integer(y, "years") for y in years]
-    first, last = -year0, cols - 1 - year0
     outside = [y for y in chosen if not first <= y <= last]
     if outside:
         raise ValueError(
@@ -405,7 +410,7 @@ def _assessment_columns(
         raise ValueError(f"years must be distinct; got {list(years)!r}")
     if not chosen:
         raise ValueError("years must hold at least one year; got []")
-    return np.array(sorted(chosen), dtype=np.intp) + year0
+    return sorted(chosen)
 
 
 def _at(

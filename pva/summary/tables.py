@@ -359,28 +359,41 @@ def extinction_curves(
 
 
 def _extinction_curves(ds: xr.Dataset, *, quasi: bool, confidence: float) -> xr.Dataset:
-    total = _summed(ds, results.TOTAL)
-    dims = (results.SPECIES, results.SCENARIO, results.YEAR)
-    if not quasi:
-        name, long_name = results.P_EXTINCTION, "probability of extinction by year"
-        est = outcomes.extinction_probability(total, confidence=confidence)
-        parts = [est.estimate, est.lower, est.upper]
-    else:
+    """:func:`extinction_curves` of ``ds`` (loaded), computed on arrays: one call of
+    :mod:`pva.outcomes` per species, each counted as its risk measure says, and no DataArray per
+    species (a summary of 100 species would make hundreds of them)."""
+    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+    total = _summed(ds, results.TOTAL).transpose(*order)
+    counted = {"total": total.values}
+    if quasi:
+        counted["mature"] = _summed(ds, results.MATURE).transpose(*order).values
+    settings = results.provenance(ds).quasi_extinction
+    template = total.isel({results.REPLICATE: 0}, drop=True)  # (species, scenario, year)
+    fields = np.empty((3, *template.shape))
+    for i, sp in enumerate(results.names_of(ds, results.SPECIES)):
+        setting = settings[sp]
+        est = outcomes.quasi_extinction_probability(
+            np.moveaxis(counted[setting.on if quasi else "total"][i], 0, -1),  # (rep, year, scen)
+            setting.threshold if quasi else 0.0,
+            confidence=confidence,
+        )
+        for k, field in enumerate((est.estimate, est.lower, est.upper)):
+            fields[k, i] = field.T
+    if quasi:
         name, long_name = results.P_QUASI_EXTINCTION, "probability of quasi-extinction by year"
-        mature = _summed(ds, results.MATURE)
-        settings = results.provenance(ds).quasi_extinction
-        pieces: list[list[xr.DataArray]] = [[], [], []]
-        for sp in results.names_of(ds, results.SPECIES):
-            setting = settings[sp]
-            counted = mature if setting.on == "mature" else total
-            est = outcomes.quasi_extinction_probability(
-                counted.sel({results.SPECIES: [sp]}), setting.threshold, confidence=confidence
+    else:
+        name, long_name = results.P_EXTINCTION, "probability of extinction by year"
+    out = xr.Dataset(
+        {
+            name + suffix: xr.DataArray(
+                fields[k],
+                dims=template.dims,
+                coords=template.coords,
+                attrs={"units": "1", "long_name": long_name},
             )
-            for piece, field in zip(pieces, (est.estimate, est.lower, est.upper), strict=True):
-                piece.append(field)
-        parts = [xr.concat(p, dim=results.SPECIES) for p in pieces]
-    p, lower, upper = (part.transpose(*dims).assign_attrs(long_name=long_name) for part in parts)
-    out = xr.Dataset({name: p, name + LOWER_SUFFIX: lower, name + UPPER_SUFFIX: upper})
+            for k, suffix in enumerate(("", LOWER_SUFFIX, UPPER_SUFFIX))
+        }
+    )
     out.attrs = {"confidence": confidence, "quasi": int(quasi)}
     return out
 
@@ -686,30 +699,12 @@ def _at_horizons(curves: xr.Dataset, years: list[int]) -> xr.Dataset:
 
 def _extinction_at_horizons(ds: xr.Dataset, years: list[int], confidence: float) -> xr.Dataset:
     """``p_quasi_extinction`` (each species' risk measure) and ``p_extinction`` (absolute
-    extinction) with their intervals at the horizons: the numbers of :func:`extinction_curves`
-    at those years, computed on arrays (one call of :mod:`pva.outcomes` per species and measure,
-    no DataArray per species: a summary of 100 species makes hundreds of them)."""
-    order = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
-    total = _summed(ds, results.TOTAL).transpose(*order)
-    counts = {"total": total.values, "mature": _summed(ds, results.MATURE).transpose(*order).values}
-    columns = ds.get_index(results.YEAR).get_indexer(years)
-    settings = results.provenance(ds).quasi_extinction
-    template = _at_horizons(total.isel({results.REPLICATE: 0}, drop=True).to_dataset(), years)
+    extinction) with their intervals at the horizons."""
     table = xr.Dataset()
     for quasi, name in ((True, results.P_QUASI_EXTINCTION), (False, results.P_EXTINCTION)):
-        fields = np.empty((3, *template[results.TOTAL].shape))
-        for i, sp in enumerate(results.names_of(ds, results.SPECIES)):
-            setting = settings[sp]
-            values = counts[setting.on if quasi else "total"][i]
-            est = outcomes.quasi_extinction_probability(
-                np.moveaxis(values, 0, -1),  # (replicate, year, scenario)
-                setting.threshold if quasi else 0.0,
-                confidence=confidence,
-            )
-            for k, field in enumerate((est.estimate, est.lower, est.upper)):
-                fields[k, i] = field[columns].T
-        for k, suffix in enumerate(("", LOWER_SUFFIX, UPPER_SUFFIX)):
-            table[name + suffix] = template[results.TOTAL].copy(data=fields[k])
+        curves = _at_horizons(_extinction_curves(ds, quasi=quasi, confidence=confidence), years)
+        for suffix in ("", LOWER_SUFFIX, UPPER_SUFFIX):
+            table[name + suffix] = curves[name + suffix]
             table[name + suffix].attrs = dict(results.VARIABLE_ATTRS[name])
     table[results.HORIZON].attrs = dict(results.VARIABLE_ATTRS[results.HORIZON])
     return table
