@@ -435,15 +435,43 @@ def _add_plot(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="comma-separated image formats among png, svg, pdf (default png)",
     )
     p.add_argument("--dpi", type=int, default=120, help="resolution of PNG figures (default 120)")
+    _add_figure_jobs_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="do not list the files written")
     p.set_defaults(func=_cmd_plot)
 
 
+def _add_figure_jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="render the figures in N worker processes (-1: all cores); the same figures",
+    )
+
+
+def _figure_map(jobs: int) -> plots.FigureMap | None:
+    """Where the figures of ``pva plot`` and ``pva report`` are rendered: loky workers for
+    ``--jobs`` other than 1 (:func:`pva.runner.map_tasks`), else this process."""
+    if runner.check_jobs(jobs) == 1:
+        return None
+    return functools.partial(runner.map_tasks, jobs=jobs)
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
     plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
+    figure_map = _figure_map(args.jobs)
     ds = io.open_results(args.results, lazy=True)  # read species by species
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    paths = plots.plot_all(ds, args.out, formats=formats, dpi=args.dpi, red_list=args.red_list)
+    paths = plots.plot_all(
+        ds,
+        args.out,
+        formats=formats,
+        dpi=args.dpi,
+        red_list=args.red_list,
+        figure_map=figure_map,
+    )
     if not args.quiet:
         for path in paths:
             print(path)
@@ -472,12 +500,14 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="abundance axis of fan charts (default auto: logarithmic when the 95%% band exceeds "
         "100 individuals)",
     )
+    _add_figure_jobs_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the file written")
     p.set_defaults(func=_cmd_report)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
+    figure_map = _figure_map(args.jobs)
     ds = io.open_results(args.results, lazy=True)  # read species by species
     path = report.write_report(
         ds,
@@ -489,6 +519,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         figure_format="svg" if args.svg else "png",
         source=Path(args.results).name,
         log_scale={"auto": None, "log": True, "linear": False}[args.fan_scale],
+        figure_map=figure_map,
     )
     if not args.quiet:
         print(path)

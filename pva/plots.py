@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import pickle
 import textwrap
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -512,7 +513,12 @@ def _money_axis(axis: Any) -> None:
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     axis.set_major_locator(MaxNLocator(nbins=3, min_n_ticks=2))
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    axis.set_major_formatter(FuncFormatter(_money_text))
+
+
+def _money_text(value: float, _position: object) -> str:
+    # a module-level function, not a lambda: figures are pickled to the processes that render them
+    return f"{value:,.0f}"
 
 
 def _present_categories(shares: xr.DataArray, *extra_dims: str) -> list[str]:
@@ -958,6 +964,107 @@ def iter_sweep_figures(sweep: xr.Dataset) -> Iterator[tuple[str, Figure]]:
             yield f"prcc_{stem}", plot_prcc(sweep, species=sp)
 
 
+FigureMap = Callable[[Callable[..., Any], Iterable[Mapping[str, Any]]], Iterable[Any]]
+"""How figures are rendered in parallel: ``figure_map(function, tasks)`` yields
+``function(**task)`` for every task, in the order of ``tasks``, taking the tasks as it needs them
+(e.g. ``functools.partial(pva.runner.map_tasks, jobs=2)``, which the ``pva plot`` and ``pva report``
+commands pass for ``--jobs``). Figures are read and drawn here, rendered (laid out, rasterised,
+encoded: most of the time a figure takes) where ``figure_map`` runs its tasks."""
+
+
+def render(figure: Figure, *, formats: Sequence[str], dpi: float | str) -> list[bytes]:
+    """The bytes of ``figure`` in each of ``formats`` (matplotlib's; ``dpi`` for raster ones, in
+    dots per inch, or ``"figure"``: the figure's own), without a creation date or tool URL inside
+    (the same figure gives the same bytes)."""
+    import matplotlib
+
+    rendered = []
+    # SVG ids are hashed with a salt matplotlib draws at random unless one is set
+    with matplotlib.rc_context({"svg.hashsalt": "pva"}):
+        for fmt in formats:
+            buffer = BytesIO()
+            figure.savefig(buffer, format=fmt, dpi=dpi, metadata=figure_metadata(fmt))
+            rendered.append(buffer.getvalue())
+    return rendered
+
+
+def figure_metadata(fmt: str) -> dict[str, Any]:
+    """The metadata ``savefig`` writes into a figure of format ``fmt``: none that changes between
+    runs (no date, no tool URL)."""
+    if fmt == "png":
+        return {"Software": None}
+    if fmt == "pdf":
+        return {"Creator": None, "Producer": None, "CreationDate": None}
+    return {"Date": None, "Creator": None}
+
+
+def _render_pickled(function: Callable[..., Any], figure: bytes, options: Mapping[str, Any]) -> Any:
+    """``function(figure, **options)`` for a figure pickled by :func:`render_each`."""
+    return function(pickle.loads(figure), **options)
+
+
+def render_each(
+    figures: Iterable[Figure],
+    function: Callable[..., Any] = render,
+    *,
+    figure_map: FigureMap | None = None,
+    **options: Any,
+) -> Iterator[Any]:
+    """``function(figure, **options)`` for each of ``figures``, in their order.
+
+    Without ``figure_map``, one after the other here. With it (:data:`FigureMap`), each figure is
+    pickled as soon as it is drawn and rendered where ``figure_map`` runs its tasks, while the next
+    ones are drawn: ``function`` must then be a module-level function (the workers import it).
+    """
+    if figure_map is None:
+        for figure in figures:
+            yield function(figure, **options)
+        return
+    tasks = (
+        {
+            "function": function,
+            "figure": pickle.dumps(f, pickle.HIGHEST_PROTOCOL),
+            "options": options,
+        }
+        for f in figures
+    )
+    yield from figure_map(_render_pickled, tasks)
+
+
+def _check_formats(formats: Sequence[str]) -> None:
+    for fmt in formats:
+        if fmt not in {"png", "svg", "pdf"}:
+            raise ValueError(f"formats must be among 'png', 'svg', 'pdf'; got {fmt!r}")
+
+
+def write_figures(
+    figures: Iterable[tuple[str, Figure]],
+    out_dir: str | Path,
+    *,
+    formats: Sequence[str] = ("png",),
+    dpi: int = 120,
+    figure_map: FigureMap | None = None,
+) -> list[Path]:
+    """Write ``(stem, figure)`` pairs as ``<stem>.<format>`` files into ``out_dir`` (created if
+    needed) through :func:`pva.io.write_bytes`, each as soon as it is rendered; return the paths.
+    ``figure_map``: render in parallel (:data:`FigureMap`)."""
+    _check_formats(formats)
+    out = Path(out_dir)
+    stems: list[str] = []
+
+    def drawn() -> Iterator[Figure]:
+        for stem, figure in figures:
+            stems.append(stem)  # before its figure is rendered: the stems keep up with the bytes
+            yield figure
+
+    written: list[Path] = []
+    rendered = render_each(drawn(), formats=tuple(formats), dpi=dpi, figure_map=figure_map)
+    for i, images in enumerate(rendered):
+        for fmt, image in zip(formats, images, strict=True):
+            written.append(io.write_bytes(out / f"{stems[i]}.{fmt}", image))
+    return written
+
+
 def plot_all(
     results: xr.Dataset,
     out_dir: str | Path,
@@ -966,6 +1073,7 @@ def plot_all(
     dpi: int = 120,
     red_list: bool | None = None,
     confidence: float = 0.95,
+    figure_map: FigureMap | None = None,
 ) -> list[Path]:
     """Write every figure of ``results`` into ``out_dir`` (created if needed); return the paths.
 
@@ -973,19 +1081,12 @@ def plot_all(
     written through :func:`pva.io.write_bytes`. ``formats`` are matplotlib's (``"png"``, ``"svg"``,
     ``"pdf"``). ``red_list``: whether to draw the Red List figures; ``None`` draws them when they
     can be computed (see :func:`pva.summary.red_list_unavailable`). ``confidence``: coverage of the
-    intervals drawn.
+    intervals drawn. ``figure_map``: render the figures in parallel (:data:`FigureMap`); the files
+    are the same.
     """
-    for fmt in formats:
-        if fmt not in {"png", "svg", "pdf"}:
-            raise ValueError(f"formats must be among 'png', 'svg', 'pdf'; got {fmt!r}")
-    out = Path(out_dir)
-    written: list[Path] = []
-    for stem, fig in iter_figures(results, red_list=red_list, confidence=confidence):
-        for fmt in formats:
-            buffer = BytesIO()
-            fig.savefig(buffer, format=fmt, dpi=dpi)
-            written.append(io.write_bytes(out / f"{stem}.{fmt}", buffer.getvalue()))
-    return written
+    _check_formats(formats)
+    figures = iter_figures(results, red_list=red_list, confidence=confidence)
+    return write_figures(figures, out_dir, formats=formats, dpi=dpi, figure_map=figure_map)
 
 
 def iter_figures(
@@ -1240,16 +1341,10 @@ def write_success_figures(
     *,
     formats: Sequence[str] = ("png",),
     dpi: int = 120,
+    figure_map: FigureMap | None = None,
 ) -> list[Path]:
-    """Write :func:`iter_success_figures` into ``out_dir`` through :func:`pva.io.write_bytes`;
-    return the paths."""
-    for fmt in formats:
-        if fmt not in {"png", "svg", "pdf"}:
-            raise ValueError(f"formats must be among 'png', 'svg', 'pdf'; got {fmt!r}")
-    written: list[Path] = []
-    for stem, fig in iter_success_figures(analysis):
-        for fmt in formats:
-            buffer = BytesIO()
-            fig.savefig(buffer, format=fmt, dpi=dpi)
-            written.append(io.write_bytes(Path(out_dir) / f"{stem}.{fmt}", buffer.getvalue()))
-    return written
+    """Write :func:`iter_success_figures` into ``out_dir`` (:func:`write_figures`); return the
+    paths."""
+    _check_formats(formats)
+    figures = iter_success_figures(analysis)
+    return write_figures(figures, out_dir, formats=formats, dpi=dpi, figure_map=figure_map)

@@ -132,19 +132,30 @@ FIGURE_FORMATS = ("png", "svg")
 
 def _figure_html(fig: Figure, *, alt: str, caption: str, fmt: str, dpi: int) -> str:
     """A ``<figure>`` with ``fig`` embedded (base64 PNG ``<img>`` or inline SVG)."""
-    buffer = BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_figure_metadata(fmt))
+    fig.set_dpi(dpi)
+    return _figure_markup(encode_figure(fig, fmt=fmt), alt=alt, caption=caption, fmt=fmt)
+
+
+def encode_figure(fig: Figure, *, fmt: str) -> bytes:
+    """``fig`` as the report embeds it, at the figure's own dpi: a PNG of few colours
+    (:func:`_palette_png`) or an SVG. Module-level: the workers of a parallel report run it
+    (:func:`pva.plots.render_each`)."""
+    (image,) = plots.render(fig, formats=(fmt,), dpi="figure")
+    return _palette_png(image) if fmt == "png" else image
+
+
+def _figure_markup(image: bytes, *, alt: str, caption: str, fmt: str) -> str:
+    """The ``<figure>`` element of an image made by :func:`encode_figure`."""
     if fmt == "png":
-        png = _palette_png(buffer.getvalue())
-        data = base64.b64encode(png).decode("ascii")
+        data = base64.b64encode(image).decode("ascii")
         # pixel size from the PNG header (IHDR, PNG specification 11.2.2): what the browser reserves
-        width, height = struct.unpack(">II", png[16:24])
+        width, height = struct.unpack(">II", image[16:24])
         body = (
             f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
             f'width="{width}" height="{height}">'
         )
     else:
-        svg = buffer.getvalue().decode("utf-8")
+        svg = image.decode("utf-8")
         # the XML prolog and DOCTYPE (which names a DTD by URL) are not allowed inside HTML
         svg = re.sub(r"^.*?(?=<svg\b)", "", svg, flags=re.DOTALL)
         body = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt)}" ', 1)
@@ -167,13 +178,6 @@ def _palette_png(png: bytes) -> bytes:
     out = BytesIO()
     palette.save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-def _figure_metadata(fmt: str) -> dict[str, Any]:
-    # no creation date or tool URL inside the image: identical inputs give identical figures
-    if fmt == "png":
-        return {"Software": None}
-    return {"Date": None, "Creator": None}
 
 
 FULL_SECTIONS_UP_TO = 6
@@ -643,6 +647,7 @@ def render_report(
     dpi: int = 100,
     source: str | None = None,
     log_scale: bool | None = None,
+    figure_map: plots.FigureMap | None = None,
 ) -> str:
     """The report of ``results`` as one self-contained HTML document (a string).
 
@@ -665,6 +670,8 @@ def render_report(
     log_scale
         Fan charts on a logarithmic abundance axis (True), a linear one (False) or chosen by their
         range (None).
+    figure_map
+        Render the figures in parallel (:data:`pva.plots.FigureMap`); the page is the same.
     """
     if figure_format not in FIGURE_FORMATS:
         raise ValueError(f"figure_format must be 'png' or 'svg'; got {figure_format!r}")
@@ -697,8 +704,18 @@ def render_report(
         assessment=at_years,
     )
     page = _Page(results, table, assessment, at_years, confidence, figure_format, dpi, log_scale)
+    page.figure_map = figure_map
     title = title or names.provenance(results).name or "Population viability analysis"
     return page.document(title, source, skipped)
+
+
+_PLACEHOLDER = "\x00figure:([0-9]+)\x00"
+"""Where a figure rendered later goes in the page (NUL never occurs in the page's text: names are
+refused with control characters, and html.escape would not let one through)."""
+
+
+def _placeholder(index: int) -> str:
+    return _PLACEHOLDER.replace("([0-9]+)", str(index))
 
 
 class _Page:
@@ -733,13 +750,40 @@ class _Page:
         ]
         self.quantiles = summary.trajectory_quantiles(results, quantiles=plots.FAN_QUANTILES)
         self.band = f"{confidence:.0%}"
+        self._pending = []
         self.final = int(table.attrs["final_year"])
         self.no_action = str(table.attrs["no_action"])
 
+    figure_map: plots.FigureMap | None = None
+    """Where figures are rendered (None: here, as each is drawn)."""
+    _pending: list[tuple[Figure, str, str]]
+    """With a ``figure_map``: the figures drawn, with their alt text and caption, to be rendered
+    together when the page is complete (:meth:`_rendered`)."""
+
     def figure(self, fig: Figure, alt: str, caption: str, *, dpi: int | None = None) -> str:
-        return _figure_html(
-            fig, alt=alt, caption=caption, fmt=self.format, dpi=dpi if dpi is not None else self.dpi
+        """The ``<figure>`` of ``fig``; with a :attr:`figure_map`, a placeholder for it that
+        :meth:`document` fills in."""
+        fig.set_dpi(dpi if dpi is not None else self.dpi)
+        if self.figure_map is None:
+            return _figure_html(fig, alt=alt, caption=caption, fmt=self.format, dpi=int(fig.dpi))
+        self._pending.append((fig, alt, caption))
+        return _placeholder(len(self._pending) - 1)
+
+    def _rendered(self, page: str) -> str:
+        """``page`` with the placeholders of the pending figures replaced by the figures, rendered
+        by :attr:`figure_map` (several at once) in the order they were drawn."""
+        pending, self._pending = self._pending, []
+        images = plots.render_each(
+            (fig for fig, _, _ in pending),
+            encode_figure,
+            figure_map=self.figure_map,
+            fmt=self.format,
         )
+        markup = [
+            _figure_markup(image, alt=alt, caption=caption, fmt=self.format)
+            for (_, alt, caption), image in zip(pending, images, strict=True)
+        ]
+        return re.sub(_PLACEHOLDER, lambda m: markup[int(m.group(1))], page)
 
     # ---- the page --------------------------------------------------------------------------------
 
@@ -766,7 +810,7 @@ class _Page:
             "This page is self-contained: it can be saved, opened offline and forwarded.</p>"
             "</footer>"
         )
-        return (
+        page = (
             "<!DOCTYPE html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -775,6 +819,7 @@ class _Page:
             + "\n".join(body)
             + "\n</body>\n</html>\n"
         )
+        return self._rendered(page) if self._pending else page
 
     def header(self, title: str, source: str | None) -> str:
         generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")

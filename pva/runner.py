@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import joblib
@@ -269,24 +270,30 @@ def _watch_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _warm_up() -> str:
+def _warm_up(imports: tuple[str, ...] = ()) -> str | None:
     """What a worker process does first (:func:`start_workers`): this module imported (it is,
-    to unpickle this function) and the engine's compiled kernel library loaded when it is used;
-    returns the engine's path there (:func:`pva.kernels.name`, which imports numba)."""
+    to unpickle this function), then the modules ``imports`` if given (what the caller's tasks
+    need), else the engine's compiled kernel library when it is used; returns the engine's path
+    there (:func:`pva.kernels.name`, which imports numba), or None after ``imports``."""
+    if imports:
+        for module in imports:
+            importlib.import_module(module)
+        return None
     return kernels.name()
 
 
-_warming: list[Iterator[str]] = []
+_warming: list[Iterator[str | None]] = []
 """The warm-up calls of :func:`start_workers` under way (at most one generator of them)."""
 _worker_kernels: set[str] = set()
 """The engine's paths the warmed-up workers reported (:func:`_warm_up`), until a run takes them."""
 
 
-def start_workers(jobs: int = 1, backend: Backend = "loky") -> None:
+def start_workers(jobs: int = 1, backend: Backend = "loky", *, imports: Sequence[str] = ()) -> None:
     """Start the loky worker processes of a run with ``jobs`` workers now, without waiting for them.
 
     A worker process takes a second or two to start: Python, numpy, this module and the engine
-    (:func:`_warm_up`). Started before the caller reads and compiles its study, the workers get
+    (:func:`_warm_up`), or the modules ``imports`` (e.g. ``"pva.plots"`` for figures rendered by
+    :func:`map_tasks`). Started before the caller reads and compiles its study, the workers get
     ready while it does; :func:`run_study` and :func:`map_tasks` with the same ``jobs`` then find
     them running (joblib's reusable executor) instead of starting them after the serial part of
     the run. Does nothing for one job or another backend (threads and the sequential backend have
@@ -297,7 +304,7 @@ def start_workers(jobs: int = 1, backend: Backend = "loky") -> None:
     ValueError, TypeError
         For a bad ``jobs`` or ``backend``.
     """
-    jobs = _check_jobs(jobs)
+    jobs = check_jobs(jobs)
     backend = _check_backend(backend)
     if backend != "loky" or jobs == 1 or _warming:
         return
@@ -305,14 +312,14 @@ def start_workers(jobs: int = 1, backend: Backend = "loky") -> None:
         n = joblib.effective_n_jobs(jobs)
         parallel = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")
         # returns once the calls are dispatched: joblib has started the workers for them
-        _warming.append(parallel(joblib.delayed(_warm_up)() for _ in range(n)))
+        _warming.append(parallel(joblib.delayed(_warm_up)(tuple(imports)) for _ in range(n)))
 
 
 def _wait_for_warm_up() -> None:
     """Wait for the warm-up calls of :func:`start_workers` (if any) to end: the executor is then
     free for the run's tasks."""
     while _warming:
-        _worker_kernels.update(_warming.pop())
+        _worker_kernels.update(path for path in _warming.pop() if path is not None)
 
 
 def _loky_config() -> contextlib.AbstractContextManager[Any]:
@@ -641,7 +648,7 @@ def _execute(
 
 def map_tasks(
     function: Callable[..., Any],
-    tasks: Sequence[Mapping[str, Any]],
+    tasks: Iterable[Mapping[str, Any]],
     *,
     jobs: int = 1,
     backend: Backend = "loky",
@@ -654,22 +661,24 @@ def map_tasks(
     own (:func:`pva.success.run_success` runs one task per species). ``function`` must be
     importable by the workers (a module-level function); ``jobs``, ``backend`` and ``scheduler``
     as in :func:`run_study`. The order of the results never depends on the workers, so neither do
-    numbers made from them.
+    numbers made from them. ``tasks`` may be a generator: it is read as the workers need tasks
+    (a few ahead of them), so the caller can make the next tasks while the first ones run
+    (:func:`pva.plots.render_each` draws figures while the workers render the ones before).
     """
-    jobs = _check_jobs(jobs)
+    jobs = check_jobs(jobs)
     backend = _check_backend(backend)
     scheduler = check_scheduler(scheduler)
-    calls = [joblib.delayed(function)(**task) for task in tasks]
+    calls = (joblib.delayed(function)(**task) for task in tasks)
     return _run_calls(calls, jobs=jobs, backend=backend, scheduler=scheduler)
 
 
 def _run_calls(
-    calls: list[Any], *, jobs: int, backend: Backend, scheduler: str | None = None
+    calls: Iterable[Any], *, jobs: int, backend: Backend, scheduler: str | None = None
 ) -> Iterator[Any]:
     """Run joblib delayed ``calls`` on ``backend`` with ``jobs`` workers, or on the running
     cluster at ``scheduler`` (:func:`_cluster_backend`) whatever ``backend`` says; yield the
-    results in the order of ``calls``."""
-    if not calls:
+    results in the order of ``calls`` (read as the workers need them)."""
+    if isinstance(calls, Sequence) and not calls:
         return
     if scheduler is not None:
         context = _cluster_backend(scheduler)
@@ -688,7 +697,8 @@ def _run_calls(
         yield from parallel(calls)
 
 
-def _check_jobs(jobs: object) -> int:
+def check_jobs(jobs: object) -> int:
+    """``jobs`` as an int; a ValueError or TypeError naming the rule for 0 or a non-integer."""
     n = validation.integer(jobs, "jobs")
     if n == 0:
         raise ValueError(f"jobs must be a non-zero integer (-1: all cores); got {jobs!r}")
@@ -799,7 +809,7 @@ def run_study(
     """
     if not isinstance(study, Study):
         raise TypeError(f"study must be a pva.study.Study; got {study!r}")
-    jobs = _check_jobs(jobs)
+    jobs = check_jobs(jobs)
     backend = _check_backend(backend)
     scheduler = check_scheduler(scheduler)
     if seed is not None:

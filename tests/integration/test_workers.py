@@ -4,16 +4,20 @@ number: every run here is compared with the sequential run of the same study."""
 
 from __future__ import annotations
 
+import functools
+import re
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import xarray as xr
 
 from pva import __main__ as entry
-from pva import io, kernels, results, runner
+from pva import io, kernels, plots, report, results, runner
 from pva.model import DensityDependence, Species
 from pva.scenario import HabitatLoss, Scenario
 from pva.study import Study, StudySpecies
@@ -150,6 +154,9 @@ def test_a_worker_imports_neither_xarray_nor_the_red_list_code() -> None:
         (["run", "s.toml", "-j", "2", "--scheduler", "tcp://h:8786"], None),
         (["run", "s.toml", "-j", "two"], None),  # the command reports the error
         (["sweep", "s.toml", "-j", "2"], None),
+        (["plot", "r.nc", "--out", "figs", "-j", "2"], 2),  # figures rendered by workers
+        (["report", "r.nc", "--out", "r.html", "--jobs=2"], 2),
+        (["plot", "r.nc", "--out", "figs"], None),
         ([], None),
     ],
 )
@@ -172,3 +179,83 @@ def test_results_are_compressed_with_shuffle_and_zlib_level_one(
     assert filters["shuffle"] is True
     assert filters["complevel"] == io.COMPRESSION_LEVEL == 1
     xr.testing.assert_identical(io.open_results(path), sequential)
+
+
+# ---------------------------------------------------------------------------------------------------
+# figures rendered by worker processes (pva plot --jobs, pva report --jobs)
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def known(request: pytest.FixtureRequest) -> xr.Dataset:
+    """conftest's two-species results of known answers (its fixture ``results``, a name this
+    module gives the results module)."""
+    return request.getfixturevalue("results")
+
+
+def _counted_map(used: list[int]) -> plots.FigureMap:
+    """runner.map_tasks with two loky workers, counting the figures it is given."""
+
+    def figure_map(function: Any, tasks: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
+        def counted() -> Iterator[Mapping[str, Any]]:
+            for task in tasks:
+                used.append(1)
+                yield task
+
+        return runner.map_tasks(function, counted(), jobs=2)
+
+    return figure_map
+
+
+def test_figures_rendered_by_workers_are_the_same_files(known: xr.Dataset, tmp_path: Path) -> None:
+    here = plots.plot_all(known, tmp_path / "here", dpi=30, formats=("png", "svg"))
+    used: list[int] = []
+    try:
+        there = plots.plot_all(
+            known,
+            tmp_path / "there",
+            dpi=30,
+            formats=("png", "svg"),
+            figure_map=_counted_map(used),
+        )
+    finally:
+        runner.shutdown_workers()
+    assert len(used) == len(here) // 2  # every figure went to the workers, once
+    assert [p.name for p in there] == [p.name for p in here]
+    for a, b in zip(here, there, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_a_report_rendered_by_workers_is_the_same_page(known: xr.Dataset) -> None:
+    here = report.render_report(known, dpi=40)
+    used: list[int] = []
+    try:
+        there = report.render_report(known, dpi=40, figure_map=_counted_map(used))
+    finally:
+        runner.shutdown_workers()
+    assert len(used) == here.count("<figure>") > 0
+    assert "\x00" not in there
+    date = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC")
+    assert date.sub("", there) == date.sub("", here)
+
+
+def test_an_error_while_drawing_reaches_the_caller(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    def figures() -> Iterator[tuple[str, Figure]]:
+        for i in range(6):
+            if i == 4:
+                raise RuntimeError("no figure 4")
+            fig = Figure()
+            fig.add_subplot().plot([0, i])
+            yield f"f{i}", fig
+
+    try:
+        with pytest.raises(RuntimeError, match="no figure 4"):
+            plots.write_figures(
+                figures(), tmp_path, dpi=20, figure_map=functools.partial(runner.map_tasks, jobs=2)
+            )
+    finally:
+        runner.shutdown_workers()
+    # what was rendered before the error is written whole; nothing after it
+    assert {p.name for p in tmp_path.iterdir()} <= {"f0.png", "f1.png", "f2.png", "f3.png"}
