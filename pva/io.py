@@ -43,6 +43,11 @@ if TYPE_CHECKING:
 # half a second faster without them.
 
 
+def _integer_text(cell: str) -> bool:
+    """Whether a CSV cell is written as an integer (a stage name such as ``"2"`` may be one)."""
+    return cell.strip().lstrip("+-").isdigit()
+
+
 def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
     """Read a projection matrix from a CSV file.
 
@@ -79,6 +84,15 @@ def read_matrix_csv(path: str | os.PathLike[str]) -> MatrixData:
         if header_has_names and any(numeric(c) and c.strip() for c in rows[0])
         else ""
     )
+    fractions = [c.strip() for c in rows[0] if numeric(c) and c.strip() and not _integer_text(c)]
+    if header_has_names and fractions:
+        # stage names may be numbers ("1", "2": ages), but not fractions: a row of the matrix
+        # with a typo would otherwise be read silently as the stages' names
+        raise StudyFileError(
+            f"{p}: line 1 mixes words ({word!r}) and fractions ({fractions[0]!r}): it is neither a "
+            "header of stage names nor a row of numbers; correct the cell or the header",
+            file=str(p),
+        )
     if header_has_names and all(len(r) == len(rows[0]) and numeric(r[0]) for r in rows[1:]):
         # A header of stage names over a purely numeric square table (no row labels).
         names = [c.strip() for c in rows[0]]

@@ -176,7 +176,7 @@ def _palette_png(png: bytes) -> bytes:
     image = Image.open(BytesIO(png)).convert("RGB")
     palette = image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
     out = BytesIO()
-    palette.save(out, format="PNG", optimize=True)
+    palette.save(out, format="PNG")
     return out.getvalue()
 
 

@@ -1026,7 +1026,8 @@ class ExSituProgramme(Intervention):
     capacity: float = 0.0
     """Largest number of captive individuals, > 0."""
     survival_multiplier: float = 1.0
-    """Captive survival relative to the wild mean, >= 0 (columns of U capped at 1)."""
+    """Captive survival relative to the wild mean, >= 0; a study refuses one that would raise a
+    stage's survival above 1."""
     fecundity_multiplier: float = 1.0
     """Captive fecundity relative to the wild mean, >= 0."""
     production: tuple[tuple[str, float], ...] | None = None

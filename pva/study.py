@@ -21,10 +21,20 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from pva import model, streams, validation
 from pva.errors import InactiveActionWarning, StudyFileError, SurvivalCapWarning
 from pva.model import Species
-from pva.scenario import Action, ClimateTrend, Intervention, Scenario, ScheduleBuilder, Threat
+from pva.scenario import (
+    Action,
+    ClimateTrend,
+    ExSituProgramme,
+    Intervention,
+    Scenario,
+    ScheduleBuilder,
+    Threat,
+)
 from pva.sites import Site
 from pva.validation import UnknownKeyError, check_keys
 
@@ -365,6 +375,24 @@ _TOP_KEYS = (
 _SCENARIO_KEYS = ("name", "threats", "actions", "description")
 
 
+def _check_captive_survival(programme: ExSituProgramme, species: StudySpecies) -> None:
+    """An ex-situ programme's survival multiplier may exceed 1 (better care than in the wild), but
+    not so far that a stage's captive survival (a column sum of the mean U) would exceed 1: the
+    engine would cap it, so the stated effect could not happen (as for catastrophes,
+    :class:`pva.model.Species`)."""
+    survival = species.species.U_array.sum(axis=0)
+    m = programme.survival_multiplier
+    k = int(np.argmax(survival))  # the stage that survives best limits the multiplier
+    if m * survival[k] > 1 + 1e-9:
+        stage = species.species.stages[k]
+        raise ValueError(
+            f"Study: {validation.owner(programme)} survival_multiplier={m!r} would raise the "
+            f"captive survival of stage {stage!r} of species {species.name!r} from "
+            f"{survival[k]:.6g} to {m * survival[k]:.6g}, above 1; for this species it can be at "
+            f"most {1 / survival[k]:.6g} (survival is a probability)"
+        )
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Study:
     """Species x scenarios x settings: everything a run needs, and nothing else.
@@ -527,6 +555,8 @@ class Study:
                 builder = ScheduleBuilder.start(sc, s.species, years=1)
                 for action in (*sc.threats, *sc.interventions):
                     builder.check_names(action)
+                    if isinstance(action, ExSituProgramme):
+                        _check_captive_survival(action, s)
             model.warn_inert_density_dependence(s.species)  # valid, but a silent no-op
         self._warn_inactive(by_name)
         self._warn_survival_trends(wrapped, scenarios)

@@ -488,9 +488,20 @@ def test_a_resume_with_another_seed_says_so(
 def test_a_header_taken_from_a_number_row_says_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A non-numeric cell in row 1 made it a header, with a message that did not say so."""
+    """A non-numeric cell in row 1 made it a header: with a message that did not say so when the
+    shape then failed, and silently (the numbers read as stage names) when the shape fit."""
     path = tmp_path / "m.csv"
-    path.write_text("0.1,x,0.3\n0.5,0.9,0.1\n0.0,0.2,0.8\n", encoding="utf-8")
+    for text in ("0.1,x,0.3\n0.5,0.9,0.1\n0.0,0.2,0.8\n", "0.5,x\n0.3,0.8\n0.1,0.2\n"):
+        path.write_text(text, encoding="utf-8")
+        assert main(["analyse", str(path)]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert "line 1 mixes words ('x') and fractions" in line
+    # a header of words over a table with row names is read as ever
+    path.write_text("stage,small,large\nsmall,0.1,2\nlarge,0.5,0.9\n", encoding="utf-8")
+    assert main(["analyse", str(path)]) == 0
+    assert "small" in capsys.readouterr().out
+    # one word in a row of numbers, the rest of the file not square as a header: said why
+    path.write_text("1,x,3\n0.5,0.9,0.1\n0.0,0.2,0.8\n", encoding="utf-8")
     assert main(["analyse", str(path)]) == 2
     line = capsys.readouterr().err.strip()
     assert "line 1 was read as a header of stage names because 'x' is not a number" in line

@@ -237,3 +237,26 @@ def test_results_carry_the_captive_individuals_and_their_gene_diversity():
         h[:, 1:], np.broadcast_to(kept ** np.arange(1, 9), h[:, 1:].shape), rtol=1e-12
     )
     assert np.all(np.isnan(h[:, 0]))  # nobody in captivity at year 0; a year of drift by year 1
+
+
+def test_a_multiplier_that_would_raise_captive_survival_above_one_is_refused():
+    """Adult survival 0.85 at the mean matrices: a multiplier of 1/0.85 is the most the captive
+    population's demography can follow; 3 would need a survival of 2.55, which the engine could
+    only cap (as for catastrophes)."""
+
+    def study(multiplier: float) -> Study:
+        return Study(
+            name="zoo",
+            years=YEARS,
+            replicates=10,
+            species=(StudySpecies(species=wild()),),
+            scenarios=(Scenario("ex situ", (programme(survival_multiplier=multiplier),)),),
+        )
+
+    with pytest.raises(ValueError, match=r"survival_multiplier=3\.0") as refused:
+        study(3.0)
+    (line,) = str(refused.value).splitlines()
+    assert "survival_multiplier=3.0" in line
+    assert "stage 'adult' of species 'wild' from 0.85 to 2.55, above 1" in line
+    assert "at most 1.17647" in line
+    study(1 / 0.85)  # the largest allowed
