@@ -66,6 +66,27 @@ def test_pva_run_and_success_take_the_scheduler(
     )
 
 
+def test_a_sweep_takes_the_scheduler(cluster: LocalCluster) -> None:
+    """A sweep's samples run as tasks on the cluster: the numbers of the sequential sweep."""
+    from sweep_studies import harvest_study
+
+    from pva.sensitivity import SweepSettings, parse_setting, sweep
+
+    small = harvest_study(replicates=40, years=12, seed=9)
+    settings = SweepSettings(
+        parameters=(
+            parse_setting("threats.poaching.proportion=0.0:0.3"),
+            parse_setting("species.herb.carrying_capacity=30:90"),
+        ),
+        design="lhs",
+        samples=6,
+    )
+    xr.testing.assert_identical(
+        sweep(small, settings, scheduler=cluster.address),
+        sweep(small, settings, backend="sequential"),
+    )
+
+
 def test_an_unreachable_scheduler_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     import dask
 
