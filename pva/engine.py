@@ -56,7 +56,6 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-import scipy.special
 
 from pva import genetics, kernels, validation
 from pva.model import (
@@ -497,6 +496,8 @@ class _Environment:
     def site_uniforms(self) -> FloatArray:
         """This year's uniforms that pick each site's state, (R, P): ``Phi(z)`` of normal scores
         correlated between sites (a Gaussian copula)."""
+        import scipy.special  # here, not at the top: a worker of a model without sites never loads it
+
         self.score = self._normals(1)[..., 0]
         return cast(FloatArray, scipy.special.ndtr(self.score))
 

@@ -33,7 +33,6 @@ from typing import Any, Literal, Self, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
-import scipy.special
 
 from pva import analysis, validation
 from pva.errors import DensityDependenceWarning, MatrixStructureWarning
@@ -475,6 +474,8 @@ def _beta_quantile(a: float, b: float, z: FloatArray) -> FloatArray:
     if min(a, b) > _BETA_NORMAL:
         mean, sd = a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
         return np.clip(mean + sd * z, 0.0, 1.0)
+    import scipy.special  # here, not at the top: a quarter of a second of each worker's start
+
     lower = scipy.special.betaincinv(a, b, scipy.special.ndtr(np.minimum(z, 0.0)))
     upper = scipy.special.betainccinv(a, b, scipy.special.ndtr(-np.maximum(z, 0.0)))
     return np.where(z <= 0, lower, upper)
