@@ -3,7 +3,8 @@
 
 For each number of species (default 5, 10, 20; ``--species 100`` for the issue's study) the study
 of :mod:`scale_study` (3 scenarios x ``--replicates`` x ``--years``) is run once (``--jobs 2``),
-then each reader runs on its results file in a fresh process (:func:`scaling_measure.measure`):
+then each reader runs on its results file in a fresh process (:func:`scaling_measure.measure`),
+``pva plot`` and ``pva report`` also with ``-j 2`` (figures rendered by two worker processes):
 wall time, CPU time and peak memory. The readers open the file lazily and reduce it species by
 species, so their memory should stay flat and their time grow linearly in species. Writes
 ``results/scaling_readers.md``.
@@ -46,7 +47,13 @@ def main() -> None:
             got = {
                 "summary": measure(["summary", str(nc)]),
                 "plot": measure(["plot", str(nc), "-q", "--out", str(folder / f"fig{n}")]),
+                "plot -j 2": measure(
+                    ["plot", str(nc), "-q", "-j", "2", "--out", str(folder / f"fig{n}j")]
+                ),
                 "report": measure(["report", str(nc), "-q", "--out", str(folder / f"r{n}.html")]),
+                "report -j 2": measure(
+                    ["report", str(nc), "-q", "-j", "2", "--out", str(folder / f"r{n}j.html")]
+                ),
             }
             rows.append((n, run, got, nc.stat().st_size / 2**20))
             cells = ", ".join(
@@ -65,7 +72,9 @@ def main() -> None:
         "classifies the Red List at the years it reports (year 0, the horizons, the final "
         "year); the figures and the report of more than 6 species on a grid of about 21 years "
         "(`pva.summary.figure_years`); `pva plot` draws three figures per species (fan chart, "
-        "categories by year, transitions) and the report one per species.",
+        "categories by year, transitions) and the report one per species. With `-j 2` the "
+        "figures are rendered by two worker processes (`pva.plots.render_each`); their CPU time "
+        "is counted, their memory is not (each worker's peak is that of one figure at a time).",
         "",
         f"Load before: {before}; after: {load()} (a shared machine: wall times are inflated by "
         "the load; CPU times much less).",

@@ -156,10 +156,13 @@ def _check_threshold(threshold: float) -> float:
     return float(threshold)
 
 
-def _z(confidence: float) -> float:
-    import scipy.stats
+def z_score(confidence: float) -> float:
+    """The two-sided standard normal quantile ``z`` with P(|Z| <= z) = ``confidence`` (1.959964
+    for 0.95): the half-width of a normal interval in standard errors. From scipy.special's
+    ``ndtri`` (scipy.stats, which gives the same number, takes three times as long to import)."""
+    import scipy.special
 
-    return float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
+    return float(-scipy.special.ndtri((1.0 - confidence) / 2.0))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -260,8 +263,6 @@ def binomial_interval(
     (lower, upper)
         Arrays of the shape of ``successes``, within [0, 1].
     """
-    import scipy.stats
-
     confidence = _check_confidence(confidence)
     if isinstance(trials, bool) or int(trials) != trials or trials < 1:
         raise ValueError(f"trials must be a positive integer; got {trials!r}")
@@ -271,7 +272,7 @@ def binomial_interval(
         raise ValueError(f"successes must lie in [0, trials={trials!r}]")
     alpha = 1.0 - confidence
     if method == "wilson":
-        z = _z(confidence)
+        z = z_score(confidence)
         p = x / n
         denominator = 1.0 + z * z / n
         centre = (p + z * z / (2.0 * n)) / denominator
@@ -281,6 +282,8 @@ def binomial_interval(
         upper = np.where(x == n, 1.0, np.clip(centre + half, 0.0, 1.0))
         return lower, upper
     if method == "clopper-pearson":
+        import scipy.stats
+
         with np.errstate(invalid="ignore"):
             lower = np.where(x > 0, scipy.stats.beta.ppf(alpha / 2, x, n - x + 1), 0.0)
             upper = np.where(x < n, scipy.stats.beta.ppf(1 - alpha / 2, x + 1, n - x), 1.0)
@@ -465,7 +468,7 @@ def _mean_estimate(
     mean = samples.mean(axis=0)
     sd = samples.std(axis=0, ddof=1) if replicates > 1 else np.full_like(mean, np.nan)
     se = sd / np.sqrt(replicates)
-    z = _z(confidence)
+    z = z_score(confidence)
     return Estimate(
         estimate=_wrap(mean, template, drop=drop, attrs=attrs),
         mcse=_wrap(se, template, drop=drop, attrs=attrs),
@@ -585,7 +588,7 @@ def quantile_bands(
     high_index = np.clip(high_rank.astype(int) - 1, 0, replicates - 1)
     lower = ordered[low_index]
     upper = ordered[high_index]
-    se = (upper - lower) / (2.0 * _z(confidence))
+    se = (upper - lower) / (2.0 * z_score(confidence))
     attrs = {"units": "individuals", "long_name": "quantile of abundance over replicates"}
     lead = ((results.QUANTILE, levels),)
 
@@ -700,7 +703,7 @@ def stochastic_growth_rate(
         se = np.sqrt(var) if replicates > 1 else np.full_like(mu, np.nan)
         sigma2 = np.where(extant, (logs - mu) ** 2, 0.0).sum(axis=(0, 1)) / (total - 1)
     endpoint, endpoint_se = _endpoint_rate(values)
-    z = _z(confidence)
+    z = z_score(confidence)
     drop = (results.REPLICATE, results.YEAR)
     attrs = {"units": "1/year", "long_name": "log stochastic growth rate"}
     return GrowthRate(

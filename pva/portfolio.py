@@ -61,7 +61,7 @@ import numpy.typing as npt
 import scipy.optimize
 import scipy.sparse
 
-from pva import validation
+from pva import outcomes, validation
 
 FloatArray = npt.NDArray[np.float64]
 Method = Literal["auto", "exact", "greedy"]
@@ -198,13 +198,11 @@ class Portfolio:
 
     def choice(self, chosen: Iterable[str], *, method: str, budget: float) -> Choice:
         """``chosen`` as a :class:`Choice`, with its expected gain and interval."""
-        import scipy.stats
-
         s = frozenset(chosen)
         v = self.per_replicate(s)
         mean = float(v.mean())
         se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
-        z = float(scipy.stats.norm.ppf((1 + self.level) / 2))
+        z = outcomes.z_score(self.level)
         order = [n for n in self.names if n in s]
         return Choice(
             options=tuple(order),

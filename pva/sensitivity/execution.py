@@ -213,8 +213,6 @@ def _red_list(
     computes them (:func:`pva.redlist.category_distribution`; the mean, Monte Carlo SE and central
     share of replicates of :func:`pva.redlist.rli_summary`; ΔRLI as the paired difference of the
     replicates' RLI, as :func:`pva.redlist.delta_rli`), with numpy for the per-replicate part."""
-    import scipy.stats
-
     picked = assessment.sel({results.YEAR: at.years})
     out: dict[str, FloatArray] = {}
     share = redlist.category_distribution(picked[results.CATEGORY]).transpose(
@@ -227,7 +225,7 @@ def _red_list(
     scenarios = results.names_of(picked, results.SCENARIO)
     values = rli.values
     delta = values - values[scenarios.index(no_action)][None]
-    z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
+    z = outcomes.z_score(confidence)
     for name, x in ((results.RLI_BY_HORIZON, values), (results.DELTA_RLI_BY_HORIZON, delta)):
         for suffix, part in zip(
             _REPLICATE_SUMMARY, _replicate_summary(x, z, confidence), strict=True

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import results, streams, validation
+from pva import outcomes, results, streams, validation
 from pva.sensitivity.designs import Design
 
 FloatArray = npt.NDArray[np.float64]
@@ -333,7 +333,7 @@ def prcc_arrays(
         raise ValueError(f"PRCC of {d} parameters needs at least {d + 3} samples; got {n}")
     ranks_x = scipy.stats.rankdata(x, axis=0)
     out = {k: np.full((d, y.shape[1]), np.nan) for k in ("prcc", "lower", "upper", "p_value")}
-    z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
+    z = outcomes.z_score(confidence)
     df = n - 2 - (d - 1)
     for k in range(y.shape[1]):
         if not np.all(np.isfinite(y[:, k])) or np.ptp(y[:, k]) == 0:

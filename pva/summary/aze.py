@@ -50,7 +50,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from pva import portfolio, redlist, results, validation
+from pva import outcomes, portfolio, redlist, results, validation
 from pva.redlist import CR, EN, VU
 from pva.study import Study
 from pva.summary import tables  # reached_by; tables imports this module too
@@ -193,12 +193,10 @@ def _mean_interval(
     x: xr.DataArray, confidence: float
 ) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
     """Mean over replicates (NaN left out), and its normal interval (sd / sqrt(n))."""
-    import scipy.stats
-
     n = x.notnull().sum(results.REPLICATE)
     mean = x.mean(results.REPLICATE, skipna=True)
     sd = x.std(results.REPLICATE, ddof=1, skipna=True)
-    z = float(scipy.stats.norm.isf((1 - confidence) / 2))
+    z = outcomes.z_score(confidence)
     half = z * sd / np.sqrt(n.where(n > 0))
     return mean, mean - half, mean + half
 

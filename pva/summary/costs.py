@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from pva import results, streams
+from pva import outcomes, results, streams
 from pva.results import LOWER_SUFFIX, MCSE_SUFFIX, UPPER_SUFFIX
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -131,12 +131,6 @@ def replicate_costs(ds: xr.Dataset, settings: CostSettings) -> xr.DataArray:
     return out.assign_attrs(units=settings.currency, long_name="cost of interventions")
 
 
-def _z(confidence: float) -> float:
-    import scipy.stats
-
-    return float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
-
-
 def _mean_and_interval(
     x: xr.DataArray, confidence: float
 ) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, xr.DataArray]:
@@ -149,7 +143,7 @@ def _mean_and_interval(
         else 0 * mean
     )
     se = (sd / np.sqrt(count)).fillna(0.0)
-    z = _z(confidence)
+    z = outcomes.z_score(confidence)
     return mean, se, mean - z * se, mean + z * se
 
 

@@ -87,11 +87,9 @@ def _first_below(kept: FloatArray, years: FloatArray) -> FloatArray:
 def add_genetics(table: xr.Dataset, ds: xr.Dataset, years: list[int], *, confidence: float) -> None:
     """Add the genetic variables at the horizons ``years`` to a summary ``table`` in place when
     ``ds`` has gene diversity (see the module docstring); nothing otherwise."""
-    import scipy.stats
-
     if not has_genetics(ds):
         return
-    z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
+    z = outcomes.z_score(confidence)
     kept = gene_diversity_kept(ds)
     # species with genetics (the others hold NaN throughout)
     genetic = np.isfinite(kept.isel({results.YEAR: 0}, drop=True)).any(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from pva import redlist, results
+from pva import outcomes, redlist, results
 from pva.study import GreenStatus
 
 __all__ = ["GreenStatus", "add_green_status", "green_status_settings"]
@@ -154,9 +154,7 @@ def _notes(confidence: float) -> tuple[str, str]:
 
 def _put_scores(table: xr.Dataset, years: list[int], score: np.ndarray, confidence: float) -> None:
     """``green_score`` (species, scenario, green_year) from mean, MCSE and spread (last axis)."""
-    import scipy.stats
-
-    z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
+    z = outcomes.z_score(confidence)
     ci, spread = _notes(confidence)
     attrs = results.VARIABLE_ATTRS[results.GREEN_SCORE]
     dims = (results.SPECIES, results.SCENARIO, results.GREEN_YEAR)
@@ -177,9 +175,7 @@ def _put_metrics(
     table: xr.Dataset, metrics: dict[str, np.ndarray], chosen: dict[str, str], confidence: float
 ) -> None:
     """The conservation metrics (species) from mean, MCSE and spread (last axis)."""
-    import scipy.stats
-
-    z = float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
+    z = outcomes.z_score(confidence)
     ci, spread = _notes(confidence)
     long_names = {
         results.SPECIES_RECOVERY_SCORE: "current Species Recovery Score (no action, year 0)",

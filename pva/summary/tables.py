@@ -139,12 +139,6 @@ def by_species(ds: xr.Dataset, reduce: Callable[[xr.Dataset], T]) -> T:
     return cast(T, xr.concat(parts, results.SPECIES))  # type: ignore[type-var]
 
 
-def _z(confidence: float) -> float:
-    import scipy.stats
-
-    return float(scipy.stats.norm.isf((1.0 - confidence) / 2.0))
-
-
 def _interval_note(confidence: float) -> str:
     return f"{confidence:.0%} confidence interval of the mean (normal, from the MC standard error)"
 
@@ -795,7 +789,7 @@ def _add_rli_contributions(
     per_replicate = xr.concat(parts, dim=results.SPECIES).assign_coords(
         {results.SPECIES: categories[results.SPECIES].values}
     )
-    z = _z(confidence)
+    z = outcomes.z_score(confidence)
     mean = per_replicate.mean(results.REPLICATE, skipna=True)
     se = per_replicate.std(results.REPLICATE, ddof=1, skipna=True) / np.sqrt(
         per_replicate.notnull().sum(results.REPLICATE)
@@ -872,7 +866,7 @@ def _put_replicate_summary(
 ) -> None:
     """``name`` (a mean over replicates) with ``_mcse``, the normal interval of the mean
     (``_lower``/``_upper``) and the central ``confidence`` share of replicates (``_spread_*``)."""
-    z = _z(confidence)
+    z = outcomes.z_score(confidence)
     ci = {**attrs, "interval": _interval_note(confidence)}
     spread = {**attrs, "interval": _spread_note(confidence)}
     for suffix, value, value_attrs in (

@@ -39,6 +39,13 @@ def as_dataarray(values: np.ndarray, **extra: object) -> xr.DataArray:
 # binomial intervals
 
 
+def test_z_score_is_the_two_sided_normal_quantile():
+    # Abramowitz & Stegun (1964), Table 26.5: the 97.5%, 95% and 99.5% points of the normal
+    assert outcomes.z_score(0.95) == pytest.approx(1.959963984540054, rel=1e-15)
+    assert outcomes.z_score(0.90) == pytest.approx(1.6448536269514722, rel=1e-15)
+    assert outcomes.z_score(0.99) == pytest.approx(2.5758293035489004, rel=1e-15)
+
+
 def test_wilson_interval_closed_forms():
     z = scipy.stats.norm.isf(0.025)
     # x = 0: the Wilson interval is [0, z^2 / (n + z^2)] (Wilson 1927)
