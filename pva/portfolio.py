@@ -58,8 +58,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.optimize
-import scipy.sparse
 
 from pva import outcomes, validation
 
@@ -348,6 +346,9 @@ def milp_size(portfolio: Portfolio) -> int:
 def exact(portfolio: Portfolio, budget: float) -> Choice:
     """The feasible set of largest expected gain within ``budget`` (the cheapest of those), by
     integer programming (``scipy.optimize.milp``; formulation in the module docstring)."""
+    # imported here: the summaries import this module for its site indicators, not the solver
+    import scipy.sparse
+
     budget = _check_budget(budget)
     expected = portfolio.expected()
     names = portfolio.names
@@ -420,6 +421,9 @@ class _Programme:
     def __call__(
         self, objective: FloatArray, *, extra: tuple[FloatArray, float] | None = None
     ) -> frozenset[str] | None:
+        import scipy.optimize
+        import scipy.sparse
+
         n = objective.size
         n_x = len(self.names)
         A, lo, hi = self.A, self.lo, self.hi
