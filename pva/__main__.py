@@ -3,8 +3,8 @@
 Deliberately light: it imports nothing heavy before it can catch Ctrl-C, so that an interrupt while
 numpy, scipy and xarray load (the first second or two) ends with one line and status 130, not a
 traceback. The command itself is :func:`pva.cli.main`. A parallel ``pva run`` starts its worker
-processes before the command loads (:func:`main`), and so do ``pva plot`` and ``pva report`` that
-render their figures in several (``--jobs``).
+processes before the command loads (:func:`main`), and so do ``pva summary``, ``pva plot`` and
+``pva report`` that reduce species and render figures in several (``--jobs``).
 """
 
 from __future__ import annotations
@@ -22,13 +22,18 @@ class _Lookahead(argparse.ArgumentParser):
         raise ValueError(message)
 
 
-WORKER_IMPORTS = {"run": (), "plot": ("pva.plots",), "report": ("pva.report",)}
+WORKER_IMPORTS = {
+    "run": (),
+    "summary": ("pva.summary",),
+    "plot": ("pva.plots",),
+    "report": ("pva.report",),
+}
 """The commands that start loky worker processes, with what their workers import first
 (:func:`pva.runner.start_workers`; none: the engine)."""
 
 
 def parallel_run_jobs(argv: Sequence[str]) -> int | None:
-    """The ``--jobs`` of a ``pva run``, ``pva plot`` or ``pva report`` that will start loky worker
+    """The ``--jobs`` of a ``pva run``, ``summary``, ``plot`` or ``report`` that will start loky worker
     processes (``--jobs`` other than 1, ``--backend loky``, no ``--scheduler``), read ahead of the
     command's parser; None for any other command, or one this look ahead cannot read."""
     if not argv or argv[0] not in WORKER_IMPORTS:
@@ -49,7 +54,7 @@ def parallel_run_jobs(argv: Sequence[str]) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pva`` command (:func:`pva.cli.main`); Ctrl-C while it loads gives status 130.
 
-    A parallel ``pva run``, ``pva plot`` or ``pva report`` (:func:`parallel_run_jobs`) starts
+    A parallel ``pva run``, ``summary``, ``plot`` or ``report`` (:func:`parallel_run_jobs`) starts
     its worker processes first
     (:func:`pva.runner.start_workers`), so that they start while the command loads (a second or
     two of imports on one core) instead of after it.

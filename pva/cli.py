@@ -391,6 +391,9 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="annual discount rate of costs, e.g. 0.03 (default: the study's "
         "outputs.discount_rate, else 0)",
     )
+    _add_reader_jobs_option(
+        p, "reduce the species in N worker processes (-1: all cores); the same table"
+    )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the table as JSON")
     fmt.add_argument("--markdown", action="store_true", help="print Markdown tables")
@@ -398,6 +401,7 @@ def _add_summary(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
+    task_map = _task_map(args.jobs)
     ds = io.open_results(args.results, lazy=True)  # read species by species
     table = summary.summary_table(
         ds,
@@ -406,6 +410,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         red_list=args.red_list,
         costs_stop_at_extinction=args.costs_stop_at_extinction,
         discount_rate=args.discount_rate,
+        task_map=task_map,
     )
     if args.json:
         print(summary.table_to_json(table))
@@ -435,25 +440,22 @@ def _add_plot(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="comma-separated image formats among png, svg, pdf (default png)",
     )
     p.add_argument("--dpi", type=int, default=120, help="resolution of PNG figures (default 120)")
-    _add_figure_jobs_option(p)
+    _add_reader_jobs_option(
+        p, "assess the species and render the figures in N worker processes (-1: all cores)"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="do not list the files written")
     p.set_defaults(func=_cmd_plot)
 
 
-def _add_figure_jobs_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        default=1,
-        metavar="N",
-        help="render the figures in N worker processes (-1: all cores); the same figures",
-    )
+def _add_reader_jobs_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--jobs`` of a verb that reads a results file (:func:`_task_map`)."""
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help=what)
 
 
-def _figure_map(jobs: int) -> plots.FigureMap | None:
-    """Where the figures of ``pva plot`` and ``pva report`` are rendered: loky workers for
-    ``--jobs`` other than 1 (:func:`pva.runner.map_tasks`), else this process."""
+def _task_map(jobs: int) -> summary.TaskMap | None:
+    """Where ``pva summary``, ``pva plot`` and ``pva report`` reduce blocks of species and render
+    figures: loky workers for ``--jobs`` other than 1 (:func:`pva.runner.map_tasks`), else this
+    process."""
     if runner.check_jobs(jobs) == 1:
         return None
     return functools.partial(runner.map_tasks, jobs=jobs)
@@ -461,7 +463,7 @@ def _figure_map(jobs: int) -> plots.FigureMap | None:
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
-    figure_map = _figure_map(args.jobs)
+    task_map = _task_map(args.jobs)
     ds = io.open_results(args.results, lazy=True)  # read species by species
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     paths = plots.plot_all(
@@ -470,7 +472,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         formats=formats,
         dpi=args.dpi,
         red_list=args.red_list,
-        figure_map=figure_map,
+        task_map=task_map,
     )
     if not args.quiet:
         for path in paths:
@@ -500,14 +502,16 @@ def _add_report(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="abundance axis of fan charts (default auto: logarithmic when the 95%% band exceeds "
         "100 individuals)",
     )
-    _add_figure_jobs_option(p)
+    _add_reader_jobs_option(
+        p, "assess the species and render the figures in N worker processes (-1: all cores)"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the file written")
     p.set_defaults(func=_cmd_report)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     plots.require_matplotlib()  # fails early, before reading results, when matplotlib is missing
-    figure_map = _figure_map(args.jobs)
+    task_map = _task_map(args.jobs)
     ds = io.open_results(args.results, lazy=True)  # read species by species
     path = report.write_report(
         ds,
@@ -519,7 +523,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         figure_format="svg" if args.svg else "png",
         source=Path(args.results).name,
         log_scale={"auto": None, "log": True, "linear": False}[args.fan_scale],
-        figure_map=figure_map,
+        task_map=task_map,
     )
     if not args.quiet:
         print(path)

@@ -964,14 +964,6 @@ def iter_sweep_figures(sweep: xr.Dataset) -> Iterator[tuple[str, Figure]]:
             yield f"prcc_{stem}", plot_prcc(sweep, species=sp)
 
 
-FigureMap = Callable[[Callable[..., Any], Iterable[Mapping[str, Any]]], Iterable[Any]]
-"""How figures are rendered in parallel: ``figure_map(function, tasks)`` yields
-``function(**task)`` for every task, in the order of ``tasks``, taking the tasks as it needs them
-(e.g. ``functools.partial(pva.runner.map_tasks, jobs=2)``, which the ``pva plot`` and ``pva report``
-commands pass for ``--jobs``). Figures are read and drawn here, rendered (laid out, rasterised,
-encoded: most of the time a figure takes) where ``figure_map`` runs its tasks."""
-
-
 def render(figure: Figure, *, formats: Sequence[str], dpi: float | str) -> list[bytes]:
     """The bytes of ``figure`` in each of ``formats`` (matplotlib's; ``dpi`` for raster ones, in
     dots per inch, or ``"figure"``: the figure's own), without a creation date or tool URL inside
@@ -1007,16 +999,16 @@ def render_each(
     figures: Iterable[Figure],
     function: Callable[..., Any] = render,
     *,
-    figure_map: FigureMap | None = None,
+    task_map: summary.TaskMap | None = None,
     **options: Any,
 ) -> Iterator[Any]:
     """``function(figure, **options)`` for each of ``figures``, in their order.
 
-    Without ``figure_map``, one after the other here. With it (:data:`FigureMap`), each figure is
-    pickled as soon as it is drawn and rendered where ``figure_map`` runs its tasks, while the next
+    Without ``task_map``, one after the other here. With it (:data:`summary.TaskMap`), each figure is
+    pickled as soon as it is drawn and rendered where ``task_map`` runs its tasks, while the next
     ones are drawn: ``function`` must then be a module-level function (the workers import it).
     """
-    if figure_map is None:
+    if task_map is None:
         for figure in figures:
             yield function(figure, **options)
         return
@@ -1028,7 +1020,7 @@ def render_each(
         }
         for f in figures
     )
-    yield from figure_map(_render_pickled, tasks)
+    yield from task_map(_render_pickled, tasks)
 
 
 def _check_formats(formats: Sequence[str]) -> None:
@@ -1043,11 +1035,11 @@ def write_figures(
     *,
     formats: Sequence[str] = ("png",),
     dpi: int = 120,
-    figure_map: FigureMap | None = None,
+    task_map: summary.TaskMap | None = None,
 ) -> list[Path]:
     """Write ``(stem, figure)`` pairs as ``<stem>.<format>`` files into ``out_dir`` (created if
     needed) through :func:`pva.io.write_bytes`, each as soon as it is rendered; return the paths.
-    ``figure_map``: render in parallel (:data:`FigureMap`)."""
+    ``task_map``: render in parallel (:data:`summary.TaskMap`)."""
     _check_formats(formats)
     out = Path(out_dir)
     stems: list[str] = []
@@ -1058,7 +1050,7 @@ def write_figures(
             yield figure
 
     written: list[Path] = []
-    rendered = render_each(drawn(), formats=tuple(formats), dpi=dpi, figure_map=figure_map)
+    rendered = render_each(drawn(), formats=tuple(formats), dpi=dpi, task_map=task_map)
     for i, images in enumerate(rendered):
         for fmt, image in zip(formats, images, strict=True):
             written.append(io.write_bytes(out / f"{stems[i]}.{fmt}", image))
@@ -1073,7 +1065,7 @@ def plot_all(
     dpi: int = 120,
     red_list: bool | None = None,
     confidence: float = 0.95,
-    figure_map: FigureMap | None = None,
+    task_map: summary.TaskMap | None = None,
 ) -> list[Path]:
     """Write every figure of ``results`` into ``out_dir`` (created if needed); return the paths.
 
@@ -1081,21 +1073,26 @@ def plot_all(
     written through :func:`pva.io.write_bytes`. ``formats`` are matplotlib's (``"png"``, ``"svg"``,
     ``"pdf"``). ``red_list``: whether to draw the Red List figures; ``None`` draws them when they
     can be computed (see :func:`pva.summary.red_list_unavailable`). ``confidence``: coverage of the
-    intervals drawn. ``figure_map``: render the figures in parallel (:data:`FigureMap`); the files
-    are the same.
+    intervals drawn. ``task_map``: assess the species and render the figures in parallel
+    (:data:`pva.summary.TaskMap`); the files are the same.
     """
     _check_formats(formats)
-    figures = iter_figures(results, red_list=red_list, confidence=confidence)
-    return write_figures(figures, out_dir, formats=formats, dpi=dpi, figure_map=figure_map)
+    figures = iter_figures(results, red_list=red_list, confidence=confidence, task_map=task_map)
+    return write_figures(figures, out_dir, formats=formats, dpi=dpi, task_map=task_map)
 
 
 def iter_figures(
-    results: xr.Dataset, *, red_list: bool | None = None, confidence: float = 0.95
+    results: xr.Dataset,
+    *,
+    red_list: bool | None = None,
+    confidence: float = 0.95,
+    task_map: summary.TaskMap | None = None,
 ) -> Iterator[tuple[str, Figure]]:
     """``(name, figure)`` for every figure of ``results``, computing each metric once.
 
     Names are file-safe stems such as ``extinction_cdf`` or ``fan_chart_<species>``. A sweep's
-    results (a ``sample`` dim) give :func:`iter_sweep_figures`.
+    results (a ``sample`` dim) give :func:`iter_sweep_figures`. ``task_map``: assess the species
+    in parallel (:data:`pva.summary.TaskMap`).
     """
     if names.SAMPLE in results.dims:
         yield from iter_sweep_figures(results)
@@ -1106,13 +1103,16 @@ def iter_figures(
     # species by species, keeping the criteria texts only at the years the table reads them
     assessment, at_years = (
         summary.assess_by_species(
-            results, years=summary.red_list_years(results), by_year=summary.figure_years(results)
+            results,
+            years=summary.red_list_years(results),
+            by_year=summary.figure_years(results),
+            task_map=task_map,
         )
         if red_list
         else (None, None)
     )
     table = summary.summary_table(
-        results, confidence=confidence, red_list=red_list, assessment=at_years
+        results, confidence=confidence, red_list=red_list, assessment=at_years, task_map=task_map
     )
     quantiles = summary.trajectory_quantiles(results, quantiles=FAN_QUANTILES)
     yield "extinction_cdf", plot_extinction_cdf(results, confidence=confidence)
@@ -1341,10 +1341,10 @@ def write_success_figures(
     *,
     formats: Sequence[str] = ("png",),
     dpi: int = 120,
-    figure_map: FigureMap | None = None,
+    task_map: summary.TaskMap | None = None,
 ) -> list[Path]:
     """Write :func:`iter_success_figures` into ``out_dir`` (:func:`write_figures`); return the
     paths."""
     _check_formats(formats)
     figures = iter_success_figures(analysis)
-    return write_figures(figures, out_dir, formats=formats, dpi=dpi, figure_map=figure_map)
+    return write_figures(figures, out_dir, formats=formats, dpi=dpi, task_map=task_map)

@@ -647,7 +647,7 @@ def render_report(
     dpi: int = 100,
     source: str | None = None,
     log_scale: bool | None = None,
-    figure_map: plots.FigureMap | None = None,
+    task_map: summary.TaskMap | None = None,
 ) -> str:
     """The report of ``results`` as one self-contained HTML document (a string).
 
@@ -670,8 +670,9 @@ def render_report(
     log_scale
         Fan charts on a logarithmic abundance axis (True), a linear one (False) or chosen by their
         range (None).
-    figure_map
-        Render the figures in parallel (:data:`pva.plots.FigureMap`); the page is the same.
+    task_map
+        Assess the species and render the figures in parallel (:data:`pva.summary.TaskMap`);
+        the page is the same.
     """
     if figure_format not in FIGURE_FORMATS:
         raise ValueError(f"figure_format must be 'png' or 'svg'; got {figure_format!r}")
@@ -691,6 +692,7 @@ def render_report(
             results,
             years=summary.red_list_years(results, horizons),
             by_year=summary.figure_years(results, horizons),
+            task_map=task_map,
         )
         if red_list is not False and not skipped
         else (None, None)
@@ -702,9 +704,10 @@ def render_report(
         confidence=confidence,
         red_list=assessment is not None,
         assessment=at_years,
+        task_map=task_map,
     )
     page = _Page(results, table, assessment, at_years, confidence, figure_format, dpi, log_scale)
-    page.figure_map = figure_map
+    page.task_map = task_map
     title = title or names.provenance(results).name or "Population viability analysis"
     return page.document(title, source, skipped)
 
@@ -754,29 +757,29 @@ class _Page:
         self.final = int(table.attrs["final_year"])
         self.no_action = str(table.attrs["no_action"])
 
-    figure_map: plots.FigureMap | None = None
+    task_map: summary.TaskMap | None = None
     """Where figures are rendered (None: here, as each is drawn)."""
     _pending: list[tuple[Figure, str, str]]
-    """With a ``figure_map``: the figures drawn, with their alt text and caption, to be rendered
+    """With a ``task_map``: the figures drawn, with their alt text and caption, to be rendered
     together when the page is complete (:meth:`_rendered`)."""
 
     def figure(self, fig: Figure, alt: str, caption: str, *, dpi: int | None = None) -> str:
-        """The ``<figure>`` of ``fig``; with a :attr:`figure_map`, a placeholder for it that
+        """The ``<figure>`` of ``fig``; with a :attr:`task_map`, a placeholder for it that
         :meth:`document` fills in."""
         fig.set_dpi(dpi if dpi is not None else self.dpi)
-        if self.figure_map is None:
+        if self.task_map is None:
             return _figure_html(fig, alt=alt, caption=caption, fmt=self.format, dpi=int(fig.dpi))
         self._pending.append((fig, alt, caption))
         return _placeholder(len(self._pending) - 1)
 
     def _rendered(self, page: str) -> str:
         """``page`` with the placeholders of the pending figures replaced by the figures, rendered
-        by :attr:`figure_map` (several at once) in the order they were drawn."""
+        by :attr:`task_map` (several at once) in the order they were drawn."""
         pending, self._pending = self._pending, []
         images = plots.render_each(
             (fig for fig, _, _ in pending),
             encode_figure,
-            figure_map=self.figure_map,
+            task_map=self.task_map,
             fmt=self.format,
         )
         markup = [

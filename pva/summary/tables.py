@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator, Sequence
-from typing import Literal, TypeVar, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 import xarray as xr
@@ -102,9 +102,25 @@ def _summed(ds: xr.Dataset, variable: str) -> xr.DataArray:
     return out
 
 
+TaskMap = Callable[[Callable[..., Any], Iterable[Mapping[str, Any]]], Iterable[Any]]
+"""How independent tasks run in parallel: ``task_map(function, tasks)`` yields
+``function(**task)`` for every task, in the order of ``tasks``, taking the tasks as it needs them;
+``function`` is a module-level function (worker processes import it). E.g.
+``functools.partial(pva.runner.map_tasks, jobs=2)``, which ``pva summary``, ``pva plot`` and ``pva
+report`` pass for ``--jobs``. The summaries give it blocks of species read lazily from the
+results file (each worker reads its own block) and the figures to render
+(:func:`pva.plots.render_each`); None: one after the other in this process. The numbers are the
+same either way."""
+
+
 BLOCK_BYTES = 64 * 2**20
 """Bytes of results loaded at a time by the summaries (:func:`species_blocks`): several species
 per block share the fixed cost of each step, and memory stays bounded whatever the species."""
+
+
+PARALLEL_BLOCKS = 8
+"""Fewest blocks of species :func:`species_blocks` cuts for tasks run in parallel (a few per
+worker: none is left running alone at the end)."""
 
 
 ASSESSMENT_BYTES = 250
@@ -114,21 +130,27 @@ ASSESSMENT_BYTES = 250
 
 
 def species_blocks(
-    ds: xr.Dataset, block_bytes: int | None = None, *, assessed_years: int = 0
+    ds: xr.Dataset, block_bytes: int | None = None, *, assessed_years: int = 0, load: bool = True
 ) -> Iterator[xr.Dataset]:
     """``ds`` in consecutive blocks of whole species, each loaded into memory (when ``ds`` is
     read lazily from a file) and holding at most ``block_bytes`` (default :data:`BLOCK_BYTES`)
     of it, at least one species: memory bounded by the block, time linear in species. With
     ``assessed_years``, the budget also counts the Red List assessment of that many years
     (:data:`ASSESSMENT_BYTES` per replicate, scenario and year): classifying every year holds
-    far more than the trajectories themselves."""
+    far more than the trajectories themselves. ``load=False``: the blocks as they are (still on
+    file for a lazy ``ds``), for tasks that read their block where they run (:data:`TaskMap`),
+    and at least :data:`PARALLEL_BLOCKS` of them when there are that many species, so that the
+    workers share the work."""
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     n = ds.sizes[results.SPECIES]
     cells = ds.sizes.get(results.SCENARIO, 1) * ds.sizes.get(results.REPLICATE, 1)
     per_species = max(1, ds.nbytes // max(n, 1) + cells * assessed_years * ASSESSMENT_BYTES)
     step = int(max(1, block_bytes // per_species))
+    if not load:
+        step = min(step, -(-n // PARALLEL_BLOCKS))
     for start in range(0, n, step):
-        yield ds.isel({results.SPECIES: slice(start, start + step)}).load()
+        block = ds.isel({results.SPECIES: slice(start, start + step)})
+        yield block.load() if load else block
 
 
 def by_species(ds: xr.Dataset, reduce: Callable[[xr.Dataset], T]) -> T:
@@ -220,6 +242,7 @@ def assess_by_species(
     *,
     years: Sequence[int] | None = None,
     by_year: Sequence[int] | None = None,
+    task_map: TaskMap | None = None,
 ) -> tuple[xr.Dataset, xr.Dataset]:
     """:func:`pva.redlist.assess` of ``ds`` by blocks of species, keeping what summaries read.
 
@@ -237,6 +260,8 @@ def assess_by_species(
     by_year
         The years of the first Dataset (default: every year); e.g. :func:`assessment_grid` for a
         large study. Only these years and ``years`` are classified.
+    task_map
+        Assess the blocks in parallel (:data:`TaskMap`); the same Datasets.
 
     Returns
     -------
@@ -249,11 +274,22 @@ def assess_by_species(
         Python strings), the RLI of all species jointly, plus ``never_evaluated`` (species,
         scenario, criterion) and the attribute ``evaluated_criteria``: what
         :func:`red_list_by_horizon` reads over all years. The ``notes`` attribute joins the
-        notes of each block of species (each distinct text once, in block order).
+        notes of each species (each distinct text once, in species order).
     """
     ds = check_results(ds)
-    blocks = species_blocks(ds, assessed_years=len(_classified(ds, years, by_year)))
-    return _joined([_assess_species(block, years, by_year=by_year) for block in blocks])
+    assessed_years = len(_classified(ds, years, by_year))
+    blocks = species_blocks(ds, assessed_years=assessed_years, load=task_map is None)
+    tasks = ({"one": block, "years": years, "by_year": by_year} for block in blocks)
+    return _joined([part for parts in _each(_assess_block, tasks, task_map) for part in parts])
+
+
+def _each(
+    function: Callable[..., T], tasks: Iterable[Mapping[str, Any]], task_map: TaskMap | None
+) -> Iterator[T]:
+    """``function(**task)`` for each of ``tasks`` in order: here, or by ``task_map``."""
+    if task_map is None:
+        return (function(**task) for task in tasks)
+    return iter(task_map(function, tasks))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,7 +304,8 @@ class _SpeciesAssessment:
     """(species, scenario, criterion): NE in every replicate and assessed year."""
     requested: frozenset[str]
     notes: str
-    """The species' notes, as :func:`pva.redlist.assess` joins them."""
+    """The species' notes, as :func:`pva.redlist.assess` joins them (one species: the notes of
+    several species are not split again)."""
 
 
 def _classified(
@@ -279,6 +316,19 @@ def _classified(
     if years is None or by_year is None:
         return [int(y) for y in ds[results.YEAR].values]
     return sorted({*years, *by_year})
+
+
+def _assess_block(
+    one: xr.Dataset, years: Sequence[int] | None, *, by_year: Sequence[int] | None
+) -> list[_SpeciesAssessment]:
+    """:func:`_assess_species` of each species of a block (read here if still on file: a
+    worker of a :data:`TaskMap`). One species at a time (classification goes species by
+    species anyway), so that the notes are each species' own, whatever the blocks."""
+    one = one.load()
+    return [
+        _assess_species(one.isel({results.SPECIES: [i]}), years, by_year=by_year)
+        for i in range(one.sizes[results.SPECIES])
+    ]
 
 
 def _assess_species(
@@ -325,8 +375,8 @@ def _joined_at_years(parts: Sequence[_SpeciesAssessment]) -> xr.Dataset:
     at_years[NEVER_EVALUATED] = xr.concat([p.never for p in parts], results.SPECIES)
     requested = set().union(*(p.requested for p in parts))
     at_years.attrs = {
-        # each block's notes once, in block order (a note may hold "; " itself, so they are not
-        # split): the same notes whatever the blocks, perhaps in another order
+        # each species' notes once, in species order (a note may hold "; " itself, so they are
+        # not split): the same text whatever the blocks
         "notes": "; ".join(dict.fromkeys(p.notes for p in parts if p.notes)),
         EVALUATED_CRITERIA: ",".join(c for c in redlist.CRITERIA if c in requested),
     }
@@ -531,6 +581,7 @@ def summary_table(
     count: measures.Count | None = None,
     costs_stop_at_extinction: bool | None = None,
     discount_rate: float | None = None,
+    task_map: TaskMap | None = None,
 ) -> xr.Dataset:
     """Per species x scenario: extinction risk, abundance, sites, costs and the Red List view.
 
@@ -563,6 +614,8 @@ def summary_table(
     costs_stop_at_extinction, discount_rate
         How costs are counted (:mod:`pva.summary.costs`); default the study's ``[outputs]``
         (costs stop at extinction, no discounting).
+    task_map
+        Reduce the blocks of species in parallel (:data:`TaskMap`); the same table.
 
     Returns
     -------
@@ -624,25 +677,24 @@ def summary_table(
         raise ValueError(f"cannot assess Red List categories: {reason}")
     assess_here = assessment is None and red_list is not False and not reason
     # by blocks of species: only one block's trajectories (and Red List texts) in memory at a time
-    parts: list[xr.Dataset] = []
-    per_cost: list[xr.DataArray] = []
-    reached_parts: list[xr.DataArray] = []
-    extinct_parts: list[xr.DataArray] = []
-    assessed: list[_SpeciesAssessment] = []
     read = sorted({0, *years, final_year})
-    for one in species_blocks(ds, assessed_years=len(read) if assess_here else 0):
-        part = _extinction_at_horizons(one, years, confidence)
-        counts = abundance_counts(one, count)
-        _add_labels(part, one, counts)
-        _add_abundance(part, one, confidence, counts)
-        if with_costs:
-            per_cost.append(costs.add_costs(part, one, cost_settings, confidence=confidence))
-        reached_parts.append(reached_by(one, final_year))
-        extinct_parts.append(reached_by(one, final_year, absolute=True))
-        if assess_here:
-            assessed.append(_assess_species(one, read, by_year=read))
-        parts.append(part)
-        del one
+    blocks = species_blocks(
+        ds, assessed_years=len(read) if assess_here else 0, load=task_map is None
+    )
+    options = {
+        "years": years,
+        "final_year": final_year,
+        "confidence": confidence,
+        "count": count,
+        "cost_settings": cost_settings if with_costs else None,
+        "assessed_years": read if assess_here else None,
+    }
+    summaries = list(_each(_summarise_block, ({"one": b, **options} for b in blocks), task_map))
+    parts = [b.part for b in summaries]
+    per_cost = [b.per_cost for b in summaries if b.per_cost is not None]
+    reached_parts = [b.reached for b in summaries]
+    extinct_parts = [b.extinct for b in summaries]
+    assessed = [part for b in summaries for part in b.assessed]
     table = xr.concat(parts, results.SPECIES)
     sites.add_sites(table, ds, years, measures.risk_measures(ds), confidence=confidence)
     genetics.add_genetics(table, ds, years, confidence=confidence)
@@ -683,6 +735,57 @@ def summary_table(
     if settings is not None:
         green.add_green_status(table, ds, action0, settings, confidence=confidence)
     return table
+
+
+@dataclasses.dataclass(frozen=True)
+class _BlockSummary:
+    """What :func:`summary_table` keeps of one block of species."""
+
+    part: xr.Dataset
+    """The table's rows of the block's species: risks, abundance, costs."""
+    per_cost: xr.DataArray | None
+    """Each replicate's cost (species, scenario, replicate), with costs."""
+    reached: xr.DataArray
+    """Whether each replicate met the species' risk event by the final year."""
+    extinct: xr.DataArray
+    """Whether each replicate had no individuals left by the final year."""
+    assessed: list[_SpeciesAssessment]
+    """The Red List assessment of each species at the years the table reads (none: not
+    assessed here)."""
+
+
+def _summarise_block(
+    one: xr.Dataset,
+    *,
+    years: list[int],
+    final_year: int,
+    confidence: float,
+    count: measures.Count | None,
+    cost_settings: costs.CostSettings | None,
+    assessed_years: list[int] | None,
+) -> _BlockSummary:
+    """:func:`summary_table`'s numbers of one block of species (:func:`species_blocks`), read
+    here if still on file (a worker of a :data:`TaskMap`)."""
+    one = one.load()
+    part = _extinction_at_horizons(one, years, confidence)
+    counts = abundance_counts(one, count)
+    _add_labels(part, one, counts)
+    _add_abundance(part, one, confidence, counts)
+    per_cost = (
+        None
+        if cost_settings is None
+        else costs.add_costs(part, one, cost_settings, confidence=confidence)
+    )
+    assessed = (
+        [] if assessed_years is None else _assess_block(one, assessed_years, by_year=assessed_years)
+    )
+    return _BlockSummary(
+        part=part,
+        per_cost=per_cost,
+        reached=reached_by(one, final_year),
+        extinct=reached_by(one, final_year, absolute=True),
+        assessed=assessed,
+    )
 
 
 def _at_horizons(curves: xr.Dataset, years: list[int]) -> xr.Dataset:

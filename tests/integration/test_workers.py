@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 from pva import __main__ as entry
-from pva import io, kernels, plots, report, results, runner
+from pva import io, kernels, plots, report, results, runner, summary
 from pva.model import DensityDependence, Species
 from pva.scenario import HabitatLoss, Scenario
 from pva.study import Study, StudySpecies
@@ -156,7 +156,8 @@ def test_a_worker_imports_neither_xarray_nor_the_red_list_code() -> None:
         (["run", "s.toml", "-j", "2", "--scheduler", "tcp://h:8786"], None),
         (["run", "s.toml", "-j", "two"], None),  # the command reports the error
         (["sweep", "s.toml", "-j", "2"], None),
-        (["plot", "r.nc", "--out", "figs", "-j", "2"], 2),  # figures rendered by workers
+        (["summary", "r.nc", "-j", "2"], 2),  # species reduced by workers
+        (["plot", "r.nc", "--out", "figs", "-j", "2"], 2),  # and figures rendered
         (["report", "r.nc", "--out", "r.html", "--jobs=2"], 2),
         (["plot", "r.nc", "--out", "figs"], None),
         ([], None),
@@ -195,34 +196,37 @@ def known(request: pytest.FixtureRequest) -> xr.Dataset:
     return request.getfixturevalue("results")
 
 
-def _counted_map(used: list[int]) -> plots.FigureMap:
-    """runner.map_tasks with two loky workers, counting the figures it is given."""
+def _counted_map(used: list[str]) -> summary.TaskMap:
+    """runner.map_tasks with two loky workers, noting the function of every task it is given."""
 
-    def figure_map(function: Any, tasks: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
+    def task_map(function: Any, tasks: Iterable[Mapping[str, Any]]) -> Iterator[Any]:
         def counted() -> Iterator[Mapping[str, Any]]:
             for task in tasks:
-                used.append(1)
+                used.append(str(task.get("function", function).__name__))
                 yield task
 
         return runner.map_tasks(function, counted(), jobs=2)
 
-    return figure_map
+    return task_map
 
 
 def test_figures_rendered_by_workers_are_the_same_files(known: xr.Dataset, tmp_path: Path) -> None:
     here = plots.plot_all(known, tmp_path / "here", dpi=30, formats=("png", "svg"))
-    used: list[int] = []
+    used: list[str] = []
     try:
         there = plots.plot_all(
             known,
             tmp_path / "there",
             dpi=30,
             formats=("png", "svg"),
-            figure_map=_counted_map(used),
+            task_map=_counted_map(used),
         )
     finally:
         runner.shutdown_workers()
-    assert len(used) == len(here) // 2  # every figure went to the workers, once
+    # every figure went to the workers, once (rendered by pva.plots.render); and the species,
+    # assessed and summarised by blocks
+    assert used.count("render") == len(here) // 2
+    assert {"_assess_block", "_summarise_block"} <= set(used)
     assert [p.name for p in there] == [p.name for p in here]
     for a, b in zip(here, there, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
@@ -230,15 +234,37 @@ def test_figures_rendered_by_workers_are_the_same_files(known: xr.Dataset, tmp_p
 
 def test_a_report_rendered_by_workers_is_the_same_page(known: xr.Dataset) -> None:
     here = report.render_report(known, dpi=40)
-    used: list[int] = []
+    used: list[str] = []
     try:
-        there = report.render_report(known, dpi=40, figure_map=_counted_map(used))
+        there = report.render_report(known, dpi=40, task_map=_counted_map(used))
     finally:
         runner.shutdown_workers()
-    assert len(used) == here.count("<figure>") > 0
+    assert used.count("encode_figure") == here.count("<figure>") > 0
+    assert {"_assess_block", "_summarise_block"} <= set(used)
     assert "\x00" not in there
     date = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC")
     assert date.sub("", there) == date.sub("", here)
+
+
+def test_a_summary_reduced_by_workers_is_the_same_table(
+    known: xr.Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Blocks of species read from the file by the workers themselves (the file opened lazily,
+    as ``pva summary`` does): the table of the serial summary, to the bit, notes included."""
+    from pva.cli import main
+
+    path = io.write_results(known, tmp_path / "known.nc")
+    lazy = io.open_results(path, lazy=True)
+    here = summary.summary_table(lazy)
+    used: list[str] = []
+    try:
+        there = summary.summary_table(lazy, task_map=_counted_map(used))
+        assert main(["summary", str(path), "--json", "-j", "2"]) == 0
+    finally:
+        runner.shutdown_workers()
+    assert used == ["_summarise_block"] * known.sizes["species"]  # a block per species
+    xr.testing.assert_identical(there, here)
+    assert capsys.readouterr().out == summary.table_to_json(here) + "\n"
 
 
 def test_an_error_while_drawing_reaches_the_caller(tmp_path: Path) -> None:
@@ -255,7 +281,7 @@ def test_an_error_while_drawing_reaches_the_caller(tmp_path: Path) -> None:
     try:
         with pytest.raises(RuntimeError, match="no figure 4"):
             plots.write_figures(
-                figures(), tmp_path, dpi=20, figure_map=functools.partial(runner.map_tasks, jobs=2)
+                figures(), tmp_path, dpi=20, task_map=functools.partial(runner.map_tasks, jobs=2)
             )
     finally:
         runner.shutdown_workers()
