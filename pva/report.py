@@ -942,6 +942,8 @@ class _Page:
         if rows:
             parts.append("<h3>Single interventions ranked</h3>")
             parts.append(f'<div class="scroll">{summary.render_rows(header, rows, "html")}</div>')
+        elif unranked := summary.ranking_note(self.table):
+            parts.append(f'<p class="note">{html.escape(unranked)}</p>')
         if len(self.species) == 1:
             header, rows = summary.study_rows(self.table)
             if rows:

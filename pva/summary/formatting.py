@@ -708,6 +708,19 @@ def _ratio_cells(
     return cells
 
 
+def ranking_note(table: xr.Dataset) -> str:
+    """Why a table with costs ranks no single intervention (no scenario adds exactly one
+    intervention to no action's), as a sentence; empty when it ranks some or has no costs."""
+    if results.RANK_BY_DELTA_RLI in table or results.INCREMENTAL_COST not in table:
+        return ""
+    if table.sizes.get(results.SCENARIO, 1) < 2:
+        return ""
+    return (
+        "Single interventions are not ranked: no scenario adds exactly one intervention to "
+        f"{table.attrs.get('no_action', 'no action')!r}; add such scenarios to rank them."
+    )
+
+
 def ranking_rows(table: xr.Dataset) -> Rows:
     """Single interventions (scenarios adding one intervention to no action) ranked by ΔRLI, with
     their rank by extinctions prevented per currency unit, as ``(header, rows)``; empty when the
@@ -874,6 +887,8 @@ def format_table(table: xr.Dataset, *, style: TableStyle = "text") -> str:
     if rows:
         body = render_rows(header, rows, style)
         blocks.append(_titled("Single interventions ranked", body, style))
+    elif unranked := ranking_note(table):
+        blocks.append(html.escape(unranked) if style == "html" else unranked)
     if table.attrs.get("red_list_skipped"):
         note += f"; Red List part skipped: {table.attrs['red_list_skipped']}"
     blocks.append(html.escape(note) if style == "html" else note)

@@ -148,6 +148,17 @@ def test_single_interventions_ranked(table: xr.Dataset) -> None:
     assert header[5] == "prevented per 1,000,000 EUR"
 
 
+def test_no_ranking_is_said_not_silent(table: xr.Dataset) -> None:
+    """A study whose scenarios each bundle several interventions ranks none: the table says why
+    instead of leaving the ranking out without a word."""
+    assert summary.ranking_note(table) == ""  # this one ranks three
+    bundled = table.drop_vars(["rank_by_delta_rli", "rank_by_cost_effectiveness"])
+    note = summary.ranking_note(bundled)
+    assert note.startswith("Single interventions are not ranked: no scenario adds exactly one")
+    assert note in summary.format_table(bundled)
+    assert summary.ranking_note(bundled.drop_vars("incremental_cost")) == ""  # no costs
+
+
 def test_currency_on_every_cost_and_numbers_as_people_write_them(
     results: xr.Dataset, table: xr.Dataset
 ) -> None:
