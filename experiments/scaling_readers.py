@@ -4,7 +4,7 @@
 For each number of species (default 5, 10, 20; ``--species 100`` for the issue's study) the study
 of :mod:`scale_study` (3 scenarios x ``--replicates`` x ``--years``) is run once (``--jobs 2``),
 then each reader runs on its results file in a fresh process (:func:`scaling_measure.measure`),
-``pva plot`` and ``pva report`` also with ``-j 2`` (figures rendered by two worker processes):
+each also with ``-j 2`` (blocks of species reduced and figures rendered by two worker processes):
 wall time, CPU time and peak memory. The readers open the file lazily and reduce it species by
 species, so their memory should stay flat and their time grow linearly in species. Writes
 ``results/scaling_readers.md``.
@@ -46,6 +46,7 @@ def main() -> None:
             run = measure(["run", str(study), "--jobs", "2", "-q", "--out", str(nc)])
             got = {
                 "summary": measure(["summary", str(nc)]),
+                "summary -j 2": measure(["summary", str(nc), "-j", "2"]),
                 "plot": measure(["plot", str(nc), "-q", "--out", str(folder / f"fig{n}")]),
                 "plot -j 2": measure(
                     ["plot", str(nc), "-q", "-j", "2", "--out", str(folder / f"fig{n}j")]
@@ -72,9 +73,10 @@ def main() -> None:
         "classifies the Red List at the years it reports (year 0, the horizons, the final "
         "year); the figures and the report of more than 6 species on a grid of about 21 years "
         "(`pva.summary.figure_years`); `pva plot` draws three figures per species (fan chart, "
-        "categories by year, transitions) and the report one per species. With `-j 2` the "
-        "figures are rendered by two worker processes (`pva.plots.render_each`); their CPU time "
-        "is counted, their memory is not (each worker's peak is that of one figure at a time).",
+        "categories by year, transitions) and the report one per species. With `-j 2` two "
+        "worker processes read, reduce and assess blocks of species (`pva.summary.TaskMap`) and "
+        "render the figures (`pva.plots.render_each`); their CPU time is counted, their memory "
+        "is not (the peak column is the calling process's).",
         "",
         f"Load before: {before}; after: {load()} (a shared machine: wall times are inflated by "
         "the load; CPU times much less).",
