@@ -468,7 +468,8 @@ def test_pva_sweep_of_initial_total_scales_per_stage_counts(
     for total in totals:
         species = paths.assign(base, {p: float(total)}).species[0].species
         assert int(species.initial_abundance.sum()) == total
-        assert species.initial is not None and sum(species.initial) == total
+        assert species.initial is not None
+        assert sum(species.initial) == total
 
 
 @pytest.mark.parametrize("design", ["sobol", "morris"])
