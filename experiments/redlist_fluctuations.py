@@ -14,7 +14,8 @@ a single subpopulation (C2a(ii): all mature individuals in one subpopulation), a
 one population in a ``pva run``. Printed: the share of replicate-years in each category and the
 share meeting each sub-criterion at NT or above and at VU or above, under the default settings and
 under each setting that bears on it. Then the same population with K falling 5% a year from year
-0 (40% in 10 years once N follows K: a VU reduction under A2) to show what each setting costs in detection.
+0 (40% in 10 years once N follows K: a VU reduction under A2) to show what each setting costs in
+detection.
 
 Run: python experiments/redlist_fluctuations.py [--replicates 2000] [--seed 1]
 """
