@@ -603,9 +603,10 @@ def _criteria_strings(
     flat = np.concatenate(
         [category.reshape(-1, 1), levels.reshape(-1, k), marks.reshape(-1, marks.shape[2])], axis=1
     )
-    # one int64 key per row (codes -3..6 and marks 0..7 are base-10 digits; 16 digits < 2**63),
-    # because np.unique(axis=0) sorts structured rows, far slower on (replicate x year) rows
-    digits = (flat.astype(np.int64) + 3) * (10 ** np.arange(flat.shape[1], dtype=np.int64))
+    # one int64 key per row (codes -3..6 and marks 0..7, shifted by 3, are base-11 digits;
+    # 11**16 < 2**63), because np.unique(axis=0) sorts structured rows, far slower on
+    # (replicate x year) rows
+    digits = (flat.astype(np.int64) + 3) * (11 ** np.arange(flat.shape[1], dtype=np.int64))
     keys = digits.sum(axis=1)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     texts = np.array(

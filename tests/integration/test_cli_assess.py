@@ -58,6 +58,20 @@ def test_range_options_and_b_attributes(tmp_path, capsys):
     assert doc["range"] == {"lower": "NT", "upper": "EN"}
 
 
+def test_text_and_json_write_the_subconditions(tmp_path, capsys):
+    # 1,000, 600 and 200 mature in 2000, 2005 and 2010; G = 8; EOO 50 and AOO 8 km² (CR), one
+    # location ((a)) and a continuing decline ((b)(v)): CR B1ab(v)+2ab(v); 200 < 250 with more
+    # than 25% lost in one generation: CR C1 (IUCN 2012 B1, B2 and C1; notation as the Red List's
+    # "CR A2ace;B1ab(iii)")
+    path = _write(tmp_path, "year,mature\n2000,1000\n2005,600\n2010,200\n")
+    args = ["assess", path, "-g", "8", "--eoo", "50", "--aoo", "8", "--locations", "1"]
+    args += ["--continuing-decline", "yes"]
+    assert cli.main(args) == 0
+    assert "category: CR B1ab(v)+2ab(v); C1\n" in capsys.readouterr().out
+    assert cli.main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["criteria"] == "CR B1ab(v)+2ab(v); C1"
+
+
 @pytest.mark.parametrize(
     ("text", "args", "message"),
     [
