@@ -22,6 +22,11 @@ actions by :meth:`pva.scenario.Action.from_dict`, then the whole :class:`~pva.st
 value is validated by the rule of the field it sets and the study's cross-references are checked
 again. The result equals ``Study.from_dict`` of the edited dict (a test checks it).
 
+``species.X.initial_total`` (and ``species.X.populations.P.initial_total``) of a species written
+with per-stage counts (``initial``) is their sum, and setting it scales those counts to the new
+total, keeping the stage structure, with largest-remainder rounding so the total is exact (over
+every population's stages together for a species' total): the study keeps its per-stage form.
+
 A bad path raises :class:`ParameterPathError` naming the nearest valid paths (:mod:`difflib`); a
 bad value raises :class:`ParameterValueError` with the specification's own message and the range
 of values the parameter accepts with the others at their values in the study (found by bisection
@@ -274,7 +279,8 @@ def resolve(study: Study, path: str, *, doc: Mapping[str, Any] | None = None) ->
 
     A path may end at a field the study leaves unset (e.g. ``generation_length``), which then has
     no base value (a threat's or intervention's field left at its default has that default);
-    whether such a field exists is checked when a value is set (:func:`assign`).
+    whether such a field exists is checked when a value is set (:func:`assign`). The
+    ``initial_total`` of per-stage counts is an integer parameter whose base is their sum.
 
     Raises
     ------
