@@ -247,7 +247,7 @@ class ObservedAssessment:
     category: str
     """Category with every input at its best value ("LC" .. "EX")."""
     criteria: str
-    """The category and the criteria that give it, IUCN style ("CR A2", "EN A2; C1", "LC")."""
+    """The category and the criteria that give it, IUCN style ("CR A2a", "EN A2a; C1", "LC")."""
     lower: str
     """Lowest plausible category over the inputs' ranges (the best one without ranges)."""
     upper: str
@@ -341,7 +341,7 @@ def assess_census(
     >>> c = Census(years=tuple(range(2000, 2011)), mature=(1000.0,) * 10 + (200.0,))
     >>> a = assess_census(c, generation_length=2.0, criterion_a="A2")
     >>> a.criteria
-    'CR A2'
+    'CR A2a'
     """
     if not isinstance(census, Census):
         raise TypeError(f"census must be a Census; got {census!r}")

@@ -265,7 +265,7 @@ def classify(
     >>> n = np.array([[1000.0] * 10 + [200.0]])   # 80% reduction over 10 years
     >>> c = classify(n, generation_length=2.0, criterion_a="A2")
     >>> str(c.criteria[0, -1])
-    'CR A2'
+    'CR A2a'
     """
     settings = RedListSettings() if settings is None else settings
     if not isinstance(settings, RedListSettings):
@@ -562,12 +562,15 @@ def _combine(
     nothing is met at NT or above (``lc_rule``); EX where no individuals are left."""
     reps, cols = t.shape
     levels = np.full((reps, cols, len(CRITERIA)), np.int8(NE), dtype=np.int8)
+    marks = np.zeros((reps, cols, len(_MARKED)), dtype=np.int8)
     incomplete = np.zeros((reps, cols), dtype=bool)
     notes: list[str] = []
     for result in results:
         for sub, (lv, inc) in result.levels.items():
             levels[:, :, _IDX[sub]] = lv
             incomplete |= inc
+        for sub, bits in result.subconditions.items():
+            marks[:, :, _MARKED.index(sub)] = bits
         notes.extend(result.notes)
     best = np.max(np.where(levels >= 0, levels, np.int8(-1)), axis=2).astype(np.int8)
     any_unknown = np.any(levels == NOT_EVALUABLE, axis=2)
@@ -580,7 +583,7 @@ def _combine(
     gone = t.now(t.total) <= 0
     category[gone] = EX
     complete = complete | gone
-    criteria = _criteria_strings(category, levels)
+    criteria = _criteria_strings(category, levels, marks)
     years = t.assessed.astype(np.int64) - t.year0
     return Classification(
         category=category.astype(np.int8),
@@ -594,29 +597,50 @@ def _combine(
 
 
 def _criteria_strings(
-    category: npt.NDArray[np.int8], levels: npt.NDArray[np.int8]
+    category: npt.NDArray[np.int8], levels: npt.NDArray[np.int8], marks: npt.NDArray[np.int8]
 ) -> npt.NDArray[np.str_]:
     reps, cols, k = levels.shape
-    flat = np.concatenate([category.reshape(-1, 1), levels.reshape(-1, k)], axis=1)
-    # one int64 key per row (codes -3..6 are base-10 digits; 15 digits < 2**63), because
-    # np.unique(axis=0) sorts structured rows, far slower on (replicate x year) rows
-    digits = (flat.astype(np.int64) + 3) * (10 ** np.arange(k + 1, dtype=np.int64))
+    flat = np.concatenate(
+        [category.reshape(-1, 1), levels.reshape(-1, k), marks.reshape(-1, marks.shape[2])], axis=1
+    )
+    # one int64 key per row (codes -3..6 and marks 0..7, shifted by 3, are base-11 digits;
+    # 11**16 < 2**63), because np.unique(axis=0) sorts structured rows, far slower on
+    # (replicate x year) rows
+    digits = (flat.astype(np.int64) + 3) * (11 ** np.arange(flat.shape[1], dtype=np.int64))
     keys = digits.sum(axis=1)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    texts = np.array([_format_row(int(flat[i, 0]), flat[i, 1:]) for i in first], dtype=np.str_)
+    texts = np.array(
+        [_format_row(int(flat[i, 0]), flat[i, 1 : k + 1], flat[i, k + 1 :]) for i in first],
+        dtype=np.str_,
+    )
     return texts[inverse.reshape(-1)].reshape(reps, cols)
 
 
-def _format_row(cat: int, lv: npt.NDArray[np.int8]) -> str:
+_MARKED = ("B1", "B2")
+"""Sub-criteria whose subconditions the criteria string shows (:attr:`CriterionLevels.subconditions`)."""
+
+A_BASES = {"A1": "a", "A2": "a"}
+"""The basis of each sub-criterion of A that pva knows (IUCN 2012 A1: "(a) direct observation",
+the count of mature individuals itself, which A1 and A2 read over the past window). A3 and A4 read
+a projection (A3 may not use (a)); which of (b)-(e) it rests on (an index, habitat, exploitation,
+introduced taxa) depends on the threats behind the model, which the trajectories do not show, so
+their strings carry no basis: the assessor adds it."""
+
+
+def _format_row(cat: int, lv: npt.NDArray[np.int8], marks: npt.NDArray[np.int8]) -> str:
+    """The IUCN criteria string of one (replicate, year): the category, then each criterion met at
+    that level with its sub-criteria and subconditions, criteria joined by "; " and sub-criteria
+    of one criterion by "+" (IUCN 2012, e.g. "CR A2ace; B1ab(iii)", "EN B1ab(v)+2ab(v)",
+    "VU C2a(i)", "VU D1+2")."""
     name = category_name(cat)
     if cat in (LC, EX, EW, NOT_EVALUABLE):
         return name
     met = {c for c, v in zip(CRITERIA, lv, strict=True) if v == cat}
     parts = []
-    a = [c[1] for c in ("A1", "A2", "A3", "A4") if c in met]
+    a = [c[1] + A_BASES.get(c, "") for c in ("A1", "A2", "A3", "A4") if c in met]
     if a:
         parts.append("A" + "+".join(a))
-    b = [c[1] for c in ("B1", "B2") if c in met]
+    b = [c[1] + _b_subconditions(int(marks[_MARKED.index(c)])) for c in ("B1", "B2") if c in met]
     if b:
         parts.append("B" + "+".join(b))
     # IUCN notation: C1+2a(i,ii)b
@@ -634,6 +658,17 @@ def _format_row(cat: int, lv: npt.NDArray[np.int8]) -> str:
     if "E" in met:
         parts.append("E")
     return f"{name} " + "; ".join(parts) if parts else name
+
+
+def _b_subconditions(bits: int) -> str:
+    """``"ab(v)c(iv)"`` and its parts: the subconditions of B1/B2 that hold (IUCN 2012 B: (a)
+    severely fragmented or few locations; (b)(v) continuing decline in mature individuals; (c)(iv)
+    extreme fluctuations in mature individuals)."""
+    return (
+        ("a" if bits & crit.B_SUBCONDITION_A else "")
+        + ("b(v)" if bits & crit.B_SUBCONDITION_B else "")
+        + ("c(iv)" if bits & crit.B_SUBCONDITION_C else "")
+    )
 
 
 def classify_range(

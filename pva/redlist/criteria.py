@@ -156,12 +156,25 @@ class Trajectories:
         return ~np.isnan(self.projected).all(axis=2)
 
 
+B_SUBCONDITION_A = 1
+"""Bit of :attr:`CriterionLevels.subconditions`: B(a), severely fragmented or few locations."""
+B_SUBCONDITION_B = 2
+"""Bit of :attr:`CriterionLevels.subconditions`: B(b)(v), continuing decline in mature
+individuals (the only one of b(i)-(v) the trajectories show)."""
+B_SUBCONDITION_C = 4
+"""Bit of :attr:`CriterionLevels.subconditions`: B(c)(iv), extreme fluctuations in mature
+individuals (the only one of c(i)-(iv) the trajectories show)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class CriterionLevels:
     """Levels of the sub-criteria of one criterion, and what was not evaluated and why."""
 
     levels: dict[str, Levels]
     notes: tuple[str, ...] = ()
+    subconditions: dict[str, npt.NDArray[np.int8]] = dataclasses.field(default_factory=dict)
+    """Which subconditions of a sub-criterion hold at the level it meets (replicate, year), as
+    bits (B: :data:`B_SUBCONDITION_A`, ``_B``, ``_C``), for its IUCN criteria string."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -326,11 +339,17 @@ def criterion_b(
             {}, ("B not evaluated: no extent of occurrence or area of occupancy given",)
         )
     out: dict[str, Levels] = {}
+    marks: dict[str, npt.NDArray[np.int8]] = {}
+    # b(v) and c(iv) hold or not whatever the level; (a) has a threshold of locations per level
+    common = np.where(tr.declining == 1, B_SUBCONDITION_B, 0) + np.where(
+        tr.fluctuating == 1, B_SUBCONDITION_C, 0
+    )
     for sub, area, thresholds in (("B1", eoo, B1_EOO), ("B2", aoo, B2_AOO)):
         if area is None:
             continue
         conds = []
         nt_cond = np.zeros(t.shape)
+        fragmented = np.zeros(t.shape, dtype=bool)
         for level, area_thr, loc_thr in zip((CR, EN, VU), thresholds, B_LOCATIONS, strict=True):
             if not area < area_thr:
                 continue
@@ -344,7 +363,14 @@ def criterion_b(
                 nt_cond = (tr.declining == 1).astype(float)
         conds.append((NT, nt_cond))
         out[sub] = levels(conds)
-    return CriterionLevels(out)
+        for level, loc_thr in zip((CR, EN, VU), B_LOCATIONS, strict=True):
+            a_met = severely_fragmented or (locations is not None and locations <= loc_thr)
+            fragmented |= (out[sub][0] == level) & a_met
+        # NT reads (a) at the VU threshold (the area thresholds for VU met, Guidelines 10.1)
+        a_vu = severely_fragmented or (locations is not None and locations <= B_LOCATIONS[2])
+        fragmented |= (out[sub][0] == NT) & a_vu
+        marks[sub] = (common + np.where(fragmented, B_SUBCONDITION_A, 0)).astype(np.int8)
+    return CriterionLevels(out, subconditions=marks)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -49,7 +49,10 @@ class RedListSettings:
     (:func:`pva.redlist.windows.significant_decline`: Cochrane & Orcutt 1949). It is not evaluable
     before twice that window of past is known. 0.01 is a choice of this package: a
     stationary population must rarely read as declining, because every false "decline" of a
-    single population of fewer than 10,000 mature individuals is VU C2a(ii)."""
+    single population of fewer than 10,000 mature individuals is VU C2a(ii). With strongly
+    autocorrelated noise the rate exceeds ``decline_alpha``: 2.5% of replicate-years at 0.01 and
+    0.3% at 0.001 for a Ricker population with lag-1 autocorrelation of log N 0.9 (see the
+    :mod:`pva.redlist` section "Natural fluctuations")."""
     decline_years: int = 5
     """See ``decline_alpha`` (with ``decline_generations``: the C1 EN window, max(5 y, 2 G), long
     enough for a trend test, short enough to describe the present)."""
@@ -63,7 +66,10 @@ class RedListSettings:
     nt_reduction_margin: float = 0.10
     """NT under A when the reduction is at least the VU threshold minus this (0.20 for A2-A4, from
     the Guidelines section 10.1 example "declined by an estimated 20-25% in three generations"; 0.40
-    for A1 by the same margin)."""
+    for A1 by the same margin). The downward phase of a fluctuation counts as a reduction (IUCN
+    2012 definition 4: unless there is good evidence it is one), so a stationary population with
+    autocorrelated noise is NT under A in some years (6.8% of replicate-years in the example of the
+    :mod:`pva.redlist` section "Natural fluctuations"); 0 gives no NT under A."""
     nt_size_margin: float = 0.5
     """NT when a number is within this fraction above its VU threshold (Guidelines section 10.1,
     "close to the VU thresholds"): under C, at most ``(1 + margin)`` x 10,000 mature individuals

@@ -22,6 +22,11 @@ actions by :meth:`pva.scenario.Action.from_dict`, then the whole :class:`~pva.st
 value is validated by the rule of the field it sets and the study's cross-references are checked
 again. The result equals ``Study.from_dict`` of the edited dict (a test checks it).
 
+``species.X.initial_total`` (and ``species.X.populations.P.initial_total``) of a species written
+with per-stage counts (``initial``) is their sum, and setting it scales those counts to the new
+total, keeping the stage structure, with largest-remainder rounding so the total is exact (over
+every population's stages together for a species' total): the study keeps its per-stage form.
+
 A bad path raises :class:`ParameterPathError` naming the nearest valid paths (:mod:`difflib`); a
 bad value raises :class:`ParameterValueError` with the specification's own message and the range
 of values the parameter accepts with the others at their values in the study (found by bisection
@@ -41,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from pva import validation
+from pva.model import largest_remainder
 from pva.scenario import Action
 from pva.study import Outputs, Study, StudySpecies
 
@@ -273,7 +279,8 @@ def resolve(study: Study, path: str, *, doc: Mapping[str, Any] | None = None) ->
 
     A path may end at a field the study leaves unset (e.g. ``generation_length``), which then has
     no base value (a threat's or intervention's field left at its default has that default);
-    whether such a field exists is checked when a value is set (:func:`assign`).
+    whether such a field exists is checked when a value is set (:func:`assign`). The
+    ``initial_total`` of per-stage counts is an integer parameter whose base is their sum.
 
     Raises
     ------
@@ -287,6 +294,9 @@ def resolve(study: Study, path: str, *, doc: Mapping[str, Any] | None = None) ->
     if keys[:2] in _FIXED:
         raise ParameterPathError(f"{canonical!r} cannot be swept: {_FIXED[keys[:2]]}")
     parent, _, value, found = _locate(doc, keys)
+    counts = _initial_counts(parent, keys)
+    if counts is not None:
+        return Parameter(canonical, keys, sum(sum(c) for c in counts), True)
     if found:
         if isinstance(value, bool) or not _is_number(value):
             kind = "a table" if isinstance(value, Mapping | list) else f"{value!r}"
@@ -364,7 +374,8 @@ def assign(
             continue
         index = _table_index(doc[section], keys[1])
         table = tables.setdefault((section, index), copy.deepcopy(doc[section][index]))
-        _set(table, keys[2:], value)
+        if not _scale_initial(table, keys, value):
+            _set(table, keys[2:], value)
     changes: dict[str, Any] = dict(head)
     try:
         if any(section == "species" for section, _ in tables):
@@ -389,6 +400,57 @@ def assign(
         bad = next(p for p in values if p.keys[-1] == exc.key)
         _no_parameter(doc, bad.path, f"{exc.table} has no key {exc.key!r}")
     return study.with_(**changes) if changes else study
+
+
+def _initial_counts(parent: Any, keys: tuple[Key, ...]) -> list[list[int]] | None:
+    """The initial counts that ``initial_total`` at ``keys`` sets, where the table gives them per
+    stage (``initial``) rather than as a total: one list per population; None where the path is
+    not such an ``initial_total``.
+
+    ``species.X.initial_total`` of a species written with ``initial`` reads its one vector; of a
+    species with ``populations``, every population's (``initial``, or ``[initial_total]``);
+    ``species.X.populations.P.initial_total`` that population's ``initial``."""
+    if keys[0] != "species" or keys[-1] != "initial_total" or not isinstance(parent, Mapping):
+        return None
+    if len(keys) not in (3, 5) or (len(keys) == 5 and keys[2] != "populations"):
+        return None
+    if "initial" in parent:
+        return [list(parent["initial"])]
+    if len(keys) == 3 and parent.get("populations"):
+        return [
+            list(p["initial"]) if "initial" in p else [p.get("initial_total", 0)]
+            for p in parent["populations"]
+        ]
+    return None
+
+
+def _scale_initial(table: dict[str, Any], keys: tuple[Key, ...], total: float | int) -> bool:
+    """Set ``initial_total`` at ``keys`` (inside the species ``table``) by scaling the per-stage
+    counts it stands for to ``total``: the stage structure (and, for a species' total over
+    several populations, the share of each population) is kept and the counts are rounded by the
+    largest-remainder method over every (population, stage) cell together, so that they sum to
+    ``total`` exactly. Returns False where ``keys`` is not such an ``initial_total``."""
+    parent = table if len(keys) == 3 else _step(_step(table, keys[2])[1], keys[3])[1]
+    counts = _initial_counts(parent, keys)
+    if counts is None:
+        return False
+    path = format_path(keys)
+    total = validation.integer(total, path, minimum=0)
+    weights = np.array([n for c in counts for n in c], dtype=float)
+    if weights.sum() <= 0 and total > 0:
+        raise ParameterValueError(
+            f"{path} cannot scale initial counts that are all 0 to {total!r}; set "
+            f"{format_path((*keys[:-1], 'initial'))}[i] instead"
+        )
+    flat = largest_remainder(total, weights if weights.sum() > 0 else np.ones_like(weights))
+    cells = np.split(flat, np.cumsum([len(c) for c in counts])[:-1])
+    if "initial" in parent:
+        parent["initial"] = [int(n) for n in cells[0]]
+        return True
+    for population, scaled in zip(parent["populations"], cells, strict=True):
+        key = "initial" if "initial" in population else "initial_total"
+        population[key] = [int(n) for n in scaled] if key == "initial" else int(scaled[0])
+    return True
 
 
 def _table_index(items: list[Any], key: Key) -> int:

@@ -28,7 +28,7 @@ def test_table_names_category_criteria_and_range(tmp_path, capsys):
     path = _write(tmp_path, DECLINE)
     assert cli.main(["assess", path, "-g", "2", "--criteria", "A", "--criterion-a", "A2"]) == 0
     out = capsys.readouterr().out
-    assert "category: CR A2" in out
+    assert "category: CR A2a" in out
     assert "plausible range: CR" in out
     assert "assessed at 2010" in out
 
@@ -47,15 +47,29 @@ def test_json_with_a_range_of_estimates(tmp_path, capsys):
 
 
 def test_range_options_and_b_attributes(tmp_path, capsys):
-    # EOO 4,000 km2 (EN B1 threshold 5,000), 4 locations and a continuing decline: EN B1ab;
+    # EOO 4,000 km2 (EN B1 threshold 5,000), 4 locations and a continuing decline: EN B1ab(v);
     # with EOO up to 6,000 km2 and up to 11 locations the lower end is NT (one of a-c only)
     text = "year,mature\n" + "".join(f"{2000 + t},{20000 * 0.99**t:.1f}\n" for t in range(15))
     path = _write(tmp_path, text)
     args = ["assess", path, "-g", "1", "--criteria", "B", "--eoo", "3000,4000,6000"]
     assert cli.main([*args, "--locations", "3,4,11", "--continuing-decline", "yes", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["criteria"] == "EN B1"
+    assert doc["criteria"] == "EN B1ab(v)"
     assert doc["range"] == {"lower": "NT", "upper": "EN"}
+
+
+def test_text_and_json_write_the_subconditions(tmp_path, capsys):
+    # 1,000, 600 and 200 mature in 2000, 2005 and 2010; G = 8; EOO 50 and AOO 8 km² (CR), one
+    # location ((a)) and a continuing decline ((b)(v)): CR B1ab(v)+2ab(v); 200 < 250 with more
+    # than 25% lost in one generation: CR C1 (IUCN 2012 B1, B2 and C1; notation as the Red List's
+    # "CR A2ace;B1ab(iii)")
+    path = _write(tmp_path, "year,mature\n2000,1000\n2005,600\n2010,200\n")
+    args = ["assess", path, "-g", "8", "--eoo", "50", "--aoo", "8", "--locations", "1"]
+    args += ["--continuing-decline", "yes"]
+    assert cli.main(args) == 0
+    assert "category: CR B1ab(v)+2ab(v); C1\n" in capsys.readouterr().out
+    assert cli.main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["criteria"] == "CR B1ab(v)+2ab(v); C1"
 
 
 @pytest.mark.parametrize(

@@ -445,6 +445,33 @@ def test_pva_sweep_needs_something_to_sweep(
     )
 
 
+def test_pva_sweep_of_initial_total_scales_per_stage_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the herb is written with initial = [10, 20]: its initial_total is their sum, and a sweep of
+    # it scales the stage structure to each total (it used to fail: "give initial or
+    # initial_total, not both")
+    plain = tmp_path / "plain.toml"
+    plain.write_text(STUDY.split("[sweep]")[0], encoding="utf-8")
+    out = tmp_path / "totals.nc"
+    argv = [
+        "sweep", str(plain), "--set", 'species."herb".initial_total=50:200:3',
+        "--out", str(out), "--quiet",
+    ]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    ds = io.open_results(out)
+    totals = ds[results.PARAMETER_PREFIX + "initial_total"].values
+    np.testing.assert_array_equal(totals, [50, 125, 200])
+    assert float(ds["parameter_base"].values[0]) == 30
+    base = io.read_study(plain)
+    p = paths.resolve(base, "species.herb.initial_total")
+    for total in totals:
+        species = paths.assign(base, {p: float(total)}).species[0].species
+        assert int(species.initial_abundance.sum()) == total
+        assert species.initial is not None
+        assert sum(species.initial) == total
+
+
 @pytest.mark.parametrize("design", ["sobol", "morris"])
 def test_pva_sweep_without_salib_names_the_extra_in_one_line(
     study_file: Path,

@@ -30,19 +30,19 @@ def step(before, after, *, at, length):
 
 # id, trajectory (years 0..length-1, assessed at the last), G, sub-criterion, category, criteria
 A_CASES = [
-    ("A2 exactly 80%", step(1000, 200, at=10, length=11), 2.0, "A2", "CR", "CR A2"),
-    ("A2 79.9%", step(1000, 201, at=10, length=11), 2.0, "A2", "EN", "EN A2"),
-    ("A2 exactly 50%", step(1000, 500, at=10, length=11), 2.0, "A2", "EN", "EN A2"),
-    ("A2 exactly 30%", step(1000, 700, at=10, length=11), 2.0, "A2", "VU", "VU A2"),
-    ("A2 20% is NT", step(1000, 800, at=10, length=11), 2.0, "A2", "NT", "NT A2"),
+    ("A2 exactly 80%", step(1000, 200, at=10, length=11), 2.0, "A2", "CR", "CR A2a"),
+    ("A2 79.9%", step(1000, 201, at=10, length=11), 2.0, "A2", "EN", "EN A2a"),
+    ("A2 exactly 50%", step(1000, 500, at=10, length=11), 2.0, "A2", "EN", "EN A2a"),
+    ("A2 exactly 30%", step(1000, 700, at=10, length=11), 2.0, "A2", "VU", "VU A2a"),
+    ("A2 20% is NT", step(1000, 800, at=10, length=11), 2.0, "A2", "NT", "NT A2a"),
     ("A2 19% is LC", step(1000, 810, at=10, length=11), 2.0, "A2", "LC", "LC"),
-    ("A1 80% is EN", step(1000, 200, at=10, length=11), 2.0, "A1", "EN", "EN A1"),
-    ("A1 exactly 90%", step(1000, 100, at=10, length=11), 2.0, "A1", "CR", "CR A1"),
+    ("A1 80% is EN", step(1000, 200, at=10, length=11), 2.0, "A1", "EN", "EN A1a"),
+    ("A1 exactly 90%", step(1000, 100, at=10, length=11), 2.0, "A1", "CR", "CR A1a"),
     # three generations of G = 5 are 15 years: 1000 -> 200 over 15 years is 80%
-    ("A2 over 3 G", step(1000, 200, at=15, length=16), 5.0, "A2", "CR", "CR A2"),
+    ("A2 over 3 G", step(1000, 200, at=15, length=16), 5.0, "A2", "CR", "CR A2a"),
     # ... but over 10 years only when 3 G < 10: with G = 5 the 10-year drop is inside a
     # 15-year window that starts at 400
-    ("A2 window 3 G", [400.0] * 5 + [1000.0] * 10 + [200.0], 5.0, "A2", "EN", "EN A2"),
+    ("A2 window 3 G", [400.0] * 5 + [1000.0] * 10 + [200.0], 5.0, "A2", "EN", "EN A2a"),
 ]
 
 
@@ -107,7 +107,7 @@ def test_censuses_every_five_years_are_interpolated_exponentially():
     assert counts[0, 7] == pytest.approx(500 * 0.4**0.4)
     assert gaps.sum() == 8
     a = assess_census(c, generation_length=2.0, criterion_a="A2", settings=ONLY_A)
-    assert a.criteria == "CR A2"
+    assert a.criteria == "CR A2a"
     assert len(a.interpolated) == 8
 
 

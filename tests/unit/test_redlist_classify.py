@@ -46,16 +46,16 @@ def geometric(n0: float, rate: float, length: int) -> list[float]:
 A_CASES = [
     # id, trajectory, generation length, sub-criterion, column assessed, category, criteria
     # exactly 80% over 10 years (G = 2: 3G = 6 < 10) meets CR A2 "at least 80%" (IUCN 2012 A2)
-    ("A2 exactly 80%", step(1000, 200, at=10, length=11), 2.0, "A2", 10, CR, "CR A2"),
-    ("A2 79.9%", step(1000, 201, at=10, length=11), 2.0, "A2", 10, EN, "EN A2"),
-    ("A2 exactly 50%", step(1000, 500, at=10, length=11), 2.0, "A2", 10, EN, "EN A2"),
-    ("A2 exactly 30%", step(1000, 700, at=10, length=11), 2.0, "A2", 10, VU, "VU A2"),
+    ("A2 exactly 80%", step(1000, 200, at=10, length=11), 2.0, "A2", 10, CR, "CR A2a"),
+    ("A2 79.9%", step(1000, 201, at=10, length=11), 2.0, "A2", 10, EN, "EN A2a"),
+    ("A2 exactly 50%", step(1000, 500, at=10, length=11), 2.0, "A2", 10, EN, "EN A2a"),
+    ("A2 exactly 30%", step(1000, 700, at=10, length=11), 2.0, "A2", 10, VU, "VU A2a"),
     # Guidelines 10.1: "declined by an estimated 20-25% in the last three generations" -> NT
-    ("A2 20% is NT", step(1000, 800, at=10, length=11), 2.0, "A2", 10, NT, "NT A2"),
+    ("A2 20% is NT", step(1000, 800, at=10, length=11), 2.0, "A2", 10, NT, "NT A2a"),
     ("A2 19% is LC", step(1000, 810, at=10, length=11), 2.0, "A2", 10, LC, "LC"),
     # A1 (causes ceased) uses 90/70/50%: 80% is EN, not CR
-    ("A1 80% is EN", step(1000, 200, at=10, length=11), 2.0, "A1", 10, EN, "EN A1"),
-    ("A1 exactly 90%", step(1000, 100, at=10, length=11), 2.0, "A1", 10, CR, "CR A1"),
+    ("A1 80% is EN", step(1000, 200, at=10, length=11), 2.0, "A1", 10, EN, "EN A1a"),
+    ("A1 exactly 90%", step(1000, 100, at=10, length=11), 2.0, "A1", 10, CR, "CR A1a"),
     # the window is not yet covered at year 9 (needs 10 years of past)
     (
         "A2 not evaluable",
@@ -89,8 +89,8 @@ def test_window_is_ten_years_or_three_generations_whichever_longer():
     traj = [400.0] * 5 + [1000.0] * 10 + [200.0]
     short = rl.classify(row(traj), generation_length=2.0, criterion_a="A2", settings=ONLY_A)
     long = rl.classify(row(traj), generation_length=5.0, criterion_a="A2", settings=ONLY_A)
-    assert short.criteria[0, 15] == "CR A2"  # 1000 -> 200 over years 5..15: 80%
-    assert long.criteria[0, 15] == "EN A2"  # 400 -> 200 over years 0..15: 50%
+    assert short.criteria[0, 15] == "CR A2a"  # 1000 -> 200 over years 5..15: 80%
+    assert long.criteria[0, 15] == "EN A2a"  # 400 -> 200 over years 0..15: 50%
     assert long.category[0, 14] == NOT_EVALUABLE  # 15 years of past are not there yet
 
 
@@ -112,14 +112,14 @@ def test_a2_window_of_three_generations_is_not_capped_at_100_years():
     # is the longer"; the 100-year cap of A3/A4 is on the future only). 1,000 for 120 years, then 200
     traj = [1000.0] * 120 + [200.0]
     c = rl.classify(row(traj), generation_length=40.0, criterion_a="A2", settings=ONLY_A)
-    assert c.criteria[0, 120] == "CR A2"
+    assert c.criteria[0, 120] == "CR A2a"
     # a window capped at 100 years would start at year 20 and see the same 80%; one year earlier
     # the 120-year window is not yet covered
     assert c.levels[0, 119, rl.CRITERIA.index("A2")] == NOT_EVALUABLE
     # and a drop that lies 101-120 years back is still inside the window
     early = [1000.0] * 5 + [200.0] * 116
     c = rl.classify(row(early), generation_length=40.0, criterion_a="A2", settings=ONLY_A)
-    assert c.criteria[0, 120] == "CR A2"
+    assert c.criteria[0, 120] == "CR A2a"
 
 
 def test_a4_joins_the_observed_past_and_the_projected_future():
@@ -198,7 +198,7 @@ def test_fitted_trend_recovers_an_exact_exponential_reduction():
         settings=RedListSettings(criteria=("A",), reduction_method="fitted"),
     )
     assert c.criteria[0, 0] == "EN A3"
-    assert c.criteria[0, 20] == "EN A2"
+    assert c.criteria[0, 20] == "EN A2a"
 
 
 def test_fitted_trend_ignores_noise_at_the_window_end():
@@ -529,7 +529,7 @@ def test_years_before_lets_past_windows_reach_history():
     )
     assert c.years[0] == -10
     assert c.years[10] == 0
-    assert c.criteria[0, 10] == "CR A2"
+    assert c.criteria[0, 10] == "CR A2a"
 
 
 def test_criterion_b_with_range_attributes():
@@ -538,10 +538,10 @@ def test_criterion_b_with_range_attributes():
     traj = geometric(20_000.0, 0.99, 15)
     b = RedListSettings(criteria=("B",))
     c = rl.classify(row(traj), generation_length=1.0, eoo=4_000.0, locations=4, settings=b)
-    assert c.criteria[0, 14] == "EN B1"
+    assert c.criteria[0, 14] == "EN B1ab(v)"
     # the same with 11 locations and no fluctuations: only one of a-c -> NT (Guidelines 10.1)
     c = rl.classify(row(traj), generation_length=1.0, eoo=4_000.0, locations=11, settings=b)
-    assert c.criteria[0, 14] == "NT B1"
+    assert c.criteria[0, 14] == "NT B1b(v)"
 
 
 def test_b_without_attributes_is_not_evaluated():
@@ -861,4 +861,4 @@ def test_assessment_years_give_the_columns_of_those_years() -> None:
         n, generation_length=2.0, criterion_a="A2", years_before=1, years=[11, -1, 9]
     )
     assert some.years.tolist() == [-1, 9, 11]
-    assert some.criteria.tolist() == [[full.criteria[0, 0], full.criteria[0, 10], "CR A2"]]
+    assert some.criteria.tolist() == [[full.criteria[0, 0], full.criteria[0, 10], "CR A2a"]]

@@ -235,6 +235,19 @@ def test_assess_takes_a_known_continuing_decline_per_species():
     assert np.all(out["category"].sel(species="Beta") == LC)
 
 
+def test_assess_writes_the_subconditions_of_b():
+    # Alpha under protection: 200-odd mature individuals, steady. EOO 3,000 km² (< 5,000: EN) and
+    # 4 locations (<= 5: B(a) at EN) with the user's continuing decline ((b)(v)): two of B(a)-(c),
+    # EN B1ab(v) (IUCN 2012 B1; written as the Red List writes it, e.g. "CR A2ace;B1ab(iii)");
+    # C2a(i) is EN too (fewer than 2,500, none above 250, declining): "EN B1ab(v); C2a(i)"
+    ds = known_results(replicates=2).isel(scenario=[1])
+    ds["continuing_decline"] = ("species", [True, False])
+    ds["eoo"] = ("species", [3_000.0, np.nan])
+    ds["locations"] = ("species", [4.0, np.nan])
+    out = rl.assess(ds, settings=rl.RedListSettings(criteria=("B", "C")))
+    assert np.all(out["criteria"].sel(species="Alpha") == "EN B1ab(v); C2a(i)")
+
+
 def test_assess_needs_generation_length():
     ds = known_results(replicates=2).drop_vars("generation_length")
     with pytest.raises(ValueError, match="generation_length"):

@@ -7,8 +7,9 @@ import copy
 
 import numpy as np
 import pytest
-from sweep_studies import harvest_study
+from sweep_studies import harvest_study, herb
 
+from pva.model import Population
 from pva.sensitivity import designs, paths
 from pva.sensitivity.execution import sample_studies
 from pva.sensitivity.settings import SweptParameter, factors, parse_setting
@@ -216,3 +217,73 @@ def test_values_are_rounded_for_integer_parameters(study: Study) -> None:
     design = designs.grid([factor])
     np.testing.assert_array_equal(design.values[:, 0], [10, 20, 30])
     assert paths.assign(study, {years: 19.6}).years == 20
+
+
+# ---------------------------------------------------------------------------------------------------
+# initial_total of a species written with per-stage counts: the counts scaled to the total
+
+
+def test_initial_total_of_per_stage_counts_resolves_to_their_sum(study: Study) -> None:
+    p = paths.resolve(study, "species.herb.initial_total")
+    assert (p.base, p.integer) == (30, True)  # initial = (10, 20)
+
+
+@pytest.mark.parametrize(
+    ("total", "initial"),
+    [
+        (60, (20, 40)),  # twice the counts: exact
+        (45, (15, 30)),  # 1.5 times: exact
+        # 50/30 x (10, 20) = (16.67, 33.33): floors (16, 33) hold 49; the one left goes to the
+        # larger remainder (0.67): (17, 33) (Hamilton's largest-remainder method)
+        (50, (17, 33)),
+        (0, (0, 0)),
+    ],
+)
+def test_initial_total_scales_the_stage_structure(
+    study: Study, total: int, initial: tuple[int, ...]
+) -> None:
+    p = paths.resolve(study, "species.herb.initial_total")
+    changed = paths.assign(study, {p: total})
+    species = changed.species[0].species
+    assert species.initial == initial
+    assert species.initial_total is None  # the study keeps its per-stage form
+    assert int(species.initial_abundance.sum()) == total
+
+
+def multi_population_study() -> Study:
+    two = herb(
+        initial=None,
+        carrying_capacity=None,
+        populations=(
+            Population(name="a", initial=(10, 20), carrying_capacity=60.0),
+            Population(name="b", initial=(0, 30), carrying_capacity=60.0),
+        ),
+    )
+    return harvest_study(species=(two,))
+
+
+def test_initial_total_of_a_species_with_populations_scales_every_population() -> None:
+    study = multi_population_study()
+    p = paths.resolve(study, "species.herb.initial_total")
+    assert p.base == 60
+    # x 61/60 = (10.17, 20.33) and (0, 30.5): floors hold 60; the one left goes to the largest
+    # remainder over all cells together (0.5, population b's adults), so the species total is exact
+    pops = paths.assign(study, {p: 61}).species[0].species.populations
+    assert [q.initial for q in pops] == [(10, 20), (0, 31)]
+    pops = paths.assign(study, {p: 120}).species[0].species.populations
+    assert [q.initial for q in pops] == [(20, 40), (0, 60)]
+
+
+def test_initial_total_of_one_population_scales_that_population_only() -> None:
+    study = multi_population_study()
+    p = paths.resolve(study, "species.herb.populations.a.initial_total")
+    assert p.base == 30
+    pops = paths.assign(study, {p: 90}).species[0].species.populations
+    assert [q.initial for q in pops] == [(30, 60), (0, 30)]
+
+
+def test_initial_total_of_zero_counts_names_the_alternative() -> None:
+    study = harvest_study(species=(herb(initial=(0, 0)),))
+    p = paths.resolve(study, "species.herb.initial_total")
+    with pytest.raises(paths.ParameterValueError, match=r"species\.herb\.initial\[i\]"):
+        paths.assign(study, {p: 10})
