@@ -212,7 +212,9 @@ def _site_rows(
     table: xr.Dataset, t: xr.Dataset, scenarios: list[str], short: str | None
 ) -> list[list[str]]:
     """Per-site rows of a species with several sites (none for one site): each site's risk and
-    P(no individuals) by the final horizon, and the mean number of sites occupied at each horizon."""
+    P(no individuals) by the final horizon, counted from the year the scenario founds the site
+    ("not founded" in a scenario that has not founded it by then), and the mean number of sites
+    occupied at each horizon."""
     if results.P_SITE_EXTINCTION not in t:
         return []
     exists = (
@@ -233,12 +235,12 @@ def _site_rows(
     for p, (name, real) in enumerate(zip(names, exists, strict=True)):
         if not real:
             continue
-        at = {results.POPULATION: p}
+        site = t.isel({results.POPULATION: p})
+        rows.extend(_founding_rows(site, name, scenarios))
         if short is not None:
             label = short.format(year=h).replace("P(", f"site {name}: P(", 1)
-            quasi = _cells(t.isel(at), results.P_SITE_QUASI_EXTINCTION, _fmt_p, scenarios, h)
-            rows.append([label, *quasi])
-        extinct = _cells(t.isel(at), results.P_SITE_EXTINCTION, _fmt_p, scenarios, h)
+            rows.append([label, *_site_cells(site, results.P_SITE_QUASI_EXTINCTION, scenarios, h)])
+        extinct = _site_cells(site, results.P_SITE_EXTINCTION, scenarios, h)
         rows.append([f"site {name}: P(no individuals by year {h})", *extinct])
     n = int(np.sum(exists))
     rows.extend(
@@ -252,6 +254,38 @@ def _site_rows(
         for year in horizons
     )
     return rows
+
+
+NOT_FOUNDED = "not founded"
+"""The cell of a site's risk in a year before the scenario founds the site (or in a scenario that
+never founds it), where the risk is NaN (:mod:`pva.summary.sites`)."""
+
+
+def _founding_rows(site: xr.Dataset, name: str, scenarios: list[str]) -> list[list[str]]:
+    """ "site NAME: founded in year" in each scenario, for a site that some scenario founds after
+    year 0 or never (none for a site occupied from the start in every scenario)."""
+    if results.SITE_FOUNDING_YEAR not in site:
+        return []
+    years = [
+        float(_scalar(site, results.SITE_FOUNDING_YEAR, {results.SCENARIO: s})) for s in scenarios
+    ]
+    if all(y == 0 for y in years):
+        return []
+    cells = [f"{y:.0f}" if math.isfinite(y) else NOT_FOUNDED for y in years]
+    return [[f"site {name}: founded in year", *cells]]
+
+
+def _site_cells(site: xr.Dataset, var: str, scenarios: list[str], horizon: int) -> list[str]:
+    """A site's risk ``var`` by ``horizon`` in each scenario with its interval, or
+    :data:`NOT_FOUNDED`."""
+    cells = []
+    for s in scenarios:
+        where = {results.SCENARIO: s, results.HORIZON: horizon}
+        value, lower, upper = _triple(site, var, where)
+        cells.append(
+            _with_interval(value, lower, upper, _fmt_p) if math.isfinite(value) else NOT_FOUNDED
+        )
+    return cells
 
 
 def _genetic_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
