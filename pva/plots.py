@@ -254,14 +254,34 @@ def plot_fan_chart(
     counted = _counts_of(quantiles, results, sp)
     q = quantiles.sel({names.SPECIES: sp})
     fig, (ax,) = _new_figure(1, height=3.4)
-    measure = measures.risk_measure(results, sp)
-    line = measure.threshold if threshold and measure.counted.on == counted.on else None
+    line = fan_threshold(results, species=sp, quantiles=quantiles) if threshold else None
     _draw_fan(ax, q, scenario_colours(_scenario_list(results)), log=log, threshold=line)
     ax.set_xlabel(axis_label(q[names.YEAR]))
     ax.set_ylabel(f"{counted.label} [individuals]")
     ax.set_title(f"{sp}: {counted.noun} by year", fontsize="medium")
     ax.legend(loc="best", fontsize="small", title="median; 50% and 90% of replicates")
     return fig
+
+
+def fan_threshold(
+    results: xr.Dataset,
+    *,
+    species: str,
+    quantiles: xr.DataArray | None = None,
+    count: measures.Count | None = None,
+) -> float | None:
+    """The quasi-extinction threshold that a fan chart of ``species`` draws as a dotted line, or
+    None when it draws none: the line is drawn only when the species' risk measure counts what
+    the chart counts (as ``quantiles`` say, else ``count``, else the species' abundance figures),
+    since a threshold of mature individuals is no mark on a chart of all individuals. Captions
+    use it to say what is drawn."""
+    counted = (
+        _counts_of(quantiles, results, species)
+        if quantiles is not None
+        else measures.abundance_count(results, species, count)
+    )
+    measure = measures.risk_measure(results, species)
+    return measure.threshold if measure.counted.on == counted.on else None
 
 
 def _counts_of(quantiles: xr.DataArray, results: xr.Dataset, species: str) -> measures.Counted:
@@ -320,7 +340,12 @@ def plot_site_fan_charts(
     """Fan charts of each site (population) of one species, one panel per site with every
     scenario overlaid (as :func:`plot_fan_chart`), counted as the species' abundance figures are;
     the species' quasi-extinction threshold is drawn for reference (it applies to the species,
-    per site it marks the same count)."""
+    per site it marks the same count).
+
+    Each panel has its own y axis, up to its own 95% quantile: sites of a species may differ by
+    orders of magnitude (a wild site of hundreds, a founded one of tens), and one axis for all
+    would cut the large ones off or flatten the small ones. ``log=None`` chooses one scale for
+    every panel: logarithmic when some site's 95% quantile exceeds 100 individuals."""
     results = summary.check_results(results)
     (sp,) = _species_list(results, species)
     counted = measures.abundance_count(results, sp, count)
@@ -337,10 +362,11 @@ def plot_site_fan_charts(
     )
     da = results[counted.variable].sel({names.SPECIES: sp}).isel({names.POPULATION: sites})
     bands = outcomes.quantile_bands(da, list(FAN_QUANTILES)).estimate
-    measure = measures.risk_measure(results, sp)
-    line = measure.threshold if measure.counted.on == counted.on else None
+    line = fan_threshold(results, species=sp, count=count)
     colours = scenario_colours(_scenario_list(results))
-    fig, axes = _new_figure(len(sites), height=2.8)
+    if log is None:
+        log = float(np.nanmax(bands.sel({names.QUANTILE: 0.95}).values)) > 100
+    fig, axes = _new_figure(len(sites), height=2.8, sharey=False)
     for ax, index, p in zip(axes, range(len(sites)), sites, strict=True):
         q = bands.isel({names.POPULATION: index})
         _draw_fan(ax, q, colours, log=log, threshold=line)
@@ -382,7 +408,7 @@ def plot_species_overview(
     risk_ax.set_ylabel("probability by year")
     risk_ax.set_title(measure.probability_label("t"), fontsize="small")
     risk_ax.grid(alpha=0.3)
-    line = measure.threshold if measure.counted.on == counted.on else None
+    line = fan_threshold(results, species=sp, quantiles=quantiles)
     _draw_fan(fan_ax, quantiles.sel({names.SPECIES: sp}), colours, log=None, threshold=line)
     fan_ax.set_title(counted.label, fontsize="small")
     _set_xlabel(fig, [risk_ax, fan_ax], "year")

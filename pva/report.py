@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 import pva
-from pva import io, plots, redlist, summary
+from pva import io, measures, plots, redlist, summary
 from pva import results as names
 
 if TYPE_CHECKING:
@@ -582,6 +582,18 @@ def _portfolio_html(table: xr.Dataset) -> str:
     )
 
 
+def _threshold_caption(results: xr.Dataset, sp: str, line: float | None) -> str:
+    """What a fan chart of ``sp`` shows of the species' risk measure: the dotted threshold
+    ``line`` (:func:`pva.plots.fan_threshold`), or why there is none."""
+    measure = measures.risk_measure(results, sp)
+    if line is not None:
+        return f"dotted: the quasi-extinction threshold ({line:g} {measure.counted.noun})."
+    return (
+        f"no threshold line: the risk measure ({measure.event}) counts other individuals than "
+        "the chart."
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Red List categories by year, with the criteria that set them
 # ---------------------------------------------------------------------------------------------------
@@ -979,7 +991,12 @@ class _Page:
                     f"{sp}: risk by year and abundance by year per scenario",
                     f"{sp}: left, risk by year (solid: the species' risk measure with its "
                     f"{self.band} band; dashed: extinction); right, median and the central 50% and "
-                    "90% of replicates.",
+                    "90% of replicates; "
+                    + _threshold_caption(
+                        self.results,
+                        sp,
+                        plots.fan_threshold(self.results, species=sp, quantiles=self.quantiles),
+                    ),
                     dpi=max(30, self.dpi * 4 // 5),
                 )
             )
@@ -1004,7 +1021,12 @@ class _Page:
                 ),
                 f"{sp}: abundance by year, every scenario, median and bands",
                 f"{sp}: median (line) and the central 50% and 90% of replicates (shaded), every "
-                "scenario in one panel; dotted: the quasi-extinction threshold.",
+                "scenario in one panel; "
+                + _threshold_caption(
+                    self.results,
+                    sp,
+                    plots.fan_threshold(self.results, species=sp, quantiles=self.quantiles),
+                ),
             )
         )
         if summary.site_counts(self.results)[sp] > 1:
@@ -1012,7 +1034,11 @@ class _Page:
                 self.figure(
                     plots.plot_site_fan_charts(self.results, species=sp, log=self.log),
                     f"{sp}: abundance by year at each site",
-                    f"{sp}: each site's median and central 50% and 90% of replicates.",
+                    f"{sp}: each site's median and central 50% and 90% of replicates, each "
+                    "site on its own scale; "
+                    + _threshold_caption(
+                        self.results, sp, plots.fan_threshold(self.results, species=sp)
+                    ),
                 )
             )
         if self.assessment is not None:
