@@ -422,13 +422,39 @@ UPPER_BOUND_MARK = "≤ "
 """Marks a Red List Index that is an upper bound (some species' category is a lower bound)."""
 
 
+LOWER_BOUND_NOTE = (
+    f"{LOWER_BOUND_MARK.strip()} a lower bound: a criterion not evaluated could have given a "
+    "higher category"
+)
+"""What :data:`LOWER_BOUND_MARK` means, said once under a table that uses it."""
+
+
+def category_share(
+    category: str, share: float, *, criteria: str = "", lower_bound: bool = False
+) -> str:
+    """One category of a cell of Red List shares, as summaries and the report write it:
+    ``"≥ EN >99% (D)"``.
+
+    The share is a whole percentage ("<1%" and ">99%" where rounding would show 0% or 100%);
+    ``criteria`` (IUCN notation, without the category) follow in parentheses unless the share
+    is under 1% (the criteria of a handful of replicates say little) or empty; ``lower_bound``
+    (some replicate in the category is a lower bound, :func:`pva.summary.lower_bounds`) puts
+    :data:`LOWER_BOUND_MARK` first.
+    """
+    percent = _percent(share)
+    text = f"{LOWER_BOUND_MARK if lower_bound else ''}{category} {percent}"
+    if criteria and percent != "<1%":
+        text += f" ({criteria})"
+    return text
+
+
 def _category_cells(shares: xr.DataArray, scenarios: list[str]) -> list[str]:
     """Per scenario, the categories some replicate is in, with their shares ("CR 20%, EX 80%")."""
     cells = []
     for s in scenarios:
         row = shares.sel({results.SCENARIO: s})
         parts = [
-            f"{c} {_percent(float(v))}"
+            category_share(str(c), float(v))
             for c, v in zip(row[results.CATEGORY_DIM].values, row.values, strict=True)
             if float(v) > 0
         ]
@@ -437,12 +463,14 @@ def _category_cells(shares: xr.DataArray, scenarios: list[str]) -> list[str]:
 
 
 def _percent(share: float) -> str:
-    """A share as a whole percentage; "<1%" and ">99%" where rounding would show 0% or 100%."""
-    if 0 < share < 0.005:
+    """A share as a whole percentage; "<1%" and ">99%" where rounding would show 0% or 100%
+    (0.5% rounds to even, to 0)."""
+    text = f"{100 * share:.0f}"
+    if 0 < share and text == "0":
         return "<1%"
-    if 0.995 <= share < 1:
+    if share < 1 and text == "100":
         return ">99%"
-    return f"{100 * share:.0f}%"
+    return f"{text}%"
 
 
 def _most_likely_cell(t: xr.Dataset, **where: Any) -> str:
@@ -512,10 +540,7 @@ def red_list_notes(table: xr.Dataset, species: str) -> list[str]:
             # one line per reason ("A2 not evaluated: ...; A3, E not evaluated: ...")
             lines.extend(f"{prefix}{part}" for part in note.split("; "))
     if bool(t[results.MOST_LIKELY_LOWER_BOUND].any()):
-        lines.append(
-            f"{LOWER_BOUND_MARK.strip()} a lower bound: a criterion not evaluated could have "
-            "given a higher category"
-        )
+        lines.append(LOWER_BOUND_NOTE)
     return lines
 
 
