@@ -466,7 +466,7 @@ def _percent(share: float) -> str:
     """A share as a whole percentage; "<1%" and ">99%" where rounding would show 0% or 100%
     (0.5% rounds to even, to 0)."""
     text = f"{100 * share:.0f}"
-    if 0 < share and text == "0":
+    if share > 0 and text == "0":
         return "<1%"
     if share < 1 and text == "100":
         return ">99%"

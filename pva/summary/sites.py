@@ -159,11 +159,12 @@ def _loss(
     replicates = values.shape[0]
     count = lost.sum(axis=0)
     lower, upper = outcomes.binomial_interval(count, replicates, confidence=confidence)
-    coords = {d: counted[d] for d in dims}
-    return tuple(  # type: ignore[return-value]
-        xr.DataArray(field, dims=dims, coords=coords).where(live)
-        for field in (count / replicates, lower, upper)
-    )
+    coords = {d: counted[d].values for d in dims}
+
+    def wrapped(field: np.ndarray) -> xr.DataArray:
+        return xr.DataArray(field, dims=dims, coords=coords).where(live)
+
+    return wrapped(count / replicates), wrapped(lower), wrapped(upper)
 
 
 def occupancy(ds: xr.Dataset, *, confidence: float = 0.95) -> xr.Dataset:

@@ -97,7 +97,8 @@ def test_every_site_panel_shows_its_own_95_percent_quantile(log: bool | None) ->
     for site, ax in enumerate(axes):
         q95 = np.quantile(mature[0, 0, :, :, site], 0.95, axis=0).max()
         low, high = ax.get_ylim()
-        assert low <= 0 and high >= q95, (site, ax.get_ylim(), q95)
+        assert low <= 0, (site, ax.get_ylim())
+        assert high >= q95, (site, ax.get_ylim(), q95)
     # the small site is not drawn on the large one's scale either
     assert axes[1].get_ylim()[1] < 0.5 * axes[0].get_ylim()[1]
 
@@ -113,7 +114,9 @@ def drawn_threshold(fig: object) -> bool:
     )
 
 
-def test_fan_chart_captions_say_whether_a_threshold_is_drawn(results: xr.Dataset, page: str) -> None:
+def test_fan_chart_captions_say_whether_a_threshold_is_drawn(
+    results: xr.Dataset, page: str
+) -> None:
     fan = [c for c in captions(page) if "every scenario in one panel" in c]
     assert len(fan) == 2
     by_species = {c.split(":")[0]: c for c in fan}
