@@ -254,14 +254,34 @@ def plot_fan_chart(
     counted = _counts_of(quantiles, results, sp)
     q = quantiles.sel({names.SPECIES: sp})
     fig, (ax,) = _new_figure(1, height=3.4)
-    measure = measures.risk_measure(results, sp)
-    line = measure.threshold if threshold and measure.counted.on == counted.on else None
+    line = fan_threshold(results, species=sp, quantiles=quantiles) if threshold else None
     _draw_fan(ax, q, scenario_colours(_scenario_list(results)), log=log, threshold=line)
     ax.set_xlabel(axis_label(q[names.YEAR]))
     ax.set_ylabel(f"{counted.label} [individuals]")
     ax.set_title(f"{sp}: {counted.noun} by year", fontsize="medium")
     ax.legend(loc="best", fontsize="small", title="median; 50% and 90% of replicates")
     return fig
+
+
+def fan_threshold(
+    results: xr.Dataset,
+    *,
+    species: str,
+    quantiles: xr.DataArray | None = None,
+    count: measures.Count | None = None,
+) -> float | None:
+    """The quasi-extinction threshold that a fan chart of ``species`` draws as a dotted line, or
+    None when it draws none: the line is drawn only when the species' risk measure counts what
+    the chart counts (as ``quantiles`` say, else ``count``, else the species' abundance figures),
+    since a threshold of mature individuals is no mark on a chart of all individuals. Captions
+    use it to say what is drawn."""
+    counted = (
+        _counts_of(quantiles, results, species)
+        if quantiles is not None
+        else measures.abundance_count(results, species, count)
+    )
+    measure = measures.risk_measure(results, species)
+    return measure.threshold if measure.counted.on == counted.on else None
 
 
 def _counts_of(quantiles: xr.DataArray, results: xr.Dataset, species: str) -> measures.Counted:
@@ -320,7 +340,12 @@ def plot_site_fan_charts(
     """Fan charts of each site (population) of one species, one panel per site with every
     scenario overlaid (as :func:`plot_fan_chart`), counted as the species' abundance figures are;
     the species' quasi-extinction threshold is drawn for reference (it applies to the species,
-    per site it marks the same count)."""
+    per site it marks the same count).
+
+    Each panel has its own y axis, up to its own 95% quantile: sites of a species may differ by
+    orders of magnitude (a wild site of hundreds, a founded one of tens), and one axis for all
+    would cut the large ones off or flatten the small ones. ``log=None`` chooses one scale for
+    every panel: logarithmic when some site's 95% quantile exceeds 100 individuals."""
     results = summary.check_results(results)
     (sp,) = _species_list(results, species)
     counted = measures.abundance_count(results, sp, count)
@@ -337,10 +362,11 @@ def plot_site_fan_charts(
     )
     da = results[counted.variable].sel({names.SPECIES: sp}).isel({names.POPULATION: sites})
     bands = outcomes.quantile_bands(da, list(FAN_QUANTILES)).estimate
-    measure = measures.risk_measure(results, sp)
-    line = measure.threshold if measure.counted.on == counted.on else None
+    line = fan_threshold(results, species=sp, count=count)
     colours = scenario_colours(_scenario_list(results))
-    fig, axes = _new_figure(len(sites), height=2.8)
+    if log is None:
+        log = float(np.nanmax(bands.sel({names.QUANTILE: 0.95}).values)) > 100
+    fig, axes = _new_figure(len(sites), height=2.8, sharey=False)
     for ax, index, p in zip(axes, range(len(sites)), sites, strict=True):
         q = bands.isel({names.POPULATION: index})
         _draw_fan(ax, q, colours, log=log, threshold=line)
@@ -382,7 +408,7 @@ def plot_species_overview(
     risk_ax.set_ylabel("probability by year")
     risk_ax.set_title(measure.probability_label("t"), fontsize="small")
     risk_ax.grid(alpha=0.3)
-    line = measure.threshold if measure.counted.on == counted.on else None
+    line = fan_threshold(results, species=sp, quantiles=quantiles)
     _draw_fan(fan_ax, quantiles.sel({names.SPECIES: sp}), colours, log=None, threshold=line)
     fan_ax.set_title(counted.label, fontsize="small")
     _set_xlabel(fig, [risk_ax, fan_ax], "year")
@@ -529,6 +555,40 @@ def _present_categories(shares: xr.DataArray, *extra_dims: str) -> list[str]:
     return [str(c) for c, u in zip(labels, used.values, strict=True) if u]
 
 
+LOWER_BOUND_LABEL = "≥ lower bound: criteria\nnot evaluated (hatched)"
+"""Legend entry of the hatching of years whose Red List categories are lower bounds."""
+LOWER_BOUND_GID = "lower-bound"
+"""The ``gid`` of the hatched spans (and so the id of their group in SVG output)."""
+_BOUND_HATCH = "//"
+_BOUND_EDGE = "#333333"
+
+
+def _lower_bound_years(assessment: xr.Dataset, species: str) -> xr.DataArray | None:
+    """(scenario, year): whether some replicate's category is a lower bound, by the summary's
+    rule (:func:`pva.summary.lower_bounds`); None when ``assessment`` does not say."""
+    try:
+        bound = summary.lower_bounds(assessment)
+    except ValueError:
+        return None
+    return bound.sel({names.SPECIES: species}).any(names.REPLICATE)
+
+
+def _hatch_years(ax: Axes, years: np.ndarray, marked: np.ndarray) -> None:
+    """Hatch the spans of the ``marked`` years (each year to the midpoints of its neighbours;
+    runs of marked years as one span)."""
+    edges = np.concatenate(([years[0]], (years[1:] + years[:-1]) / 2, [years[-1]]))
+    start = None
+    for k, flag in enumerate([*np.asarray(marked, dtype=bool), False]):
+        if flag and start is None:
+            start = k
+        elif not flag and start is not None:
+            ax.axvspan(
+                edges[start], edges[k], facecolor="none", edgecolor=_BOUND_EDGE,
+                hatch=_BOUND_HATCH, linewidth=0, gid=LOWER_BOUND_GID,
+            )  # fmt: skip
+            start = None
+
+
 def plot_category_distribution(
     assessment: xr.Dataset,
     *,
@@ -536,11 +596,18 @@ def plot_category_distribution(
 ) -> Figure:
     """Share of replicates in each Red List category by year (stacked area), one panel per scenario.
 
-    ``assessment`` is what :func:`pva.redlist.assess` returns for the results; shares are
+    ``assessment`` is what :func:`pva.redlist.assess` returns for the results (or the first
+    Dataset of :func:`pva.summary.assess_by_species`); shares are
     :func:`pva.redlist.category_distribution`. Categories no replicate ever reaches are left out of
     the legend; "not evaluable" and NE (a criterion's window not yet covered) are shown in grey.
+
+    Years whose categories are lower bounds in some replicate (:func:`pva.summary.lower_bounds`,
+    the summary's "≥") are hatched: typically every year after year 0, where A3, A4, projected C1
+    and E have no projections to read (without ``[outputs.red_list_e]``), so a fall from EN at
+    year 0 to VU at year 1 may be no improvement at all.
     """
     (sp,) = _species_list(assessment, species)
+    bound = _lower_bound_years(assessment, sp)
     dist = redlist.category_distribution(assessment[names.CATEGORY].sel({names.SPECIES: sp}))
     categories = _present_categories(dist)
     dist = dist.sel({names.CATEGORY_DIM: categories})
@@ -560,10 +627,18 @@ def plot_category_distribution(
         ax.set_title(scenario)
         ax.set_xlim(years[0], years[-1])
         ax.set_ylim(0, 1)
+        if bound is not None:
+            _hatch_years(ax, years, bound.sel({names.SCENARIO: scenario}).values)
     _set_xlabel(fig, axes, axis_label(dist[names.YEAR]))
     axes[0].set_ylabel(axis_label(dist))
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles[::-1], labels[::-1], loc="outside right center", fontsize="small")
+    handles, labels = handles[::-1], labels[::-1]
+    if bound is not None and bool(bound.any()):
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(facecolor="none", edgecolor=_BOUND_EDGE, hatch=_BOUND_HATCH))
+        labels.append(LOWER_BOUND_LABEL)
+    fig.legend(handles, labels, loc="outside right center", fontsize="small")
     fig.suptitle(f"{sp}: Red List category by year")
     return fig
 
@@ -598,6 +673,13 @@ def plot_rli(assessment: xr.Dataset, *, confidence: float = 0.95) -> Figure:
     return fig
 
 
+def _transition_label(year: int, *, lower_bound: bool) -> str:
+    """ "category in year 50", or "≥ category in year 50 (a lower bound)"."""
+    if lower_bound:
+        return f"≥ category in year {year} (a lower bound)"
+    return f"category in year {year}"
+
+
 def plot_transition_matrix(
     assessment: xr.Dataset,
     *,
@@ -610,8 +692,14 @@ def plot_transition_matrix(
     Defaults: the first and the last assessed year. Probabilities are
     :func:`pva.redlist.transition_matrix`; rows of categories no replicate occupies at
     ``year_from`` are blank, and only categories occupied at either year are shown.
+
+    A year whose categories are lower bounds in some replicate of a scenario
+    (:func:`pva.summary.lower_bounds`, the summary's "≥") is marked on that panel's axis label
+    ("≥ … a lower bound"): after year 0, A3, A4, projected C1 and E are usually not evaluated, so
+    a move to a lower category need not be an improvement.
     """
     (sp,) = _species_list(assessment, species)
+    bound = _lower_bound_years(assessment, sp)
     categories = assessment[names.CATEGORY].sel({names.SPECIES: sp})
     years = [int(y) for y in categories[names.YEAR].values]
     y0 = years[0] if year_from is None else int(year_from)
@@ -634,9 +722,15 @@ def plot_transition_matrix(
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
         ax.set_xticks(range(len(shown)), shown)
         ax.set_yticks(range(len(shown)), shown)
-        ax.set_xlabel(f"category in year {y1}")
+        marks = (
+            [bool(bound.sel({names.SCENARIO: scenario, names.YEAR: y})) for y in (y0, y1)]
+            if bound is not None
+            else [False, False]
+        )
+        ax.set_xlabel(_transition_label(y1, lower_bound=marks[1]))
+        if ax is axes[0] or marks[0]:
+            ax.set_ylabel(_transition_label(y0, lower_bound=marks[0]))
         ax.set_title(scenario)
-    axes[0].set_ylabel(f"category in year {y0}")
     if image is not None:
         fig.colorbar(image, ax=axes, label="transition probability", shrink=0.9)
     fig.suptitle(f"{sp}: Red List category transitions")

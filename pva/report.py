@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 import pva
-from pva import io, plots, redlist, summary
+from pva import io, measures, plots, redlist, summary
 from pva import results as names
 
 if TYPE_CHECKING:
@@ -582,6 +582,18 @@ def _portfolio_html(table: xr.Dataset) -> str:
     )
 
 
+def _threshold_caption(results: xr.Dataset, sp: str, line: float | None) -> str:
+    """What a fan chart of ``sp`` shows of the species' risk measure: the dotted threshold
+    ``line`` (:func:`pva.plots.fan_threshold`), or why there is none."""
+    measure = measures.risk_measure(results, sp)
+    if line is not None:
+        return f"dotted: the quasi-extinction threshold ({line:g} {measure.counted.noun})."
+    return (
+        f"no threshold line: the risk measure ({measure.event}) counts other individuals than "
+        "the chart."
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Red List categories by year, with the criteria that set them
 # ---------------------------------------------------------------------------------------------------
@@ -589,44 +601,55 @@ def _portfolio_html(table: xr.Dataset) -> str:
 
 def _categories_by_year_html(assessment: xr.Dataset, sp: str, years: Sequence[int]) -> str:
     """Per scenario and year, the categories replicates are in with their shares, each with the
-    criteria most often met by the replicates in it ("CR 20% (D), EX 80%")."""
+    criteria most often met by the replicates in it, as the summary writes them
+    (:func:`pva.summary.category_share`: "≥ EN >99% (D), CR <1%"); the note on "≥" under the
+    table when some category is a lower bound."""
     categories = assessment[names.CATEGORY].sel({names.SPECIES: sp})
     criteria = (
         assessment[names.CRITERIA].sel({names.SPECIES: sp})
         if names.CRITERIA in assessment
         else None
     )
+    bound = summary.lower_bounds(assessment, years).sel({names.SPECIES: sp})
     scenarios = names.names_of(categories, names.SCENARIO)
     rows = []
     for year in years:
         row = [f"year {year}"]
         for scenario in scenarios:
-            codes = categories.sel({names.SCENARIO: scenario, names.YEAR: year}).values
-            texts = (
-                criteria.sel({names.SCENARIO: scenario, names.YEAR: year}).values
-                if criteria is not None
-                else None
-            )
-            row.append(_category_cell(codes, texts))
+            at = {names.SCENARIO: scenario, names.YEAR: year}
+            codes = categories.sel(at).values
+            texts = criteria.sel(at).values if criteria is not None else None
+            row.append(_category_cell(codes, texts, bound.sel(at).values))
         rows.append(row)
-    return summary.render_rows(["", *scenarios], rows, "html")
+    table = summary.render_rows(["", *scenarios], rows, "html")
+    if any(summary.LOWER_BOUND_MARK in cell for row in rows for cell in row[1:]):
+        table += f'<p class="note">{html.escape(summary.LOWER_BOUND_NOTE)}</p>'
+    return table
 
 
-def _category_cell(codes: Any, texts: Any) -> str:
-    values, counts = np.unique(np.asarray(codes), return_counts=True)
-    order = np.argsort(-counts)
+def _category_cell(codes: Any, texts: Any, bound: Any) -> str:
+    """The categories of one scenario and year, most frequent first: each with its share, the
+    criteria most of its replicates meet it under, and "≥" where some of them is a lower bound
+    (``bound``, by replicate)."""
+    codes = np.asarray(codes)
+    values, counts = np.unique(codes, return_counts=True)
     parts = []
-    for k in order:
+    for k in np.argsort(-counts, kind="stable"):
         code = int(values[k])
         name = redlist.category_name(code)
-        text = f"{name} {counts[k] / counts.sum():.0%}"
+        members = codes == code
+        setting = ""
         if texts is not None:
-            chosen = np.asarray(texts)[np.asarray(codes) == code]
-            common, times = np.unique(chosen, return_counts=True)
+            common, times = np.unique(np.asarray(texts)[members], return_counts=True)
             setting = str(common[int(np.argmax(times))]).removeprefix(name).strip()
-            if setting:
-                text += f" ({setting})"
-        parts.append(text)
+        parts.append(
+            summary.category_share(
+                name,
+                counts[k] / counts.sum(),
+                criteria=setting,
+                lower_bound=bool(np.asarray(bound)[members].any()),
+            )
+        )
     return ", ".join(parts)
 
 
@@ -984,7 +1007,12 @@ class _Page:
                     f"{sp}: risk by year and abundance by year per scenario",
                     f"{sp}: left, risk by year (solid: the species' risk measure with its "
                     f"{self.band} band; dashed: extinction); right, median and the central 50% and "
-                    "90% of replicates.",
+                    "90% of replicates; "
+                    + _threshold_caption(
+                        self.results,
+                        sp,
+                        plots.fan_threshold(self.results, species=sp, quantiles=self.quantiles),
+                    ),
                     dpi=max(30, self.dpi * 4 // 5),
                 )
             )
@@ -1009,7 +1037,12 @@ class _Page:
                 ),
                 f"{sp}: abundance by year, every scenario, median and bands",
                 f"{sp}: median (line) and the central 50% and 90% of replicates (shaded), every "
-                "scenario in one panel; dotted: the quasi-extinction threshold.",
+                "scenario in one panel; "
+                + _threshold_caption(
+                    self.results,
+                    sp,
+                    plots.fan_threshold(self.results, species=sp, quantiles=self.quantiles),
+                ),
             )
         )
         if summary.site_counts(self.results)[sp] > 1:
@@ -1017,7 +1050,11 @@ class _Page:
                 self.figure(
                     plots.plot_site_fan_charts(self.results, species=sp, log=self.log),
                     f"{sp}: abundance by year at each site",
-                    f"{sp}: each site's median and central 50% and 90% of replicates.",
+                    f"{sp}: each site's median and central 50% and 90% of replicates, each "
+                    "site on its own scale; "
+                    + _threshold_caption(
+                        self.results, sp, plots.fan_threshold(self.results, species=sp)
+                    ),
                 )
             )
         if self.assessment is not None:
@@ -1034,7 +1071,11 @@ class _Page:
                 self.figure(
                     plots.plot_category_distribution(self.assessment, species=sp),
                     f"{sp}: share of replicates in each Red List category by year",
-                    f"{sp}: share of replicates in each IUCN Red List category by year.",
+                    f"{sp}: share of replicates in each IUCN Red List category by year; "
+                    "hatched: years whose categories are lower bounds in some replicate (a "
+                    "criterion not evaluated there, such as A3 or E without projections after "
+                    "year 0, could have given a higher category), so a fall in category into "
+                    "those years need not be an improvement.",
                 )
             )
             parts.append(
@@ -1042,7 +1083,8 @@ class _Page:
                     plots.plot_transition_matrix(self.assessment, species=sp),
                     f"{sp}: Red List category transition probabilities",
                     f"{sp}: probability of each category at the end given the category at the "
-                    "start (rows), per scenario.",
+                    "start (rows), per scenario; an axis marked ≥ gives categories that are "
+                    "lower bounds in that year (criteria not evaluated).",
                 )
             )
         parts.append("</section>")

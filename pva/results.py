@@ -226,10 +226,15 @@ RISK_MEASURE = "risk_measure"
 ABUNDANCE_COUNTS = "abundance_counts"
 """What a species' abundance figures count, in its stage names (species)."""
 P_SITE_EXTINCTION = "p_site_extinction"
-"""Probability that a site (population) has no individuals by a horizon (species, scenario,
-population, horizon)."""
+"""Probability that a site (population) has no individuals in some year from the year the scenario
+founds it to a horizon (species, scenario, population, horizon); NaN before the founding
+(:mod:`pva.summary.sites`)."""
 P_SITE_QUASI_EXTINCTION = "p_site_quasi_extinction"
-"""Probability that a site falls to the species' quasi-extinction threshold by a horizon."""
+"""Probability that a site is at or below the species' quasi-extinction threshold in some year from
+its founding to a horizon; NaN before the founding."""
+SITE_FOUNDING_YEAR = "site_founding_year"
+"""The year a scenario founds a site: the first year some replicate has individuals there (species,
+scenario, population); NaN where the scenario never founds it."""
 SITES_OCCUPIED = "sites_occupied"
 """Mean number of sites with individuals in a year (species, scenario, horizon)."""
 GENE_DIVERSITY_TARGET = 0.95
@@ -373,6 +378,10 @@ written: :func:`pva.simulate` records a study like ``pva run``; read only by
 # units and long names
 # ---------------------------------------------------------------------------------------------------
 
+_NOT_FOUNDED_COMMENT = (
+    "NaN (null in JSON): not founded, in the years before the scenario founds the site "
+    "(site_founding_year) and in scenarios that never found it"
+)
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     ABUNDANCE: {"units": "individuals", "long_name": "abundance by stage"},
     MATURE: {"units": "individuals", "long_name": "mature individuals"},
@@ -494,10 +503,23 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     DELTA_RLI_CONTRIBUTION: {"units": "1", "long_name": "the species' contribution to ΔRLI"},
     RISK_MEASURE: {"units": "1", "long_name": "what the species' risk measure counts"},
     ABUNDANCE_COUNTS: {"units": "1", "long_name": "what the species' abundance figures count"},
-    P_SITE_EXTINCTION: {"units": "1", "long_name": "probability that the site has no individuals"},
+    P_SITE_EXTINCTION: {
+        "units": "1",
+        "long_name": "probability that the site has had no individuals in some year since the "
+        "scenario founded it",
+        "comment": _NOT_FOUNDED_COMMENT,
+    },
     P_SITE_QUASI_EXTINCTION: {
         "units": "1",
-        "long_name": "probability that the site falls to the species' quasi-extinction threshold",
+        "long_name": "probability that the site has been at or below the species' "
+        "quasi-extinction threshold in some year since the scenario founded it",
+        "comment": _NOT_FOUNDED_COMMENT,
+    },
+    SITE_FOUNDING_YEAR: {
+        "units": "year",
+        "long_name": "year the scenario founds the site (first year some replicate has "
+        "individuals there)",
+        "comment": "NaN (null in JSON): the scenario never founds the site",
     },
     SITES_OCCUPIED: {"units": "sites", "long_name": "mean number of sites with individuals"},
     GENE_DIVERSITY_KEPT: {

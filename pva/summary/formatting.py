@@ -212,7 +212,9 @@ def _site_rows(
     table: xr.Dataset, t: xr.Dataset, scenarios: list[str], short: str | None
 ) -> list[list[str]]:
     """Per-site rows of a species with several sites (none for one site): each site's risk and
-    P(no individuals) by the final horizon, and the mean number of sites occupied at each horizon."""
+    P(no individuals) by the final horizon, counted from the year the scenario founds the site
+    ("not founded" in a scenario that has not founded it by then), and the mean number of sites
+    occupied at each horizon."""
     if results.P_SITE_EXTINCTION not in t:
         return []
     exists = (
@@ -233,12 +235,12 @@ def _site_rows(
     for p, (name, real) in enumerate(zip(names, exists, strict=True)):
         if not real:
             continue
-        at = {results.POPULATION: p}
+        site = t.isel({results.POPULATION: p})
+        rows.extend(_founding_rows(site, name, scenarios))
         if short is not None:
             label = short.format(year=h).replace("P(", f"site {name}: P(", 1)
-            quasi = _cells(t.isel(at), results.P_SITE_QUASI_EXTINCTION, _fmt_p, scenarios, h)
-            rows.append([label, *quasi])
-        extinct = _cells(t.isel(at), results.P_SITE_EXTINCTION, _fmt_p, scenarios, h)
+            rows.append([label, *_site_cells(site, results.P_SITE_QUASI_EXTINCTION, scenarios, h)])
+        extinct = _site_cells(site, results.P_SITE_EXTINCTION, scenarios, h)
         rows.append([f"site {name}: P(no individuals by year {h})", *extinct])
     n = int(np.sum(exists))
     rows.extend(
@@ -252,6 +254,38 @@ def _site_rows(
         for year in horizons
     )
     return rows
+
+
+NOT_FOUNDED = "not founded"
+"""The cell of a site's risk in a year before the scenario founds the site (or in a scenario that
+never founds it), where the risk is NaN (:mod:`pva.summary.sites`)."""
+
+
+def _founding_rows(site: xr.Dataset, name: str, scenarios: list[str]) -> list[list[str]]:
+    """ "site NAME: founded in year" in each scenario, for a site that some scenario founds after
+    year 0 or never (none for a site occupied from the start in every scenario)."""
+    if results.SITE_FOUNDING_YEAR not in site:
+        return []
+    years = [
+        float(_scalar(site, results.SITE_FOUNDING_YEAR, {results.SCENARIO: s})) for s in scenarios
+    ]
+    if all(y == 0 for y in years):
+        return []
+    cells = [f"{y:.0f}" if math.isfinite(y) else NOT_FOUNDED for y in years]
+    return [[f"site {name}: founded in year", *cells]]
+
+
+def _site_cells(site: xr.Dataset, var: str, scenarios: list[str], horizon: int) -> list[str]:
+    """A site's risk ``var`` by ``horizon`` in each scenario with its interval, or
+    :data:`NOT_FOUNDED`."""
+    cells = []
+    for s in scenarios:
+        where = {results.SCENARIO: s, results.HORIZON: horizon}
+        value, lower, upper = _triple(site, var, where)
+        cells.append(
+            _with_interval(value, lower, upper, _fmt_p) if math.isfinite(value) else NOT_FOUNDED
+        )
+    return cells
 
 
 def _genetic_rows(table: xr.Dataset, t: xr.Dataset, scenarios: list[str]) -> list[list[str]]:
@@ -388,13 +422,39 @@ UPPER_BOUND_MARK = "≤ "
 """Marks a Red List Index that is an upper bound (some species' category is a lower bound)."""
 
 
+LOWER_BOUND_NOTE = (
+    f"{LOWER_BOUND_MARK.strip()} a lower bound: a criterion not evaluated could have given a "
+    "higher category"
+)
+"""What :data:`LOWER_BOUND_MARK` means, said once under a table that uses it."""
+
+
+def category_share(
+    category: str, share: float, *, criteria: str = "", lower_bound: bool = False
+) -> str:
+    """One category of a cell of Red List shares, as summaries and the report write it:
+    ``"≥ EN >99% (D)"``.
+
+    The share is a whole percentage ("<1%" and ">99%" where rounding would show 0% or 100%);
+    ``criteria`` (IUCN notation, without the category) follow in parentheses unless the share
+    is under 1% (the criteria of a handful of replicates say little) or empty; ``lower_bound``
+    (some replicate in the category is a lower bound, :func:`pva.summary.lower_bounds`) puts
+    :data:`LOWER_BOUND_MARK` first.
+    """
+    percent = _percent(share)
+    text = f"{LOWER_BOUND_MARK if lower_bound else ''}{category} {percent}"
+    if criteria and percent != "<1%":
+        text += f" ({criteria})"
+    return text
+
+
 def _category_cells(shares: xr.DataArray, scenarios: list[str]) -> list[str]:
     """Per scenario, the categories some replicate is in, with their shares ("CR 20%, EX 80%")."""
     cells = []
     for s in scenarios:
         row = shares.sel({results.SCENARIO: s})
         parts = [
-            f"{c} {_percent(float(v))}"
+            category_share(str(c), float(v))
             for c, v in zip(row[results.CATEGORY_DIM].values, row.values, strict=True)
             if float(v) > 0
         ]
@@ -403,12 +463,14 @@ def _category_cells(shares: xr.DataArray, scenarios: list[str]) -> list[str]:
 
 
 def _percent(share: float) -> str:
-    """A share as a whole percentage; "<1%" and ">99%" where rounding would show 0% or 100%."""
-    if 0 < share < 0.005:
+    """A share as a whole percentage; "<1%" and ">99%" where rounding would show 0% or 100%
+    (0.5% rounds to even, to 0)."""
+    text = f"{100 * share:.0f}"
+    if share > 0 and text == "0":
         return "<1%"
-    if 0.995 <= share < 1:
+    if share < 1 and text == "100":
         return ">99%"
-    return f"{100 * share:.0f}%"
+    return f"{text}%"
 
 
 def _most_likely_cell(t: xr.Dataset, **where: Any) -> str:
@@ -478,10 +540,7 @@ def red_list_notes(table: xr.Dataset, species: str) -> list[str]:
             # one line per reason ("A2 not evaluated: ...; A3, E not evaluated: ...")
             lines.extend(f"{prefix}{part}" for part in note.split("; "))
     if bool(t[results.MOST_LIKELY_LOWER_BOUND].any()):
-        lines.append(
-            f"{LOWER_BOUND_MARK.strip()} a lower bound: a criterion not evaluated could have "
-            "given a higher category"
-        )
+        lines.append(LOWER_BOUND_NOTE)
     return lines
 
 

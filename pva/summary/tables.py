@@ -176,6 +176,9 @@ def _spread_note(confidence: float) -> str:
 NEVER_EVALUATED = "never_evaluated"
 """Variable of :func:`assess_by_species`'s second Dataset: whether a sub-criterion was ``NE`` in
 every replicate and year of a species and scenario (species, scenario, criterion), bool."""
+LOWER_BOUND = "lower_bound"
+"""Variable of :func:`assess_by_species`'s first Dataset: whether a replicate's category is a
+lower bound (:func:`lower_bounds`), (species, scenario, replicate, year), bool."""
 EVALUATED_CRITERIA = "evaluated_criteria"
 """Attribute of :func:`assess_by_species`'s second Dataset: the sub-criteria evaluated (level >= 0)
 somewhere, or listed as not evaluated somewhere, in any year (comma-separated)."""
@@ -268,7 +271,9 @@ def assess_by_species(
     by_year : xarray.Dataset
         ``category`` (species, scenario, replicate, year) and ``red_list_index`` (scenario,
         replicate, year) of all species jointly (:func:`pva.redlist.rli_by_replicate`), every year
-        (or at ``by_year``): what :func:`pva.redlist.assess` returns for them.
+        (or at ``by_year``): what :func:`pva.redlist.assess` returns for them; and
+        ``lower_bound`` (species, scenario, replicate, year): whether the category is a lower
+        bound (:func:`lower_bounds`).
     at_years : xarray.Dataset
         Every variable of :func:`pva.redlist.assess` at ``years`` (the criteria texts as shared
         Python strings), the RLI of all species jointly, plus ``never_evaluated`` (species,
@@ -298,6 +303,8 @@ class _SpeciesAssessment:
 
     category: xr.DataArray
     """(species, scenario, replicate, year), every year or the years asked for."""
+    lower_bound: xr.DataArray
+    """(species, scenario, replicate, year) as ``category``: :func:`lower_bounds`."""
     at_years: xr.Dataset
     """Every variable at the chosen years, criteria texts as shared strings, no RLI."""
     never: xr.DataArray
@@ -347,11 +354,13 @@ def _assess_species(
     category = full[results.CATEGORY]
     if by_year is not None:
         category = category.sel({results.YEAR: sorted(set(by_year))})
+    lower = lower_bounds(full, [int(y) for y in category[results.YEAR].values])
     for name in (results.CRITERIA, "not_evaluated"):
         at[name] = at[name].copy(data=_shared_strings(at[name].values))
     never = (full[redlist.CRITERION_LEVEL] == redlist.NE).all((results.REPLICATE, results.YEAR))
     return _SpeciesAssessment(
         category=category,
+        lower_bound=lower.assign_coords(category.coords),
         at_years=at,
         never=never,
         requested=frozenset(_requested_in(full)),
@@ -363,6 +372,7 @@ def _joined(parts: Sequence[_SpeciesAssessment]) -> tuple[xr.Dataset, xr.Dataset
     """:func:`assess_by_species`'s two Datasets from each species' part."""
     category = xr.concat([p.category for p in parts], results.SPECIES)
     by_year = category.to_dataset()
+    by_year[LOWER_BOUND] = xr.concat([p.lower_bound for p in parts], results.SPECIES)
     by_year[results.RLI] = redlist.rli_by_replicate(category)
     return by_year, _joined_at_years(parts)
 
@@ -1184,12 +1194,41 @@ def _most_likely(
     return label, label_share, criteria, label_lower
 
 
+def lower_bounds(assessment: xr.Dataset, years: Sequence[int] | None = None) -> xr.DataArray:
+    """Whether each replicate's category is a lower bound (species, scenario, replicate, year),
+    the rule of the summary's "≥" (:func:`red_list_by_horizon`): some sub-criterion not
+    evaluated there could have given a higher category.
+
+    ``assessment`` is :func:`pva.redlist.assess` of the results, or either Dataset of
+    :func:`assess_by_species` (the first carries ``lower_bound`` at its years, the second
+    ``criterion_level``); ``years`` default to all of its years.
+
+    Raises
+    ------
+    ValueError
+        If ``assessment`` records neither ``lower_bound`` nor ``criterion_level``.
+    """
+    chosen = [int(y) for y in (assessment[results.YEAR].values if years is None else years)]
+    if LOWER_BOUND in assessment:
+        return assessment[LOWER_BOUND].sel({results.YEAR: chosen})
+    if redlist.CRITERION_LEVEL not in assessment:
+        raise ValueError(
+            f"assessment records neither {LOWER_BOUND!r} nor {redlist.CRITERION_LEVEL!r}: it "
+            "does not say which categories are lower bounds"
+        )
+    at = assessment.sel({results.YEAR: chosen}).rename({results.YEAR: results.HORIZON})
+    lower, _ = _not_evaluated(assessment, at, chosen, reasons=False)
+    dims = (results.SPECIES, results.SCENARIO, results.REPLICATE, results.YEAR)
+    coords = {d: assessment[d].values for d in dims[:-1]}
+    return xr.DataArray(lower, dims=dims, coords={**coords, results.YEAR: chosen}, name=LOWER_BOUND)
+
+
 def _not_evaluated(
-    assessment: xr.Dataset, at: xr.Dataset, years: list[int]
+    assessment: xr.Dataset, at: xr.Dataset, years: list[int], *, reasons: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Whether each replicate's category is a lower bound (species, scenario, replicate,
     horizon), and per (species, scenario, horizon) which sub-criteria were not evaluated and
-    why."""
+    why (left empty with ``reasons=False``)."""
     subs = [str(c) for c in assessment[redlist.CRITERION].values]
     if NEVER_EVALUATED in assessment:  # reduced over all years by assess_by_species
         requested = set(str(assessment.attrs.get(EVALUATED_CRITERIA, "")).split(","))
@@ -1223,7 +1262,7 @@ def _not_evaluated(
         missing = (levels[i, j][:, :, listed] < 0) & alive[:, :, None]  # (rep, h, sub)
         below = category[i, j][:, :, None] < ceiling[listed]
         lower[i, j] = (missing & below).any(axis=2)
-        for h, year in enumerate(years):
+        for h, year in enumerate(years if reasons else ()):
             reasons: dict[str, list[str]] = {}
             for col, k in enumerate(listed):
                 gone = missing[:, h, col]

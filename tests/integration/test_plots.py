@@ -135,8 +135,15 @@ def test_category_distribution(assessment: xr.Dataset) -> None:
     axes = visible_axes(fig)
     assert [ax.get_title() for ax in axes] == ["no action", "protect"]
     # categories some replicate of Beta reaches: EN, CR (E at year 0) and EX; one area each
+    # and the hatching of years whose categories are lower bounds (Beta is EN, a lower bound, in
+    # some replicates)
     legend = fig.legends[0]
-    assert sorted(t.get_text() for t in legend.get_texts()) == ["CR", "EN", "EX"]
+    assert sorted(t.get_text() for t in legend.get_texts()) == [
+        "CR",
+        "EN",
+        "EX",
+        plots.LOWER_BOUND_LABEL,
+    ]
     for ax in axes:
         assert len(bands(ax)) == 3
     assert axes[0].get_ylabel() == "fraction of replicates"
@@ -159,8 +166,12 @@ def test_transition_matrix(assessment: xr.Dataset) -> None:
     assert [ax.get_title() for ax in axes] == ["no action", "protect"]
     for ax in axes:
         assert sum(isinstance(im, AxesImage) for im in ax.get_images()) == 1
-        assert ax.get_ylabel() in {"category in year 0", ""}
-        assert ax.get_xlabel() == "category in year 50"
+    # no action: CR (the highest category the criteria not evaluated give) then EX, so no lower
+    # bound; protect: EN in both years, a lower bound ("≥")
+    assert axes[0].get_ylabel() == "category in year 0"
+    assert axes[0].get_xlabel() == "category in year 50"
+    assert axes[1].get_ylabel() == "≥ category in year 0 (a lower bound)"
+    assert axes[1].get_xlabel() == "≥ category in year 50 (a lower bound)"
     # every Alpha replicate goes CR -> EX without action and stays EN with protection
     image = axes[0].get_images()[0].get_array()
     labels = [t.get_text() for t in axes[0].get_yticklabels()]
