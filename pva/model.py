@@ -1813,7 +1813,7 @@ class Species(_Spec):
                 raise ValueError(
                     f"{own}: catastrophe {c.name!r} survival_multiplier={float(m[j])!r} would raise "
                     f"the survival of stage {self.stages[j]!r} from {survival[j]:.6g} to "
-                    f"{m[j] * survival[j]:.6g}, above 1; for this stage it can be at most "
+                    f"{m[j] * survival[j]:.6g}, above 1; for this stage it must be at most "
                     f"{1 / survival[j]:.6g} (survival is a probability)"
                 )
 

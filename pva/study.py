@@ -388,8 +388,8 @@ def _check_captive_survival(programme: ExSituProgramme, species: StudySpecies) -
         raise ValueError(
             f"Study: {validation.owner(programme)} survival_multiplier={m!r} would raise the "
             f"captive survival of stage {stage!r} of species {species.name!r} from "
-            f"{survival[k]:.6g} to {m * survival[k]:.6g}, above 1; for this species it can be at "
-            f"most {1 / survival[k]:.6g} (survival is a probability)"
+            f"{survival[k]:.6g} to {m * survival[k]:.6g}, above 1; for this species it must be "
+            f"at most {1 / survival[k]:.6g} (survival is a probability)"
         )
 
 
