@@ -5,7 +5,8 @@ The study is built by :mod:`scale_study` from the shipped data: 20 species (copi
 ``scenarios/five_species.toml``) x 3 scenarios x 1,000 replicates x 100 years by default. Each
 repeat runs ``--jobs 1`` and ``--jobs 2`` one after the other (alternating which goes first), so
 both see the same load; the ratio is taken within the repeat. Also timed: the start-up of the
-``pva`` command alone (``python -c "import pva.cli"``), the serial floor every run pays.
+``pva`` command alone (``python -c "import pva.cli"``), the serial floor every run pays, and what
+two cores give on this machine (:func:`machine_ceiling`), the ceiling of any ratio.
 
 Wall times are those a user sees (start-up included); peak memory is that of the calling process
 (:mod:`scaling_measure`). The machine's load (``os.getloadavg``) is printed beside each repeat:
@@ -39,6 +40,38 @@ from scale_study import write_study
 from scaling_measure import load, measure
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+_BUSY = """
+import time, numpy as np
+rng = np.random.default_rng(1)
+a = rng.random((300, 300))
+start = time.process_time()
+while time.process_time() - start < {seconds}:
+    a = np.tanh(a @ a.T / 300.0)
+"""
+
+
+def machine_ceiling(seconds: float = 4.0) -> float:
+    """What two cores give here: the work two independent CPU-bound processes (a numpy loop of
+    ``seconds`` of CPU each, one thread) get done at once, over what one gets done alone, as a
+    speed-up (2.0 on two free cores). No ``--jobs 2`` can beat it on this machine."""
+    code = _BUSY.format(seconds=seconds)
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    alone = time.perf_counter() - start
+    start = time.perf_counter()
+    pair = [subprocess.Popen([sys.executable, "-c", code], env=env) for _ in range(2)]
+    for process in pair:
+        process.wait()
+    together = time.perf_counter() - start
+    return 2.0 * alone / together
 
 
 def startup_seconds(env: dict[str, str]) -> float:
@@ -81,15 +114,20 @@ def main() -> None:
             order = args.jobs if repeat % 2 == 0 else args.jobs[::-1]
             before = load()
             startup = startup_seconds({**os.environ, **env})
+            ceiling = machine_ceiling()
             got = {}
             for jobs in order:
                 nc = Path(tmp) / f"jobs{jobs}.nc"
                 got[jobs] = measure(
                     ["run", str(study), "--jobs", str(jobs), "-q", "--out", str(nc)], env=env
                 )
-            rows.append((repeat + 1, before, startup, got))
+            rows.append((repeat + 1, before, startup, ceiling, got))
             line = ", ".join(f"jobs {j}: {m.seconds:.1f} s" for j, m in sorted(got.items()))
-            print(f"repeat {repeat + 1} ({before}): start-up {startup:.1f} s; {line}", flush=True)
+            print(
+                f"repeat {repeat + 1} ({before}): start-up {startup:.1f} s; two cores give "
+                f"{ceiling:.2f}x; {line}",
+                flush=True,
+            )
     base = min(args.jobs)
     lines = [
         f"# `pva run` with {' and '.join(f'--jobs {j}' for j in args.jobs)}: "
@@ -104,20 +142,22 @@ def main() -> None:
         "shared machine; what a second worker adds is its start-up). "
         "Peak memory is that of the calling process (workers apart). The load is the machine's "
         "load average when the repeat started: the machine is shared with other work, so a "
-        f"ratio below the number of cores may be the other work's. Bytecode: {bytecode}.",
+        f"ratio below the number of cores may be the other work's. Bytecode: {bytecode}. "
+        "Two cores give: two independent single-threaded numpy loops run at once, against one "
+        "alone (`machine_ceiling`), the speed-up no `--jobs 2` can exceed on this machine.",
         "",
-        "| repeat | load before | start-up (s) | "
+        "| repeat | load before | start-up (s) | two cores give | "
         + " | ".join(
             f"jobs {j} (s) | jobs {j} CPU (s) | jobs {j} peak (MiB)" for j in sorted(args.jobs)
         )
         + " | "
         + " | ".join(f"ratio {j}" for j in sorted(args.jobs) if j != base)
         + " |",
-        "|" + "---|" * (3 + 3 * len(args.jobs) + len(args.jobs) - 1),
+        "|" + "---|" * (4 + 3 * len(args.jobs) + len(args.jobs) - 1),
     ]
     ratios: dict[int, list[float]] = {j: [] for j in args.jobs if j != base}
-    for repeat, before, startup, got in rows:
-        cells = [str(repeat), before, f"{startup:.1f}"]
+    for repeat, before, startup, ceiling, got in rows:
+        cells = [str(repeat), before, f"{startup:.1f}", f"{ceiling:.2f}"]
         for j in sorted(args.jobs):
             cells += [
                 f"{got[j].seconds:.1f}",
@@ -136,8 +176,13 @@ def main() -> None:
             f"(best {max(values):.2f}) over {len(values)} repeats."
         )
     for j in sorted(args.jobs):
-        best = min(g[j].seconds for _, _, _, g in rows)
+        best = min(g[j].seconds for *_, g in rows)
         lines.append(f"Best time with `--jobs {j}`: {best:.1f} s.")
+    ceilings = [c for _, _, _, c, _ in rows]
+    lines.append(
+        f"Two cores give {statistics.median(ceilings):.2f}x here (median over {len(ceilings)} "
+        "repeats): the ceiling of any ratio above."
+    )
     lines.append(f"Load after: {load()}.")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
