@@ -264,6 +264,10 @@ RUNNER_UP = "runner_up"
 """Per species, the scenario with the second-lowest risk (species)."""
 MARGIN = "margin"
 """Per species, the runner-up's risk minus the best scenario's, paired (species)."""
+BEST_RANKED_BY = "best_ranked_by"
+"""Per species, what the best scenario, its reduction and margin were judged by: ``"risk"`` (the
+species' risk measure), or ``"absolute extinction"`` where every scenario has the same risk
+(species)."""
 GREEN_SCORE = "green_score"
 SPECIES_RECOVERY_SCORE = "species_recovery_score"
 CONSERVATION_LEGACY = "conservation_legacy"
@@ -550,6 +554,11 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     },
     RUNNER_UP: {"units": "1", "long_name": "scenario with the second-lowest risk"},
     MARGIN: {"units": "1", "long_name": "risk under the runner-up minus under the best scenario"},
+    BEST_RANKED_BY: {
+        "units": "1",
+        "long_name": "what the best scenario was judged by: the risk measure, or absolute "
+        "extinction where every scenario has the same risk",
+    },
     GREEN_SCORE: {"units": "percent", "long_name": "Species Recovery Score (Green Score)"},
     SPECIES_RECOVERY_SCORE: {"units": "percent", "long_name": "Species Recovery Score"},
     CONSERVATION_LEGACY: {"units": "percent", "long_name": "Conservation Legacy"},

@@ -2,7 +2,11 @@
 much.
 
 The risk is the species' own measure (:mod:`pva.measures`) by the final year. Scenarios other than
-no action are ordered by it, ties broken by the probability of absolute extinction. The best
+no action are ordered by it, ties broken by the probability of absolute extinction. Where every
+scenario, no action included, has the same risk (a quasi-extinction threshold that every future
+crosses by the final year, or none does), the risk cannot tell them apart: they are then judged by
+absolute extinction, the reduction and margin are differences in it, and ``best_ranked_by`` says
+so. The best
 scenario's **risk reduction** (no action's risk minus its) and its **margin** over the runner-up
 (the runner-up's risk minus its) are paired differences over replicates, which share their random
 numbers in every scenario (common random numbers), with the normal interval of the mean
@@ -30,6 +34,11 @@ def _order(p: xr.DataArray, absolute: xr.DataArray, candidates: list[str]) -> li
     )
 
 
+def _spread(p: xr.DataArray) -> float:
+    """Largest minus smallest probability over the scenarios."""
+    return float(p.max() - p.min())
+
+
 def add_best_actions(
     table: xr.Dataset,
     reached: xr.DataArray,
@@ -52,7 +61,8 @@ def add_best_actions(
         The scenario the best one is compared with.
 
     Nothing is added when there is no scenario besides no action; ``runner_up`` is "" and its
-    margin NaN with a single alternative.
+    margin NaN with a single alternative. ``best_ranked_by`` (species) says whether the risk or
+    absolute extinction judged them (see the module docstring).
     """
     scenarios = results.names_of(reached, results.SCENARIO)
     candidates = [s for s in scenarios if s != no_action]
@@ -65,10 +75,14 @@ def add_best_actions(
     values = {k: np.full(n, np.nan) for k in ("reduction", "margin")}
     lower = {k: np.full(n, np.nan) for k in values}
     upper = {k: np.full(n, np.nan) for k in values}
+    ranked_by = np.full(n, "risk", dtype=object)
     p = reached.mean(results.REPLICATE)
     p_abs = extinct.mean(results.REPLICATE)
     for i, sp in enumerate(species):
         at = {results.SPECIES: sp}
+        events = reached
+        if _spread(p.sel(at)) == 0 and _spread(p_abs.sel(at)) > 0:
+            events, ranked_by[i] = extinct, "absolute extinction"
         order = _order(p.sel(at), p_abs.sel(at), candidates)
         best[i] = order[0]
         pairs = {"reduction": no_action}
@@ -77,8 +91,8 @@ def add_best_actions(
             pairs["margin"] = order[1]
         for key, other in pairs.items():
             d = outcomes.paired_difference(
-                reached.sel({**at, results.SCENARIO: other}).values,
-                reached.sel({**at, results.SCENARIO: order[0]}).values,
+                events.sel({**at, results.SCENARIO: other}).values,
+                events.sel({**at, results.SCENARIO: order[0]}).values,
                 confidence=confidence,
             )
             values[key][i], lower[key][i], upper[key][i] = d.estimate, d.lower, d.upper
@@ -91,6 +105,7 @@ def add_best_actions(
         return xr.DataArray(data, dims=(results.SPECIES,), attrs=attrs)
 
     table[results.BEST_SCENARIO] = column(best, results.BEST_SCENARIO)
+    table[results.BEST_RANKED_BY] = column(ranked_by, results.BEST_RANKED_BY)
     table[results.RUNNER_UP] = column(runner, results.RUNNER_UP)
     for key, name, text in (
         ("reduction", results.RISK_REDUCTION, f"risk by year {final} under {no_action!r} minus "

@@ -393,23 +393,28 @@ def best_action_text(table: xr.Dataset, species: str) -> str:
         )
     parts.append(f"P(extinct by year {final}) = {_cell(t, results.P_EXTINCTION, _fmt_p, **at)}")
     text = f"best: {best} — " + ", ".join(parts)
-    text += "; " + _difference(t, results.RISK_REDUCTION, repr(no_action))
+    noun = "risk"
+    if results.BEST_RANKED_BY in t and str(t[results.BEST_RANKED_BY].values) != "risk":
+        noun = str(t[results.BEST_RANKED_BY].values)
+        risk = _fmt_p(float(t[results.P_QUASI_EXTINCTION].sel(at)))
+        text += f"; every scenario has the same risk ({risk}), so they are judged by {noun}"
+    text += "; " + _difference(t, results.RISK_REDUCTION, repr(no_action), noun)
     runner = str(t[results.RUNNER_UP].values)
     if runner:
-        text += "; " + _difference(t, results.MARGIN, f"the runner-up {runner!r}")
+        text += "; " + _difference(t, results.MARGIN, f"the runner-up {runner!r}", noun)
     return text
 
 
-def _difference(t: xr.Dataset, var: str, other: str) -> str:
+def _difference(t: xr.Dataset, var: str, other: str, noun: str = "risk") -> str:
     """ "risk 0.04 (0.03–0.05) below 'no action' (paired)", or "risk no different from ..." when
-    the interval of the paired difference includes 0."""
+    the interval of the paired difference includes 0 (``noun``: what the difference is in)."""
     value, lower, upper = (float(t[var + s]) for s in ("", LOWER_SUFFIX, UPPER_SUFFIX))
     if not math.isfinite(value):
         return ""
     if lower <= 0 <= upper:
-        return f"risk no different from {other} ({value:.2f}; {lower:.2f} to {upper:.2f}, paired)"
+        return f"{noun} no different from {other} ({value:.2f}; {lower:.2f} to {upper:.2f}, paired)"
     cell = _with_interval(value, lower, upper, lambda v: f"{v:.2f}")
-    return f"risk {cell} below {other} (paired)"
+    return f"{noun} {cell} below {other} (paired)"
 
 
 # ---------------------------------------------------------------------------------------------------

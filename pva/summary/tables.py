@@ -649,7 +649,7 @@ def summary_table(
           ``years_above_gene_diversity_target`` (species, scenario) and, with several sites,
           ``site_gene_diversity`` (species, scenario, population, horizon)
           (:mod:`pva.summary.genetics`);
-        * ``best_scenario``, ``risk_reduction``, ``runner_up``, ``margin`` (species)
+        * ``best_scenario``, ``risk_reduction``, ``runner_up``, ``margin``, ``best_ranked_by`` (species)
           (:mod:`pva.summary.answer`);
         * ``total_cost`` (species, scenario) when some intervention has a cost: the expected cost
           in the study's currency (:mod:`pva.summary.costs`);
