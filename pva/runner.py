@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import importlib
 import os
+import signal
 import threading
 import time
 import warnings
@@ -253,7 +254,8 @@ PARENT_CHECK_SECONDS = 0.2
 
 
 def _watch_parent(parent: int) -> None:
-    """Initializer of the loky worker processes: a daemon thread ends the worker (``os._exit``)
+    """Initializer of the loky worker processes: Ctrl-C is left to the parent, and a daemon
+    thread ends the worker (``os._exit``)
     as soon as its parent ``parent`` is gone (the worker is re-parented), so that a killed ``pva
     run`` (SIGKILL cannot be caught) leaves no workers behind — nor loky's resource trackers, which
     end when the last process holding their pipe does. Workers hold no files open for writing:
@@ -264,6 +266,9 @@ def _watch_parent(parent: int) -> None:
             time.sleep(PARENT_CHECK_SECONDS)
         os._exit(1)
 
+    # Ctrl-C reaches the whole process group; the parent answers it (it stops the workers and
+    # says so in one line), so a worker that took it too would only print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.getppid() == parent:
         threading.Thread(target=watch, name="pva-parent-watch", daemon=True).start()
     else:  # the parent died while this worker was starting

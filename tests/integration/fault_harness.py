@@ -104,7 +104,16 @@ def start(args: list[str], *, pause: str | None = None) -> subprocess.Popen[str]
         text=True,
         env=environment(pause),
         start_new_session=True,
+        preexec_fn=_as_in_a_terminal,
     )
+
+
+def _as_in_a_terminal() -> None:
+    """Ctrl-C and SIGTERM as a terminal's foreground command receives them. A test run started
+    in the background of a non-interactive shell (``pytest &``) ignores SIGINT, and its children
+    would inherit that: pva then rightly ignores Ctrl-C, and the test of it could not run."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:
