@@ -566,8 +566,8 @@ _BOUND_EDGE = "#333333"
 def _lower_bound_years(assessment: xr.Dataset, species: str) -> xr.DataArray | None:
     """(scenario, year): whether some replicate's category is a lower bound, by the summary's
     rule (:func:`pva.summary.lower_bounds`); None when ``assessment`` does not say."""
-    try:
-        bound = summary.lower_bounds(assessment)
+    try:  # the one species: a figure per species must not classify every species again
+        bound = summary.lower_bounds(assessment.sel({names.SPECIES: [species]}))
     except ValueError:
         return None
     return bound.sel({names.SPECIES: species}).any(names.REPLICATE)
@@ -1133,7 +1133,8 @@ def write_figures(
 ) -> list[Path]:
     """Write ``(stem, figure)`` pairs as ``<stem>.<format>`` files into ``out_dir`` (created if
     needed) through :func:`pva.io.write_bytes`, each as soon as it is rendered; return the paths.
-    ``task_map``: render in parallel (:data:`summary.TaskMap`)."""
+    ``task_map``: render in parallel (:data:`summary.TaskMap`). Bad ``formats`` are refused
+    before any figure is drawn (``figures`` is read only after the check)."""
     _check_formats(formats)
     out = Path(out_dir)
     stems: list[str] = []
@@ -1170,7 +1171,6 @@ def plot_all(
     intervals drawn. ``task_map``: assess the species and render the figures in parallel
     (:data:`pva.summary.TaskMap`); the files are the same.
     """
-    _check_formats(formats)
     figures = iter_figures(results, red_list=red_list, confidence=confidence, task_map=task_map)
     return write_figures(figures, out_dir, formats=formats, dpi=dpi, task_map=task_map)
 
@@ -1439,6 +1439,5 @@ def write_success_figures(
 ) -> list[Path]:
     """Write :func:`iter_success_figures` into ``out_dir`` (:func:`write_figures`); return the
     paths."""
-    _check_formats(formats)
     figures = iter_success_figures(analysis)
     return write_figures(figures, out_dir, formats=formats, dpi=dpi, task_map=task_map)
