@@ -632,7 +632,7 @@ def _run(args: argparse.Namespace) -> int:
     study = io.read_study(args.study)
     out = args.out if args.out is not None else _default_results_path(study.name)
     # everything that can be known before simulating is checked before simulating
-    need = resources.estimate(study, jobs=args.jobs, backend=args.backend)
+    need = resources.estimate(study, jobs=args.jobs, backend=args.backend, streamed=True)
     resources.require_memory(need, where=f"{args.study}: [study]")
     io.check_output(out, needed=need.results_file)
     if args.checkpoint_dir is not None:
@@ -644,9 +644,10 @@ def _run(args: argparse.Namespace) -> int:
             what="checkpoints",
         )
     bar, progress = _progress_bar(f"pva run {study.name}", "task", args.quiet)
-    try:
-        ds = runner.run_study(
+    try:  # each finished task goes into the file: this process never holds the whole study
+        path = runner.run_study_to_file(
             study,
+            out,
             jobs=args.jobs,
             backend=args.backend,
             progress=progress,
@@ -660,12 +661,6 @@ def _run(args: argparse.Namespace) -> int:
                 f"finished tasks are kept in {args.checkpoint_dir}: the same command resumes"
             ) from None
         raise
-    finally:
-        if bar is not None:
-            bar.close()
-        runner.shutdown_workers()  # before writing: the workers' memory goes back
-    try:
-        path = io.write_results(ds, out)
     except io.WriteError as exc:
         if args.checkpoint_dir is not None:
             kept_note = (
@@ -675,9 +670,14 @@ def _run(args: argparse.Namespace) -> int:
         else:
             kept_note = "with --checkpoint-dir DIR, finished tasks are kept for a rerun"
         raise io.WriteError(exc.errno, f"{exc}; {kept_note}") from None
-    if not args.quiet:
-        print(summary.format_run_overview(summary.run_overview(ds)))
-        print(f"seed entropy: {results.provenance(ds).seed_entropy}")
+    finally:
+        if bar is not None:
+            bar.close()
+        runner.shutdown_workers()
+    if not args.quiet:  # read back species by species, as pva summary reads it
+        with io.open_results(path, lazy=True) as ds:
+            print(summary.format_run_overview(summary.run_overview(ds)))
+            print(f"seed entropy: {results.provenance(ds).seed_entropy}")
     print(f"results written to {path}")
     return 0
 
@@ -701,7 +701,7 @@ def _add_validate(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _cmd_validate(args: argparse.Namespace) -> int:
     found = io.read_sweep(args.study)  # the study, and its [sweep] / [uncertainty] tables if any
     study = found.study
-    need = resources.estimate(study)
+    need = resources.estimate(study, streamed=True)  # what `pva run` needs
     resources.require_memory(need, where=f"{args.study}: [study]")
     tables = []
     for label, settings in (("[sweep]", found.sweep), ("[uncertainty]", found.uncertainty)):

@@ -21,7 +21,7 @@ import tempfile
 import tomllib
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -621,6 +621,22 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
     """
     path = Path(path)
     try:
+        with atomic_file(path) as tmp:
+            write(tmp)
+    except OSError as exc:
+        if isinstance(exc, WriteError):
+            raise
+        raise _write_error(path, exc) from None
+    return path
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """The temporary file of :func:`atomic_write` for a block that fills it: renamed over
+    ``path`` when the block ends, removed if it raises (its exception passes unchanged, so a
+    block that does more than write, such as a run, keeps its own errors)."""
+    path = Path(path)
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(path.parent)
         fd, name = tempfile.mkstemp(
@@ -634,15 +650,14 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
     umask = os.umask(0o022)
     os.umask(umask)
     try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+        yield tmp
+        try:
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except OSError as exc:
             raise _write_error(path, exc) from None
-        raise
-    return path
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -760,6 +775,122 @@ def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     return atomic_write(path, write)
 
 
+STREAM_CACHE = 2**24
+"""Bytes of HDF5 chunk cache of each variable a :class:`ResultsStream` writes (16 MiB): four
+chunks of at most :data:`_CHUNK_VALUES` values of 8 bytes. A run's tasks arrive in order, each
+filling a few neighbouring chunks, so a chunk is compressed and written once, when it leaves the
+cache, and the cache bounds the memory of writing whatever the study's size."""
+
+
+class ResultsStream:
+    """A results file filled in piece by piece while a run goes on (``pva run``), so that the
+    calling process never holds the whole study: :func:`pva.runner.run_study_to_file`.
+
+    ``skeleton`` holds everything but the variables of ``template`` (coordinates, per-species
+    variables, attributes) and is written first by xarray, as :func:`write_results` writes it.
+    ``template`` holds the streamed variables with a replicate dimension of length 1: they are
+    created with the encoding xarray gives them in a file (data type, attributes, fill value, the
+    ``coordinates`` attribute), compressed and chunked as :func:`write_results` does, at their full
+    size, and filled by :meth:`write`. Cells never written read as the fill value (NaN for floats):
+    an integer variable must be written whole. The file read back equals the Dataset
+    :func:`write_results` would have written (``tests/integration/test_streamed_results.py``).
+
+    Use as a context manager on a temporary file (:func:`atomic_write` renames it when done).
+    """
+
+    def __init__(self, path: Path, skeleton: xr.Dataset, template: xr.Dataset) -> None:
+        import netCDF4
+
+        encoded = template.to_netcdf(None, engine="netcdf4", format="NETCDF4")
+        try:
+            with _signals.deferred():  # xarray's write lock: see results_bytes
+                _signals.pause_point("encode")
+                skeleton.to_netcdf(
+                    path, engine="netcdf4", format="NETCDF4", encoding=_encoding(skeleton)
+                )
+        except OSError as exc:
+            raise _write_error(path, exc) from None
+        self.attrs: dict[str, str | int] = {}
+        """Global attributes to set when the file is closed (known only at the end)."""
+        self._path = path
+        self._file = netCDF4.Dataset(path, "a")
+        try:
+            for dim, size in template.sizes.items():
+                if dim not in self._file.dimensions:
+                    self._file.createDimension(str(dim), size)
+            with netCDF4.Dataset("template.nc", memory=bytes(encoded)) as spec:
+                for name in template.data_vars:
+                    self._create(spec.variables[str(name)])
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _create(self, spec: Any) -> None:
+        """The variable ``spec`` (of the encoded template) at its full size in the file."""
+        attrs = {a: spec.getncattr(a) for a in spec.ncattrs()}
+        full = {d: self._file.dimensions[d].size for d in spec.dimensions}
+        var = self._file.createVariable(
+            spec.name,
+            spec.dtype,
+            spec.dimensions,
+            zlib=True,
+            complevel=COMPRESSION_LEVEL,
+            shuffle=True,
+            chunksizes=_chunk_sizes(full),
+            fill_value=attrs.pop("_FillValue", None),
+        )
+        var.set_auto_maskandscale(False)  # the values as given, as xarray writes them
+        var.set_var_chunk_cache(size=STREAM_CACHE, nelems=1009, preemption=0.75)
+        var.setncatts(attrs)
+
+    def write(self, name: str, key: tuple[Any, ...], values: npt.ArrayLike) -> None:
+        """Write ``values`` into ``variable[key]`` (integers and slices; one axis may take a list
+        of indices, as netCDF4 allows)."""
+        try:
+            self._file.variables[name][key] = values
+        except RuntimeError as exc:  # netCDF4's HDF5 errors (a full disk, a vanished file)
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        """Set :attr:`attrs` and close the file (every chunk written to disk)."""
+        if not self._file.isopen():
+            return
+        try:
+            _signals.pause_point("write")
+            for key, value in self.attrs.items():
+                self._file.setncattr(key, value)
+        finally:
+            try:
+                self._file.close()
+            except RuntimeError as exc:
+                raise self._error(exc) from None
+
+    def _error(self, exc: RuntimeError) -> OSError:
+        """An HDF5 error as one line: a full disk said as :func:`check_output` says it (HDF5
+        reports only "HDF error")."""
+        folder = self._path.parent
+        free = free_space(folder)
+        if free < 2 * STREAM_CACHE:
+            from pva.resources import format_bytes  # resources imports the study layer
+
+            return WriteError(
+                errno.ENOSPC,
+                f"not enough space for the results in {folder}: the disk filled up while they "
+                f"were written ({format_bytes(free)} free)",
+            )
+        return WriteError(errno.EIO, f"cannot write {self._path}: NetCDF write failed ({exc})")
+
+    def __enter__(self) -> ResultsStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:  # the file is discarded: close without raising over the original error
+            with contextlib.suppress(Exception):
+                self._file.close()
+
+
 def open_results(path: str | os.PathLike[str], *, lazy: bool = False) -> xr.Dataset:
     """Read a results file written by :func:`write_results`.
 
@@ -794,10 +925,15 @@ HDF5 chunk cache, so a run's task writes and a summary's species reads touch eac
 
 
 def _chunks(var: xr.Variable | xr.DataArray) -> tuple[int, ...]:
-    """Chunk sizes of a compressed results variable: one species per chunk (summaries read the
-    file species by species), all of the other dims but replicates, and as many replicates as
-    :data:`_CHUNK_VALUES` allows."""
-    sizes = dict(var.sizes)
+    """Chunk sizes of a compressed results variable (:func:`_chunk_sizes`)."""
+    return _chunk_sizes(var.sizes)
+
+
+def _chunk_sizes(dim_sizes: Mapping[Any, int]) -> tuple[int, ...]:
+    """Chunk sizes of a compressed results variable of dims ``dim_sizes`` (in order): one species
+    per chunk (summaries read the file species by species), all of the other dims but
+    replicates, and as many replicates as :data:`_CHUNK_VALUES` allows."""
+    sizes = dict(dim_sizes)
     if "species" in sizes:
         sizes["species"] = 1
     if "replicate" in sizes:

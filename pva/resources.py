@@ -23,8 +23,12 @@ The estimate follows what :mod:`pva.runner` allocates (every figure in bytes):
   species' schedules and a Python with numpy (:data:`WORKER_BASE`); the parent holds the results and
   up to ``2 x jobs`` finished tasks in flight. Threads share the parent; Dask workers are counted
   nowhere (they may be on other machines);
-* **writing** the results: the compressed NetCDF image is built in memory (about a tenth of the raw
-  arrays, see :data:`COMPRESSION`) before it is written.
+* **writing** the results: :func:`pva.runner.run_study` returns them in memory (the results above),
+  and writing them builds the compressed NetCDF image in memory (about a tenth of the raw arrays,
+  see :data:`COMPRESSION`); ``pva run`` (:func:`pva.runner.run_study_to_file`, ``streamed=True``)
+  writes each task into the file as it finishes and keeps no results: its memory is the HDF5
+  chunk cache of each variable written (:data:`pva.io.STREAM_CACHE`), whatever the replicates
+  and the species.
 
 The unit test ``tests/unit/test_resources.py`` compares the estimate with the peak that
 :mod:`tracemalloc` measures on real runs: on the shipped studies and variants of them (longer,
@@ -95,7 +99,7 @@ class Estimate:
     """What a run of a study needs (bytes and seconds), from :func:`estimate`."""
 
     results: int
-    """The results arrays the runner keeps (every replicate and year)."""
+    """The results arrays the runner keeps (every replicate and year; 0 when streamed)."""
     schedules: int
     """The compiled schedules of every species x scenario."""
     task: int
@@ -104,10 +108,13 @@ class Estimate:
     """Working memory of the nested criterion-E projections of one task (0 without them)."""
     in_flight: int
     """Finished tasks held by the parent while workers run (0 for one job)."""
+    bookkeeping: int
+    """The list of tasks and the replicate coordinate (grows with the replicates even when the
+    results are streamed)."""
     workers: int
     """Memory of the worker processes (0 for one job, threads or Dask)."""
     writing: int
-    """The compressed results image built before it is written."""
+    """The compressed results image built before it is written (streamed: the chunk caches)."""
     memory: int
     """Peak memory of the run: the largest of simulating and writing."""
     results_file: int
@@ -127,6 +134,7 @@ class Estimate:
         """What to change to need less memory, for the largest part of the estimate."""
         parts = {
             "results": self.results + self.writing,
+            "bookkeeping": self.bookkeeping,
             "workers": self.workers + self.in_flight,
             "task": self.task + self.nested,
             "schedules": self.schedules,
@@ -136,6 +144,11 @@ class Estimate:
             return (
                 "the results keep every replicate and year: use fewer [study] replicates or years "
                 "(or fewer species or scenarios per study)"
+            )
+        if largest == "bookkeeping":
+            return (
+                f"use fewer [study] replicates (or a larger [study] chunk_size, now {self.chunk:,}: "
+                "each task is a record)"
             )
         if largest == "workers":
             return "use fewer --jobs (each worker holds a task and its own Python)"
@@ -179,7 +192,9 @@ def _effective_jobs(jobs: int, tasks: int) -> int:
     return max(1, min(n, tasks))
 
 
-def estimate(study: Study, *, jobs: int = 1, backend: str = "loky") -> Estimate:
+def estimate(
+    study: Study, *, jobs: int = 1, backend: str = "loky", streamed: bool = False
+) -> Estimate:
     """Estimate the memory, disk and time a run of ``study`` needs (nothing is allocated).
 
     Parameters
@@ -190,6 +205,9 @@ def estimate(study: Study, *, jobs: int = 1, backend: str = "loky") -> Estimate:
         Workers as given to :func:`pva.runner.run_study` (``-1``: all cores).
     backend
         ``"loky"`` (worker processes), ``"threading"``, ``"sequential"`` or ``"dask"``.
+    streamed
+        A run that writes its results file as it goes (``pva run``,
+        :func:`pva.runner.run_study_to_file`) rather than returning them in memory.
 
     Returns
     -------
@@ -224,9 +242,17 @@ def estimate(study: Study, *, jobs: int = 1, backend: str = "loky") -> Estimate:
         workers, local = 0, 0
     else:
         workers, local = 0, task + nest
-    writing = raw // 10
-    simulating = raw + schedules + in_flight + workers + local
-    memory = max(simulating, raw + schedules + writing)
+    if streamed:
+        # the chunk cache of each variable: mature, total, nested E (2), genetics (2), ex situ (2)
+        genetic = any(s.species.genetics is not None for s in study.species)
+        kept, writing = 0, (4 + 2 * bool(e_years) + 2 * genetic) * io.STREAM_CACHE
+    else:
+        kept, writing = raw, raw // 10
+    # the replicate coordinate, and per task its bounds, its delayed call and its place in the
+    # lists of the runner (about a kilobyte)
+    bookkeeping = reps * _FLOAT + sp * chunks * 1024
+    simulating = kept + schedules + in_flight + workers + local + bookkeeping
+    memory = max(simulating + (writing if streamed else 0), kept + schedules + writing)
 
     seconds = 0.0
     for p, s in zip(pops, stages, strict=True):
@@ -248,11 +274,12 @@ def estimate(study: Study, *, jobs: int = 1, backend: str = "loky") -> Estimate:
     )
     checkpoint_bytes = raw + sp * chunks * 1024  # .npz headers
     return Estimate(
-        results=raw,
+        results=kept,
         schedules=schedules,
         task=task,
         nested=nest,
         in_flight=in_flight,
+        bookkeeping=bookkeeping,
         workers=workers,
         writing=writing,
         memory=memory,
@@ -376,9 +403,14 @@ def require_memory(need: Estimate, available: int | None = None, *, where: str =
     have = available_memory() if available is None else available
     if have is None or need.memory <= max(have, ALWAYS_ALLOWED):
         return
+    kept = (
+        f"results {format_bytes(need.results)} for "
+        if need.results
+        else "results written as made, "
+    )
     raise ResourceError(
-        f"{where + ': ' if where else ''}the run needs about {format_bytes(need.memory)} of memory (results "
-        f"{format_bytes(need.results)} for {need.shape}; per task "
+        f"{where + ': ' if where else ''}the run needs about {format_bytes(need.memory)} of memory ({kept}"
+        f"{need.shape}; per task "
         f"{format_bytes(need.task + need.nested)}; {need.jobs} job(s)) but "
         f"{format_bytes(have)} are available: {need.advice()}"
     )

@@ -815,6 +815,48 @@ def build(
     return ds
 
 
+def streamed_layout(
+    study: Study,
+    *,
+    schedules: Sequence[Sequence[Schedule]],
+    entropy: int,
+    leads: int | None,
+    genetics: bool,
+    captive: bool,
+) -> tuple[xr.Dataset, xr.Dataset]:
+    """The Dataset :func:`build` makes for ``study``, split for a file written while the run goes
+    on (:class:`pva.io.ResultsStream`): ``(skeleton, template)``.
+
+    ``template`` holds the per-replicate variables (mature and total abundance, and as the run
+    makes them, ``extinction_risk`` and ``projected_mature`` with ``leads`` + 1 leads (None:
+    none), ``gene_diversity`` and ``inbreeding`` (``genetics``), the ex-situ programmes
+    (``captive``)) with a replicate dimension of length 1; ``skeleton`` holds all the rest at full
+    size, its ``engine_kernels`` attribute empty (the writer sets it at the end)."""
+    n_pop = max(s.species.n_populations for s in study.species)
+    one = (len(study.species), len(study.scenarios), 1, study.years + 1)
+    nan = np.full((*one, n_pop), np.nan)
+    tiny = build(
+        study,
+        mature=np.zeros((*one, n_pop), dtype=np.int64),
+        total=np.zeros((*one, n_pop), dtype=np.int64),
+        schedules=schedules,
+        entropy=entropy,
+        extinction_risk=None if leads is None else np.full((*one, len(E_WINDOWS)), np.nan),
+        projected_mature=None if leads is None else np.full((*one, leads + 1), np.nan),
+        gene_diversity=nan if genetics else None,
+        captive_individuals=np.zeros(one) if captive else None,
+        captive_gene_diversity=np.full(one, np.nan) if captive else None,
+        engine_kernels="",
+    )
+    per_replicate = [n for n, v in tiny.data_vars.items() if REPLICATE in v.dims]
+    replicates = np.arange(study.replicates, dtype=np.int64)
+    skeleton = tiny.drop_vars(per_replicate).assign_coords(
+        {REPLICATE: variable(REPLICATE, REPLICATE, replicates)}
+    )
+    skeleton.attrs[ATTR_REPLICATES] = int(study.replicates)
+    return skeleton, tiny[per_replicate]
+
+
 def genetics_variables(gene_diversity: FloatArray) -> dict[str, xr.Variable]:
     """``gene_diversity`` and ``inbreeding`` (``1 - gene_diversity``) as results variables, from
     gene diversity of shape (species, scenario, replicate, year, population)."""

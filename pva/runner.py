@@ -13,7 +13,9 @@ only, the results are identical bit for bit for any ``jobs`` and ``backend``.
 refuses checkpoints of another study or seed), parallel execution (:class:`joblib.Parallel`: loky
 processes locally, threads, or a Dask cluster, a temporary one or a running one named by its
 scheduler address, through joblib's ``dask`` backend; each finished task is
-checkpointed atomically) and assembly (:func:`pva.results.build`, the one results layout).
+checkpointed atomically) and assembly (:func:`pva.results.build`, the one results layout), in
+memory (:func:`run_study`) or straight into the results file (:func:`run_study_to_file`, what
+``pva run`` does: the calling process then holds the tasks in flight, not the study).
 
 What is serial in a parallel run is kept small (issue 17): :func:`start_workers` starts the loky
 workers before the caller has read its study (``pva run`` does so before the command has loaded),
@@ -33,6 +35,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import joblib
@@ -404,6 +407,11 @@ class _Plan:
     def populations(self, i: int) -> int:
         return self.study.species[i].species.n_populations
 
+    @property
+    def keeps_captives(self) -> bool:
+        """Whether some scenario of some species keeps an ex-situ programme."""
+        return any(s.programmes for per_species in self.schedules for s in per_species)
+
     def work(self, task: tuple[int, int]) -> int:
         """A task's relative cost (replicates x stages x populations): the longest tasks go to
         the workers first, so that none is left running alone at the end."""
@@ -524,6 +532,45 @@ class _Assembly:
         )
 
 
+class _FileAssembly:
+    """The study's arrays written into a results file task by task (in any order): the calling
+    process holds one task at a time. Every task writes its whole block (populations padded with
+    0), so every integer cell is written; NaN cells (years not assessed, padding populations of
+    float variables) are left to the file's fill value."""
+
+    def __init__(self, plan: _Plan, stream: io.ResultsStream) -> None:
+        self.plan = plan
+        self.stream = stream
+        self.n_pop = max(plan.populations(i) for i in range(len(plan.study.species)))
+        self.largest = [0] * len(plan.study.species)
+        self.captive = plan.keeps_captives
+
+    def put(self, i: int, k: int, task: io.TaskArrays) -> None:
+        from pva import results
+
+        start, stop = self.plan.bounds[k]
+        n_pop = self.plan.populations(i)
+        block = (i, slice(None), slice(start, stop))
+        write = self.stream.write
+        write(results.MATURE, block, _padded(task.mature, self.n_pop))
+        write(results.TOTAL, block, _padded(task.total, self.n_pop))
+        self.largest[i] = max(self.largest[i], int(task.total.max(initial=0)))
+        years = list(self.plan.e_years)
+        if task.extinction_risk is not None:
+            write(results.EXTINCTION_RISK, (*block, years), task.extinction_risk)
+        if task.projected_mature is not None:
+            width = task.projected_mature.shape[-1]
+            write(results.PROJECTED_MATURE, (*block, years, slice(0, width)), task.projected_mature)
+        if task.gene_diversity is not None:
+            for name, var in results.genetics_variables(task.gene_diversity[np.newaxis]).items():
+                write(name, (*block, slice(None), slice(0, n_pop)), var.values[0])
+        if task.captive_individuals is not None:
+            write(results.CAPTIVE_INDIVIDUALS, block, task.captive_individuals)
+            write(results.CAPTIVE_GENE_DIVERSITY, block, task.captive_gene_diversity)
+        elif self.captive:  # a species without programmes in a study with some: none kept
+            write(results.CAPTIVE_INDIVIDUALS, block, np.zeros(task.total.shape[:3]))
+
+
 def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
     """``values`` with its last (population) axis padded with 0 to ``populations``."""
     if values.shape[-1] == populations:
@@ -539,7 +586,7 @@ def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
 
 
 def _resume(
-    plan: _Plan, store: io.Checkpoints | None, assembly: _Assembly
+    plan: _Plan, store: io.Checkpoints | None, assembly: _Assembly | _FileAssembly
 ) -> list[tuple[int, int]]:
     """Fill ``assembly`` with the tasks ``store`` holds; return the tasks still to run."""
     todo = []
@@ -812,11 +859,89 @@ def run_study(
     pva.errors.CountCapWarning
         If a species' abundance reached the engine's largest count.
     """
+    study, plan, store, entropy = _prepared(
+        study, jobs=jobs, backend=backend, seed=seed, scheduler=scheduler,
+        checkpoint_dir=checkpoint_dir, streamed=False,
+    )  # fmt: skip
+    assembly = _Assembly(plan)
+    engine_kernels = _fill(
+        plan, assembly, store, entropy,
+        jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
+    )  # fmt: skip
+    return assembly.dataset(entropy, engine_kernels)
+
+
+def run_study_to_file(
+    study: Study,
+    path: str | os.PathLike[str],
+    *,
+    jobs: int = 1,
+    backend: Backend = "loky",
+    progress: Progress | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    seed: int | None = None,
+    scheduler: str | None = None,
+) -> Path:
+    """Run ``study`` as :func:`run_study` does and write its results to the NetCDF file ``path``
+    while it runs (``pva run``): each finished task goes into the file, so the calling process
+    holds the tasks in flight, not the study (its memory does not grow with the replicates or the
+    species), and the file is compressed while the workers compute. The file is the one
+    :func:`pva.io.write_results` writes of :func:`run_study`'s Dataset (read back, identical), and
+    is written atomically (:func:`pva.io.atomic_write`): an error or an interrupt leaves no file,
+    or the old one as it was. Returns the path written.
+
+    Raises
+    ------
+    pva.io.WriteError
+        If the file cannot be written (the tasks already finished stay in ``checkpoint_dir``).
+    Others
+        As :func:`run_study`.
+    """
+    from pva import results
+
+    study, plan, store, entropy = _prepared(
+        study, jobs=jobs, backend=backend, seed=seed, scheduler=scheduler,
+        checkpoint_dir=checkpoint_dir, streamed=True,
+    )  # fmt: skip
+    e_years = bool(plan.e_years)
+    skeleton, template = results.streamed_layout(
+        study,
+        schedules=plan.schedules,
+        entropy=entropy,
+        leads=max(plan.leads(i) for i in range(len(study.species))) if e_years else None,
+        genetics=any(s.species.genetics is not None for s in study.species),
+        captive=plan.keeps_captives,
+    )
+
+    with io.atomic_file(path) as tmp, io.ResultsStream(tmp, skeleton, template) as stream:
+        assembly = _FileAssembly(plan, stream)
+        kernels_used = _fill(
+            plan, assembly, store, entropy,
+            jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
+        )  # fmt: skip
+        stream.attrs[results.ATTR_KERNELS] = (
+            kernels.name() if kernels_used is None else kernels_used
+        )
+    return Path(path)
+
+
+def _prepared(
+    study: Study,
+    *,
+    jobs: int,
+    backend: Backend,
+    seed: int | None,
+    scheduler: str | None,
+    checkpoint_dir: str | os.PathLike[str] | None,
+    streamed: bool,
+) -> tuple[Study, _Plan, io.Checkpoints | None, int]:
+    """The checks before a run (arguments, memory), the study with ``seed``, its plan, its
+    checkpoints and the seed entropy."""
     if not isinstance(study, Study):
         raise TypeError(f"study must be a pva.study.Study; got {study!r}")
-    jobs = check_jobs(jobs)
-    backend = _check_backend(backend)
-    scheduler = check_scheduler(scheduler)
+    check_jobs(jobs)
+    _check_backend(backend)
+    check_scheduler(scheduler)
     if seed is not None:
         streams.resolve_entropy(seed)  # validates
         study = study.with_(seed=seed)
@@ -824,7 +949,8 @@ def run_study(
     from pva import resources
 
     # refused before anything of the run's size (chunk lists, schedules, arrays) exists
-    resources.require_memory(resources.estimate(study, jobs=jobs, backend=backend))
+    need = resources.estimate(study, jobs=jobs, backend=backend, streamed=streamed)
+    resources.require_memory(need)
     if checkpoint_dir is None:
         store, entropy = None, given if given is not None else streams.resolve_entropy(None)
     else:  # the checkpoints' entropy when the study has no seed, so that an unseeded run resumes
@@ -833,8 +959,26 @@ def run_study(
 
     for entry in study.species:  # the warning of validation, for a study built in Python
         model.warn_inert_density_dependence(entry.species)
-    plan = _Plan.of(study)
-    assembly = _Assembly(plan)
+    return study, _Plan.of(study), store, entropy
+
+
+def _fill(
+    plan: _Plan,
+    assembly: _Assembly | _FileAssembly,
+    store: io.Checkpoints | None,
+    entropy: int,
+    *,
+    jobs: int,
+    backend: Backend,
+    scheduler: str | None,
+    progress: Progress | None,
+) -> str | None:
+    """Put every task of ``plan`` into ``assembly``: those ``store`` holds, then the others as
+    they finish (each checkpointed first); return the engine's path as the workers reported it
+    (None: this process's)."""
+    jobs = check_jobs(jobs)
+    backend = _check_backend(backend)
+    scheduler = check_scheduler(scheduler)
     # longest first (the numbers do not depend on the order: streams are per task)
     todo = sorted(_resume(plan, store, assembly), key=plan.work, reverse=True)
     done, total = len(plan.tasks) - len(todo), len(plan.tasks)
@@ -843,9 +987,9 @@ def run_study(
     for (i, k), arrays in _execute(
         plan, todo, entropy=entropy, jobs=jobs, backend=backend, scheduler=scheduler
     ):
-        assembly.put(i, k, arrays)
-        if store is not None:
+        if store is not None:  # first: a task that cannot be written to the results is kept
             store.save(i, k, arrays)
+        assembly.put(i, k, arrays)
         done += 1
         if progress is not None:
             progress(done, total)
@@ -855,11 +999,10 @@ def run_study(
     reported = sorted(_worker_kernels)
     _worker_kernels.clear()
     by_workers = backend == "loky" and scheduler is None and len(reported) == 1
-    engine_kernels = reported[0] if by_workers else None
-    return assembly.dataset(entropy, engine_kernels)
+    return reported[0] if by_workers else None
 
 
-def _warn_if_capped(plan: _Plan, assembly: _Assembly) -> None:
+def _warn_if_capped(plan: _Plan, assembly: _Assembly | _FileAssembly) -> None:
     """:class:`~pva.errors.CountCapWarning` for a species whose abundance reached the engine's
     largest count (an exploding projection is held there, not simulated beyond it)."""
     for i, s in enumerate(plan.study.species):

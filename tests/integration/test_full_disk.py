@@ -59,7 +59,8 @@ big, mid, toy = root / "big.toml", root / "mid.toml", root / "toy.toml"
 pva("results refused", "run", big, "-q", "--out", small / "r.nc", pause=True)
 # checkpoints that cannot fit: refused before simulating
 pva("checkpoints refused", "run", mid, "-q", "--out", root / "x.nc", "--checkpoint-dir", small / "ckpt", pause=True)
-# the results fit the lower bound but not the disk: known once encoded, after the simulation
+# the results fit the lower bound but not the disk: known once written (the chunks of this small
+# study stay in the writer's cache until the end)
 pva("full at the end", "run", mid, "-q", "--out", small / "r.nc", "--checkpoint-dir", root / "ckpt")
 report["full at the end"]["left"] = listing(small)
 # ... and the same command with room resumes from the checkpoints without simulating
