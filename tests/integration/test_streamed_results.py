@@ -25,7 +25,7 @@ STUDY = """
 name = "streamed"
 years = 12
 replicates = 40
-chunk_size = 16
+chunk_size = 20
 seed = 17
 
 [[species]]
@@ -56,8 +56,8 @@ actions = ["nursery"]
 
 NESTED_E = """
 [outputs.red_list_e]
-years = [0, 5, 10]
-inner_replicates = 8
+years = [10]
+inner_replicates = 4
 """
 
 
