@@ -801,6 +801,9 @@ class ResultsStream:
     def __init__(self, path: Path, skeleton: xr.Dataset, template: xr.Dataset) -> None:
         import netCDF4
 
+        # the temporary file is this process's alone: HDF5's file lock protects nothing here and
+        # is refused by some network file systems (NFS), where the lock would fail the run
+        os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
         encoded = template.to_netcdf(None, engine="netcdf4", format="NETCDF4")
         try:
             with _signals.deferred():  # xarray's write lock: see results_bytes
