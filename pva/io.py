@@ -795,7 +795,7 @@ class ResultsStream:
     an integer variable must be written whole. The file read back equals the Dataset
     :func:`write_results` would have written (``tests/integration/test_streamed_results.py``).
 
-    Use as a context manager on a temporary file (:func:`atomic_write` renames it when done).
+    Use as a context manager on a temporary file (:func:`atomic_file` renames it when done).
     """
 
     def __init__(self, path: Path, skeleton: xr.Dataset, template: xr.Dataset) -> None:

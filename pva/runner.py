@@ -26,6 +26,7 @@ them (:func:`compact_counts`).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import dataclasses
 import importlib
@@ -36,7 +37,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 import joblib
 import numpy as np
@@ -408,6 +409,21 @@ class _Plan:
         return self.study.species[i].species.n_populations
 
     @property
+    def max_populations(self) -> int:
+        """Populations of the study's variables: the largest species' (others are padded)."""
+        return max(self.populations(i) for i in range(len(self.study.species)))
+
+    @property
+    def max_leads(self) -> int:
+        """Leads of the nested projections in the study's variables (0 without them)."""
+        return max(self.leads(i) for i in range(len(self.study.species)))
+
+    @property
+    def has_genetics(self) -> bool:
+        """Whether some species tracks gene diversity."""
+        return any(s.species.genetics is not None for s in self.study.species)
+
+    @property
     def keeps_captives(self) -> bool:
         """Whether some scenario of some species keeps an ex-situ programme."""
         return any(s.programmes for per_species in self.schedules for s in per_species)
@@ -467,108 +483,124 @@ class _Plan:
 # ---------------------------------------------------------------------------------------------------
 
 
-class _Assembly:
-    """The study's arrays, filled in task by task (in any order)."""
+def _task_blocks(
+    plan: _Plan, i: int, k: int, task: io.TaskArrays
+) -> Iterator[tuple[str, tuple[Any, ...], npt.NDArray[Any]]]:
+    """Where the arrays of task (species ``i``, chunk ``k``) go in the study's variables:
+    ``(variable, index within species i's part, values)``. Mature and total abundance are padded
+    with 0 to the study's populations, so that every cell of an integer variable is written; the
+    NaN cells of float variables (years not assessed, padding populations) are not written. A
+    species without ex-situ programmes in a study with some keeps 0 captive individuals."""
+    from pva import results
+
+    start, stop = plan.bounds[k]
+    block = (slice(None), slice(start, stop))
+    years = list(plan.e_years)
+    yield results.MATURE, block, _padded(task.mature, plan.max_populations)
+    yield results.TOTAL, block, _padded(task.total, plan.max_populations)
+    if task.extinction_risk is not None:
+        yield results.EXTINCTION_RISK, (*block, years), task.extinction_risk
+    if task.projected_mature is not None:
+        width = task.projected_mature.shape[-1]
+        yield results.PROJECTED_MATURE, (*block, years, slice(0, width)), task.projected_mature
+    if task.gene_diversity is not None:
+        populations = (*block, slice(None), slice(0, plan.populations(i)))
+        yield results.GENE_DIVERSITY, populations, task.gene_diversity
+    if task.captive_individuals is not None and task.captive_gene_diversity is not None:
+        yield results.CAPTIVE_INDIVIDUALS, block, task.captive_individuals
+        yield results.CAPTIVE_GENE_DIVERSITY, block, task.captive_gene_diversity
+    elif plan.keeps_captives:
+        yield results.CAPTIVE_INDIVIDUALS, block, np.zeros(task.total.shape[:3])
+
+
+class _Filling(abc.ABC):
+    """What receives a run's tasks, in any order: each task's blocks (:func:`_task_blocks`) go to
+    :meth:`_write`; each species' largest count is kept for :func:`_warn_if_capped`."""
 
     def __init__(self, plan: _Plan) -> None:
-        from pva.results import E_WINDOWS
-
-        study = plan.study
         self.plan = plan
-        n_pop = max(plan.populations(i) for i in range(len(study.species)))
-        shape = (len(study.species), len(study.scenarios), study.replicates, study.years + 1, n_pop)
-        self.mature = np.zeros(shape, dtype=np.int64)
-        self.total = np.zeros(shape, dtype=np.int64)
-        # NaN at the years not assessed; only the assessment years are filled in
-        self.risk = np.full((*shape[:4], len(E_WINDOWS)), np.nan) if plan.e_years else None
-        leads = max(plan.leads(i) for i in range(len(study.species)))
-        self.projected = np.full((*shape[:4], leads + 1), np.nan) if plan.e_years else None
-        # NaN for species without genetics and for padding populations
-        genetic = any(s.species.genetics is not None for s in study.species)
-        self.gene = np.full(shape, np.nan) if genetic else None
-        # ex-situ programmes: allocated by the first task that has some
-        self.captive: npt.NDArray[np.float64] | None = None
-        self.captive_gene: npt.NDArray[np.float64] | None = None
-        self.shape = shape
         # each species' largest count, taken from the (compact) task arrays as they come in
-        self.largest = [0] * len(study.species)
+        self.largest = [0] * len(plan.study.species)
 
     def put(self, i: int, k: int, task: io.TaskArrays) -> None:
-        start, stop = self.plan.bounds[k]
-        n_pop = self.plan.populations(i)
-        self.mature[i, :, start:stop, :, :n_pop] = task.mature
-        self.total[i, :, start:stop, :, :n_pop] = task.total
         self.largest[i] = max(self.largest[i], int(task.total.max(initial=0)))
-        if self.risk is not None:
-            self.risk[i][:, start:stop, list(self.plan.e_years)] = task.extinction_risk
-        if self.projected is not None and task.projected_mature is not None:
-            width = task.projected_mature.shape[-1]
-            years = list(self.plan.e_years)
-            self.projected[i][:, start:stop, years, :width] = task.projected_mature
-        if self.gene is not None and task.gene_diversity is not None:
-            self.gene[i, :, start:stop, :, :n_pop] = task.gene_diversity
-        if task.captive_individuals is not None:
-            if self.captive is None or self.captive_gene is None:
-                self.captive = np.zeros(self.shape[:4])
-                self.captive_gene = np.full(self.shape[:4], np.nan)
-            self.captive[i, :, start:stop] = task.captive_individuals
-            self.captive_gene[i, :, start:stop] = task.captive_gene_diversity
+        for name, key, values in _task_blocks(self.plan, i, k, task):
+            self._write(name, i, key, values)
+
+    @abc.abstractmethod
+    def _write(self, name: str, i: int, key: tuple[Any, ...], values: npt.NDArray[Any]) -> None:
+        """Put ``values`` at ``key`` of species ``i``'s part of the variable ``name``."""
+
+
+class _Assembly(_Filling):
+    """The study's arrays in memory (:func:`run_study`)."""
+
+    def __init__(self, plan: _Plan) -> None:
+        from pva import results
+
+        super().__init__(plan)
+        study = plan.study
+        shape = (
+            len(study.species),
+            len(study.scenarios),
+            study.replicates,
+            study.years + 1,
+            plan.max_populations,
+        )
+        arrays = {
+            results.MATURE: np.zeros(shape, dtype=np.int64),
+            results.TOTAL: np.zeros(shape, dtype=np.int64),
+        }
+        if plan.e_years:  # NaN at the years not assessed
+            arrays[results.EXTINCTION_RISK] = np.full((*shape[:4], len(results.E_WINDOWS)), np.nan)
+            arrays[results.PROJECTED_MATURE] = np.full((*shape[:4], plan.max_leads + 1), np.nan)
+        if plan.has_genetics:  # NaN for species without genetics and for padding populations
+            arrays[results.GENE_DIVERSITY] = np.full(shape, np.nan)
+        if plan.keeps_captives:
+            arrays[results.CAPTIVE_INDIVIDUALS] = np.zeros(shape[:4])
+            arrays[results.CAPTIVE_GENE_DIVERSITY] = np.full(shape[:4], np.nan)
+        self.arrays = arrays
+
+    def _write(self, name: str, i: int, key: tuple[Any, ...], values: npt.NDArray[Any]) -> None:
+        # species i first: a list of years beside it would move the years' axis to the front
+        self.arrays[name][i][key] = values
 
     def dataset(self, entropy: int, engine_kernels: str | None = None) -> xr.Dataset:
         from pva import results
 
+        arrays = self.arrays
         return results.build(
             self.plan.study,
-            mature=self.mature,
-            total=self.total,
+            mature=arrays[results.MATURE],
+            total=arrays[results.TOTAL],
             schedules=self.plan.schedules,
             entropy=entropy,
-            extinction_risk=self.risk,
-            projected_mature=self.projected,
-            gene_diversity=self.gene,
-            captive_individuals=self.captive,
-            captive_gene_diversity=self.captive_gene,
+            extinction_risk=arrays.get(results.EXTINCTION_RISK),
+            projected_mature=arrays.get(results.PROJECTED_MATURE),
+            gene_diversity=arrays.get(results.GENE_DIVERSITY),
+            captive_individuals=arrays.get(results.CAPTIVE_INDIVIDUALS),
+            captive_gene_diversity=arrays.get(results.CAPTIVE_GENE_DIVERSITY),
             engine_kernels=engine_kernels,
         )
 
 
-class _FileAssembly:
-    """The study's arrays written into a results file task by task (in any order): the calling
-    process holds one task at a time. Every task writes its whole block (populations padded with
-    0), so every integer cell is written; NaN cells (years not assessed, padding populations of
-    float variables) are left to the file's fill value."""
+class _FileAssembly(_Filling):
+    """The study's arrays written into a results file task by task (:class:`pva.io.ResultsStream`,
+    :func:`run_study_to_file`): the calling process holds one task at a time. With gene diversity
+    goes inbreeding, which :func:`pva.results.build` derives from it in memory."""
 
     def __init__(self, plan: _Plan, stream: io.ResultsStream) -> None:
-        self.plan = plan
+        super().__init__(plan)
         self.stream = stream
-        self.n_pop = max(plan.populations(i) for i in range(len(plan.study.species)))
-        self.largest = [0] * len(plan.study.species)
-        self.captive = plan.keeps_captives
 
-    def put(self, i: int, k: int, task: io.TaskArrays) -> None:
+    def _write(self, name: str, i: int, key: tuple[Any, ...], values: npt.NDArray[Any]) -> None:
         from pva import results
 
-        start, stop = self.plan.bounds[k]
-        n_pop = self.plan.populations(i)
-        block = (i, slice(None), slice(start, stop))
-        write = self.stream.write
-        write(results.MATURE, block, _padded(task.mature, self.n_pop))
-        write(results.TOTAL, block, _padded(task.total, self.n_pop))
-        self.largest[i] = max(self.largest[i], int(task.total.max(initial=0)))
-        years = list(self.plan.e_years)
-        if task.extinction_risk is not None:
-            write(results.EXTINCTION_RISK, (*block, years), task.extinction_risk)
-        if task.projected_mature is not None:
-            width = task.projected_mature.shape[-1]
-            write(results.PROJECTED_MATURE, (*block, years, slice(0, width)), task.projected_mature)
-        if task.gene_diversity is not None:
-            for name, var in results.genetics_variables(task.gene_diversity[np.newaxis]).items():
-                write(name, (*block, slice(None), slice(0, n_pop)), var.values[0])
-        if task.captive_individuals is not None:
-            write(results.CAPTIVE_INDIVIDUALS, block, task.captive_individuals)
-            write(results.CAPTIVE_GENE_DIVERSITY, block, task.captive_gene_diversity)
-        elif self.captive:  # a species without programmes in a study with some: none kept
-            write(results.CAPTIVE_INDIVIDUALS, block, np.zeros(task.total.shape[:3]))
+        if name != results.GENE_DIVERSITY:
+            self.stream.write(name, (i, *key), values)
+            return
+        for derived, var in results.genetics_variables(values[np.newaxis]).items():
+            self.stream.write(derived, (i, *key), var.values[0])
 
 
 def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
@@ -585,9 +617,7 @@ def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _resume(
-    plan: _Plan, store: io.Checkpoints | None, assembly: _Assembly | _FileAssembly
-) -> list[tuple[int, int]]:
+def _resume(plan: _Plan, store: io.Checkpoints | None, assembly: _Filling) -> list[tuple[int, int]]:
     """Fill ``assembly`` with the tasks ``store`` holds; return the tasks still to run."""
     todo = []
     for i, k in plan.tasks:
@@ -859,16 +889,13 @@ def run_study(
     pva.errors.CountCapWarning
         If a species' abundance reached the engine's largest count.
     """
-    study, plan, store, entropy = _prepared(
+    run = _prepared(
         study, jobs=jobs, backend=backend, seed=seed, scheduler=scheduler,
         checkpoint_dir=checkpoint_dir, streamed=False,
     )  # fmt: skip
-    assembly = _Assembly(plan)
-    engine_kernels = _fill(
-        plan, assembly, store, entropy,
-        jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
-    )  # fmt: skip
-    return assembly.dataset(entropy, engine_kernels)
+    assembly = _Assembly(run.plan)
+    engine_kernels = _fill(run, assembly, progress)
+    return assembly.dataset(run.entropy, engine_kernels)
 
 
 def run_study_to_file(
@@ -887,7 +914,7 @@ def run_study_to_file(
     holds the tasks in flight, not the study (its memory does not grow with the replicates or the
     species), and the file is compressed while the workers compute. The file is the one
     :func:`pva.io.write_results` writes of :func:`run_study`'s Dataset (read back, identical), and
-    is written atomically (:func:`pva.io.atomic_write`): an error or an interrupt leaves no file,
+    is written atomically (:func:`pva.io.atomic_file`): an error or an interrupt leaves no file,
     or the old one as it was. Returns the path written.
 
     Raises
@@ -899,30 +926,36 @@ def run_study_to_file(
     """
     from pva import results
 
-    study, plan, store, entropy = _prepared(
+    run = _prepared(
         study, jobs=jobs, backend=backend, seed=seed, scheduler=scheduler,
         checkpoint_dir=checkpoint_dir, streamed=True,
     )  # fmt: skip
-    e_years = bool(plan.e_years)
+    plan = run.plan
     skeleton, template = results.streamed_layout(
-        study,
+        plan.study,
         schedules=plan.schedules,
-        entropy=entropy,
-        leads=max(plan.leads(i) for i in range(len(study.species))) if e_years else None,
-        genetics=any(s.species.genetics is not None for s in study.species),
+        entropy=run.entropy,
+        leads=plan.max_leads if plan.e_years else None,
+        genetics=plan.has_genetics,
         captive=plan.keeps_captives,
     )
-
     with io.atomic_file(path) as tmp, io.ResultsStream(tmp, skeleton, template) as stream:
-        assembly = _FileAssembly(plan, stream)
-        kernels_used = _fill(
-            plan, assembly, store, entropy,
-            jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
-        )  # fmt: skip
+        kernels_used = _fill(run, _FileAssembly(plan, stream), progress)
         stream.attrs[results.ATTR_KERNELS] = (
             kernels.name() if kernels_used is None else kernels_used
         )
     return Path(path)
+
+
+class _Prepared(NamedTuple):
+    """A run checked and ready (:func:`_prepared`)."""
+
+    plan: _Plan
+    store: io.Checkpoints | None
+    entropy: int
+    jobs: int
+    backend: Backend
+    scheduler: str | None
 
 
 def _prepared(
@@ -934,14 +967,14 @@ def _prepared(
     scheduler: str | None,
     checkpoint_dir: str | os.PathLike[str] | None,
     streamed: bool,
-) -> tuple[Study, _Plan, io.Checkpoints | None, int]:
-    """The checks before a run (arguments, memory), the study with ``seed``, its plan, its
-    checkpoints and the seed entropy."""
+) -> _Prepared:
+    """The checks before a run (arguments, memory); the plan of the study with ``seed``, its
+    checkpoints, the seed entropy and the checked arguments."""
     if not isinstance(study, Study):
         raise TypeError(f"study must be a pva.study.Study; got {study!r}")
-    check_jobs(jobs)
-    _check_backend(backend)
-    check_scheduler(scheduler)
+    jobs = check_jobs(jobs)
+    backend = _check_backend(backend)
+    scheduler = check_scheduler(scheduler)
     if seed is not None:
         streams.resolve_entropy(seed)  # validates
         study = study.with_(seed=seed)
@@ -959,33 +992,21 @@ def _prepared(
 
     for entry in study.species:  # the warning of validation, for a study built in Python
         model.warn_inert_density_dependence(entry.species)
-    return study, _Plan.of(study), store, entropy
+    return _Prepared(_Plan.of(study), store, entropy, jobs, backend, scheduler)
 
 
-def _fill(
-    plan: _Plan,
-    assembly: _Assembly | _FileAssembly,
-    store: io.Checkpoints | None,
-    entropy: int,
-    *,
-    jobs: int,
-    backend: Backend,
-    scheduler: str | None,
-    progress: Progress | None,
-) -> str | None:
-    """Put every task of ``plan`` into ``assembly``: those ``store`` holds, then the others as
+def _fill(run: _Prepared, assembly: _Filling, progress: Progress | None) -> str | None:
+    """Put every task of ``run`` into ``assembly``: those its checkpoints hold, then the others as
     they finish (each checkpointed first); return the engine's path as the workers reported it
     (None: this process's)."""
-    jobs = check_jobs(jobs)
-    backend = _check_backend(backend)
-    scheduler = check_scheduler(scheduler)
+    plan, store = run.plan, run.store
     # longest first (the numbers do not depend on the order: streams are per task)
     todo = sorted(_resume(plan, store, assembly), key=plan.work, reverse=True)
     done, total = len(plan.tasks) - len(todo), len(plan.tasks)
     if progress is not None:
         progress(done, total)
     for (i, k), arrays in _execute(
-        plan, todo, entropy=entropy, jobs=jobs, backend=backend, scheduler=scheduler
+        plan, todo, entropy=run.entropy, jobs=run.jobs, backend=run.backend, scheduler=run.scheduler
     ):
         if store is not None:  # first: a task that cannot be written to the results is kept
             store.save(i, k, arrays)
@@ -998,11 +1019,11 @@ def _fill(
     # numba (a third of a second) only to name it
     reported = sorted(_worker_kernels)
     _worker_kernels.clear()
-    by_workers = backend == "loky" and scheduler is None and len(reported) == 1
+    by_workers = run.backend == "loky" and run.scheduler is None and len(reported) == 1
     return reported[0] if by_workers else None
 
 
-def _warn_if_capped(plan: _Plan, assembly: _Assembly | _FileAssembly) -> None:
+def _warn_if_capped(plan: _Plan, assembly: _Filling) -> None:
     """:class:`~pva.errors.CountCapWarning` for a species whose abundance reached the engine's
     largest count (an exploding projection is held there, not simulated beyond it)."""
     for i, s in enumerate(plan.study.species):
