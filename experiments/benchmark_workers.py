@@ -6,7 +6,11 @@ The study is built by :mod:`scale_study` from the shipped data: 20 species (copi
 repeat runs ``--jobs 1`` and ``--jobs 2`` one after the other (alternating which goes first), so
 both see the same load; the ratio is taken within the repeat. Also timed: the start-up of the
 ``pva`` command alone (``python -c "import pva.cli"``), the serial floor every run pays, and what
-two cores give on this machine (:func:`machine_ceiling`), the ceiling of any ratio.
+two cores give on this machine (:func:`machine_ceiling`), the ceiling of any ratio. Each repeat
+also runs the study with ``--scale`` (default 4) times the replicates, which splits the time into
+the part that grows with the study and the part that does not (:func:`fixed_and_growing`): the
+growing part's ratio is what the workers achieve, and Amdahl's bound is what the fixed part
+leaves to the whole study.
 
 Wall times are those a user sees (start-up included); peak memory is that of the calling process
 (:mod:`scaling_measure`). The machine's load (``os.getloadavg``) is printed beside each repeat:
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -81,6 +86,57 @@ def startup_seconds(env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def fixed_and_growing(seconds: float, larger_seconds: float, scale: int) -> tuple[float, float]:
+    """The wall time of a study split in two: the part that does not grow with the replicates
+    (start-up, reading the study, laying out and closing the file) and the part that does (the
+    tasks, the writing of their results), from the times of the study and of one with ``scale``
+    times the replicates (time = fixed + growing x replicates, fitted through both)."""
+    growing = (larger_seconds - seconds) / (scale - 1)
+    return seconds - growing, growing
+
+
+def amdahl_lines(
+    split: Sequence[Mapping[int, tuple[float, float]]], args: argparse.Namespace, base: int
+) -> list[str]:
+    """The table of the fixed and growing parts (:func:`fixed_and_growing`) and what they allow."""
+    lines = [
+        "## Where the time goes: the part that grows with the replicates and the part that does not",
+        "",
+        f"Each repeat also ran the study with {args.scale} x {args.replicates:,} replicates; "
+        "time = fixed + growing, fitted through both runs (`fixed_and_growing`). The growing "
+        "part is the tasks and the writing of their results; the fixed part is Python's start-up "
+        "and imports, reading the study, starting the workers, laying out and closing the "
+        "results file. Growing ratio: how much faster more workers do the growing part. "
+        "Amdahl's bound: the ratio this study would reach if the growing part ran exactly "
+        f"{max(args.jobs)} times faster and the fixed part stayed as with `--jobs {base}`.",
+        "",
+        "| repeat | "
+        + " | ".join(f"jobs {j} fixed (s) | jobs {j} growing (s)" for j in sorted(args.jobs))
+        + " | growing ratio | Amdahl's bound |",
+        "|" + "---|" * (1 + 2 * len(args.jobs) + 2),
+    ]
+    top = max(args.jobs)
+    growing_ratios, bounds = [], []
+    for repeat, parts in enumerate(split, start=1):
+        cells = [str(repeat)]
+        for j in sorted(args.jobs):
+            cells += [f"{parts[j][0]:.1f}", f"{parts[j][1]:.1f}"]
+        fixed, growing = parts[base]
+        growing_ratio = growing / parts[top][1]
+        bound = (fixed + growing) / (fixed + growing / top)
+        growing_ratios.append(growing_ratio)
+        bounds.append(bound)
+        cells += [f"{growing_ratio:.2f}", f"{bound:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Median growing ratio jobs {base} / jobs {top}: **{statistics.median(growing_ratios):.2f}**"
+        f"; median Amdahl's bound of the {args.replicates:,}-replicate study: "
+        f"{statistics.median(bounds):.2f}.",
+    ]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--species", type=int, default=20)
@@ -88,6 +144,12 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=4,
+        help="also run the study with this many times the replicates (1: not)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--no-bytecode", action="store_true", help="every process compiles pva from source"
@@ -96,6 +158,7 @@ def main() -> None:
     suffix = "" if args.species == 20 else f"_{args.species}"
     out = args.out or ROOT / "results" / f"benchmark_workers{suffix}.md"
     rows = []
+    split: list[dict[int, tuple[float, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         env: dict[str, str] = {}
         if args.no_bytecode:
@@ -110,18 +173,33 @@ def main() -> None:
         study = write_study(
             args.species, Path(tmp) / "study.toml", years=args.years, replicates=args.replicates
         )
+        larger = write_study(
+            args.species,
+            Path(tmp) / "larger.toml",
+            years=args.years,
+            replicates=args.replicates * args.scale,
+        )
         for repeat in range(args.repeats):
             order = args.jobs if repeat % 2 == 0 else args.jobs[::-1]
             before = load()
             startup = startup_seconds({**os.environ, **env})
             ceiling = machine_ceiling()
-            got = {}
+            got, got_larger = {}, {}
             for jobs in order:
                 nc = Path(tmp) / f"jobs{jobs}.nc"
                 got[jobs] = measure(
                     ["run", str(study), "--jobs", str(jobs), "-q", "--out", str(nc)], env=env
                 )
+                if args.scale > 1:
+                    got_larger[jobs] = measure(
+                        ["run", str(larger), "--jobs", str(jobs), "-q", "--out", str(nc)], env=env
+                    )
             rows.append((repeat + 1, before, startup, ceiling, got))
+            if got_larger:
+                split.append(
+                    {j: fixed_and_growing(got[j].seconds, got_larger[j].seconds, args.scale)
+                     for j in args.jobs}
+                )  # fmt: skip
             line = ", ".join(f"jobs {j}: {m.seconds:.1f} s" for j, m in sorted(got.items()))
             print(
                 f"repeat {repeat + 1} ({before}): start-up {startup:.1f} s; two cores give "
@@ -183,6 +261,8 @@ def main() -> None:
         f"Two cores give {statistics.median(ceilings):.2f}x here (median over {len(ceilings)} "
         "repeats): the ceiling of any ratio above."
     )
+    if split:
+        lines += ["", *amdahl_lines(split, args, base)]
     lines.append(f"Load after: {load()}.")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1082,6 +1082,11 @@ class Checkpoints:
     def _task_file(self, species: int, chunk: int) -> Path:
         return self.folder / f"task-{species:04d}-{chunk:06d}.npz"
 
+    def holds(self, species: int, chunk: int) -> bool:
+        """Whether a file of the task (species index, chunk index) is here (:meth:`load` says
+        whether it is intact)."""
+        return self._task_file(species, chunk).exists()
+
     def load(
         self,
         species: int,

@@ -19,9 +19,11 @@ memory (:func:`run_study`) or straight into the results file (:func:`run_study_t
 
 What is serial in a parallel run is kept small (issue 17): :func:`start_workers` starts the loky
 workers before the caller has read its study (``pva run`` does so before the command has loaded),
-the workers import only what their tasks need (xarray and the Red List code are imported where
-the calling process uses them), and a task's counts travel in the smallest integer type that holds
-them (:func:`compact_counts`).
+the tasks are dispatched before the results are allocated or their file laid out (:class:`_Started`:
+the calling process's imports of xarray and netCDF4 overlap the first tasks), the workers import
+only what their tasks need (xarray and the Red List code are imported where the calling process
+uses them), and a task's counts travel in the smallest integer type that holds them
+(:func:`compact_counts`).
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ import abc
 import contextlib
 import dataclasses
 import importlib
+import itertools
 import os
 import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
@@ -291,6 +294,9 @@ def _warm_up(imports: tuple[str, ...] = ()) -> str | None:
     return kernels.name()
 
 
+_JOBLIB_CANCELLED = r"[0-9]+ tasks (have been successfully executed|which were still)"
+"""joblib's warning when a generator of results is closed before its end (calls cancelled)."""
+
 _warming: list[Iterator[str | None]] = []
 """The warm-up calls of :func:`start_workers` under way (at most one generator of them)."""
 _worker_kernels: set[str] = set()
@@ -349,9 +355,7 @@ def shutdown_workers() -> None:
     while _warming:  # a run that ended before its tasks (a bad study file): stop the warm-up
         with contextlib.suppress(Exception), warnings.catch_warnings():
             # joblib's note that the warm-up calls' results were not used: they have none
-            warnings.filterwarnings(
-                "ignore", r"[0-9]+ tasks (have been successfully executed|which were still)"
-            )
+            warnings.filterwarnings("ignore", _JOBLIB_CANCELLED)
             _warming.pop().close()  # type: ignore[attr-defined]
 
     executor = getattr(reusable_executor, "_executor", None)
@@ -617,26 +621,33 @@ def _padded(values: npt.NDArray[Any], populations: int) -> npt.NDArray[Any]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _resume(plan: _Plan, store: io.Checkpoints | None, assembly: _Filling) -> list[tuple[int, int]]:
-    """Fill ``assembly`` with the tasks ``store`` holds; return the tasks still to run."""
-    todo = []
+def _resume(
+    plan: _Plan,
+    store: io.Checkpoints | None,
+    assembly: _Filling,
+    running: Sequence[tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """Fill ``assembly`` with the tasks ``store`` holds, those not ``running``; return those whose
+    checkpoint turned out damaged (:meth:`pva.io.Checkpoints.load` warns): they run again."""
+    if store is None:
+        return []
+    redo = []
+    skipped = set(running)
     for i, k in plan.tasks:
-        saved = (
-            None
-            if store is None
-            else store.load(
-                i,
-                k,
-                shape=plan.task_shape(i, k),
-                risk_shape=plan.risk_shape(i, k),
-                projected_shape=plan.projected_shape(i, k),
-            )
+        if (i, k) in skipped:
+            continue
+        saved = store.load(
+            i,
+            k,
+            shape=plan.task_shape(i, k),
+            risk_shape=plan.risk_shape(i, k),
+            projected_shape=plan.projected_shape(i, k),
         )
         if saved is None:
-            todo.append((i, k))
+            redo.append((i, k))
         else:
             assembly.put(i, k, saved)
-    return todo
+    return redo
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -704,28 +715,35 @@ def _cluster_backend(scheduler: str) -> Iterator[None]:
         client.close()
 
 
-def _execute(
-    plan: _Plan,
-    todo: list[tuple[int, int]],
-    *,
-    entropy: int,
-    jobs: int,
-    backend: Backend,
-    scheduler: str | None = None,
-) -> Iterator[tuple[tuple[int, int], io.TaskArrays]]:
-    """Run the tasks ``todo`` on ``backend`` (on the cluster at ``scheduler`` if given); yield each
-    task with its arrays, in ``todo``'s order (joblib keeps the input order, so the numbers do not
-    depend on which worker ran what)."""
-    yield from zip(
-        todo,
-        _run_calls(
-            [plan.call(i, k, entropy) for i, k in todo],
-            jobs=jobs,
-            backend=backend,
-            scheduler=scheduler,
-        ),
-        strict=True,
-    )
+class _Started:
+    """The tasks of a run that no checkpoint holds (or ``tasks``), dispatched on the run's backend
+    when this is made, longest first: the workers compute while the calling process allocates or
+    opens where the results go and loads the checkpoints (:func:`_fill`). joblib returns the
+    results in the order of ``pending``, so the numbers do not depend on which worker ran what. A
+    context manager: leaving it before every result was read (an error) stops the tasks still
+    running."""
+
+    def __init__(self, run: _Prepared, tasks: Iterable[tuple[int, int]] | None = None) -> None:
+        plan, store = run.plan, run.store
+        self.run = run
+        if tasks is None:
+            tasks = (t for t in plan.tasks if store is None or not store.holds(*t))
+        # longest first (the numbers do not depend on the order: streams are per task)
+        self.pending = sorted(tasks, key=plan.work, reverse=True)
+        calls = [plan.call(i, k, run.entropy) for i, k in self.pending]
+        self._running = _run_calls(
+            calls, jobs=run.jobs, backend=run.backend, scheduler=run.scheduler
+        )
+
+    def results(self) -> Iterator[tuple[tuple[int, int], io.TaskArrays]]:
+        """Each pending task with its arrays, in the order of ``pending``."""
+        return zip(self.pending, self._running, strict=True)
+
+    def __enter__(self) -> _Started:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._running.close()
 
 
 def map_tasks(
@@ -735,7 +753,7 @@ def map_tasks(
     jobs: int = 1,
     backend: Backend = "loky",
     scheduler: str | None = None,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """``function(**task)`` for every task, in parallel; the results in the order of ``tasks``,
     each yielded as soon as it and those before it are done.
 
@@ -745,7 +763,9 @@ def map_tasks(
     as in :func:`run_study`. The order of the results never depends on the workers, so neither do
     numbers made from them. ``tasks`` may be a generator: it is read as the workers need tasks
     (a few ahead of them), so the caller can make the next tasks while the first ones run
-    (:func:`pva.plots.render_each` draws figures while the workers render the ones before).
+    (:func:`pva.plots.render_each` draws figures while the workers render the ones before). The
+    first calls are dispatched before this returns; closing the returned generator before its end
+    stops the calls still running.
     """
     jobs = check_jobs(jobs)
     backend = _check_backend(backend)
@@ -756,11 +776,24 @@ def map_tasks(
 
 def _run_calls(
     calls: Iterable[Any], *, jobs: int, backend: Backend, scheduler: str | None = None
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Run joblib delayed ``calls`` on ``backend`` with ``jobs`` workers, or on the running
     cluster at ``scheduler`` (:func:`_cluster_backend`) whatever ``backend`` says; yield the
-    results in the order of ``calls`` (read as the workers need them)."""
+    results in the order of ``calls`` (read as the workers need them). The first calls are
+    dispatched before this returns, so that the workers start on them while the caller goes on;
+    closing the generator before its end stops the calls still running."""
+    running = _dispatched(calls, jobs=jobs, backend=backend, scheduler=scheduler)
+    next(running)
+    return running
+
+
+def _dispatched(
+    calls: Iterable[Any], *, jobs: int, backend: Backend, scheduler: str | None
+) -> Generator[Any, None, None]:
+    """:func:`_run_calls`' generator: None once the first calls are dispatched, then the
+    results."""
     if isinstance(calls, Sequence) and not calls:
+        yield None
         return
     if scheduler is not None:
         context = _cluster_backend(scheduler)
@@ -776,7 +809,17 @@ def _run_calls(
         else:
             n = 1 if backend == "sequential" else jobs
             parallel = joblib.Parallel(n_jobs=n, backend=backend, return_as="generator")
-        yield from parallel(calls)
+        results = parallel(calls)  # dispatches the first calls
+        try:
+            yield None
+            # not ``yield from``, which would close ``results`` itself, outside the filter below
+            for result in results:  # noqa: UP028
+                yield result
+        finally:  # a caller that stopped early (an error, an interrupt): stop the calls running
+            with warnings.catch_warnings():
+                # joblib's advice on the calls it cancels: the caller stopped them on purpose
+                warnings.filterwarnings("ignore", _JOBLIB_CANCELLED)
+                results.close()
 
 
 def check_jobs(jobs: object) -> int:
@@ -893,8 +936,9 @@ def run_study(
         study, jobs=jobs, backend=backend, seed=seed, scheduler=scheduler,
         checkpoint_dir=checkpoint_dir, streamed=False,
     )  # fmt: skip
-    assembly = _Assembly(run.plan)
-    engine_kernels = _fill(run, assembly, progress)
+    with _Started(run) as started:
+        assembly = _Assembly(run.plan)
+        engine_kernels = _fill(started, assembly, progress)
     return assembly.dataset(run.entropy, engine_kernels)
 
 
@@ -931,19 +975,22 @@ def run_study_to_file(
         checkpoint_dir=checkpoint_dir, streamed=True,
     )  # fmt: skip
     plan = run.plan
-    skeleton, template = results.streamed_layout(
-        plan.study,
-        schedules=plan.schedules,
-        entropy=run.entropy,
-        leads=plan.max_leads if plan.e_years else None,
-        genetics=plan.has_genetics,
-        captive=plan.keeps_captives,
-    )
-    with io.atomic_file(path) as tmp, io.ResultsStream(tmp, skeleton, template) as stream:
-        kernels_used = _fill(run, _FileAssembly(plan, stream), progress)
-        stream.attrs[results.ATTR_KERNELS] = (
-            kernels.name() if kernels_used is None else kernels_used
+    # the workers start on the tasks while this process lays out and opens the file (xarray's and
+    # netCDF4's imports, a second or two)
+    with _Started(run) as started:
+        skeleton, template = results.streamed_layout(
+            plan.study,
+            schedules=plan.schedules,
+            entropy=run.entropy,
+            leads=plan.max_leads if plan.e_years else None,
+            genetics=plan.has_genetics,
+            captive=plan.keeps_captives,
         )
+        with io.atomic_file(path) as tmp, io.ResultsStream(tmp, skeleton, template) as stream:
+            kernels_used = _fill(started, _FileAssembly(plan, stream), progress)
+            stream.attrs[results.ATTR_KERNELS] = (
+                kernels.name() if kernels_used is None else kernels_used
+            )
     return Path(path)
 
 
@@ -995,19 +1042,23 @@ def _prepared(
     return _Prepared(_Plan.of(study), store, entropy, jobs, backend, scheduler)
 
 
-def _fill(run: _Prepared, assembly: _Filling, progress: Progress | None) -> str | None:
-    """Put every task of ``run`` into ``assembly``: those its checkpoints hold, then the others as
-    they finish (each checkpointed first); return the engine's path as the workers reported it
-    (None: this process's)."""
+def _fill(started: _Started, assembly: _Filling, progress: Progress | None) -> str | None:
+    """Put every task of ``started``'s run into ``assembly``: those its checkpoints hold, then the
+    others as they finish (each checkpointed first), then those whose checkpoint was damaged;
+    return the engine's path as the workers reported it (None: this process's)."""
+    run = started.run
     plan, store = run.plan, run.store
-    # longest first (the numbers do not depend on the order: streams are per task)
-    todo = sorted(_resume(plan, store, assembly), key=plan.work, reverse=True)
-    done, total = len(plan.tasks) - len(todo), len(plan.tasks)
+    redo = _resume(plan, store, assembly, started.pending)
+    done, total = len(plan.tasks) - len(started.pending) - len(redo), len(plan.tasks)
     if progress is not None:
         progress(done, total)
-    for (i, k), arrays in _execute(
-        plan, todo, entropy=run.entropy, jobs=run.jobs, backend=run.backend, scheduler=run.scheduler
-    ):
+
+    def again() -> Iterator[tuple[tuple[int, int], io.TaskArrays]]:
+        with _Started(run, redo) as rerun:  # dispatched once the others are done
+            yield from rerun.results()
+
+    finished = itertools.chain(started.results(), again())
+    for (i, k), arrays in finished:
         if store is not None:  # first: a task that cannot be written to the results is kept
             store.save(i, k, arrays)
         assembly.put(i, k, arrays)

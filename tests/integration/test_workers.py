@@ -8,6 +8,8 @@ import functools
 import re
 import subprocess
 import sys
+import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,36 @@ def test_workers_started_early_run_the_tasks_with_the_same_numbers(sequential: x
     xr.testing.assert_identical(ds, sequential)
     # named by the workers, which use the engine path of this environment
     assert ds.attrs[results.ATTR_KERNELS] == kernels.name()
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_calls_start_before_their_first_result_is_asked_for(backend: str, tmp_path: Path) -> None:
+    # the run lays out its results file while the workers compute (runner._Started): map_tasks
+    # (the runner's execution step) must have dispatched the calls when it returns
+    marks = [tmp_path / f"mark-{i}" for i in range(2)]
+    tasks = [{"path": mark, "data": b"started"} for mark in marks]
+    running = runner.map_tasks(io.write_bytes, tasks, jobs=2, backend=backend)  # type: ignore[arg-type]
+    try:
+        deadline = time.monotonic() + 120
+        while not all(mark.exists() for mark in marks) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert all(mark.read_bytes() == b"started" for mark in marks)
+        assert list(running) == marks  # then read, in order
+    finally:
+        running.close()
+        runner.shutdown_workers()
+
+
+def test_a_run_stopped_early_cancels_its_calls_without_joblib_advice(tmp_path: Path) -> None:
+    calls = [{"path": tmp_path / f"out-{i}", "data": b"x"} for i in range(40)]
+    running = runner.map_tasks(io.write_bytes, calls, jobs=2)
+    try:
+        next(running)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # joblib's "tasks ... cancelled" would fail here
+            running.close()
+    finally:
+        runner.shutdown_workers()
 
 
 def test_start_workers_checks_its_arguments_and_ignores_other_backends() -> None:
