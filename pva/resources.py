@@ -244,8 +244,8 @@ def estimate(
         workers, local = 0, task + nest
     if streamed:
         # the chunk cache of each variable: mature, total, nested E (2), genetics (2), ex situ (2)
-        genetic = any(s.species.genetics is not None for s in study.species)
-        kept, writing = 0, (4 + 2 * bool(e_years) + 2 * genetic) * io.STREAM_CACHE
+        kept = 0
+        writing = (4 + 2 * bool(e_years) + 2 * study.has_genetics) * io.STREAM_CACHE
     else:
         kept, writing = raw, raw // 10
     # the replicate coordinate, and per task its bounds, its delayed call and its place in the

@@ -31,6 +31,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import dataclasses
+import functools
 import importlib
 import itertools
 import os
@@ -412,22 +413,18 @@ class _Plan:
     def populations(self, i: int) -> int:
         return self.study.species[i].species.n_populations
 
-    @property
+    # computed once: every task's blocks read them (_task_blocks)
+    @functools.cached_property
     def max_populations(self) -> int:
         """Populations of the study's variables: the largest species' (others are padded)."""
         return max(self.populations(i) for i in range(len(self.study.species)))
 
-    @property
+    @functools.cached_property
     def max_leads(self) -> int:
         """Leads of the nested projections in the study's variables (0 without them)."""
         return max(self.leads(i) for i in range(len(self.study.species)))
 
-    @property
-    def has_genetics(self) -> bool:
-        """Whether some species tracks gene diversity."""
-        return any(s.species.genetics is not None for s in self.study.species)
-
-    @property
+    @functools.cached_property
     def keeps_captives(self) -> bool:
         """Whether some scenario of some species keeps an ex-situ programme."""
         return any(s.programmes for per_species in self.schedules for s in per_species)
@@ -558,7 +555,7 @@ class _Assembly(_Filling):
         if plan.e_years:  # NaN at the years not assessed
             arrays[results.EXTINCTION_RISK] = np.full((*shape[:4], len(results.E_WINDOWS)), np.nan)
             arrays[results.PROJECTED_MATURE] = np.full((*shape[:4], plan.max_leads + 1), np.nan)
-        if plan.has_genetics:  # NaN for species without genetics and for padding populations
+        if plan.study.has_genetics:  # NaN for species without genetics and for padding populations
             arrays[results.GENE_DIVERSITY] = np.full(shape, np.nan)
         if plan.keeps_captives:
             arrays[results.CAPTIVE_INDIVIDUALS] = np.zeros(shape[:4])
@@ -983,7 +980,7 @@ def run_study_to_file(
             schedules=plan.schedules,
             entropy=run.entropy,
             leads=plan.max_leads if plan.e_years else None,
-            genetics=plan.has_genetics,
+            genetics=plan.study.has_genetics,
             captive=plan.keeps_captives,
         )
         with io.atomic_file(path) as tmp, io.ResultsStream(tmp, skeleton, template) as stream:

@@ -726,6 +726,11 @@ class Study:
         return tuple(sc.name for sc in self.scenarios)
 
     @property
+    def has_genetics(self) -> bool:
+        """Whether some species tracks gene diversity (its results then have it)."""
+        return any(s.species.genetics is not None for s in self.species)
+
+    @property
     def baseline(self) -> str:
         """The "no action" scenario: ``no_action`` if set, else the first scenario without
         interventions, else the first scenario."""
